@@ -1,0 +1,1 @@
+namespace GlmSharp.Planner; internal static class PlannerPlaceholder { }

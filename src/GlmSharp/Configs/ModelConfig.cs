@@ -1,0 +1,31 @@
+namespace GlmSharp.Configs;
+
+/// <summary>
+/// What every decoder-only text model in the GLM family shares. Each architecture has its own record
+/// deriving from this one, built from a Hugging Face config.json or from GGUF metadata.
+/// </summary>
+public abstract record ModelConfig
+{
+    /// <summary>Hugging Face <c>model_type</c> ("glm", "glm4", "glm4_moe", ...).</summary>
+    public required string ModelType { get; init; }
+
+    public required int VocabSize { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int NumLayers { get; init; }
+    public required int NumHeads { get; init; }
+    public required int NumKvHeads { get; init; }
+    public required int HeadDim { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int MaxPositions { get; init; }
+    public required double RmsNormEps { get; init; }
+    public required double RopeTheta { get; init; }
+    public required double PartialRotaryFactor { get; init; }
+    public required bool AttentionBias { get; init; }
+    public required bool TieWordEmbeddings { get; init; }
+    public int[] EosTokenIds { get; init; } = [];
+    public int? PadTokenId { get; init; }
+    public int? BosTokenId { get; init; }
+
+    /// <summary>Number of leading dimensions of each head that rotate (the rest pass through).</summary>
+    public int RotaryDims => (int)(HeadDim * PartialRotaryFactor);
+}
