@@ -23,7 +23,7 @@ public static class ModelLoader
         var configPath = Path.Combine(folder, "config.json");
         var config = HfConfigLoader.Load(configPath);
         var architecture = ModelRegistry.ByModelType(config.ModelType, configPath);
-        var weights = SafetensorsTensorSource.OpenFolder(folder);
+        var weights = SafetensorsTensorSource.Open(folder);
         try
         {
             return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, GenerationConfig.LoadFromFolder(folder), folder);

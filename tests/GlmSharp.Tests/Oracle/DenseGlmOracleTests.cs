@@ -13,15 +13,19 @@ public sealed class DenseGlmOracleTests
 {
     public static TheoryData<TinyGlmSpec> Shapes()
     {
-        var data = new TheoryData<TinyGlmSpec>();
-        foreach (var type in new[] { "glm4", "glm" })
-        {
-            data.Add(new TinyGlmSpec(type, 160, 64, 2, 4, 4, 16, 96, 0.5, Bias: true, Tied: false));   // MHA (GQA ratio 1), partial rotary
-            data.Add(new TinyGlmSpec(type, 192, 96, 2, 8, 2, 16, 128, 0.5, Bias: false, Tied: true));  // GQA 4, tied embeddings
-            data.Add(new TinyGlmSpec(type, 160, 64, 2, 8, 1, 8, 96, 1.0, Bias: true, Tied: true));     // GQA 8, full rotary (GLM-Edge)
-            data.Add(new TinyGlmSpec(type, 150, 67, 2, 4, 2, 16, 80, 0.25, Bias: true, Tied: false));  // odd hidden size
-        }
-        return data;
+        return
+        [
+            new TinyGlmSpec("glm4", 160, 64, 2, 4, 4, 16, 96, 0.5, Bias: true, Tied: false),   // MHA (GQA ratio 1), partial rotary
+            new TinyGlmSpec("glm4", 192, 96, 2, 8, 2, 16, 128, 0.5, Bias: false, Tied: true),  // GQA 4, q width 128 ≠ hidden, tied
+            new TinyGlmSpec("glm4", 160, 64, 2, 8, 1, 8, 96, 1.0, Bias: true, Tied: true),     // GQA 8, full rotary
+            new TinyGlmSpec("glm4", 150, 67, 2, 4, 2, 16, 80, 0.25, Bias: true, Tied: false),  // odd hidden size
+            // llama.cpp's chatglm graph requires heads·head_dim = hidden (true of every released GLM / GLM-Edge),
+            // so an odd hidden size cannot be expressed there; a hidden size that is not a power of two stands in.
+            new TinyGlmSpec("glm", 160, 64, 2, 4, 4, 16, 96, 0.5, Bias: true, Tied: false),    // MHA, partial rotary
+            new TinyGlmSpec("glm", 192, 96, 2, 8, 2, 12, 128, 0.5, Bias: false, Tied: true),   // GQA 4, tied
+            new TinyGlmSpec("glm", 160, 64, 2, 8, 1, 8, 96, 1.0, Bias: false, Tied: true),     // GQA 8, full rotary, no bias, tied: GLM-Edge
+            new TinyGlmSpec("glm", 150, 80, 2, 10, 5, 8, 80, 0.25, Bias: true, Tied: false),   // GQA 2, hidden 80
+        ];
     }
 
     private static int[] Prompt(TinyGlmSpec spec, int length, int seed)
@@ -60,7 +64,7 @@ public sealed class DenseGlmOracleTests
     public void F32_Logits_And_Greedy_Continuation_Match_LlamaCpp(TinyGlmSpec spec)
     {
         using var dir = new TempDirectory();
-        var checkpoint = new RandomGlmCheckpoint(spec, seed: spec.GetHashCode());
+        var checkpoint = new RandomGlmCheckpoint(spec, seed: spec.Hidden * 1000 + spec.Heads * 10 + spec.KvHeads);
         string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
         var prompt = Prompt(spec, 70, seed: 7);
 
@@ -87,7 +91,7 @@ public sealed class DenseGlmOracleTests
     {
         foreach (var modelType in new[] { "glm4", "glm" })
         {
-            var spec = new TinyGlmSpec(modelType, 160, 64, 2, 8, 2, 16, 96, 0.5, Bias: true, Tied: false);
+            var spec = new TinyGlmSpec(modelType, 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false);
             using var dir = new TempDirectory();
             string gguf = new RandomGlmCheckpoint(spec, seed: 11).WriteGguf(dir.File("model.gguf"), type);
             var prompt = Prompt(spec, 24, seed: 3);
@@ -103,7 +107,7 @@ public sealed class DenseGlmOracleTests
     {
         foreach (var modelType in new[] { "glm4", "glm" })
         {
-            var spec = new TinyGlmSpec(modelType, 160, 64, 2, 8, 2, 16, 96, 0.5, Bias: true, Tied: modelType == "glm");
+            var spec = new TinyGlmSpec(modelType, 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: modelType == "glm");
             using var dir = new TempDirectory();
             var checkpoint = new RandomGlmCheckpoint(spec, seed: 5);
             string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);

@@ -32,6 +32,7 @@ public static class LlamaCpp
             TypeK = GGMLType.GGML_TYPE_F32,
             TypeV = GGMLType.GGML_TYPE_F32,
             GpuLayerCount = 0,
+            FlashAttention = false,
         };
     }
 

@@ -84,12 +84,12 @@ public sealed class RandomGlmCheckpoint
     }
 
     /// <summary>Writes config.json and model.safetensors into a folder, as a Hugging Face checkpoint.</summary>
-    public string WriteHuggingFace(string folder, GgmlType type = GgmlType.F32)
+    public string WriteHuggingFace(string folder, SafetensorsDtype type = SafetensorsDtype.F32)
     {
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "config.json"), ConfigJsonText());
         var writer = new SafetensorsWriter();
-        foreach (var (name, (shape, values)) in _tensors) writer.AddTensorFromFloats(name, type, shape, values);
+        foreach (var (name, (shape, values)) in _tensors) writer.AddFloats(name, type, shape, values);
         writer.WriteTo(Path.Combine(folder, "model.safetensors"));
         return folder;
     }

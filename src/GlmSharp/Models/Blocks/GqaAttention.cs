@@ -4,7 +4,7 @@ using GlmSharp.Kernels;
 namespace GlmSharp.Models.Blocks;
 
 /// <summary>
-/// Grouped-query self-attention: q/k/v projections (bias when the checkpoint has it), RoPE on q and k,
+/// Grouped-query self-attention: q/k/v projections (bias when the checkpoint has one — trusted over attention_bias), o_proj never biased, RoPE on q and k,
 /// the new keys and values appended to the layer's cache, causal attention with scale 1/sqrt(head_dim),
 /// and the output projection. Query head h reads kv head h / (heads / kvHeads).
 /// </summary>
@@ -15,9 +15,9 @@ public sealed class GqaAttention(IComputeBackend backend, Linear query, Linear k
     {
         int hidden = config.HiddenSize, d = config.HeadDim;
         return new GqaAttention(backend,
-            Linear.Load(attention, backend, "q_proj", hidden, config.NumHeads * d),
-            Linear.Load(attention, backend, "k_proj", hidden, config.NumKvHeads * d),
-            Linear.Load(attention, backend, "v_proj", hidden, config.NumKvHeads * d),
+            Linear.Load(attention, backend, "q_proj", hidden, config.NumHeads * d, mayHaveBias: true),
+            Linear.Load(attention, backend, "k_proj", hidden, config.NumKvHeads * d, mayHaveBias: true),
+            Linear.Load(attention, backend, "v_proj", hidden, config.NumKvHeads * d, mayHaveBias: true),
             Linear.Load(attention, backend, "o_proj", config.NumHeads * d, hidden),
             rope, config.NumHeads, config.NumKvHeads, d);
     }

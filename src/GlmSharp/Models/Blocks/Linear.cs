@@ -10,9 +10,10 @@ public sealed class Linear(IComputeBackend backend, TensorView weight, float[]? 
     public int OutFeatures { get; } = checked((int)weight.Shape[0]);
     public TensorView Weight => weight;
 
-    /// <summary>Loads <c>name.weight</c> and, when the checkpoint has it, <c>name.bias</c>.</summary>
-    public static Linear Load(WeightBuilder weights, IComputeBackend backend, string name, int inFeatures, int outFeatures) =>
-        new(backend, weights.Matrix(name + ".weight", outFeatures, inFeatures), weights.OptionalVector(name + ".bias", outFeatures));
+    /// <summary>Loads <c>name.weight</c> and, where the architecture allows a bias and the checkpoint has one, <c>name.bias</c>.</summary>
+    public static Linear Load(WeightBuilder weights, IComputeBackend backend, string name, int inFeatures, int outFeatures, bool mayHaveBias = false) =>
+        new(backend, weights.Matrix(name + ".weight", outFeatures, inFeatures),
+            mayHaveBias ? weights.OptionalVector(name + ".bias", outFeatures) : null);
 
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
     {
