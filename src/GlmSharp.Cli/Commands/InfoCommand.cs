@@ -1,5 +1,5 @@
 using System.CommandLine;
-using GlmSharp.Configs;
+using GlmSharp.Models;
 
 namespace GlmSharp.Cli.Commands;
 
@@ -7,14 +7,39 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Hugging Face folder or .gguf file", Required = true };
+        var model = CommonOptions.Model();
         var command = new Command("info", "Architecture, parameter count, dtypes, context and tokenizer of a model") { model };
         command.SetAction(parse =>
         {
-            var config = HfConfigLoader.Load(Path.Combine(parse.GetValue(model)!, "config.json"));
-            Console.WriteLine(config);
+            using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
+            var c = loaded.Config;
+            var weights = loaded.Model.Weights;
+            long parameters = 0;
+            var types = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            foreach (var name in weights.Names)
+            {
+                weights.TryGet(name, out var tensor);
+                parameters += tensor.ElementCount;
+                types[tensor.Type.ToString()] = types.GetValueOrDefault(tensor.Type.ToString()) + 1;
+            }
+            Row("model", loaded.Path);
+            Row("architecture", $"{c.ModelType} (llama.cpp: {loaded.Architecture.GgufArchitecture})");
+            Row("parameters", $"{parameters:N0} ({parameters / 1e9:F2} B)");
+            Row("tensor types", string.Join(", ", types.Select(t => $"{t.Key}×{t.Value}")));
+            Row("layers", $"{c.NumLayers}, hidden {c.HiddenSize}, ffn {c.IntermediateSize}");
+            Row("attention", $"{c.NumHeads} heads, {c.NumKvHeads} kv heads, head dim {c.HeadDim}, q/k/v bias: {(c.AttentionBias ? "yes" : "no")}");
+            Row("rope", $"{c.RotaryDims} of {c.HeadDim} dims rotate, theta {c.RopeTheta:G}");
+            Row("norm eps", c.RmsNormEps.ToString("G"));
+            Row("context", $"{c.MaxPositions} tokens");
+            Row("embeddings", c.TieWordEmbeddings ? "tied (LM head = token embedding)" : "separate LM head");
+            Row("tokenizer", loaded.Tokenizer is { } t
+                ? $"byte-level BPE, {t.VocabSize} tokens, pre-tokenizer {t.Vocabulary.PreTokenizer}, chat template {loaded.ChatTemplate.Style}"
+                : "none (token ids only)");
+            Row("stop ids", string.Join(",", loaded.StopTokenIds));
             return 0;
         });
         return command;
+
+        static void Row(string key, string value) => Console.WriteLine($"{key,-14} {value}");
     }
 }

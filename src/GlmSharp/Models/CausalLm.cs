@@ -33,6 +33,9 @@ public sealed class CausalLm : IDisposable
     public ModelConfig Config { get; }
     public string Origin => _weights.Origin;
 
+    /// <summary>The checkpoint's tensors, under Hugging Face names.</summary>
+    public ITensorSource Weights => _weights;
+
     public CausalLm(ModelConfig config, ITensorSource owner, WeightBuilder weights, IDecoderLayer[] layers)
     {
         Config = config;

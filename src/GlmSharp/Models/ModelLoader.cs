@@ -4,6 +4,7 @@ using GlmSharp.Formats.Gguf;
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
+using GlmSharp.Tokenizers;
 
 namespace GlmSharp.Models;
 
@@ -23,10 +24,14 @@ public static class ModelLoader
         var configPath = Path.Combine(folder, "config.json");
         var config = HfConfigLoader.Load(configPath);
         var architecture = ModelRegistry.ByModelType(config.ModelType, configPath);
+        var tokenizer = File.Exists(Path.Combine(folder, HfTokenizerLoader.TokenizerFile))
+            ? new BpeTokenizer(HfTokenizerLoader.LoadDirectory(folder), folder)
+            : null;
+        var generation = GenerationConfig.LoadFromFolder(folder);
         var weights = SafetensorsTensorSource.Open(folder);
         try
         {
-            return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, GenerationConfig.LoadFromFolder(folder), folder);
+            return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, tokenizer, generation, folder);
         }
         catch
         {
@@ -44,8 +49,11 @@ public static class ModelLoader
             var architecture = ModelRegistry.ByGgufArchitecture(ggufArchitecture, path);
             var tensorNames = file.Tensors.Select(t => t.Name).ToHashSet();
             var config = architecture.ConfigFromGguf(new GgufModelMetadata(file.Metadata, ggufArchitecture, tensorNames, path));
+            var tokenizer = file.Metadata.TryGetString(GgufVocabulary.ModelKey, out var tokenizerModel) && tokenizerModel != "none"
+                ? new BpeTokenizer(GgufVocabulary.FromMetadata(file.Metadata, path), path)
+                : null;
             var weights = new GgufTensorSource(file, name => GlmTensorNames.GgufToHf(name, architecture.LayerTensorNames));
-            return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, GenerationConfig.Empty, path);
+            return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, tokenizer, GenerationConfig.Empty, path);
         }
         catch
         {

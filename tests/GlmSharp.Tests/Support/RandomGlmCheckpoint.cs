@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using GlmSharp.Formats.Gguf;
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Models;
-using GlmSharp.Models.Architectures;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Tests.Support;
@@ -63,23 +61,13 @@ public sealed class RandomGlmCheckpoint
         }
     }
 
-    /// <summary>Writes a GGUF llama.cpp can run without a vocabulary (tokenizer "none": token ids are fed directly).
-    /// Matrices are stored as <paramref name="matrixType"/>; norms and biases stay F32, as llama.cpp's converter keeps them.</summary>
+    /// <summary>Writes a GGUF through <see cref="GgufExporter"/> (what `glm convert` runs), without a vocabulary:
+    /// llama.cpp then takes token ids directly (tokenizer "none").</summary>
     public string WriteGguf(string path, GgmlType matrixType)
     {
-        IArchitecture architecture = Spec.ModelType == "glm4" ? new Glm4() : new Glm();
-        var writer = new GgufWriter();
-        foreach (var (key, value) in GgufModelMetadata.FromDenseConfig(HfConfig(), Spec.GgufArchitecture))
-            writer.SetMetadata(key, value);
-        writer.SetMetadata("general.name", "tiny random " + Spec);
-        writer.SetMetadata("tokenizer.ggml.model", "none");
-        foreach (var (name, (shape, values)) in _tensors)
-        {
-            string ggufName = GlmTensorNames.HfToGguf(name, architecture.LayerTensorNames)
-                ?? throw new InvalidOperationException($"no GGUF name for {name}");
-            writer.AddTensorFromFloats(ggufName, shape.Length == 2 ? matrixType : GgmlType.F32, shape, values);
-        }
-        writer.WriteTo(path);
+        IArchitecture architecture = ModelRegistry.ByModelType(Spec.ModelType, "test");
+        using var source = new InMemoryTensorSource(_tensors);
+        GgufExporter.Write(architecture, HfConfig(), source, vocabulary: null, path, matrixType, "tiny random " + Spec);
         return path;
     }
 

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using GlmSharp.Errors;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Cli.Commands;
+
+internal static class ConvertCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("HF_FOLDER") { Description = "Hugging Face model folder (config.json, safetensors, tokenizer.json)" };
+        var output = new Argument<string>("OUT.gguf") { Description = "GGUF file to write" };
+        var type = new Option<string>("--type")
+        {
+            Description = "Element type of the weight matrices (norms and biases stay f32; q8_0 falls back to f16 for rows not divisible by 32)",
+            DefaultValueFactory = _ => "f16",
+        };
+        type.AcceptOnlyFromAmong("f32", "f16", "bf16", "q8_0");
+        var command = new Command("convert", "Convert a Hugging Face checkpoint to a GGUF file that llama.cpp runs too") { input, output, type };
+        command.SetAction(parse =>
+        {
+            string folder = parse.GetValue(input)!;
+            if (!Directory.Exists(folder)) throw new ModelFormatException($"{folder}: not a folder (convert takes a Hugging Face model folder)");
+            var target = Enum.Parse<GgmlType>(parse.GetValue(type)!, ignoreCase: true);
+            using var loaded = ModelLoader.Load(folder);
+            string outPath = parse.GetValue(output)!;
+            GgufExporter.Write(loaded.Architecture, loaded.Config, loaded.Model.Weights, loaded.Tokenizer?.Vocabulary, outPath, target,
+                Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')),
+                (done, total, name) => Console.Error.Write($"\r[{done}/{total}] {name,-48}"));
+            Console.Error.WriteLine($"\rwrote {outPath} ({new FileInfo(outPath).Length / 1e6:F1} MB, {target})".PadRight(64));
+            return 0;
+        });
+        return command;
+    }
+}

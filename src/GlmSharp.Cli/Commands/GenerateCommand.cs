@@ -1,0 +1,52 @@
+using System.CommandLine;
+using GlmSharp.Errors;
+using GlmSharp.Inference;
+using GlmSharp.Models;
+
+namespace GlmSharp.Cli.Commands;
+
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var context = CommonOptions.Context();
+        var prompt = new Option<string?>("--prompt") { Description = "Text to continue (no chat template; write special tokens as text if wanted)" };
+        var ids = new Option<string?>("--token-ids") { Description = "Comma-separated prompt token ids instead of --prompt" };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 128 };
+        var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable); not printed", AllowMultipleArgumentsPerToken = false };
+        var format = new Option<string>("--output") { Description = "text: stream the text; ids: print generated token ids on one line", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "ids");
+        var sampling = new SamplingOptionSet();
+        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, prompt, ids, maxTokens, stop, format };
+        sampling.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(prompt) is null) == (result.GetValue(ids) is null))
+                result.AddError("give exactly one of --prompt or --token-ids");
+        });
+        command.SetAction(async (parse, cancellation) =>
+        {
+            using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
+            var tokenizer = loaded.Tokenizer ?? throw new UnsupportedModelException($"{loaded.Path}: the model has no tokenizer; use `glm logits` with token ids");
+            int[] promptIds = parse.GetValue(ids) is { } idText ? TokenIdList.Parse(idText, "--token-ids") : tokenizer.Encode(parse.GetValue(prompt)!);
+            var generator = new Generator(loaded, parse.GetValue(context));
+            var options = new GenerationOptions
+            {
+                MaxTokens = parse.GetValue(maxTokens),
+                StopStrings = parse.GetValue(stop) ?? [],
+                Sampling = sampling.Read(parse, loaded.Generation),
+            };
+            bool asIds = parse.GetValue(format) == "ids";
+            var generated = new List<int>();
+            await foreach (var chunk in generator.GenerateAsync(promptIds, options, cancellation))
+            {
+                if (chunk.TokenId is int id) generated.Add(id);
+                if (!asIds) Console.Write(chunk.Text);
+            }
+            Console.WriteLine(asIds ? TokenIdList.Format(generated) : "");
+            return 0;
+        });
+        return command;
+    }
+}

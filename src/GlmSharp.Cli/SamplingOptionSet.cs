@@ -1,0 +1,41 @@
+using System.CommandLine;
+using GlmSharp.Configs;
+using GlmSharp.Inference;
+
+namespace GlmSharp.Cli;
+
+/// <summary>The sampling options of `generate` and `chat`; unset ones fall back to the checkpoint's generation_config.json, then to GlmSharp's defaults.</summary>
+internal sealed class SamplingOptionSet
+{
+    private readonly Option<float?> _temperature = new("--temperature") { Description = "Sampling temperature; 0 = greedy" };
+    private readonly Option<int?> _topK = new("--top-k") { Description = "Keep the k most likely tokens (0 = all)" };
+    private readonly Option<float?> _topP = new("--top-p") { Description = "Nucleus sampling mass (1 = off)" };
+    private readonly Option<float?> _minP = new("--min-p") { Description = "Drop tokens below this fraction of the best one's probability (0 = off)" };
+    private readonly Option<float> _repeat = new("--repeat-penalty") { Description = "Repetition penalty (1 = off)", DefaultValueFactory = _ => 1f };
+    private readonly Option<float> _presence = new("--presence-penalty") { Description = "Presence penalty", DefaultValueFactory = _ => 0f };
+    private readonly Option<float> _frequency = new("--frequency-penalty") { Description = "Frequency penalty", DefaultValueFactory = _ => 0f };
+    private readonly Option<int?> _seed = new("--seed") { Description = "Random seed: the same seed gives the same output" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _temperature, _topK, _topP, _minP, _repeat, _presence, _frequency, _seed })
+            command.Options.Add(option);
+    }
+
+    public SamplingOptions Read(ParseResult parse, GenerationConfig defaults)
+    {
+        var fallback = new SamplingOptions();
+        bool greedyByDefault = defaults.DoSample == false;
+        return new SamplingOptions
+        {
+            Temperature = parse.GetValue(_temperature) ?? (greedyByDefault ? 0 : (float?)defaults.Temperature ?? fallback.Temperature),
+            TopK = parse.GetValue(_topK) ?? defaults.TopK ?? fallback.TopK,
+            TopP = parse.GetValue(_topP) ?? (float?)defaults.TopP ?? fallback.TopP,
+            MinP = parse.GetValue(_minP) ?? fallback.MinP,
+            RepetitionPenalty = parse.GetValue(_repeat),
+            PresencePenalty = parse.GetValue(_presence),
+            FrequencyPenalty = parse.GetValue(_frequency),
+            Seed = parse.GetValue(_seed),
+        };
+    }
+}

@@ -1,0 +1,33 @@
+namespace GlmSharp.Inference;
+
+/// <summary>What to generate and when to stop.</summary>
+public sealed record GenerationOptions
+{
+    public int MaxTokens { get; init; } = 256;
+    public SamplingOptions Sampling { get; init; } = new();
+
+    /// <summary>Text that ends generation; it is not part of the output.</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    /// <summary>Token ids that end generation; null means the model's own end-of-turn ids.</summary>
+    public IReadOnlyList<int>? StopTokenIds { get; init; }
+}
+
+/// <summary>Why generation ended.</summary>
+public enum FinishReason
+{
+    /// <summary>A stop token or stop string.</summary>
+    Stop,
+
+    /// <summary>MaxTokens reached.</summary>
+    Length,
+
+    /// <summary>The context window is full.</summary>
+    ContextFull,
+}
+
+/// <summary>
+/// One step of a streamed generation: the token drawn (null on the closing chunk), the text that became safe to
+/// show (never half a UTF-8 character, never part of a stop string), and on the last chunk why it ended.
+/// </summary>
+public readonly record struct GenerationChunk(int? TokenId, string Text, FinishReason? Finish = null);
