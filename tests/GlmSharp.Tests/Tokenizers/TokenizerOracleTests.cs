@@ -69,9 +69,9 @@ public sealed class TokenizerOracleTests : IDisposable
     public void Tokenizer_Json_And_Gguf_Read_Back_Give_LlamaCpp_Ids()
     {
         HfTokenizerWriter.WriteDirectory(TrainedVocabulary.Value, _dir);
-        var fromJson = new BpeTokenizer(HfTokenizerLoader.LoadDirectory(_dir));
+        var fromJson = BpeTokenizer.FromHfDirectory(_dir);
         using var gguf = GgufFile.Open(_ggufPath);
-        var fromGguf = new BpeTokenizer(GgufVocabulary.FromMetadata(gguf.Metadata, _ggufPath));
+        var fromGguf = BpeTokenizer.FromGgufMetadata(gguf.Metadata, _ggufPath);
         foreach (string text in Corpus)
         {
             var expected = LlamaIds(text, special: true);
