@@ -1,6 +1,7 @@
 using System.Text;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Tokenizers;
+using GlmSharp.Tokenizers.Chat;
 using LLama.Native;
 
 namespace GlmSharp.Tests.Tokenizers;
@@ -104,6 +105,31 @@ public sealed class TokenizerOracleTests : IDisposable
         {
             string text = string.Concat(Enumerable.Range(0, random.Next(1, 40)).Select(_ => runes[random.Next(runes.Length)]));
             Assert.Equal(LlamaIds(text, special: true), ours.Encode(text));
+        }
+    }
+
+    [Fact]
+    public void Rendered_Chat_Prompts_Tokenize_Like_LlamaCpp()
+    {
+        var ours = new BpeTokenizer(TrainedVocabulary.Value);
+        var messages = new[]
+        {
+            ChatMessage.System("You are a helpful assistant. 你是一个助手。"),
+            ChatMessage.User("What's 12345 + 678?"),
+            ChatMessage.Assistant("<think>add them</think>\n13023", reasoning: null),
+            ChatMessage.Tool("{\"result\": 13023}"),
+            ChatMessage.User("Thanks! 😀"),
+        };
+        foreach (var style in new[] { ChatTemplateStyle.Glm4, ChatTemplateStyle.Glm45 })
+        {
+            foreach (bool thinking in new[] { true, false })
+            {
+                string prompt = ChatTemplates.Create(style).Render(messages, new ChatTemplateOptions { EnableThinking = thinking });
+                var ids = ours.Encode(prompt);
+                Assert.Equal(LlamaIds(prompt, special: true), ids);
+                Assert.Equal(ours.AddedTokenId("[gMASK]"), ids[0]);
+                Assert.Equal(ours.AddedTokenId("<|assistant|>"), style == ChatTemplateStyle.Glm4 || thinking ? ids[^1] : ids[^4]);
+            }
         }
     }
 }
