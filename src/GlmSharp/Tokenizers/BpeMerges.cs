@@ -10,8 +10,6 @@ internal sealed class BpeMerges
 
     public BpeMerges(Dictionary<long, (int Rank, int Merged)> pairs) => _pairs = pairs;
 
-    public int Count => _pairs.Count;
-
     public static long Key(int left, int right) => (long)left << 32 | (uint)right;
 
     /// <summary>Merges <paramref name="symbols"/> (initially one byte token each) in place; returns the final count.</summary>

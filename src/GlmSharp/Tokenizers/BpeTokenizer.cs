@@ -73,6 +73,14 @@ public sealed class BpeTokenizer
         foreach (int id in vocabulary.SequencePrefix.Concat(vocabulary.SequenceSuffix)) CheckId(id, origin);
     }
 
+    /// <summary>The tokenizer of a Hugging Face checkpoint directory (tokenizer.json + tokenizer_config.json).</summary>
+    public static BpeTokenizer FromHfDirectory(string directory) =>
+        new(HfTokenizerLoader.LoadDirectory(directory), Path.Combine(directory, HfTokenizerLoader.TokenizerFile));
+
+    /// <summary>The tokenizer embedded in a GGUF, given its metadata as plain .NET values.</summary>
+    public static BpeTokenizer FromGgufMetadata(IReadOnlyDictionary<string, object> metadata, string origin) =>
+        new(GgufVocabulary.FromMetadata(metadata, origin), origin);
+
     public TokenKind KindOf(int id) => _kinds[CheckId(id)];
 
     /// <summary>The token's stored text: byte-level alphabet for normal tokens, raw text for added ones.</summary>
