@@ -78,6 +78,26 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Chat_Answers_Each_Line_In_Turn_Until_Exit()
+    {
+        var (folder, _, _) = TinyChatModel.Write(_dir.File("hf"));
+        var result = GlmCli.RunWithInput("hello there\n/reset\nsecond question\n/exit\n", "chat", "--model", folder,
+            "--max-tokens", "4", "--temperature", "0");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(4, result.Stdout.Split("> ").Length - 1); // one prompt per input line, the last one answered by /exit
+    }
+
+    [Fact]
+    public void Generate_With_The_Same_Seed_Prints_The_Same_Text()
+    {
+        var (folder, _, _) = TinyChatModel.Write(_dir.File("hf"));
+        string[] args = ["generate", "--model", folder, "--prompt", "The quick", "--max-tokens", "12", "--temperature", "1.2", "--seed", "7"];
+        var first = GlmCli.Run(args);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(first.Stdout, GlmCli.Run(args).Stdout);
+    }
+
+    [Fact]
     public void A_Missing_Model_Path_Is_Named_In_A_One_Line_Error()
     {
         string missing = _dir.File("nowhere.gguf");

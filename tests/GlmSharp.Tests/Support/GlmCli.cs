@@ -7,7 +7,9 @@ public static class GlmCli
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunWithInput("", args);
+
+    public static Result RunWithInput(string standardInput, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -20,6 +22,7 @@ public static class GlmCli
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "glm.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
+        process.StandardInput.Write(standardInput);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
