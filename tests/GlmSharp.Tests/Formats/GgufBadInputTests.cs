@@ -4,11 +4,13 @@ using GlmSharp.Errors;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Tensors;
 
+using GlmSharp.Tests.Support;
+
 namespace GlmSharp.Tests.Formats;
 
 public class GgufBadInputTests : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

@@ -5,6 +5,8 @@ using LLama;
 using LLama.Common;
 using LLama.Native;
 
+using GlmSharp.Tests.Support;
+
 namespace GlmSharp.Tests.Oracle;
 
 /// <summary>llama.cpp (through LLamaSharp) is the judge: it must load the GGUF files we write, and its quantizer
@@ -16,7 +18,7 @@ public class GgufOracleTests
     [Fact]
     public void LlamaCpp_Loads_Our_Gguf_With_F32_F16_BF16_Q8_0_Q4_0_Tensors()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         string path = dir.File("tiny.gguf");
         var types = new[] { GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.BF16, GgmlType.F32 };
         int next = 0;
@@ -38,7 +40,7 @@ public class GgufOracleTests
     [InlineData(LLamaFtype.MOSTLY_Q4_0, GgmlType.Q4_0)]
     public void Our_Quantizer_Matches_LlamaCpp_Byte_For_Byte(LLamaFtype fileType, GgmlType target)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         string f32Path = dir.File("f32.gguf"), quantPath = dir.File("quant.gguf");
         var weights = TinyLlamaGguf.RandomWeights(seed: 11);
         TinyLlamaGguf.Write(f32Path, weights, _ => GgmlType.F32);

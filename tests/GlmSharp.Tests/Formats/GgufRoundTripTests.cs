@@ -1,6 +1,8 @@
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Tensors;
 
+using GlmSharp.Tests.Support;
+
 namespace GlmSharp.Tests.Formats;
 
 public unsafe class GgufRoundTripTests
@@ -19,7 +21,7 @@ public unsafe class GgufRoundTripTests
     [MemberData(nameof(MetadataValues))]
     public void Metadata_Value_Round_Trips_With_Its_Type(object value)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var writer = new GgufWriter();
         writer.SetMetadata("test.value", value);
         writer.WriteTo(dir.File("m.gguf"));
@@ -33,7 +35,7 @@ public unsafe class GgufRoundTripTests
     [Fact]
     public void Tensors_Round_Trip_With_Torch_Order_Shape_And_Aligned_Offsets()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var rng = new Random(1);
         var types = new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 };
         var shapes = new long[][] { [3, 64], [64], [2, 3, 32], [5, 64], [4, 32] };
@@ -69,7 +71,7 @@ public unsafe class GgufRoundTripTests
     [Fact]
     public void Custom_Alignment_Is_Recorded_And_Respected()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var writer = new GgufWriter(alignment: 64);
         writer.AddTensor("a", GgmlType.F32, [3], new byte[12]);
         writer.AddTensor("b", GgmlType.F32, [5], new byte[20]);
@@ -85,7 +87,7 @@ public unsafe class GgufRoundTripTests
     [Fact]
     public void Floats_Are_Quantized_Row_By_Row_While_Writing()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var values = Enumerable.Range(0, 64).Select(i => (float)(i - 32)).ToArray();
         var writer = new GgufWriter();
         writer.AddTensorFromFloats("w", GgmlType.Q8_0, [2, 32], values);
@@ -102,7 +104,7 @@ public unsafe class GgufRoundTripTests
     [Fact]
     public void Streaming_Writer_That_Writes_The_Wrong_Size_Is_Reported()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var writer = new GgufWriter();
         writer.AddTensor("short", GgmlType.F32, [4], s => s.Write(new byte[12]));
         var e = Assert.Throws<InvalidOperationException>(() => writer.WriteTo(dir.File("s.gguf")));
@@ -113,7 +115,7 @@ public unsafe class GgufRoundTripTests
     [Fact]
     public void Metadata_Helpers_Widen_Integers_And_Name_Key_And_Types_On_Mismatch()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var writer = new GgufWriter();
         writer.SetMetadata("a.u8", (byte)7);
         writer.SetMetadata("a.u64", 123456ul);
@@ -145,7 +147,7 @@ public unsafe class GgufRoundTripTests
     [Fact]
     public void Tensor_Source_Exposes_Mapped_Names_Only()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var writer = new GgufWriter();
         writer.AddTensor("blk.0.attn_q.weight", GgmlType.F32, [2, 2], new byte[16]);
         writer.AddTensor("rope_freqs.weight", GgmlType.F32, [2], new byte[8]);
@@ -162,7 +164,7 @@ public unsafe class GgufRoundTripTests
     [Fact]
     public void Tensor_Source_Rejects_Two_Tensors_Mapping_To_One_Name()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var writer = new GgufWriter();
         writer.AddTensor("a", GgmlType.F32, [1], new byte[4]);
         writer.AddTensor("b", GgmlType.F32, [1], new byte[4]);

@@ -4,11 +4,13 @@ using GlmSharp.Errors;
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Tensors;
 
+using GlmSharp.Tests.Support;
+
 namespace GlmSharp.Tests.Formats;
 
 public unsafe class SafetensorsTests : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
