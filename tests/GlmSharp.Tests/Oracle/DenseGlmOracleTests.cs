@@ -2,6 +2,7 @@ using GlmSharp.Inference;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
+using Xunit.Abstractions;
 
 namespace GlmSharp.Tests.Oracle;
 
@@ -9,7 +10,7 @@ namespace GlmSharp.Tests.Oracle;
 /// glm (llama.cpp "chatglm") and glm4 models with random weights, written by our GGUF writer and run by
 /// llama.cpp and by GlmSharp: logits of every position and greedy continuations must agree.
 /// </summary>
-public sealed class DenseGlmOracleTests
+public sealed class DenseGlmOracleTests(ITestOutputHelper output)
 {
     public static TheoryData<TinyGlmSpec> Shapes()
     {
@@ -70,8 +71,9 @@ public sealed class DenseGlmOracleTests
 
         var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
         var actual = OurLogits(gguf, prompt);
-        Assert.True(LogitComparison.WorstRelativeError(actual, expected, spec.Vocab) <= 1e-3,
-            $"worst relative logit error {LogitComparison.WorstRelativeError(actual, expected, spec.Vocab):E2} > 1e-3");
+        double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);
+        output.WriteLine($"{spec}: worst relative logit error {error:E2}");
+        Assert.True(error <= 1e-3, $"worst relative logit error {error:E2} > 1e-3");
 
         var shortPrompt = prompt[..8];
         Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 32, spec.Vocab, spec.Context), OurGreedy(gguf, shortPrompt, 32));
@@ -99,6 +101,7 @@ public sealed class DenseGlmOracleTests
             var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
             var actual = OurLogits(gguf, prompt);
             double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);
+            output.WriteLine($"{modelType} {type}: worst relative logit error {error:E2} (bound {tolerance:E0})");
             Assert.True(error <= tolerance, $"{modelType} {type}: worst relative logit error {error:E2} > {tolerance:E0}");
         }
     }
