@@ -37,11 +37,12 @@ public static class ClaimChecker
             $"{n950} × {c950.ScaleUpGbps.Value * 2 / 1000:G3} TB/s (bidirectional) = {linkAtlas:F1} PB/s ÷ {nRubin} × {rubin.Chip.ScaleUpGbps.Value * 2 / 1000:G3} TB/s = {linkRubin * 1000:F0} TB/s",
             $"a sum of per-chip injection bandwidth, not bisection; per chip Rubin has {rubin.Chip.ScaleUpGbps.Value / c950.ScaleUpGbps.Value:F1}× the 950DT's link bandwidth"));
 
-        double memAtlasTiB = n950 * c950.HbmGb.Value * 1e9 / Math.Pow(2, 40);
+        // Huawei's 1,152 TB is 8,192 × 144 GB = 1,179,648 GB divided by 1,024.
+        double memAtlasTiB = n950 * c950.HbmGb.Value / 1024;
         double fast = Claimed(rubin, "fast_memory_tb");
         double hbmRubin = Claimed(rubin, "hbm_tb");
         results.Add(Result("15× memory vs NVL144", Claimed(atlas, "vs_nvl144_memory"), memAtlasTiB / fast,
-            $"{n950} × {c950.HbmGb.Value} GB = {memAtlasTiB:F0} TiB (Huawei's '1,152 TB') ÷ NVL144's {fast} TB 'fast memory'",
+            $"{n950} × {c950.HbmGb.Value} GB ÷ 1024 = {memAtlasTiB:F0} TB (Huawei's '1,152 TB') ÷ NVL144's {fast} TB 'fast memory'",
             $"NVIDIA's 75 TB includes LPDDR5X on the Vera CPUs; HBM against HBM is {memAtlasTiB / hbmRubin:F0}×"));
 
         double tokens = Claimed(atlas, "inference_tokens_per_s");

@@ -6,7 +6,7 @@ namespace GlmSharp.Planner.Validation;
 /// <summary>
 /// Fits one set of efficiency factors per (chip family, precision) to the validation points of that group, minimising
 /// the squared log error plus a weak pull towards the defaults (so groups with one or two points stay well defined).
-/// No factor is ever specific to a point.
+/// No factor is ever specific to a point, and vendor claims are checked but never fitted.
 /// </summary>
 public sealed class Calibrator(PointPredictor predictor)
 {
@@ -18,7 +18,7 @@ public sealed class Calibrator(PointPredictor predictor)
     public EfficiencyTable Fit(IReadOnlyList<ValidationPoint> points)
     {
         var table = EfficiencyTable.Empty;
-        foreach (var group in points.GroupBy(predictor.GroupOf))
+        foreach (var group in points.Where(p => p.IsMeasured).GroupBy(predictor.GroupOf))
             table = table.With(group.Key.Family, group.Key.Precision, FitGroup(group.ToList(), table, group.Key));
         return table;
     }

@@ -41,6 +41,9 @@ public sealed record ValidationPoint
     public required string Source { get; init; }
     public string? Assumed { get; init; }
 
+    /// <summary>Measured results calibrate the model; vendor claims are only compared against it.</summary>
+    public bool IsMeasured => Status == "measured";
+
     public static IReadOnlyList<ValidationPoint> LoadShipped() => Parse(EmbeddedData.Json("validation.json"), "validation.json (shipped)");
 
     public static IReadOnlyList<ValidationPoint> Parse(JsonElement root, string origin)
