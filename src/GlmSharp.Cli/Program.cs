@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GlmSharp.Cli;
 using GlmSharp.Cli.Commands;
+using GlmSharp.Cli.Commands.Plan;
 
 var root = new RootCommand("glm — run, inspect, convert and plan GLM models");
 root.Options.Add(CommonOptions.Verbose);
@@ -10,5 +11,6 @@ root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(LogitsCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(PlanCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);

@@ -9,6 +9,11 @@ public static class HfConfigLoader
     {
         ["glm"] = GlmConfig.FromJson,
         ["glm4"] = Glm4Config.FromJson,
+        ["glm4_moe"] = Glm4MoeConfig.FromJson,
+        ["glm4_moe_lite"] = MlaMoeConfig.Glm4MoeLiteFromJson,
+        ["deepseek_v3"] = MlaMoeConfig.DeepseekV3FromJson,
+        ["glm_moe_dsa"] = GlmMoeDsaConfig.FromJson,
+        ["qwen3_moe"] = Qwen3MoeConfig.FromJson,
     };
 
     public static IReadOnlyCollection<string> KnownModelTypes => Parsers.Keys;

@@ -1,0 +1,21 @@
+using System.CommandLine;
+using System.Text.Json;
+using GlmSharp.Planner.Catalog;
+using GlmSharp.Planner.Cost;
+
+namespace GlmSharp.Cli.Commands.Plan;
+
+/// <summary>Options every plan subcommand shares, and loading the catalog and factors they point at.</summary>
+internal static class PlanOptions
+{
+    public static readonly Option<bool> Json = new("--json") { Description = "Print machine-readable JSON instead of tables" };
+    public static readonly Option<string[]> Catalog = new("--catalog") { Description = "Extra chip/system JSON files (same format as the shipped ones)", AllowMultipleArgumentsPerToken = true };
+    public static readonly Option<string?> Efficiency = new("--efficiency") { Description = "Efficiency-factor file written by `glm plan calibrate` (default: the shipped fit)" };
+
+    public static HardwareCatalog LoadCatalog(ParseResult parse) => HardwareCatalog.Load(parse.GetValue(Catalog) ?? []);
+
+    public static EfficiencyTable LoadEfficiency(ParseResult parse) =>
+        parse.GetValue(Efficiency) is { } path ? EfficiencyTable.LoadFile(path) : EfficiencyTable.LoadShipped();
+
+    public static readonly JsonSerializerOptions JsonOut = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+}

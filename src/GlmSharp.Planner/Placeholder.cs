@@ -1,1 +1,0 @@
-namespace GlmSharp.Planner; internal static class PlannerPlaceholder { }

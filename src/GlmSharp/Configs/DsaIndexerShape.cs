@@ -1,0 +1,52 @@
+using GlmSharp.Errors;
+
+namespace GlmSharp.Configs;
+
+/// <summary>
+/// The DeepSeek-Sparse-Attention "lightning indexer" of glm_moe_dsa: a small multi-head scorer picks the
+/// <see cref="TopK"/> past tokens each query attends to. With IndexShare (GLM-5.2+) only "full" layers run the
+/// indexer; "shared" layers reuse the previous full layer's selection and carry no indexer weights.
+/// </summary>
+public sealed record DsaIndexerShape
+{
+    public required int Heads { get; init; }
+    public required int HeadDim { get; init; }
+    public required int TopK { get; init; }
+
+    /// <summary>One flag per decoder layer: true where the layer computes its own top-k.</summary>
+    public required bool[] FullLayers { get; init; }
+
+    public int FullLayerCount => FullLayers.Count(f => f);
+
+    public static DsaIndexerShape Read(ConfigJson j, int layers) => new()
+    {
+        Heads = j.OptInt("index_n_heads") ?? 32,
+        HeadDim = j.OptInt("index_head_dim") ?? 128,
+        TopK = j.OptInt("index_topk") ?? 2048,
+        FullLayers = ReadSchedule(j, layers),
+    };
+
+    private static bool[] ReadSchedule(ConfigJson j, int layers)
+    {
+        if (j.Raw("indexer_types") is { ValueKind: System.Text.Json.JsonValueKind.Array } types)
+        {
+            var flags = types.EnumerateArray().Select(t => t.GetString() switch
+            {
+                "full" => true,
+                "shared" => false,
+                _ => throw new ModelFormatException($"{j.Origin}: field 'indexer_types' holds {t.GetRawText()}, expected \"full\" or \"shared\""),
+            }).ToArray();
+            if (flags.Length != layers)
+                throw new ModelFormatException($"{j.Origin}: field 'indexer_types' has {flags.Length} entries, expected num_hidden_layers = {layers}");
+            return flags;
+        }
+        if (j.OptInt("index_topk_freq") is { } freq)
+        {
+            if (freq < 1) throw new ModelFormatException($"{j.Origin}: field 'index_topk_freq' must be >= 1, found {freq}");
+            int offset = j.OptInt("index_skip_topk_offset") ?? 0;
+            // IndexShare schedule from the GLM-5.2 reference: skip_topk = max(layer - offset + 1, 0) % freq != 0.
+            return [.. Enumerable.Range(0, layers).Select(layer => Math.Max(layer - offset + 1, 0) % freq == 0)];
+        }
+        return [.. Enumerable.Repeat(true, layers)];
+    }
+}
