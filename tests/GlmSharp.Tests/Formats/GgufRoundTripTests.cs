@@ -171,4 +171,13 @@ public unsafe class GgufRoundTripTests
         var e = Assert.Throws<Errors.ModelFormatException>(() => GgufTensorSource.Open(dir.File("c.gguf"), _ => "same"));
         Assert.Contains("'a' and 'b'", e.Message);
     }
+
+    [Fact]
+    public void Writer_Rejects_Metadata_Without_A_Gguf_Type()
+    {
+        var writer = new GgufWriter();
+        Assert.Throws<ArgumentException>(() => writer.SetMetadata("nested", new[] { new[] { 1 } }));
+        Assert.Throws<ArgumentException>(() => writer.SetMetadata("decimal", 1m));
+        Assert.Throws<ArgumentException>(() => writer.SetMetadata(GgufFile.AlignmentKey, 64u));
+    }
 }

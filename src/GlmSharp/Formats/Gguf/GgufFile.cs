@@ -51,9 +51,10 @@ public sealed unsafe class GgufFile : IDisposable
         Metadata = new GgufMetadata(origin, ReadMetadata(ref cursor, kvCount, origin));
         Alignment = ReadAlignment(Metadata, origin);
 
-        var infos = new List<GgufTensorInfo>((int)tensorCount);
-        _byName = new Dictionary<string, GgufTensorInfo>((int)tensorCount, StringComparer.Ordinal);
-        var raw = new List<(string Name, long[] Ne, uint TypeId, ulong Offset)>((int)tensorCount);
+        int capacity = (int)Math.Min(tensorCount, 1 << 16);
+        var infos = new List<GgufTensorInfo>(capacity);
+        _byName = new Dictionary<string, GgufTensorInfo>(capacity, StringComparer.Ordinal);
+        var raw = new List<(string Name, long[] Ne, uint TypeId, ulong Offset)>(capacity);
         for (long i = 0; i < tensorCount; i++)
             raw.Add(ReadTensorHeader(ref cursor, i, origin));
 
@@ -98,7 +99,7 @@ public sealed unsafe class GgufFile : IDisposable
 
     private static Dictionary<string, object> ReadMetadata(ref GgufCursor cursor, long count, string origin)
     {
-        var values = new Dictionary<string, object>((int)count, StringComparer.Ordinal);
+        var values = new Dictionary<string, object>((int)Math.Min(count, 1 << 16), StringComparer.Ordinal);
         for (long i = 0; i < count; i++)
         {
             string key = cursor.ReadString($"metadata key #{i}");

@@ -1,0 +1,23 @@
+using GlmSharp.Kernels;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Models.Blocks;
+
+/// <summary>y = x·Wᵀ (+ b). The weight stays in the checkpoint's memory and element type.</summary>
+public sealed class Linear(IComputeBackend backend, TensorView weight, float[]? bias)
+{
+    public int InFeatures { get; } = checked((int)weight.Shape[1]);
+    public int OutFeatures { get; } = checked((int)weight.Shape[0]);
+    public TensorView Weight => weight;
+
+    /// <summary>Loads <c>name.weight</c> and, where the architecture allows a bias and the checkpoint has one, <c>name.bias</c>.</summary>
+    public static Linear Load(WeightBuilder weights, IComputeBackend backend, string name, int inFeatures, int outFeatures, bool mayHaveBias = false) =>
+        new(backend, weights.Matrix(name + ".weight", outFeatures, inFeatures),
+            mayHaveBias ? weights.OptionalVector(name + ".bias", outFeatures) : null);
+
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
+    {
+        backend.MatMul(weight, x, y, rows);
+        if (bias is not null) backend.AddBias(y, bias, rows);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics.CodeAnalysis;
+using GlmSharp.Configs;
+using GlmSharp.Errors;
+
+namespace GlmSharp.Models;
+
+/// <summary>
+/// The hyper-parameters of a GGUF model under llama.cpp's <c>{arch}.*</c> keys, read into (and written from)
+/// the same config records a config.json produces.
+/// </summary>
+public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metadata, string architecture,
+    IReadOnlySet<string> tensorNames, string origin)
+{
+    public string Architecture => architecture;
+
+    /// <summary>The fields every dense GLM shares; architectures wrap them in their own config record.</summary>
+    public ModelConfig DenseConfig(string modelType)
+    {
+        int hidden = Int("embedding_length");
+        int heads = Int("attention.head_count");
+        int headDim = OptInt("attention.key_length") ?? hidden / heads;
+        int rotary = OptInt("rope.dimension_count") ?? headDim;
+        return new DenseFields
+        {
+            ModelType = modelType,
+            VocabSize = OptInt("vocab_size") ?? TokenCount() ?? throw Missing($"{architecture}.vocab_size or tokenizer.ggml.tokens"),
+            HiddenSize = hidden,
+            NumLayers = Int("block_count"),
+            NumHeads = heads,
+            NumKvHeads = OptInt("attention.head_count_kv") ?? heads,
+            HeadDim = headDim,
+            IntermediateSize = Int("feed_forward_length"),
+            MaxPositions = Int("context_length"),
+            RmsNormEps = Double("attention.layer_norm_rms_epsilon"),
+            RopeTheta = OptDouble("rope.freq_base") ?? 10000.0,
+            PartialRotaryFactor = (double)rotary / headDim,
+            AttentionBias = tensorNames.Contains("blk.0.attn_q.bias"),
+            TieWordEmbeddings = !tensorNames.Contains("output.weight"),
+            EosTokenIds = StopTokenIds(),
+            PadTokenId = OptGlobalInt("tokenizer.ggml.padding_token_id"),
+            BosTokenId = OptGlobalInt("tokenizer.ggml.bos_token_id"),
+        };
+    }
+
+    /// <summary>The <c>{arch}.*</c> keys llama.cpp reads for a dense GLM, from a config.</summary>
+    public static Dictionary<string, object> FromDenseConfig(ModelConfig c, string architecture) => new()
+    {
+        ["general.architecture"] = architecture,
+        [$"{architecture}.context_length"] = (uint)c.MaxPositions,
+        [$"{architecture}.embedding_length"] = (uint)c.HiddenSize,
+        [$"{architecture}.feed_forward_length"] = (uint)c.IntermediateSize,
+        [$"{architecture}.block_count"] = (uint)c.NumLayers,
+        [$"{architecture}.attention.head_count"] = (uint)c.NumHeads,
+        [$"{architecture}.attention.head_count_kv"] = (uint)c.NumKvHeads,
+        [$"{architecture}.attention.key_length"] = (uint)c.HeadDim,
+        [$"{architecture}.attention.value_length"] = (uint)c.HeadDim,
+        [$"{architecture}.attention.layer_norm_rms_epsilon"] = (float)c.RmsNormEps,
+        [$"{architecture}.rope.dimension_count"] = (uint)c.RotaryDims,
+        [$"{architecture}.rope.freq_base"] = (float)c.RopeTheta,
+        [$"{architecture}.vocab_size"] = (uint)c.VocabSize,
+    };
+
+    private int[] StopTokenIds()
+    {
+        var ids = new List<int>();
+        foreach (var key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
+            if (OptGlobalInt(key) is int id && !ids.Contains(id)) ids.Add(id);
+        return [.. ids];
+    }
+
+    private int? TokenCount() => metadata.TryGetValue("tokenizer.ggml.tokens", out var v) && v is string[] tokens ? tokens.Length : null;
+
+    private int Int(string key) => OptInt(key) ?? throw Missing($"{architecture}.{key}");
+
+    private int? OptInt(string key) => OptGlobalInt($"{architecture}.{key}");
+
+    private double Double(string key) => OptDouble(key) ?? throw Missing($"{architecture}.{key}");
+
+    private double? OptDouble(string key)
+    {
+        string full = $"{architecture}.{key}";
+        if (!metadata.TryGetValue(full, out var value)) return null;
+        return value switch
+        {
+            float f => f,
+            double d => d,
+            _ when TryInteger(value, out long l) => l,
+            _ => throw WrongType(full, "a number", value),
+        };
+    }
+
+    private int? OptGlobalInt(string key)
+    {
+        if (!metadata.TryGetValue(key, out var value)) return null;
+        if (!TryInteger(value, out long l) || l < int.MinValue || l > int.MaxValue) throw WrongType(key, "an integer", value);
+        return (int)l;
+    }
+
+    private static bool TryInteger(object value, out long result)
+    {
+        switch (value)
+        {
+            case byte b: result = b; return true;
+            case sbyte sb: result = sb; return true;
+            case ushort us: result = us; return true;
+            case short s: result = s; return true;
+            case uint ui: result = ui; return true;
+            case int i: result = i; return true;
+            case ulong ul when ul <= long.MaxValue: result = (long)ul; return true;
+            case long l: result = l; return true;
+            default: result = 0; return false;
+        }
+    }
+
+    private ModelFormatException Missing(string key) => new($"{origin}: metadata key '{key}' is missing");
+
+    private ModelFormatException WrongType(string key, string expected, object found) =>
+        new($"{origin}: metadata key '{key}' must be {expected}, found {found.GetType().Name} {found}");
+
+    [SuppressMessage("Performance", "CA1812", Justification = "Instantiated above.")]
+    private sealed record DenseFields : ModelConfig;
+}

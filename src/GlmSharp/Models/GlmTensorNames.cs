@@ -1,0 +1,69 @@
+using System.Globalization;
+
+namespace GlmSharp.Models;
+
+/// <summary>
+/// Hugging Face ↔ llama.cpp tensor names of the dense GLM family. Per-layer names live under
+/// <c>model.layers.N.</c> and <c>blk.N.</c>; the fused gate_up projection keeps its fusion in GGUF as <c>ffn_up</c>.
+/// </summary>
+public static class GlmTensorNames
+{
+    public static readonly IReadOnlyList<TensorNamePair> Global =
+    [
+        new("model.embed_tokens.weight", "token_embd.weight"),
+        new("model.norm.weight", "output_norm.weight"),
+        new("lm_head.weight", "output.weight"),
+    ];
+
+    public static readonly IReadOnlyList<TensorNamePair> PreNormLayer =
+    [
+        new("input_layernorm.weight", "attn_norm.weight"),
+        new("self_attn.q_proj.weight", "attn_q.weight"),
+        new("self_attn.q_proj.bias", "attn_q.bias"),
+        new("self_attn.k_proj.weight", "attn_k.weight"),
+        new("self_attn.k_proj.bias", "attn_k.bias"),
+        new("self_attn.v_proj.weight", "attn_v.weight"),
+        new("self_attn.v_proj.bias", "attn_v.bias"),
+        new("self_attn.o_proj.weight", "attn_output.weight"),
+        new("post_attention_layernorm.weight", "ffn_norm.weight"),
+        new("mlp.gate_up_proj.weight", "ffn_up.weight"),
+        new("mlp.down_proj.weight", "ffn_down.weight"),
+    ];
+
+    /// <summary>GLM-4-0414: the pre-norm layer plus the two output norms (note the GGUF names: post_attention_norm is the attention-output norm here).</summary>
+    public static readonly IReadOnlyList<TensorNamePair> SandwichLayer =
+    [
+        .. PreNormLayer,
+        new("post_self_attn_layernorm.weight", "post_attention_norm.weight"),
+        new("post_mlp_layernorm.weight", "post_ffw_norm.weight"),
+    ];
+
+    /// <summary>Maps a GGUF tensor name to its Hugging Face name, or null for a tensor the architecture does not use.</summary>
+    public static string? GgufToHf(string ggufName, IReadOnlyList<TensorNamePair> layerNames)
+    {
+        foreach (var pair in Global)
+            if (pair.GgufName == ggufName) return pair.HfName;
+        if (!ggufName.StartsWith("blk.", StringComparison.Ordinal)) return null;
+        int dot = ggufName.IndexOf('.', 4);
+        if (dot < 0 || !int.TryParse(ggufName.AsSpan(4, dot - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int layer)) return null;
+        var suffix = ggufName.AsSpan(dot + 1);
+        foreach (var pair in layerNames)
+            if (suffix.SequenceEqual(pair.GgufName)) return $"model.layers.{layer}.{pair.HfName}";
+        return null;
+    }
+
+    /// <summary>Maps a Hugging Face tensor name to its GGUF name, or null when llama.cpp has no such tensor.</summary>
+    public static string? HfToGguf(string hfName, IReadOnlyList<TensorNamePair> layerNames)
+    {
+        foreach (var pair in Global)
+            if (pair.HfName == hfName) return pair.GgufName;
+        const string prefix = "model.layers.";
+        if (!hfName.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        int dot = hfName.IndexOf('.', prefix.Length);
+        if (dot < 0 || !int.TryParse(hfName.AsSpan(prefix.Length, dot - prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int layer)) return null;
+        var suffix = hfName.AsSpan(dot + 1);
+        foreach (var pair in layerNames)
+            if (suffix.SequenceEqual(pair.HfName)) return $"blk.{layer}.{pair.GgufName}";
+        return null;
+    }
+}

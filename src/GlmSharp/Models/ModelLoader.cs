@@ -1,0 +1,56 @@
+using GlmSharp.Configs;
+using GlmSharp.Errors;
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Formats.Safetensors;
+using GlmSharp.Kernels;
+using GlmSharp.Kernels.Cpu;
+
+namespace GlmSharp.Models;
+
+/// <summary>Opens a model from a Hugging Face folder (config.json + safetensors) or a GGUF file.</summary>
+public static class ModelLoader
+{
+    public static LoadedModel Load(string path, IComputeBackend? backend = null)
+    {
+        backend ??= CpuBackend.Instance;
+        if (Directory.Exists(path)) return LoadHuggingFace(path, backend);
+        if (File.Exists(path)) return LoadGguf(path, backend);
+        throw new ModelFormatException($"{path}: no such file or folder (expected a .gguf file or a Hugging Face model folder)");
+    }
+
+    private static LoadedModel LoadHuggingFace(string folder, IComputeBackend backend)
+    {
+        var configPath = Path.Combine(folder, "config.json");
+        var config = HfConfigLoader.Load(configPath);
+        var architecture = ModelRegistry.ByModelType(config.ModelType, configPath);
+        var weights = SafetensorsTensorSource.Open(folder);
+        try
+        {
+            return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, GenerationConfig.LoadFromFolder(folder), folder);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    private static LoadedModel LoadGguf(string path, IComputeBackend backend)
+    {
+        var file = GgufFile.Open(path);
+        try
+        {
+            string ggufArchitecture = file.Metadata.GetString("general.architecture");
+            var architecture = ModelRegistry.ByGgufArchitecture(ggufArchitecture, path);
+            var tensorNames = file.Tensors.Select(t => t.Name).ToHashSet();
+            var config = architecture.ConfigFromGguf(new GgufModelMetadata(file.Metadata, ggufArchitecture, tensorNames, path));
+            var weights = new GgufTensorSource(file, name => GlmTensorNames.GgufToHf(name, architecture.LayerTensorNames));
+            return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, GenerationConfig.Empty, path);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+}

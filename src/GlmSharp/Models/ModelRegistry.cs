@@ -1,0 +1,20 @@
+using GlmSharp.Errors;
+using GlmSharp.Models.Architectures;
+
+namespace GlmSharp.Models;
+
+/// <summary>The architectures GlmSharp runs, found by Hugging Face model_type or by GGUF general.architecture.</summary>
+public static class ModelRegistry
+{
+    public static IReadOnlyList<IArchitecture> Architectures { get; } = [new Glm(), new Glm4()];
+
+    public static IArchitecture ByModelType(string modelType, string origin) =>
+        Architectures.FirstOrDefault(a => a.ModelType == modelType)
+        ?? throw new UnsupportedModelException(
+            $"{origin}: model_type '{modelType}' is not supported (supported: {string.Join(", ", Architectures.Select(a => a.ModelType))})");
+
+    public static IArchitecture ByGgufArchitecture(string architecture, string origin) =>
+        Architectures.FirstOrDefault(a => a.GgufArchitecture == architecture)
+        ?? throw new UnsupportedModelException(
+            $"{origin}: general.architecture '{architecture}' is not supported (supported: {string.Join(", ", Architectures.Select(a => a.GgufArchitecture))})");
+}

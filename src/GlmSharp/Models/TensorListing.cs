@@ -1,0 +1,50 @@
+using GlmSharp.Configs;
+using GlmSharp.Formats;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Models;
+
+/// <summary>
+/// The tensors a model of a given config expects, found by building the model against this listing instead of
+/// a checkpoint. Optional tensors (biases, an untied LM head) count as present exactly when the config says so.
+/// </summary>
+public sealed unsafe class TensorListing : ITensorSource
+{
+    private readonly ModelConfig _config;
+    private readonly List<(string Name, long[] Shape)> _tensors = [];
+
+    private TensorListing(ModelConfig config) => _config = config;
+
+    public IReadOnlyList<(string Name, long[] Shape)> Tensors => _tensors;
+
+    public string Origin => $"tensor listing of {_config.ModelType}";
+
+    public IReadOnlyCollection<string> Names => _tensors.Select(t => t.Name).ToArray();
+
+    /// <summary>Every tensor name and shape (PyTorch order) of the architecture at this config, in build order.</summary>
+    public static IReadOnlyList<(string Name, long[] Shape)> For(IArchitecture architecture, ModelConfig config)
+    {
+        var listing = new TensorListing(config);
+        architecture.Build(config, listing, WeightBuilder.ForListing(listing));
+        return listing.Tensors;
+    }
+
+    internal bool IsPresent(string name) =>
+        name.EndsWith(".bias", StringComparison.Ordinal) ? _config.AttentionBias
+        : name == "lm_head.weight" ? !_config.TieWordEmbeddings
+        : _tensors.Any(t => t.Name == name);
+
+    internal TensorView Record(string name, long[] shape)
+    {
+        _tensors.Add((name, shape));
+        return new TensorView(name, GgmlType.F32, shape, null, 0, Origin);
+    }
+
+    public bool TryGet(string name, out TensorView tensor)
+    {
+        tensor = null!;
+        return false;
+    }
+
+    public void Dispose() { }
+}

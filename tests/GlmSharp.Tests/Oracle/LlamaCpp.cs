@@ -1,0 +1,77 @@
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace GlmSharp.Tests.Oracle;
+
+/// <summary>
+/// llama.cpp (through LLamaSharp 0.30.0) as the reference implementation. The KV cache is kept in F32 so that
+/// differences come from the model computation, not from llama.cpp's default F16 cache.
+/// </summary>
+public static class LlamaCpp
+{
+    private static readonly Lock InitLock = new();
+    private static bool _initialised;
+
+    private static ModelParams Parameters(string ggufPath, int context) 
+    {
+        lock (InitLock)
+        {
+            if (!_initialised)
+            {
+                NativeApi.llama_empty_call();
+                _initialised = true;
+            }
+        }
+        return new ModelParams(ggufPath)
+        {
+            ContextSize = (uint)context,
+            BatchSize = (uint)context,
+            UBatchSize = (uint)context,
+            Threads = 2,
+            TypeK = GGMLType.GGML_TYPE_F32,
+            TypeV = GGMLType.GGML_TYPE_F32,
+            GpuLayerCount = 0,
+            FlashAttention = false,
+        };
+    }
+
+    /// <summary>Logits of every position, row-major [tokens, vocab], from one batched decode.</summary>
+    public static float[] Logits(string ggufPath, IReadOnlyList<int> tokens, int vocab, int context)
+    {
+        var p = Parameters(ggufPath, context);
+        using var weights = LLamaWeights.LoadFromFile(p);
+        using var ctx = weights.CreateContext(p);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < tokens.Count; i++) batch.Add(tokens[i], i, LLamaSeqId.Zero, true);
+        var result = ctx.Decode(batch);
+        if (result != DecodeResult.Ok) throw new InvalidOperationException($"llama.cpp decode failed: {result}");
+        var all = new float[tokens.Count * vocab];
+        for (int i = 0; i < tokens.Count; i++) ctx.NativeHandle.GetLogitsIth(i)[..vocab].CopyTo(all.AsSpan(i * vocab, vocab));
+        return all;
+    }
+
+    /// <summary>Greedy continuation: prompt in one batch, then one token at a time, argmax each step.</summary>
+    public static int[] Greedy(string ggufPath, IReadOnlyList<int> prompt, int newTokens, int vocab, int context)
+    {
+        var p = Parameters(ggufPath, context);
+        using var weights = LLamaWeights.LoadFromFile(p);
+        using var ctx = weights.CreateContext(p);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < prompt.Count; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Count - 1);
+        var output = new List<int>();
+        int position = prompt.Count;
+        for (int step = 0; step < newTokens; step++)
+        {
+            var result = ctx.Decode(batch);
+            if (result != DecodeResult.Ok) throw new InvalidOperationException($"llama.cpp decode failed: {result}");
+            var logits = ctx.NativeHandle.GetLogitsIth(batch.TokenCount - 1)[..vocab];
+            int next = 0;
+            for (int i = 1; i < vocab; i++) if (logits[i] > logits[next]) next = i;
+            output.Add(next);
+            batch.Clear();
+            batch.Add(next, position++, LLamaSeqId.Zero, true);
+        }
+        return [.. output];
+    }
+}

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Formats.Safetensors;
+using GlmSharp.Models;
+using GlmSharp.Models.Architectures;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Tests.Support;
+
+/// <summary>
+/// A random-weight GLM checkpoint held in memory under Hugging Face names, written out by our own GGUF and
+/// safetensors writers so that llama.cpp and GlmSharp can both run it.
+/// </summary>
+public sealed class RandomGlmCheckpoint
+{
+    public TinyGlmSpec Spec { get; }
+    public IReadOnlyDictionary<string, (long[] Shape, float[] Values)> Tensors => _tensors;
+
+    private readonly Dictionary<string, (long[] Shape, float[] Values)> _tensors = new();
+
+    /// <param name="weightScale">Half-width of the uniform distribution of matrix weights; large enough that greedy picks are not near-ties.</param>
+    public RandomGlmCheckpoint(TinyGlmSpec spec, int seed, float weightScale = 0.25f)
+    {
+        Spec = spec;
+        var random = new Random(seed);
+        int h = spec.Hidden, q = spec.Heads * spec.HeadDim, kv = spec.KvHeads * spec.HeadDim, inter = spec.Intermediate;
+        Matrix("model.embed_tokens.weight", spec.Vocab, h, 1.0f);
+        Norm("model.norm.weight", h);
+        if (!spec.Tied) Matrix("lm_head.weight", spec.Vocab, h, weightScale);
+        for (int i = 0; i < spec.Layers; i++)
+        {
+            string p = $"model.layers.{i}.";
+            Norm(p + "input_layernorm.weight", h);
+            Matrix(p + "self_attn.q_proj.weight", q, h, weightScale);
+            Matrix(p + "self_attn.k_proj.weight", kv, h, weightScale);
+            Matrix(p + "self_attn.v_proj.weight", kv, h, weightScale);
+            if (spec.Bias)
+            {
+                Vector(p + "self_attn.q_proj.bias", q, 0.5f);
+                Vector(p + "self_attn.k_proj.bias", kv, 0.5f);
+                Vector(p + "self_attn.v_proj.bias", kv, 0.5f);
+            }
+            Matrix(p + "self_attn.o_proj.weight", h, q, weightScale);
+            Norm(p + "post_attention_layernorm.weight", h);
+            Matrix(p + "mlp.gate_up_proj.weight", 2 * inter, h, weightScale);
+            Matrix(p + "mlp.down_proj.weight", h, inter, weightScale);
+            if (spec.ModelType == "glm4")
+            {
+                Norm(p + "post_self_attn_layernorm.weight", h);
+                Norm(p + "post_mlp_layernorm.weight", h);
+            }
+        }
+
+        void Matrix(string name, int rows, int cols, float scale) => _tensors[name] = ([rows, cols], Uniform(rows * cols, -scale, scale));
+        void Vector(string name, int n, float scale) => _tensors[name] = ([n], Uniform(n, -scale, scale));
+        void Norm(string name, int n) => _tensors[name] = ([n], Uniform(n, 0.8f, 1.2f));
+        float[] Uniform(int n, float lo, float hi)
+        {
+            var v = new float[n];
+            for (int i = 0; i < n; i++) v[i] = lo + (float)random.NextDouble() * (hi - lo);
+            return v;
+        }
+    }
+
+    /// <summary>Writes a GGUF llama.cpp can run without a vocabulary (tokenizer "none": token ids are fed directly).
+    /// Matrices are stored as <paramref name="matrixType"/>; norms and biases stay F32, as llama.cpp's converter keeps them.</summary>
+    public string WriteGguf(string path, GgmlType matrixType)
+    {
+        IArchitecture architecture = Spec.ModelType == "glm4" ? new Glm4() : new Glm();
+        var writer = new GgufWriter();
+        foreach (var (key, value) in GgufModelMetadata.FromDenseConfig(HfConfig(), Spec.GgufArchitecture))
+            writer.SetMetadata(key, value);
+        writer.SetMetadata("general.name", "tiny random " + Spec);
+        writer.SetMetadata("tokenizer.ggml.model", "none");
+        foreach (var (name, (shape, values)) in _tensors)
+        {
+            string ggufName = GlmTensorNames.HfToGguf(name, architecture.LayerTensorNames)
+                ?? throw new InvalidOperationException($"no GGUF name for {name}");
+            writer.AddTensorFromFloats(ggufName, shape.Length == 2 ? matrixType : GgmlType.F32, shape, values);
+        }
+        writer.WriteTo(path);
+        return path;
+    }
+
+    /// <summary>Writes config.json and model.safetensors into a folder, as a Hugging Face checkpoint.</summary>
+    public string WriteHuggingFace(string folder, SafetensorsDtype type = SafetensorsDtype.F32)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "config.json"), ConfigJsonText());
+        var writer = new SafetensorsWriter();
+        foreach (var (name, (shape, values)) in _tensors) writer.AddFloats(name, type, shape, values);
+        writer.WriteTo(Path.Combine(folder, "model.safetensors"));
+        return folder;
+    }
+
+    public string ConfigJsonText() => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["architectures"] = new[] { Spec.ModelType == "glm4" ? "Glm4ForCausalLM" : "GlmForCausalLM" },
+        ["model_type"] = Spec.ModelType,
+        ["vocab_size"] = Spec.Vocab,
+        ["hidden_size"] = Spec.Hidden,
+        ["num_hidden_layers"] = Spec.Layers,
+        ["num_attention_heads"] = Spec.Heads,
+        ["num_key_value_heads"] = Spec.KvHeads,
+        ["head_dim"] = Spec.HeadDim,
+        ["intermediate_size"] = Spec.Intermediate,
+        ["partial_rotary_factor"] = Spec.PartialRotary,
+        ["attention_bias"] = Spec.Bias,
+        ["tie_word_embeddings"] = Spec.Tied,
+        ["max_position_embeddings"] = Spec.Context,
+        ["rope_theta"] = Spec.RopeTheta,
+        ["rms_norm_eps"] = Spec.RmsEps,
+        ["eos_token_id"] = new[] { Spec.Vocab - 1 },
+    });
+
+    public Configs.ModelConfig HfConfig() => Configs.HfConfigLoader.Parse(Configs.ConfigJson.Parse(ConfigJsonText(), "config.json"));
+
+    public static string Ids(IEnumerable<int> ids) => string.Join(",", ids.Select(i => i.ToString(CultureInfo.InvariantCulture)));
+}
