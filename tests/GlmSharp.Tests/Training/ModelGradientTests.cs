@@ -49,7 +49,7 @@ public class ModelGradientTests
     }
 
     // Large weights make per-parameter gradients big enough to stand out of the fp32 rounding of the loss.
-    private static void RandomizeAll(TrainingParameters parameters)
+    internal static void RandomizeAll(TrainingParameters parameters)
     {
         ulong seed = 100;
         foreach (var p in parameters.All)
