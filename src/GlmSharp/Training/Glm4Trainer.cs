@@ -69,7 +69,10 @@ public sealed class Glm4Trainer
         return batches == 0 ? float.NaN : (float)(sum / batches);
     }
 
-    /// <summary>Trains until <see cref="TrainingOptions.Steps"/> steps are done; returns the last validation loss (NaN without one).</summary>
+    /// <summary>
+    /// Trains until <see cref="TrainingOptions.Steps"/> steps are done; returns the last validation loss (NaN without one).
+    /// On cancellation the finished steps are checkpointed first, so the run can be resumed.
+    /// </summary>
     public float Run(TokenStream train, TokenStream? validation, Action<TrainingProgress>? onProgress = null,
         CancellationToken cancellation = default)
     {
@@ -82,7 +85,11 @@ public sealed class Glm4Trainer
         float validationLoss = float.NaN;
         while (Step < Options.Steps)
         {
-            cancellation.ThrowIfCancellationRequested();
+            if (cancellation.IsCancellationRequested)
+            {
+                if (CheckpointPath is { } interrupted) SaveCheckpoint(interrupted);
+                cancellation.ThrowIfCancellationRequested();
+            }
             var (loss, norm, lr) = TrainStep(sampler);
             bool last = Step == Options.Steps;
             float? evaluated = null;
