@@ -10,7 +10,9 @@ namespace GlmSharp.Training;
 public static unsafe class TrainingKernels
 {
     private const int RowBlock = 4;
-    private const int RowsPerTask = 16;
+    private const int TileRows = 64;
+    private const int TileCols = 256;
+    private const int DepthBlock = 256;
 
     /// <summary>C[M,N] = A[M,K]·B[K,N], or C += A·B when <paramref name="accumulate"/>.</summary>
     public static void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate)
@@ -21,12 +23,13 @@ public static unsafe class TrainingKernels
         fixed (float* pa = a, pb = b, pc = c)
         {
             float* aPtr = pa, bPtr = pb, cPtr = pc;
-            int tasks = (m + RowsPerTask - 1) / RowsPerTask;
-            if (tasks == 1) MatMulRows(aPtr, bPtr, cPtr, 0, m, k, n, accumulate);
-            else Parallel.For(0, tasks, t =>
+            int rowTiles = (m + TileRows - 1) / TileRows;
+            int colTiles = (n + TileCols - 1) / TileCols;
+            if (rowTiles * colTiles == 1) MatMulTile(aPtr, bPtr, cPtr, 0, m, 0, n, k, n, accumulate);
+            else Parallel.For(0, rowTiles * colTiles, t =>
             {
-                int r0 = t * RowsPerTask;
-                MatMulRows(aPtr, bPtr, cPtr, r0, Math.Min(m, r0 + RowsPerTask), k, n, accumulate);
+                int r0 = t / colTiles * TileRows, c0 = t % colTiles * TileCols;
+                MatMulTile(aPtr, bPtr, cPtr, r0, Math.Min(m, r0 + TileRows), c0, Math.Min(n, c0 + TileCols), k, n, accumulate);
             });
         }
     }
@@ -72,22 +75,33 @@ public static unsafe class TrainingKernels
         TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(x, length), alpha, new ReadOnlySpan<float>(y, length),
             new Span<float>(y, length));
 
-    private static void MatMulRows(float* a, float* b, float* c, int r0, int r1, int k, int n, bool accumulate)
+    // Blocked so that a B panel (depth slice × 2 vectors) stays in L1 while the row blocks of the tile sweep over it,
+    // and the B tile (depth slice × tile columns) stays in L2 across the panels.
+    private static void MatMulTile(float* a, float* b, float* c, int r0, int r1, int c0, int c1, int k, int n, bool accumulate)
     {
-        int width = Vector<float>.Count;
-        int panel = 2 * width;
-        int vectorCols = n / panel * panel;
-        for (int j = 0; j < vectorCols; j += panel)
+        int panel = 2 * Vector<float>.Count;
+        int vectorEnd = c0 + (c1 - c0) / panel * panel;
+        float* packed = stackalloc float[DepthBlock * panel];
+        for (int p0 = 0; p0 < k; p0 += DepthBlock)
         {
-            int i = r0;
-            for (; i + RowBlock <= r1; i += RowBlock) Panel4x2(a + (long)i * k, b + j, c + (long)i * n + j, k, n, accumulate);
-            for (; i < r1; i++) Panel1x2(a + (long)i * k, b + j, c + (long)i * n + j, k, n, accumulate);
+            int depth = Math.Min(DepthBlock, k - p0);
+            bool add = accumulate || p0 > 0;
+            float* bSlice = b + (long)p0 * n;
+            for (int j = c0; j < vectorEnd; j += panel)
+            {
+                // Packing the panel contiguously avoids the cache-set conflicts of rows a power-of-two stride apart.
+                for (int p = 0; p < depth; p++)
+                    Buffer.MemoryCopy(bSlice + (long)p * n + j, packed + p * panel, panel * sizeof(float), panel * sizeof(float));
+                int i = r0;
+                for (; i + RowBlock <= r1; i += RowBlock)
+                    Panel4x2(a + (long)i * k + p0, k, packed, c + (long)i * n + j, depth, n, add);
+                for (; i < r1; i++) Panel1x2(a + (long)i * k + p0, packed, c + (long)i * n + j, depth, n, add);
+            }
         }
-        if (vectorCols == n) return;
         for (int i = r0; i < r1; i++)
         {
             float* aRow = a + (long)i * k;
-            for (int j = vectorCols; j < n; j++)
+            for (int j = vectorEnd; j < c1; j++)
             {
                 float sum = accumulate ? c[(long)i * n + j] : 0f;
                 for (int p = 0; p < k; p++) sum += aRow[p] * b[(long)p * n + j];
@@ -96,8 +110,9 @@ public static unsafe class TrainingKernels
         }
     }
 
-    // A 4-row by 2-vector tile of C stays in registers while the shared dimension streams through.
-    private static void Panel4x2(float* a, float* b, float* c, int k, int n, bool accumulate)
+    // A 4-row by 2-vector tile of C stays in registers while the shared dimension streams through;
+    // b is a packed panel (k rows of 2 vectors), c has row stride n.
+    private static void Panel4x2(float* a, int lda, float* b, float* c, int k, int n, bool accumulate)
     {
         int w = Vector<float>.Count;
         Vector<float> c00, c01, c10, c11, c20, c21, c30, c31;
@@ -112,10 +127,10 @@ public static unsafe class TrainingKernels
         {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector<float>.Zero;
         }
-        float* a0 = a, a1 = a + k, a2 = a + 2 * k, a3 = a + 3 * k;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
         for (int p = 0; p < k; p++)
         {
-            float* bRow = b + (long)p * n;
+            float* bRow = b + p * 2 * w;
             var b0 = Vector.Load(bRow);
             var b1 = Vector.Load(bRow + w);
             var x = new Vector<float>(a0[p]);
@@ -140,7 +155,7 @@ public static unsafe class TrainingKernels
         var c1 = accumulate ? Vector.Load(c + w) : Vector<float>.Zero;
         for (int p = 0; p < k; p++)
         {
-            float* bRow = b + (long)p * n;
+            float* bRow = b + p * 2 * w;
             var x = new Vector<float>(a[p]);
             c0 = Vector.FusedMultiplyAdd(x, Vector.Load(bRow), c0);
             c1 = Vector.FusedMultiplyAdd(x, Vector.Load(bRow + w), c1);
