@@ -33,6 +33,7 @@ internal static class TrainCommand
     private static readonly Option<string?> CheckpointDir = new("--checkpoint-dir") { Description = "Folder for checkpoint.bin" };
     private static readonly Option<int> CheckpointInterval = new("--checkpoint-interval") { Description = "Save a checkpoint every N steps", DefaultValueFactory = _ => 200 };
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from checkpoint.bin in --checkpoint-dir" };
+    private static readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights of a checkpoint.bin (fresh optimiser and schedule), e.g. for a supervised pass" };
     private static readonly Option<string?> Output = new("--output") { Description = "Export a Hugging Face folder here when training ends" };
     private static readonly Option<string> Dtype = new("--dtype") { Description = "Exported weight type: f32 or bf16", DefaultValueFactory = _ => "bf16" };
 
@@ -41,7 +42,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a small glm4 model from scratch on plain text")
         {
             TrainText, ValidText, Tokenizer, VocabSize, Size, Steps, Batch, SeqLen, LearningRate, MinLearningRate, Warmup,
-            WeightDecay, Clip, Seed, EvalInterval, EvalBatches, CheckpointDir, CheckpointInterval, Resume, Output, Dtype,
+            WeightDecay, Clip, Seed, EvalInterval, EvalBatches, CheckpointDir, CheckpointInterval, Resume, InitFrom, Output, Dtype,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
@@ -55,6 +56,9 @@ internal static class TrainCommand
             "bf16" => SafetensorsDtype.BF16,
             var other => throw new GlmException($"--dtype must be f32 or bf16, found '{other}'"),
         };
+        string? checkpointDir = parse.GetValue(CheckpointDir);
+        if (parse.GetValue(Resume) && checkpointDir is null) throw new GlmException("--resume needs --checkpoint-dir");
+        if (!parse.GetValue(Resume)) Glm4TrainingPresets.For(parse.GetValue(Size)!, vocabSize: 256).Validate();
         var trainDocuments = TextCorpus.ReadDocuments(parse.GetValue(TrainText)!);
         var validDocuments = TextCorpus.ReadDocuments(parse.GetValue(ValidText)!);
         var vocabulary = LoadOrTrainTokenizer(parse, trainDocuments);
@@ -88,23 +92,39 @@ internal static class TrainCommand
         return 0;
     }
 
+    /// <summary>
+    /// --tokenizer wins; a resumed run reuses the tokenizer saved beside its checkpoint; otherwise a new one is trained
+    /// and saved there, so that a resumed run sees the same token ids.
+    /// </summary>
     private static TokenizerVocabulary LoadOrTrainTokenizer(ParseResult parse, IReadOnlyList<string> documents)
     {
         if (parse.GetValue(Tokenizer) is { } folder) return HfTokenizerLoader.LoadDirectory(folder);
+        string? checkpointDir = parse.GetValue(CheckpointDir);
+        if (parse.GetValue(Resume)) return HfTokenizerLoader.LoadDirectory(checkpointDir!);
         AnsiConsole.MarkupLine($"training a {parse.GetValue(VocabSize)}-token byte-level BPE on {documents.Count:N0} documents…");
-        return BpeTrainer.Train(documents, parse.GetValue(VocabSize), chatTemplate: GlmJinjaTemplates.Glm45);
+        var vocabulary = BpeTrainer.Train(documents, parse.GetValue(VocabSize), chatTemplate: GlmJinjaTemplates.Glm45);
+        if (checkpointDir is not null) HfTokenizerWriter.WriteDirectory(vocabulary, checkpointDir);
+        return vocabulary;
     }
 
     private static Glm4Trainer CreateTrainer(ParseResult parse, TrainingOptions options, int vocabSize)
     {
         if (parse.GetValue(Resume))
         {
-            string path = Path.Combine(options.CheckpointDirectory ?? throw new GlmException("--resume needs --checkpoint-dir"),
-                Glm4Trainer.CheckpointFileName);
+            string path = Path.Combine(options.CheckpointDirectory!, Glm4Trainer.CheckpointFileName);
             var checkpoint = TrainingCheckpoint.Load(path);
             var resumed = new Glm4Trainer(new Glm4TrainingWeights(checkpoint.Shape), options);
             resumed.Resume(checkpoint);
             return resumed;
+        }
+        if (parse.GetValue(InitFrom) is { } initFrom)
+        {
+            var start = TrainingCheckpoint.Load(initFrom);
+            if (start.Shape.VocabSize != vocabSize)
+                throw new GlmException($"{initFrom}: the checkpoint's vocab_size {start.Shape.VocabSize} differs from the tokenizer's {vocabSize}");
+            var initialised = new Glm4TrainingWeights(start.Shape);
+            start.Values.CopyTo(initialised.Parameters.Values, 0);
+            return new Glm4Trainer(initialised, options);
         }
         var weights = new Glm4TrainingWeights(Glm4TrainingPresets.For(parse.GetValue(Size)!, vocabSize));
         weights.Initialize(options.Seed);
