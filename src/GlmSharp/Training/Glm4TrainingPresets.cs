@@ -8,8 +8,8 @@ public static class Glm4TrainingPresets
     public static IReadOnlyList<string> Names { get; } = ["tiny", "draft", "small", "base"];
 
     /// <summary>
-    /// tiny ≈ 0.1M + embeddings (smoke tests); draft ≈ 1–2M with a 6k vocabulary (speculative decoding);
-    /// small ≈ 5M; base ≈ 11M. Embeddings are tied: at these sizes the vocabulary would otherwise dominate.
+    /// tiny ≈ 0.1M + embeddings (smoke tests); draft ≈ 1.6M (speculative decoding);
+    /// small ≈ 6M; base ≈ 12M (with a 6144-token vocabulary). Embeddings are tied: at these sizes the vocabulary would otherwise dominate.
     /// </summary>
     public static Glm4TrainingShape For(string name, int vocabSize) => name switch
     {
