@@ -12,5 +12,6 @@ root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(LogitsCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);

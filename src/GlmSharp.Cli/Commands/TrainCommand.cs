@@ -1,0 +1,166 @@
+using System.CommandLine;
+using GlmSharp.Errors;
+using GlmSharp.Formats.Safetensors;
+using GlmSharp.Tokenizers;
+using GlmSharp.Tokenizers.Chat;
+using GlmSharp.Training;
+using Spectre.Console;
+
+namespace GlmSharp.Cli.Commands;
+
+/// <summary>
+/// <c>glm train</c>: trains a glm4 model from scratch on the prepared corpus (data/train.txt, data/valid.txt), with
+/// checkpoints that can be resumed, and exports a Hugging Face folder at the end.
+/// </summary>
+internal static class TrainCommand
+{
+    private static readonly Option<string> TrainText = new("--train") { Description = "Training text (documents separated by <|endoftext|> lines)", DefaultValueFactory = _ => "data/train.txt" };
+    private static readonly Option<string> ValidText = new("--valid") { Description = "Validation text", DefaultValueFactory = _ => "data/valid.txt" };
+    private static readonly Option<string?> Tokenizer = new("--tokenizer") { Description = "Folder with tokenizer.json; without it a byte-level BPE is trained on --train" };
+    private static readonly Option<int> VocabSize = new("--vocab-size") { Description = "Vocabulary size of a newly trained tokenizer", DefaultValueFactory = _ => 6144 };
+    private static readonly Option<string> Size = new("--size") { Description = $"Model size: {string.Join(", ", Glm4TrainingPresets.Names)}", DefaultValueFactory = _ => "base" };
+    private static readonly Option<int> Steps = new("--steps") { Description = "Optimiser steps", DefaultValueFactory = _ => 2000 };
+    private static readonly Option<int> Batch = new("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 };
+    private static readonly Option<int> SeqLen = new("--seq-len") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
+    private static readonly Option<float> LearningRate = new("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3f };
+    private static readonly Option<float> MinLearningRate = new("--min-lr") { Description = "Learning rate at the end of the cosine", DefaultValueFactory = _ => 1e-4f };
+    private static readonly Option<int> Warmup = new("--warmup") { Description = "Linear warm-up steps", DefaultValueFactory = _ => 100 };
+    private static readonly Option<float> WeightDecay = new("--weight-decay") { Description = "AdamW decoupled weight decay (matrices only)", DefaultValueFactory = _ => 0.1f };
+    private static readonly Option<float> Clip = new("--clip") { Description = "Global gradient-norm limit (0 = off)", DefaultValueFactory = _ => 1.0f };
+    private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation and batch sampling", DefaultValueFactory = _ => 1234UL };
+    private static readonly Option<int> EvalInterval = new("--eval-interval") { Description = "Validate every N steps (0 = at the end only)", DefaultValueFactory = _ => 200 };
+    private static readonly Option<int> EvalBatches = new("--eval-batches") { Description = "Batches per validation", DefaultValueFactory = _ => 8 };
+    private static readonly Option<string?> CheckpointDir = new("--checkpoint-dir") { Description = "Folder for checkpoint.bin" };
+    private static readonly Option<int> CheckpointInterval = new("--checkpoint-interval") { Description = "Save a checkpoint every N steps", DefaultValueFactory = _ => 200 };
+    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from checkpoint.bin in --checkpoint-dir" };
+    private static readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights of a checkpoint.bin (fresh optimiser and schedule), e.g. for a supervised pass" };
+    private static readonly Option<string?> Output = new("--output") { Description = "Export a Hugging Face folder here when training ends" };
+    private static readonly Option<string> Dtype = new("--dtype") { Description = "Exported weight type: f32 or bf16", DefaultValueFactory = _ => "bf16" };
+
+    public static Command Create()
+    {
+        var command = new Command("train", "Train a small glm4 model from scratch on plain text")
+        {
+            TrainText, ValidText, Tokenizer, VocabSize, Size, Steps, Batch, SeqLen, LearningRate, MinLearningRate, Warmup,
+            WeightDecay, Clip, Seed, EvalInterval, EvalBatches, CheckpointDir, CheckpointInterval, Resume, InitFrom, Output, Dtype,
+        };
+        command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
+        return command;
+    }
+
+    private static int Run(ParseResult parse, CancellationToken cancellation)
+    {
+        var dtype = parse.GetValue(Dtype) switch
+        {
+            "f32" => SafetensorsDtype.F32,
+            "bf16" => SafetensorsDtype.BF16,
+            var other => throw new GlmException($"--dtype must be f32 or bf16, found '{other}'"),
+        };
+        string? checkpointDir = parse.GetValue(CheckpointDir);
+        if (parse.GetValue(Resume) && checkpointDir is null) throw new GlmException("--resume needs --checkpoint-dir");
+        if (!parse.GetValue(Resume)) Glm4TrainingPresets.For(parse.GetValue(Size)!, vocabSize: 256).Validate();
+        var trainDocuments = TextCorpus.ReadDocuments(parse.GetValue(TrainText)!);
+        var validDocuments = TextCorpus.ReadDocuments(parse.GetValue(ValidText)!);
+        var vocabulary = LoadOrTrainTokenizer(parse, trainDocuments);
+        var tokenizer = new BpeTokenizer(vocabulary);
+        var train = TextCorpus.Tokenize(trainDocuments, tokenizer);
+        var valid = TextCorpus.Tokenize(validDocuments, tokenizer);
+        AnsiConsole.MarkupLine($"corpus: [bold]{train.Ids.Length:N0}[/] training and [bold]{valid.Ids.Length:N0}[/] validation tokens, vocabulary {vocabulary.Tokens.Count}");
+
+        var options = new TrainingOptions
+        {
+            Steps = parse.GetValue(Steps), BatchSize = parse.GetValue(Batch), SeqLen = parse.GetValue(SeqLen),
+            LearningRate = parse.GetValue(LearningRate), MinLearningRate = parse.GetValue(MinLearningRate),
+            WarmupSteps = parse.GetValue(Warmup), GradientClip = parse.GetValue(Clip), Seed = parse.GetValue(Seed),
+            Optimizer = new AdamWOptions { WeightDecay = parse.GetValue(WeightDecay) },
+            EvalInterval = parse.GetValue(EvalInterval), EvalBatches = parse.GetValue(EvalBatches),
+            CheckpointDirectory = parse.GetValue(CheckpointDir), CheckpointInterval = parse.GetValue(CheckpointInterval),
+        };
+        var trainer = CreateTrainer(parse, options, vocabulary.Tokens.Count);
+        var shape = trainer.Weights.Shape;
+        AnsiConsole.MarkupLine($"model: glm4, [bold]{shape.ParameterCount:N0}[/] parameters ({shape.NumLayers} layers, hidden {shape.HiddenSize}, " +
+            $"{shape.NumHeads} heads / {shape.NumKvHeads} KV, head_dim {shape.HeadDim}, rotary {shape.RotaryDims}, MLP {shape.IntermediateSize}); " +
+            $"{options.BatchSize}×{options.SeqLen} tokens per step, starting at step {trainer.Step}");
+
+        float validationLoss = RunWithProgress(trainer, train, valid, cancellation);
+        AnsiConsole.MarkupLine($"validation loss [bold]{validationLoss:F4}[/], perplexity [bold]{Math.Exp(validationLoss):F2}[/]");
+        if (parse.GetValue(Output) is { } output)
+        {
+            HfCheckpointExporter.Export(trainer.Weights, vocabulary, output, dtype);
+            AnsiConsole.MarkupLine($"exported to [bold]{Markup.Escape(output)}[/]");
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// --tokenizer wins; a resumed run reuses the tokenizer saved beside its checkpoint; otherwise a new one is trained
+    /// and saved there, so that a resumed run sees the same token ids.
+    /// </summary>
+    private static TokenizerVocabulary LoadOrTrainTokenizer(ParseResult parse, IReadOnlyList<string> documents)
+    {
+        if (parse.GetValue(Tokenizer) is { } folder) return HfTokenizerLoader.LoadDirectory(folder);
+        string? checkpointDir = parse.GetValue(CheckpointDir);
+        if (parse.GetValue(Resume)) return HfTokenizerLoader.LoadDirectory(checkpointDir!);
+        AnsiConsole.MarkupLine($"training a {parse.GetValue(VocabSize)}-token byte-level BPE on {documents.Count:N0} documents…");
+        var vocabulary = BpeTrainer.Train(documents, parse.GetValue(VocabSize), chatTemplate: GlmJinjaTemplates.Glm45);
+        if (checkpointDir is not null) HfTokenizerWriter.WriteDirectory(vocabulary, checkpointDir);
+        return vocabulary;
+    }
+
+    private static Glm4Trainer CreateTrainer(ParseResult parse, TrainingOptions options, int vocabSize)
+    {
+        if (parse.GetValue(Resume))
+        {
+            string path = Path.Combine(options.CheckpointDirectory!, Glm4Trainer.CheckpointFileName);
+            var checkpoint = TrainingCheckpoint.Load(path);
+            var resumed = new Glm4Trainer(new Glm4TrainingWeights(checkpoint.Shape), options);
+            resumed.Resume(checkpoint);
+            return resumed;
+        }
+        if (parse.GetValue(InitFrom) is { } initFrom)
+        {
+            var start = TrainingCheckpoint.Load(initFrom);
+            if (start.Shape.VocabSize != vocabSize)
+                throw new GlmException($"{initFrom}: the checkpoint's vocab_size {start.Shape.VocabSize} differs from the tokenizer's {vocabSize}");
+            var initialised = new Glm4TrainingWeights(start.Shape);
+            start.Values.CopyTo(initialised.Parameters.Values, 0);
+            return new Glm4Trainer(initialised, options);
+        }
+        var weights = new Glm4TrainingWeights(Glm4TrainingPresets.For(parse.GetValue(Size)!, vocabSize));
+        weights.Initialize(options.Seed);
+        return new Glm4Trainer(weights, options);
+    }
+
+    private static float RunWithProgress(Glm4Trainer trainer, TokenStream train, TokenStream valid, CancellationToken cancellation)
+    {
+        float lastValidation = float.NaN;
+        string Describe(TrainingProgress p)
+        {
+            if (p.ValidationLoss is { } v) lastValidation = v;
+            string validation = float.IsNaN(lastValidation) ? "" : $" val {lastValidation:F3}";
+            return $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}{validation} | lr {p.LearningRate:E1} | {p.TokensPerSecond:F0} tok/s | ETA {p.Remaining:hh\\:mm\\:ss}";
+        }
+
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+            return trainer.Run(train, valid, p =>
+            {
+                if (p.Step % 10 == 0 || p.ValidationLoss is not null || p.Step == p.TotalSteps) Console.WriteLine(Describe(p));
+            }, cancellation);
+
+        float result = float.NaN;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("starting", maxValue: trainer.Options.Steps);
+                task.Value = trainer.Step;
+                result = trainer.Run(train, valid, p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = Markup.Escape(Describe(p));
+                }, cancellation);
+            });
+        return result;
+    }
+}

@@ -1,0 +1,84 @@
+using GlmSharp.Errors;
+
+namespace GlmSharp.Training;
+
+/// <summary>
+/// A token stream for training: ids, and optionally which positions are scored as targets (for supervised turns only the
+/// assistant's tokens are). Windows of seqLen + 1 tokens give inputs and next-token targets.
+/// </summary>
+public sealed class TokenStream
+{
+    public TokenStream(int[] ids, bool[]? scored = null)
+    {
+        if (scored is not null && scored.Length != ids.Length)
+            throw new GlmException($"token stream has {ids.Length} ids but {scored.Length} scoring flags");
+        Ids = ids;
+        Scored = scored;
+    }
+
+    public int[] Ids { get; }
+    public bool[]? Scored { get; }
+
+    public void CheckVocabulary(int vocabSize, string name)
+    {
+        for (int i = 0; i < Ids.Length; i++)
+            if ((uint)Ids[i] >= (uint)vocabSize)
+                throw new ContextLimitException($"{name}: token id {Ids[i]} at position {i} is outside the vocabulary of {vocabSize}");
+    }
+
+    /// <summary>Writes the window starting at <paramref name="start"/>: inputs ids[start..+len], targets shifted by one.</summary>
+    public void Window(int start, Span<int> inputs, Span<int> targets)
+    {
+        for (int t = 0; t < inputs.Length; t++)
+        {
+            inputs[t] = Ids[start + t];
+            int next = start + t + 1;
+            targets[t] = Scored is null || Scored[next] ? Ids[next] : -1;
+        }
+    }
+}
+
+/// <summary>
+/// Random training windows whose positions depend only on (seed, step), so a run resumed at step s sees exactly the
+/// batches the uninterrupted run would have seen.
+/// </summary>
+public sealed class TokenBatchSampler
+{
+    private readonly TokenStream _stream;
+    private readonly ulong _seed;
+
+    public TokenBatchSampler(TokenStream stream, int batchSize, int seqLen, ulong seed)
+    {
+        if (stream.Ids.Length < seqLen + 1)
+            throw new GlmException($"the training data holds {stream.Ids.Length} tokens, fewer than one window of {seqLen + 1}");
+        _stream = stream;
+        _seed = seed;
+        BatchSize = batchSize;
+        SeqLen = seqLen;
+    }
+
+    public int BatchSize { get; }
+    public int SeqLen { get; }
+
+    public void Fill(long step, Span<int> inputs, Span<int> targets)
+    {
+        var random = TrainingRandom.ForStream(_seed, 2, (ulong)step);
+        int starts = _stream.Ids.Length - SeqLen;
+        for (int b = 0; b < BatchSize; b++)
+            _stream.Window(random.NextInt(starts), inputs.Slice(b * SeqLen, SeqLen), targets.Slice(b * SeqLen, SeqLen));
+    }
+
+    /// <summary>Consecutive non-overlapping windows from the start, for evaluation; at most <paramref name="maxBatches"/> batches.</summary>
+    public static IEnumerable<(int[] Inputs, int[] Targets)> Sequential(TokenStream stream, int batchSize, int seqLen, int maxBatches)
+    {
+        int windows = Math.Min((stream.Ids.Length - 1) / seqLen, maxBatches * batchSize);
+        for (int first = 0; first + batchSize <= windows; first += batchSize)
+        {
+            var inputs = new int[batchSize * seqLen];
+            var targets = new int[batchSize * seqLen];
+            for (int b = 0; b < batchSize; b++)
+                stream.Window((first + b) * seqLen, inputs.AsSpan(b * seqLen, seqLen), targets.AsSpan(b * seqLen, seqLen));
+            yield return (inputs, targets);
+        }
+    }
+}

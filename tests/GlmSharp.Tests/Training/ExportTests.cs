@@ -1,0 +1,66 @@
+using GlmSharp.Configs;
+using GlmSharp.Models;
+using GlmSharp.Tokenizers;
+using GlmSharp.Training;
+
+namespace GlmSharp.Tests.Training;
+
+public class ExportTests
+{
+    private static TokenizerVocabulary TinyVocabulary(int size) => BpeTrainer.Train([TinyCorpus.Text], size);
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void Exported_Checkpoint_Gives_The_Engine_The_Trainers_Logits(bool tied, bool bias)
+    {
+        // The engine's glm4 forward is an independent implementation (checked against llama.cpp in its own tests), so
+        // agreement here shows the trainer computes the glm4 the engine runs, and that names and layouts survive export.
+        var vocabulary = TinyVocabulary(300);
+        var shape = TinyCorpus.Shape(tied) with { VocabSize = 300, AttentionBias = bias };
+        var weights = new Glm4TrainingWeights(shape);
+        // Weights far from the initialisation (norm weights ≠ 1, large projections) so every path moves the logits.
+        ModelGradientTests.RandomizeAll(weights.Parameters);
+        var tokenizer = new BpeTokenizer(vocabulary);
+        var stream = new TokenStream(tokenizer.Encode(TinyCorpus.Text));
+
+        var model = new Glm4TrainingModel(weights, batchSize: 1, seqLen: 16);
+        int[] tokens = stream.Ids[..16];
+        model.Forward(tokens, new int[16]);
+        var expected = model.Logits.ToArray();
+
+        string folder = Directory.CreateTempSubdirectory("glm-export-").FullName;
+        try
+        {
+            HfCheckpointExporter.Export(weights, vocabulary, folder);
+            var config = (Glm4Config)HfConfigLoader.Load(Path.Combine(folder, "config.json"));
+            Assert.Equal(shape.RotaryDims, config.RotaryDims);
+            Assert.Equal(tied, config.TieWordEmbeddings);
+            using var loaded = ModelLoader.Load(folder);
+            var session = loaded.Model.CreateSession(16);
+            var logits = new float[16 * shape.VocabSize];
+            loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
+            double maxDiff = 0, maxAbs = 0;
+            for (int i = 0; i < logits.Length; i++)
+            {
+                maxDiff = Math.Max(maxDiff, Math.Abs(logits[i] - expected[i]));
+                maxAbs = Math.Max(maxAbs, Math.Abs(expected[i]));
+            }
+            Assert.True(maxAbs > 1, "logits are too flat for the comparison to mean anything");
+            Assert.True(maxDiff < 1e-3 * maxAbs, $"engine and trainer logits differ by {maxDiff:E2} (largest logit {maxAbs:F2})");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Export_Rejects_A_Tokenizer_Of_Another_Vocabulary_Size()
+    {
+        var weights = new Glm4TrainingWeights(TinyCorpus.Shape());
+        var e = Assert.Throws<GlmSharp.Errors.GlmException>(() =>
+            HfCheckpointExporter.Export(weights, TinyVocabulary(300), Path.GetTempPath()));
+        Assert.Contains("vocab_size", e.Message);
+    }
+}

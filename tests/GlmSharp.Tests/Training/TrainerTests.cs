@@ -1,0 +1,149 @@
+using GlmSharp.Errors;
+using GlmSharp.Training;
+
+namespace GlmSharp.Tests.Training;
+
+public class TrainerTests
+{
+    private static TrainingOptions Options(int steps, string? checkpoints = null) => new()
+    {
+        Steps = steps, BatchSize = 8, SeqLen = 32, LearningRate = 3e-3f, MinLearningRate = 3e-4f, WarmupSteps = 20,
+        Seed = 7, EvalBatches = 4, CheckpointDirectory = checkpoints, CheckpointInterval = 1000,
+    };
+
+    private static Glm4Trainer NewTrainer(TrainingOptions options, bool tied = true)
+    {
+        var weights = new Glm4TrainingWeights(TinyCorpus.Shape(tied));
+        weights.Initialize(options.Seed);
+        return new Glm4Trainer(weights, options);
+    }
+
+    [Fact]
+    public void Tiny_Model_Learns_A_Fixed_Text_To_Below_One_Nat_In_300_Steps()
+    {
+        // ln 256 = 5.55 nats is chance and a unigram model of English letters needs about 2.9 nats;
+        // below 1.0 the model must have learnt the text's words and their order.
+        var trainer = NewTrainer(Options(300), tied: false);
+        var text = TinyCorpus.Stream();
+        float before = trainer.Evaluate(text);
+        float after = trainer.Run(text, text);
+        Assert.InRange(before, 5.0f, 6.0f);
+        Assert.True(after < 1.0f, $"validation loss {after:F3} after 300 steps is not below 1.0 (started at {before:F3})");
+    }
+
+    [Fact]
+    public void Resuming_From_A_Checkpoint_Continues_Bit_For_Bit()
+    {
+        string folder = Directory.CreateTempSubdirectory("glm-train-").FullName;
+        try
+        {
+            var text = TinyCorpus.Stream();
+            var straight = NewTrainer(Options(12));
+            straight.Run(text, null);
+
+            var first = NewTrainer(Options(6, folder));
+            first.Run(text, null);
+            var checkpoint = TrainingCheckpoint.Load(Path.Combine(folder, Glm4Trainer.CheckpointFileName));
+            Assert.Equal(6, checkpoint.Step);
+            var resumed = NewTrainer(Options(12));
+            Array.Clear(resumed.Weights.Parameters.Values);
+            resumed.Resume(checkpoint);
+            resumed.Run(text, null);
+
+            Assert.Equal(12, resumed.Step);
+            Assert.Equal(straight.Weights.Parameters.Values, resumed.Weights.Parameters.Values);
+            Assert.Equal(straight.Optimizer.SecondMoment, resumed.Optimizer.SecondMoment);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Checkpoint_With_Wrong_Magic_Is_Rejected_Naming_The_Field()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, "NOTACKPTxxxxxxxxxxxx"u8.ToArray());
+            var e = Assert.Throws<ModelFormatException>(() => TrainingCheckpoint.Load(path));
+            Assert.Contains("magic", e.Message);
+            Assert.Contains(path, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Truncated_Checkpoint_Is_Rejected_With_Expected_And_Found_Length()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            var trainer = NewTrainer(Options(1));
+            trainer.SaveCheckpoint(path);
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..^4]);
+            var e = Assert.Throws<ModelFormatException>(() => TrainingCheckpoint.Load(path));
+            Assert.Contains("file length", e.Message);
+            Assert.Contains(bytes.Length.ToString(), e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Checkpoint_Of_Another_Shape_Cannot_Be_Restored()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            NewTrainer(Options(1), tied: true).SaveCheckpoint(path);
+            var other = NewTrainer(Options(1), tied: false);
+            var e = Assert.Throws<GlmException>(() => other.Resume(TrainingCheckpoint.Load(path)));
+            Assert.Contains("does not match", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Sampler_Gives_The_Same_Batch_For_The_Same_Step_And_Targets_Are_The_Next_Tokens()
+    {
+        var stream = new TokenStream(Enumerable.Range(0, 100).ToArray(), Enumerable.Range(0, 100).Select(i => i % 2 == 0).ToArray());
+        var sampler = new TokenBatchSampler(stream, batchSize: 3, seqLen: 5, seed: 1);
+        int[] inputsA = new int[15], targetsA = new int[15], inputsB = new int[15], targetsB = new int[15];
+        sampler.Fill(42, inputsA, targetsA);
+        sampler.Fill(42, inputsB, targetsB);
+        Assert.Equal(inputsA, inputsB);
+        Assert.Equal(targetsA, targetsB);
+        for (int i = 0; i < 15; i++)
+            Assert.Equal((inputsA[i] + 1) % 2 == 0 ? inputsA[i] + 1 : -1, targetsA[i]);
+        sampler.Fill(43, inputsB, targetsB);
+        Assert.NotEqual(inputsA, inputsB);
+    }
+
+    [Fact]
+    public void Token_Outside_The_Vocabulary_Is_Rejected_With_Its_Position()
+    {
+        var trainer = NewTrainer(Options(1));
+        var e = Assert.Throws<ContextLimitException>(() => trainer.Run(new TokenStream([1, 2, 300, .. new int[40]]), null));
+        Assert.Contains("300", e.Message);
+        Assert.Contains("position 2", e.Message);
+    }
+
+    [Fact]
+    public void Shape_With_Heads_Not_A_Multiple_Of_Kv_Heads_Is_Rejected()
+    {
+        var shape = TinyCorpus.Shape() with { NumHeads = 3 };
+        var e = Assert.Throws<GlmException>(() => new Glm4TrainingWeights(shape));
+        Assert.Contains("num_key_value_heads", e.Message);
+    }
+}
