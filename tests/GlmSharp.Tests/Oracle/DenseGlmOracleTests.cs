@@ -1,3 +1,4 @@
+using GlmSharp.Formats.Safetensors;
 using GlmSharp.Inference;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
@@ -104,6 +105,21 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
             output.WriteLine($"{modelType} {type}: worst relative logit error {error:E2} (bound {tolerance:E0})");
             Assert.True(error <= tolerance, $"{modelType} {type}: worst relative logit error {error:E2} > {tolerance:E0}");
         }
+    }
+
+    [Theory]
+    [InlineData(SafetensorsDtype.F16, GgmlType.F16)]
+    [InlineData(SafetensorsDtype.BF16, GgmlType.BF16)]
+    public void Half_Precision_Safetensors_Load_Like_The_Same_Values_In_F32(SafetensorsDtype stored, GgmlType sameRounding)
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false);
+        using var dir = new TempDirectory();
+        var checkpoint = new RandomGlmCheckpoint(spec, seed: 21).RoundedTo(sameRounding);
+        string hf = checkpoint.WriteHuggingFace(dir.File("hf"), stored);
+        string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var prompt = Prompt(spec, 20, seed: 4);
+        double error = LogitComparison.WorstRelativeError(OurLogits(hf, prompt), OurLogits(gguf, prompt), spec.Vocab);
+        Assert.True(error <= 1e-5, $"{stored}: relative error {error:E2}");
     }
 
     [Fact]

@@ -61,6 +61,23 @@ public sealed class RandomGlmCheckpoint
         }
     }
 
+    /// <summary>The same checkpoint with every value rounded through <paramref name="type"/> (e.g. to BF16) and back.</summary>
+    public RandomGlmCheckpoint RoundedTo(GgmlType type)
+    {
+        var rounded = new RandomGlmCheckpoint(Spec);
+        foreach (var (name, (shape, values)) in _tensors)
+        {
+            var encoded = new byte[GgmlTypeInfo.RowByteSize(type, values.Length)];
+            var back = new float[values.Length];
+            TensorCodec.QuantizeRow(type, values, encoded);
+            TensorCodec.DequantizeRow(type, encoded, back);
+            rounded._tensors[name] = (shape, back);
+        }
+        return rounded;
+    }
+
+    private RandomGlmCheckpoint(TinyGlmSpec spec) => Spec = spec;
+
     /// <summary>Writes a GGUF through <see cref="GgufExporter"/> (what `glm convert` runs), without a vocabulary:
     /// llama.cpp then takes token ids directly (tokenizer "none").</summary>
     public string WriteGguf(string path, GgmlType matrixType)
