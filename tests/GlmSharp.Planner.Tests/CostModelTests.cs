@@ -73,16 +73,6 @@ public class CostModelTests
     }
 
     [Fact]
-    public void AllToAll_Crossing_Domains_Is_Bound_By_Scale_Out()
-    {
-        var up = new Level(1e11, 1e-6);
-        var outL = new Level(1e10, 5e-6);
-        // 16 chips, domain 8, 16 MB each: 7/16 goes over the fast links, 8/16 over scale-out.
-        Assert.Equal(5e-6 + 8e6 / 1e10, Collectives.AllToAll(16, 16e6, 8, up, outL), 1e-12);
-        Assert.Equal(1e-6 + 16e6 * 7 / 8 / 1e11, Collectives.AllToAll(8, 16e6, 8, up, outL), 1e-12);
-    }
-
-    [Fact]
     public void DeepSeek_Bf16_Does_Not_Fit_One_H100_But_Fits_Wide_Ep()
     {
         var one = Dep("deepseek-v3", "h100-sxm", Precision.Bf16, Parallelism.Single);

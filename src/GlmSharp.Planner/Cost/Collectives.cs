@@ -2,7 +2,8 @@ namespace GlmSharp.Planner.Cost;
 
 /// <summary>
 /// Alpha-beta costs of collectives over n chips, each with <c>bandwidth</c> bytes/s per direction and a per-message
-/// latency <c>alpha</c> seconds. Ring algorithms for the reductions (the bandwidth-optimal ones NCCL/HCCL use at these sizes).
+/// latency <c>alpha</c> seconds. Ring algorithms for the reductions (the bandwidth-optimal ones NCCL/HCCL use at these sizes). Expert all-to-alls
+/// are priced by <see cref="ExpertExchange"/>.
 /// </summary>
 public static class Collectives
 {
@@ -16,21 +17,6 @@ public static class Collectives
 
     /// <summary>Ring reduce-scatter of <paramref name="totalBytes"/> per chip into n shards: the mirror of all-gather.</summary>
     public static double ReduceScatter(int n, double totalBytes, double bandwidth, double alpha) => AllGather(n, totalBytes, bandwidth, alpha);
-
-    /// <summary>
-    /// All-to-all where each chip sends <paramref name="bytes"/> spread evenly over all n chips (its own share stays local).
-    /// Chips inside a scale-up domain of <paramref name="domain"/> use the fast links; the rest go over scale-out, in parallel.
-    /// </summary>
-    public static double AllToAll(int n, double bytes, int domain, Level up, Level outLevel)
-    {
-        if (n <= 1) return 0;
-        int near = Math.Min(n, domain);
-        double nearBytes = bytes * (near - 1) / n;
-        double farBytes = bytes * (n - near) / n;
-        double t = up.Alpha + nearBytes / up.Bandwidth;
-        if (farBytes > 0) t = Math.Max(t, outLevel.Alpha + farBytes / outLevel.Bandwidth);
-        return t;
-    }
 
     /// <summary>Send <paramref name="bytes"/> to one peer (pipeline stage boundary, KV transfer).</summary>
     public static double PointToPoint(double bytes, double bandwidth, double alpha) => alpha + bytes / bandwidth;

@@ -64,6 +64,13 @@ public sealed record StepBatch
         PrefillCompletions = (int)Math.Round(PrefillCompletions * f),
     };
 
+    /// <summary>One of two micro-batches: half the work, with the odd request (or completion) rounded into it.</summary>
+    public StepBatch Half() => Scale(0.5) with
+    {
+        DecodeRequests = (DecodeRequests + 1) / 2,
+        PrefillCompletions = (PrefillCompletions + 1) / 2,
+    };
+
     public static StepBatch operator +(StepBatch a, StepBatch b) => new()
     {
         DecodeRequests = a.DecodeRequests + b.DecodeRequests,

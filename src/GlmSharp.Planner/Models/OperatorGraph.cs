@@ -96,13 +96,15 @@ public static class OperatorGraph
         double draws = tokens * p.Dp * moe.ExpertsPerToken;
         double hitFraction = 1 - Math.Pow(1 - 1.0 / moe.RoutedExperts, draws);
         double expertBytes = moe.RoutedExperts * m.ExpertParams * wb / p.ChipsPerStage * hitFraction;
-        double expertFlops = 2 * tokens * moe.ExpertsPerToken * m.ExpertParams / p.Tp * d.ExpertImbalance;
+        // The step waits for the busiest chip: measured popularity skew times the routing fluctuation of this batch.
+        double skew = d.ExpertImbalance * ExpertLoad.BusiestChipFactor(draws / p.Ep, p.Ep);
+        double expertFlops = 2 * tokens * moe.ExpertsPerToken * m.ExpertParams / p.Tp * skew;
         ops.Add(new("moe.experts", OperatorKind.Gemm, moeLayers, expertFlops, expertBytes));
         if (p.Ep > 1)
         {
             double perChipTokens = tokens / p.Tp;
-            double sent = perChipTokens * moe.ExpertsPerToken * m.Hidden * (d.Precision.DispatchBytes() + 2.0);
-            ops.Add(new("moe.dispatch_combine", OperatorKind.AllToAll, moeLayers, 0, sent, p.Ep));
+            ops.Add(new("moe.dispatch", OperatorKind.AllToAll, moeLayers, 0, perChipTokens * m.Hidden * d.Precision.DispatchBytes(), p.Ep) { Skew = skew, Tokens = perChipTokens });
+            ops.Add(new("moe.combine", OperatorKind.AllToAll, moeLayers, 0, perChipTokens * m.Hidden * 2.0, p.Ep) { Skew = skew, Tokens = perChipTokens });
         }
         else if (p.Tp > 1)
         {

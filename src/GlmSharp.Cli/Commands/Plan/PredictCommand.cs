@@ -66,7 +66,11 @@ internal static class PredictCommand
             else
             {
                 var t = new Table().AddColumns("quantity", "value");
-                foreach (var (k, v) in prediction) t.AddRow(k, Markup.Escape(v is double d ? d.ToString("G5") : v?.ToString() ?? "-"));
+                foreach (var (k, v) in prediction)
+                {
+                    if (v is Dictionary<string, string> parts) { foreach (var (name, time) in parts) t.AddRow($"{k}: {name}", time); }
+                    else t.AddRow(k, Markup.Escape(v is double d ? d.ToString("G5") : v?.ToString() ?? "-"));
+                }
                 AnsiConsole.Write(t);
             }
             return 0;
@@ -100,6 +104,11 @@ internal static class PredictCommand
             r["memory_per_chip_gb"] = point.MemoryPerChipBytes / 1e9;
             r["fits"] = point.Fits;
             r["mode"] = phase == "both" ? "steady state, prefill pool sized to match (disaggregated)" : $"steady state, {phase} only";
+            var stepBatch = prefillOnly
+                ? StepBatch.Prefill((int)inLen.Mean, 0, dep.Model.Attention.Indexer?.TopK, completes: true).Scale(Math.Max(1, b * dep.Parallel.Tp * dep.Parallel.Pp))
+                : StepBatch.Decode(b * dep.Parallel.Tp * dep.Parallel.Pp, context, dep.DraftTokens, dep.Model.Attention.Indexer?.TopK);
+            r["step_breakdown_ms"] = cost.Breakdown(stepBatch).ToDictionary(o => o.Name,
+                o => o.Communication > 0 ? $"comm {o.Communication * 1e3:F3}" : $"math {o.Compute * 1e3:F3} / hbm {o.Memory * 1e3:F3}");
             return r;
         }
         var workload = new Workload
