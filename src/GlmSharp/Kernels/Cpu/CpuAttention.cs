@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace GlmSharp.Kernels.Cpu;
@@ -28,6 +29,7 @@ internal static unsafe class CpuAttention
         pool.For(rows * heads, &RunItem, &job);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunItem(void* context, int item, int thread)
     {
         var job = (Job*)context;

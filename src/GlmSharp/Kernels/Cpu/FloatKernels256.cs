@@ -16,6 +16,7 @@ internal static unsafe class FloatKernels256
         for (; r < rows; r++) y[r] = DotOneRow<TLoad>(w + r * rowBytes, x, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotFourRows<TLoad>(byte* w, long rowBytes, float* x, int n, float* y) where TLoad : IFloatLoad
     {
         byte* w0 = w, w1 = w + rowBytes, w2 = w + 2 * rowBytes, w3 = w + 3 * rowBytes;
@@ -35,6 +36,7 @@ internal static unsafe class FloatKernels256
         y[3] = Vector256.Sum(a3) + ScalarTail<TLoad>(w3, x, k, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotOneRow<TLoad>(byte* w, float* x, int n) where TLoad : IFloatLoad
     {
         Vector256<float> a0 = default, a1 = default;
@@ -58,6 +60,7 @@ internal static unsafe class FloatKernels256
     }
 
     /// <summary>Widens n elements of one row to fp32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Widen<TLoad>(byte* src, float* dst, int n) where TLoad : IFloatLoad
     {
         int k = 0;
@@ -75,6 +78,7 @@ internal static unsafe class FloatKernels256
             DotRows<F32Load>((byte*)w, wStride * sizeof(float), rows, x + t * xStride, n, y + t * yStride);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x4(float* w, int wStride, float* x, int xStride, int n, float* y, int yStride)
     {
         float* w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace GlmSharp.Kernels.Cpu;
@@ -10,6 +11,7 @@ internal static unsafe class FloatKernelsPortable
         for (int r = 0; r < rows; r++) y[r] = Dot<TLoad>(w + r * rowBytes, x, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Widen<TLoad>(byte* src, float* dst, int n) where TLoad : IFloatLoad
     {
         int step = 2 * Vector<float>.Count, k = 0;
@@ -28,6 +30,7 @@ internal static unsafe class FloatKernelsPortable
             DotRows<F32Load>((byte*)w, wStride * sizeof(float), rows, x + t * xStride, n, y + t * yStride);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot<TLoad>(byte* w, float* x, int n) where TLoad : IFloatLoad
     {
         int step = 2 * Vector<float>.Count, k = 0;

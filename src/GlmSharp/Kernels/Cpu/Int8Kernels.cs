@@ -38,6 +38,7 @@ internal static unsafe class Int8Kernels
     /// <see cref="ScalarKernels.QuantizeActivations"/> on vectors, bit for bit; with <paramref name="interleaved"/> the
     /// codes go out in the group layout, and the caller provides a whole number of zeroed groups of room.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums, bool interleaved)
     {
         var natural = stackalloc int[Block / 4];
@@ -80,6 +81,7 @@ internal static unsafe class Int8Kernels
     }
 
     /// <summary>Dot of one stored Q8_0 row with one natural-layout activation row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ8_0(byte* w, sbyte* q, float* scales, float* sums, int blocks)
     {
         var flip = Vector256.Create((byte)0x80);
@@ -89,7 +91,7 @@ internal static unsafe class Int8Kernels
         for (; b + 2 <= blocks; b += 2)
         {
             byte* w0 = w + b * Q8_0Bytes, w1 = w0 + Q8_0Bytes;
-            float d0 = HalfFloat.ToSingle(*(ushort*)w0), d1 = HalfFloat.ToSingle(*(ushort*)w1);
+            float d0 = HalfFloat.Lookup(*(ushort*)w0), d1 = HalfFloat.Lookup(*(ushort*)w1);
             var i0 = Dot4(Vector256<int>.Zero, Vector256.Load(w0 + 2) ^ flip, Vector256.Load(q + b * Block));
             var i1 = Dot4(Vector256<int>.Zero, Vector256.Load(w1 + 2) ^ flip, Vector256.Load(q + (b + 1) * Block));
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[b]), acc0);
@@ -99,7 +101,7 @@ internal static unsafe class Int8Kernels
         for (; b < blocks; b++)
         {
             byte* w0 = w + b * Q8_0Bytes;
-            float d0 = HalfFloat.ToSingle(*(ushort*)w0);
+            float d0 = HalfFloat.Lookup(*(ushort*)w0);
             var i0 = Dot4(Vector256<int>.Zero, Vector256.Load(w0 + 2) ^ flip, Vector256.Load(q + b * Block));
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[b]), acc0);
             offsetSum += d0 * sums[b];
@@ -108,6 +110,7 @@ internal static unsafe class Int8Kernels
     }
 
     /// <summary>Dot of one stored Q4_0 row with one natural-layout activation row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ4_0(byte* w, sbyte* q, float* scales, float* sums, int blocks)
     {
         Vector256<float> acc0 = default, acc1 = default;
@@ -116,7 +119,7 @@ internal static unsafe class Int8Kernels
         for (; b + 2 <= blocks; b += 2)
         {
             byte* w0 = w + b * Q4_0Bytes, w1 = w0 + Q4_0Bytes;
-            float d0 = HalfFloat.ToSingle(*(ushort*)w0), d1 = HalfFloat.ToSingle(*(ushort*)w1);
+            float d0 = HalfFloat.Lookup(*(ushort*)w0), d1 = HalfFloat.Lookup(*(ushort*)w1);
             var i0 = Dot4(Vector256<int>.Zero, Nibbles(w0 + 2), Vector256.Load(q + b * Block));
             var i1 = Dot4(Vector256<int>.Zero, Nibbles(w1 + 2), Vector256.Load(q + (b + 1) * Block));
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[b]), acc0);
@@ -126,7 +129,7 @@ internal static unsafe class Int8Kernels
         for (; b < blocks; b++)
         {
             byte* w0 = w + b * Q4_0Bytes;
-            float d0 = HalfFloat.ToSingle(*(ushort*)w0);
+            float d0 = HalfFloat.Lookup(*(ushort*)w0);
             var i0 = Dot4(Vector256<int>.Zero, Nibbles(w0 + 2), Vector256.Load(q + b * Block));
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[b]), acc0);
             offsetSum += d0 * sums[b];
@@ -147,6 +150,7 @@ internal static unsafe class Int8Kernels
     /// Unpacks one stored row into the interleaved layout: unsigned codes u, and per block a scale and an offset
     /// with w = scale·u − offset. Room for whole groups is filled; blocks past the row end are zero.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unpack(bool q4, byte* w, int blocks, byte* u, float* scales, float* offsets)
     {
         int blockBytes = q4 ? Q4_0Bytes : Q8_0Bytes;
@@ -166,7 +170,7 @@ internal static unsafe class Int8Kernels
                     continue;
                 }
                 byte* block = w + (long)b * blockBytes;
-                float d = HalfFloat.ToSingle(*(ushort*)block);
+                float d = HalfFloat.Lookup(*(ushort*)block);
                 scales[b] = d;
                 offsets[b] = offset * d;
                 rows[i] = (q4 ? Nibbles(block + 2) : Vector256.Load(block + 2) ^ flip).AsInt32();
@@ -219,6 +223,7 @@ internal static unsafe class Int8Kernels
                     a + t * rowBytes, aScales + t * rowBlocks, aSums + t * rowBlocks, groups);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot1x1(byte* u, float* ws, float* wo, sbyte* a, float* asc, float* asum, int groups)
     {
         Vector256<float> acc = default;
@@ -235,6 +240,7 @@ internal static unsafe class Int8Kernels
         return Vector256.Sum(acc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x2(byte* u, float* ws, float* wo, int rowBytes, int rowBlocks,
         sbyte* a, float* asc, float* asum, int aRowBytes, int aRowBlocks, int groups, float* y, int yStride)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Kernels.Cpu;
@@ -12,6 +13,7 @@ internal static unsafe class ScalarKernels
     public const int QuantBlock = 32;
 
     /// <summary>Σ w[k]·x[k] for a row of F32, F16 or BF16 weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotFloatRow(GgmlType type, byte* w, float* x, int n)
     {
         float sum = 0;
@@ -37,6 +39,7 @@ internal static unsafe class ScalarKernels
     /// it so), q = round-half-even(x·127/amax), as ggml's quantize_row_q8_0 does on x86.
     /// <paramref name="sums"/>[b] = d·Σq, the term that offset-coded weights need.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums)
     {
         for (int b = 0; b < n / QuantBlock; b++)
@@ -61,6 +64,7 @@ internal static unsafe class ScalarKernels
     public static float RoundToHalf(float value) => (float)(Half)value;
 
     /// <summary>Σ_b d_w·d_a·Σ_j w_j·a_j over the blocks of one Q8_0 or Q4_0 row and one quantized activation row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQuantizedRow(GgmlType type, byte* w, sbyte* q, float* scales, int blocks)
     {
         float sum = 0;
