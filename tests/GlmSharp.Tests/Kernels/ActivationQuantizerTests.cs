@@ -42,8 +42,8 @@ public sealed unsafe class ActivationQuantizerTests
         fixed (float* es = expectedScales, esum = expectedSums, ns = naturalScales, nsum = naturalSums, gs = groupedScales, gsum = groupedSums)
         {
             ScalarKernels.QuantizeActivations(xp, n, eq, es, esum);
-            Int8Kernels.QuantizeActivations(xp, n, nq, ns, nsum, interleaved: false);
-            Int8Kernels.QuantizeActivations(xp, n, gq, gs, gsum, interleaved: true);
+            Int8Kernels.QuantizeActivations(xp, n, nq, ns, nsum, ActivationLayout.Natural);
+            Int8Kernels.QuantizeActivations(xp, n, gq, gs, gsum, ActivationLayout.Grouped);
         }
         Assert.Equal(expectedQ, naturalQ);
         Assert.Equal(expectedScales, naturalScales);

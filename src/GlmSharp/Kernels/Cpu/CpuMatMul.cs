@@ -46,7 +46,8 @@ internal static unsafe class CpuMatMul
             job.Groups = (blocks + Int8Kernels.GroupBlocks - 1) / Int8Kernels.GroupBlocks;
             job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
-            QuantizeActivations(ref job, ref activations, interleaved: tiled);
+            QuantizeActivations(ref job, ref activations,
+                tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)));
         }
         else if (tiled && weight.Type != GgmlType.F32)
@@ -63,7 +64,7 @@ internal static unsafe class CpuMatMul
         for (int i = 0; i < threads; i++) scratch[i].Ensure(bytes);
     }
 
-    private static void QuantizeActivations(ref Job job, ref NativeBuffer activations, bool interleaved)
+    private static void QuantizeActivations(ref Job job, ref NativeBuffer activations, ActivationLayout layout)
     {
         long codeBytes = (long)job.Tokens * job.ActRowBytes;
         long floats = (long)job.Tokens * job.ActRowBlocks;
@@ -78,7 +79,7 @@ internal static unsafe class CpuMatMul
             float* xt = job.X + (long)t * job.Inputs;
             sbyte* q = job.Codes + (long)t * job.ActRowBytes;
             float* scales = job.Scales + (long)t * job.ActRowBlocks, sums = job.Sums + (long)t * job.ActRowBlocks;
-            if (job.Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job.Inputs, q, scales, sums, interleaved);
+            if (job.Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job.Inputs, q, scales, sums, layout);
             else ScalarKernels.QuantizeActivations(xt, job.Inputs, q, scales, sums);
         }
     }

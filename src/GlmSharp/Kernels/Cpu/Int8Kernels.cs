@@ -35,11 +35,11 @@ internal static unsafe class Int8Kernels
     }
 
     /// <summary>
-    /// <see cref="ScalarKernels.QuantizeActivations"/> on vectors, bit for bit; with <paramref name="interleaved"/> the
-    /// codes go out in the group layout, and the caller provides a whole number of zeroed groups of room.
+    /// <see cref="ScalarKernels.QuantizeActivations"/> on vectors, bit for bit, the codes stored in the given layout;
+    /// for <see cref="ActivationLayout.Grouped"/> the caller provides a whole number of zeroed groups of room.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums, bool interleaved)
+    public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums, ActivationLayout layout)
     {
         var natural = stackalloc int[Block / 4];
         for (int b = 0; b < n / Block; b++)
@@ -60,9 +60,16 @@ internal static unsafe class Int8Kernels
             float d = ScalarKernels.RoundToHalf(amax / 127f);
             scales[b] = d;
             sums[b] = d * Vector256.Sum(i0 + i1 + i2 + i3);
-            if (!interleaved)
+            if (layout == ActivationLayout.Natural || (layout == ActivationLayout.NibblePairs && b == n / Block - 1 && b % 2 == 0))
             {
                 codes.Store(q + b * Block);
+                continue;
+            }
+            if (layout == ActivationLayout.NibblePairs)
+            {
+                sbyte* pair = q + b / 2 * 2 * Block + b % 2 * (Block / 2);
+                codes.GetLower().Store(pair);
+                codes.GetUpper().Store(pair + Block);
                 continue;
             }
             codes.AsInt32().Store(natural);
@@ -109,24 +116,33 @@ internal static unsafe class Int8Kernels
         return Vector256.Sum(acc0 + acc1) - 128f * offsetSum;
     }
 
-    /// <summary>Dot of one stored Q4_0 row with one natural-layout activation row.</summary>
+    /// <summary>
+    /// Dot of one stored Q4_0 row with one activation row in <see cref="ActivationLayout.NibblePairs"/>: two blocks'
+    /// packed bytes fill one vector, whose low nibbles meet the first halves of both activation blocks and whose high
+    /// nibbles meet the second halves, so no nibble is moved into element order.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ4_0(byte* w, sbyte* q, float* scales, float* sums, int blocks)
     {
+        var mask = Vector256.Create((byte)0x0f);
         Vector256<float> acc0 = default, acc1 = default;
         float offsetSum = 0;
         int b = 0;
+        for (; b + 4 <= blocks; b += 4)
+        {
+            acc0 = PairDot(w + b * Q4_0Bytes, q + b * Block, scales + b, mask, acc0);
+            acc1 = PairDot(w + (b + 2) * Q4_0Bytes, q + (b + 2) * Block, scales + b + 2, mask, acc1);
+            offsetSum += HalfFloat.Lookup(*(ushort*)(w + b * Q4_0Bytes)) * sums[b]
+                + HalfFloat.Lookup(*(ushort*)(w + (b + 1) * Q4_0Bytes)) * sums[b + 1]
+                + HalfFloat.Lookup(*(ushort*)(w + (b + 2) * Q4_0Bytes)) * sums[b + 2]
+                + HalfFloat.Lookup(*(ushort*)(w + (b + 3) * Q4_0Bytes)) * sums[b + 3];
+        }
         for (; b + 2 <= blocks; b += 2)
         {
-            byte* w0 = w + b * Q4_0Bytes, w1 = w0 + Q4_0Bytes;
-            float d0 = HalfFloat.Lookup(*(ushort*)w0), d1 = HalfFloat.Lookup(*(ushort*)w1);
-            var i0 = Dot4(Vector256<int>.Zero, Nibbles(w0 + 2), Vector256.Load(q + b * Block));
-            var i1 = Dot4(Vector256<int>.Zero, Nibbles(w1 + 2), Vector256.Load(q + (b + 1) * Block));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[b]), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Vector256.Create(d1 * scales[b + 1]), acc1);
-            offsetSum += d0 * sums[b] + d1 * sums[b + 1];
+            acc0 = PairDot(w + b * Q4_0Bytes, q + b * Block, scales + b, mask, acc0);
+            offsetSum += HalfFloat.Lookup(*(ushort*)(w + b * Q4_0Bytes)) * sums[b] + HalfFloat.Lookup(*(ushort*)(w + (b + 1) * Q4_0Bytes)) * sums[b + 1];
         }
-        for (; b < blocks; b++)
+        if (b < blocks)
         {
             byte* w0 = w + b * Q4_0Bytes;
             float d0 = HalfFloat.Lookup(*(ushort*)w0);
@@ -135,6 +151,18 @@ internal static unsafe class Int8Kernels
             offsetSum += d0 * sums[b];
         }
         return Vector256.Sum(acc0 + acc1) - 8f * offsetSum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> PairDot(byte* w, sbyte* q, float* scales, Vector256<byte> mask, Vector256<float> acc)
+    {
+        var packed = Vector256.Create(Vector128.Load(w + 2), Vector128.Load(w + Q4_0Bytes + 2));
+        var low = packed & mask;
+        var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask;
+        var dots = Dot4(Dot4(Vector256<int>.Zero, low, Vector256.Load(q)), high, Vector256.Load(q + Block));
+        var scale = Vector256.Create(Vector128.Create(HalfFloat.Lookup(*(ushort*)w) * scales[0]),
+            Vector128.Create(HalfFloat.Lookup(*(ushort*)(w + Q4_0Bytes)) * scales[1]));
+        return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dots), scale, acc);
     }
 
     /// <summary>The 32 codes of a Q4_0 block in element order: low nibbles are elements 0–15, high nibbles 16–31.</summary>
