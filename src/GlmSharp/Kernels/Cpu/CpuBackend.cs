@@ -94,9 +94,14 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public void Rope(Span<float> x, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeTable rope)
     {
+        Span<float> cos = stackalloc float[rope.RotaryDims / 2];
+        Span<float> sin = stackalloc float[rope.RotaryDims / 2];
         for (int r = 0; r < rows; r++)
+        {
+            rope.Angles(positions[r], cos, sin);
             for (int h = 0; h < heads; h++)
-                rope.Apply(x.Slice((r * heads + h) * headDim, headDim), positions[r]);
+                rope.Apply(x.Slice((r * heads + h) * headDim, headDim), cos, sin);
+        }
     }
 
     public void Attention(ReadOnlySpan<float> q, int rows, int firstPosition, LayerKvCache cache, Span<float> output, int heads, float scale)

@@ -10,7 +10,8 @@ public enum CpuIsa
     /// <summary>Plain loops: the reference every other path is tested against.</summary>
     Scalar,
 
-    /// <summary><see cref="Vector{T}"/> code that runs on any hardware .NET vectorises for.</summary>
+    /// <summary><see cref="Vector{T}"/> float kernels for any hardware .NET vectorises for; int8 dots use the scalar
+    /// loops, as <see cref="Vector{T}"/> has no widening byte dot product.</summary>
     Portable,
 
     /// <summary>256-bit AVX2 + FMA; int8 dots through AVX-VNNI when the CPU has it, pmaddwd otherwise.</summary>
