@@ -27,6 +27,9 @@ internal static unsafe class CpuMatMul
 
     public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0;
 
+    /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
+    private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+
     /// <param name="activations">Operation-wide buffer for the quantized activations.</param>
     /// <param name="scratch">One buffer per pool thread.</param>
     public static void Run(WorkerPool pool, CpuIsa isa, TensorView weight, float* x, float* y, int tokens,
@@ -50,7 +53,7 @@ internal static unsafe class CpuMatMul
                 tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)));
         }
-        else if (tiled && weight.Type != GgmlType.F32)
+        else if (!IsFloatLike(weight.Type) || (tiled && weight.Type != GgmlType.F32))
             EnsureScratch(scratch, pool.Threads, 4L * inputs * sizeof(float));
 
         // Enough items that a stalled thread's share can be taken over, few enough that claiming stays cheap.
@@ -95,6 +98,7 @@ internal static unsafe class CpuMatMul
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else Int8Tiled(job, first, end, job->Scratch + thread);
         }
+        else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
         else
         {
             if (job->Isa == CpuIsa.Scalar) FloatReference(job, first, end);
@@ -160,6 +164,27 @@ internal static unsafe class CpuMatMul
     {
         if (isa == CpuIsa.Avx512) FloatKernels512.Widen<TLoad>(src, dst, n);
         else FloatKernels256.Widen<TLoad>(src, dst, n);
+    }
+
+    /// <summary>Types without their own kernel (the K-quants for now): each row decoded to fp32 once, then the float kernels.</summary>
+    private static void DecodedRows(Job* job, int first, int end, NativeBuffer* scratch)
+    {
+        int n = job->Inputs;
+        float* w = (float*)scratch->Pointer;
+        for (int o = first; o < end; o += 4)
+        {
+            int rows = Math.Min(4, end - o);
+            for (int r = 0; r < rows; r++)
+                TensorCodec.DequantizeRow(job->Type, job->Weights + (o + r) * job->RowBytes, new Span<float>(w + r * n, n));
+            float* y = job->Y + o;
+            if (job->Isa == CpuIsa.Avx512) FloatKernels512.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
+            else if (job->Isa == CpuIsa.Avx2) FloatKernels256.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
+            else if (job->Isa == CpuIsa.Portable) FloatKernelsPortable.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
+            else
+                for (int t = 0; t < job->Tokens; t++)
+                    for (int r = 0; r < rows; r++)
+                        y[(long)t * job->Outputs + r] = ScalarKernels.DotFloatRow(GgmlType.F32, (byte*)(w + r * n), job->X + (long)t * n, n);
+        }
     }
 
     private static void Int8Reference(Job* job, int first, int end)
