@@ -17,7 +17,12 @@ internal static class HalfFloat
     // Block scales are converted one at a time inside int8 dot loops, where a table load (256 KiB, L2-resident)
     // is several times cheaper than the bit manipulation moving between integer and vector registers.
     private static readonly float[] Table = BuildTable();
-    private static readonly unsafe float* TablePointer = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref Table[0]);
+
+    /// <summary>
+    /// The table, for kernels to copy into a local once per call: kernels are compiled before this class is
+    /// initialised, so reading the static inside a loop would repeat the initialisation check every iteration.
+    /// </summary>
+    public static unsafe float* TablePointer { get; } = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref Table[0]);
 
     private static float[] BuildTable()
     {
@@ -26,9 +31,6 @@ internal static class HalfFloat
         return table;
     }
 
-    /// <summary>The same conversion by table lookup, for scalars in hot loops.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe float Lookup(ushort bits) => TablePointer[bits];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(ushort bits)

@@ -91,27 +91,26 @@ internal static unsafe class Int8Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ8_0(byte* w, sbyte* q, float* scales, float* sums, int blocks)
     {
+        float* table = HalfFloat.TablePointer;
         var flip = Vector256.Create((byte)0x80);
         Vector256<float> acc0 = default, acc1 = default;
         float offsetSum = 0;
-        int b = 0;
-        for (; b + 2 <= blocks; b += 2)
+        byte* end = w + blocks * Q8_0Bytes;
+        for (; w + 2 * Q8_0Bytes <= end; w += 2 * Q8_0Bytes, q += 2 * Block, scales += 2, sums += 2)
         {
-            byte* w0 = w + b * Q8_0Bytes, w1 = w0 + Q8_0Bytes;
-            float d0 = HalfFloat.Lookup(*(ushort*)w0), d1 = HalfFloat.Lookup(*(ushort*)w1);
-            var i0 = Dot4(Vector256<int>.Zero, Vector256.Load(w0 + 2) ^ flip, Vector256.Load(q + b * Block));
-            var i1 = Dot4(Vector256<int>.Zero, Vector256.Load(w1 + 2) ^ flip, Vector256.Load(q + (b + 1) * Block));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[b]), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Vector256.Create(d1 * scales[b + 1]), acc1);
-            offsetSum += d0 * sums[b] + d1 * sums[b + 1];
+            float d0 = table[*(ushort*)w], d1 = table[*(ushort*)(w + Q8_0Bytes)];
+            var i0 = Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
+            var i1 = Dot4(Vector256<int>.Zero, Vector256.Load(w + Q8_0Bytes + 2) ^ flip, Vector256.Load(q + Block));
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[0]), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Vector256.Create(d1 * scales[1]), acc1);
+            offsetSum += d0 * sums[0] + d1 * sums[1];
         }
-        for (; b < blocks; b++)
+        if (w < end)
         {
-            byte* w0 = w + b * Q8_0Bytes;
-            float d0 = HalfFloat.Lookup(*(ushort*)w0);
-            var i0 = Dot4(Vector256<int>.Zero, Vector256.Load(w0 + 2) ^ flip, Vector256.Load(q + b * Block));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[b]), acc0);
-            offsetSum += d0 * sums[b];
+            float d0 = table[*(ushort*)w];
+            var i0 = Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[0]), acc0);
+            offsetSum += d0 * sums[0];
         }
         return Vector256.Sum(acc0 + acc1) - 128f * offsetSum;
     }
@@ -124,44 +123,46 @@ internal static unsafe class Int8Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ4_0(byte* w, sbyte* q, float* scales, float* sums, int blocks)
     {
+        float* table = HalfFloat.TablePointer;
         var mask = Vector256.Create((byte)0x0f);
         Vector256<float> acc0 = default, acc1 = default;
         float offsetSum = 0;
-        int b = 0;
-        for (; b + 4 <= blocks; b += 4)
+        byte* end = w + blocks * Q4_0Bytes;
+        for (; w + 4 * Q4_0Bytes <= end; w += 4 * Q4_0Bytes, q += 4 * Block, scales += 4, sums += 4)
         {
-            acc0 = PairDot(w + b * Q4_0Bytes, q + b * Block, scales + b, mask, acc0);
-            acc1 = PairDot(w + (b + 2) * Q4_0Bytes, q + (b + 2) * Block, scales + b + 2, mask, acc1);
-            offsetSum += HalfFloat.Lookup(*(ushort*)(w + b * Q4_0Bytes)) * sums[b]
-                + HalfFloat.Lookup(*(ushort*)(w + (b + 1) * Q4_0Bytes)) * sums[b + 1]
-                + HalfFloat.Lookup(*(ushort*)(w + (b + 2) * Q4_0Bytes)) * sums[b + 2]
-                + HalfFloat.Lookup(*(ushort*)(w + (b + 3) * Q4_0Bytes)) * sums[b + 3];
+            acc0 = PairDot(w, q, scales, table, mask, acc0);
+            acc1 = PairDot(w + 2 * Q4_0Bytes, q + 2 * Block, scales + 2, table, mask, acc1);
+            offsetSum += table[*(ushort*)w] * sums[0] + table[*(ushort*)(w + Q4_0Bytes)] * sums[1]
+                + table[*(ushort*)(w + 2 * Q4_0Bytes)] * sums[2] + table[*(ushort*)(w + 3 * Q4_0Bytes)] * sums[3];
         }
-        for (; b + 2 <= blocks; b += 2)
+        if (w + 2 * Q4_0Bytes <= end)
         {
-            acc0 = PairDot(w + b * Q4_0Bytes, q + b * Block, scales + b, mask, acc0);
-            offsetSum += HalfFloat.Lookup(*(ushort*)(w + b * Q4_0Bytes)) * sums[b] + HalfFloat.Lookup(*(ushort*)(w + (b + 1) * Q4_0Bytes)) * sums[b + 1];
+            acc0 = PairDot(w, q, scales, table, mask, acc0);
+            offsetSum += table[*(ushort*)w] * sums[0] + table[*(ushort*)(w + Q4_0Bytes)] * sums[1];
+            w += 2 * Q4_0Bytes;
+            q += 2 * Block;
+            scales += 2;
+            sums += 2;
         }
-        if (b < blocks)
+        if (w < end)
         {
-            byte* w0 = w + b * Q4_0Bytes;
-            float d0 = HalfFloat.Lookup(*(ushort*)w0);
-            var i0 = Dot4(Vector256<int>.Zero, Nibbles(w0 + 2), Vector256.Load(q + b * Block));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[b]), acc0);
-            offsetSum += d0 * sums[b];
+            float d0 = table[*(ushort*)w];
+            var i0 = Dot4(Vector256<int>.Zero, Nibbles(w + 2), Vector256.Load(q));
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[0]), acc0);
+            offsetSum += d0 * sums[0];
         }
         return Vector256.Sum(acc0 + acc1) - 8f * offsetSum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> PairDot(byte* w, sbyte* q, float* scales, Vector256<byte> mask, Vector256<float> acc)
+    private static Vector256<float> PairDot(byte* w, sbyte* q, float* scales, float* table, Vector256<byte> mask, Vector256<float> acc)
     {
         var packed = Vector256.Create(Vector128.Load(w + 2), Vector128.Load(w + Q4_0Bytes + 2));
         var low = packed & mask;
         var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask;
         var dots = Dot4(Dot4(Vector256<int>.Zero, low, Vector256.Load(q)), high, Vector256.Load(q + Block));
-        var scale = Vector256.Create(Vector128.Create(HalfFloat.Lookup(*(ushort*)w) * scales[0]),
-            Vector128.Create(HalfFloat.Lookup(*(ushort*)(w + Q4_0Bytes)) * scales[1]));
+        var scale = Vector256.Create(Vector128.Create(table[*(ushort*)w] * scales[0]),
+            Vector128.Create(table[*(ushort*)(w + Q4_0Bytes)] * scales[1]));
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dots), scale, acc);
     }
 
@@ -181,6 +182,7 @@ internal static unsafe class Int8Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Unpack(bool q4, byte* w, int blocks, byte* u, float* scales, float* offsets)
     {
+        float* table = HalfFloat.TablePointer;
         int blockBytes = q4 ? Q4_0Bytes : Q8_0Bytes;
         float offset = q4 ? 8f : 128f;
         var flip = Vector256.Create((byte)0x80);
@@ -198,7 +200,7 @@ internal static unsafe class Int8Kernels
                     continue;
                 }
                 byte* block = w + (long)b * blockBytes;
-                float d = HalfFloat.Lookup(*(ushort*)block);
+                float d = table[*(ushort*)block];
                 scales[b] = d;
                 offsets[b] = offset * d;
                 rows[i] = (q4 ? Nibbles(block + 2) : Vector256.Load(block + 2) ^ flip).AsInt32();
