@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Kernels.Cpu;
@@ -18,6 +19,8 @@ internal static unsafe class CpuMatMul
         public long RowBytes;
         public int Outputs, Inputs, Tokens, RowsPerItem;
         public float* X, Y;
+        /// <summary>For F16 decode: the activations times 2¹⁰⁰ (see <see cref="F16UnbiasedLoad"/>), or null.</summary>
+        public float* ScaledX;
         public NativeBuffer* Scratch;
         // Quantized activations: codes [tokens, ActRowBytes], scales and block sums [tokens, ActRowBlocks].
         public sbyte* Codes;
@@ -53,6 +56,8 @@ internal static unsafe class CpuMatMul
                 tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)));
         }
+        else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
+            PrepareUnbiasedF16(ref job, ref activations);
         else if (!IsFloatLike(weight.Type) || (tiled && weight.Type != GgmlType.F32))
             EnsureScratch(scratch, pool.Threads, 4L * inputs * sizeof(float));
 
@@ -60,6 +65,16 @@ internal static unsafe class CpuMatMul
         int rowsPerItem = tokens > 1 ? 16 : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
         job.RowsPerItem = rowsPerItem;
         pool.For((outputs + rowsPerItem - 1) / rowsPerItem, &RunItem, &job);
+    }
+
+    private static void PrepareUnbiasedF16(ref Job job, ref NativeBuffer activations)
+    {
+        long count = (long)job.Tokens * job.Inputs;
+        var x = new ReadOnlySpan<float>(job.X, checked((int)count));
+        if (TensorPrimitives.MaxMagnitude(x) >= 1 << 27 || !float.IsFinite(TensorPrimitives.Sum(x))) return;
+        activations.Ensure(count * sizeof(float));
+        job.ScaledX = (float*)activations.Pointer;
+        TensorPrimitives.Multiply(x, F16UnbiasedLoad.ActivationScale, new Span<float>(job.ScaledX, (int)count));
     }
 
     private static void EnsureScratch(NativeBuffer* scratch, int threads, long bytes)
@@ -125,6 +140,10 @@ internal static unsafe class CpuMatMul
         switch (job->Type)
         {
             case GgmlType.F32: DotRows<F32Load>(job->Isa, w, job->RowBytes, rows, x, job->Inputs, y); break;
+            case GgmlType.F16 when job->ScaledX is not null:
+                DotRows<F16UnbiasedLoad>(job->Isa, w, job->RowBytes, rows, job->ScaledX + (long)t * job->Inputs, job->Inputs, y);
+                TensorPrimitives.Multiply(new ReadOnlySpan<float>(y, rows), F16UnbiasedLoad.ResultScale, new Span<float>(y, rows));
+                break;
             case GgmlType.F16: DotRows<F16Load>(job->Isa, w, job->RowBytes, rows, x, job->Inputs, y); break;
             default: DotRows<Bf16Load>(job->Isa, w, job->RowBytes, rows, x, job->Inputs, y); break;
         }
