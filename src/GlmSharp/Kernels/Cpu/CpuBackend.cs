@@ -109,7 +109,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         fixed (float* qp = q, op = output, keys = cache.Keys, values = cache.Values)
         {
             lock (_gate)
-                CpuAttention.Run(_pool, qp, rows, firstPosition, keys, values, cache.KvHeads, cache.HeadDim, op, heads, scale, _threadScratch);
+                CpuAttention.Run(_pool, Isa, qp, rows, firstPosition, keys, values, cache.KvHeads, cache.HeadDim, cache.HeadStride, op, heads, scale, _threadScratch);
         }
     }
 
