@@ -54,7 +54,7 @@ internal static unsafe class CpuMatMul
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
             QuantizeActivations(ref job, ref activations,
                 tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
-            if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)));
+            if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float) + tokens * sizeof(float)));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
@@ -234,14 +234,19 @@ internal static unsafe class CpuMatMul
         byte* u = scratch->Pointer;
         float* scales = (float*)(u + 4L * rowBytes);
         float* offsets = scales + 4 * rowBlocks;
+        float* corrections = offsets + 4 * rowBlocks; // [tokens, 4]
         bool q4 = job->Type == GgmlType.Q4_0;
         for (int o = first; o < end; o += 4)
         {
             int rows = Math.Min(4, end - o);
             for (int r = 0; r < rows; r++)
                 Int8Kernels.Unpack(q4, job->Weights + (o + r) * job->RowBytes, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            Int8Kernels.DotTile(u, scales, offsets, rowBytes, rowBlocks, rows, job->Codes, job->Scales, job->Sums,
-                job->Tokens, job->Groups, job->Y + o, job->Outputs);
+            Int8Kernels.DotTile(u, scales, rowBytes, rowBlocks, rows, job->Codes, job->Scales, job->Tokens, job->Groups, job->Y + o, job->Outputs);
+            // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements.
+            if (job->Isa == CpuIsa.Avx512) FloatKernels512.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            else FloatKernels256.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            for (int t = 0; t < job->Tokens; t++)
+                for (int r = 0; r < rows; r++) job->Y[(long)t * job->Outputs + o + r] -= corrections[t * 4 + r];
         }
     }
 }

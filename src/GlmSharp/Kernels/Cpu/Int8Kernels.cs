@@ -237,24 +237,24 @@ internal static unsafe class Int8Kernels
     }
 
     /// <summary>
-    /// y[t·yStride + r] = Σ_b (ws_rb·as_tb·Σ u·a − wo_rb·asum_tb) over interleaved weight rows r &lt; rows ≤ 4
-    /// (<paramref name="rowBytes"/> and <paramref name="rowBlocks"/> apart) and interleaved activation rows t.
+    /// y[t·yStride + r] = Σ_b ws_rb·as_tb·Σ u·a over interleaved weight rows r &lt; rows ≤ 4 (<paramref name="rowBytes"/>
+    /// and <paramref name="rowBlocks"/> apart) and interleaved activation rows t. The offset term −Σ_b wo_rb·asum_tb
+    /// is a small float product the caller takes away afterwards, which keeps it out of the integer loop.
     /// </summary>
-    public static void DotTile(byte* u, float* wScales, float* wOffsets, int rowBytes, int rowBlocks, int rows,
-        sbyte* a, float* aScales, float* aSums, int tokens, int groups, float* y, int yStride)
+    public static void DotTile(byte* u, float* wScales, int rowBytes, int rowBlocks, int rows,
+        sbyte* a, float* aScales, int tokens, int groups, float* y, int yStride)
     {
         int t = 0;
         if (rows == 4)
             for (; t + 2 <= tokens; t += 2)
-                Tile4x2(u, wScales, wOffsets, rowBytes, rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, aSums + t * rowBlocks, rowBytes, rowBlocks, groups, y + t * yStride, yStride);
+                Tile4x2(u, wScales, rowBytes, rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups, y + t * yStride, yStride);
         for (; t < tokens; t++)
             for (int r = 0; r < rows; r++)
-                y[t * yStride + r] = Dot1x1(u + r * rowBytes, wScales + r * rowBlocks, wOffsets + r * rowBlocks,
-                    a + t * rowBytes, aScales + t * rowBlocks, aSums + t * rowBlocks, groups);
+                y[t * yStride + r] = Dot1x1(u + r * rowBytes, wScales + r * rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Dot1x1(byte* u, float* ws, float* wo, sbyte* a, float* asc, float* asum, int groups)
+    private static float Dot1x1(byte* u, float* ws, sbyte* a, float* asc, int groups)
     {
         Vector256<float> acc = default;
         for (int g = 0; g < groups; g++)
@@ -265,14 +265,12 @@ internal static unsafe class Int8Kernels
             for (int s = 0; s < GroupBlocks; s++) i = Dot4(i, Vector256.Load(ug + s * 32), Vector256.Load(ag + s * 32));
             int o = g * GroupBlocks;
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i), Vector256.Load(ws + o) * Vector256.Load(asc + o), acc);
-            acc -= Vector256.Load(wo + o) * Vector256.Load(asum + o);
         }
         return Vector256.Sum(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x2(byte* u, float* ws, float* wo, int rowBytes, int rowBlocks,
-        sbyte* a, float* asc, float* asum, int aRowBytes, int aRowBlocks, int groups, float* y, int yStride)
+    private static void Tile4x2(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -285,7 +283,7 @@ internal static unsafe class Int8Kernels
             for (int s = 0; s < GroupBlocks * 32; s += 32)
             {
                 var a0 = Vector256.Load(ag + s);
-                var a1 = Vector256.Load(ag + aRowBytes + s);
+                var a1 = Vector256.Load(ag + rowBytes + s);
                 var w = Vector256.Load(ug + s);
                 i00 = Dot4(i00, w, a0); i01 = Dot4(i01, w, a1);
                 w = Vector256.Load(ug + rowBytes + s);
@@ -297,13 +295,11 @@ internal static unsafe class Int8Kernels
             }
             int o = g * GroupBlocks;
             var as0 = Vector256.Load(asc + o);
-            var as1 = Vector256.Load(asc + aRowBlocks + o);
-            var am0 = Vector256.Load(asum + o);
-            var am1 = Vector256.Load(asum + aRowBlocks + o);
-            Accumulate(ref c00, ref c01, i00, i01, ws + o, wo + o, as0, as1, am0, am1);
-            Accumulate(ref c10, ref c11, i10, i11, ws + rowBlocks + o, wo + rowBlocks + o, as0, as1, am0, am1);
-            Accumulate(ref c20, ref c21, i20, i21, ws + 2 * rowBlocks + o, wo + 2 * rowBlocks + o, as0, as1, am0, am1);
-            Accumulate(ref c30, ref c31, i30, i31, ws + 3 * rowBlocks + o, wo + 3 * rowBlocks + o, as0, as1, am0, am1);
+            var as1 = Vector256.Load(asc + rowBlocks + o);
+            Accumulate(ref c00, ref c01, i00, i01, ws + o, as0, as1);
+            Accumulate(ref c10, ref c11, i10, i11, ws + rowBlocks + o, as0, as1);
+            Accumulate(ref c20, ref c21, i20, i21, ws + 2 * rowBlocks + o, as0, as1);
+            Accumulate(ref c30, ref c31, i30, i31, ws + 3 * rowBlocks + o, as0, as1);
         }
         y[0] = Vector256.Sum(c00); y[yStride] = Vector256.Sum(c01);
         y[1] = Vector256.Sum(c10); y[yStride + 1] = Vector256.Sum(c11);
@@ -313,11 +309,10 @@ internal static unsafe class Int8Kernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Accumulate(ref Vector256<float> c0, ref Vector256<float> c1, Vector256<int> i0, Vector256<int> i1,
-        float* ws, float* wo, Vector256<float> as0, Vector256<float> as1, Vector256<float> am0, Vector256<float> am1)
+        float* ws, Vector256<float> as0, Vector256<float> as1)
     {
         var scale = Vector256.Load(ws);
-        var offset = Vector256.Load(wo);
-        c0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), scale * as0, c0) - offset * am0;
-        c1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), scale * as1, c1) - offset * am1;
+        c0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), scale * as0, c0);
+        c1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), scale * as1, c1);
     }
 }
