@@ -17,16 +17,18 @@ internal static unsafe class FloatKernels256
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotOneRow<TLoad>(byte* w, float* x, int n) where TLoad : IFloatLoad
     {
-        Vector256<float> a0 = default, a1 = default;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         int k = 0;
-        for (; k + 2 * Width <= n; k += 2 * Width)
+        for (; k + 4 * Width <= n; k += 4 * Width)
         {
             a0 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k), Vector256.Load(x + k), a0);
             a1 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k + Width), Vector256.Load(x + k + Width), a1);
+            a2 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k + 2 * Width), Vector256.Load(x + k + 2 * Width), a2);
+            a3 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k + 3 * Width), Vector256.Load(x + k + 3 * Width), a3);
         }
         for (; k + Width <= n; k += Width)
             a0 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k), Vector256.Load(x + k), a0);
-        return Vector256.Sum(a0 + a1) + ScalarTail<TLoad>(w, x, k, n);
+        return Vector256.Sum((a0 + a1) + (a2 + a3)) + ScalarTail<TLoad>(w, x, k, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

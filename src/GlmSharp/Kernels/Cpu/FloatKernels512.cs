@@ -22,16 +22,18 @@ internal static unsafe class FloatKernels512
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotOneRow<TLoad>(byte* w, float* x, int n) where TLoad : IFloatLoad
     {
-        Vector512<float> a0 = default, a1 = default;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         int k = 0;
-        for (; k + 2 * Width <= n; k += 2 * Width)
+        for (; k + 4 * Width <= n; k += 4 * Width)
         {
             a0 = Vector512.FusedMultiplyAdd(TLoad.Load512(w, k), Vector512.Load(x + k), a0);
             a1 = Vector512.FusedMultiplyAdd(TLoad.Load512(w, k + Width), Vector512.Load(x + k + Width), a1);
+            a2 = Vector512.FusedMultiplyAdd(TLoad.Load512(w, k + 2 * Width), Vector512.Load(x + k + 2 * Width), a2);
+            a3 = Vector512.FusedMultiplyAdd(TLoad.Load512(w, k + 3 * Width), Vector512.Load(x + k + 3 * Width), a3);
         }
         for (; k + Width <= n; k += Width)
             a0 = Vector512.FusedMultiplyAdd(TLoad.Load512(w, k), Vector512.Load(x + k), a0);
-        return Vector512.Sum(a0 + a1) + ScalarTail<TLoad>(w, x, k, n);
+        return Vector512.Sum((a0 + a1) + (a2 + a3)) + ScalarTail<TLoad>(w, x, k, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
