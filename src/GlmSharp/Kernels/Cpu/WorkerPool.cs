@@ -14,17 +14,19 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>How long an idle worker keeps polling before it sleeps.</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 5_000; // 200 µs
 
-    private const int IndexBits = 24;
+    private const int IndexBits = 20;
     private const long IndexMask = (1L << IndexBits) - 1;
-    private const int MaxItems = 1 << (IndexBits - 1);
+    private const int MaxItems = (1 << IndexBits) - 1;
+    private const long GenerationMask = (1L << (64 - 2 * IndexBits - 1)) - 1;
 
     private readonly Thread[] _workers;
     private readonly Lock _callerLock = new();
     private readonly object _sleepGate = new();
 
     // One word says which operation is current, how many items it has and the next unclaimed one:
-    // generation (16 bits) | count (24) | next (24). A worker may claim an item only by swapping the exact
-    // word it read, so it can never run an item of one operation with the body of another.
+    // generation (23 bits) | count (20) | next (20). A worker may claim an item only by swapping the exact
+    // word it read, so it cannot run an item of one operation with the body of another (short of sleeping
+    // through 2²³ operations between its read and its swap).
     private long _claim;
     private delegate*<void*, int, int, void> _body;
     private void* _context;
@@ -67,7 +69,7 @@ public sealed unsafe class WorkerPool : IDisposable
             _body = body;
             _context = context;
             _pending = count;
-            long generation = ((_claim >>> (2 * IndexBits)) + 1) & 0xffff;
+            long generation = ((_claim >>> (2 * IndexBits)) + 1) & GenerationMask;
             Interlocked.Exchange(ref _claim, (generation << (2 * IndexBits)) | ((long)count << IndexBits));
             if (Volatile.Read(ref _sleepers) > 0)
                 lock (_sleepGate) Monitor.PulseAll(_sleepGate);
