@@ -73,7 +73,7 @@ internal static class BenchCommand
         try
         {
             // Write-back of a freshly written multi-GB file steals CPU from the timed runs; flush it first.
-            Process.Start("sync")?.WaitForExit();
+            if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) Process.Start("sync")?.WaitForExit();
             if (!json) Console.Error.WriteLine("measuring read bandwidth …");
             double bandwidth = BandwidthProbe.Measure(threads);
             var ours = new List<EngineResult>();
