@@ -1,8 +1,8 @@
 namespace GlmSharp.Kernels;
 
 /// <summary>
-/// Keys and values of one layer for every cached position, laid out [position, kvHead, headDim] so that
-/// appending a token writes one contiguous row.
+/// Keys and values of one layer for every cached position, laid out [kvHead, position, headDim]: attention for
+/// one head then scans one contiguous block instead of picking a slice out of every position's row.
 /// </summary>
 public sealed class LayerKvCache
 {
@@ -10,6 +10,9 @@ public sealed class LayerKvCache
     public int KvHeads { get; }
     public int HeadDim { get; }
     public int RowWidth => KvHeads * HeadDim;
+
+    /// <summary>Floats between the first position of one kv head and the next.</summary>
+    internal long HeadStride => (long)Capacity * HeadDim;
 
     internal float[] Keys { get; }
     internal float[] Values { get; }
@@ -23,13 +26,21 @@ public sealed class LayerKvCache
         Values = new float[(long)capacity * RowWidth];
     }
 
-    /// <summary>Stores rows of keys and values (each [rows, kvHeads·headDim]) starting at a position.</summary>
+    /// <summary>Stores rows of keys and values (each [rows, kvHeads·headDim], as projected) starting at a position.</summary>
     public void Write(int firstPosition, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
     {
-        keys.CopyTo(Keys.AsSpan(firstPosition * RowWidth));
-        values.CopyTo(Values.AsSpan(firstPosition * RowWidth));
+        int rows = keys.Length / RowWidth;
+        if (firstPosition + rows > Capacity)
+            throw new Errors.ContextLimitException($"{rows} positions after {firstPosition} exceed the KV cache capacity of {Capacity}");
+        for (int r = 0; r < rows; r++)
+            for (int h = 0; h < KvHeads; h++)
+            {
+                long at = h * HeadStride + (long)(firstPosition + r) * HeadDim;
+                keys.Slice(r * RowWidth + h * HeadDim, HeadDim).CopyTo(Keys.AsSpan(checked((int)at), HeadDim));
+                values.Slice(r * RowWidth + h * HeadDim, HeadDim).CopyTo(Values.AsSpan(checked((int)at), HeadDim));
+            }
     }
 
-    public ReadOnlySpan<float> KeyRow(int position) => Keys.AsSpan(position * RowWidth, RowWidth);
-    public ReadOnlySpan<float> ValueRow(int position) => Values.AsSpan(position * RowWidth, RowWidth);
+    public ReadOnlySpan<float> Key(int position, int kvHead) => Keys.AsSpan(checked((int)(kvHead * HeadStride + (long)position * HeadDim)), HeadDim);
+    public ReadOnlySpan<float> Value(int position, int kvHead) => Values.AsSpan(checked((int)(kvHead * HeadStride + (long)position * HeadDim)), HeadDim);
 }

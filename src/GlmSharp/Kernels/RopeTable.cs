@@ -38,15 +38,33 @@ public sealed class RopeTable
     /// <summary>Rotates one head vector (length ≥ RotaryDims) at the given position.</summary>
     public void Apply(Span<float> head, int position)
     {
+        Span<float> cos = stackalloc float[RotaryDims / 2];
+        Span<float> sin = stackalloc float[RotaryDims / 2];
+        Angles(position, cos, sin);
+        Apply(head, cos, sin);
+    }
+
+    /// <summary>cos and sin of every rotated pair's angle at a position (RotaryDims / 2 values each), to be shared by all heads.</summary>
+    public void Angles(int position, Span<float> cos, Span<float> sin)
+    {
+        for (int i = 0; i < RotaryDims / 2; i++)
+        {
+            double angle = position * (double)InverseFrequencies[i];
+            cos[i] = (float)Math.Cos(angle);
+            sin[i] = (float)Math.Sin(angle);
+        }
+    }
+
+    /// <summary>Rotates one head vector by angles from <see cref="Angles"/>.</summary>
+    public void Apply(Span<float> head, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
+    {
         int half = RotaryDims / 2;
         for (int i = 0; i < half; i++)
         {
-            double angle = position * (double)InverseFrequencies[i];
-            float cos = (float)Math.Cos(angle), sin = (float)Math.Sin(angle);
             (int a, int b) = Layout == RopeLayout.AdjacentPairs ? (2 * i, 2 * i + 1) : (i, i + half);
             float x0 = head[a], x1 = head[b];
-            head[a] = x0 * cos - x1 * sin;
-            head[b] = x1 * cos + x0 * sin;
+            head[a] = x0 * cos[i] - x1 * sin[i];
+            head[b] = x1 * cos[i] + x0 * sin[i];
         }
     }
 }

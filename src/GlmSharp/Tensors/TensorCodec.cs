@@ -6,7 +6,10 @@ namespace GlmSharp.Tensors;
 /// <summary>One entry point converting rows between float and every storage type GlmSharp can compute with.</summary>
 public static class TensorCodec
 {
-    public static bool Supports(GgmlType type) =>
+    public static bool Supports(GgmlType type) => CanQuantize(type) || type is GgmlType.Q4_K or GgmlType.Q6_K;
+
+    /// <summary>True when rows can also be encoded to the type (the K-quants are read-only for now).</summary>
+    public static bool CanQuantize(GgmlType type) =>
         type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0;
 
     /// <summary>Decodes <paramref name="dst"/>.Length elements stored as <paramref name="type"/> in <paramref name="src"/>,
@@ -21,6 +24,8 @@ public static class TensorCodec
             case GgmlType.BF16: Bf16.Decode(src, dst); break;
             case GgmlType.Q8_0: Q8_0.Dequantize(src, dst); break;
             case GgmlType.Q4_0: Q4_0.Dequantize(src, dst); break;
+            case GgmlType.Q4_K: Q4_K.Dequantize(src, dst); break;
+            case GgmlType.Q6_K: Q6_K.Dequantize(src, dst); break;
             default: throw Unsupported(type);
         }
     }
@@ -58,5 +63,5 @@ public static class TensorCodec
     }
 
     private static UnsupportedModelException Unsupported(GgmlType type) =>
-        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted to float yet; supported: F32, F16, BF16, Q8_0, Q4_0.");
+        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: F32, F16, BF16, Q8_0, Q4_0 (both ways), Q4_K, Q6_K (to float).");
 }

@@ -119,7 +119,14 @@ public class BlockFormatTests
     [Fact]
     public void Unsupported_Type_Raises_UnsupportedModelException()
     {
-        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.DequantizeRow(GgmlType.Q4_K, new byte[144], new float[256]));
+        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.DequantizeRow(GgmlType.Q5_K, new byte[176], new float[256]));
+        Assert.Contains("Q5_K", e.Message);
+    }
+
+    [Fact]
+    public void K_Quants_Decode_But_Refuse_To_Encode()
+    {
+        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.QuantizeRow(GgmlType.Q4_K, new float[256], new byte[144]));
         Assert.Contains("Q4_K", e.Message);
     }
 

@@ -1,20 +1,37 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// Portable multi-threaded CPU implementation. Quantized weights are decoded one row at a time and the
-/// decoded row is reused for every token of the batch, so prefill pays the decoding once per weight row.
+/// Multi-threaded SIMD CPU implementation on a persistent worker pool. The kernel path (AVX-512, AVX2,
+/// portable or scalar) is fixed when the backend is made; <see cref="Instance"/> uses the best one this CPU has
+/// and one thread per core. Operations are serialised: concurrent sessions may share a backend, one op at a time.
 /// </summary>
-public sealed unsafe class CpuBackend : IComputeBackend
+public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 {
-    /// <summary>Rows of a weight matrix one worker takes at a time: enough to amortise scheduling, few enough to balance.</summary>
-    private const int RowsPerTask = 16;
-
     public static CpuBackend Instance { get; } = new();
 
-    public string Name => "cpu";
+    private readonly WorkerPool _pool;
+    private readonly Lock _gate = new();
+    private readonly NativeBuffer* _threadScratch;
+    private NativeBuffer _activations;
+    private bool _disposed;
+
+    public CpuIsa Isa { get; }
+    public int Threads => _pool.Threads;
+    public string Name => $"cpu ({Isa}, {Threads} threads)";
+
+    /// <param name="threads">Compute threads, the caller included; defaults to the number of logical CPUs.</param>
+    /// <param name="isa">Kernel path; defaults to <see cref="CpuIsaSupport.Best"/>. Must be supported by this CPU.</param>
+    public CpuBackend(int? threads = null, CpuIsa? isa = null)
+    {
+        Isa = isa ?? CpuIsaSupport.Best;
+        if (!CpuIsaSupport.IsSupported(Isa)) throw new PlatformNotSupportedException($"this CPU cannot run the {Isa} kernels");
+        _pool = new WorkerPool(threads ?? Environment.ProcessorCount);
+        _threadScratch = (NativeBuffer*)NativeMemory.AllocZeroed((nuint)_pool.Threads, (nuint)sizeof(NativeBuffer));
+    }
 
     public void MatMul(TensorView weight, ReadOnlySpan<float> x, Span<float> y, int rows)
     {
@@ -22,45 +39,11 @@ public sealed unsafe class CpuBackend : IComputeBackend
         int inputs = checked((int)weight.Shape[1]);
         if (x.Length < rows * inputs || y.Length < rows * outputs)
             throw new ArgumentException($"MatMul {weight.Name}: buffers too small for {rows} rows of [{outputs},{inputs}]");
+        if (!TensorCodec.Supports(weight.Type))
+            throw new Errors.UnsupportedModelException($"{weight.Origin}: tensor '{weight.Name}' has element type {weight.Type}, which the CPU backend cannot multiply");
         fixed (float* xp = x, yp = y)
         {
-            float* xPtr = xp, yPtr = yp;
-            int tasks = (outputs + RowsPerTask - 1) / RowsPerTask;
-            if (tasks == 1 || (long)outputs * inputs * rows < 32_768)
-                MatMulRows(weight, xPtr, yPtr, rows, inputs, outputs, 0, outputs);
-            else
-                Parallel.For(0, tasks, t =>
-                {
-                    int first = t * RowsPerTask;
-                    MatMulRows(weight, xPtr, yPtr, rows, inputs, outputs, first, Math.Min(outputs, first + RowsPerTask));
-                });
-        }
-    }
-
-    private static void MatMulRows(TensorView weight, float* x, float* y, int rows, int inputs, int outputs, int firstRow, int endRow)
-    {
-        long rowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs);
-        float[]? decoded = weight.Type == GgmlType.F32 ? null : System.Buffers.ArrayPool<float>.Shared.Rent(inputs);
-        try
-        {
-            for (int o = firstRow; o < endRow; o++)
-            {
-                byte* rowPtr = weight.Data + o * rowBytes;
-                ReadOnlySpan<float> w;
-                if (decoded is null)
-                    w = new ReadOnlySpan<float>(rowPtr, inputs);
-                else
-                {
-                    TensorCodec.DequantizeRow(weight.Type, rowPtr, decoded.AsSpan(0, inputs));
-                    w = decoded.AsSpan(0, inputs);
-                }
-                for (int r = 0; r < rows; r++)
-                    y[(long)r * outputs + o] = TensorPrimitives.Dot(w, new ReadOnlySpan<float>(x + (long)r * inputs, inputs));
-            }
-        }
-        finally
-        {
-            if (decoded is not null) System.Buffers.ArrayPool<float>.Shared.Return(decoded);
+            lock (_gate) CpuMatMul.Run(_pool, Isa, weight, xp, yp, rows, ref _activations, _threadScratch);
         }
     }
 
@@ -103,55 +86,40 @@ public sealed unsafe class CpuBackend : IComputeBackend
             var gate = gateUp.Slice(r * 2 * intermediate, intermediate);
             var up = gateUp.Slice(r * 2 * intermediate + intermediate, intermediate);
             var dst = output.Slice(r * intermediate, intermediate);
-            for (int i = 0; i < intermediate; i++)
-            {
-                float g = gate[i];
-                dst[i] = g / (1f + MathF.Exp(-g)) * up[i];
-            }
+            TensorPrimitives.Sigmoid(gate, dst);
+            TensorPrimitives.Multiply(dst, gate, dst);
+            TensorPrimitives.Multiply(dst, up, dst);
         }
     }
 
     public void Rope(Span<float> x, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeTable rope)
     {
+        Span<float> cos = stackalloc float[rope.RotaryDims / 2];
+        Span<float> sin = stackalloc float[rope.RotaryDims / 2];
         for (int r = 0; r < rows; r++)
+        {
+            rope.Angles(positions[r], cos, sin);
             for (int h = 0; h < heads; h++)
-                rope.Apply(x.Slice((r * heads + h) * headDim, headDim), positions[r]);
+                rope.Apply(x.Slice((r * heads + h) * headDim, headDim), cos, sin);
+        }
     }
 
     public void Attention(ReadOnlySpan<float> q, int rows, int firstPosition, LayerKvCache cache, Span<float> output, int heads, float scale)
     {
-        int headDim = cache.HeadDim;
-        int group = heads / cache.KvHeads;
-        fixed (float* qp = q, op = output)
+        fixed (float* qp = q, op = output, keys = cache.Keys, values = cache.Values)
         {
-            float* qPtr = qp, oPtr = op;
-            Parallel.For(0, rows * heads, job =>
-            {
-                int r = job / heads, h = job % heads;
-                AttendOneHead(new ReadOnlySpan<float>(qPtr + (long)job * headDim, headDim), firstPosition + r, cache,
-                    h / group, new Span<float>(oPtr + (long)job * headDim, headDim), scale);
-            });
+            lock (_gate)
+                CpuAttention.Run(_pool, Isa, qp, rows, firstPosition, keys, values, cache.KvHeads, cache.HeadDim, cache.HeadStride, op, heads, scale, _threadScratch);
         }
     }
 
-    private static void AttendOneHead(ReadOnlySpan<float> query, int lastPosition, LayerKvCache cache, int kvHead, Span<float> output, float scale)
+    public void Dispose()
     {
-        int headDim = cache.HeadDim;
-        int length = lastPosition + 1;
-        float[] scores = System.Buffers.ArrayPool<float>.Shared.Rent(length);
-        try
-        {
-            for (int p = 0; p < length; p++)
-                scores[p] = TensorPrimitives.Dot(query, cache.KeyRow(p).Slice(kvHead * headDim, headDim)) * scale;
-            var probabilities = scores.AsSpan(0, length);
-            TensorPrimitives.SoftMax(probabilities, probabilities);
-            output.Clear();
-            for (int p = 0; p < length; p++)
-                TensorPrimitives.MultiplyAdd(cache.ValueRow(p).Slice(kvHead * headDim, headDim), probabilities[p], output, output);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<float>.Shared.Return(scores);
-        }
+        if (_disposed || ReferenceEquals(this, Instance)) return;
+        _disposed = true;
+        _pool.Dispose();
+        for (int i = 0; i < _pool.Threads; i++) _threadScratch[i].Free();
+        NativeMemory.Free(_threadScratch);
+        _activations.Free();
     }
 }

@@ -1,0 +1,100 @@
+using GlmSharp.Configs;
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Cli.Commands.Bench;
+
+/// <summary>
+/// Benchmark models with real dimensions and random weights, written by our own GGUF writer so that GlmSharp and
+/// llama.cpp run the same bytes. Matrices take the requested type; norms stay F32 as llama.cpp's converter keeps them.
+/// No vocabulary is stored (tokenizer "none"): both engines are fed token ids.
+/// </summary>
+internal static class SyntheticModel
+{
+    /// <summary>GLM-Edge-1.5B's dimensions on the glm4 architecture, untied so the LM head is its own matrix.</summary>
+    private const string Edge15bConfig = """
+        {"architectures": ["Glm4ForCausalLM"], "model_type": "glm4", "vocab_size": 59264, "hidden_size": 2048,
+         "num_hidden_layers": 28, "num_attention_heads": 16, "num_key_value_heads": 4, "head_dim": 128,
+         "intermediate_size": 6144, "partial_rotary_factor": 0.5, "attention_bias": false, "tie_word_embeddings": false,
+         "max_position_embeddings": 8192, "rope_theta": 10000.0, "rms_norm_eps": 1e-05, "eos_token_id": [59246]}
+        """;
+
+    public static IReadOnlyList<string> Names => ["edge-1.5b"];
+
+    public static ModelConfig Config(string name) => name switch
+    {
+        "edge-1.5b" => HfConfigLoader.Parse(ConfigJson.Parse(Edge15bConfig, "edge-1.5b")),
+        _ => throw new Errors.GlmException($"unknown synthetic model '{name}'; known: {string.Join(", ", Names)}"),
+    };
+
+    /// <param name="progress">Called with the fraction of bytes written so far.</param>
+    public static void Write(string name, GgmlType matrixType, string path, Action<double> progress)
+    {
+        var config = Config(name);
+        IArchitecture architecture = ModelRegistry.ByModelType(config.ModelType, name);
+        var writer = new GgufWriter();
+        foreach (var (key, value) in GgufModelMetadata.FromDenseConfig(config, architecture.GgufArchitecture))
+            writer.SetMetadata(key, value);
+        writer.SetMetadata("general.name", $"synthetic {name} {matrixType}");
+        writer.SetMetadata("tokenizer.ggml.model", "none");
+
+        var tensors = TensorListing.For(architecture, config);
+        long totalBytes = tensors.Sum(t => GgmlTypeInfo.TensorByteSize(TypeOf(t.Shape, matrixType), t.Shape));
+        long written = 0;
+        int seed = 0;
+        foreach (var (hfName, shape) in tensors)
+        {
+            string ggufName = GlmTensorNames.HfToGguf(hfName, architecture.LayerTensorNames)
+                ?? throw new InvalidOperationException($"no GGUF name for {hfName}");
+            var type = TypeOf(shape, matrixType);
+            int tensorSeed = ++seed;
+            writer.AddTensor(ggufName, type, shape, stream =>
+            {
+                WriteRandom(stream, type, shape, tensorSeed, hfName.EndsWith("norm.weight", StringComparison.Ordinal));
+                written += GgmlTypeInfo.TensorByteSize(type, shape);
+                progress((double)written / totalBytes);
+            });
+        }
+        writer.WriteTo(path);
+    }
+
+    private static GgmlType TypeOf(long[] shape, GgmlType matrixType) => shape.Length == 2 ? matrixType : GgmlType.F32;
+
+    /// <summary>Rows are generated and encoded in parallel chunks, then written in order.</summary>
+    private static void WriteRandom(Stream stream, GgmlType type, long[] shape, int seed, bool isNorm)
+    {
+        int columns = (int)shape[^1];
+        int rows = shape.Length == 2 ? (int)shape[0] : 1;
+        int rowBytes = (int)GgmlTypeInfo.RowByteSize(type, columns);
+        // Uniform weights of standard deviation ≈ 1/√columns keep activations O(1) through the layers.
+        float scale = isNorm ? 0f : MathF.Sqrt(3f / columns);
+        const int chunkRows = 256;
+        var chunk = new byte[chunkRows * rowBytes];
+        for (int start = 0; start < rows; start += chunkRows)
+        {
+            int count = Math.Min(chunkRows, rows - start);
+            Parallel.For(0, count, r =>
+            {
+                var values = new float[columns];
+                ulong state = (ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)(start + r) * 0xBF58476D1CE4E5B9UL + 1;
+                for (int c = 0; c < columns; c++)
+                {
+                    state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                    float unit = (state >> 40) * (1f / (1 << 24)) * 2f - 1f;
+                    values[c] = isNorm ? 1f + 0.1f * unit : scale * unit;
+                }
+                TensorCodec.QuantizeRow(type, values, chunk.AsSpan(r * rowBytes, rowBytes));
+            });
+            stream.Write(chunk, 0, count * rowBytes);
+        }
+    }
+
+    /// <summary>Bytes a decode step reads: every tensor but the embedding table, of which it reads one row.</summary>
+    public static long DecodeBytesPerToken(string ggufPath)
+    {
+        using var file = GgufFile.Open(ggufPath);
+        bool tied = !file.Tensors.Any(t => t.Name == "output.weight");
+        return file.Tensors.Where(t => tied || t.Name != "token_embd.weight").Sum(t => t.ByteLength);
+    }
+}

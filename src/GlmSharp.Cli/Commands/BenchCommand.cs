@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using GlmSharp.Cli.Commands.Bench;
+using GlmSharp.Errors;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Cli.Commands;
+
+/// <summary>
+/// <c>glm bench</c>: prefill and decode speed of GlmSharp, optionally against llama.cpp on the same file with the
+/// same threads and token ids. Each run is its own process (so load time and peak RSS belong to one engine), and
+/// the engines alternate A B A B so that the VM's drifting memory bandwidth hits both alike.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "GGUF file to benchmark" };
+        var synthetic = new Option<string?>("--synthetic") { Description = $"write a random-weight model of known dimensions first ({string.Join(", ", SyntheticModel.Names)})" };
+        var type = new Option<string>("--type") { Description = "matrix type of the synthetic model (F32, F16, BF16, Q8_0, Q4_0)", DefaultValueFactory = _ => "Q8_0" };
+        var output = new Option<string?>("--out") { Description = "where to keep the synthetic model (default: a temporary file, deleted afterwards)" };
+        var threads = new Option<int>("--threads") { Description = "compute threads for both engines", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var prompt = new Option<int>("--prompt") { Description = "prompt tokens to prefill", DefaultValueFactory = _ => 512 };
+        var gen = new Option<int>("--gen") { Description = "tokens to decode one at a time", DefaultValueFactory = _ => 128 };
+        var runs = new Option<int>("--runs") { Description = "timed runs per engine", DefaultValueFactory = _ => 5 };
+        var versus = new Option<bool>("--vs-llamacpp") { Description = "also run llama.cpp (LLamaSharp 0.30.0), interleaved" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object of medians" };
+        var engine = new Option<string?>("--engine") { Description = "run one engine once and print its result as JSON (used by the benchmark itself)", Hidden = true };
+
+        var command = new Command("bench", "Prefill and decode speed, load time and peak memory, optionally against llama.cpp")
+        {
+            model, synthetic, type, output, threads, prompt, gen, runs, versus, json, engine,
+        };
+        command.SetAction(parse =>
+        {
+            int threadCount = parse.GetValue(threads), promptTokens = parse.GetValue(prompt), genTokens = parse.GetValue(gen);
+            if (threadCount < 1 || promptTokens < 1 || genTokens < 1 || parse.GetValue(runs) < 1)
+                throw new GlmException("--threads, --prompt, --gen and --runs must be at least 1");
+            if (parse.GetValue(engine) is { } single)
+            {
+                var result = EngineRun.Run(single, RequireModel(parse.GetValue(model)), threadCount, promptTokens, genTokens);
+                Console.WriteLine(JsonSerializer.Serialize(result));
+                return 0;
+            }
+            return Orchestrate(parse.GetValue(model), parse.GetValue(synthetic), ParseType(parse.GetValue(type)!), parse.GetValue(output),
+                threadCount, promptTokens, genTokens, parse.GetValue(runs), parse.GetValue(versus), parse.GetValue(json));
+        });
+        return command;
+    }
+
+    private static string RequireModel(string? path) =>
+        path ?? throw new GlmException("give --model FILE.gguf or --synthetic NAME");
+
+    private static GgmlType ParseType(string text)
+    {
+        GgmlType[] writable = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0];
+        if (Enum.TryParse<GgmlType>(text, ignoreCase: true, out var type) && writable.Contains(type)) return type;
+        throw new GlmException($"--type {text}: supported types are {string.Join(", ", writable)}");
+    }
+
+    private static int Orchestrate(string? modelPath, string? synthetic, GgmlType type, string? output,
+        int threads, int prompt, int gen, int runs, bool versus, bool json)
+    {
+        string? temporary = null;
+        if (synthetic is not null)
+        {
+            modelPath = output ?? (temporary = Path.Combine(Path.GetTempPath(), $"glm-bench-{synthetic}-{type}-{Environment.ProcessId}.gguf"));
+            WriteSynthetic(synthetic, type, modelPath);
+        }
+        string model = RequireModel(modelPath);
+        if (!File.Exists(model)) throw new ModelFormatException($"{model}: no such file");
+        try
+        {
+            // Write-back of a freshly written multi-GB file steals CPU from the timed runs; flush it first.
+            if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) Process.Start("sync")?.WaitForExit();
+            if (!json) Console.Error.WriteLine("measuring read bandwidth …");
+            double bandwidth = BandwidthProbe.Measure(threads);
+            var ours = new List<EngineResult>();
+            var llama = versus ? new List<EngineResult>() : null;
+            for (int run = 0; run < runs; run++)
+            {
+                if (!json) Console.Error.WriteLine($"run {run + 1}/{runs}");
+                ours.Add(RunChild(EngineRun.GlmSharp, model, threads, prompt, gen));
+                llama?.Add(RunChild(EngineRun.LlamaCpp, model, threads, prompt, gen));
+            }
+            var report = new BenchReport(Path.GetFileName(model), threads, bandwidth, SyntheticModel.DecodeBytesPerToken(model), ours, llama);
+            if (json) Console.WriteLine(report.ToJson());
+            else report.Print(Console.Out);
+            return 0;
+        }
+        finally
+        {
+            if (temporary is not null) File.Delete(temporary);
+        }
+    }
+
+    private static void WriteSynthetic(string name, GgmlType type, string path)
+    {
+        int shown = -1;
+        SyntheticModel.Write(name, type, path, fraction =>
+        {
+            int percent = (int)(fraction * 100);
+            if (percent == shown) return;
+            shown = percent;
+            int filled = percent / 5;
+            Console.Error.Write($"\rwriting {name} {type} [{new string('#', filled)}{new string('.', 20 - filled)}] {percent,3}%");
+        });
+        Console.Error.WriteLine();
+    }
+
+    private static EngineResult RunChild(string engine, string model, int threads, int prompt, int gen)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
+        foreach (var argument in new[] { "bench", "--engine", engine, "--model", model, "--threads", $"{threads}", "--prompt", $"{prompt}", "--gen", $"{gen}" })
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new GlmException($"could not start the {engine} benchmark process");
+        var errors = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        string last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+        if (process.ExitCode != 0 || !last.StartsWith('{'))
+            throw new GlmException($"the {engine} run failed (exit {process.ExitCode}): {errors.Result.Trim()} {last}");
+        return JsonSerializer.Deserialize<EngineResult>(last) ?? throw new GlmException($"the {engine} run printed no result");
+    }
+}

@@ -1,0 +1,252 @@
+using System.Numerics.Tensors;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Kernels.Cpu;
+
+/// <summary>
+/// y[tokens, out] = x[tokens, in] · Wᵀ on the worker pool. Work items are blocks of weight rows, so each weight
+/// byte is read from memory once per call: decode streams the rows through register-level dot kernels, prefill
+/// widens or unpacks four rows at a time into per-thread scratch and reuses them for every token.
+/// Quantized weights are multiplied with activations quantized once per call to 8-bit blocks.
+/// </summary>
+internal static unsafe class CpuMatMul
+{
+    private struct Job
+    {
+        public CpuIsa Isa;
+        public GgmlType Type;
+        public byte* Weights;
+        public long RowBytes;
+        public int Outputs, Inputs, Tokens, RowsPerItem;
+        public float* X, Y;
+        /// <summary>For F16 decode: the activations times 2¹⁰⁰ (see <see cref="F16UnbiasedLoad"/>), or null.</summary>
+        public float* ScaledX;
+        public NativeBuffer* Scratch;
+        // Quantized activations: codes [tokens, ActRowBytes], scales and block sums [tokens, ActRowBlocks].
+        public sbyte* Codes;
+        public float* Scales, Sums;
+        public int ActRowBytes, ActRowBlocks, Groups;
+    }
+
+    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0;
+
+    /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
+    private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
+
+    /// <param name="activations">Operation-wide buffer for the quantized activations.</param>
+    /// <param name="scratch">One buffer per pool thread.</param>
+    public static void Run(WorkerPool pool, CpuIsa isa, TensorView weight, float* x, float* y, int tokens,
+        ref NativeBuffer activations, NativeBuffer* scratch)
+    {
+        int outputs = checked((int)weight.Shape[0]);
+        int inputs = checked((int)weight.Shape[1]);
+        var job = new Job
+        {
+            Isa = isa, Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
+            Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
+        };
+        bool tiled = tokens > 1 && isa >= CpuIsa.Avx2;
+        if (UsesInt8(weight.Type))
+        {
+            int blocks = inputs / Int8Kernels.Block;
+            job.Groups = (blocks + Int8Kernels.GroupBlocks - 1) / Int8Kernels.GroupBlocks;
+            job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
+            job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
+            QuantizeActivations(ref job, ref activations,
+                tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
+            if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float) + tokens * sizeof(float)));
+        }
+        else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
+            PrepareUnbiasedF16(ref job, ref activations);
+        else if (!IsFloatLike(weight.Type) || (tiled && weight.Type != GgmlType.F32))
+            EnsureScratch(scratch, pool.Threads, 4L * inputs * sizeof(float));
+
+        // Enough items that a stalled thread's share can be taken over, few enough that claiming stays cheap.
+        int rowsPerItem = tokens > 1 ? 16 : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
+        job.RowsPerItem = rowsPerItem;
+        pool.For((outputs + rowsPerItem - 1) / rowsPerItem, &RunItem, &job);
+    }
+
+    private static void PrepareUnbiasedF16(ref Job job, ref NativeBuffer activations)
+    {
+        long count = (long)job.Tokens * job.Inputs;
+        var x = new ReadOnlySpan<float>(job.X, checked((int)count));
+        if (TensorPrimitives.MaxMagnitude(x) >= 1 << 27 || !float.IsFinite(TensorPrimitives.Sum(x))) return;
+        activations.Ensure(count * sizeof(float));
+        job.ScaledX = (float*)activations.Pointer;
+        TensorPrimitives.Multiply(x, F16UnbiasedLoad.ActivationScale, new Span<float>(job.ScaledX, (int)count));
+    }
+
+    private static void EnsureScratch(NativeBuffer* scratch, int threads, long bytes)
+    {
+        for (int i = 0; i < threads; i++) scratch[i].Ensure(bytes);
+    }
+
+    private static void QuantizeActivations(ref Job job, ref NativeBuffer activations, ActivationLayout layout)
+    {
+        long codeBytes = (long)job.Tokens * job.ActRowBytes;
+        long floats = (long)job.Tokens * job.ActRowBlocks;
+        activations.Ensure(codeBytes + 2 * floats * sizeof(float));
+        job.Codes = (sbyte*)activations.Pointer;
+        job.Scales = (float*)(activations.Pointer + codeBytes);
+        job.Sums = job.Scales + floats;
+        if (job.ActRowBlocks * Int8Kernels.Block != job.Inputs)
+            new Span<byte>(activations.Pointer, checked((int)(codeBytes + 2 * floats * sizeof(float)))).Clear();
+        for (int t = 0; t < job.Tokens; t++)
+        {
+            float* xt = job.X + (long)t * job.Inputs;
+            sbyte* q = job.Codes + (long)t * job.ActRowBytes;
+            float* scales = job.Scales + (long)t * job.ActRowBlocks, sums = job.Sums + (long)t * job.ActRowBlocks;
+            if (job.Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job.Inputs, q, scales, sums, layout);
+            else ScalarKernels.QuantizeActivations(xt, job.Inputs, q, scales, sums);
+        }
+    }
+
+    private static void RunItem(void* context, int item, int thread)
+    {
+        var job = (Job*)context;
+        int first = item * job->RowsPerItem;
+        int end = Math.Min(job->Outputs, first + job->RowsPerItem);
+        if (UsesInt8(job->Type))
+        {
+            if (job->Isa < CpuIsa.Avx2) Int8Reference(job, first, end);
+            else if (job->Tokens == 1) Int8Decode(job, first, end);
+            else Int8Tiled(job, first, end, job->Scratch + thread);
+        }
+        else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
+        else
+        {
+            if (job->Isa == CpuIsa.Scalar) FloatReference(job, first, end);
+            else if (job->Tokens == 1 || job->Isa == CpuIsa.Portable)
+                for (int t = 0; t < job->Tokens; t++) FloatRows(job, first, end, t);
+            else FloatTiled(job, first, end, job->Scratch + thread);
+        }
+    }
+
+    private static void FloatReference(Job* job, int first, int end)
+    {
+        for (int o = first; o < end; o++)
+            for (int t = 0; t < job->Tokens; t++)
+                job->Y[(long)t * job->Outputs + o] = ScalarKernels.DotFloatRow(job->Type, job->Weights + o * job->RowBytes, job->X + (long)t * job->Inputs, job->Inputs);
+    }
+
+    /// <summary>Rows [first, end) against token t, the weights widened in registers.</summary>
+    private static void FloatRows(Job* job, int first, int end, int t)
+    {
+        byte* w = job->Weights + first * job->RowBytes;
+        int rows = end - first;
+        float* x = job->X + (long)t * job->Inputs;
+        float* y = job->Y + (long)t * job->Outputs + first;
+        switch (job->Type)
+        {
+            case GgmlType.F32: DotRows<F32Load>(job->Isa, w, job->RowBytes, rows, x, job->Inputs, y); break;
+            case GgmlType.F16 when job->ScaledX is not null:
+                DotRows<F16UnbiasedLoad>(job->Isa, w, job->RowBytes, rows, job->ScaledX + (long)t * job->Inputs, job->Inputs, y);
+                TensorPrimitives.Multiply(new ReadOnlySpan<float>(y, rows), F16UnbiasedLoad.ResultScale, new Span<float>(y, rows));
+                break;
+            case GgmlType.F16: DotRows<F16Load>(job->Isa, w, job->RowBytes, rows, x, job->Inputs, y); break;
+            default: DotRows<Bf16Load>(job->Isa, w, job->RowBytes, rows, x, job->Inputs, y); break;
+        }
+    }
+
+    private static void DotRows<TLoad>(CpuIsa isa, byte* w, long rowBytes, int rows, float* x, int n, float* y) where TLoad : IFloatLoad
+    {
+        if (isa == CpuIsa.Avx512) FloatKernels512.DotRows<TLoad>(w, rowBytes, rows, x, n, y);
+        else if (isa == CpuIsa.Avx2) FloatKernels256.DotRows<TLoad>(w, rowBytes, rows, x, n, y);
+        else FloatKernelsPortable.DotRows<TLoad>(w, rowBytes, rows, x, n, y);
+    }
+
+    private static void FloatTiled(Job* job, int first, int end, NativeBuffer* scratch)
+    {
+        int n = job->Inputs;
+        for (int o = first; o < end; o += 4)
+        {
+            int rows = Math.Min(4, end - o);
+            float* w;
+            if (job->Type == GgmlType.F32) w = (float*)(job->Weights + o * job->RowBytes);
+            else
+            {
+                w = (float*)scratch->Pointer;
+                for (int r = 0; r < rows; r++)
+                {
+                    byte* src = job->Weights + (o + r) * job->RowBytes;
+                    if (job->Type == GgmlType.F16) Widen<F16Load>(job->Isa, src, w + r * n, n);
+                    else Widen<Bf16Load>(job->Isa, src, w + r * n, n);
+                }
+            }
+            if (job->Isa == CpuIsa.Avx512) FloatKernels512.DotTile(w, n, rows, job->X, n, job->Tokens, n, job->Y + o, job->Outputs);
+            else FloatKernels256.DotTile(w, n, rows, job->X, n, job->Tokens, n, job->Y + o, job->Outputs);
+        }
+    }
+
+    private static void Widen<TLoad>(CpuIsa isa, byte* src, float* dst, int n) where TLoad : IFloatLoad
+    {
+        if (isa == CpuIsa.Avx512) FloatKernels512.Widen<TLoad>(src, dst, n);
+        else FloatKernels256.Widen<TLoad>(src, dst, n);
+    }
+
+    /// <summary>Types without their own kernel (the K-quants for now): each row decoded to fp32 once, then the float kernels.</summary>
+    private static void DecodedRows(Job* job, int first, int end, NativeBuffer* scratch)
+    {
+        int n = job->Inputs;
+        float* w = (float*)scratch->Pointer;
+        for (int o = first; o < end; o += 4)
+        {
+            int rows = Math.Min(4, end - o);
+            for (int r = 0; r < rows; r++)
+                TensorCodec.DequantizeRow(job->Type, job->Weights + (o + r) * job->RowBytes, new Span<float>(w + r * n, n));
+            float* y = job->Y + o;
+            if (job->Isa == CpuIsa.Avx512) FloatKernels512.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
+            else if (job->Isa == CpuIsa.Avx2) FloatKernels256.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
+            else if (job->Isa == CpuIsa.Portable) FloatKernelsPortable.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
+            else
+                for (int t = 0; t < job->Tokens; t++)
+                    for (int r = 0; r < rows; r++)
+                        y[(long)t * job->Outputs + r] = ScalarKernels.DotFloatRow(GgmlType.F32, (byte*)(w + r * n), job->X + (long)t * n, n);
+        }
+    }
+
+    private static void Int8Reference(Job* job, int first, int end)
+    {
+        int blocks = job->Inputs / Int8Kernels.Block;
+        for (int o = first; o < end; o++)
+            for (int t = 0; t < job->Tokens; t++)
+                job->Y[(long)t * job->Outputs + o] = ScalarKernels.DotQuantizedRow(job->Type, job->Weights + o * job->RowBytes,
+                    job->Codes + (long)t * job->ActRowBytes, job->Scales + (long)t * job->ActRowBlocks, blocks);
+    }
+
+    private static void Int8Decode(Job* job, int first, int end)
+    {
+        int blocks = job->Inputs / Int8Kernels.Block;
+        for (int o = first; o < end; o++)
+        {
+            byte* w = job->Weights + o * job->RowBytes;
+            job->Y[o] = job->Type == GgmlType.Q8_0
+                ? Int8Kernels.DotQ8_0(w, job->Codes, job->Scales, job->Sums, blocks)
+                : Int8Kernels.DotQ4_0(w, job->Codes, job->Scales, job->Sums, blocks);
+        }
+    }
+
+    private static void Int8Tiled(Job* job, int first, int end, NativeBuffer* scratch)
+    {
+        int blocks = job->Inputs / Int8Kernels.Block;
+        int rowBytes = job->ActRowBytes, rowBlocks = job->ActRowBlocks;
+        byte* u = scratch->Pointer;
+        float* scales = (float*)(u + 4L * rowBytes);
+        float* offsets = scales + 4 * rowBlocks;
+        float* corrections = offsets + 4 * rowBlocks; // [tokens, 4]
+        bool q4 = job->Type == GgmlType.Q4_0;
+        for (int o = first; o < end; o += 4)
+        {
+            int rows = Math.Min(4, end - o);
+            for (int r = 0; r < rows; r++)
+                Int8Kernels.Unpack(q4, job->Weights + (o + r) * job->RowBytes, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            Int8Kernels.DotTile(u, scales, rowBytes, rowBlocks, rows, job->Codes, job->Scales, job->Tokens, job->Groups, job->Y + o, job->Outputs);
+            // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements.
+            if (job->Isa == CpuIsa.Avx512) FloatKernels512.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            else FloatKernels256.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            for (int t = 0; t < job->Tokens; t++)
+                for (int r = 0; r < rows; r++) job->Y[(long)t * job->Outputs + o + r] -= corrections[t * 4 + r];
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
+
+namespace GlmSharp.Tests.Kernels;
+
+public sealed class DecodeAllocationTests
+{
+    [Theory]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    public void Decoding_A_Token_Allocates_No_Managed_Memory(GgmlType type)
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false);
+        using var dir = new TempDirectory();
+        string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), type);
+        using var loaded = ModelLoader.Load(gguf);
+        var session = loaded.Model.CreateSession(64);
+        var logits = new float[spec.Vocab];
+        var token = new int[1];
+        loaded.Model.Forward([1, 2, 3, 4, 5], session, logits);
+        for (int i = 0; i < 3; i++) loaded.Model.Forward(token, session, logits); // warm-up: JIT tiers, scratch sized
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            token[0] = i + 7;
+            loaded.Model.Forward(token, session, logits);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

@@ -1,0 +1,116 @@
+using GlmSharp.Kernels.Cpu;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Tests.Kernels;
+
+/// <summary>
+/// Every SIMD kernel path against the scalar reference (same math, different summation order), and the scalar
+/// reference against a double-precision dot of the decoded weights. Sizes cover the tails of every tile: outputs
+/// not a multiple of 4, token counts not a multiple of the tile, rows with a partial vector, int8 rows with a
+/// partial group of eight blocks.
+/// </summary>
+public sealed class MatMulKernelTests
+{
+    public static TheoryData<CpuIsa> SimdPaths()
+    {
+        var data = new TheoryData<CpuIsa>();
+        foreach (var isa in new[] { CpuIsa.Portable, CpuIsa.Avx2, CpuIsa.Avx512 })
+            if (CpuIsaSupport.IsSupported(isa)) data.Add(isa);
+        return data;
+    }
+
+    private static readonly (int Outputs, int Inputs)[] FloatShapes = [(1, 1), (5, 67), (13, 150), (9, 512), (6, 1000)];
+    private static readonly (int Outputs, int Inputs)[] BlockShapes = [(1, 32), (5, 96), (13, 288), (8, 512), (7, 800)];
+    private static readonly int[] TokenCounts = [1, 2, 3, 5, 9];
+
+    private static float[] Run(CpuBackend backend, TestMatrix w, float[] x, int tokens)
+    {
+        var y = new float[tokens * (int)w.View.Shape[0]];
+        backend.MatMul(w.View, x, y, tokens);
+        return y;
+    }
+
+    [Theory]
+    [MemberData(nameof(SimdPaths))]
+    public void Simd_Path_Matches_Scalar_Reference_For_Every_Type_And_Tail(CpuIsa isa)
+    {
+        using var simd = new CpuBackend(threads: 2, isa);
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 })
+        {
+            var shapes = GgmlTypeInfo.BlockSize(type) == 1 ? FloatShapes : BlockShapes;
+            foreach (var (outputs, inputs) in shapes)
+                foreach (int tokens in TokenCounts)
+                {
+                    using var w = new TestMatrix(type, outputs, inputs, seed: outputs * 31 + inputs);
+                    var x = TestMatrix.RandomActivations(tokens * inputs, seed: tokens);
+                    var expected = Run(scalar, w, x, tokens);
+                    var actual = Run(simd, w, x, tokens);
+                    for (int i = 0; i < expected.Length; i++)
+                    {
+                        double bound = 1e-5 * inputs + 1e-4 * Math.Abs(expected[i]);
+                        Assert.True(Math.Abs(expected[i] - actual[i]) <= bound,
+                            $"{isa} {type} [{outputs},{inputs}] × {tokens} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
+                    }
+                }
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void Scalar_Float_Reference_Equals_Double_Dot_Of_The_Decoded_Weights(GgmlType type)
+    {
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        using var w = new TestMatrix(type, 7, 150, seed: 3);
+        var x = TestMatrix.RandomActivations(2 * 150, seed: 4);
+        var y = Run(scalar, w, x, 2);
+        for (int t = 0; t < 2; t++)
+            for (int o = 0; o < 7; o++)
+            {
+                double dot = 0;
+                for (int k = 0; k < 150; k++) dot += (double)w.Decoded[o * 150 + k] * x[t * 150 + k];
+                Assert.Equal(dot, y[t * 7 + o], 3);
+            }
+    }
+
+    /// <summary>
+    /// Int8 paths see the activations rounded to 8-bit blocks (step amax/127 per block of 32, so at most half a
+    /// step off per element); the result must equal the exact dot of the decoded weights within that rounding.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    public void Scalar_Int8_Reference_Equals_Decoded_Dot_Within_Activation_Rounding(GgmlType type)
+    {
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        const int outputs = 6, inputs = 256;
+        using var w = new TestMatrix(type, outputs, inputs, seed: 5);
+        var x = TestMatrix.RandomActivations(inputs, seed: 6);
+        var y = Run(scalar, w, x, 1);
+        for (int o = 0; o < outputs; o++)
+        {
+            double dot = 0, bound = 0;
+            for (int k = 0; k < inputs; k++)
+            {
+                dot += (double)w.Decoded[o * inputs + k] * x[k];
+                double amax = x.Skip(k / 32 * 32).Take(32).Max(Math.Abs);
+                bound += Math.Abs(w.Decoded[o * inputs + k]) * (amax / 127 / 2 + amax / 127 * 1e-3);
+            }
+            Assert.True(Math.Abs(dot - y[o]) <= bound + 1e-4, $"{type} row {o}: exact {dot}, int8 {y[o]}, bound {bound}");
+        }
+    }
+
+    [Fact]
+    public void Unsupported_Weight_Type_Is_Refused_With_The_Tensor_Named()
+    {
+        using var backend = new CpuBackend(threads: 1);
+        unsafe
+        {
+            var view = new TensorView("blk.0.ffn_up.weight", GgmlType.Q5_K, [1, 256], null, 176, "model.gguf");
+            var e = Assert.Throws<GlmSharp.Errors.UnsupportedModelException>(() => backend.MatMul(view, new float[256], new float[1], 1));
+            Assert.Contains("blk.0.ffn_up.weight", e.Message);
+        }
+    }
+}

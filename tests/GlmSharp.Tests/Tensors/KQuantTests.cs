@@ -1,0 +1,77 @@
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+using GlmSharp.Tests.Oracle;
+using GlmSharp.Tests.Support;
+using LLama;
+using LLama.Native;
+
+namespace GlmSharp.Tests.Tensors;
+
+public sealed class KQuantTests
+{
+    static KQuantTests() => NativeApi.llama_empty_call();
+
+    [Fact]
+    public void Q4_K_Sub_Blocks_Four_To_Seven_Take_High_Bits_From_The_First_Eight_Scale_Bytes()
+    {
+        var packed = new byte[12];
+        packed[1] = 0b11_000101;  // scale of sub-block 1 = 5; its top two bits are bits 4–5 of sub-block 5's scale
+        packed[5] = 0b10_000111;  // min of sub-block 1 = 7; top bits → bits 4–5 of sub-block 5's min
+        packed[9] = 0x9A;         // sub-block 5: scale low nibble 0xA, min low nibble 0x9
+        Assert.Equal((5, 7), Q4_K.ScaleMin(packed, 1));
+        Assert.Equal((0xA | 3 << 4, 0x9 | 2 << 4), Q4_K.ScaleMin(packed, 5));
+    }
+
+    [Fact]
+    public void Q4_K_Value_Is_Scale_Times_Nibble_Minus_Min_Low_Nibbles_First()
+    {
+        var block = new byte[Q4_K.BytesPerBlock];
+        block[1] = 0x3C;          // d = 1
+        block[3] = 0x38;          // dmin = 0.5
+        block[4] = 2;             // sub-block 0: scale 2
+        block[8] = 3;             // sub-block 0: min 3
+        block[5] = 4;             // sub-block 1: scale 4, min 0
+        block[16] = 0x51;         // element 0: nibble 1; element 32: nibble 5
+        var y = new float[256];
+        TensorCodec.DequantizeRow(GgmlType.Q4_K, block, y);
+        Assert.Equal(2 * 1 - 1.5f, y[0]);
+        Assert.Equal(4 * 5f, y[32]);
+        Assert.Equal(-1.5f, y[1]);
+    }
+
+    /// <summary>
+    /// llama.cpp's own quantizer writes the Q4_K_M mix (Q4_K for most matrices, Q6_K for the LM head and some
+    /// value / down projections); GlmSharp must read both block types and give llama.cpp's logits.
+    /// </summary>
+    [Fact]
+    public void Q4_K_M_File_Written_By_LlamaCpp_Gives_LlamaCpp_Logits()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 256, 2, 4, 2, 64, 512, 0.5, Bias: false, Tied: false);
+        using var dir = new TempDirectory();
+        string f32 = new RandomGlmCheckpoint(spec, seed: 21).WriteGguf(dir.File("f32.gguf"), GgmlType.F32);
+        string quantized = dir.File("q4_k_m.gguf");
+        Assert.True(LLamaQuantizer.Quantize(f32, quantized, LLamaFtype.MOSTLY_Q4_K_M, nthread: 1));
+        using (var file = GgufFile.Open(quantized))
+        {
+            var types = file.Tensors.Select(t => t.Type).ToHashSet();
+            Assert.Contains(GgmlType.Q4_K, types);
+            Assert.Contains(GgmlType.Q6_K, types);
+        }
+
+        var random = new Random(2);
+        var prompt = Enumerable.Range(0, 16).Select(_ => random.Next(spec.Vocab)).ToArray();
+        var expected = LlamaCpp.Logits(quantized, prompt, spec.Vocab, spec.Context);
+        using var loaded = ModelLoader.Load(quantized);
+        var session = loaded.Model.CreateSession(spec.Context);
+        var actual = new float[prompt.Length * spec.Vocab];
+        loaded.Model.Forward(prompt, session, actual, LogitsFor.AllTokens);
+        double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);
+        // llama.cpp multiplies K-quant weights with activations quantized to 256-value Q8_K blocks, GlmSharp with fp32
+        // activations, so the engines differ by activation rounding. A decoding mistake (a wrong scale, min or nibble)
+        // would put GlmSharp as far from llama.cpp as 4-bit weight rounding puts llama.cpp from the F32 model, so the
+        // bound is a fraction of that distance.
+        double weightRounding = LogitComparison.WorstRelativeError(LlamaCpp.Logits(f32, prompt, spec.Vocab, spec.Context), expected, spec.Vocab);
+        Assert.True(error <= 0.25 * weightRounding, $"GlmSharp vs llama.cpp {error:E2}; llama.cpp Q4_K_M vs F32 {weightRounding:E2}");
+    }
+}
