@@ -13,5 +13,6 @@ root.Subcommands.Add(LogitsCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);
