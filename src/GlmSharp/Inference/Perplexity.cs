@@ -18,7 +18,7 @@ public sealed record PerplexityResult(double MeanNll, int Windows, int ScoredTok
 /// </summary>
 public static class Perplexity
 {
-    public static PerplexityResult Measure(CausalLm model, ReadOnlySpan<int> tokens, int context, IProgress<int>? windowsDone = null)
+    public static PerplexityResult Measure(CausalLm model, ReadOnlySpan<int> tokens, int context)
     {
         if (context < 4) throw new ContextLimitException($"the perplexity window must hold at least 4 tokens, found {context}");
         if (context > model.Config.MaxPositions)
@@ -43,7 +43,6 @@ public static class Perplexity
                 total += NegativeLogLikelihood(logits.AsSpan(position * vocab, vocab), window[position + 1]);
                 scored++;
             }
-            windowsDone?.Report(w + 1);
         }
         return new PerplexityResult(total / scored, windows, scored);
     }
