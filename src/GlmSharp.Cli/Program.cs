@@ -14,5 +14,6 @@ root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);

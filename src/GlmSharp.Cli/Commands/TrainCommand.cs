@@ -35,6 +35,11 @@ internal static class TrainCommand
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from checkpoint.bin in --checkpoint-dir" };
     private static readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights of a checkpoint.bin (fresh optimiser and schedule), e.g. for a supervised pass" };
     private static readonly Option<string?> Output = new("--output") { Description = "Export a Hugging Face folder here when training ends" };
+    private static readonly Option<bool> Dialogue = new("--dialogue")
+    {
+        Description = "Supervised pass: --train and --valid are JSONL conversations (scripts/prepare_dialogue.py) rendered with the " +
+            "tokenizer's chat template; only assistant turns are scored. Needs --tokenizer, usually with --init-from",
+    };
     private static readonly Option<string> Dtype = new("--dtype") { Description = "Exported weight type: f32 or bf16", DefaultValueFactory = _ => "bf16" };
 
     public static Command Create()
@@ -42,7 +47,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a small glm4 model from scratch on plain text")
         {
             TrainText, ValidText, Tokenizer, VocabSize, Size, Steps, Batch, SeqLen, LearningRate, MinLearningRate, Warmup,
-            WeightDecay, Clip, Seed, EvalInterval, EvalBatches, CheckpointDir, CheckpointInterval, Resume, InitFrom, Output, Dtype,
+            WeightDecay, Clip, Seed, EvalInterval, EvalBatches, CheckpointDir, CheckpointInterval, Resume, InitFrom, Dialogue, Output, Dtype,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
@@ -59,12 +64,7 @@ internal static class TrainCommand
         string? checkpointDir = parse.GetValue(CheckpointDir);
         if (parse.GetValue(Resume) && checkpointDir is null) throw new GlmException("--resume needs --checkpoint-dir");
         if (!parse.GetValue(Resume)) Glm4TrainingPresets.For(parse.GetValue(Size)!, vocabSize: 256).Validate();
-        var trainDocuments = TextCorpus.ReadDocuments(parse.GetValue(TrainText)!);
-        var validDocuments = TextCorpus.ReadDocuments(parse.GetValue(ValidText)!);
-        var vocabulary = LoadOrTrainTokenizer(parse, trainDocuments);
-        var tokenizer = new BpeTokenizer(vocabulary);
-        var train = TextCorpus.Tokenize(trainDocuments, tokenizer);
-        var valid = TextCorpus.Tokenize(validDocuments, tokenizer);
+        var (vocabulary, train, valid) = parse.GetValue(Dialogue) ? ReadDialogue(parse) : ReadText(parse);
         AnsiConsole.MarkupLine($"corpus: [bold]{train.Ids.Length:N0}[/] training and [bold]{valid.Ids.Length:N0}[/] validation tokens, vocabulary {vocabulary.Tokens.Count}");
 
         var options = new TrainingOptions
@@ -90,6 +90,26 @@ internal static class TrainCommand
             AnsiConsole.MarkupLine($"exported to [bold]{Markup.Escape(output)}[/]");
         }
         return 0;
+    }
+
+    private static (TokenizerVocabulary, TokenStream, TokenStream) ReadText(ParseResult parse)
+    {
+        var trainDocuments = TextCorpus.ReadDocuments(parse.GetValue(TrainText)!);
+        var validDocuments = TextCorpus.ReadDocuments(parse.GetValue(ValidText)!);
+        var vocabulary = LoadOrTrainTokenizer(parse, trainDocuments);
+        var tokenizer = new BpeTokenizer(vocabulary);
+        return (vocabulary, TextCorpus.Tokenize(trainDocuments, tokenizer), TextCorpus.Tokenize(validDocuments, tokenizer));
+    }
+
+    private static (TokenizerVocabulary, TokenStream, TokenStream) ReadDialogue(ParseResult parse)
+    {
+        string folder = parse.GetValue(Tokenizer) ?? throw new GlmException("--dialogue needs --tokenizer (the pretrained model's folder), so that token ids match");
+        var vocabulary = HfTokenizerLoader.LoadDirectory(folder);
+        var tokenizer = new BpeTokenizer(vocabulary);
+        var template = ChatTemplates.For(vocabulary.ChatTemplate);
+        var train = DialogueCorpus.Tokenize(DialogueCorpus.Read(parse.GetValue(TrainText)!), tokenizer, template);
+        var valid = DialogueCorpus.Tokenize(DialogueCorpus.Read(parse.GetValue(ValidText)!), tokenizer, template);
+        return (vocabulary, train, valid);
     }
 
     /// <summary>

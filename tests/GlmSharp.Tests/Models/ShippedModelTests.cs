@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GlmSharp.Inference;
+using GlmSharp.Models;
+using GlmSharp.Tests.Oracle;
+using GlmSharp.Tests.Support;
+using GlmSharp.Tokenizers.Chat;
+
+namespace GlmSharp.Tests.Models;
+
+/// <summary>The models shipped in models/: what `glm` uses when no --model is given, and the draft model.</summary>
+public sealed partial class ShippedModelTests : IClassFixture<ShippedModelTests.Converted>
+{
+    public static readonly string ChatModel = Path.Combine(AppContext.BaseDirectory, "models", "glm-tiny-chat");
+    public static readonly string DraftModel = Path.Combine(AppContext.BaseDirectory, "models", "glm-tiny-draft");
+
+    /// <summary>Written for these tests (not corpus text), in both languages the model was trained on.</summary>
+    private const string HeldOutText =
+        "The old farmer walked down to the river every morning. He said that the water was higher than it had been in " +
+        "many years, and that the people of the town should move their cattle to the hills before the rain came again. " +
+        "Nobody listened to him at first, but when the bridge was closed, the mayor called a meeting in the church. " +
+        "春天来了，山上的花都开了。老人坐在门前，看着远处的河水，想起了年轻时的朋友。" +
+        "The students read the letter aloud, and the teacher asked them what they thought the writer had meant.";
+
+    private readonly Converted _converted;
+
+    public ShippedModelTests(Converted converted) => _converted = converted;
+
+    /// <summary>The chat model converted once by `glm convert` to an F32 GGUF for llama.cpp.</summary>
+    public sealed class Converted : IDisposable
+    {
+        private readonly TempDirectory _dir = new();
+
+        public Converted()
+        {
+            Gguf = _dir.File("glm-tiny-chat.gguf");
+            var result = GlmCli.Run("convert", ChatModel, Gguf, "--type", "f32");
+            if (result.ExitCode != 0) throw new InvalidOperationException($"glm convert failed: {result.Stderr}");
+        }
+
+        public string Gguf { get; }
+
+        public void Dispose() => _dir.Dispose();
+    }
+
+    [GeneratedRegex("[A-Za-z]+(?:'[A-Za-z]+)?")]
+    private static partial Regex EnglishWord();
+
+    private static string Greedy(string modelFolder, string prompt, int maxTokens, out FinishReason finish, bool chat = false, bool stopAtEndOfText = false)
+    {
+        using var loaded = ModelLoader.Load(modelFolder);
+        var tokenizer = loaded.Tokenizer!;
+        var ids = chat
+            ? tokenizer.Encode(loaded.ChatTemplate.Render([ChatMessage.User(prompt)], new ChatTemplateOptions()))
+            : tokenizer.Encode(prompt);
+        // Plain continuations run through <|endoftext|> into the next document: the word test needs enough text.
+        var options = new GenerationOptions
+        {
+            MaxTokens = maxTokens, Sampling = new SamplingOptions { Temperature = 0 }, StopTokenIds = chat || stopAtEndOfText ? null : [],
+        };
+        var chunks = new Generator(loaded).GenerateAsync(ids, options).ToBlockingEnumerable().ToList();
+        finish = chunks[^1].Finish ?? FinishReason.Length;
+        return string.Concat(chunks.Select(c => c.Text));
+    }
+
+    [Fact]
+    public void Greedy_English_Continuation_Is_Mostly_Dictionary_Words()
+    {
+        const string dictionaryPath = "/usr/share/dict/words";
+        Assert.True(File.Exists(dictionaryPath), $"{dictionaryPath} is missing: install Debian's wamerican package (.ci/run does)");
+        var dictionary = new HashSet<string>(File.ReadLines(dictionaryPath), StringComparer.OrdinalIgnoreCase);
+
+        string text = Greedy(ChatModel, "The old man said", maxTokens: 64, out _);
+        var words = EnglishWord().Matches(text).Select(m => m.Value).ToArray();
+        int known = words.Count(dictionary.Contains);
+
+        Assert.True(words.Length >= 15, $"only {words.Length} words in: {text}");
+        Assert.True(known >= 0.6 * words.Length, $"{known} of {words.Length} words are in the dictionary: {text}");
+    }
+
+    [Fact]
+    public void Greedy_Chinese_Continuation_Is_Chinese_Up_To_The_End_Of_The_Document()
+    {
+        string text = Greedy(ChatModel, "春眠不觉晓，", maxTokens: 48, out _, stopAtEndOfText: true);
+        var letters = text.Where(c => !char.IsWhiteSpace(c) && !char.IsPunctuation(c)).ToArray();
+        int han = letters.Count(c => c is >= '\u4e00' and <= '\u9fff');
+        Assert.True(han >= 5 && han >= 0.8 * letters.Length, $"{han} of {letters.Length} characters are Han: {text}");
+    }
+
+    [Fact]
+    public void Most_Greedy_Chat_Replies_End_With_A_Turn_End_Token()
+    {
+        string[] questions =
+        [
+            "Tell me a fortune.", "Give me some advice.", "Continue this text: The jury said it had found no evidence.",
+            "Tell me something about money.", "请写一首诗。", "说一句有道理的话。",
+        ];
+        var replies = questions.Select(q => (Question: q, Reply: Greedy(ChatModel, q, maxTokens: 150, out var finish, chat: true), Finish: finish)).ToArray();
+        int stopped = replies.Count(r => r.Finish == FinishReason.Stop);
+        Assert.True(stopped >= questions.Length / 2,
+            $"{stopped} of {questions.Length} replies ended with a turn-end token:\n" + string.Join("\n", replies.Select(r => $"{r.Question} -> {r.Finish}: {r.Reply}")));
+        Assert.All(replies, r => Assert.False(string.IsNullOrWhiteSpace(r.Reply), $"empty reply to {r.Question}"));
+    }
+
+    [Fact]
+    public void Converted_Gguf_Gives_The_Same_Logits_In_LlamaCpp()
+    {
+        using var loaded = ModelLoader.Load(ChatModel);
+        var tokens = loaded.Tokenizer!.Encode(HeldOutText)[..96];
+        int vocab = loaded.Config.VocabSize;
+        var ours = new float[tokens.Length * vocab];
+        loaded.Model.Forward(tokens, loaded.Model.CreateSession(tokens.Length), ours, LogitsFor.AllTokens);
+
+        var theirs = LlamaCpp.Logits(_converted.Gguf, tokens, vocab, tokens.Length);
+
+        double error = LogitComparison.WorstRelativeError(ours, theirs, vocab);
+        Assert.True(error <= 1e-3, $"worst logit error {error:E2} of the largest logit");
+    }
+
+    [Fact]
+    public void Perplexity_Through_LlamaCpp_Logits_Is_Within_Half_A_Percent_Of_Ours()
+    {
+        const int context = 64;
+        using var loaded = ModelLoader.Load(ChatModel);
+        var tokens = loaded.Tokenizer!.Encode(HeldOutText);
+        int vocab = loaded.Config.VocabSize;
+        var ours = Perplexity.Measure(loaded.Model, tokens, context);
+
+        double total = 0;
+        int count = 0;
+        for (int w = 0; w < tokens.Length / context; w++)
+        {
+            var window = tokens.AsSpan(w * context, context).ToArray();
+            var logits = LlamaCpp.Logits(_converted.Gguf, window, vocab, context);
+            for (int position = context / 2; position < context - 1; position++)
+            {
+                var row = logits.AsSpan(position * vocab, vocab).ToArray();
+                double max = row.Max();
+                total += Math.Log(row.Sum(v => Math.Exp(v - max))) + max - row[window[position + 1]];
+                count++;
+            }
+        }
+        double theirs = Math.Exp(total / count);
+
+        Assert.True(ours.Windows >= 2, $"the held-out text gives only {ours.Windows} windows");
+        Assert.InRange(Math.Abs(ours.Value - theirs) / theirs, 0, 0.005);
+    }
+
+    [Fact]
+    public void Generate_Without_Model_Runs_The_Shipped_Chat_Model()
+    {
+        string[] args = ["generate", "--prompt", "The old man said", "--temperature", "0", "--max-tokens", "12", "--output", "ids"];
+        var implicitModel = GlmCli.Run(args);
+        var explicitModel = GlmCli.Run([.. args, "--model", ChatModel]);
+
+        Assert.Equal(0, implicitModel.ExitCode);
+        Assert.NotEmpty(implicitModel.Stdout.Trim());
+        Assert.Equal(explicitModel.Stdout, implicitModel.Stdout);
+    }
+
+    [Fact]
+    public void Perplexity_Command_Prints_The_Library_Value_For_The_Default_Model()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.File("text.txt");
+        File.WriteAllText(file, HeldOutText);
+        using var loaded = ModelLoader.Load(ChatModel);
+        var expected = Perplexity.Measure(loaded.Model, loaded.Tokenizer!.Encode(HeldOutText), 64);
+
+        var result = GlmCli.Run("perplexity", "--file", file, "--context", "64");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith(string.Create(CultureInfo.InvariantCulture, $"perplexity {expected.Value:F4} "), result.Stdout);
+    }
+
+    [Fact]
+    public void Perplexity_Help_States_The_Method()
+    {
+        var result = GlmCli.Run("perplexity", "--help");
+        Assert.Contains("non-overlapping windows", result.Stdout);
+        Assert.Contains("second half of each", result.Stdout);
+    }
+
+    [Fact]
+    public void Draft_Model_Shares_The_Chat_Models_Tokenizer()
+    {
+        Assert.Equal(File.ReadAllText(Path.Combine(ChatModel, "tokenizer.json")), File.ReadAllText(Path.Combine(DraftModel, "tokenizer.json")));
+        using var draft = ModelLoader.Load(DraftModel);
+        using var chat = ModelLoader.Load(ChatModel);
+        Assert.Equal(chat.Config.VocabSize, draft.Config.VocabSize);
+        Assert.True(draft.Model.Weights.Names.Count > 0);
+    }
+}
