@@ -151,8 +151,8 @@ internal static unsafe class CpuMatMul
 
     private static void DotRows<TLoad>(CpuIsa isa, byte* w, long rowBytes, int rows, float* x, int n, float* y) where TLoad : IFloatLoad
     {
-        if (isa == CpuIsa.Avx512) FloatKernels512.DotRows<TLoad>(w, rowBytes, rows, x, n, y);
-        else if (isa == CpuIsa.Avx2) FloatKernels256.DotRows<TLoad>(w, rowBytes, rows, x, n, y);
+        if (isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotRows<TLoad>(w, rowBytes, rows, x, n, y);
+        else if (isa == CpuIsa.Avx2) FloatKernels<Lanes256>.DotRows<TLoad>(w, rowBytes, rows, x, n, y);
         else FloatKernelsPortable.DotRows<TLoad>(w, rowBytes, rows, x, n, y);
     }
 
@@ -174,15 +174,15 @@ internal static unsafe class CpuMatMul
                     else Widen<Bf16Load>(job->Isa, src, w + r * n, n);
                 }
             }
-            if (job->Isa == CpuIsa.Avx512) FloatKernels512.DotTile(w, n, rows, job->X, n, job->Tokens, n, job->Y + o, job->Outputs);
-            else FloatKernels256.DotTile(w, n, rows, job->X, n, job->Tokens, n, job->Y + o, job->Outputs);
+            if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(w, n, rows, job->X, n, job->Tokens, n, job->Y + o, job->Outputs);
+            else FloatKernels<Lanes256>.DotTile(w, n, rows, job->X, n, job->Tokens, n, job->Y + o, job->Outputs);
         }
     }
 
     private static void Widen<TLoad>(CpuIsa isa, byte* src, float* dst, int n) where TLoad : IFloatLoad
     {
-        if (isa == CpuIsa.Avx512) FloatKernels512.Widen<TLoad>(src, dst, n);
-        else FloatKernels256.Widen<TLoad>(src, dst, n);
+        if (isa == CpuIsa.Avx512) FloatKernels<Lanes512>.Widen<TLoad>(src, dst, n);
+        else FloatKernels<Lanes256>.Widen<TLoad>(src, dst, n);
     }
 
     /// <summary>Types without their own kernel (the K-quants for now): each row decoded to fp32 once, then the float kernels.</summary>
@@ -196,8 +196,8 @@ internal static unsafe class CpuMatMul
             for (int r = 0; r < rows; r++)
                 TensorCodec.DequantizeRow(job->Type, job->Weights + (o + r) * job->RowBytes, new Span<float>(w + r * n, n));
             float* y = job->Y + o;
-            if (job->Isa == CpuIsa.Avx512) FloatKernels512.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
-            else if (job->Isa == CpuIsa.Avx2) FloatKernels256.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
+            if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
+            else if (job->Isa == CpuIsa.Avx2) FloatKernels<Lanes256>.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
             else if (job->Isa == CpuIsa.Portable) FloatKernelsPortable.DotTile(w, n, rows, job->X, n, job->Tokens, n, y, job->Outputs);
             else
                 for (int t = 0; t < job->Tokens; t++)
@@ -243,8 +243,8 @@ internal static unsafe class CpuMatMul
                 Int8Kernels.Unpack(q4, job->Weights + (o + r) * job->RowBytes, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             Int8Kernels.DotTile(u, scales, rowBytes, rowBlocks, rows, job->Codes, job->Scales, job->Tokens, job->Groups, job->Y + o, job->Outputs);
             // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements.
-            if (job->Isa == CpuIsa.Avx512) FloatKernels512.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
-            else FloatKernels256.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            else FloatKernels<Lanes256>.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
             for (int t = 0; t < job->Tokens; t++)
                 for (int r = 0; r < rows; r++) job->Y[(long)t * job->Outputs + o + r] -= corrections[t * 4 + r];
         }

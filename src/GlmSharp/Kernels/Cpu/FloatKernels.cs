@@ -3,10 +3,15 @@ using System.Runtime.Intrinsics;
 
 namespace GlmSharp.Kernels.Cpu;
 
-/// <summary>fp32 dot products on 256-bit vectors (AVX2 + FMA), organised as <see cref="FloatKernels512"/>.</summary>
-internal static unsafe class FloatKernels256
+/// <summary>
+/// fp32 dot products on SIMD registers of any width (<see cref="Lanes512"/>, <see cref="Lanes256"/>). Decode streams one weight row at a time, widening it in registers: rows
+/// are contiguous, so the hardware prefetcher sees one sequential stream (walking four rows side by side, each a
+/// few pages long, measured 40% slower). Prefill widens a few weight rows once and reuses each loaded vector for
+/// four tokens (a 4×4 tile of sixteen accumulators).
+/// </summary>
+internal static unsafe class FloatKernels<TLanes> where TLanes : struct, IFloatLanes<TLanes>
 {
-    private const int Width = 8;
+    private static int Width => TLanes.Count;
 
     /// <summary>y[r] = Σ_k w_r[k]·x[k] for <paramref name="rows"/> consecutive rows <paramref name="rowBytes"/> apart.</summary>
     public static void DotRows<TLoad>(byte* w, long rowBytes, int rows, float* x, int n, float* y) where TLoad : IFloatLoad
@@ -17,18 +22,18 @@ internal static unsafe class FloatKernels256
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotOneRow<TLoad>(byte* w, float* x, int n) where TLoad : IFloatLoad
     {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        TLanes a0 = default, a1 = default, a2 = default, a3 = default;
         int k = 0;
         for (; k + 4 * Width <= n; k += 4 * Width)
         {
-            a0 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k), Vector256.Load(x + k), a0);
-            a1 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k + Width), Vector256.Load(x + k + Width), a1);
-            a2 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k + 2 * Width), Vector256.Load(x + k + 2 * Width), a2);
-            a3 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k + 3 * Width), Vector256.Load(x + k + 3 * Width), a3);
+            a0 = TLanes.MultiplyAdd(TLanes.Load<TLoad>(w, k), TLanes.Load(x + k), a0);
+            a1 = TLanes.MultiplyAdd(TLanes.Load<TLoad>(w, k + Width), TLanes.Load(x + k + Width), a1);
+            a2 = TLanes.MultiplyAdd(TLanes.Load<TLoad>(w, k + 2 * Width), TLanes.Load(x + k + 2 * Width), a2);
+            a3 = TLanes.MultiplyAdd(TLanes.Load<TLoad>(w, k + 3 * Width), TLanes.Load(x + k + 3 * Width), a3);
         }
         for (; k + Width <= n; k += Width)
-            a0 = Vector256.FusedMultiplyAdd(TLoad.Load256(w, k), Vector256.Load(x + k), a0);
-        return Vector256.Sum((a0 + a1) + (a2 + a3)) + ScalarTail<TLoad>(w, x, k, n);
+            a0 = TLanes.MultiplyAdd(TLanes.Load<TLoad>(w, k), TLanes.Load(x + k), a0);
+        return TLanes.Sum(TLanes.Add(TLanes.Add(a0, a1), TLanes.Add(a2, a3))) + ScalarTail<TLoad>(w, x, k, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -44,7 +49,7 @@ internal static unsafe class FloatKernels256
     public static void Widen<TLoad>(byte* src, float* dst, int n) where TLoad : IFloatLoad
     {
         int k = 0;
-        for (; k + Width <= n; k += Width) TLoad.Load256(src, k).Store(dst + k);
+        for (; k + Width <= n; k += Width) TLanes.Store(TLanes.Load<TLoad>(src, k), dst + k);
         for (; k < n; k++) dst[k] = TLoad.Scalar(src, k);
     }
 
@@ -63,29 +68,29 @@ internal static unsafe class FloatKernels256
     {
         float* w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride;
         float* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
-        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        TLanes c00 = default, c01 = default, c02 = default, c03 = default;
+        TLanes c10 = default, c11 = default, c12 = default, c13 = default;
+        TLanes c20 = default, c21 = default, c22 = default, c23 = default;
+        TLanes c30 = default, c31 = default, c32 = default, c33 = default;
         int k = 0;
         for (; k + Width <= n; k += Width)
         {
-            var v0 = Vector256.Load(x0 + k);
-            var v1 = Vector256.Load(x1 + k);
-            var v2 = Vector256.Load(x2 + k);
-            var v3 = Vector256.Load(x3 + k);
-            var u = Vector256.Load(w0 + k);
-            c00 = Vector256.FusedMultiplyAdd(u, v0, c00); c01 = Vector256.FusedMultiplyAdd(u, v1, c01);
-            c02 = Vector256.FusedMultiplyAdd(u, v2, c02); c03 = Vector256.FusedMultiplyAdd(u, v3, c03);
-            u = Vector256.Load(w1 + k);
-            c10 = Vector256.FusedMultiplyAdd(u, v0, c10); c11 = Vector256.FusedMultiplyAdd(u, v1, c11);
-            c12 = Vector256.FusedMultiplyAdd(u, v2, c12); c13 = Vector256.FusedMultiplyAdd(u, v3, c13);
-            u = Vector256.Load(w2 + k);
-            c20 = Vector256.FusedMultiplyAdd(u, v0, c20); c21 = Vector256.FusedMultiplyAdd(u, v1, c21);
-            c22 = Vector256.FusedMultiplyAdd(u, v2, c22); c23 = Vector256.FusedMultiplyAdd(u, v3, c23);
-            u = Vector256.Load(w3 + k);
-            c30 = Vector256.FusedMultiplyAdd(u, v0, c30); c31 = Vector256.FusedMultiplyAdd(u, v1, c31);
-            c32 = Vector256.FusedMultiplyAdd(u, v2, c32); c33 = Vector256.FusedMultiplyAdd(u, v3, c33);
+            var v0 = TLanes.Load(x0 + k);
+            var v1 = TLanes.Load(x1 + k);
+            var v2 = TLanes.Load(x2 + k);
+            var v3 = TLanes.Load(x3 + k);
+            var u = TLanes.Load(w0 + k);
+            c00 = TLanes.MultiplyAdd(u, v0, c00); c01 = TLanes.MultiplyAdd(u, v1, c01);
+            c02 = TLanes.MultiplyAdd(u, v2, c02); c03 = TLanes.MultiplyAdd(u, v3, c03);
+            u = TLanes.Load(w1 + k);
+            c10 = TLanes.MultiplyAdd(u, v0, c10); c11 = TLanes.MultiplyAdd(u, v1, c11);
+            c12 = TLanes.MultiplyAdd(u, v2, c12); c13 = TLanes.MultiplyAdd(u, v3, c13);
+            u = TLanes.Load(w2 + k);
+            c20 = TLanes.MultiplyAdd(u, v0, c20); c21 = TLanes.MultiplyAdd(u, v1, c21);
+            c22 = TLanes.MultiplyAdd(u, v2, c22); c23 = TLanes.MultiplyAdd(u, v3, c23);
+            u = TLanes.Load(w3 + k);
+            c30 = TLanes.MultiplyAdd(u, v0, c30); c31 = TLanes.MultiplyAdd(u, v1, c31);
+            c32 = TLanes.MultiplyAdd(u, v2, c32); c33 = TLanes.MultiplyAdd(u, v3, c33);
         }
         Store(c00, w0, x0, k, n, y); Store(c01, w0, x1, k, n, y + yStride); Store(c02, w0, x2, k, n, y + 2 * yStride); Store(c03, w0, x3, k, n, y + 3 * yStride);
         Store(c10, w1, x0, k, n, y + 1); Store(c11, w1, x1, k, n, y + yStride + 1); Store(c12, w1, x2, k, n, y + 2 * yStride + 1); Store(c13, w1, x3, k, n, y + 3 * yStride + 1);
@@ -94,6 +99,6 @@ internal static unsafe class FloatKernels256
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> sum, float* w, float* x, int from, int n, float* y) =>
-        *y = Vector256.Sum(sum) + ScalarTail<F32Load>((byte*)w, x, from, n);
+    private static void Store(TLanes sum, float* w, float* x, int from, int n, float* y) =>
+        *y = TLanes.Sum(sum) + ScalarTail<F32Load>((byte*)w, x, from, n);
 }

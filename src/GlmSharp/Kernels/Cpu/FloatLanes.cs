@@ -1,0 +1,45 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace GlmSharp.Kernels.Cpu;
+
+/// <summary>
+/// One SIMD register of fp32 lanes, at a fixed width. <see cref="FloatKernels{TLanes}"/> is written once against this
+/// and the JIT specialises it per width, with every member inlined to the single instruction it wraps.
+/// </summary>
+internal unsafe interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<TSelf>
+{
+    static abstract int Count { get; }
+    static abstract TSelf Load(float* source);
+    static abstract TSelf Load<TLoad>(byte* row, int k) where TLoad : IFloatLoad;
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf addend);
+    static abstract TSelf Add(TSelf a, TSelf b);
+    static abstract float Sum(TSelf lanes);
+    static abstract void Store(TSelf lanes, float* destination);
+}
+
+internal readonly unsafe struct Lanes512(Vector512<float> value) : IFloatLanes<Lanes512>
+{
+    private readonly Vector512<float> _value = value;
+
+    public static int Count => Vector512<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Load(float* source) => new(Vector512.Load(source));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Load<TLoad>(byte* row, int k) where TLoad : IFloatLoad => new(TLoad.Load512(row, k));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 addend) => new(Vector512.FusedMultiplyAdd(a._value, b._value, addend._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes512 lanes) => Vector512.Sum(lanes._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes512 lanes, float* destination) => lanes._value.Store(destination);
+}
+
+internal readonly unsafe struct Lanes256(Vector256<float> value) : IFloatLanes<Lanes256>
+{
+    private readonly Vector256<float> _value = value;
+
+    public static int Count => Vector256<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Load(float* source) => new(Vector256.Load(source));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Load<TLoad>(byte* row, int k) where TLoad : IFloatLoad => new(TLoad.Load256(row, k));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 addend) => new(Vector256.FusedMultiplyAdd(a._value, b._value, addend._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Add(Lanes256 a, Lanes256 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256 lanes) => Vector256.Sum(lanes._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes256 lanes, float* destination) => lanes._value.Store(destination);
+}
