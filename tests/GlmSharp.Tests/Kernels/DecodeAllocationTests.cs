@@ -1,3 +1,4 @@
+using GlmSharp.Kernels.Cpu;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
@@ -16,7 +17,10 @@ public sealed class DecodeAllocationTests
         var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false);
         using var dir = new TempDirectory();
         string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), type);
-        using var loaded = ModelLoader.Load(gguf);
+        // A backend of its own: on the shared one, tests running in parallel contend for its locks, and the
+        // runtime allocates a lock's wait event the first time a thread has to block on it.
+        using var backend = new CpuBackend(threads: 2);
+        using var loaded = ModelLoader.Load(gguf, backend);
         var session = loaded.Model.CreateSession(64);
         var logits = new float[spec.Vocab];
         var token = new int[1];
