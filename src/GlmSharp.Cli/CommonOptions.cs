@@ -1,4 +1,6 @@
 using System.CommandLine;
+using GlmSharp.Errors;
+using GlmSharp.Kernels;
 
 namespace GlmSharp.Cli;
 
@@ -26,4 +28,14 @@ internal static class CommonOptions
     {
         Description = "Context length in tokens (default: the model's, at most 4096)",
     };
+
+    public static Option<string> CacheType() => new("--cache-type")
+    {
+        Description = $"Element type of the KV cache: {string.Join(", ", KvCacheTypes.Names)} (q8_0 needs a head size that is a multiple of 32)",
+        DefaultValueFactory = _ => KvCacheType.F16.Name(),
+    };
+
+    /// <summary>The cache type an option value names; a name we do not know is a one-line error listing the ones we do.</summary>
+    public static KvCacheType ParseCacheType(string text) =>
+        KvCacheTypes.Parse(text) ?? throw new GlmException($"--cache-type {text}: supported types are {string.Join(", ", KvCacheTypes.Names)}");
 }

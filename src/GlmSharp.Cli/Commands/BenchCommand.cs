@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using GlmSharp.Cli.Commands.Bench;
 using GlmSharp.Errors;
+using GlmSharp.Kernels;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Cli.Commands;
@@ -25,26 +26,28 @@ internal static class BenchCommand
         var gen = new Option<int>("--gen") { Description = "tokens to decode one at a time", DefaultValueFactory = _ => 128 };
         var runs = new Option<int>("--runs") { Description = "timed runs per engine", DefaultValueFactory = _ => 5 };
         var versus = new Option<bool>("--vs-llamacpp") { Description = "also run llama.cpp (LLamaSharp 0.30.0), interleaved" };
+        var cacheType = CommonOptions.CacheType();
         var json = new Option<bool>("--json") { Description = "print one JSON object of medians" };
         var engine = new Option<string?>("--engine") { Description = "run one engine once and print its result as JSON (used by the benchmark itself)", Hidden = true };
 
         var command = new Command("bench", "Prefill and decode speed, load time and peak memory, optionally against llama.cpp")
         {
-            model, synthetic, type, output, threads, prompt, gen, runs, versus, json, engine,
+            model, synthetic, type, output, threads, prompt, gen, runs, cacheType, versus, json, engine,
         };
         command.SetAction(parse =>
         {
             int threadCount = parse.GetValue(threads), promptTokens = parse.GetValue(prompt), genTokens = parse.GetValue(gen);
             if (threadCount < 1 || promptTokens < 1 || genTokens < 1 || parse.GetValue(runs) < 1)
                 throw new GlmException("--threads, --prompt, --gen and --runs must be at least 1");
+            var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
             if (parse.GetValue(engine) is { } single)
             {
-                var result = EngineRun.Run(single, RequireModel(parse.GetValue(model)), threadCount, promptTokens, genTokens);
+                var result = EngineRun.Run(single, RequireModel(parse.GetValue(model)), threadCount, promptTokens, genTokens, cache);
                 Console.WriteLine(JsonSerializer.Serialize(result));
                 return 0;
             }
             return Orchestrate(parse.GetValue(model), parse.GetValue(synthetic), ParseType(parse.GetValue(type)!), parse.GetValue(output),
-                threadCount, promptTokens, genTokens, parse.GetValue(runs), parse.GetValue(versus), parse.GetValue(json));
+                threadCount, promptTokens, genTokens, parse.GetValue(runs), cache, parse.GetValue(versus), parse.GetValue(json));
         });
         return command;
     }
@@ -60,7 +63,7 @@ internal static class BenchCommand
     }
 
     private static int Orchestrate(string? modelPath, string? synthetic, GgmlType type, string? output,
-        int threads, int prompt, int gen, int runs, bool versus, bool json)
+        int threads, int prompt, int gen, int runs, KvCacheType cacheType, bool versus, bool json)
     {
         string? temporary = null;
         if (synthetic is not null)
@@ -81,10 +84,10 @@ internal static class BenchCommand
             for (int run = 0; run < runs; run++)
             {
                 if (!json) Console.Error.WriteLine($"run {run + 1}/{runs}");
-                ours.Add(RunChild(EngineRun.GlmSharp, model, threads, prompt, gen));
-                llama?.Add(RunChild(EngineRun.LlamaCpp, model, threads, prompt, gen));
+                ours.Add(RunChild(EngineRun.GlmSharp, model, threads, prompt, gen, cacheType));
+                llama?.Add(RunChild(EngineRun.LlamaCpp, model, threads, prompt, gen, cacheType));
             }
-            var report = new BenchReport(Path.GetFileName(model), threads, bandwidth, SyntheticModel.DecodeBytesPerToken(model), ours, llama);
+            var report = new BenchReport(Path.GetFileName(model), threads, cacheType.Name(), bandwidth, SyntheticModel.DecodeBytesPerToken(model), ours, llama);
             if (json) Console.WriteLine(report.ToJson());
             else report.Print(Console.Out);
             return 0;
@@ -109,12 +112,12 @@ internal static class BenchCommand
         Console.Error.WriteLine();
     }
 
-    private static EngineResult RunChild(string engine, string model, int threads, int prompt, int gen)
+    private static EngineResult RunChild(string engine, string model, int threads, int prompt, int gen, KvCacheType cacheType)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (var argument in new[] { "bench", "--engine", engine, "--model", model, "--threads", $"{threads}", "--prompt", $"{prompt}", "--gen", $"{gen}" })
+        foreach (var argument in new[] { "bench", "--engine", engine, "--model", model, "--threads", $"{threads}", "--prompt", $"{prompt}", "--gen", $"{gen}", "--cache-type", cacheType.Name() })
             start.ArgumentList.Add(argument);
         using var process = Process.Start(start) ?? throw new GlmException($"could not start the {engine} benchmark process");
         var errors = process.StandardError.ReadToEndAsync();

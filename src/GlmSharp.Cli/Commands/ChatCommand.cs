@@ -12,18 +12,20 @@ internal static class ChatCommand
     {
         var model = CommonOptions.Model();
         var context = CommonOptions.Context();
+        var cacheType = CommonOptions.CacheType();
         var system = new Option<string?>("--system") { Description = "System message that opens the conversation" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per reply", DefaultValueFactory = _ => 256 };
         var noThink = new Option<bool>("--no-think") { Description = "Ask GLM-4.5-style models to answer without a <think> section" };
         var sampling = new SamplingOptionSet();
         var command = new Command("chat", "Talk with a model in the terminal (keeps the history; /reset clears it, /exit or Ctrl-D ends)")
-            { model, context, system, maxTokens, noThink };
+            { model, context, cacheType, system, maxTokens, noThink };
         sampling.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
+            var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
             var tokenizer = loaded.Tokenizer ?? throw new UnsupportedModelException($"{loaded.Path}: the model has no tokenizer, so it cannot chat");
-            var generator = new Generator(loaded, parse.GetValue(context));
+            using var generator = new Generator(loaded, parse.GetValue(context), cache);
             var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = sampling.Read(parse, loaded.Generation) };
             var templateOptions = new ChatTemplateOptions { EnableThinking = !parse.GetValue(noThink) };
             var history = new List<ChatMessage>();

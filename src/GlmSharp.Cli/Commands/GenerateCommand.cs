@@ -11,6 +11,7 @@ internal static class GenerateCommand
     {
         var model = CommonOptions.Model();
         var context = CommonOptions.Context();
+        var cacheType = CommonOptions.CacheType();
         var prompt = new Option<string?>("--prompt") { Description = "Text to continue (no chat template; write special tokens as text if wanted)" };
         var ids = new Option<string?>("--token-ids") { Description = "Comma-separated prompt token ids instead of --prompt" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 128 };
@@ -18,7 +19,7 @@ internal static class GenerateCommand
         var format = new Option<string>("--output") { Description = "text: stream the text; ids: print generated token ids on one line", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "ids");
         var sampling = new SamplingOptionSet();
-        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, prompt, ids, maxTokens, stop, format };
+        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, cacheType, prompt, ids, maxTokens, stop, format };
         sampling.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -27,10 +28,11 @@ internal static class GenerateCommand
         });
         command.SetAction(async (parse, cancellation) =>
         {
+            var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
             var tokenizer = loaded.Tokenizer ?? throw new UnsupportedModelException($"{loaded.Path}: the model has no tokenizer; use `glm logits` with token ids");
             int[] promptIds = parse.GetValue(ids) is { } idText ? TokenIdList.Parse(idText, "--token-ids") : tokenizer.Encode(parse.GetValue(prompt)!);
-            var generator = new Generator(loaded, parse.GetValue(context));
+            using var generator = new Generator(loaded, parse.GetValue(context), cache);
             var options = new GenerationOptions
             {
                 MaxTokens = parse.GetValue(maxTokens),

@@ -10,13 +10,15 @@ internal static class LogitsCommand
     {
         var model = CommonOptions.Model();
         var ids = new Option<string>("--token-ids") { Description = "Comma-separated token ids", Required = true };
+        var cacheType = CommonOptions.CacheType();
         var output = new Option<string>("--out") { Description = "File to write: float32 little-endian, row-major [n_tokens, vocab]", Required = true };
-        var command = new Command("logits", "Write the logits of every position of a token sequence to a file") { model, ids, output };
+        var command = new Command("logits", "Write the logits of every position of a token sequence to a file") { model, ids, output, cacheType };
         command.SetAction(parse =>
         {
             var tokens = TokenIdList.Parse(parse.GetValue(ids)!, "--token-ids");
+            var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
-            var session = loaded.Model.CreateSession(Math.Min(loaded.Config.MaxPositions, Math.Max(tokens.Length, 1)));
+            using var session = loaded.Model.CreateSession(Math.Min(loaded.Config.MaxPositions, Math.Max(tokens.Length, 1)), cacheType: cache);
             var logits = new float[tokens.Length * loaded.Config.VocabSize];
             loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
             File.WriteAllBytes(parse.GetValue(output)!, MemoryMarshal.AsBytes(logits.AsSpan()).ToArray());

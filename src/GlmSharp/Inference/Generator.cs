@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using GlmSharp.Errors;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tokenizers;
 
@@ -8,8 +9,9 @@ namespace GlmSharp.Inference;
 /// <summary>
 /// Runs a model token by token over one <see cref="ModelSession"/>. The session keeps its KV cache between calls,
 /// so a conversation only pays for the tokens it adds (the longest common prefix with the cache is reused).
+/// Disposing it frees the session's cache.
 /// </summary>
-public sealed class Generator
+public sealed class Generator : IDisposable
 {
     private readonly CausalLm _model;
     private readonly BpeTokenizer _tokenizer;
@@ -19,12 +21,12 @@ public sealed class Generator
 
     public ModelSession Session { get; }
 
-    public Generator(LoadedModel model, int? contextLength = null)
+    public Generator(LoadedModel model, int? contextLength = null, KvCacheType cacheType = KvCacheType.F16)
     {
         _model = model.Model;
         _tokenizer = model.Tokenizer ?? throw new UnsupportedModelException($"{model.Path}: the model has no tokenizer, so it cannot generate text (token ids still work with `glm logits`)");
         _defaultStopIds = model.StopTokenIds;
-        Session = _model.CreateSession(contextLength ?? Math.Min(model.Config.MaxPositions, 4096));
+        Session = _model.CreateSession(contextLength ?? Math.Min(model.Config.MaxPositions, 4096), cacheType: cacheType);
         _logits = new float[model.Config.VocabSize];
     }
 
@@ -90,4 +92,6 @@ public sealed class Generator
         _model.Forward(tokens, Session, _logits);
         _cachedTokens.AddRange(tokens);
     }
+
+    public void Dispose() => Session.Dispose();
 }

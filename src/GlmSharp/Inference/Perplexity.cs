@@ -1,4 +1,5 @@
 using GlmSharp.Errors;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 
 namespace GlmSharp.Inference;
@@ -18,7 +19,7 @@ public sealed record PerplexityResult(double MeanNll, int Windows, int ScoredTok
 /// </summary>
 public static class Perplexity
 {
-    public static PerplexityResult Measure(CausalLm model, ReadOnlySpan<int> tokens, int context)
+    public static PerplexityResult Measure(CausalLm model, ReadOnlySpan<int> tokens, int context, KvCacheType cacheType = KvCacheType.F16)
     {
         if (context < 4) throw new ContextLimitException($"the perplexity window must hold at least 4 tokens, found {context}");
         if (context > model.Config.MaxPositions)
@@ -29,7 +30,7 @@ public static class Perplexity
 
         int vocab = model.Config.VocabSize;
         var logits = new float[context * vocab];
-        var session = model.CreateSession(context);
+        using var session = model.CreateSession(context, cacheType: cacheType);
         int first = context / 2;
         double total = 0;
         int scored = 0;

@@ -61,12 +61,13 @@ public sealed class CausalLm : IDisposable
         return new CausalLm(config, owner, weights, blocks);
     }
 
-    public ModelSession CreateSession(int? contextLength = null, int maxBatchRows = DefaultBatchRows)
+    /// <summary>A new, empty conversation; its KV cache holds <paramref name="cacheType"/> values (F16 unless asked, as llama.cpp).</summary>
+    public ModelSession CreateSession(int? contextLength = null, int maxBatchRows = DefaultBatchRows, KvCacheType cacheType = KvCacheType.F16)
     {
         int context = contextLength ?? Config.MaxPositions;
         if (context <= 0 || context > Config.MaxPositions)
             throw new ContextLimitException($"context length {context} is outside 1..{Config.MaxPositions} (max_position_embeddings of {Origin})");
-        return new ModelSession(Config, context, Math.Min(maxBatchRows, context));
+        return new ModelSession(Config, context, Math.Min(maxBatchRows, context), cacheType);
     }
 
     /// <summary>

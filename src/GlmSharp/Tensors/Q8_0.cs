@@ -30,6 +30,29 @@ public static class Q8_0
         }
     }
 
+    /// <summary>
+    /// Quantizes as ggml-cpu's quantize_row_q8_0 does on x86, which is how llama.cpp writes keys and values into a
+    /// Q8_0 cache: d = amax / 127 (stored as fp16), q = round-half-even(x · (127 / amax)). The reference
+    /// <see cref="Quantize"/> multiplies by 1/d and rounds ties away from zero, so the two can differ by one code.
+    /// </summary>
+    public static void QuantizeAsGgmlCpu(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        int blocks = CheckLengths(src.Length, dst.Length);
+        for (int b = 0; b < blocks; b++)
+        {
+            var x = src.Slice(b * BlockSize, BlockSize);
+            var block = dst.Slice(b * BytesPerBlock, BytesPerBlock);
+
+            float amax = 0f;
+            foreach (var v in x) amax = MathF.Max(amax, MathF.Abs(v));
+
+            float inverse = amax != 0f ? 127f / amax : 0f;
+            BinaryPrimitives.WriteUInt16LittleEndian(block, Fp16.FromFloat(amax / 127f));
+            for (int j = 0; j < BlockSize; j++)
+                block[2 + j] = (byte)(sbyte)MathF.Round(x[j] * inverse, MidpointRounding.ToEven);
+        }
+    }
+
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
     {
         int blocks = CheckLengths(dst.Length, src.Length);

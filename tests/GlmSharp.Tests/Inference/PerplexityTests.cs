@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Errors;
 using GlmSharp.Inference;
 using GlmSharp.Models;
@@ -30,7 +31,7 @@ public sealed class PerplexityTests : IDisposable
         var tokens = RandomTokens(150, seed: 9);
 
         using var loaded = ModelLoader.Load(folder);
-        var ours = Perplexity.Measure(loaded.Model, tokens, context);
+        var ours = Perplexity.Measure(loaded.Model, tokens, context, KvCacheType.F32);
 
         double total = 0;
         int count = 0;

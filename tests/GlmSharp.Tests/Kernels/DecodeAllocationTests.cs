@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
@@ -7,24 +8,33 @@ namespace GlmSharp.Tests.Kernels;
 
 public sealed class DecodeAllocationTests
 {
-    [Theory]
-    [InlineData(GgmlType.F16)]
-    [InlineData(GgmlType.BF16)]
-    [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q4_0)]
-    public void Decoding_A_Token_Allocates_No_Managed_Memory(GgmlType type)
+    public static TheoryData<GgmlType, KvCacheType> Types()
     {
-        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false);
+        var data = new TheoryData<GgmlType, KvCacheType>();
+        foreach (var weights in new[] { GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 })
+            data.Add(weights, KvCacheType.F16);
+        data.Add(GgmlType.Q8_0, KvCacheType.F32);
+        data.Add(GgmlType.Q8_0, KvCacheType.Q8_0);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void Decoding_A_Token_Allocates_No_Managed_Memory(GgmlType type, KvCacheType cacheType)
+    {
+        // Head size 32 so that a Q8_0 cache fits; a 70-token prompt so that decoding spans two attention tiles and
+        // splits each row's positions over the two threads.
+        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128);
         using var dir = new TempDirectory();
         string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), type);
         // A backend of its own: on the shared one, tests running in parallel contend for its locks, and the
         // runtime allocates a lock's wait event the first time a thread has to block on it.
         using var backend = new CpuBackend(threads: 2);
         using var loaded = ModelLoader.Load(gguf, backend);
-        var session = loaded.Model.CreateSession(64);
+        using var session = loaded.Model.CreateSession(128, cacheType: cacheType);
         var logits = new float[spec.Vocab];
         var token = new int[1];
-        loaded.Model.Forward([1, 2, 3, 4, 5], session, logits);
+        loaded.Model.Forward(Enumerable.Range(1, 70).ToArray(), session, logits);
         for (int i = 0; i < 3; i++) loaded.Model.Forward(token, session, logits); // warm-up: JIT tiers, scratch sized
 
         long before = GC.GetAllocatedBytesForCurrentThread();

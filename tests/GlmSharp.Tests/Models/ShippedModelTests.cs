@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using GlmSharp.Inference;
@@ -109,7 +110,8 @@ public sealed partial class ShippedModelTests : IClassFixture<ShippedModelTests.
         var tokens = loaded.Tokenizer!.Encode(HeldOutText)[..96];
         int vocab = loaded.Config.VocabSize;
         var ours = new float[tokens.Length * vocab];
-        loaded.Model.Forward(tokens, loaded.Model.CreateSession(tokens.Length), ours, LogitsFor.AllTokens);
+        using var session = loaded.Model.CreateSession(tokens.Length, cacheType: KvCacheType.F32);
+        loaded.Model.Forward(tokens, session, ours, LogitsFor.AllTokens);
 
         var theirs = LlamaCpp.Logits(_converted.Gguf, tokens, vocab, tokens.Length);
 
@@ -124,7 +126,7 @@ public sealed partial class ShippedModelTests : IClassFixture<ShippedModelTests.
         using var loaded = ModelLoader.Load(ChatModel);
         var tokens = loaded.Tokenizer!.Encode(HeldOutText);
         int vocab = loaded.Config.VocabSize;
-        var ours = Perplexity.Measure(loaded.Model, tokens, context);
+        var ours = Perplexity.Measure(loaded.Model, tokens, context, KvCacheType.F32);
 
         double total = 0;
         int count = 0;

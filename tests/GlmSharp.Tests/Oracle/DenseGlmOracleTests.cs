@@ -1,5 +1,6 @@
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Inference;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
@@ -36,19 +37,19 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         return Enumerable.Range(0, length).Select(_ => random.Next(spec.Vocab)).ToArray();
     }
 
-    private static float[] OurLogits(string path, int[] tokens)
+    private static float[] OurLogits(string path, int[] tokens, KvCacheType cache = KvCacheType.F32)
     {
         using var loaded = ModelLoader.Load(path);
-        var session = loaded.Model.CreateSession(loaded.Config.MaxPositions);
+        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: cache);
         var logits = new float[tokens.Length * loaded.Config.VocabSize];
         loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
         return logits;
     }
 
-    private static int[] OurGreedy(string path, int[] prompt, int count)
+    private static int[] OurGreedy(string path, int[] prompt, int count, KvCacheType cache = KvCacheType.F32)
     {
         using var loaded = ModelLoader.Load(path);
-        var session = loaded.Model.CreateSession(loaded.Config.MaxPositions);
+        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: cache);
         var logits = new float[loaded.Config.VocabSize];
         var output = new List<int>();
         loaded.Model.Forward(prompt, session, logits);
@@ -106,6 +107,45 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
             output.WriteLine($"{modelType} {type}: worst relative logit error {error:E2} (bound {tolerance:E0})");
             Assert.True(error <= tolerance, $"{modelType} {type}: worst relative logit error {error:E2} > {tolerance:E0}");
         }
+    }
+
+    /// <summary>
+    /// Both engines store the same rounded keys and values and round each query the way the cache type asks (fp16,
+    /// or Q8_0 blocks for integer dot products). With Q8_0, llama.cpp's flash attention (which it requires for a
+    /// quantized V cache) computes what GlmSharp does, so only the fp32 summation order differs: a float-rounding
+    /// bound, as for Q8_0 weights. With F16, llama.cpp (flash attention off) also rounds each softmax weight to fp16
+    /// for its F16 product with V, a relative error up to 2⁻¹¹ per weight that GlmSharp, keeping weights in fp32
+    /// and its running sums online, does not make; through two layers and the head that is about 1e-3. Each result
+    /// must also be clearly closer to llama.cpp's logits than an F32 cache gets, so that the comparison tells a cache
+    /// that rounds as llama.cpp's from one that does not round at all.
+    /// </summary>
+    [Theory]
+    [InlineData(KvCacheType.F16, 1.5e-3)]
+    [InlineData(KvCacheType.Q8_0, 1e-4)]
+    public void Reduced_Precision_Cache_Logits_Match_LlamaCpp_With_The_Same_Cache_Type(KvCacheType cache, double tolerance)
+    {
+        // Head size 32 for Q8_0 blocks; a 150-token prompt spans three 64-position attention tiles.
+        var spec = new TinyGlmSpec("glm4", 160, 128, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 160);
+        using var dir = new TempDirectory();
+        string gguf = new RandomGlmCheckpoint(spec, seed: 31).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var prompt = Prompt(spec, 150, seed: 8);
+
+        var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context, cache);
+        double error = LogitComparison.WorstRelativeError(OurLogits(gguf, prompt, cache), expected, spec.Vocab);
+        double unrounded = LogitComparison.WorstRelativeError(OurLogits(gguf, prompt, KvCacheType.F32), expected, spec.Vocab);
+        output.WriteLine($"{cache}: worst relative logit error {error:E2} (bound {tolerance:G2}); with an F32 cache {unrounded:E2}");
+        Assert.True(error <= tolerance, $"{cache}: worst relative logit error {error:E2} > {tolerance:G2}");
+        Assert.True(error <= 0.6 * unrounded, $"{cache}: error {error:E2} is not clearly below the F32 cache's {unrounded:E2}");
+    }
+
+    [Fact]
+    public void Q8_0_Cache_Greedy_Continuation_Matches_LlamaCpp()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 128, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 160);
+        using var dir = new TempDirectory();
+        string gguf = new RandomGlmCheckpoint(spec, seed: 32).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var prompt = Prompt(spec, 8, seed: 10);
+        Assert.Equal(LlamaCpp.Greedy(gguf, prompt, 72, spec.Vocab, spec.Context, KvCacheType.Q8_0), OurGreedy(gguf, prompt, 72, KvCacheType.Q8_0));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using LLama;
 using LLama.Common;
 using LLama.Native;
@@ -5,15 +6,17 @@ using LLama.Native;
 namespace GlmSharp.Tests.Oracle;
 
 /// <summary>
-/// llama.cpp (through LLamaSharp 0.30.0) as the reference implementation. The KV cache is kept in F32 so that
-/// differences come from the model computation, not from llama.cpp's default F16 cache.
+/// llama.cpp (through LLamaSharp 0.30.0) as the reference implementation. The KV cache is F32 unless a test asks
+/// for another type (and then GlmSharp's cache must be of the same type), so that differences come from the model
+/// computation, not from llama.cpp's default F16 cache. Flash attention stays off except for Q8_0, where llama.cpp
+/// requires it: it refuses a quantized V cache otherwise.
 /// </summary>
 public static class LlamaCpp
 {
     private static readonly Lock InitLock = new();
     private static bool _initialised;
 
-    private static ModelParams Parameters(string ggufPath, int context) 
+    private static ModelParams Parameters(string ggufPath, int context, KvCacheType cache)
     {
         lock (InitLock)
         {
@@ -29,17 +32,17 @@ public static class LlamaCpp
             BatchSize = (uint)context,
             UBatchSize = (uint)context,
             Threads = 2,
-            TypeK = GGMLType.GGML_TYPE_F32,
-            TypeV = GGMLType.GGML_TYPE_F32,
+            TypeK = (GGMLType)cache.ToGgmlType(),
+            TypeV = (GGMLType)cache.ToGgmlType(),
             GpuLayerCount = 0,
-            FlashAttention = false,
+            FlashAttention = cache == KvCacheType.Q8_0,
         };
     }
 
     /// <summary>Logits of every position, row-major [tokens, vocab], from one batched decode.</summary>
-    public static float[] Logits(string ggufPath, IReadOnlyList<int> tokens, int vocab, int context)
+    public static float[] Logits(string ggufPath, IReadOnlyList<int> tokens, int vocab, int context, KvCacheType cache = KvCacheType.F32)
     {
-        var p = Parameters(ggufPath, context);
+        var p = Parameters(ggufPath, context, cache);
         using var weights = LLamaWeights.LoadFromFile(p);
         using var ctx = weights.CreateContext(p);
         var batch = new LLamaBatch();
@@ -52,9 +55,9 @@ public static class LlamaCpp
     }
 
     /// <summary>Greedy continuation: prompt in one batch, then one token at a time, argmax each step.</summary>
-    public static int[] Greedy(string ggufPath, IReadOnlyList<int> prompt, int newTokens, int vocab, int context)
+    public static int[] Greedy(string ggufPath, IReadOnlyList<int> prompt, int newTokens, int vocab, int context, KvCacheType cache = KvCacheType.F32)
     {
-        var p = Parameters(ggufPath, context);
+        var p = Parameters(ggufPath, context, cache);
         using var weights = LLamaWeights.LoadFromFile(p);
         using var ctx = weights.CreateContext(p);
         var batch = new LLamaBatch();

@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
@@ -63,7 +64,7 @@ public sealed class KQuantTests
         var prompt = Enumerable.Range(0, 16).Select(_ => random.Next(spec.Vocab)).ToArray();
         var expected = LlamaCpp.Logits(quantized, prompt, spec.Vocab, spec.Context);
         using var loaded = ModelLoader.Load(quantized);
-        var session = loaded.Model.CreateSession(spec.Context);
+        using var session = loaded.Model.CreateSession(spec.Context, cacheType: KvCacheType.F32);
         var actual = new float[prompt.Length * spec.Vocab];
         loaded.Model.Forward(prompt, session, actual, LogitsFor.AllTokens);
         double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);

@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Configs;
 using GlmSharp.Models;
 using GlmSharp.Tokenizers;
@@ -37,7 +38,7 @@ public class ExportTests
             Assert.Equal(shape.RotaryDims, config.RotaryDims);
             Assert.Equal(tied, config.TieWordEmbeddings);
             using var loaded = ModelLoader.Load(folder);
-            var session = loaded.Model.CreateSession(16);
+            using var session = loaded.Model.CreateSession(16, cacheType: KvCacheType.F32);
             var logits = new float[16 * shape.VocabSize];
             loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
             double maxDiff = 0, maxAbs = 0;

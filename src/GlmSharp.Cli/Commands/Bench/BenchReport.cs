@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace GlmSharp.Cli.Commands.Bench;
 
 /// <summary>Medians (and spread) of the interleaved runs of each engine, printed as a table or as one JSON object.</summary>
-internal sealed class BenchReport(string model, int threads, double bandwidth, long decodeBytes,
+internal sealed class BenchReport(string model, int threads, string cacheType, double bandwidth, long decodeBytes,
     IReadOnlyList<EngineResult> ours, IReadOnlyList<EngineResult>? llama)
 {
     private static double Median(IEnumerable<double> values)
@@ -23,6 +23,7 @@ internal sealed class BenchReport(string model, int threads, double bandwidth, l
     private sealed record Json(
         [property: JsonPropertyName("model")] string Model,
         [property: JsonPropertyName("threads")] int Threads,
+        [property: JsonPropertyName("cache_type")] string CacheType,
         [property: JsonPropertyName("glmsharp")] EngineResult GlmSharp,
         [property: JsonPropertyName("llamacpp")] EngineResult? LlamaCpp,
         [property: JsonPropertyName("ratio_prefill")] double? RatioPrefill,
@@ -33,14 +34,14 @@ internal sealed class BenchReport(string model, int threads, double bandwidth, l
     {
         var a = Medians(ours);
         var b = llama is null ? null : Medians(llama);
-        return JsonSerializer.Serialize(new Json(model, threads, a, b, b is null ? null : a.PrefillTokS / b.PrefillTokS,
+        return JsonSerializer.Serialize(new Json(model, threads, cacheType, a, b, b is null ? null : a.PrefillTokS / b.PrefillTokS,
             b is null ? null : a.DecodeTokS / b.DecodeTokS, RooflineDecode));
     }
 
     public void Print(TextWriter output)
     {
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine($"model {model}, {threads} threads, {ours.Count} interleaved runs per engine");
+        output.WriteLine($"model {model}, {threads} threads, {cacheType} KV cache, {ours.Count} interleaved runs per engine");
         output.WriteLine(string.Create(c, $"read bandwidth {bandwidth / 1e9:F1} GB/s, {decodeBytes / 1e9:F2} GB read per decoded token → decode roofline {RooflineDecode:F1} tok/s"));
         output.WriteLine($"{"engine",-10} {"prefill tok/s (min–max)",-28} {"decode tok/s (min–max)",-28} {"load s",8} {"peak RSS MB",12}");
         Row("glmsharp", ours);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
+using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Models;
 using LLama;
@@ -30,20 +31,20 @@ internal static class EngineRun
         return Enumerable.Range(0, count).Select(_ => random.Next(vocab)).ToArray();
     }
 
-    public static EngineResult Run(string engine, string model, int threads, int prompt, int gen) => engine switch
+    public static EngineResult Run(string engine, string model, int threads, int prompt, int gen, KvCacheType cacheType) => engine switch
     {
-        GlmSharp => RunGlmSharp(model, threads, prompt, gen),
-        LlamaCpp => RunLlamaCpp(model, threads, prompt, gen),
+        GlmSharp => RunGlmSharp(model, threads, prompt, gen, cacheType),
+        LlamaCpp => RunLlamaCpp(model, threads, prompt, gen, cacheType),
         _ => throw new Errors.GlmException($"unknown engine '{engine}'"),
     };
 
-    private static EngineResult RunGlmSharp(string path, int threads, int prompt, int gen)
+    private static EngineResult RunGlmSharp(string path, int threads, int prompt, int gen, KvCacheType cacheType)
     {
         var start = Stopwatch.GetTimestamp();
         using var backend = new CpuBackend(threads);
         using var loaded = ModelLoader.Load(path, backend);
         var model = loaded.Model;
-        var session = model.CreateSession(prompt + gen);
+        using var session = model.CreateSession(prompt + gen, cacheType: cacheType);
         double load = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
         var ids = TokenIds(prompt + gen, path);
@@ -70,7 +71,7 @@ internal static class EngineRun
         return new EngineResult(prefill, decode, load, PeakRssMb());
     }
 
-    private static EngineResult RunLlamaCpp(string path, int threads, int prompt, int gen)
+    private static EngineResult RunLlamaCpp(string path, int threads, int prompt, int gen, KvCacheType cacheType)
     {
         NativeApi.llama_empty_call();
         var start = Stopwatch.GetTimestamp();
@@ -82,7 +83,11 @@ internal static class EngineRun
             Threads = threads,
             BatchThreads = threads,
             GpuLayerCount = 0,
+            TypeK = (GGMLType)cacheType.ToGgmlType(),
+            TypeV = (GGMLType)cacheType.ToGgmlType(),
         };
+        // llama.cpp refuses a quantized V cache without flash attention (its other path reads V transposed).
+        if (cacheType == KvCacheType.Q8_0) parameters.FlashAttention = true;
         using var weights = LLamaWeights.LoadFromFile(parameters);
         using var context = weights.CreateContext(parameters);
         double load = Stopwatch.GetElapsedTime(start).TotalSeconds;

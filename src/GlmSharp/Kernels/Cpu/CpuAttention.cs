@@ -1,113 +1,121 @@
-using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
 
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// Causal grouped-query attention over one layer's cache, one (token, head) pair per work item: scores of the
-/// query against every visible key, softmax, then the weighted sum of values. Each kv head's keys and values are
-/// contiguous in the cache, so an item streams two dense blocks. Scores live in per-thread scratch.
+/// Causal grouped-query attention over one layer's cache, fused: no score matrix, only a tile of scores per thread.
+/// A work item is one query row, one kv head and one stretch of positions; it serves every query head that reads
+/// that kv head, so each cached key and value row is fetched from memory once per step however many heads share
+/// it. Scores are folded in tile by tile with a running maximum and sum (online softmax). When rows × kv heads
+/// cannot keep the threads busy — decoding one token over GLM's two kv heads — the positions are split as well and
+/// the pieces' partial sums merged afterwards.
 /// </summary>
 internal static unsafe class CpuAttention
 {
-    private struct Job
+    /// <summary>Positions scored before their weights are applied: 64 F16 rows of 128 values stay within L1.</summary>
+    public const int Tile = 64;
+
+    internal struct Job
     {
-        public float* Q, Keys, Values, Output;
-        public int Heads, KvHeads, HeadDim, FirstPosition;
+        public float* Q, Output, Partials;
+        public byte* Keys, Values;
+        public int Heads, KvHeads, Group, HeadDim, FirstPosition, Splits, SplitLength, RowBytes;
         public long HeadStride;
         public float Scale;
         public NativeBuffer* Scratch;
-        public bool Wide;
+
+        /// <summary>Floats of one item's partial result: the group's unnormalised outputs, then their maxima and sums.</summary>
+        public readonly long PartialFloats => (long)Group * (HeadDim + 2);
     }
 
-    public static void Run(WorkerPool pool, CpuIsa isa, float* q, int rows, int firstPosition, float* keys, float* values, int kvHeads, int headDim, long headStride,
-        float* output, int heads, float scale, NativeBuffer* scratch)
+    /// <summary>
+    /// One thread's working memory for an item: the tile's scores (turned into weights in place), the running maxima
+    /// and sums, and the queries as rounded for the cache type (fp16 values, or Q8_0 codes with their block scales).
+    /// </summary>
+    internal readonly struct ThreadScratch(float* start, int group, int headDim)
     {
-        for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure((long)(firstPosition + rows) * sizeof(float));
+        private readonly int _blocks = headDim / Int8Kernels.Block;
+        private readonly int _queryValues = group * headDim;
+
+        public static long Bytes(int group, int headDim) =>
+            (long)group * (Tile + 2 + 2 * (headDim / Int8Kernels.Block) + headDim) * sizeof(float) + (long)group * headDim * sizeof(ushort);
+
+        /// <summary>[group, Tile]</summary>
+        public float* Weights => start;
+        /// <summary>[group] then the sums [group], when the item's result needs no merging.</summary>
+        public float* Maxima => start + group * Tile;
+        /// <summary>[group, headDim / 32]</summary>
+        public float* QueryScales => Maxima + 2 * group;
+        /// <summary>[group, headDim / 32]</summary>
+        public float* QuerySums => QueryScales + group * _blocks;
+        /// <summary>[group, headDim]</summary>
+        public float* Queries => QuerySums + group * _blocks;
+        /// <summary>[group, headDim] Q8_0 codes, or the fp16 bits of the queries on their way to <see cref="Queries"/>.</summary>
+        public void* QueryCodes => Queries + _queryValues;
+    }
+
+    public static void Run(WorkerPool pool, CpuIsa isa, float* q, int rows, int firstPosition, LayerKvCache cache, float* output,
+        int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials)
+    {
+        int kvHeads = cache.KvHeads, group = heads / kvHeads, longest = firstPosition + rows;
+        int pairs = rows * kvHeads;
+        int splits = pairs >= 2 * pool.Threads ? 1 : Math.Min(CeilDiv(2 * pool.Threads, pairs), CeilDiv(longest, Tile));
+        int splitLength = CeilDiv(CeilDiv(longest, splits), Tile) * Tile;
+        splits = CeilDiv(longest, splitLength);
         var job = new Job
         {
-            Q = q, Keys = keys, Values = values, Output = output, Heads = heads, KvHeads = kvHeads, HeadDim = headDim,
-            FirstPosition = firstPosition, HeadStride = headStride, Scale = scale, Scratch = scratch,
-            Wide = isa == CpuIsa.Avx512 && headDim % 16 == 0,
+            Q = q, Output = output, Keys = cache.Keys, Values = cache.Values, Heads = heads, KvHeads = kvHeads, Group = group,
+            HeadDim = cache.HeadDim, FirstPosition = firstPosition, Splits = splits, SplitLength = splitLength, RowBytes = cache.RowBytes,
+            HeadStride = cache.HeadStride, Scale = scale, Scratch = scratch,
         };
-        pool.For(rows * heads, &RunItem, &job);
+        for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(ThreadScratch.Bytes(group, cache.HeadDim));
+        if (splits > 1)
+        {
+            partials.Ensure(pairs * splits * job.PartialFloats * sizeof(float));
+            job.Partials = (float*)partials.Pointer;
+        }
+        pool.For(pairs * splits, Kernel(isa, cache.ElementType, cache.HeadDim), &job);
+        if (splits > 1) pool.For(rows * heads, &Merge, &job);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunItem(void* context, int item, int thread)
+    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
+
+    /// <summary>The widest path whose register divides the head size; the scalar one is the reference the others are tested against.</summary>
+    private static delegate*<void*, int, int, void> Kernel(CpuIsa isa, KvCacheType type, int headDim)
+    {
+        bool wide = isa == CpuIsa.Avx512 && headDim % 16 == 0;
+        bool avx = isa is CpuIsa.Avx2 or CpuIsa.Avx512 && headDim % 8 == 0;
+        return type switch
+        {
+            KvCacheType.F32 => wide ? &AttentionKernel<Lanes512, F32Load>.RunItem : avx ? &AttentionKernel<Lanes256, F32Load>.RunItem : &AttentionKernel<Lanes1, F32Load>.RunItem,
+            KvCacheType.F16 => wide ? &AttentionKernel<Lanes512, F16Load>.RunItem : avx ? &AttentionKernel<Lanes256, F16Load>.RunItem : &AttentionKernel<Lanes1, F16Load>.RunItem,
+            KvCacheType.Q8_0 => wide ? &AttentionKernel<Lanes512, Q8_0RowLoad>.RunItem : avx ? &AttentionKernel<Lanes256, Q8_0RowLoad>.RunItem : &AttentionKernel<Lanes1, Q8_0RowLoad>.RunItem,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a KV cache type"),
+        };
+    }
+
+    /// <summary>One (row, head): rescales each split's partial output to the common maximum and normalises by the summed weights.</summary>
+    private static void Merge(void* context, int item, int thread)
     {
         var job = (Job*)context;
-        int headDim = job->HeadDim;
-        int r = item / job->Heads, h = item % job->Heads;
-        long kvOffset = h / (job->Heads / job->KvHeads) * job->HeadStride;
-        int length = job->FirstPosition + r + 1;
-        var query = new ReadOnlySpan<float>(job->Q + (long)item * headDim, headDim);
+        int headDim = job->HeadDim, group = job->Group;
+        int r = item / job->Heads, h = item % job->Heads, kv = h / group, j = h % group;
+        float* first = job->Partials + ((long)r * job->KvHeads + kv) * job->Splits * job->PartialFloats;
+        float best = float.NegativeInfinity;
+        for (int s = 0; s < job->Splits; s++)
+            best = MathF.Max(best, first[s * job->PartialFloats + (long)group * headDim + j]);
         var output = new Span<float>(job->Output + (long)item * headDim, headDim);
-        float* scores = (float*)job->Scratch[thread].Pointer;
-        var scoreSpan = new Span<float>(scores, length);
-        if (job->Wide)
-        {
-            Scores512(job->Q + (long)item * headDim, job->Keys + kvOffset, headDim, length, job->Scale, scores);
-            TensorPrimitives.SoftMax(scoreSpan, scoreSpan);
-            WeightedSum512(scores, job->Values + kvOffset, headDim, length, job->Output + (long)item * headDim);
-            return;
-        }
-        for (int p = 0; p < length; p++)
-            scores[p] = TensorPrimitives.Dot(query, new ReadOnlySpan<float>(job->Keys + (long)p * headDim + kvOffset, headDim)) * job->Scale;
-        TensorPrimitives.SoftMax(scoreSpan, scoreSpan);
         output.Clear();
-        for (int p = 0; p < length; p++)
-            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(job->Values + (long)p * headDim + kvOffset, headDim), scores[p], output, output);
-    }
-
-    /// <summary>scores[p] = scale · q·k_p, the dot inlined: a library call per cached position costs more than its 128 multiplies.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores512(float* q, float* keys, int headDim, int length, float scale, float* scores)
-    {
-        for (int p = 0; p < length; p++)
+        float total = 0;
+        for (int s = 0; s < job->Splits; s++)
         {
-            float* k = keys + (long)p * headDim;
-            Vector512<float> a0 = default, a1 = default;
-            int d = 0;
-            for (; d + 32 <= headDim; d += 32)
-            {
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(q + d), Vector512.Load(k + d), a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(q + d + 16), Vector512.Load(k + d + 16), a1);
-            }
-            if (d < headDim) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(q + d), Vector512.Load(k + d), a0);
-            scores[p] = Vector512.Sum(a0 + a1) * scale;
+            float* split = first + s * job->PartialFloats;
+            float sum = split[(long)group * headDim + group + j];
+            if (sum == 0) continue; // a split past this row's last position saw nothing
+            float weight = MathF.Exp(split[(long)group * headDim + j] - best);
+            total += weight * sum;
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(split + (long)j * headDim, headDim), weight, output, output);
         }
-    }
-
-    /// <summary>output = Σ_p weights[p]·v_p, 64 dims at a time so each pass reads whole cache lines of every row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedSum512(float* weights, float* values, int headDim, int length, float* output)
-    {
-        int d = 0;
-        for (; d + 64 <= headDim; d += 64)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            float* v = values + d;
-            for (int p = 0; p < length; p++, v += headDim)
-            {
-                var weight = Vector512.Create(weights[p]);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(v), weight, a0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(v + 16), weight, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(v + 32), weight, a2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(v + 48), weight, a3);
-            }
-            a0.Store(output + d);
-            a1.Store(output + d + 16);
-            a2.Store(output + d + 32);
-            a3.Store(output + d + 48);
-        }
-        for (; d < headDim; d += 16)
-        {
-            Vector512<float> a0 = default;
-            for (int p = 0; p < length; p++)
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(values + (long)p * headDim + d), Vector512.Create(weights[p]), a0);
-            a0.Store(output + d);
-        }
+        TensorPrimitives.Multiply(output, 1f / total, output);
     }
 }

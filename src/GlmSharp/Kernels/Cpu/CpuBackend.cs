@@ -17,6 +17,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private readonly Lock _gate = new();
     private readonly NativeBuffer* _threadScratch;
     private NativeBuffer _activations;
+    private NativeBuffer _attentionPartials;
     private bool _disposed;
 
     public CpuIsa Isa { get; }
@@ -106,11 +107,16 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public void Attention(ReadOnlySpan<float> q, int rows, int firstPosition, LayerKvCache cache, Span<float> output, int heads, float scale)
     {
-        fixed (float* qp = q, op = output, keys = cache.Keys, values = cache.Values)
+        cache.ThrowIfDisposed();
+        long width = (long)rows * heads * cache.HeadDim;
+        if (heads % cache.KvHeads != 0 || q.Length < width || output.Length < width || firstPosition < 0 || firstPosition + rows > cache.Capacity)
+            throw new ArgumentException(
+                $"attention of {rows} rows × {heads} heads after position {firstPosition} does not fit a cache of {cache.Capacity} positions × {cache.KvHeads} kv heads × {cache.HeadDim}");
+        fixed (float* qp = q, op = output)
         {
-            lock (_gate)
-                CpuAttention.Run(_pool, Isa, qp, rows, firstPosition, keys, values, cache.KvHeads, cache.HeadDim, cache.HeadStride, op, heads, scale, _threadScratch);
+            lock (_gate) CpuAttention.Run(_pool, Isa, qp, rows, firstPosition, cache, op, heads, scale, _threadScratch, ref _attentionPartials);
         }
+        GC.KeepAlive(cache); // its finalizer must not free the rows while the kernel reads them
     }
 
     public void Dispose()
@@ -121,5 +127,6 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         for (int i = 0; i < _pool.Threads; i++) _threadScratch[i].Free();
         NativeMemory.Free(_threadScratch);
         _activations.Free();
+        _attentionPartials.Free();
     }
 }

@@ -11,7 +11,8 @@ internal unsafe interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<T
 {
     static abstract int Count { get; }
     static abstract TSelf Load(float* source);
-    static abstract TSelf Load<TLoad>(byte* row, int k) where TLoad : IFloatLoad;
+    static abstract TSelf Load<TLoad>(byte* row, int k) where TLoad : IVectorLoad;
+    static abstract TSelf Broadcast(float value);
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf addend);
     static abstract TSelf Add(TSelf a, TSelf b);
     static abstract float Sum(TSelf lanes);
@@ -24,7 +25,8 @@ internal readonly unsafe struct Lanes512(Vector512<float> value) : IFloatLanes<L
 
     public static int Count => Vector512<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Load(float* source) => new(Vector512.Load(source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Load<TLoad>(byte* row, int k) where TLoad : IFloatLoad => new(TLoad.Load512(row, k));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Load<TLoad>(byte* row, int k) where TLoad : IVectorLoad => new(TLoad.Load512(row, k));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Broadcast(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 addend) => new(Vector512.FusedMultiplyAdd(a._value, b._value, addend._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a._value + b._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes512 lanes) => Vector512.Sum(lanes._value);
@@ -37,9 +39,28 @@ internal readonly unsafe struct Lanes256(Vector256<float> value) : IFloatLanes<L
 
     public static int Count => Vector256<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Load(float* source) => new(Vector256.Load(source));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Load<TLoad>(byte* row, int k) where TLoad : IFloatLoad => new(TLoad.Load256(row, k));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Load<TLoad>(byte* row, int k) where TLoad : IVectorLoad => new(TLoad.Load256(row, k));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Broadcast(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 addend) => new(Vector256.FusedMultiplyAdd(a._value, b._value, addend._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Add(Lanes256 a, Lanes256 b) => new(a._value + b._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256 lanes) => Vector256.Sum(lanes._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes256 lanes, float* destination) => lanes._value.Store(destination);
+}
+
+/// <summary>
+/// One fp32 value: the scalar reference, running a width-generic kernel's arithmetic one element at a time
+/// (and the path for head sizes no vector width divides).
+/// </summary>
+internal readonly unsafe struct Lanes1(float value) : IFloatLanes<Lanes1>
+{
+    private readonly float _value = value;
+
+    public static int Count => 1;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Load(float* source) => new(*source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Load<TLoad>(byte* row, int k) where TLoad : IVectorLoad => new(TLoad.Scalar(row, k));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Broadcast(float value) => new(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 MultiplyAdd(Lanes1 a, Lanes1 b, Lanes1 addend) => new(MathF.FusedMultiplyAdd(a._value, b._value, addend._value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Add(Lanes1 a, Lanes1 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes1 lanes) => lanes._value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes1 lanes, float* destination) => *destination = lanes._value;
 }

@@ -6,15 +6,20 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// How a float-like weight element type widens to fp32, at each vector width. Kernels are generic over a struct
-/// implementing this, so the JIT compiles one specialised loop per type with the conversion inlined.
+/// How a row of some element type widens to fp32 at element k, one value or one register at a time. Kernels are
+/// generic over a struct implementing this, so the JIT compiles one specialised loop per type with the conversion inlined.
 /// </summary>
-internal unsafe interface IFloatLoad
+internal unsafe interface IVectorLoad
 {
-    static abstract int ElementBytes { get; }
     static abstract float Scalar(byte* row, int k);
     static abstract Vector512<float> Load512(byte* row, int k);
     static abstract Vector256<float> Load256(byte* row, int k);
+}
+
+/// <summary>A float-like weight element type (one fixed size per element), which also loads for the portable kernels.</summary>
+internal unsafe interface IFloatLoad : IVectorLoad
+{
+    static abstract int ElementBytes { get; }
     /// <summary>Two vectors: elements k … k + 2·Vector&lt;float&gt;.Count − 1.</summary>
     static abstract void LoadPortable(byte* row, int k, out Vector<float> low, out Vector<float> high);
 }
