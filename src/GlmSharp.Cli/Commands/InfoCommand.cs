@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 
 namespace GlmSharp.Cli.Commands;
@@ -31,6 +33,7 @@ internal static class InfoCommand
             Row("rope", $"{c.RotaryDims} of {c.HeadDim} dims rotate, theta {c.RopeTheta:G}");
             Row("norm eps", c.RmsNormEps.ToString("G"));
             Row("context", $"{c.MaxPositions} tokens");
+            Row("kv cache", "per token " + string.Join(", ", Enum.GetValues<KvCacheType>().Select(type => CachePerToken(c, type))));
             Row("embeddings", c.TieWordEmbeddings ? "tied (LM head = token embedding)" : "separate LM head");
             Row("tokenizer", loaded.Tokenizer is { } t
                 ? $"byte-level BPE, {t.VocabSize} tokens, pre-tokenizer {t.Vocabulary.PreTokenizer}, chat template {loaded.ChatTemplate.Style}"
@@ -41,5 +44,10 @@ internal static class InfoCommand
         return command;
 
         static void Row(string key, string value) => Console.WriteLine($"{key,-14} {value}");
+
+        static string CachePerToken(Configs.ModelConfig c, KvCacheType type) =>
+            type == KvCacheType.Q8_0 && c.HeadDim % Tensors.Q8_0.BlockSize != 0
+                ? $"{type.Name()} n/a (head dim not a multiple of {Tensors.Q8_0.BlockSize})"
+                : string.Create(CultureInfo.InvariantCulture, $"{type.Name()} {2L * c.NumLayers * c.NumKvHeads * type.RowBytes(c.HeadDim) / 1024.0:0.##} KiB");
     }
 }

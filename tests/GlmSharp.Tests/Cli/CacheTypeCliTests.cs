@@ -30,6 +30,18 @@ public sealed class CacheTypeCliTests : IDisposable
         Assert.True(error <= 1e-4, $"worst relative logit error {error:E2}");
     }
 
+    [Fact]
+    public void Info_Shows_The_Cache_Bytes_Per_Token_Of_Each_Type()
+    {
+        var (folder, _, spec) = TinyChatModel.Write(_dir.File("hf"));
+        var result = GlmCli.Run("info", "--model", folder);
+        Assert.Equal(0, result.ExitCode);
+        // keys and values × layers × kv heads × head dim values of 4 or 2 bytes; head dim 16 holds no Q8_0 block
+        Assert.Equal(16, spec.HeadDim);
+        double f32 = 2.0 * spec.Layers * spec.KvHeads * spec.HeadDim * 4 / 1024;
+        Assert.Contains(FormattableString.Invariant($"per token f32 {f32:0.##} KiB, f16 {f32 / 2:0.##} KiB, q8_0 n/a"), result.Stdout);
+    }
+
     public static TheoryData<string[]> CommandsWithABadCacheType() =>
     [
         ["generate", "--token-ids", "1,2,3"],

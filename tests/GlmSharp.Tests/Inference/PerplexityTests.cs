@@ -1,6 +1,6 @@
-using GlmSharp.Kernels;
 using GlmSharp.Errors;
 using GlmSharp.Inference;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Oracle;

@@ -1,7 +1,7 @@
-using GlmSharp.Kernels;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using GlmSharp.Inference;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tests.Oracle;
 using GlmSharp.Tests.Support;

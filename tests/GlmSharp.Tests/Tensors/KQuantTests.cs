@@ -1,5 +1,5 @@
-using GlmSharp.Kernels;
 using GlmSharp.Formats.Gguf;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Oracle;

@@ -1,5 +1,5 @@
-using GlmSharp.Kernels;
 using GlmSharp.Configs;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tokenizers;
 using GlmSharp.Training;
