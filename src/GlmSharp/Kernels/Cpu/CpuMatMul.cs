@@ -28,6 +28,11 @@ internal static unsafe class CpuMatMul
         public int ActRowBytes, ActRowBlocks, Groups;
     }
 
+    private const int PrefillRowsPerItem = 16;
+
+    /// <summary>Tokens whose quantized activations stay in L2 while every unpacked row of a work item passes over them.</summary>
+    private const int PrefillTokenChunk = 64;
+
     public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0;
 
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
@@ -54,7 +59,7 @@ internal static unsafe class CpuMatMul
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
             QuantizeActivations(ref job, ref activations,
                 tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
-            if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float) + tokens * sizeof(float)));
+            if (tiled) EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
@@ -62,7 +67,7 @@ internal static unsafe class CpuMatMul
             EnsureScratch(scratch, pool.Threads, 4L * inputs * sizeof(float));
 
         // Enough items that a stalled thread's share can be taken over, few enough that claiming stays cheap.
-        int rowsPerItem = tokens > 1 ? 16 : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
+        int rowsPerItem = tokens > 1 ? PrefillRowsPerItem : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
         job.RowsPerItem = rowsPerItem;
         pool.For((outputs + rowsPerItem - 1) / rowsPerItem, &RunItem, &job);
     }
@@ -230,23 +235,31 @@ internal static unsafe class CpuMatMul
     private static void Int8Tiled(Job* job, int first, int end, NativeBuffer* scratch)
     {
         int blocks = job->Inputs / Int8Kernels.Block;
-        int rowBytes = job->ActRowBytes, rowBlocks = job->ActRowBlocks;
+        int rowBytes = job->ActRowBytes, rowBlocks = job->ActRowBlocks, rows = end - first;
         byte* u = scratch->Pointer;
-        float* scales = (float*)(u + 4L * rowBytes);
-        float* offsets = scales + 4 * rowBlocks;
-        float* corrections = offsets + 4 * rowBlocks; // [tokens, 4]
+        float* scales = (float*)(u + (long)PrefillRowsPerItem * rowBytes);
+        float* offsets = scales + PrefillRowsPerItem * rowBlocks;
+        float* corrections = offsets + PrefillRowsPerItem * rowBlocks; // [tokens, 4]
         bool q4 = job->Type == GgmlType.Q4_0;
-        for (int o = first; o < end; o += 4)
+        for (int r = 0; r < rows; r++)
+            Int8Kernels.Unpack(q4, job->Weights + (first + r) * job->RowBytes, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+        for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
         {
-            int rows = Math.Min(4, end - o);
-            for (int r = 0; r < rows; r++)
-                Int8Kernels.Unpack(q4, job->Weights + (o + r) * job->RowBytes, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            Int8Kernels.DotTile(u, scales, rowBytes, rowBlocks, rows, job->Codes, job->Scales, job->Tokens, job->Groups, job->Y + o, job->Outputs);
-            // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements.
-            if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
-            else FloatKernels<Lanes256>.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            int tokens = Math.Min(PrefillTokenChunk, job->Tokens - t);
+            for (int o = 0; o < rows; o += 4)
+                Int8Kernels.DotTile(u + o * rowBytes, scales + o * rowBlocks, rowBytes, rowBlocks, Math.Min(4, rows - o),
+                    job->Codes + (long)t * rowBytes, job->Scales + (long)t * rowBlocks, tokens, job->Groups,
+                    job->Y + (long)t * job->Outputs + first + o, job->Outputs);
+        }
+        // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements.
+        for (int o = 0; o < rows; o += 4)
+        {
+            int tileRows = Math.Min(4, rows - o);
+            float* tileOffsets = offsets + o * rowBlocks;
+            if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(tileOffsets, rowBlocks, tileRows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            else FloatKernels<Lanes256>.DotTile(tileOffsets, rowBlocks, tileRows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
             for (int t = 0; t < job->Tokens; t++)
-                for (int r = 0; r < rows; r++) job->Y[(long)t * job->Outputs + o + r] -= corrections[t * 4 + r];
+                for (int r = 0; r < tileRows; r++) job->Y[(long)t * job->Outputs + first + o + r] -= corrections[t * 4 + r];
         }
     }
 }
