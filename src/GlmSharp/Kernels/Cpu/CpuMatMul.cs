@@ -26,6 +26,7 @@ internal static unsafe class CpuMatMul
         public sbyte* Codes;
         public float* Scales, Sums;
         public int ActRowBytes, ActRowBlocks, Groups;
+        public ActivationLayout Layout;
     }
 
     private const int PrefillRowsPerItem = 16;
@@ -57,7 +58,7 @@ internal static unsafe class CpuMatMul
             job.Groups = (blocks + Int8Kernels.GroupBlocks - 1) / Int8Kernels.GroupBlocks;
             job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
-            QuantizeActivations(ref job, ref activations,
+            QuantizeActivations(pool, ref job, ref activations,
                 tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled) EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float));
         }
@@ -87,7 +88,7 @@ internal static unsafe class CpuMatMul
         for (int i = 0; i < threads; i++) scratch[i].Ensure(bytes);
     }
 
-    private static void QuantizeActivations(ref Job job, ref NativeBuffer activations, ActivationLayout layout)
+    private static void QuantizeActivations(WorkerPool pool, ref Job job, ref NativeBuffer activations, ActivationLayout layout)
     {
         long codeBytes = (long)job.Tokens * job.ActRowBytes;
         long floats = (long)job.Tokens * job.ActRowBlocks;
@@ -95,15 +96,30 @@ internal static unsafe class CpuMatMul
         job.Codes = (sbyte*)activations.Pointer;
         job.Scales = (float*)(activations.Pointer + codeBytes);
         job.Sums = job.Scales + floats;
+        job.Layout = layout;
         if (job.ActRowBlocks * Int8Kernels.Block != job.Inputs)
             new Span<byte>(activations.Pointer, checked((int)(codeBytes + 2 * floats * sizeof(float)))).Clear();
-        for (int t = 0; t < job.Tokens; t++)
+        fixed (Job* context = &job)
         {
-            float* xt = job.X + (long)t * job.Inputs;
-            sbyte* q = job.Codes + (long)t * job.ActRowBytes;
-            float* scales = job.Scales + (long)t * job.ActRowBlocks, sums = job.Sums + (long)t * job.ActRowBlocks;
-            if (job.Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job.Inputs, q, scales, sums, layout);
-            else ScalarKernels.QuantizeActivations(xt, job.Inputs, q, scales, sums);
+            if (job.Tokens < QuantizeTokensPerItem) QuantizeTokens(context, 0, 0);
+            else pool.For((job.Tokens + QuantizeTokensPerItem - 1) / QuantizeTokensPerItem, &QuantizeTokens, context);
+        }
+    }
+
+    /// <summary>Prefill quantizes its activations on every thread: done by the caller alone it was a serial step.</summary>
+    private const int QuantizeTokensPerItem = 16;
+
+    private static void QuantizeTokens(void* context, int item, int thread)
+    {
+        var job = (Job*)context;
+        int end = Math.Min(job->Tokens, (item + 1) * QuantizeTokensPerItem);
+        for (int t = item * QuantizeTokensPerItem; t < end; t++)
+        {
+            float* xt = job->X + (long)t * job->Inputs;
+            sbyte* q = job->Codes + (long)t * job->ActRowBytes;
+            float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
+            if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout);
+            else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums);
         }
     }
 
