@@ -15,7 +15,7 @@ namespace GlmSharp.Models;
 public static class GgufExporter
 {
     /// <summary>Element types a conversion may target.</summary>
-    public static IReadOnlyList<GgmlType> Targets { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0];
+    public static IReadOnlyList<GgmlType> Targets { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.MXFP4, GgmlType.NVFP4];
 
     public static void Write(IArchitecture architecture, ModelConfig config, ITensorSource weights, TokenizerVocabulary? vocabulary,
         string path, GgmlType matrixType, string name, Action<int, int, string>? progress = null)
@@ -77,6 +77,9 @@ public static class GgufExporter
         GgmlType.Q4_0 => 2,
         GgmlType.Q8_0 => 7,
         GgmlType.BF16 => 32,
+        // llama.cpp names only an MoE mix for MXFP4; the file type is informational when it loads the file.
+        GgmlType.MXFP4 => 38,
+        GgmlType.NVFP4 => 39,
         _ => throw new UnsupportedModelException($"no llama.cpp file type for {type}"),
     };
 

@@ -24,4 +24,5 @@ public enum GgmlType : uint
     F64 = 28,
     BF16 = 30,
     MXFP4 = 39,
+    NVFP4 = 40,
 }

@@ -33,6 +33,7 @@ public static class GgmlTypeInfo
         GgmlType.Q6_K => new(256, 128 + 64 + 16 + 2),
         GgmlType.Q8_K => new(256, 4 + 256 + 32),
         GgmlType.MXFP4 => new(32, 1 + 16),
+        GgmlType.NVFP4 => new(64, 4 + 32),
         _ => null,
     };
 

@@ -10,7 +10,7 @@ public static class TensorCodec
 
     /// <summary>True when rows can also be encoded to the type (the K-quants are read-only for now).</summary>
     public static bool CanQuantize(GgmlType type) =>
-        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0;
+        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.MXFP4 or GgmlType.NVFP4;
 
     /// <summary>Decodes <paramref name="dst"/>.Length elements stored as <paramref name="type"/> in <paramref name="src"/>,
     /// which must hold exactly their <see cref="GgmlTypeInfo.RowByteSize"/> bytes.</summary>
@@ -24,6 +24,8 @@ public static class TensorCodec
             case GgmlType.BF16: Bf16.Decode(src, dst); break;
             case GgmlType.Q8_0: Q8_0.Dequantize(src, dst); break;
             case GgmlType.Q4_0: Q4_0.Dequantize(src, dst); break;
+            case GgmlType.MXFP4: Mxfp4.Dequantize(src, dst); break;
+            case GgmlType.NVFP4: Nvfp4.Dequantize(src, dst); break;
             case GgmlType.Q4_K: Q4_K.Dequantize(src, dst); break;
             case GgmlType.Q6_K: Q6_K.Dequantize(src, dst); break;
             default: throw Unsupported(type);
@@ -45,6 +47,8 @@ public static class TensorCodec
             case GgmlType.BF16: Bf16.Encode(src, dst); break;
             case GgmlType.Q8_0: Q8_0.Quantize(src, dst); break;
             case GgmlType.Q4_0: Q4_0.Quantize(src, dst); break;
+            case GgmlType.MXFP4: Mxfp4.Quantize(src, dst); break;
+            case GgmlType.NVFP4: Nvfp4.Quantize(src, dst); break;
             default: throw Unsupported(type);
         }
     }
@@ -63,5 +67,5 @@ public static class TensorCodec
     }
 
     private static UnsupportedModelException Unsupported(GgmlType type) =>
-        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: F32, F16, BF16, Q8_0, Q4_0 (both ways), Q4_K, Q6_K (to float).");
+        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: F32, F16, BF16, Q8_0, Q4_0, MXFP4, NVFP4 (both ways), Q4_K, Q6_K (to float).");
 }
