@@ -28,7 +28,7 @@ internal static unsafe class CpuMatMul
         public int ActRowBytes, ActRowBlocks, Groups;
     }
 
-    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0;
+    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || Fp4Kernels.Handles(type);
 
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
     private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
@@ -53,8 +53,10 @@ internal static unsafe class CpuMatMul
             job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
             QuantizeActivations(ref job, ref activations,
-                tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
-            if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float) + tokens * sizeof(float)));
+                Fp4Kernels.Handles(weight.Type) ? ActivationLayout.Natural
+                : tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
+            if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
+            else if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float) + tokens * sizeof(float)));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
@@ -107,7 +109,10 @@ internal static unsafe class CpuMatMul
         var job = (Job*)context;
         int first = item * job->RowsPerItem;
         int end = Math.Min(job->Outputs, first + job->RowsPerItem);
-        if (UsesInt8(job->Type))
+        if (Fp4Kernels.Handles(job->Type))
+            Fp4Kernels.Rows(job->Type, job->Isa, job->Weights, job->RowBytes, job->Inputs, job->Outputs, first, end,
+                job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
+        else if (UsesInt8(job->Type))
         {
             if (job->Isa < CpuIsa.Avx2) Int8Reference(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
