@@ -63,7 +63,8 @@ public static class GgufExporter
         var encoded = new byte[GgmlTypeInfo.RowByteSize(type, columns)];
         for (long r = 0; r < rows; r++)
         {
-            TensorCodec.DequantizeRow(tensor.Type, tensor.Data + r * sourceRowBytes, values);
+            if (tensor.Scales is not null) Fp8E4M3.DequantizeRow(tensor, r, values);
+            else TensorCodec.DequantizeRow(tensor.Type, tensor.Data + r * sourceRowBytes, values);
             TensorCodec.QuantizeRow(type, values, encoded);
             output.Write(encoded);
         }

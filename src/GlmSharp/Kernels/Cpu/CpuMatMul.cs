@@ -26,6 +26,7 @@ internal static unsafe class CpuMatMul
         public sbyte* Codes;
         public float* Scales, Sums;
         public int ActRowBytes, ActRowBlocks, Groups;
+        public Fp8Kernels.Scales Fp8Scales;
     }
 
     public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || Fp4Kernels.Handles(type);
@@ -46,6 +47,7 @@ internal static unsafe class CpuMatMul
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2;
+        if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         if (UsesInt8(weight.Type))
         {
             int blocks = inputs / Int8Kernels.Block;
@@ -118,6 +120,8 @@ internal static unsafe class CpuMatMul
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else Int8Tiled(job, first, end, job->Scratch + thread);
         }
+        else if (job->Type == GgmlType.F8_E4M3)
+            Fp8Kernels.Rows(job->Isa, job->Weights, job->Fp8Scales, job->Inputs, job->Outputs, first, end, job->X, job->Tokens, job->Y, job->Scratch + thread);
         else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
         else
         {
