@@ -17,6 +17,14 @@ public static class GgufExporter
     /// <summary>Element types a conversion may target.</summary>
     public static IReadOnlyList<GgmlType> Targets { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.MXFP4, GgmlType.NVFP4];
 
+    /// <summary>
+    /// The matrix type `glm convert` writes when none is asked for: Q8_0 for a checkpoint with block-scaled FP8
+    /// matrices (GGUF has no such type; Q8_0 keeps 8 bits per weight with a scale per 32, which llama.cpp runs
+    /// natively, where BF16 would double the file), F16 otherwise.
+    /// </summary>
+    public static GgmlType DefaultMatrixType(ITensorSource weights) =>
+        weights.Names.Any(n => weights.TryGet(n, out var t) && t.Type == GgmlType.F8_E4M3) ? GgmlType.Q8_0 : GgmlType.F16;
+
     public static void Write(IArchitecture architecture, ModelConfig config, ITensorSource weights, TokenizerVocabulary? vocabulary,
         string path, GgmlType matrixType, string name, Action<int, int, string>? progress = null)
     {

@@ -1,4 +1,5 @@
 using GlmSharp.Errors;
+using GlmSharp.Formats.Gguf;
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Inference;
 using GlmSharp.Models;
@@ -76,6 +77,34 @@ public sealed class Fp8OracleTests(ITestOutputHelper output)
 
         var shortPrompt = prompt[..8];
         Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 24, Spec.Vocab, Spec.Context), OurGreedy(hf, shortPrompt, 24));
+    }
+
+    /// <summary>`glm convert` without --type writes Q8_0 for an FP8 checkpoint: byte for byte the Q8_0 GGUF of the
+    /// closed-form real weights, so the block scales were applied before re-quantizing.</summary>
+    [Fact]
+    public unsafe void Convert_Of_An_Fp8_Checkpoint_Writes_Q8_0_Of_The_Real_Weights()
+    {
+        using var dir = new TempDirectory();
+        var checkpoint = new RandomGlmCheckpoint(Spec, seed: 29);
+        var fp8 = new Fp8HfCheckpoint(checkpoint);
+        string hf = fp8.Write(dir.File("hf-fp8"));
+        string converted = dir.File("converted.gguf");
+        var result = GlmCli.Run("convert", hf, converted);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        string reference = checkpoint.WithValues(fp8.Dequantized).WriteGguf(dir.File("reference.gguf"), GgmlType.Q8_0);
+
+        using var ours = GgufFile.Open(converted);
+        using var theirs = GgufFile.Open(reference);
+        Assert.Equal(theirs.Tensors.Select(t => t.Name), ours.Tensors.Select(t => t.Name));
+        foreach (var info in theirs.Tensors)
+        {
+            var a = ours.GetTensor(info.Name);
+            var b = theirs.GetTensor(info.Name);
+            Assert.Equal(b.Type, a.Type);
+            Assert.True(new ReadOnlySpan<byte>(a.Data, (int)a.ByteLength).SequenceEqual(new ReadOnlySpan<byte>(b.Data, (int)b.ByteLength)),
+                $"tensor {info.Name} differs");
+        }
+        Assert.Contains(ours.Tensors, t => t.Type == GgmlType.Q8_0);
     }
 
     [Fact]
