@@ -50,6 +50,11 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     public void GatherRow(TensorView table, int row, Span<float> dst)
     {
         int width = checked((int)table.Shape[1]);
+        if (table.Scales is not null)
+        {
+            Fp8E4M3.DequantizeRow(table, row, dst);
+            return;
+        }
         long rowBytes = GgmlTypeInfo.RowByteSize(table.Type, width);
         TensorCodec.DequantizeRow(table.Type, table.Data + row * rowBytes, dst[..width]);
     }

@@ -28,6 +28,7 @@ internal static unsafe class CpuMatMul
         public float* Scales, Sums;
         public int ActRowBytes, ActRowBlocks, Groups;
         public ActivationLayout Layout;
+        public Fp8Kernels.Scales Fp8Scales;
     }
 
     private const int PrefillRowsPerItem = 16;
@@ -35,7 +36,7 @@ internal static unsafe class CpuMatMul
     /// <summary>Tokens whose quantized activations stay in L2 while every unpacked row of a work item passes over them.</summary>
     private const int PrefillTokenChunk = 64;
 
-    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0;
+    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || Fp4Kernels.Handles(type);
 
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
     private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
@@ -53,6 +54,7 @@ internal static unsafe class CpuMatMul
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2;
+        if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         if (UsesInt8(weight.Type))
         {
             int blocks = inputs / Int8Kernels.Block;
@@ -60,8 +62,10 @@ internal static unsafe class CpuMatMul
             job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
             QuantizeActivations(pool, ref job, ref activations,
-                tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
-            if (tiled) EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float));
+                Fp4Kernels.Handles(weight.Type) ? ActivationLayout.Natural
+                : tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
+            if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
+            else if (tiled) EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
@@ -131,12 +135,17 @@ internal static unsafe class CpuMatMul
         var job = (Job*)context;
         int first = item * job->RowsPerItem;
         int end = Math.Min(job->Outputs, first + job->RowsPerItem);
-        if (UsesInt8(job->Type))
+        if (Fp4Kernels.Handles(job->Type))
+            Fp4Kernels.Rows(job->Type, job->Isa, job->Weights, job->RowBytes, job->Inputs, job->Outputs, first, end,
+                job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
+        else if (UsesInt8(job->Type))
         {
             if (job->Isa < CpuIsa.Avx2) Int8Reference(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else Int8Tiled(job, first, end, job->Scratch + thread);
         }
+        else if (job->Type == GgmlType.F8_E4M3)
+            Fp8Kernels.Rows(job->Isa, job->Weights, job->Fp8Scales, job->Inputs, job->Outputs, first, end, job->X, job->Tokens, job->Y, job->Scratch + thread);
         else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
         else
         {
