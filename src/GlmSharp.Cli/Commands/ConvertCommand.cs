@@ -13,8 +13,8 @@ internal static class ConvertCommand
         var output = new Argument<string>("OUT.gguf") { Description = "GGUF file to write" };
         var type = new Option<string>("--type")
         {
-            Description = "Element type of the weight matrices (norms and biases stay f32; q8_0 falls back to f16 for rows not divisible by 32)",
-            DefaultValueFactory = _ => "f16",
+            Description = "Element type of the weight matrices (norms and biases stay f32; q8_0 falls back to f16 for rows not divisible by 32). " +
+                "Default: q8_0 for an FP8 checkpoint, f16 otherwise",
         };
         type.AcceptOnlyFromAmong("f32", "f16", "bf16", "q8_0");
         var command = new Command("convert", "Convert a Hugging Face checkpoint to a GGUF file that llama.cpp runs too") { input, output, type };
@@ -22,8 +22,10 @@ internal static class ConvertCommand
         {
             string folder = parse.GetValue(input)!;
             if (!Directory.Exists(folder)) throw new ModelFormatException($"{folder}: not a folder (convert takes a Hugging Face model folder)");
-            var target = Enum.Parse<GgmlType>(parse.GetValue(type)!, ignoreCase: true);
             using var loaded = ModelLoader.Load(folder);
+            var target = parse.GetValue(type) is { } named
+                ? Enum.Parse<GgmlType>(named, ignoreCase: true)
+                : GgufExporter.DefaultMatrixType(loaded.Model.Weights);
             string outPath = parse.GetValue(output)!;
             GgufExporter.Write(loaded.Architecture, loaded.Config, loaded.Model.Weights, loaded.Tokenizer?.Vocabulary, outPath, target,
                 Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')),

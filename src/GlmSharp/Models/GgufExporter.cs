@@ -15,7 +15,15 @@ namespace GlmSharp.Models;
 public static class GgufExporter
 {
     /// <summary>Element types a conversion may target.</summary>
-    public static IReadOnlyList<GgmlType> Targets { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0];
+    public static IReadOnlyList<GgmlType> Targets { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.MXFP4, GgmlType.NVFP4];
+
+    /// <summary>
+    /// The matrix type `glm convert` writes when none is asked for: Q8_0 for a checkpoint with block-scaled FP8
+    /// matrices (GGUF has no such type; Q8_0 keeps 8 bits per weight with a scale per 32, which llama.cpp runs
+    /// natively, where BF16 would double the file), F16 otherwise.
+    /// </summary>
+    public static GgmlType DefaultMatrixType(ITensorSource weights) =>
+        weights.Names.Any(n => weights.TryGet(n, out var t) && t.Type == GgmlType.F8_E4M3) ? GgmlType.Q8_0 : GgmlType.F16;
 
     public static void Write(IArchitecture architecture, ModelConfig config, ITensorSource weights, TokenizerVocabulary? vocabulary,
         string path, GgmlType matrixType, string name, Action<int, int, string>? progress = null)
@@ -63,7 +71,8 @@ public static class GgufExporter
         var encoded = new byte[GgmlTypeInfo.RowByteSize(type, columns)];
         for (long r = 0; r < rows; r++)
         {
-            TensorCodec.DequantizeRow(tensor.Type, tensor.Data + r * sourceRowBytes, values);
+            if (tensor.Scales is not null) Fp8E4M3.DequantizeRow(tensor, r, values);
+            else TensorCodec.DequantizeRow(tensor.Type, tensor.Data + r * sourceRowBytes, values);
             TensorCodec.QuantizeRow(type, values, encoded);
             output.Write(encoded);
         }
@@ -77,6 +86,9 @@ public static class GgufExporter
         GgmlType.Q4_0 => 2,
         GgmlType.Q8_0 => 7,
         GgmlType.BF16 => 32,
+        // llama.cpp names only an MoE mix for MXFP4; the file type is informational when it loads the file.
+        GgmlType.MXFP4 => 38,
+        GgmlType.NVFP4 => 39,
         _ => throw new UnsupportedModelException($"no llama.cpp file type for {type}"),
     };
 

@@ -22,13 +22,14 @@ public static class ModelLoader
     private static LoadedModel LoadHuggingFace(string folder, IComputeBackend backend)
     {
         var configPath = Path.Combine(folder, "config.json");
-        var config = HfConfigLoader.Load(configPath);
+        var configJson = ConfigJson.Load(configPath);
+        var config = HfConfigLoader.Parse(configJson);
         var architecture = ModelRegistry.ByModelType(config.ModelType, configPath);
         var tokenizer = File.Exists(Path.Combine(folder, HfTokenizerLoader.TokenizerFile))
             ? new BpeTokenizer(HfTokenizerLoader.LoadDirectory(folder), folder)
             : null;
         var generation = GenerationConfig.LoadFromFolder(folder);
-        var weights = SafetensorsTensorSource.Open(folder);
+        var weights = new Fp8ScaledTensorSource(SafetensorsTensorSource.Open(folder), Fp8Quantization.FromConfig(configJson));
         try
         {
             return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, tokenizer, generation, folder);

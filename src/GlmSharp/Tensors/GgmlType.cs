@@ -24,4 +24,12 @@ public enum GgmlType : uint
     F64 = 28,
     BF16 = 30,
     MXFP4 = 39,
+    NVFP4 = 40,
+
+    /// <summary>
+    /// GlmSharp's own id, outside ggml's range: FP8 E4M3 weights of a Hugging Face FP8 checkpoint, one byte each,
+    /// multiplied by the block scales in <see cref="TensorView.Scales"/>. GGUF files never hold it (see
+    /// <see cref="GgmlTypeInfo.IsGgufType"/>).
+    /// </summary>
+    F8_E4M3 = 0x1000,
 }

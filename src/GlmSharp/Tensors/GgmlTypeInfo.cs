@@ -33,11 +33,16 @@ public static class GgmlTypeInfo
         GgmlType.Q6_K => new(256, 128 + 64 + 16 + 2),
         GgmlType.Q8_K => new(256, 4 + 256 + 32),
         GgmlType.MXFP4 => new(32, 1 + 16),
+        GgmlType.NVFP4 => new(64, 4 + 32),
+        GgmlType.F8_E4M3 => new(1, 1),
         _ => null,
     };
 
     /// <summary>True when the block layout of the type is known, so tensors of it can be sized and mapped.</summary>
     public static bool IsKnown(GgmlType type) => Find(type) is not null;
+
+    /// <summary>True for the types a GGUF file may hold: every known type but GlmSharp's block-scaled FP8.</summary>
+    public static bool IsGgufType(GgmlType type) => IsKnown(type) && type != GgmlType.F8_E4M3;
 
     /// <summary>True when <see cref="TensorCodec"/> can convert rows of the type to and from float.</summary>
     public static bool IsSupported(GgmlType type) => TensorCodec.Supports(type);

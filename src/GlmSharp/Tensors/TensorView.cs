@@ -26,5 +26,8 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
         }
     }
 
+    /// <summary>Block scales the stored values are multiplied by (FP8 checkpoints' <c>weight_scale_inv</c>), or null.</summary>
+    public BlockScales? Scales { get; init; }
+
     public string ShapeText => "[" + string.Join(",", Shape) + "]";
 }

@@ -21,7 +21,7 @@ public sealed class MatMulKernelTests
 
     private static readonly (int Outputs, int Inputs)[] FloatShapes = [(1, 1), (5, 67), (13, 150), (9, 512), (6, 1000)];
     private static readonly (int Outputs, int Inputs)[] BlockShapes = [(1, 32), (5, 96), (13, 288), (8, 512), (7, 800)];
-    private static readonly int[] TokenCounts = [1, 2, 3, 5, 9];
+    private static readonly int[] TokenCounts = [1, 2, 3, 5, 9, 70]; // 70: more than one prefill token chunk
 
     private static float[] Run(CpuBackend backend, TestMatrix w, float[] x, int tokens)
     {

@@ -76,6 +76,15 @@ public sealed class RandomGlmCheckpoint
         return rounded;
     }
 
+    /// <summary>The same checkpoint with the named tensors' values replaced (shapes unchanged).</summary>
+    public RandomGlmCheckpoint WithValues(IReadOnlyDictionary<string, float[]> replaced)
+    {
+        var copy = new RandomGlmCheckpoint(Spec);
+        foreach (var (name, (shape, values)) in _tensors)
+            copy._tensors[name] = (shape, replaced.TryGetValue(name, out var v) ? v : values);
+        return copy;
+    }
+
     private RandomGlmCheckpoint(TinyGlmSpec spec) => Spec = spec;
 
     /// <summary>Writes a GGUF through <see cref="GgufExporter"/> (what `glm convert` runs), without a vocabulary:

@@ -216,7 +216,7 @@ public sealed unsafe class GgufFile : IDisposable
     private GgufTensorInfo MakeTensorInfo(string name, long[] ne, uint typeId, ulong offset, long dataLength, string origin)
     {
         var type = (GgmlType)typeId;
-        if (!Enum.IsDefined(type) || !GgmlTypeInfo.IsKnown(type))
+        if (!Enum.IsDefined(type) || !GgmlTypeInfo.IsGgufType(type))
             throw new UnsupportedModelException($"{origin}: tensor '{name}' has ggml type id {typeId}, which GlmSharp does not know.");
         int blockSize = GgmlTypeInfo.BlockSize(type);
         if (ne[0] % blockSize != 0)

@@ -47,6 +47,8 @@ public sealed class GgufWriter
             throw new ArgumentException($"Tensor '{name}': GGUF tensors have 1 to {GgufFile.MaxDimensions} dimensions, got {shape.Length}.", nameof(shape));
         if (shape.Any(d => d < 0))
             throw new ArgumentException($"Tensor '{name}': negative dimension in [{string.Join(",", shape)}].", nameof(shape));
+        if (!GgmlTypeInfo.IsGgufType(type))
+            throw new ArgumentException($"Tensor '{name}': {type} is not a GGUF tensor type.", nameof(type));
         if (!_tensorNames.Add(name))
             throw new ArgumentException($"Tensor '{name}' was already added.", nameof(name));
         long size = GgmlTypeInfo.TensorByteSize(type, shape);

@@ -38,6 +38,7 @@ public static class SafetensorsDtypes
         SafetensorsDtype.F32 => GgmlType.F32,
         SafetensorsDtype.F16 => GgmlType.F16,
         SafetensorsDtype.BF16 => GgmlType.BF16,
+        SafetensorsDtype.F8_E4M3 => GgmlType.F8_E4M3,
         _ => null,
     };
 

@@ -76,11 +76,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public bool TryGetTensorInfo(string name, out SafetensorsTensorInfo info) => _byName.TryGetValue(name, out info!);
 
     /// <summary>A view of the tensor in the mapping. Raises <see cref="UnsupportedModelException"/> for dtypes
-    /// GlmSharp does not compute with (anything but F32, F16, BF16).</summary>
+    /// GlmSharp does not compute with (anything but F32, F16, BF16, F8_E4M3).</summary>
     public TensorView View(SafetensorsTensorInfo info)
     {
         if (info.Dtype.ToGgmlType() is not { } type)
-            throw new UnsupportedModelException($"{Path}: tensor '{info.Name}' has dtype {info.Dtype}; GlmSharp computes with F32, F16 and BF16 only.");
+            throw new UnsupportedModelException($"{Path}: tensor '{info.Name}' has dtype {info.Dtype}; GlmSharp computes with F32, F16, BF16 and F8_E4M3 only.");
         return new TensorView(info.Name, type, info.Shape, _file.Pointer + DataOffset + info.Begin, info.ByteLength, Path);
     }
 

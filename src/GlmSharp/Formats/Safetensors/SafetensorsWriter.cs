@@ -38,7 +38,7 @@ public sealed class SafetensorsWriter
     /// <summary>Adds floats stored as F32, F16 or BF16 (converted with round-to-nearest-even while writing).</summary>
     public void AddFloats(string name, SafetensorsDtype dtype, long[] shape, ReadOnlyMemory<float> values)
     {
-        if (dtype.ToGgmlType() is not { } type)
+        if (dtype.ToGgmlType() is not { } type || !TensorCodec.CanQuantize(type))
             throw new ArgumentException($"Tensor '{name}': floats can be stored as F32, F16 or BF16, not {dtype}.", nameof(dtype));
         long count = shape.Aggregate(1L, (a, d) => a * d);
         if (values.Length != count)

@@ -51,21 +51,22 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     public void GatherRow(TensorView table, int row, Span<float> dst)
     {
         int width = checked((int)table.Shape[1]);
+        if (table.Scales is not null)
+        {
+            Fp8E4M3.DequantizeRow(table, row, dst);
+            return;
+        }
         long rowBytes = GgmlTypeInfo.RowByteSize(table.Type, width);
         TensorCodec.DequantizeRow(table.Type, table.Data + row * rowBytes, dst[..width]);
     }
 
     public void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> y, int rows)
     {
-        int width = weight.Length;
-        for (int r = 0; r < rows; r++)
+        if (x.Length < rows * weight.Length || y.Length < rows * weight.Length)
+            throw new ArgumentException($"RmsNorm: buffers too small for {rows} rows of {weight.Length}");
+        fixed (float* xp = x, wp = weight, yp = y)
         {
-            var row = x.Slice(r * width, width);
-            var dst = y.Slice(r * width, width);
-            float sumSquares = TensorPrimitives.Dot(row, row);
-            float scale = 1f / MathF.Sqrt(sumSquares / width + eps);
-            TensorPrimitives.Multiply(row, scale, dst);
-            TensorPrimitives.Multiply(dst, weight, dst);
+            lock (_gate) CpuRowOps.RmsNorm(_pool, xp, wp, eps, yp, rows, weight.Length);
         }
     }
 
@@ -82,14 +83,11 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public void SwiGlu(ReadOnlySpan<float> gateUp, Span<float> output, int rows, int intermediate)
     {
-        for (int r = 0; r < rows; r++)
+        if (gateUp.Length < rows * 2 * intermediate || output.Length < rows * intermediate)
+            throw new ArgumentException($"SwiGlu: buffers too small for {rows} rows of {intermediate}");
+        fixed (float* gp = gateUp, op = output)
         {
-            var gate = gateUp.Slice(r * 2 * intermediate, intermediate);
-            var up = gateUp.Slice(r * 2 * intermediate + intermediate, intermediate);
-            var dst = output.Slice(r * intermediate, intermediate);
-            TensorPrimitives.Sigmoid(gate, dst);
-            TensorPrimitives.Multiply(dst, gate, dst);
-            TensorPrimitives.Multiply(dst, up, dst);
+            lock (_gate) CpuRowOps.SwiGlu(_pool, gp, op, rows, intermediate);
         }
     }
 

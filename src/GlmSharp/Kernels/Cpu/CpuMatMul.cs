@@ -6,7 +6,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// <summary>
 /// y[tokens, out] = x[tokens, in] · Wᵀ on the worker pool. Work items are blocks of weight rows, so each weight
 /// byte is read from memory once per call: decode streams the rows through register-level dot kernels, prefill
-/// widens or unpacks four rows at a time into per-thread scratch and reuses them for every token.
+/// widens or unpacks the sixteen rows of an item into per-thread scratch once and passes them over the tokens in
+/// chunks small enough to stay in L2 (sweeping all 512 tokens' activations per four rows streamed them from L3).
 /// Quantized weights are multiplied with activations quantized once per call to 8-bit blocks.
 /// </summary>
 internal static unsafe class CpuMatMul
@@ -26,9 +27,16 @@ internal static unsafe class CpuMatMul
         public sbyte* Codes;
         public float* Scales, Sums;
         public int ActRowBytes, ActRowBlocks, Groups;
+        public ActivationLayout Layout;
+        public Fp8Kernels.Scales Fp8Scales;
     }
 
-    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0;
+    private const int PrefillRowsPerItem = 16;
+
+    /// <summary>Tokens whose quantized activations stay in L2 while every unpacked row of a work item passes over them.</summary>
+    private const int PrefillTokenChunk = 64;
+
+    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || Fp4Kernels.Handles(type);
 
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
     private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
@@ -46,23 +54,28 @@ internal static unsafe class CpuMatMul
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2;
+        if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         if (UsesInt8(weight.Type))
         {
             int blocks = inputs / Int8Kernels.Block;
             job.Groups = (blocks + Int8Kernels.GroupBlocks - 1) / Int8Kernels.GroupBlocks;
             job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
-            QuantizeActivations(ref job, ref activations,
-                tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
-            if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float) + tokens * sizeof(float)));
+            QuantizeActivations(pool, ref job, ref activations,
+                Fp4Kernels.Handles(weight.Type) ? ActivationLayout.Natural
+                : tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
+            if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
+            else if (tiled) EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
-        else if (!IsFloatLike(weight.Type) || (tiled && weight.Type != GgmlType.F32))
+        else if (!IsFloatLike(weight.Type))
             EnsureScratch(scratch, pool.Threads, 4L * inputs * sizeof(float));
+        else if (tiled && weight.Type != GgmlType.F32)
+            EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * inputs * sizeof(float));
 
         // Enough items that a stalled thread's share can be taken over, few enough that claiming stays cheap.
-        int rowsPerItem = tokens > 1 ? 16 : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
+        int rowsPerItem = tokens > 1 ? PrefillRowsPerItem : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
         job.RowsPerItem = rowsPerItem;
         pool.For((outputs + rowsPerItem - 1) / rowsPerItem, &RunItem, &job);
     }
@@ -82,7 +95,7 @@ internal static unsafe class CpuMatMul
         for (int i = 0; i < threads; i++) scratch[i].Ensure(bytes);
     }
 
-    private static void QuantizeActivations(ref Job job, ref NativeBuffer activations, ActivationLayout layout)
+    private static void QuantizeActivations(WorkerPool pool, ref Job job, ref NativeBuffer activations, ActivationLayout layout)
     {
         long codeBytes = (long)job.Tokens * job.ActRowBytes;
         long floats = (long)job.Tokens * job.ActRowBlocks;
@@ -90,15 +103,30 @@ internal static unsafe class CpuMatMul
         job.Codes = (sbyte*)activations.Pointer;
         job.Scales = (float*)(activations.Pointer + codeBytes);
         job.Sums = job.Scales + floats;
+        job.Layout = layout;
         if (job.ActRowBlocks * Int8Kernels.Block != job.Inputs)
             new Span<byte>(activations.Pointer, checked((int)(codeBytes + 2 * floats * sizeof(float)))).Clear();
-        for (int t = 0; t < job.Tokens; t++)
+        fixed (Job* context = &job)
         {
-            float* xt = job.X + (long)t * job.Inputs;
-            sbyte* q = job.Codes + (long)t * job.ActRowBytes;
-            float* scales = job.Scales + (long)t * job.ActRowBlocks, sums = job.Sums + (long)t * job.ActRowBlocks;
-            if (job.Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job.Inputs, q, scales, sums, layout);
-            else ScalarKernels.QuantizeActivations(xt, job.Inputs, q, scales, sums);
+            if (job.Tokens < QuantizeTokensPerItem) QuantizeTokens(context, 0, 0);
+            else pool.For((job.Tokens + QuantizeTokensPerItem - 1) / QuantizeTokensPerItem, &QuantizeTokens, context);
+        }
+    }
+
+    /// <summary>Prefill quantizes its activations on every thread: done by the caller alone it was a serial step.</summary>
+    private const int QuantizeTokensPerItem = 16;
+
+    private static void QuantizeTokens(void* context, int item, int thread)
+    {
+        var job = (Job*)context;
+        int end = Math.Min(job->Tokens, (item + 1) * QuantizeTokensPerItem);
+        for (int t = item * QuantizeTokensPerItem; t < end; t++)
+        {
+            float* xt = job->X + (long)t * job->Inputs;
+            sbyte* q = job->Codes + (long)t * job->ActRowBytes;
+            float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
+            if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout);
+            else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums);
         }
     }
 
@@ -107,12 +135,17 @@ internal static unsafe class CpuMatMul
         var job = (Job*)context;
         int first = item * job->RowsPerItem;
         int end = Math.Min(job->Outputs, first + job->RowsPerItem);
-        if (UsesInt8(job->Type))
+        if (Fp4Kernels.Handles(job->Type))
+            Fp4Kernels.Rows(job->Type, job->Isa, job->Weights, job->RowBytes, job->Inputs, job->Outputs, first, end,
+                job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
+        else if (UsesInt8(job->Type))
         {
             if (job->Isa < CpuIsa.Avx2) Int8Reference(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else Int8Tiled(job, first, end, job->Scratch + thread);
         }
+        else if (job->Type == GgmlType.F8_E4M3)
+            Fp8Kernels.Rows(job->Isa, job->Weights, job->Fp8Scales, job->Inputs, job->Outputs, first, end, job->X, job->Tokens, job->Y, job->Scratch + thread);
         else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
         else
         {
@@ -158,24 +191,29 @@ internal static unsafe class CpuMatMul
 
     private static void FloatTiled(Job* job, int first, int end, NativeBuffer* scratch)
     {
-        int n = job->Inputs;
-        for (int o = first; o < end; o += 4)
+        int n = job->Inputs, rows = end - first;
+        float* w;
+        if (job->Type == GgmlType.F32) w = (float*)(job->Weights + first * job->RowBytes);
+        else
         {
-            int rows = Math.Min(4, end - o);
-            float* w;
-            if (job->Type == GgmlType.F32) w = (float*)(job->Weights + o * job->RowBytes);
-            else
+            w = (float*)scratch->Pointer;
+            for (int r = 0; r < rows; r++)
             {
-                w = (float*)scratch->Pointer;
-                for (int r = 0; r < rows; r++)
-                {
-                    byte* src = job->Weights + (o + r) * job->RowBytes;
-                    if (job->Type == GgmlType.F16) Widen<F16Load>(job->Isa, src, w + r * n, n);
-                    else Widen<Bf16Load>(job->Isa, src, w + r * n, n);
-                }
+                byte* src = job->Weights + (first + r) * job->RowBytes;
+                if (job->Type == GgmlType.F16) Widen<F16Load>(job->Isa, src, w + r * n, n);
+                else Widen<Bf16Load>(job->Isa, src, w + r * n, n);
             }
-            if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(w, n, rows, job->X, n, job->Tokens, n, job->Y + o, job->Outputs);
-            else FloatKernels<Lanes256>.DotTile(w, n, rows, job->X, n, job->Tokens, n, job->Y + o, job->Outputs);
+        }
+        for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
+        {
+            int tokens = Math.Min(PrefillTokenChunk, job->Tokens - t);
+            float* x = job->X + (long)t * n;
+            float* y = job->Y + (long)t * job->Outputs + first;
+            for (int o = 0; o < rows; o += 4)
+            {
+                if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(w + o * n, n, Math.Min(4, rows - o), x, n, tokens, n, y + o, job->Outputs);
+                else FloatKernels<Lanes256>.DotTile(w + o * n, n, Math.Min(4, rows - o), x, n, tokens, n, y + o, job->Outputs);
+            }
         }
     }
 
@@ -230,23 +268,31 @@ internal static unsafe class CpuMatMul
     private static void Int8Tiled(Job* job, int first, int end, NativeBuffer* scratch)
     {
         int blocks = job->Inputs / Int8Kernels.Block;
-        int rowBytes = job->ActRowBytes, rowBlocks = job->ActRowBlocks;
+        int rowBytes = job->ActRowBytes, rowBlocks = job->ActRowBlocks, rows = end - first;
         byte* u = scratch->Pointer;
-        float* scales = (float*)(u + 4L * rowBytes);
-        float* offsets = scales + 4 * rowBlocks;
-        float* corrections = offsets + 4 * rowBlocks; // [tokens, 4]
+        float* scales = (float*)(u + (long)PrefillRowsPerItem * rowBytes);
+        float* offsets = scales + PrefillRowsPerItem * rowBlocks;
+        float* corrections = offsets + PrefillRowsPerItem * rowBlocks; // [tokens, 4]
         bool q4 = job->Type == GgmlType.Q4_0;
-        for (int o = first; o < end; o += 4)
+        for (int r = 0; r < rows; r++)
+            Int8Kernels.Unpack(q4, job->Weights + (first + r) * job->RowBytes, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+        for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
         {
-            int rows = Math.Min(4, end - o);
-            for (int r = 0; r < rows; r++)
-                Int8Kernels.Unpack(q4, job->Weights + (o + r) * job->RowBytes, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            Int8Kernels.DotTile(u, scales, rowBytes, rowBlocks, rows, job->Codes, job->Scales, job->Tokens, job->Groups, job->Y + o, job->Outputs);
-            // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements.
-            if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
-            else FloatKernels<Lanes256>.DotTile(offsets, rowBlocks, rows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            int tokens = Math.Min(PrefillTokenChunk, job->Tokens - t);
+            for (int o = 0; o < rows; o += 4)
+                Int8Kernels.DotTile(u + o * rowBytes, scales + o * rowBlocks, rowBytes, rowBlocks, Math.Min(4, rows - o),
+                    job->Codes + (long)t * rowBytes, job->Scales + (long)t * rowBlocks, tokens, job->Groups,
+                    job->Y + (long)t * job->Outputs + first + o, job->Outputs);
+        }
+        // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements.
+        for (int o = 0; o < rows; o += 4)
+        {
+            int tileRows = Math.Min(4, rows - o);
+            float* tileOffsets = offsets + o * rowBlocks;
+            if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotTile(tileOffsets, rowBlocks, tileRows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
+            else FloatKernels<Lanes256>.DotTile(tileOffsets, rowBlocks, tileRows, job->Sums, rowBlocks, job->Tokens, rowBlocks, corrections, 4);
             for (int t = 0; t < job->Tokens; t++)
-                for (int r = 0; r < rows; r++) job->Y[(long)t * job->Outputs + o + r] -= corrections[t * 4 + r];
+                for (int r = 0; r < tileRows; r++) job->Y[(long)t * job->Outputs + first + o + r] -= corrections[t * 4 + r];
         }
     }
 }
