@@ -1,5 +1,6 @@
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Inference;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
@@ -42,7 +43,7 @@ public sealed class Fp4OracleTests(ITestOutputHelper output)
         float[] actual;
         using (var loaded = ModelLoader.Load(gguf))
         {
-            var session = loaded.Model.CreateSession(loaded.Config.MaxPositions);
+            using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: KvCacheType.F32);
             actual = new float[prompt.Length * Spec.Vocab];
             loaded.Model.Forward(prompt, session, actual, LogitsFor.AllTokens);
         }
@@ -57,7 +58,7 @@ public sealed class Fp4OracleTests(ITestOutputHelper output)
     private static int[] OurGreedy(string path, int[] prompt, int count)
     {
         using var loaded = ModelLoader.Load(path);
-        var session = loaded.Model.CreateSession(loaded.Config.MaxPositions);
+        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: KvCacheType.F32);
         var logits = new float[loaded.Config.VocabSize];
         var tokens = new List<int>();
         loaded.Model.Forward(prompt, session, logits);

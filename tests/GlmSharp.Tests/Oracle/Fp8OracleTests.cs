@@ -2,6 +2,7 @@ using GlmSharp.Errors;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Inference;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
@@ -28,7 +29,7 @@ public sealed class Fp8OracleTests(ITestOutputHelper output)
     private static float[] OurLogits(string path, int[] tokens)
     {
         using var loaded = ModelLoader.Load(path);
-        var session = loaded.Model.CreateSession(loaded.Config.MaxPositions);
+        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: KvCacheType.F32);
         var logits = new float[tokens.Length * loaded.Config.VocabSize];
         loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
         return logits;
@@ -37,7 +38,7 @@ public sealed class Fp8OracleTests(ITestOutputHelper output)
     private static int[] OurGreedy(string path, int[] prompt, int count)
     {
         using var loaded = ModelLoader.Load(path);
-        var session = loaded.Model.CreateSession(loaded.Config.MaxPositions);
+        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: KvCacheType.F32);
         var logits = new float[loaded.Config.VocabSize];
         var tokens = new List<int>();
         loaded.Model.Forward(prompt, session, logits);
