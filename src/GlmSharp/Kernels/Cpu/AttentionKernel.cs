@@ -18,7 +18,15 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
     private const int Tile = CpuAttention.Tile;
     private static int Width => TLanes.Count;
     private static bool IntegerKeys => typeof(TRow) == typeof(Q8_0RowLoad);
-    private static bool HalfKeys => typeof(TRow) == typeof(F16Load);
+    private static bool HalfKeys => typeof(TRow) == typeof(F16Load) || Unbiased;
+
+    /// <summary>
+    /// F16 rows read by <see cref="F16UnbiasedLoad"/>: keys and values come out times 2⁻¹¹², so the fp16-rounded
+    /// queries and the softmax weights are scaled by 2¹¹² to meet them. Powers of two make every product exactly
+    /// the one the full conversion gives, at four integer operations per register instead of nine.
+    /// </summary>
+    private static bool Unbiased => typeof(TRow) == typeof(F16UnbiasedLoad);
+    private const float UnbiasScale = 5.192296858534828e33f; // 2^112
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunItem(void* context, int item, int thread)
@@ -47,7 +55,11 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
             if (IntegerKeys) IntegerScores(scratch, group, headDim, keys + (long)t0 * rowBytes, rowBytes, n, job->Scale);
             else Scores(q, group, headDim, keys + (long)t0 * rowBytes, rowBytes, n, job->Scale, weights);
             for (int j = 0; j < group; j++)
-                Fold(new Span<float>(weights + j * Tile, n), ref maxima[j], ref sums[j], new Span<float>(output + (long)j * headDim, headDim));
+            {
+                var tileWeights = new Span<float>(weights + j * Tile, n);
+                Fold(tileWeights, ref maxima[j], ref sums[j], new Span<float>(output + (long)j * headDim, headDim));
+                if (Unbiased) TensorPrimitives.Multiply(tileWeights, UnbiasScale, tileWeights);
+            }
             Accumulate(weights, group, values + (long)t0 * rowBytes, rowBytes, n, headDim, output);
         }
         if (splits == 1)
@@ -119,7 +131,9 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
     {
         var halves = new Span<Half>(scratch.QueryCodes, count);
         TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(q, count), halves);
-        TensorPrimitives.ConvertToSingle(halves, new Span<float>(scratch.Queries, count));
+        var rounded = new Span<float>(scratch.Queries, count);
+        TensorPrimitives.ConvertToSingle(halves, rounded);
+        if (Unbiased) TensorPrimitives.Multiply(rounded, UnbiasScale, rounded);
         return scratch.Queries;
     }
 

@@ -88,7 +88,7 @@ internal static unsafe class CpuAttention
         return type switch
         {
             KvCacheType.F32 => wide ? &AttentionKernel<Lanes512, F32Load>.RunItem : avx ? &AttentionKernel<Lanes256, F32Load>.RunItem : &AttentionKernel<Lanes1, F32Load>.RunItem,
-            KvCacheType.F16 => wide ? &AttentionKernel<Lanes512, F16Load>.RunItem : avx ? &AttentionKernel<Lanes256, F16Load>.RunItem : &AttentionKernel<Lanes1, F16Load>.RunItem,
+            KvCacheType.F16 => wide ? &AttentionKernel<Lanes512, F16UnbiasedLoad>.RunItem : avx ? &AttentionKernel<Lanes256, F16UnbiasedLoad>.RunItem : &AttentionKernel<Lanes1, F16Load>.RunItem,
             KvCacheType.Q8_0 => wide ? &AttentionKernel<Lanes512, Q8_0RowLoad>.RunItem : avx ? &AttentionKernel<Lanes256, Q8_0RowLoad>.RunItem : &AttentionKernel<Lanes1, Q8_0RowLoad>.RunItem,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a KV cache type"),
         };
