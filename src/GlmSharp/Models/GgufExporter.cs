@@ -9,49 +9,50 @@ namespace GlmSharp.Models;
 
 /// <summary>
 /// Writes a model as a GGUF file llama.cpp runs: llama.cpp's architecture name, metadata keys and tensor names,
-/// matrices in the requested type, norms and biases in F32 (as llama.cpp's own converter keeps them).
+/// matrices in the types a <see cref="QuantizationScheme"/> picks, norms and biases in F32 (as llama.cpp's own converter keeps them).
 /// Tensor data is converted row by row while the file is written, so memory stays flat for large models.
 /// </summary>
 public static class GgufExporter
 {
-    /// <summary>Element types a conversion may target.</summary>
-    public static IReadOnlyList<GgmlType> Targets { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0];
+    /// <summary>Writes every matrix as <paramref name="matrixType"/> (see <see cref="QuantizationScheme.Uniform"/>).</summary>
+    public static void Write(IArchitecture architecture, ModelConfig config, ITensorSource weights, TokenizerVocabulary? vocabulary,
+        string path, GgmlType matrixType, string name, Action<ExportProgress>? progress = null) =>
+        Write(architecture, config, weights, vocabulary, path, QuantizationScheme.Uniform(matrixType), name, progress);
 
     public static void Write(IArchitecture architecture, ModelConfig config, ITensorSource weights, TokenizerVocabulary? vocabulary,
-        string path, GgmlType matrixType, string name, Action<int, int, string>? progress = null)
+        string path, QuantizationScheme scheme, string name, Action<ExportProgress>? progress = null)
     {
-        if (!Targets.Contains(matrixType))
-            throw new UnsupportedModelException($"cannot convert to {matrixType}; supported: {string.Join(", ", Targets)}");
         var writer = new GgufWriter();
         foreach (var (key, value) in GgufModelMetadata.FromDenseConfig(config, architecture.GgufArchitecture)) writer.SetMetadata(key, value);
         writer.SetMetadata("general.name", name);
-        writer.SetMetadata("general.file_type", FileType(matrixType));
+        writer.SetMetadata("general.file_type", scheme.FileType);
         foreach (var (key, value) in TokenizerMetadata(vocabulary, config)) writer.SetMetadata(key, value);
 
         var tensors = weights.Names
             .Select(n => (Hf: n, Gguf: GlmTensorNames.HfToGguf(n, architecture.LayerTensorNames)))
             .Where(t => t.Gguf is not null)
-            .OrderBy(t => t.Gguf, StringComparer.Ordinal)
+            .Select(t =>
+            {
+                weights.TryGet(t.Hf, out var tensor);
+                return (Name: t.Gguf!, Tensor: tensor);
+            })
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
             .ToArray();
+        var types = scheme.Assign(tensors.Select(t => (t.Name, t.Tensor.Shape)), config.NumLayers);
+        long totalBytes = tensors.Sum(t => GgmlTypeInfo.TensorByteSize(types[t.Name], t.Tensor.Shape));
+        long writtenBytes = 0;
         int done = 0;
-        foreach (var (hfName, ggufName) in tensors)
+        foreach (var (ggufName, tensor) in tensors)
         {
-            weights.TryGet(hfName, out var tensor);
-            var type = TargetType(tensor, matrixType);
-            writer.AddTensor(ggufName!, type, tensor.Shape, stream =>
+            var type = types[ggufName];
+            writer.AddTensor(ggufName, type, tensor.Shape, stream =>
             {
                 Convert(tensor, type, stream);
-                progress?.Invoke(++done, tensors.Length, ggufName!);
+                writtenBytes += GgmlTypeInfo.TensorByteSize(type, tensor.Shape);
+                progress?.Invoke(new ExportProgress(++done, tensors.Length, ggufName, type, writtenBytes, totalBytes));
             });
         }
         writer.WriteTo(path);
-    }
-
-    private static GgmlType TargetType(TensorView tensor, GgmlType matrixType)
-    {
-        if (tensor.Shape.Length != 2) return GgmlType.F32;
-        long columns = tensor.Shape[1];
-        return columns % GgmlTypeInfo.BlockSize(matrixType) == 0 ? matrixType : GgmlType.F16;
     }
 
     private static unsafe void Convert(TensorView tensor, GgmlType type, Stream output)
@@ -68,17 +69,6 @@ public static class GgufExporter
             output.Write(encoded);
         }
     }
-
-    /// <summary>llama.cpp's <c>general.file_type</c> (llama_ftype) for a file whose matrices are of one type.</summary>
-    private static uint FileType(GgmlType type) => type switch
-    {
-        GgmlType.F32 => 0,
-        GgmlType.F16 => 1,
-        GgmlType.Q4_0 => 2,
-        GgmlType.Q8_0 => 7,
-        GgmlType.BF16 => 32,
-        _ => throw new UnsupportedModelException($"no llama.cpp file type for {type}"),
-    };
 
     private static Dictionary<string, object> TokenizerMetadata(TokenizerVocabulary? vocabulary, ModelConfig config)
     {

@@ -6,11 +6,14 @@ namespace GlmSharp.Tensors;
 /// <summary>One entry point converting rows between float and every storage type GlmSharp can compute with.</summary>
 public static class TensorCodec
 {
-    public static bool Supports(GgmlType type) => CanQuantize(type) || type is GgmlType.Q4_K or GgmlType.Q6_K;
+    /// <summary>Every type rows can be converted from and to, in ggml's order: the one list tools offer as targets.</summary>
+    public static IReadOnlyList<GgmlType> Types { get; } =
+        [GgmlType.F32, GgmlType.F16, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.BF16];
 
-    /// <summary>True when rows can also be encoded to the type (the K-quants are read-only for now).</summary>
-    public static bool CanQuantize(GgmlType type) =>
-        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0;
+    public static bool Supports(GgmlType type) => Types.Contains(type);
+
+    /// <summary>True when rows can also be encoded to the type (every supported type can).</summary>
+    public static bool CanQuantize(GgmlType type) => Supports(type);
 
     /// <summary>Decodes <paramref name="dst"/>.Length elements stored as <paramref name="type"/> in <paramref name="src"/>,
     /// which must hold exactly their <see cref="GgmlTypeInfo.RowByteSize"/> bytes.</summary>
@@ -24,6 +27,7 @@ public static class TensorCodec
             case GgmlType.BF16: Bf16.Decode(src, dst); break;
             case GgmlType.Q8_0: Q8_0.Dequantize(src, dst); break;
             case GgmlType.Q4_0: Q4_0.Dequantize(src, dst); break;
+            case GgmlType.Q5_0: Q5_0.Dequantize(src, dst); break;
             case GgmlType.Q4_K: Q4_K.Dequantize(src, dst); break;
             case GgmlType.Q6_K: Q6_K.Dequantize(src, dst); break;
             default: throw Unsupported(type);
@@ -45,6 +49,9 @@ public static class TensorCodec
             case GgmlType.BF16: Bf16.Encode(src, dst); break;
             case GgmlType.Q8_0: Q8_0.Quantize(src, dst); break;
             case GgmlType.Q4_0: Q4_0.Quantize(src, dst); break;
+            case GgmlType.Q5_0: Q5_0.Quantize(src, dst); break;
+            case GgmlType.Q4_K: Q4_K.Quantize(src, dst); break;
+            case GgmlType.Q6_K: Q6_K.Quantize(src, dst); break;
             default: throw Unsupported(type);
         }
     }
@@ -63,5 +70,5 @@ public static class TensorCodec
     }
 
     private static UnsupportedModelException Unsupported(GgmlType type) =>
-        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: F32, F16, BF16, Q8_0, Q4_0 (both ways), Q4_K, Q6_K (to float).");
+        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: {string.Join(", ", Types)}.");
 }

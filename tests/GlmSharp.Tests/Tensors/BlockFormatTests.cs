@@ -124,10 +124,10 @@ public class BlockFormatTests
     }
 
     [Fact]
-    public void K_Quants_Decode_But_Refuse_To_Encode()
+    public void Encoding_To_A_Type_Without_An_Encoder_Is_Refused()
     {
-        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.QuantizeRow(GgmlType.Q4_K, new float[256], new byte[144]));
-        Assert.Contains("Q4_K", e.Message);
+        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.QuantizeRow(GgmlType.Q5_K, new float[256], new byte[176]));
+        Assert.Contains("Q5_K", e.Message);
     }
 
     [Fact]
