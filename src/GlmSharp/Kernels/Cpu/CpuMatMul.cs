@@ -25,10 +25,15 @@ internal static unsafe class CpuMatMul
         // Quantized activations: codes [tokens, ActRowBytes], scales and block sums [tokens, ActRowBlocks].
         public sbyte* Codes;
         public float* Scales, Sums;
+        /// <summary>For K-quants: Q8_K sums of each 16 codes, [tokens, Inputs / 16].</summary>
+        public short* GroupSums;
         public int ActRowBytes, ActRowBlocks, Groups;
     }
 
     public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0;
+
+    /// <summary>K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does.</summary>
+    public static bool UsesQ8K(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q6_K;
 
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
     private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
@@ -55,6 +60,11 @@ internal static unsafe class CpuMatMul
             QuantizeActivations(ref job, ref activations,
                 tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float) + tokens * sizeof(float)));
+        }
+        else if (UsesQ8K(weight.Type))
+        {
+            QuantizeQ8K(ref job, ref activations);
+            if (tiled) EnsureScratch(scratch, pool.Threads, KQuantKernels.UnpackedBytes(inputs));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
@@ -102,6 +112,21 @@ internal static unsafe class CpuMatMul
         }
     }
 
+    private static void QuantizeQ8K(ref Job job, ref NativeBuffer activations)
+    {
+        int n = job.Inputs;
+        long codeBytes = (long)job.Tokens * n;
+        long superBlocks = (long)job.Tokens * (n / ScalarKQuantKernels.SuperBlock);
+        long groups = (long)job.Tokens * (n / ScalarKQuantKernels.Group);
+        activations.Ensure(codeBytes + superBlocks * sizeof(float) + groups * sizeof(short));
+        job.Codes = (sbyte*)activations.Pointer;
+        job.Scales = (float*)(activations.Pointer + codeBytes);
+        job.GroupSums = (short*)(job.Scales + superBlocks);
+        for (int t = 0; t < job.Tokens; t++)
+            ScalarKQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n,
+                job.Scales + (long)t * (n / ScalarKQuantKernels.SuperBlock), job.GroupSums + (long)t * (n / ScalarKQuantKernels.Group));
+    }
+
     private static void RunItem(void* context, int item, int thread)
     {
         var job = (Job*)context;
@@ -112,6 +137,12 @@ internal static unsafe class CpuMatMul
             if (job->Isa < CpuIsa.Avx2) Int8Reference(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else Int8Tiled(job, first, end, job->Scratch + thread);
+        }
+        else if (UsesQ8K(job->Type))
+        {
+            if (job->Isa < CpuIsa.Avx2) KQuantReference(job, first, end);
+            else if (job->Tokens == 1) KQuantDecode(job, first, end);
+            else KQuantTiled(job, first, end, job->Scratch + thread);
         }
         else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
         else
@@ -185,7 +216,44 @@ internal static unsafe class CpuMatMul
         else FloatKernels<Lanes256>.Widen<TLoad>(src, dst, n);
     }
 
-    /// <summary>Types without their own kernel (the K-quants for now): each row decoded to fp32 once, then the float kernels.</summary>
+    private static void KQuantReference(Job* job, int first, int end)
+    {
+        int n = job->Inputs, superBlocks = n / ScalarKQuantKernels.SuperBlock, groups = n / ScalarKQuantKernels.Group;
+        for (int o = first; o < end; o++)
+            for (int t = 0; t < job->Tokens; t++)
+            {
+                byte* w = job->Weights + o * job->RowBytes;
+                sbyte* a = job->Codes + (long)t * n;
+                float* da = job->Scales + (long)t * superBlocks;
+                job->Y[(long)t * job->Outputs + o] = job->Type == GgmlType.Q4_K
+                    ? ScalarKQuantKernels.DotQ4_K(w, a, da, job->GroupSums + (long)t * groups, superBlocks)
+                    : ScalarKQuantKernels.DotQ6_K(w, a, da, superBlocks);
+            }
+    }
+
+    private static void KQuantDecode(Job* job, int first, int end)
+    {
+        int superBlocks = job->Inputs / ScalarKQuantKernels.SuperBlock;
+        for (int o = first; o < end; o++)
+        {
+            byte* w = job->Weights + o * job->RowBytes;
+            job->Y[o] = job->Type == GgmlType.Q4_K
+                ? KQuantKernels.DotQ4_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks)
+                : KQuantKernels.DotQ6_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks);
+        }
+    }
+
+    private static void KQuantTiled(Job* job, int first, int end, NativeBuffer* scratch)
+    {
+        bool q6 = job->Type == GgmlType.Q6_K;
+        for (int o = first; o < end; o++)
+        {
+            KQuantKernels.Unpack(q6, job->Weights + o * job->RowBytes, job->Inputs, scratch->Pointer);
+            KQuantKernels.DotUnpacked(scratch->Pointer, job->Inputs, job->Codes, job->Scales, job->GroupSums, job->Tokens, job->Y + o, job->Outputs);
+        }
+    }
+
+    /// <summary>Types without their own kernel (Q5_0 for now): each row decoded to fp32 once, then the float kernels.</summary>
     private static void DecodedRows(Job* job, int first, int end, NativeBuffer* scratch)
     {
         int n = job->Inputs;
