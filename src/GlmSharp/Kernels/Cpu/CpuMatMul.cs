@@ -25,8 +25,10 @@ internal static unsafe class CpuMatMul
         // Quantized activations: codes [tokens, ActRowBytes], scales and block sums [tokens, ActRowBlocks].
         public sbyte* Codes;
         public float* Scales, Sums;
-        /// <summary>For K-quants: Q8_K sums of each 16 codes, [tokens, Inputs / 16].</summary>
+        /// <summary>For K-quants: Q8_K sums of each 16 codes, [tokens, Inputs / 16], and for prefill the same
+        /// times their block scale as floats.</summary>
         public short* GroupSums;
+        public float* ScaledGroupSums;
         public int ActRowBytes, ActRowBlocks, Groups;
     }
 
@@ -63,8 +65,8 @@ internal static unsafe class CpuMatMul
         }
         else if (UsesQ8K(weight.Type))
         {
-            QuantizeQ8K(ref job, ref activations);
-            if (tiled) EnsureScratch(scratch, pool.Threads, KQuantKernels.UnpackedBytes(inputs));
+            QuantizeQ8K(ref job, ref activations, tiled);
+            if (tiled) EnsureScratch(scratch, pool.Threads, 2 * KQuantKernels.UnpackedBytes(inputs));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
@@ -112,19 +114,24 @@ internal static unsafe class CpuMatMul
         }
     }
 
-    private static void QuantizeQ8K(ref Job job, ref NativeBuffer activations)
+    private static void QuantizeQ8K(ref Job job, ref NativeBuffer activations, bool tiled)
     {
-        int n = job.Inputs;
+        int n = job.Inputs, rowSuperBlocks = n / ScalarKQuantKernels.SuperBlock, rowGroups = n / ScalarKQuantKernels.Group;
         long codeBytes = (long)job.Tokens * n;
-        long superBlocks = (long)job.Tokens * (n / ScalarKQuantKernels.SuperBlock);
-        long groups = (long)job.Tokens * (n / ScalarKQuantKernels.Group);
-        activations.Ensure(codeBytes + superBlocks * sizeof(float) + groups * sizeof(short));
+        long superBlocks = (long)job.Tokens * rowSuperBlocks;
+        long groups = (long)job.Tokens * rowGroups;
+        activations.Ensure(codeBytes + superBlocks * sizeof(float) + groups * (sizeof(float) + sizeof(short)));
         job.Codes = (sbyte*)activations.Pointer;
         job.Scales = (float*)(activations.Pointer + codeBytes);
-        job.GroupSums = (short*)(job.Scales + superBlocks);
+        job.ScaledGroupSums = job.Scales + superBlocks;
+        job.GroupSums = (short*)(job.ScaledGroupSums + groups);
         for (int t = 0; t < job.Tokens; t++)
-            ScalarKQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n,
-                job.Scales + (long)t * (n / ScalarKQuantKernels.SuperBlock), job.GroupSums + (long)t * (n / ScalarKQuantKernels.Group));
+        {
+            float* d = job.Scales + (long)t * rowSuperBlocks;
+            short* sums = job.GroupSums + (long)t * rowGroups;
+            ScalarKQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n, d, sums);
+            if (tiled) KQuantKernels.ScaleGroupSums(sums, d, rowGroups, job.ScaledGroupSums + (long)t * rowGroups);
+        }
     }
 
     private static void RunItem(void* context, int item, int thread)
@@ -246,10 +253,14 @@ internal static unsafe class CpuMatMul
     private static void KQuantTiled(Job* job, int first, int end, NativeBuffer* scratch)
     {
         bool q6 = job->Type == GgmlType.Q6_K;
-        for (int o = first; o < end; o++)
+        long unpackedBytes = KQuantKernels.UnpackedBytes(job->Inputs);
+        for (int o = first; o < end; o += 2)
         {
-            KQuantKernels.Unpack(q6, job->Weights + o * job->RowBytes, job->Inputs, scratch->Pointer);
-            KQuantKernels.DotUnpacked(scratch->Pointer, job->Inputs, job->Codes, job->Scales, job->GroupSums, job->Tokens, job->Y + o, job->Outputs);
+            int rows = Math.Min(2, end - o);
+            for (int r = 0; r < rows; r++)
+                KQuantKernels.Unpack(q6, job->Weights + (o + r) * job->RowBytes, job->Inputs, scratch->Pointer + r * unpackedBytes);
+            KQuantKernels.DotUnpacked(scratch->Pointer, rows, job->Inputs, job->Codes, job->Scales, job->ScaledGroupSums, job->Tokens,
+                job->Y + o, job->Outputs);
         }
     }
 

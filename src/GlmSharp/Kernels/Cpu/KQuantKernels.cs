@@ -24,70 +24,95 @@ internal static unsafe class KQuantKernels
     public static long UnpackedBytes(int n) => 2L * n + (n / SuperBlock + n / Group) * sizeof(float);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> ScaledDot(Vector256<byte> u, sbyte* a, Vector256<short> scales) =>
-        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, Vector256.Load(a)), scales);
+    private static Vector256<int> ScaledDot(Vector256<int> acc, Vector256<byte> u, sbyte* a, Vector256<short> scales)
+    {
+        var pairs = Avx2.MultiplyAddAdjacent(u, Vector256.Load(a));
+        // vpdpwssd applies the scales and accumulates in one instruction where AVX-VNNI is present.
+        return AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, pairs, scales) : acc + Avx2.MultiplyAddAdjacent(pairs, scales);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ4_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks)
     {
         float* table = HalfFloat.TablePointer;
         var mask = Vector256.Create((byte)0x0f);
-        Vector256<float> acc = default;
-        float offsets = 0;
+        var ones = Vector256.Create((short)1);
+        var patterns = stackalloc Vector256<byte>[8];
+        for (int j = 0; j < 8; j++) patterns[j] = Vector256.Create((ushort)(2 * j | (2 * j + 1) << 8)).AsByte();
+        Vector256<float> acc = default, minAcc = default;
         for (int b = 0; b < superBlocks; b++, w += ScalarKQuantKernels.Q4_KBytes, a += SuperBlock, sums += GroupsPerSuperBlock)
         {
-            var packed = new ReadOnlySpan<byte>(w + 4, 12);
+            var (scales, mins) = Q4ScalesAndMins(w + 4);
+            // Sixteen-bit scales 0–7 in both 128-bit halves; pshufb then broadcasts one without leaving the vector unit.
+            var wideScales = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(scales).AsByte()).AsByte();
+            var bothScales = Vector256.Create(wideScales, wideScales);
             var dot = Vector256<int>.Zero;
-            int minDot = 0;
             for (int chunk = 0; chunk < 4; chunk++)
             {
-                var (scaleLow, minLow) = Tensors.Q4_K.ScaleMin(packed, 2 * chunk);
-                var (scaleHigh, minHigh) = Tensors.Q4_K.ScaleMin(packed, 2 * chunk + 1);
                 var q = Vector256.Load(w + 16 + 32 * chunk);
-                dot += ScaledDot(q & mask, a + 64 * chunk, Vector256.Create((short)scaleLow));
-                dot += ScaledDot(Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & mask, a + 64 * chunk + 32, Vector256.Create((short)scaleHigh));
-                short* s = sums + 4 * chunk;
-                minDot += minLow * (s[0] + s[1]) + minHigh * (s[2] + s[3]);
+                dot = ScaledDot(dot, q & mask, a + 64 * chunk, Avx2.Shuffle(bothScales, patterns[2 * chunk]).AsInt16());
+                dot = ScaledDot(dot, Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & mask, a + 64 * chunk + 32,
+                    Avx2.Shuffle(bothScales, patterns[2 * chunk + 1]).AsInt16());
             }
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(table[*(ushort*)w] * da[b]), acc);
-            offsets += table[*(ushort*)(w + 2)] * da[b] * minDot;
+            // Lane j: min_j times the activation sum of sub-block j (two 16-value sums).
+            var subBlockSums = Avx2.MultiplyAddAdjacent(Vector256.Load(sums), ones);
+            var minProducts = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(mins).AsByte()) * subBlockSums;
+            minAcc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(minProducts), Vector256.Create(table[*(ushort*)(w + 2)] * da[b]), minAcc);
         }
-        return Vector256.Sum(acc) - offsets;
+        return Vector256.Sum(acc - minAcc);
+    }
+
+    /// <summary>
+    /// The eight 6-bit scales and mins of a Q4_K block as bytes 0–7 of two words, read with three 32-bit loads
+    /// (the layout of <see cref="Tensors.Q4_K.ScaleMin"/>: sub-blocks 4–7 keep their top bits in bytes 0–7).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (ulong Scales, ulong Mins) Q4ScalesAndMins(byte* packed)
+    {
+        uint p0 = *(uint*)packed, p1 = *(uint*)(packed + 4), p2 = *(uint*)(packed + 8);
+        uint scalesHigh = (p2 & 0x0f0f0f0f) | (((p0 >> 6) & 0x03030303) << 4);
+        uint minsHigh = ((p2 >> 4) & 0x0f0f0f0f) | (((p1 >> 6) & 0x03030303) << 4);
+        return ((p0 & 0x3f3f3f3f) | ((ulong)scalesHigh << 32), (p1 & 0x3f3f3f3f) | ((ulong)minsHigh << 32));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ6_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks)
     {
         float* table = HalfFloat.TablePointer;
-        Vector256<float> acc = default;
-        float offsets = 0;
+        // pshufb patterns spreading scales 2k (low 128 bits) and 2k + 1 (high) of a half over a chunk's 16 pairs.
+        var pick0 = PairScalePattern(0);
+        var pick1 = PairScalePattern(1);
+        var pick2 = PairScalePattern(2);
+        var pick3 = PairScalePattern(3);
+        Vector256<float> acc = default, offsetAcc = default;
         for (int b = 0; b < superBlocks; b++, w += ScalarKQuantKernels.Q6_KBytes, a += SuperBlock, sums += GroupsPerSuperBlock)
         {
             sbyte* scales = (sbyte*)(w + 192);
             var dot = Vector256<int>.Zero;
             for (int half = 0; half < 2; half++)
             {
-                var u = Q6Codes(w, half);
+                var (u0, u1, u2, u3) = Q6Codes(w, half);
+                var halfScales = Sse41.ConvertToVector128Int16(scales + 8 * half).AsByte();
+                var both = Vector256.Create(halfScales, halfScales);
                 sbyte* ah = a + 128 * half;
-                sbyte* sh = scales + 8 * half;
-                dot += ScaledDot(u.Item1, ah, PairScales(sh[0], sh[1]));
-                dot += ScaledDot(u.Item2, ah + 32, PairScales(sh[2], sh[3]));
-                dot += ScaledDot(u.Item3, ah + 64, PairScales(sh[4], sh[5]));
-                dot += ScaledDot(u.Item4, ah + 96, PairScales(sh[6], sh[7]));
+                dot = ScaledDot(dot, u0, ah, Avx2.Shuffle(both, pick0).AsInt16());
+                dot = ScaledDot(dot, u1, ah + 32, Avx2.Shuffle(both, pick1).AsInt16());
+                dot = ScaledDot(dot, u2, ah + 64, Avx2.Shuffle(both, pick2).AsInt16());
+                dot = ScaledDot(dot, u3, ah + 96, Avx2.Shuffle(both, pick3).AsInt16());
             }
-            int offsetDot = 0;
-            for (int g = 0; g < GroupsPerSuperBlock; g++) offsetDot += scales[g] * sums[g];
             float d = table[*(ushort*)(w + 208)] * da[b];
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(d), acc);
-            offsets += d * (32 * offsetDot);
+            var scaledSums = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(scales), Vector256.Load(sums));
+            offsetAcc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(scaledSums), Vector256.Create(32 * d), offsetAcc);
         }
-        return Vector256.Sum(acc) - offsets;
+        return Vector256.Sum(acc - offsetAcc);
     }
 
-    /// <summary>pmaddubsw leaves elements 0–15 of a 32-value chunk in the low 128 bits, 16–31 in the high.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> PairScales(sbyte first, sbyte second) =>
-        Vector256.Create(Vector128.Create((short)first), Vector128.Create((short)second));
+    /// <summary>Bytes selecting 16-bit lane 2k of a 128-bit half in the low half and lane 2k + 1 in the high half.</summary>
+    private static Vector256<byte> PairScalePattern(int k) => Vector256.Create(
+        Vector128.Create((ushort)(4 * k | (4 * k + 1) << 8)).AsByte(),
+        Vector128.Create((ushort)((4 * k + 2) | (4 * k + 3) << 8)).AsByte());
 
     /// <summary>The 6-bit codes of one 128-value half of a Q6_K block, as four 32-value chunks in element order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -165,60 +190,75 @@ internal static unsafe class KQuantKernels
     }
 
     /// <summary>
-    /// y[t·yStride] for every token t: one unpacked row against each token's Q8_K activations (row-major
-    /// [tokens, n] codes, [tokens, n/256] scales, [tokens, n/16] sums). Two tokens share each load of the row.
+    /// y[t·yStride + r] for every token t and the <paramref name="rows"/> (1 or 2) unpacked rows at
+    /// <paramref name="u"/>, <see cref="UnpackedBytes"/> apart, against each token's Q8_K activations (row-major
+    /// [tokens, n] codes, [tokens, n/256] scales) and group sums already multiplied by their block scale
+    /// ([tokens, n/16] floats, see <see cref="ScaleGroupSums"/>). A 2×2 tile shares every load of a row between two
+    /// tokens and every load of a token between two rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotUnpacked(byte* u, int n, sbyte* a, float* da, short* sums, int tokens, float* y, int yStride)
+    public static void DotUnpacked(byte* u, int rows, int n, sbyte* a, float* da, float* scaledSums, int tokens, float* y, int yStride)
     {
-        int t = 0;
-        for (; t + 2 <= tokens; t += 2)
+        int superBlocks = n / SuperBlock, groups = n / Group;
+        long rowBytes = UnpackedBytes(n);
+        byte* u1 = rows == 2 ? u + rowBytes : u;
+        float* offsets0 = (float*)(u + 2L * n) + superBlocks;
+        float* offsets1 = (float*)(u1 + 2L * n) + superBlocks;
+        for (int t = 0; t < tokens; t += 2)
         {
-            var (y0, y1) = DotUnpacked2(u, n, a + (long)t * n, da + (long)t * (n / SuperBlock), sums + (long)t * (n / Group));
-            y[(long)t * yStride] = y0;
-            y[(long)(t + 1) * yStride] = y1;
-        }
-        if (t < tokens)
-        {
-            long at = (long)t * n;
-            var (y0, _) = DotUnpacked2(u, n, a + at, da + (long)t * (n / SuperBlock), sums + (long)t * (n / Group), single: true);
-            y[(long)t * yStride] = y0;
+            // A missing second token or row is stood in for by the first; its results are dropped.
+            int t1 = Math.Min(t + 1, tokens - 1);
+            var dots = IntegerTile(u, u1, n, a + (long)t * n, da + (long)t * superBlocks, a + (long)t1 * n, da + (long)t1 * superBlocks);
+            float* s0 = scaledSums + (long)t * groups, s1 = scaledSums + (long)t1 * groups;
+            y[(long)t * yStride] = dots[0] - FloatDot(offsets0, s0, groups);
+            if (t1 != t) y[(long)t1 * yStride] = dots[1] - FloatDot(offsets0, s1, groups);
+            if (rows < 2) continue;
+            y[(long)t * yStride + 1] = dots[2] - FloatDot(offsets1, s0, groups);
+            if (t1 != t) y[(long)t1 * yStride + 1] = dots[3] - FloatDot(offsets1, s1, groups);
         }
     }
 
+    /// <summary>The d·Σ scale·u·a part for unpacked rows u0, u1 and activation rows a0, a1: (r0t0, r0t1, r1t0, r1t1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float, float) DotUnpacked2(byte* u, int n, sbyte* a0, float* da0, short* sums0, bool single = false)
+    private static Vector128<float> IntegerTile(byte* u0, byte* u1, int n, sbyte* a0, float* da0, sbyte* a1, float* da1)
     {
-        short* pairScales = (short*)(u + n);
-        float* superScales = (float*)(u + 2L * n);
-        float* offsets = superScales + n / SuperBlock;
-        // With one token left, the second stream re-reads the first token's activations and its result is dropped.
-        sbyte* a1 = single ? a0 : a0 + n;
-        float* da1 = single ? da0 : da0 + n / SuperBlock;
-        short* sums1 = single ? sums0 : sums0 + n / Group;
-        Vector256<float> acc0 = default, acc1 = default, off0 = default, off1 = default;
+        short* scales0 = (short*)(u0 + n), scales1 = (short*)(u1 + n);
+        float* super0 = (float*)(u0 + 2L * n), super1 = (float*)(u1 + 2L * n);
+        Vector256<float> acc00 = default, acc01 = default, acc10 = default, acc11 = default;
         for (int b = 0; b < n / SuperBlock; b++)
         {
-            Vector256<int> dot0 = default, dot1 = default;
+            Vector256<int> dot00 = default, dot01 = default, dot10 = default, dot11 = default;
             int e0 = b * SuperBlock;
             for (int e = e0; e < e0 + SuperBlock; e += 32)
             {
-                var w = Vector256.Load(u + e);
-                var s = Vector256.Load(pairScales + e / 2);
-                dot0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w, Vector256.Load(a0 + e)), s);
-                dot1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w, Vector256.Load(a1 + e)), s);
+                var w0 = Vector256.Load(u0 + e);
+                var w1 = Vector256.Load(u1 + e);
+                var s0 = Vector256.Load(scales0 + e / 2);
+                var s1 = Vector256.Load(scales1 + e / 2);
+                dot00 = ScaledDot(dot00, w0, a0 + e, s0);
+                dot01 = ScaledDot(dot01, w0, a1 + e, s0);
+                dot10 = ScaledDot(dot10, w1, a0 + e, s1);
+                dot11 = ScaledDot(dot11, w1, a1 + e, s1);
             }
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot0), Vector256.Create(superScales[b] * da0[b]), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot1), Vector256.Create(superScales[b] * da1[b]), acc1);
-            int g = b * GroupsPerSuperBlock;
-            var o0 = Vector256.Load(offsets + g);
-            var o1 = Vector256.Load(offsets + g + 8);
-            off0 += (o0 * Widen(sums0 + g) + o1 * Widen(sums0 + g + 8)) * Vector256.Create(da0[b]);
-            off1 += (o0 * Widen(sums1 + g) + o1 * Widen(sums1 + g + 8)) * Vector256.Create(da1[b]);
+            acc00 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot00), Vector256.Create(super0[b] * da0[b]), acc00);
+            acc01 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot01), Vector256.Create(super0[b] * da1[b]), acc01);
+            acc10 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot10), Vector256.Create(super1[b] * da0[b]), acc10);
+            acc11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot11), Vector256.Create(super1[b] * da1[b]), acc11);
         }
-        return (Vector256.Sum(acc0) - Vector256.Sum(off0), Vector256.Sum(acc1) - Vector256.Sum(off1));
+        return Vector128.Create(Vector256.Sum(acc00), Vector256.Sum(acc01), Vector256.Sum(acc10), Vector256.Sum(acc11));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen(short* s) => Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(s));
+    private static float FloatDot(float* x, float* y, int n)
+    {
+        Vector256<float> acc = default;
+        for (int i = 0; i < n; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(y + i), acc);
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>scaled[g] = sums[g]·d[g/16] for n/16 groups: the activation side of the offset term, once per call.</summary>
+    public static void ScaleGroupSums(short* sums, float* d, int groups, float* scaled)
+    {
+        for (int g = 0; g < groups; g++) scaled[g] = sums[g] * d[g / GroupsPerSuperBlock];
+    }
 }
