@@ -55,18 +55,30 @@ public static class GgufExporter
         writer.WriteTo(path);
     }
 
+    /// <summary>
+    /// Encodes the tensor row by row, a chunk of rows at a time in parallel (the K-quant scale searches are the slow
+    /// part of an export), writing each chunk in order so memory stays bounded by one chunk.
+    /// </summary>
     private static unsafe void Convert(TensorView tensor, GgmlType type, Stream output)
     {
         long columns = tensor.Shape[^1];
         long rows = tensor.ElementCount / columns;
         long sourceRowBytes = GgmlTypeInfo.RowByteSize(tensor.Type, columns);
-        var values = new float[columns];
-        var encoded = new byte[GgmlTypeInfo.RowByteSize(type, columns)];
-        for (long r = 0; r < rows; r++)
+        int rowBytes = checked((int)GgmlTypeInfo.RowByteSize(type, columns));
+        int chunkRows = (int)Math.Clamp((1 << 22) / Math.Max(rowBytes, 1), 1, rows);
+        var chunk = new byte[(long)chunkRows * rowBytes];
+        byte* source = tensor.Data;
+        for (long start = 0; start < rows; start += chunkRows)
         {
-            TensorCodec.DequantizeRow(tensor.Type, tensor.Data + r * sourceRowBytes, values);
-            TensorCodec.QuantizeRow(type, values, encoded);
-            output.Write(encoded);
+            int count = (int)Math.Min(chunkRows, rows - start);
+            long first = start;
+            Parallel.For(0, count, () => new float[columns], (r, _, values) =>
+            {
+                TensorCodec.DequantizeRow(tensor.Type, source + (first + r) * sourceRowBytes, values);
+                TensorCodec.QuantizeRow(type, values, chunk.AsSpan(r * rowBytes, rowBytes));
+                return values;
+            }, _ => { });
+            output.Write(chunk, 0, count * rowBytes);
         }
     }
 
