@@ -76,6 +76,35 @@ public sealed class KQuantKernelTests
         }
     }
 
+    /// <summary>Runs once per SIMD path this CPU has (both use the AVX2 quantizer); no SIMD path is a "no data" failure.</summary>
+    [Theory]
+    [MemberData(nameof(SimdPaths))]
+    public unsafe void Simd_Q8_K_Activation_Quantizer_Is_Bit_Identical_To_The_Reference(CpuIsa isa)
+    {
+        Assert.True(isa >= CpuIsa.Avx2);
+        const int n = 1024;
+        var random = new Random(11);
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(random.NextDouble() * 6 - 3);
+        x[3] = 3.5f; x[9] = -3.5f;                          // block 0: equal magnitudes, the first one sets the sign
+        Array.Clear(x, 256, 256);                            // block 1: all zero
+        for (int i = 512; i < 768; i++) x[i] = (i % 5 - 2) * 0.5f; // block 2: many values exactly on rounding ties
+        var expected = (Q: new sbyte[n], D: new float[n / 256], S: new short[n / 16]);
+        var actual = (Q: new sbyte[n], D: new float[n / 256], S: new short[n / 16]);
+        Array.Fill(actual.Q, (sbyte)99);
+        Array.Fill(actual.S, (short)99);
+        fixed (float* xp = x)
+        {
+            fixed (sbyte* q = expected.Q) fixed (float* d = expected.D) fixed (short* s = expected.S)
+                ScalarKQuantKernels.QuantizeActivations(xp, n, q, d, s);
+            fixed (sbyte* q = actual.Q) fixed (float* d = actual.D) fixed (short* s = actual.S)
+                KQuantKernels.QuantizeActivations(xp, n, q, d, s);
+        }
+        Assert.Equal(expected.Q, actual.Q);
+        Assert.Equal(expected.D, actual.D);
+        Assert.Equal(expected.S, actual.S);
+    }
+
     [Fact]
     public unsafe void Q8_K_Activations_Scale_By_The_Signed_Extreme_And_Sum_Each_Sixteen_Codes()
     {

@@ -129,7 +129,8 @@ internal static unsafe class CpuMatMul
         {
             float* d = job.Scales + (long)t * rowSuperBlocks;
             short* sums = job.GroupSums + (long)t * rowGroups;
-            ScalarKQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n, d, sums);
+            if (job.Isa >= CpuIsa.Avx2) KQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n, d, sums);
+            else ScalarKQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n, d, sums);
             if (tiled) KQuantKernels.ScaleGroupSums(sums, d, rowGroups, job.ScaledGroupSums + (long)t * rowGroups);
         }
     }

@@ -31,6 +31,44 @@ internal static unsafe class KQuantKernels
         return AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, pairs, scales) : acc + Avx2.MultiplyAddAdjacent(pairs, scales);
     }
 
+    /// <summary>
+    /// <see cref="ScalarKQuantKernels.QuantizeActivations"/> on vectors, bit for bit: the same first extreme, the
+    /// same iscale, and vroundps's ties-to-even rounding, which is what nearest_int computes for |v| ≤ 127.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void QuantizeActivations(float* x, int n, sbyte* q, float* d, short* sums)
+    {
+        for (int b = 0; b < n / SuperBlock; b++, x += SuperBlock, q += SuperBlock, sums += GroupsPerSuperBlock)
+        {
+            var amaxes = Vector256<float>.Zero;
+            for (int j = 0; j < SuperBlock; j += 8) amaxes = Vector256.Max(amaxes, Vector256.Abs(Vector256.Load(x + j)));
+            var m = Vector128.Max(amaxes.GetLower(), amaxes.GetUpper());
+            float amax = MathF.Max(MathF.Max(m[0], m[1]), MathF.Max(m[2], m[3]));
+            if (amax == 0)
+            {
+                d[b] = 0;
+                new Span<sbyte>(q, SuperBlock).Clear();
+                new Span<short>(sums, GroupsPerSuperBlock).Clear();
+                continue;
+            }
+            // The scale comes from the first value of largest magnitude, as in the reference.
+            int first = 0;
+            while (MathF.Abs(x[first]) != amax) first++;
+            float iscale = -127f / x[first];
+            var scale = Vector256.Create(iscale);
+            var top = Vector256.Create(127);
+            for (int g = 0; g < GroupsPerSuperBlock; g++)
+            {
+                var i0 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + 16 * g) * scale)), top);
+                var i1 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + 16 * g + 8) * scale)), top);
+                var codes = Vector256.Narrow(i0, i1);
+                Vector128.Narrow(codes.GetLower(), codes.GetUpper()).Store(q + 16 * g);
+                sums[g] = (short)Vector256.Sum(i0 + i1);
+            }
+            d[b] = 1 / iscale;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ4_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks)
     {
