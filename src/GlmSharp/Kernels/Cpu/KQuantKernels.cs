@@ -7,7 +7,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// <summary>
 /// Q4_K and Q6_K rows times Q8_K activations on 256-bit vectors. Weight codes are unsigned (Q4_K nibbles 0–15,
 /// Q6_K codes 0–63), so pmaddubsw multiplies them with the signed activation bytes into 16-bit pair sums without
-/// saturating (63·127·2 &lt; 2¹⁵), and pmaddwd applies the 16-bit sub-block scales while widening to 32 bits.
+/// saturating (63·127·2 &lt; 2¹⁵), and pmaddwd (vpdpwssd with AVX-VNNI) applies the 16-bit sub-block scales while
+/// widening to 32 bits.
 /// Offsets leave the integer loop as one product per 16 values with the activation block sums: Q4_K's
 /// −dmin·min, and Q6_K's −32 (Σ(u − 32)·a = Σu·a − 32·Σa).
 /// <para>
@@ -51,9 +52,10 @@ internal static unsafe class KQuantKernels
                 new Span<short>(sums, GroupsPerSuperBlock).Clear();
                 continue;
             }
-            // The scale comes from the first value of largest magnitude, as in the reference.
+            // The scale comes from the first value of largest magnitude, as in the reference. The bound keeps a NaN
+            // amax (which matches nothing) inside the block; the output is meaningless then, as with any NaN input.
             int first = 0;
-            while (MathF.Abs(x[first]) != amax) first++;
+            while (first < SuperBlock - 1 && MathF.Abs(x[first]) != amax) first++;
             float iscale = -127f / x[first];
             var scale = Vector256.Create(iscale);
             var top = Vector256.Create(127);
@@ -207,7 +209,7 @@ internal static unsafe class KQuantKernels
             else
             {
                 byte* block = w + (long)b * ScalarKQuantKernels.Q4_KBytes;
-                var packed = new ReadOnlySpan<byte>(block + 4, 12);
+                var (scales, mins) = Q4ScalesAndMins(block + 4);
                 float d = table[*(ushort*)block], dmin = table[*(ushort*)(block + 2)];
                 superScales[b] = d;
                 var mask = Vector256.Create((byte)0x0f);
@@ -219,9 +221,8 @@ internal static unsafe class KQuantKernels
                 }
                 for (int j = 0; j < 8; j++)
                 {
-                    var (scale, min) = Tensors.Q4_K.ScaleMin(packed, j);
-                    Vector256.Create((short)scale).Store(ps + 16 * j);
-                    off[2 * j] = off[2 * j + 1] = dmin * min;
+                    Vector256.Create((short)(byte)(scales >> (8 * j))).Store(ps + 16 * j);
+                    off[2 * j] = off[2 * j + 1] = dmin * (byte)(mins >> (8 * j));
                 }
             }
         }
