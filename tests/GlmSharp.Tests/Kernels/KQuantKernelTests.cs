@@ -52,6 +52,25 @@ public sealed class KQuantKernelTests
                 }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void Portable_Path_Multiplies_Decoded_Rows_With_Unrounded_Activations(GgmlType type)
+    {
+        using var portable = new CpuBackend(threads: 2, CpuIsa.Portable);
+        const int outputs = 7, inputs = 512, tokens = 3;
+        using var w = new TestMatrix(type, outputs, inputs, seed: 8);
+        var x = TestMatrix.RandomActivations(tokens * inputs, seed: 9);
+        var y = Run(portable, w, x, tokens);
+        for (int t = 0; t < tokens; t++)
+            for (int o = 0; o < outputs; o++)
+            {
+                double dot = 0;
+                for (int k = 0; k < inputs; k++) dot += (double)w.Decoded[o * inputs + k] * x[t * inputs + k];
+                Assert.Equal(dot, y[t * outputs + o], 3);
+            }
+    }
+
     /// <summary>Each activation is rounded to the step amax/127 of its 256-value block, so at most half a step off.</summary>
     [Theory]
     [InlineData(GgmlType.Q4_K)]

@@ -34,8 +34,12 @@ internal static unsafe class CpuMatMul
 
     public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0;
 
-    /// <summary>K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does.</summary>
-    public static bool UsesQ8K(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q6_K;
+    /// <summary>
+    /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
+    /// widening byte dot, so there its rows are decoded to floats for the Vector&lt;T&gt; kernels instead, which is faster
+    /// than the scalar integer loops.
+    /// </summary>
+    public static bool UsesQ8K(GgmlType type, CpuIsa isa) => (type is GgmlType.Q4_K or GgmlType.Q6_K) && isa != CpuIsa.Portable;
 
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
     private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
@@ -63,7 +67,7 @@ internal static unsafe class CpuMatMul
                 tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled) EnsureScratch(scratch, pool.Threads, 4L * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float) + tokens * sizeof(float)));
         }
-        else if (UsesQ8K(weight.Type))
+        else if (UsesQ8K(weight.Type, isa))
         {
             QuantizeQ8K(ref job, ref activations, tiled);
             if (tiled) EnsureScratch(scratch, pool.Threads, 2 * KQuantKernels.UnpackedBytes(inputs));
@@ -146,9 +150,9 @@ internal static unsafe class CpuMatMul
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else Int8Tiled(job, first, end, job->Scratch + thread);
         }
-        else if (UsesQ8K(job->Type))
+        else if (UsesQ8K(job->Type, job->Isa))
         {
-            if (job->Isa < CpuIsa.Avx2) KQuantReference(job, first, end);
+            if (job->Isa == CpuIsa.Scalar) KQuantReference(job, first, end);
             else if (job->Tokens == 1) KQuantDecode(job, first, end);
             else KQuantTiled(job, first, end, job->Scratch + thread);
         }
@@ -265,7 +269,7 @@ internal static unsafe class CpuMatMul
         }
     }
 
-    /// <summary>Types without their own kernel (Q5_0 for now): each row decoded to fp32 once, then the float kernels.</summary>
+    /// <summary>Types without their own kernel (Q5_0, and K-quants on the portable path): each row decoded to fp32 once, then the float kernels.</summary>
     private static void DecodedRows(Job* job, int first, int end, NativeBuffer* scratch)
     {
         int n = job->Inputs;
