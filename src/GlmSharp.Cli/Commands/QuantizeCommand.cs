@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GlmSharp.Errors;
 using GlmSharp.Models;
 using Spectre.Console;
 
@@ -27,6 +28,9 @@ internal static class QuantizeCommand
             var scheme = QuantizationScheme.Parse(parse.GetValue(type)!);
             string inPath = parse.GetValue(input)!;
             string outPath = parse.GetValue(output)!;
+            // The input stays memory-mapped while the output is written; truncating it underneath would crash the read.
+            if (string.Equals(Path.GetFullPath(inPath), Path.GetFullPath(outPath), StringComparison.Ordinal))
+                throw new GlmException($"{outPath}: the output would overwrite the input; write it to another path");
             using var loaded = ModelLoader.Load(inPath);
             string name = Path.GetFileNameWithoutExtension(Path.GetFullPath(inPath).TrimEnd('/'));
             Write(loaded, outPath, scheme, name);

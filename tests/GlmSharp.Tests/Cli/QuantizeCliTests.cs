@@ -92,6 +92,17 @@ public sealed class QuantizeCliTests : IDisposable
     }
 
     [Fact]
+    public void Output_Over_The_Input_Is_Refused_And_The_Input_Kept()
+    {
+        string f32 = new RandomGlmCheckpoint(Spec, seed: 8).WriteGguf(_dir.File("f32.gguf"), GgmlType.F32);
+        byte[] before = File.ReadAllBytes(f32);
+        var result = GlmCli.Run("quantize", f32, f32, "--type", "q4_k");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("would overwrite the input", result.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(f32));
+    }
+
+    [Fact]
     public void Parse_Accepts_Every_Listed_Name_And_Rejects_Others_By_Name()
     {
         foreach (var name in QuantizationScheme.Names) Assert.Equal(name, QuantizationScheme.Parse(name).Name);
