@@ -1,5 +1,4 @@
 using GlmSharp.Configs;
-using GlmSharp.Errors;
 using GlmSharp.Formats;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Tensors;
@@ -9,8 +8,8 @@ namespace GlmSharp.Models;
 
 /// <summary>
 /// Writes a model as a GGUF file llama.cpp runs: llama.cpp's architecture name, metadata keys and tensor names,
-/// matrices in the types a <see cref="QuantizationScheme"/> picks, norms and biases in F32 (as llama.cpp's own converter keeps them).
-/// Tensor data is converted row by row while the file is written, so memory stays flat for large models.
+/// matrices in the types a <see cref="QuantizationScheme"/> picks, norms and biases in F32 (as llama.cpp keeps them).
+/// Tensor data is converted in chunks of rows while the file is written, so memory stays flat for large models.
 /// </summary>
 public static class GgufExporter
 {

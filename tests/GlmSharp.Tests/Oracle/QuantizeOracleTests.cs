@@ -21,6 +21,8 @@ public sealed class QuantizeOracleTests(ITestOutputHelper output)
         new TinyGlmSpec("glm4", 160, 256, 12, 4, 2, 64, 256, 0.5, Bias: true, Tied: false),
         // Tied embeddings: token_embd takes the output's Q6_K.
         new TinyGlmSpec("glm4", 160, 256, 3, 4, 2, 64, 512, 0.5, Bias: false, Tied: true),
+        // llama.cpp's chatglm architecture (GLM-4-9B-chat-hf, GLM-Edge): pre-norm layers.
+        new TinyGlmSpec("glm", 160, 256, 3, 4, 2, 64, 512, 0.5, Bias: true, Tied: false),
         // Rows of 96 are not 256-value super-blocks: Q4_K falls back to Q5_0 and Q6_K to Q8_0.
         new TinyGlmSpec("glm4", 160, 96, 2, 4, 2, 16, 128, 0.5, Bias: true, Tied: false),
     ];
