@@ -29,10 +29,37 @@ public sealed class QuantizeOracleTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Q4_K_M_Export_Has_LlamaCpp_Tensor_Types_And_Bytes(TinyGlmSpec spec)
+    public void Q4_K_M_Export_Has_LlamaCpp_Tensor_Types_And_Bytes(TinyGlmSpec spec) =>
+        AssertSameAsLlamaCpp(new RandomGlmCheckpoint(spec, seed: spec.Layers * 100 + spec.Hidden));
+
+    /// <summary>Rows that take the encoders' edge branches: all zero, constant, below ggml's all-zero threshold,
+    /// one outlier, all negative, and values on rounding ties.</summary>
+    [Fact]
+    public void Q4_K_And_Q6_K_Bytes_Match_LlamaCpp_On_Degenerate_Rows()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 256, 3, 4, 2, 64, 512, 0.5, Bias: false, Tied: false);
+        var checkpoint = new RandomGlmCheckpoint(spec, seed: 4);
+        // output.weight becomes Q6_K, blk.0.attn_q.weight Q4_K.
+        foreach (var name in new[] { "lm_head.weight", "model.layers.0.self_attn.q_proj.weight" })
+        {
+            var values = checkpoint.Tensors[name].Values;
+            var rows = new Action<Span<float>>[]
+            {
+                row => row.Clear(),
+                row => row.Fill(0.5f),
+                row => row.Fill(1e-20f),
+                row => { row.Fill(0.01f); row[77] = 1e4f; },
+                row => { for (int i = 0; i < row.Length; i++) row[i] = -0.001f * (i % 17 + 1); },
+                row => { for (int i = 0; i < row.Length; i++) row[i] = (i % 4 - 1.5f) / 8; },
+            };
+            for (int r = 0; r < rows.Length; r++) rows[r](values.AsSpan(r * spec.Hidden, spec.Hidden));
+        }
+        AssertSameAsLlamaCpp(checkpoint);
+    }
+
+    private void AssertSameAsLlamaCpp(RandomGlmCheckpoint checkpoint)
     {
         using var dir = new TempDirectory();
-        var checkpoint = new RandomGlmCheckpoint(spec, seed: spec.Layers * 100 + spec.Hidden);
         string f32 = checkpoint.WriteGguf(dir.File("f32.gguf"), GgmlType.F32);
         string expectedPath = dir.File("llama.gguf");
         NativeApi.llama_empty_call();
