@@ -265,7 +265,7 @@ internal static unsafe class CpuMatMul
             for (int r = 0; r < rows; r++)
                 KQuantKernels.Unpack(q6, job->Weights + (o + r) * job->RowBytes, job->Inputs, scratch->Pointer + r * unpackedBytes);
             KQuantKernels.DotUnpacked(scratch->Pointer, rows, job->Inputs, job->Codes, job->Scales, job->ScaledGroupSums, job->Tokens,
-                job->Y + o, job->Outputs);
+                job->Y + o, job->Outputs, wide: job->Isa == CpuIsa.Avx512);
         }
     }
 

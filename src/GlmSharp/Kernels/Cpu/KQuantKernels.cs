@@ -13,7 +13,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// −dmin·min, and Q6_K's −32 (Σ(u − 32)·a = Σu·a − 32·Σa).
 /// <para>
 /// Decode reads the stored blocks directly. Prefill unpacks a row once into codes in element order, a 16-bit scale
-/// per code pair, a float scale per super-block and a float offset per 16 values, and reuses it for every token.
+/// per code pair, a float scale per super-block and a float offset per 16 values, and reuses it for every token
+/// (on 512-bit vectors where AVX-512BW is selected: about 1.25× the 256-bit tile in a rough timing).
 /// </para>
 /// </summary>
 internal static unsafe class KQuantKernels
@@ -233,10 +234,10 @@ internal static unsafe class KQuantKernels
     /// <paramref name="u"/>, <see cref="UnpackedBytes"/> apart, against each token's Q8_K activations (row-major
     /// [tokens, n] codes, [tokens, n/256] scales) and group sums already multiplied by their block scale
     /// ([tokens, n/16] floats, see <see cref="ScaleGroupSums"/>). A 2×2 tile shares every load of a row between two
-    /// tokens and every load of a token between two rows.
+    /// tokens and every load of a token between two rows; <paramref name="wide"/> runs it on 512-bit vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotUnpacked(byte* u, int rows, int n, sbyte* a, float* da, float* scaledSums, int tokens, float* y, int yStride)
+    public static void DotUnpacked(byte* u, int rows, int n, sbyte* a, float* da, float* scaledSums, int tokens, float* y, int yStride, bool wide)
     {
         int superBlocks = n / SuperBlock, groups = n / Group;
         long rowBytes = UnpackedBytes(n);
@@ -247,7 +248,9 @@ internal static unsafe class KQuantKernels
         {
             // A missing second token or row is stood in for by the first; its results are dropped.
             int t1 = Math.Min(t + 1, tokens - 1);
-            var dots = IntegerTile(u, u1, n, a + (long)t * n, da + (long)t * superBlocks, a + (long)t1 * n, da + (long)t1 * superBlocks);
+            var dots = wide
+                ? IntegerTile512(u, u1, n, a + (long)t * n, da + (long)t * superBlocks, a + (long)t1 * n, da + (long)t1 * superBlocks)
+                : IntegerTile(u, u1, n, a + (long)t * n, da + (long)t * superBlocks, a + (long)t1 * n, da + (long)t1 * superBlocks);
             float* s0 = scaledSums + (long)t * groups, s1 = scaledSums + (long)t1 * groups;
             y[(long)t * yStride] = dots[0] - FloatDot(offsets0, s0, groups);
             if (t1 != t) y[(long)t1 * yStride] = dots[1] - FloatDot(offsets0, s1, groups);
@@ -285,6 +288,38 @@ internal static unsafe class KQuantKernels
             acc11 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot11), Vector256.Create(super1[b] * da1[b]), acc11);
         }
         return Vector128.Create(Vector256.Sum(acc00), Vector256.Sum(acc01), Vector256.Sum(acc10), Vector256.Sum(acc11));
+    }
+
+    /// <summary><see cref="IntegerTile"/> on 512-bit vectors (AVX-512BW, which has no vpdpwssd in .NET): 64 codes a step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector128<float> IntegerTile512(byte* u0, byte* u1, int n, sbyte* a0, float* da0, sbyte* a1, float* da1)
+    {
+        short* scales0 = (short*)(u0 + n), scales1 = (short*)(u1 + n);
+        float* super0 = (float*)(u0 + 2L * n), super1 = (float*)(u1 + 2L * n);
+        Vector512<float> acc00 = default, acc01 = default, acc10 = default, acc11 = default;
+        for (int b = 0; b < n / SuperBlock; b++)
+        {
+            Vector512<int> dot00 = default, dot01 = default, dot10 = default, dot11 = default;
+            int e0 = b * SuperBlock;
+            for (int e = e0; e < e0 + SuperBlock; e += 64)
+            {
+                var w0 = Vector512.Load(u0 + e);
+                var w1 = Vector512.Load(u1 + e);
+                var s0 = Vector512.Load(scales0 + e / 2);
+                var s1 = Vector512.Load(scales1 + e / 2);
+                var x0 = Vector512.Load(a0 + e);
+                var x1 = Vector512.Load(a1 + e);
+                dot00 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(w0, x0), s0);
+                dot01 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(w0, x1), s0);
+                dot10 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(w1, x0), s1);
+                dot11 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(w1, x1), s1);
+            }
+            acc00 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(dot00), Vector512.Create(super0[b] * da0[b]), acc00);
+            acc01 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(dot01), Vector512.Create(super0[b] * da1[b]), acc01);
+            acc10 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(dot10), Vector512.Create(super1[b] * da0[b]), acc10);
+            acc11 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(dot11), Vector512.Create(super1[b] * da1[b]), acc11);
+        }
+        return Vector128.Create(Vector512.Sum(acc00), Vector512.Sum(acc01), Vector512.Sum(acc10), Vector512.Sum(acc11));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
