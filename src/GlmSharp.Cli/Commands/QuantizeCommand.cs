@@ -19,7 +19,7 @@ internal static class QuantizeCommand
             Required = true,
         };
         type.AcceptOnlyFromAmong([.. QuantizationScheme.Names]);
-        var command = new Command("quantize", "Write a model as a GGUF of the given type, byte for byte what llama.cpp's quantizer writes")
+        var command = new Command("quantize", "Write a model as a GGUF of the given type, with tensors byte for byte as llama.cpp's quantizer writes them")
         {
             input, output, type,
         };
