@@ -4,6 +4,7 @@ using System.Text.Json;
 using GlmSharp.Cli.Commands.Bench;
 using GlmSharp.Errors;
 using GlmSharp.Kernels;
+using GlmSharp.Models;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Cli.Commands;
@@ -19,7 +20,7 @@ internal static class BenchCommand
     {
         var model = new Option<string?>("--model") { Description = "GGUF file to benchmark" };
         var synthetic = new Option<string?>("--synthetic") { Description = $"write a random-weight model of known dimensions first ({string.Join(", ", SyntheticModel.Names)})" };
-        var type = new Option<string>("--type") { Description = "matrix type of the synthetic model (F32, F16, BF16, Q8_0, Q4_0)", DefaultValueFactory = _ => "Q8_0" };
+        var type = new Option<string>("--type") { Description = $"matrix type of the synthetic model ({string.Join(", ", QuantizationScheme.Names)})", DefaultValueFactory = _ => "q8_0" };
         var output = new Option<string?>("--out") { Description = "where to keep the synthetic model (default: a temporary file, deleted afterwards)" };
         var threads = new Option<int>("--threads") { Description = "compute threads for both engines", DefaultValueFactory = _ => Environment.ProcessorCount };
         var prompt = new Option<int>("--prompt") { Description = "prompt tokens to prefill", DefaultValueFactory = _ => 512 };
@@ -46,7 +47,7 @@ internal static class BenchCommand
                 Console.WriteLine(JsonSerializer.Serialize(result));
                 return 0;
             }
-            return Orchestrate(parse.GetValue(model), parse.GetValue(synthetic), ParseType(parse.GetValue(type)!), parse.GetValue(output),
+            return Orchestrate(parse.GetValue(model), parse.GetValue(synthetic), QuantizationScheme.Parse(parse.GetValue(type)!), parse.GetValue(output),
                 threadCount, promptTokens, genTokens, parse.GetValue(runs), cache, parse.GetValue(versus), parse.GetValue(json));
         });
         return command;
@@ -55,20 +56,13 @@ internal static class BenchCommand
     private static string RequireModel(string? path) =>
         path ?? throw new GlmException("give --model FILE.gguf or --synthetic NAME");
 
-    private static GgmlType ParseType(string text)
-    {
-        GgmlType[] writable = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0];
-        if (Enum.TryParse<GgmlType>(text, ignoreCase: true, out var type) && writable.Contains(type)) return type;
-        throw new GlmException($"--type {text}: supported types are {string.Join(", ", writable)}");
-    }
-
-    private static int Orchestrate(string? modelPath, string? synthetic, GgmlType type, string? output,
+    private static int Orchestrate(string? modelPath, string? synthetic, QuantizationScheme type, string? output,
         int threads, int prompt, int gen, int runs, KvCacheType cacheType, bool versus, bool json)
     {
         string? temporary = null;
         if (synthetic is not null)
         {
-            modelPath = output ?? (temporary = Path.Combine(Path.GetTempPath(), $"glm-bench-{synthetic}-{type}-{Environment.ProcessId}.gguf"));
+            modelPath = output ?? (temporary = Path.Combine(Path.GetTempPath(), $"glm-bench-{synthetic}-{type.Name}-{Environment.ProcessId}.gguf"));
             WriteSynthetic(synthetic, type, modelPath);
         }
         string model = RequireModel(modelPath);
@@ -98,7 +92,7 @@ internal static class BenchCommand
         }
     }
 
-    private static void WriteSynthetic(string name, GgmlType type, string path)
+    private static void WriteSynthetic(string name, QuantizationScheme type, string path)
     {
         int shown = -1;
         SyntheticModel.Write(name, type, path, fraction =>
@@ -107,7 +101,7 @@ internal static class BenchCommand
             if (percent == shown) return;
             shown = percent;
             int filled = percent / 5;
-            Console.Error.Write($"\rwriting {name} {type} [{new string('#', filled)}{new string('.', 20 - filled)}] {percent,3}%");
+            Console.Error.Write($"\rwriting {name} {type.Name} [{new string('#', filled)}{new string('.', 20 - filled)}] {percent,3}%");
         });
         Console.Error.WriteLine();
     }

@@ -29,7 +29,7 @@ internal static class ConvertCommand
             string outPath = parse.GetValue(output)!;
             GgufExporter.Write(loaded.Architecture, loaded.Config, loaded.Model.Weights, loaded.Tokenizer?.Vocabulary, outPath, target,
                 Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')),
-                (done, total, name) => Console.Error.Write($"\r[{done}/{total}] {name,-48}"));
+                p => Console.Error.Write($"\r[{p.TensorsDone}/{p.TensorCount}] {p.TensorName,-48}"));
             Console.Error.WriteLine($"\rwrote {outPath} ({new FileInfo(outPath).Length / 1e6:F1} MB, {target})".PadRight(64));
             return 0;
         });

@@ -43,13 +43,20 @@ public static class GlmTensorNames
     {
         foreach (var pair in Global)
             if (pair.GgufName == ggufName) return pair.HfName;
-        if (!ggufName.StartsWith("blk.", StringComparison.Ordinal)) return null;
-        int dot = ggufName.IndexOf('.', 4);
-        if (dot < 0 || !int.TryParse(ggufName.AsSpan(4, dot - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int layer)) return null;
-        var suffix = ggufName.AsSpan(dot + 1);
+        int layer = LayerOf(ggufName);
+        if (layer < 0) return null;
+        var suffix = ggufName.AsSpan(ggufName.IndexOf('.', 4) + 1);
         foreach (var pair in layerNames)
             if (suffix.SequenceEqual(pair.GgufName)) return $"model.layers.{layer}.{pair.HfName}";
         return null;
+    }
+
+    /// <summary>The layer number of a GGUF name <c>blk.N.…</c>, or −1 for a tensor outside the layers.</summary>
+    public static int LayerOf(string ggufName)
+    {
+        if (!ggufName.StartsWith("blk.", StringComparison.Ordinal)) return -1;
+        int dot = ggufName.IndexOf('.', 4);
+        return dot >= 0 && int.TryParse(ggufName.AsSpan(4, dot - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int layer) ? layer : -1;
     }
 
     /// <summary>Maps a Hugging Face tensor name to its GGUF name, or null when llama.cpp has no such tensor.</summary>

@@ -6,11 +6,16 @@ namespace GlmSharp.Tensors;
 /// <summary>One entry point converting rows between float and every storage type GlmSharp can compute with.</summary>
 public static class TensorCodec
 {
-    public static bool Supports(GgmlType type) => CanQuantize(type) || type is GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.F8_E4M3;
+    /// <summary>Every type rows can be encoded to and decoded from, in ggml's order: the one list tools offer as targets.</summary>
+    public static IReadOnlyList<GgmlType> Types { get; } =
+        [GgmlType.F32, GgmlType.F16, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.BF16,
+         GgmlType.MXFP4, GgmlType.NVFP4];
 
-    /// <summary>True when rows can also be encoded to the type (the K-quants are read-only for now).</summary>
-    public static bool CanQuantize(GgmlType type) =>
-        type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.MXFP4 or GgmlType.NVFP4;
+    /// <summary>Types rows can be decoded from: <see cref="Types"/> and FP8 E4M3, which only Hugging Face checkpoints carry.</summary>
+    public static bool Supports(GgmlType type) => Types.Contains(type) || type == GgmlType.F8_E4M3;
+
+    /// <summary>True when rows can also be encoded to the type.</summary>
+    public static bool CanQuantize(GgmlType type) => Types.Contains(type);
 
     /// <summary>Decodes <paramref name="dst"/>.Length elements (for <see cref="GgmlType.F8_E4M3"/> the stored values,
     /// before block scales: <see cref="Fp8E4M3.DequantizeRow"/> applies them) stored as <paramref name="type"/> in <paramref name="src"/>,
@@ -25,6 +30,7 @@ public static class TensorCodec
             case GgmlType.BF16: Bf16.Decode(src, dst); break;
             case GgmlType.Q8_0: Q8_0.Dequantize(src, dst); break;
             case GgmlType.Q4_0: Q4_0.Dequantize(src, dst); break;
+            case GgmlType.Q5_0: Q5_0.Dequantize(src, dst); break;
             case GgmlType.MXFP4: Mxfp4.Dequantize(src, dst); break;
             case GgmlType.NVFP4: Nvfp4.Dequantize(src, dst); break;
             case GgmlType.F8_E4M3: Fp8E4M3.Decode(src, dst); break;
@@ -49,6 +55,9 @@ public static class TensorCodec
             case GgmlType.BF16: Bf16.Encode(src, dst); break;
             case GgmlType.Q8_0: Q8_0.Quantize(src, dst); break;
             case GgmlType.Q4_0: Q4_0.Quantize(src, dst); break;
+            case GgmlType.Q5_0: Q5_0.Quantize(src, dst); break;
+            case GgmlType.Q4_K: Q4_K.Quantize(src, dst); break;
+            case GgmlType.Q6_K: Q6_K.Quantize(src, dst); break;
             case GgmlType.MXFP4: Mxfp4.Quantize(src, dst); break;
             case GgmlType.NVFP4: Nvfp4.Quantize(src, dst); break;
             default: throw Unsupported(type);
@@ -69,5 +78,5 @@ public static class TensorCodec
     }
 
     private static UnsupportedModelException Unsupported(GgmlType type) =>
-        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: F32, F16, BF16, Q8_0, Q4_0, MXFP4, NVFP4 (both ways), Q4_K, Q6_K, F8_E4M3 (to float).");
+        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: {string.Join(", ", Types)} (both ways), F8_E4M3 (to float).");
 }

@@ -18,15 +18,24 @@ public sealed class DecodeAllocationTests
         return data;
     }
 
+    // Head size 32 so that a Q8_0 cache fits; a 70-token prompt so that decoding spans two attention tiles and
+    // splits each row's positions over the two threads.
     [Theory]
     [MemberData(nameof(Types))]
-    public void Decoding_A_Token_Allocates_No_Managed_Memory(GgmlType type, KvCacheType cacheType)
+    public void Decoding_A_Token_Allocates_No_Managed_Memory(GgmlType type, KvCacheType cacheType) =>
+        Assert.Equal(0, AllocatedWhileDecoding(new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128),
+            QuantizationScheme.Uniform(type), cacheType));
+
+    /// <summary>Rows of 256 so that the K-quant kernels (not their 32-block fallbacks) run.</summary>
+    [Fact]
+    public void Decoding_A_Q4_K_M_Token_Allocates_No_Managed_Memory() =>
+        Assert.Equal(0, AllocatedWhileDecoding(new TinyGlmSpec("glm4", 160, 256, 2, 4, 2, 64, 256, 0.5, Bias: true, Tied: false, Context: 128),
+            QuantizationScheme.Q4_K_M, KvCacheType.F16));
+
+    private static long AllocatedWhileDecoding(TinyGlmSpec spec, QuantizationScheme scheme, KvCacheType cacheType)
     {
-        // Head size 32 so that a Q8_0 cache fits; a 70-token prompt so that decoding spans two attention tiles and
-        // splits each row's positions over the two threads.
-        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128);
         using var dir = new TempDirectory();
-        string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), type);
+        string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), scheme);
         // A backend of its own: on the shared one, tests running in parallel contend for its locks, and the
         // runtime allocates a lock's wait event the first time a thread has to block on it.
         using var backend = new CpuBackend(threads: 2);
@@ -43,6 +52,6 @@ public sealed class DecodeAllocationTests
             token[0] = i + 7;
             loaded.Model.Forward(token, session, logits);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 }

@@ -36,7 +36,7 @@ public sealed class MatMulKernelTests
     {
         using var simd = new CpuBackend(threads: 2, isa);
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
-        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 })
+        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0 })
         {
             var shapes = GgmlTypeInfo.BlockSize(type) == 1 ? FloatShapes : BlockShapes;
             foreach (var (outputs, inputs) in shapes)

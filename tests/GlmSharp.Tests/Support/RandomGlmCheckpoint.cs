@@ -89,11 +89,13 @@ public sealed class RandomGlmCheckpoint
 
     /// <summary>Writes a GGUF through <see cref="GgufExporter"/> (what `glm convert` runs), without a vocabulary:
     /// llama.cpp then takes token ids directly (tokenizer "none").</summary>
-    public string WriteGguf(string path, GgmlType matrixType)
+    public string WriteGguf(string path, GgmlType matrixType) => WriteGguf(path, QuantizationScheme.Uniform(matrixType));
+
+    public string WriteGguf(string path, QuantizationScheme scheme)
     {
         IArchitecture architecture = ModelRegistry.ByModelType(Spec.ModelType, "test");
         using var source = new InMemoryTensorSource(_tensors);
-        GgufExporter.Write(architecture, HfConfig(), source, vocabulary: null, path, matrixType, "tiny random " + Spec);
+        GgufExporter.Write(architecture, HfConfig(), source, vocabulary: null, path, scheme, "tiny random " + Spec);
         return path;
     }
 

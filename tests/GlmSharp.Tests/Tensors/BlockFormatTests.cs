@@ -93,6 +93,63 @@ public class BlockFormatTests
         Assert.Equal(2f, y[31]);
     }
 
+    [Fact]
+    public void Q5_0_Puts_The_Fifth_Bit_Of_Element_J_In_Bit_J_Of_The_High_Word()
+    {
+        // max = -16 (first), so d = 1 and q = min(31, trunc(x + 16.5)): element j → j, element 16 + j → 31 - j.
+        var x = new float[32];
+        for (int j = 0; j < 16; j++)
+        {
+            x[j] = j - 16;
+            x[16 + j] = 15 - j;
+        }
+        var bytes = new byte[22];
+        TensorCodec.QuantizeRow(GgmlType.Q5_0, x, bytes);
+
+        Assert.Equal(0x3C00, BitConverter.ToUInt16(bytes, 0));
+        // Elements 0–15 have codes 0–15 (no fifth bit); elements 16–31 have codes 31–16 (all have it).
+        Assert.Equal(0xFFFF0000u, BitConverter.ToUInt32(bytes, 2));
+        for (int j = 0; j < 16; j++) Assert.Equal((byte)(j | ((15 - j) << 4)), bytes[6 + j]);
+
+        var y = new float[32];
+        TensorCodec.DequantizeRow(GgmlType.Q5_0, bytes, y);
+        Assert.Equal(x, y);
+    }
+
+    [Fact]
+    public void Q6_K_Round_Trip_Of_A_Block_With_Sixteen_Exact_Levels_Is_Exact()
+    {
+        // Every 16-value group spans −32…31 times the same step: the scale search finds it, and the codes decode
+        // back to the inputs exactly (the step 1/64 and the scales are exact in fp16).
+        var x = new float[256];
+        for (int i = 0; i < 256; i++) x[i] = (i % 16 == 0 ? -32 : i * 7 % 64 - 32) / 64f;
+        var bytes = new byte[210];
+        TensorCodec.QuantizeRow(GgmlType.Q6_K, x, bytes);
+        var y = new float[256];
+        TensorCodec.DequantizeRow(GgmlType.Q6_K, bytes, y);
+        for (int i = 0; i < 256; i++) Assert.True(Math.Abs(x[i] - y[i]) <= 1e-6, $"element {i}: {x[i]} → {y[i]}");
+    }
+
+    [Fact]
+    public void Q4_K_Round_Trip_Error_Stays_Within_Half_A_Step_Of_Each_Sub_Block()
+    {
+        var random = new Random(9);
+        var x = new float[512];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1) * (1 + i / 32);
+        var bytes = new byte[288];
+        TensorCodec.QuantizeRow(GgmlType.Q4_K, x, bytes);
+        var y = new float[512];
+        TensorCodec.DequantizeRow(GgmlType.Q4_K, bytes, y);
+        for (int j = 0; j < 16; j++)
+        {
+            var sub = x.AsSpan(32 * j, 32);
+            float range = sub.ToArray().Max() - Math.Min(0, sub.ToArray().Min());
+            // 15 steps span the range; 6-bit scales and fp16 super-scales add a little on top of half a step.
+            for (int i = 32 * j; i < 32 * j + 32; i++)
+                Assert.True(Math.Abs(x[i] - y[i]) <= 0.6 * range / 15, $"element {i}: {x[i]} → {y[i]}");
+        }
+    }
+
     [Theory]
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.F16)]
@@ -124,10 +181,10 @@ public class BlockFormatTests
     }
 
     [Fact]
-    public void K_Quants_Decode_But_Refuse_To_Encode()
+    public void Encoding_To_A_Type_Without_An_Encoder_Is_Refused()
     {
-        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.QuantizeRow(GgmlType.Q4_K, new float[256], new byte[144]));
-        Assert.Contains("Q4_K", e.Message);
+        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.QuantizeRow(GgmlType.Q5_K, new float[256], new byte[176]));
+        Assert.Contains("Q5_K", e.Message);
     }
 
     [Fact]

@@ -24,11 +24,9 @@ public sealed class Fp4FormatTests
     [Fact]
     public void Gguf_File_Types_Are_LlamaCpps()
     {
-        // GgufExporter writes general.file_type; these are llama.cpp's llama_ftype numbers for the two formats.
-        Assert.Equal((int)LLamaFtype.LLAMA_FTYPE_MOSTLY_MXFP4_MOE, 38);
-        Assert.Equal((int)LLamaFtype.LLAMA_FTYPE_MOSTLY_NVFP4, 39);
-        Assert.Contains(GgmlType.MXFP4, GgufExporter.Targets);
-        Assert.Contains(GgmlType.NVFP4, GgufExporter.Targets);
+        // GgufExporter writes general.file_type from the scheme; llama.cpp's llama_ftype numbers for the two formats.
+        Assert.Equal((uint)LLamaFtype.LLAMA_FTYPE_MOSTLY_MXFP4_MOE, QuantizationScheme.Uniform(GgmlType.MXFP4).FileType);
+        Assert.Equal((uint)LLamaFtype.LLAMA_FTYPE_MOSTLY_NVFP4, QuantizationScheme.Uniform(GgmlType.NVFP4).FileType);
     }
 
     /// <summary>Blocks of very different magnitudes (down to the UE4M3 subnormals and past its 448 cap), an all-zero

@@ -68,11 +68,8 @@ public sealed class KQuantTests
         var actual = new float[prompt.Length * spec.Vocab];
         loaded.Model.Forward(prompt, session, actual, LogitsFor.AllTokens);
         double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);
-        // llama.cpp multiplies K-quant weights with activations quantized to 256-value Q8_K blocks, GlmSharp with fp32
-        // activations, so the engines differ by activation rounding. A decoding mistake (a wrong scale, min or nibble)
-        // would put GlmSharp as far from llama.cpp as 4-bit weight rounding puts llama.cpp from the F32 model, so the
-        // bound is a fraction of that distance.
-        double weightRounding = LogitComparison.WorstRelativeError(LlamaCpp.Logits(f32, prompt, spec.Vocab, spec.Context), expected, spec.Vocab);
-        Assert.True(error <= 0.25 * weightRounding, $"GlmSharp vs llama.cpp {error:E2}; llama.cpp Q4_K_M vs F32 {weightRounding:E2}");
+        // Both engines quantize activations to Q8_K for K-quant rows and sum the same integers; only float summation
+        // order differs (measured ~4e-7 relative).
+        Assert.True(error <= 1e-4, $"GlmSharp vs llama.cpp worst relative logit error {error:E2}");
     }
 }

@@ -7,7 +7,8 @@ namespace GlmSharp.Cli.Commands.Bench;
 
 /// <summary>
 /// Benchmark models with real dimensions and random weights, written by our own GGUF writer so that GlmSharp and
-/// llama.cpp run the same bytes. Matrices take the requested type; norms stay F32 as llama.cpp's converter keeps them.
+/// llama.cpp run the same bytes. Matrices take the types a <see cref="QuantizationScheme"/> picks; norms stay F32 as
+/// llama.cpp keeps them.
 /// No vocabulary is stored (tokenizer "none"): both engines are fed token ids.
 /// </summary>
 internal static class SyntheticModel
@@ -29,25 +30,28 @@ internal static class SyntheticModel
     };
 
     /// <param name="progress">Called with the fraction of bytes written so far.</param>
-    public static void Write(string name, GgmlType matrixType, string path, Action<double> progress)
+    public static void Write(string name, QuantizationScheme scheme, string path, Action<double> progress)
     {
         var config = Config(name);
         IArchitecture architecture = ModelRegistry.ByModelType(config.ModelType, name);
         var writer = new GgufWriter();
         foreach (var (key, value) in GgufModelMetadata.FromDenseConfig(config, architecture.GgufArchitecture))
             writer.SetMetadata(key, value);
-        writer.SetMetadata("general.name", $"synthetic {name} {matrixType}");
+        writer.SetMetadata("general.name", $"synthetic {name} {scheme.Name}");
+        writer.SetMetadata("general.file_type", scheme.FileType);
         writer.SetMetadata("tokenizer.ggml.model", "none");
 
-        var tensors = TensorListing.For(architecture, config);
-        long totalBytes = tensors.Sum(t => GgmlTypeInfo.TensorByteSize(TypeOf(t.Shape, matrixType), t.Shape));
+        var tensors = TensorListing.For(architecture, config)
+            .Select(t => (Hf: t.Name, Gguf: GlmTensorNames.HfToGguf(t.Name, architecture.LayerTensorNames)
+                ?? throw new InvalidOperationException($"no GGUF name for {t.Name}"), t.Shape))
+            .ToArray();
+        var types = scheme.Assign(tensors.Select(t => (t.Gguf, t.Shape)), config.NumLayers);
+        long totalBytes = tensors.Sum(t => GgmlTypeInfo.TensorByteSize(types[t.Gguf], t.Shape));
         long written = 0;
         int seed = 0;
-        foreach (var (hfName, shape) in tensors)
+        foreach (var (hfName, ggufName, shape) in tensors)
         {
-            string ggufName = GlmTensorNames.HfToGguf(hfName, architecture.LayerTensorNames)
-                ?? throw new InvalidOperationException($"no GGUF name for {hfName}");
-            var type = TypeOf(shape, matrixType);
+            var type = types[ggufName];
             int tensorSeed = ++seed;
             writer.AddTensor(ggufName, type, shape, stream =>
             {
@@ -58,8 +62,6 @@ internal static class SyntheticModel
         }
         writer.WriteTo(path);
     }
-
-    private static GgmlType TypeOf(long[] shape, GgmlType matrixType) => shape.Length == 2 ? matrixType : GgmlType.F32;
 
     /// <summary>Rows are generated and encoded in parallel chunks, then written in order.</summary>
     private static void WriteRandom(Stream stream, GgmlType type, long[] shape, int seed, bool isNorm)

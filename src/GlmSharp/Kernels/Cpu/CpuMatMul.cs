@@ -26,6 +26,10 @@ internal static unsafe class CpuMatMul
         // Quantized activations: codes [tokens, ActRowBytes], scales and block sums [tokens, ActRowBlocks].
         public sbyte* Codes;
         public float* Scales, Sums;
+        /// <summary>For K-quants: Q8_K sums of each 16 codes, [tokens, Inputs / 16], and for prefill the same
+        /// times their block scale as floats.</summary>
+        public short* GroupSums;
+        public float* ScaledGroupSums;
         public int ActRowBytes, ActRowBlocks, Groups;
         public ActivationLayout Layout;
         public Fp8Kernels.Scales Fp8Scales;
@@ -37,6 +41,13 @@ internal static unsafe class CpuMatMul
     private const int PrefillTokenChunk = 64;
 
     public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || Fp4Kernels.Handles(type);
+
+    /// <summary>
+    /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
+    /// widening byte dot, so there its rows are decoded to floats for the Vector&lt;T&gt; kernels instead, which is faster
+    /// than the scalar integer loops.
+    /// </summary>
+    public static bool UsesQ8K(GgmlType type, CpuIsa isa) => (type is GgmlType.Q4_K or GgmlType.Q6_K) && isa != CpuIsa.Portable;
 
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
     private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
@@ -66,6 +77,11 @@ internal static unsafe class CpuMatMul
                 : tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
             else if (tiled) EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float));
+        }
+        else if (UsesQ8K(weight.Type, isa))
+        {
+            QuantizeQ8K(ref job, ref activations, tiled);
+            if (tiled) EnsureScratch(scratch, pool.Threads, 2 * KQuantKernels.UnpackedBytes(inputs));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
@@ -130,6 +146,27 @@ internal static unsafe class CpuMatMul
         }
     }
 
+    private static void QuantizeQ8K(ref Job job, ref NativeBuffer activations, bool tiled)
+    {
+        int n = job.Inputs, rowSuperBlocks = n / ScalarKQuantKernels.SuperBlock, rowGroups = n / ScalarKQuantKernels.Group;
+        long codeBytes = (long)job.Tokens * n;
+        long superBlocks = (long)job.Tokens * rowSuperBlocks;
+        long groups = (long)job.Tokens * rowGroups;
+        activations.Ensure(codeBytes + superBlocks * sizeof(float) + groups * (sizeof(float) + sizeof(short)));
+        job.Codes = (sbyte*)activations.Pointer;
+        job.Scales = (float*)(activations.Pointer + codeBytes);
+        job.ScaledGroupSums = job.Scales + superBlocks;
+        job.GroupSums = (short*)(job.ScaledGroupSums + groups);
+        for (int t = 0; t < job.Tokens; t++)
+        {
+            float* d = job.Scales + (long)t * rowSuperBlocks;
+            short* sums = job.GroupSums + (long)t * rowGroups;
+            if (job.Isa >= CpuIsa.Avx2) KQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n, d, sums);
+            else ScalarKQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n, d, sums);
+            if (tiled) KQuantKernels.ScaleGroupSums(sums, d, rowGroups, job.ScaledGroupSums + (long)t * rowGroups);
+        }
+    }
+
     private static void RunItem(void* context, int item, int thread)
     {
         var job = (Job*)context;
@@ -146,6 +183,12 @@ internal static unsafe class CpuMatMul
         }
         else if (job->Type == GgmlType.F8_E4M3)
             Fp8Kernels.Rows(job->Isa, job->Weights, job->Fp8Scales, job->Inputs, job->Outputs, first, end, job->X, job->Tokens, job->Y, job->Scratch + thread);
+        else if (UsesQ8K(job->Type, job->Isa))
+        {
+            if (job->Isa == CpuIsa.Scalar) KQuantReference(job, first, end);
+            else if (job->Tokens == 1) KQuantDecode(job, first, end);
+            else KQuantTiled(job, first, end, job->Scratch + thread);
+        }
         else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
         else
         {
@@ -223,7 +266,48 @@ internal static unsafe class CpuMatMul
         else FloatKernels<Lanes256>.Widen<TLoad>(src, dst, n);
     }
 
-    /// <summary>Types without their own kernel (the K-quants for now): each row decoded to fp32 once, then the float kernels.</summary>
+    private static void KQuantReference(Job* job, int first, int end)
+    {
+        int n = job->Inputs, superBlocks = n / ScalarKQuantKernels.SuperBlock, groups = n / ScalarKQuantKernels.Group;
+        for (int o = first; o < end; o++)
+            for (int t = 0; t < job->Tokens; t++)
+            {
+                byte* w = job->Weights + o * job->RowBytes;
+                sbyte* a = job->Codes + (long)t * n;
+                float* da = job->Scales + (long)t * superBlocks;
+                job->Y[(long)t * job->Outputs + o] = job->Type == GgmlType.Q4_K
+                    ? ScalarKQuantKernels.DotQ4_K(w, a, da, job->GroupSums + (long)t * groups, superBlocks)
+                    : ScalarKQuantKernels.DotQ6_K(w, a, da, superBlocks);
+            }
+    }
+
+    private static void KQuantDecode(Job* job, int first, int end)
+    {
+        int superBlocks = job->Inputs / ScalarKQuantKernels.SuperBlock;
+        for (int o = first; o < end; o++)
+        {
+            byte* w = job->Weights + o * job->RowBytes;
+            job->Y[o] = job->Type == GgmlType.Q4_K
+                ? KQuantKernels.DotQ4_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks)
+                : KQuantKernels.DotQ6_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks);
+        }
+    }
+
+    private static void KQuantTiled(Job* job, int first, int end, NativeBuffer* scratch)
+    {
+        bool q6 = job->Type == GgmlType.Q6_K;
+        long unpackedBytes = KQuantKernels.UnpackedBytes(job->Inputs);
+        for (int o = first; o < end; o += 2)
+        {
+            int rows = Math.Min(2, end - o);
+            for (int r = 0; r < rows; r++)
+                KQuantKernels.Unpack(q6, job->Weights + (o + r) * job->RowBytes, job->Inputs, scratch->Pointer + r * unpackedBytes);
+            KQuantKernels.DotUnpacked(scratch->Pointer, rows, job->Inputs, job->Codes, job->Scales, job->ScaledGroupSums, job->Tokens,
+                job->Y + o, job->Outputs, wide: job->Isa == CpuIsa.Avx512);
+        }
+    }
+
+    /// <summary>Types without their own kernel (Q5_0, and K-quants on the portable path): each row decoded to fp32 once, then the float kernels.</summary>
     private static void DecodedRows(Job* job, int first, int end, NativeBuffer* scratch)
     {
         int n = job->Inputs;

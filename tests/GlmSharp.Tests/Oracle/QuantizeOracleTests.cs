@@ -1,0 +1,95 @@
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
+using LLama;
+using LLama.Native;
+using Xunit.Abstractions;
+
+namespace GlmSharp.Tests.Oracle;
+
+/// <summary>
+/// The same F32 GGUF quantized by llama.cpp's quantizer (llama_model_quantize through LLamaSharp) and by GlmSharp's
+/// exporter: every tensor must get the same type and the same bytes.
+/// </summary>
+public sealed class QuantizeOracleTests(ITestOutputHelper output)
+{
+    public static TheoryData<TinyGlmSpec> Shapes() =>
+    [
+        // Twelve layers: the Q6_K layers of the mix (first and last eighth, every third between) and the
+        // name order blk.10 < blk.2 that llama.cpp counts layers in both matter.
+        new TinyGlmSpec("glm4", 160, 256, 12, 4, 2, 64, 256, 0.5, Bias: true, Tied: false),
+        // Tied embeddings: token_embd takes the output's Q6_K.
+        new TinyGlmSpec("glm4", 160, 256, 3, 4, 2, 64, 512, 0.5, Bias: false, Tied: true),
+        // llama.cpp's chatglm architecture (GLM-4-9B-chat-hf, GLM-Edge): pre-norm layers.
+        new TinyGlmSpec("glm", 160, 256, 3, 4, 2, 64, 512, 0.5, Bias: true, Tied: false),
+        // Rows of 96 are not 256-value super-blocks: Q4_K falls back to Q5_0 and Q6_K to Q8_0.
+        new TinyGlmSpec("glm4", 160, 96, 2, 4, 2, 16, 128, 0.5, Bias: true, Tied: false),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Q4_K_M_Export_Has_LlamaCpp_Tensor_Types_And_Bytes(TinyGlmSpec spec) =>
+        AssertSameAsLlamaCpp(new RandomGlmCheckpoint(spec, seed: spec.Layers * 100 + spec.Hidden));
+
+    /// <summary>Rows that take the encoders' edge branches: all zero, constant, below ggml's all-zero threshold,
+    /// one outlier, all negative, and values on rounding ties.</summary>
+    [Fact]
+    public void Q4_K_And_Q6_K_Bytes_Match_LlamaCpp_On_Degenerate_Rows()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 256, 3, 4, 2, 64, 512, 0.5, Bias: false, Tied: false);
+        var checkpoint = new RandomGlmCheckpoint(spec, seed: 4);
+        // output.weight becomes Q6_K, blk.0.attn_q.weight Q4_K.
+        foreach (var name in new[] { "lm_head.weight", "model.layers.0.self_attn.q_proj.weight" })
+        {
+            var values = checkpoint.Tensors[name].Values;
+            var rows = new Action<Span<float>>[]
+            {
+                row => row.Clear(),
+                row => row.Fill(0.5f),
+                row => row.Fill(1e-20f),
+                row => { row.Fill(0.01f); row[77] = 1e4f; },
+                row => { for (int i = 0; i < row.Length; i++) row[i] = -0.001f * (i % 17 + 1); },
+                row => { for (int i = 0; i < row.Length; i++) row[i] = (i % 4 - 1.5f) / 8; },
+            };
+            for (int r = 0; r < rows.Length; r++) rows[r](values.AsSpan(r * spec.Hidden, spec.Hidden));
+        }
+        AssertSameAsLlamaCpp(checkpoint);
+    }
+
+    private void AssertSameAsLlamaCpp(RandomGlmCheckpoint checkpoint)
+    {
+        using var dir = new TempDirectory();
+        string f32 = checkpoint.WriteGguf(dir.File("f32.gguf"), GgmlType.F32);
+        string expectedPath = dir.File("llama.gguf");
+        NativeApi.llama_empty_call();
+        // llama-quantize quantizes the output tensor by default; LLamaSharp's wrapper defaults to leaving it F32.
+        Assert.True(LLamaQuantizer.Quantize(f32, expectedPath, LLamaFtype.MOSTLY_Q4_K_M, nthread: 1, quantizeOutputTensor: true));
+        string actualPath = checkpoint.WriteGguf(dir.File("ours.gguf"), QuantizationScheme.Q4_K_M);
+
+        using var expected = GgufFile.Open(expectedPath);
+        using var actual = GgufFile.Open(actualPath);
+        Assert.Equal(expected.Tensors.Select(t => t.Name).Order(), actual.Tensors.Select(t => t.Name).Order());
+        Assert.Equal(expected.Metadata.GetUInt("general.file_type"), actual.Metadata.GetUInt("general.file_type"));
+        foreach (var e in expected.Tensors)
+        {
+            Assert.True(actual.TryGetTensorInfo(e.Name, out var a));
+            Assert.True(e.Type == a.Type, $"{e.Name}: llama.cpp wrote {e.Type}, GlmSharp {a.Type}");
+            int differing = DifferingBlocks(expected.View(e), actual.View(a));
+            output.WriteLine($"{e.Name} {e.Type}: {differing} differing blocks");
+            Assert.True(differing == 0, $"{e.Name} ({e.Type}): {differing} blocks differ from llama.cpp's");
+        }
+    }
+
+    private static unsafe int DifferingBlocks(TensorView expected, TensorView actual)
+    {
+        Assert.Equal(expected.ByteLength, actual.ByteLength);
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(expected.Type);
+        var e = new ReadOnlySpan<byte>(expected.Data, checked((int)expected.ByteLength));
+        var a = new ReadOnlySpan<byte>(actual.Data, checked((int)actual.ByteLength));
+        int differing = 0;
+        for (int offset = 0; offset < e.Length; offset += blockBytes)
+            if (!e.Slice(offset, blockBytes).SequenceEqual(a.Slice(offset, blockBytes))) differing++;
+        return differing;
+    }
+}
