@@ -10,8 +10,8 @@ namespace GlmSharp.Tests.Kernels;
 /// </summary>
 public sealed class KQuantKernelTests
 {
-    private static readonly (int Outputs, int Inputs)[] Shapes = [(1, 256), (5, 512), (7, 768), (13, 1280)];
-    private static readonly int[] TokenCounts = [1, 2, 3, 5];
+    private static readonly (int Outputs, int Inputs)[] Shapes = [(1, 256), (5, 512), (7, 768), (13, 1280), (21, 512)];
+    private static readonly int[] TokenCounts = [1, 2, 3, 5, 70]; // 70: more than one prefill token chunk
 
     public static TheoryData<CpuIsa> SimdPaths()
     {

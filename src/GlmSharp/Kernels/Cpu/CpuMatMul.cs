@@ -30,6 +30,7 @@ internal static unsafe class CpuMatMul
         /// times their block scale as floats.</summary>
         public short* GroupSums;
         public float* ScaledGroupSums;
+        public bool ScaleGroupSums;
         public int ActRowBytes, ActRowBlocks, Groups;
         public ActivationLayout Layout;
         public Fp8Kernels.Scales Fp8Scales;
@@ -66,7 +67,9 @@ internal static unsafe class CpuMatMul
         };
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
-        if (UsesInt8(weight.Type))
+        // Prefill treats Q4_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
+        bool q4KTiled = weight.Type == GgmlType.Q4_K && tiled;
+        if (UsesInt8(weight.Type) || q4KTiled)
         {
             int blocks = inputs / Int8Kernels.Block;
             job.Groups = (blocks + Int8Kernels.GroupBlocks - 1) / Int8Kernels.GroupBlocks;
@@ -80,8 +83,8 @@ internal static unsafe class CpuMatMul
         }
         else if (UsesQ8K(weight.Type, isa))
         {
-            QuantizeQ8K(ref job, ref activations, tiled);
-            if (tiled) EnsureScratch(scratch, pool.Threads, 2 * KQuantKernels.UnpackedBytes(inputs));
+            QuantizeQ8K(pool, ref job, ref activations, tiled);
+            if (tiled) EnsureScratch(scratch, pool.Threads, PrefillRowsPerItem * KQuantKernels.UnpackedBytes(inputs));
         }
         else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
             PrepareUnbiasedF16(ref job, ref activations);
@@ -141,29 +144,43 @@ internal static unsafe class CpuMatMul
             float* xt = job->X + (long)t * job->Inputs;
             sbyte* q = job->Codes + (long)t * job->ActRowBytes;
             float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
-            if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout);
+            if (job->Type == GgmlType.Q4_K) KQuantKernels.QuantizeActivationsGrouped(xt, job->Inputs, q, scales, sums);
+            else if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout);
             else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums);
         }
     }
 
-    private static void QuantizeQ8K(ref Job job, ref NativeBuffer activations, bool tiled)
+    private static void QuantizeQ8K(WorkerPool pool, ref Job job, ref NativeBuffer activations, bool tiled)
     {
-        int n = job.Inputs, rowSuperBlocks = n / ScalarKQuantKernels.SuperBlock, rowGroups = n / ScalarKQuantKernels.Group;
+        int n = job.Inputs;
         long codeBytes = (long)job.Tokens * n;
-        long superBlocks = (long)job.Tokens * rowSuperBlocks;
-        long groups = (long)job.Tokens * rowGroups;
+        long superBlocks = (long)job.Tokens * (n / ScalarKQuantKernels.SuperBlock);
+        long groups = (long)job.Tokens * (n / ScalarKQuantKernels.Group);
         activations.Ensure(codeBytes + superBlocks * sizeof(float) + groups * (sizeof(float) + sizeof(short)));
         job.Codes = (sbyte*)activations.Pointer;
         job.Scales = (float*)(activations.Pointer + codeBytes);
         job.ScaledGroupSums = job.Scales + superBlocks;
         job.GroupSums = (short*)(job.ScaledGroupSums + groups);
-        for (int t = 0; t < job.Tokens; t++)
+        job.ScaleGroupSums = tiled;
+        fixed (Job* context = &job)
         {
-            float* d = job.Scales + (long)t * rowSuperBlocks;
-            short* sums = job.GroupSums + (long)t * rowGroups;
-            if (job.Isa >= CpuIsa.Avx2) KQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n, d, sums);
-            else ScalarKQuantKernels.QuantizeActivations(job.X + (long)t * n, n, job.Codes + (long)t * n, d, sums);
-            if (tiled) KQuantKernels.ScaleGroupSums(sums, d, rowGroups, job.ScaledGroupSums + (long)t * rowGroups);
+            if (job.Tokens < QuantizeTokensPerItem) QuantizeQ8KTokens(context, 0, 0);
+            else pool.For((job.Tokens + QuantizeTokensPerItem - 1) / QuantizeTokensPerItem, &QuantizeQ8KTokens, context);
+        }
+    }
+
+    private static void QuantizeQ8KTokens(void* context, int item, int thread)
+    {
+        var job = (Job*)context;
+        int n = job->Inputs, rowSuperBlocks = n / ScalarKQuantKernels.SuperBlock, rowGroups = n / ScalarKQuantKernels.Group;
+        int end = Math.Min(job->Tokens, (item + 1) * QuantizeTokensPerItem);
+        for (int t = item * QuantizeTokensPerItem; t < end; t++)
+        {
+            float* d = job->Scales + (long)t * rowSuperBlocks;
+            short* sums = job->GroupSums + (long)t * rowGroups;
+            if (job->Isa >= CpuIsa.Avx2) KQuantKernels.QuantizeActivations(job->X + (long)t * n, n, job->Codes + (long)t * n, d, sums);
+            else ScalarKQuantKernels.QuantizeActivations(job->X + (long)t * n, n, job->Codes + (long)t * n, d, sums);
+            if (job->ScaleGroupSums) KQuantKernels.ScaleGroupSums(sums, d, rowGroups, job->ScaledGroupSums + (long)t * rowGroups);
         }
     }
 
@@ -187,6 +204,7 @@ internal static unsafe class CpuMatMul
         {
             if (job->Isa == CpuIsa.Scalar) KQuantReference(job, first, end);
             else if (job->Tokens == 1) KQuantDecode(job, first, end);
+            else if (job->Type == GgmlType.Q4_K) Int8Tiled(job, first, end, job->Scratch + thread);
             else KQuantTiled(job, first, end, job->Scratch + thread);
         }
         else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
@@ -296,14 +314,18 @@ internal static unsafe class CpuMatMul
     private static void KQuantTiled(Job* job, int first, int end, NativeBuffer* scratch)
     {
         bool q6 = job->Type == GgmlType.Q6_K;
-        long unpackedBytes = KQuantKernels.UnpackedBytes(job->Inputs);
-        for (int o = first; o < end; o += 2)
+        int n = job->Inputs, rows = end - first;
+        long unpackedBytes = KQuantKernels.UnpackedBytes(n);
+        for (int r = 0; r < rows; r++)
+            KQuantKernels.Unpack(q6, job->Weights + (first + r) * job->RowBytes, n, scratch->Pointer + r * unpackedBytes);
+        int superBlocks = n / 256, groups = n / 16;
+        for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
         {
-            int rows = Math.Min(2, end - o);
-            for (int r = 0; r < rows; r++)
-                KQuantKernels.Unpack(q6, job->Weights + (o + r) * job->RowBytes, job->Inputs, scratch->Pointer + r * unpackedBytes);
-            KQuantKernels.DotUnpacked(scratch->Pointer, rows, job->Inputs, job->Codes, job->Scales, job->ScaledGroupSums, job->Tokens,
-                job->Y + o, job->Outputs, wide: job->Isa == CpuIsa.Avx512);
+            int tokens = Math.Min(PrefillTokenChunk, job->Tokens - t);
+            for (int o = 0; o < rows; o += 2)
+                KQuantKernels.DotUnpacked(scratch->Pointer + o * unpackedBytes, Math.Min(2, rows - o), n,
+                    job->Codes + (long)t * n, job->Scales + (long)t * superBlocks, job->ScaledGroupSums + (long)t * groups, tokens,
+                    job->Y + (long)t * job->Outputs + first + o, job->Outputs, wide: job->Isa == CpuIsa.Avx512);
         }
     }
 
@@ -359,7 +381,11 @@ internal static unsafe class CpuMatMul
         float* corrections = offsets + PrefillRowsPerItem * rowBlocks; // [tokens, 4]
         bool q4 = job->Type == GgmlType.Q4_0;
         for (int r = 0; r < rows; r++)
-            Int8Kernels.Unpack(q4, job->Weights + (first + r) * job->RowBytes, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+        {
+            byte* row = job->Weights + (first + r) * job->RowBytes;
+            if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackQ4_KGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else Int8Kernels.Unpack(q4, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+        }
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
         {
             int tokens = Math.Min(PrefillTokenChunk, job->Tokens - t);

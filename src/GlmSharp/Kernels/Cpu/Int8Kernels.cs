@@ -217,7 +217,7 @@ internal static unsafe class Int8Kernels
     }
 
     /// <summary>dst[s·8 + b] = rows[b][s]: the 8×8 transpose of 32-bit lanes that builds the interleaved layout.</summary>
-    private static void StoreTransposed(Span<Vector256<int>> r, int* dst)
+    internal static void StoreTransposed(Span<Vector256<int>> r, int* dst)
     {
         if (!Avx2.IsSupported)
         {

@@ -178,6 +178,61 @@ internal static unsafe class KQuantKernels
     }
 
     /// <summary>
+    /// Q8_K activations (the codes and scale of <see cref="QuantizeActivations"/>, so both engines sum the same
+    /// integers) stored for <see cref="Int8Kernels.DotTile"/>: each super-block is one group of eight 32-value
+    /// blocks in the interleaved layout, every block carrying its super-block's scale and its scaled code sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void QuantizeActivationsGrouped(float* x, int n, sbyte* q, float* scales, float* sums)
+    {
+        var natural = stackalloc sbyte[SuperBlock];
+        var groupSums = stackalloc short[GroupsPerSuperBlock];
+        Span<Vector256<int>> blocks = stackalloc Vector256<int>[Int8Kernels.GroupBlocks];
+        for (int b = 0; b < n / SuperBlock; b++)
+        {
+            float d;
+            QuantizeActivations(x + b * SuperBlock, SuperBlock, natural, &d, groupSums);
+            for (int i = 0; i < Int8Kernels.GroupBlocks; i++)
+            {
+                scales[8 * b + i] = d;
+                sums[8 * b + i] = d * (groupSums[2 * i] + groupSums[2 * i + 1]);
+                blocks[i] = Vector256.Load((int*)natural + 8 * i);
+            }
+            Int8Kernels.StoreTransposed(blocks, (int*)(q + b * SuperBlock));
+        }
+    }
+
+    /// <summary>
+    /// A Q4_K row in <see cref="Int8Kernels.Unpack"/>'s form for the prefill tile: its eight 32-value sub-blocks per
+    /// super-block become blocks with w = (d·scale)·u − dmin·min, which is how Q4_K decodes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void UnpackQ4_KGrouped(byte* w, int superBlocks, byte* u, float* scales, float* offsets)
+    {
+        float* table = HalfFloat.TablePointer;
+        var mask = Vector256.Create((byte)0x0f);
+        Span<Vector256<int>> blocks = stackalloc Vector256<int>[Int8Kernels.GroupBlocks];
+        for (int b = 0; b < superBlocks; b++)
+        {
+            byte* block = w + (long)b * ScalarKQuantKernels.Q4_KBytes;
+            var (subScales, subMins) = Q4ScalesAndMins(block + 4);
+            float d = table[*(ushort*)block], dmin = table[*(ushort*)(block + 2)];
+            for (int chunk = 0; chunk < 4; chunk++)
+            {
+                var packed = Vector256.Load(block + 16 + 32 * chunk);
+                blocks[2 * chunk] = (packed & mask).AsInt32();
+                blocks[2 * chunk + 1] = (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask).AsInt32();
+            }
+            for (int j = 0; j < Int8Kernels.GroupBlocks; j++)
+            {
+                scales[8 * b + j] = d * (byte)(subScales >> (8 * j));
+                offsets[8 * b + j] = dmin * (byte)(subMins >> (8 * j));
+            }
+            Int8Kernels.StoreTransposed(blocks, (int*)(u + b * Int8Kernels.GroupBytes));
+        }
+    }
+
+    /// <summary>
     /// Unpacks one Q4_K or Q6_K row of n values at <paramref name="u"/>: n codes, n/2 pair scales (16-bit), n/256
     /// super-block scales and n/16 offsets (floats), so that the row is Σ_b d_b·Σ scale·u·a − Σ_g offset_g·Σa_g.
     /// </summary>
