@@ -17,8 +17,8 @@ public enum CpuIsa
     /// <summary>256-bit AVX2 + FMA; int8 dots through AVX-VNNI when the CPU has it, pmaddwd otherwise.</summary>
     Avx2,
 
-    /// <summary>512-bit AVX-512 (F + BW) for float work; int8 dots through 256-bit AVX-VNNI when the CPU has it
-    /// (measured faster here), 512-bit vpmaddubsw/vpmaddwd otherwise.</summary>
+    /// <summary>512-bit AVX-512 (F + BW) for float work; int8 dots on 512-bit vpmaddubsw/vpmaddwd, or, where the CPU
+    /// has AVX-VNNI, on 256-bit vpdpbusd for all but the Q4_0 prefill tile (whichever measured faster).</summary>
     Avx512,
 }
 

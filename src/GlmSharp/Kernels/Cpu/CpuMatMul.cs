@@ -51,11 +51,11 @@ internal static unsafe class CpuMatMul
         int inputs = checked((int)weight.Shape[1]);
         var job = new Job
         {
-            Isa = isa, Int8 = int8, Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
+            Isa = isa, Int8 = Int8Paths.Resolve(int8, weight.Type, tokens > 1), Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2;
-        bool int8Simd = int8 >= Int8Path.Avx2Widening;
+        bool int8Simd = job.Int8 >= Int8Path.Avx2Widening;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         if (UsesInt8(weight.Type))
         {
