@@ -51,7 +51,8 @@ internal static unsafe class CpuMatMul
         int inputs = checked((int)weight.Shape[1]);
         var job = new Job
         {
-            Isa = isa, Int8 = Int8Paths.Resolve(int8, weight.Type, tokens > 1), Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
+            Isa = isa, Int8 = Int8Paths.Resolve(int8, weight.Type, tokens > 1),
+            Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2;
