@@ -19,14 +19,25 @@ public sealed class MatMulKernelTests
         return data;
     }
 
+    /// <summary>Every SIMD int8 path this CPU can run, named (the enum is internal), whichever one the ISA prefers.</summary>
+    public static TheoryData<string> Int8SimdPaths()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in Enum.GetValues<Int8Path>())
+            if (path != Int8Path.Scalar && Int8Paths.IsSupported(path)) data.Add(path.ToString());
+        return data;
+    }
+
     private static readonly (int Outputs, int Inputs)[] FloatShapes = [(1, 1), (5, 67), (13, 150), (9, 512), (6, 1000)];
     private static readonly (int Outputs, int Inputs)[] BlockShapes = [(1, 32), (5, 96), (13, 288), (8, 512), (7, 800)];
     private static readonly int[] TokenCounts = [1, 2, 3, 5, 9, 70]; // 70: more than one prefill token chunk
 
-    private static float[] Run(CpuBackend backend, TestMatrix w, float[] x, int tokens)
+    private static float[] Run(CpuBackend backend, TestMatrix w, float[] x, int tokens) => Run(backend, w.View, x, tokens);
+
+    private static float[] Run(CpuBackend backend, TensorView w, float[] x, int tokens)
     {
-        var y = new float[tokens * (int)w.View.Shape[0]];
-        backend.MatMul(w.View, x, y, tokens);
+        var y = new float[tokens * (int)w.Shape[0]];
+        backend.MatMul(w, x, y, tokens);
         return y;
     }
 
@@ -35,8 +46,23 @@ public sealed class MatMulKernelTests
     public void Simd_Path_Matches_Scalar_Reference_For_Every_Type_And_Tail(CpuIsa isa)
     {
         using var simd = new CpuBackend(threads: 2, isa);
+        AssertMatchesScalar(simd, [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0], isa.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Int8SimdPaths))]
+    public void Int8_Path_Matches_Scalar_Reference_For_Every_Tail(string name)
+    {
+        var path = Enum.Parse<Int8Path>(name);
+        using var simd = new CpuBackend(threads: 2, Int8Paths.MinimumIsa(path), path);
+        Assert.Equal(path, simd.Int8);
+        AssertMatchesScalar(simd, [GgmlType.Q8_0, GgmlType.Q4_0], name);
+    }
+
+    private static void AssertMatchesScalar(CpuBackend simd, GgmlType[] types, string label)
+    {
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
-        foreach (var type in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0 })
+        foreach (var type in types)
         {
             var shapes = GgmlTypeInfo.BlockSize(type) == 1 ? FloatShapes : BlockShapes;
             foreach (var (outputs, inputs) in shapes)
@@ -50,10 +76,47 @@ public sealed class MatMulKernelTests
                     {
                         double bound = 1e-5 * inputs + 1e-4 * Math.Abs(expected[i]);
                         Assert.True(Math.Abs(expected[i] - actual[i]) <= bound,
-                            $"{isa} {type} [{outputs},{inputs}] × {tokens} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
+                            $"{label} {type} [{outputs},{inputs}] × {tokens} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
                     }
                 }
         }
+    }
+
+    /// <summary>
+    /// The largest products the formats allow: Q8_0 codes −128 and 127, Q4_0 nibbles 0 and 15, against activation
+    /// codes ±127 of the sign that makes every product of a block add up. 16-bit pair sums that saturated (vpmaddubsw
+    /// on offset Q8_0 codes, or too many Q4_0 sums added before widening) would fall short of the scalar reference.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Int8SimdPaths))]
+    public void Int8_Path_Does_Not_Saturate_On_Extreme_Codes(string name)
+    {
+        var path = Enum.Parse<Int8Path>(name);
+        using var simd = new CpuBackend(threads: 1, Int8Paths.MinimumIsa(path), path);
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        const int outputs = 4, inputs = 512, tokens = 2;
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0 })
+        {
+            using var w = ExtremeMatrix.Create(type, outputs, inputs);
+            var x = new float[tokens * inputs];
+            for (int t = 0; t < tokens; t++)
+                for (int k = 0; k < inputs; k++) x[t * inputs + k] = w.Negative(t % outputs, k) ? -1f : 1f;
+            foreach (int n in new[] { 1, tokens })
+            {
+                var expected = Run(scalar, w.View, x, n);
+                var actual = Run(simd, w.View, x, n);
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Abs(expected[i]),
+                        $"{name} {type} × {n} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Simd_Int8_Path_On_A_Portable_Backend_Is_Refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new CpuBackend(1, CpuIsa.Portable, Int8Path.Avx2Widening));
+        Assert.Contains("Avx2Widening", e.Message);
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Kernels.Cpu;
@@ -149,7 +150,9 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
                 float* scales = scratch.QueryScales + j * blocks;
                 float dot = TLanes.Count == 1
                     ? ScalarKernels.DotQuantizedRow(GgmlType.Q8_0, k, codes, scales, blocks)
-                    : Int8Kernels.DotQ8_0(k, codes, scales, scratch.QuerySums + j * blocks, blocks);
+                    : AvxVnni.IsSupported
+                        ? Int8Kernels.DotQ8_0<VnniDot>(k, codes, scales, scratch.QuerySums + j * blocks, blocks)
+                        : Int8Kernels.DotQ8_0<WideningDot>(k, codes, scales, scratch.QuerySums + j * blocks, blocks);
                 scratch.Weights[j * Tile + t] = dot * scale;
             }
     }

@@ -21,15 +21,26 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private bool _disposed;
 
     public CpuIsa Isa { get; }
+    internal Int8Path Int8 { get; }
     public int Threads => _pool.Threads;
     public string Name => $"cpu ({Isa}, {Threads} threads)";
 
     /// <param name="threads">Compute threads, the caller included; defaults to the number of logical CPUs.</param>
     /// <param name="isa">Kernel path; defaults to <see cref="CpuIsaSupport.Best"/>. Must be supported by this CPU.</param>
-    public CpuBackend(int? threads = null, CpuIsa? isa = null)
+    public CpuBackend(int? threads = null, CpuIsa? isa = null) : this(threads, isa, null)
+    {
+    }
+
+    /// <param name="int8">Q8_0 / Q4_0 kernels; defaults to <see cref="Int8Paths.For"/> the ISA. The SIMD int8 paths
+    /// need an ISA of at least <see cref="CpuIsa.Avx2"/>, whose activation quantizer writes their layouts.</param>
+    internal CpuBackend(int? threads, CpuIsa? isa, Int8Path? int8)
     {
         Isa = isa ?? CpuIsaSupport.Best;
         if (!CpuIsaSupport.IsSupported(Isa)) throw new PlatformNotSupportedException($"this CPU cannot run the {Isa} kernels");
+        Int8 = int8 ?? Int8Paths.For(Isa);
+        if (!Int8Paths.IsSupported(Int8)) throw new PlatformNotSupportedException($"this CPU cannot run the {Int8} int8 kernels");
+        if (Int8 >= Int8Path.Avx2Widening && Isa < CpuIsa.Avx2)
+            throw new ArgumentException($"the {Int8} int8 kernels need the {CpuIsa.Avx2} path or better, not {Isa}", nameof(int8));
         _pool = new WorkerPool(threads ?? Environment.ProcessorCount);
         _threadScratch = (NativeBuffer*)NativeMemory.AllocZeroed((nuint)_pool.Threads, (nuint)sizeof(NativeBuffer));
     }
@@ -44,7 +55,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             throw new Errors.UnsupportedModelException($"{weight.Origin}: tensor '{weight.Name}' has element type {weight.Type}, which the CPU backend cannot multiply");
         fixed (float* xp = x, yp = y)
         {
-            lock (_gate) CpuMatMul.Run(_pool, Isa, weight, xp, yp, rows, ref _activations, _threadScratch);
+            lock (_gate) CpuMatMul.Run(_pool, Isa, Int8, weight, xp, yp, rows, ref _activations, _threadScratch);
         }
     }
 

@@ -10,14 +10,15 @@ public enum CpuIsa
     /// <summary>Plain loops: the reference every other path is tested against.</summary>
     Scalar,
 
-    /// <summary><see cref="Vector{T}"/> float kernels for any hardware .NET vectorises for; int8 dots use the scalar
-    /// loops, as <see cref="Vector{T}"/> has no widening byte dot product.</summary>
+    /// <summary><see cref="Vector{T}"/> float kernels for any hardware .NET vectorises for; int8 dots on 128-bit
+    /// widening multiplies.</summary>
     Portable,
 
     /// <summary>256-bit AVX2 + FMA; int8 dots through AVX-VNNI when the CPU has it, pmaddwd otherwise.</summary>
     Avx2,
 
-    /// <summary>512-bit AVX-512 (F + BW) for float work; int8 dots as on the AVX2 path.</summary>
+    /// <summary>512-bit AVX-512 (F + BW) for float work; int8 dots on 512-bit vpmaddubsw/vpmaddwd, or, where the CPU
+    /// has AVX-VNNI, on 256-bit vpdpbusd for all but the Q4_0 prefill tile (whichever measured faster).</summary>
     Avx512,
 }
 

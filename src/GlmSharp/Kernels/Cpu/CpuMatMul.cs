@@ -15,6 +15,7 @@ internal static unsafe class CpuMatMul
     private struct Job
     {
         public CpuIsa Isa;
+        public Int8Path Int8;
         public GgmlType Type;
         public byte* Weights;
         public long RowBytes;
@@ -55,17 +56,19 @@ internal static unsafe class CpuMatMul
 
     /// <param name="activations">Operation-wide buffer for the quantized activations.</param>
     /// <param name="scratch">One buffer per pool thread.</param>
-    public static void Run(WorkerPool pool, CpuIsa isa, TensorView weight, float* x, float* y, int tokens,
+    public static void Run(WorkerPool pool, CpuIsa isa, Int8Path int8, TensorView weight, float* x, float* y, int tokens,
         ref NativeBuffer activations, NativeBuffer* scratch)
     {
         int outputs = checked((int)weight.Shape[0]);
         int inputs = checked((int)weight.Shape[1]);
         var job = new Job
         {
-            Isa = isa, Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
+            Isa = isa, Int8 = Int8Paths.Resolve(int8, weight.Type, tokens > 1),
+            Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2;
+        bool int8Simd = job.Int8 >= Int8Path.Avx2Widening;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         // Prefill treats Q4_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
         bool q4KTiled = weight.Type == GgmlType.Q4_K && tiled;
@@ -77,9 +80,10 @@ internal static unsafe class CpuMatMul
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
             QuantizeActivations(pool, ref job, ref activations,
                 Fp4Kernels.Handles(weight.Type) ? ActivationLayout.Natural
+                : !int8Simd ? ActivationLayout.Natural
                 : tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
-            else if (tiled) EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float));
+            else if (tiled && int8Simd) EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * (job.ActRowBytes + 2 * job.ActRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float));
         }
         else if (UsesQ8K(weight.Type, isa))
         {
@@ -194,7 +198,8 @@ internal static unsafe class CpuMatMul
                 job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
         else if (UsesInt8(job->Type))
         {
-            if (job->Isa < CpuIsa.Avx2) Int8Reference(job, first, end);
+            if (job->Int8 == Int8Path.Scalar) Int8Reference(job, first, end);
+            else if (job->Int8 == Int8Path.Portable) Int8Portable(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else Int8Tiled(job, first, end, job->Scratch + thread);
         }
@@ -359,15 +364,32 @@ internal static unsafe class CpuMatMul
                     job->Codes + (long)t * job->ActRowBytes, job->Scales + (long)t * job->ActRowBlocks, blocks);
     }
 
+    private static void Int8Portable(Job* job, int first, int end)
+    {
+        int blocks = job->Inputs / Int8Kernels.Block;
+        bool q4 = job->Type == GgmlType.Q4_0;
+        for (int o = first; o < end; o++)
+            for (int t = 0; t < job->Tokens; t++)
+                job->Y[(long)t * job->Outputs + o] = Int8KernelsPortable.DotRow(q4, job->Weights + o * job->RowBytes,
+                    job->Codes + (long)t * job->ActRowBytes, job->Scales + (long)t * job->ActRowBlocks, blocks);
+    }
+
     private static void Int8Decode(Job* job, int first, int end)
     {
         int blocks = job->Inputs / Int8Kernels.Block;
+        bool q8 = job->Type == GgmlType.Q8_0;
         for (int o = first; o < end; o++)
         {
             byte* w = job->Weights + o * job->RowBytes;
-            job->Y[o] = job->Type == GgmlType.Q8_0
-                ? Int8Kernels.DotQ8_0(w, job->Codes, job->Scales, job->Sums, blocks)
-                : Int8Kernels.DotQ4_0(w, job->Codes, job->Scales, job->Sums, blocks);
+            job->Y[o] = job->Int8 switch
+            {
+                Int8Path.Avx512BW when q8 => Int8KernelsAvx512.DotQ8_0(w, job->Codes, job->Scales, blocks),
+                Int8Path.Avx512BW => Int8KernelsAvx512.DotQ4_0(w, job->Codes, job->Scales, job->Sums, blocks),
+                Int8Path.AvxVnni256 when q8 => Int8Kernels.DotQ8_0<VnniDot>(w, job->Codes, job->Scales, job->Sums, blocks),
+                Int8Path.AvxVnni256 => Int8Kernels.DotQ4_0<VnniDot>(w, job->Codes, job->Scales, job->Sums, blocks),
+                _ when q8 => Int8Kernels.DotQ8_0<WideningDot>(w, job->Codes, job->Scales, job->Sums, blocks),
+                _ => Int8Kernels.DotQ4_0<WideningDot>(w, job->Codes, job->Scales, job->Sums, blocks),
+            };
         }
     }
 
@@ -379,23 +401,32 @@ internal static unsafe class CpuMatMul
         float* scales = (float*)(u + (long)PrefillRowsPerItem * rowBytes);
         float* offsets = scales + PrefillRowsPerItem * rowBlocks;
         float* corrections = offsets + PrefillRowsPerItem * rowBlocks; // [tokens, 4]
-        bool q4 = job->Type == GgmlType.Q4_0;
+        bool q4 = job->Type == GgmlType.Q4_0, bw = job->Int8 == Int8Path.Avx512BW;
+        // Q4_0 and Q4_K unpack to unsigned 4-bit codes with offsets; Q8_0 to signed or offset bytes by path.
+        bool offsetNibbles = q4 || job->Type == GgmlType.Q4_K;
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
             if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackQ4_KGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            else Int8Kernels.Unpack(q4, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else Int8Kernels.Unpack(q4, signedQ8: bw, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
         }
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
         {
             int tokens = Math.Min(PrefillTokenChunk, job->Tokens - t);
             for (int o = 0; o < rows; o += 4)
-                Int8Kernels.DotTile(u + o * rowBytes, scales + o * rowBlocks, rowBytes, rowBlocks, Math.Min(4, rows - o),
-                    job->Codes + (long)t * rowBytes, job->Scales + (long)t * rowBlocks, tokens, job->Groups,
-                    job->Y + (long)t * job->Outputs + first + o, job->Outputs);
+            {
+                byte* tile = u + o * rowBytes;
+                float* tileScales = scales + o * rowBlocks, y = job->Y + (long)t * job->Outputs + first + o;
+                sbyte* a = job->Codes + (long)t * rowBytes;
+                float* aScales = job->Scales + (long)t * rowBlocks;
+                int tileRows = Math.Min(4, rows - o);
+                if (bw) Int8KernelsAvx512.DotTile(offsetNibbles, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                else if (job->Int8 == Int8Path.AvxVnni256) Int8Kernels.DotTile<VnniDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                else Int8Kernels.DotTile<WideningDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+            }
         }
-        // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements.
-        for (int o = 0; o < rows; o += 4)
+        // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements (signed Q8_0 has none).
+        for (int o = 0; o < rows && (offsetNibbles || !bw); o += 4)
         {
             int tileRows = Math.Min(4, rows - o);
             float* tileOffsets = offsets + o * rowBlocks;

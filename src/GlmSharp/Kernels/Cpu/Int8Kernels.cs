@@ -7,7 +7,7 @@ namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
 /// 8-bit dot products of Q8_0 / Q4_0 weights with activations quantized to Q8 blocks, on 256-bit vectors:
-/// one vpdpbusd (AVX-VNNI) per 32 bytes where the CPU has it, widening pmaddwd otherwise.
+/// one vpdpbusd (AVX-VNNI) per 32 bytes or widening pmaddwd, as the <see cref="IByteDot256"/> each kernel is instantiated with.
 /// vpdpbusd multiplies unsigned by signed bytes, so weights are offset to unsigned codes — Q8_0 as w + 128,
 /// Q4_0 as its raw nibble — and the offset is taken back once per block: Σ(u − c)·a = Σu·a − c·Σa, with Σa
 /// stored beside each activation block.
@@ -24,16 +24,6 @@ internal static unsafe class Int8Kernels
     public const int GroupBlocks = 8;
     public const int GroupBytes = Block * GroupBlocks;
     private const int Q8_0Bytes = 34, Q4_0Bytes = 18;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> a)
-    {
-        if (AvxVnni.IsSupported) return AvxVnni.MultiplyWideningAndAdd(acc, u, a);
-        var low = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(u.GetLower()), Avx2.ConvertToVector256Int16(a.GetLower()));
-        var high = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(u.GetUpper()), Avx2.ConvertToVector256Int16(a.GetUpper()));
-        // hadd leaves groups in the order 0 1 4 5 | 2 3 6 7; the permute puts the 64-bit pairs back in order.
-        return acc + Avx2.Permute4x64(Avx2.HorizontalAdd(low, high).AsInt64(), 0b11_01_10_00).AsInt32();
-    }
 
     /// <summary>
     /// <see cref="ScalarKernels.QuantizeActivations"/> on vectors, bit for bit, the codes stored in the given layout;
@@ -90,7 +80,7 @@ internal static unsafe class Int8Kernels
 
     /// <summary>Dot of one stored Q8_0 row with one natural-layout activation row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float DotQ8_0(byte* w, sbyte* q, float* scales, float* sums, int blocks)
+    public static float DotQ8_0<TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks) where TDot : struct, IByteDot256
     {
         float* table = HalfFloat.TablePointer;
         var flip = Vector256.Create((byte)0x80);
@@ -100,8 +90,8 @@ internal static unsafe class Int8Kernels
         for (; w + 2 * Q8_0Bytes <= end; w += 2 * Q8_0Bytes, q += 2 * Block, scales += 2, sums += 2)
         {
             float d0 = table[*(ushort*)w], d1 = table[*(ushort*)(w + Q8_0Bytes)];
-            var i0 = Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
-            var i1 = Dot4(Vector256<int>.Zero, Vector256.Load(w + Q8_0Bytes + 2) ^ flip, Vector256.Load(q + Block));
+            var i0 = TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
+            var i1 = TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + Q8_0Bytes + 2) ^ flip, Vector256.Load(q + Block));
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[0]), acc0);
             acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Vector256.Create(d1 * scales[1]), acc1);
             offsetSum += d0 * sums[0] + d1 * sums[1];
@@ -109,7 +99,7 @@ internal static unsafe class Int8Kernels
         if (w < end)
         {
             float d0 = table[*(ushort*)w];
-            var i0 = Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
+            var i0 = TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[0]), acc0);
             offsetSum += d0 * sums[0];
         }
@@ -123,7 +113,7 @@ internal static unsafe class Int8Kernels
     /// up once and combined as one vector (measured a third faster than per-block scalar products).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float DotQ4_0(byte* w, sbyte* q, float* scales, float* sums, int blocks)
+    public static float DotQ4_0<TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks) where TDot : struct, IByteDot256
     {
         float* table = HalfFloat.TablePointer;
         var mask = Vector256.Create((byte)0x0f);
@@ -136,23 +126,23 @@ internal static unsafe class Int8Kernels
                 table[*(ushort*)(w + 2 * Q4_0Bytes)], table[*(ushort*)(w + 3 * Q4_0Bytes)]);
             var combined = d * Vector128.Load(scales);
             offset = Vector128.FusedMultiplyAdd(d, Vector128.Load(sums), offset);
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot(w, q, mask)),
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot<TDot>(w, q, mask)),
                 Vector256.Create(Broadcast(combined, 0), Broadcast(combined, 1)), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot(w + 2 * Q4_0Bytes, q + 2 * Block, mask)),
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot<TDot>(w + 2 * Q4_0Bytes, q + 2 * Block, mask)),
                 Vector256.Create(Broadcast(combined, 2), Broadcast(combined, 3)), acc1);
         }
         float offsetSum = Vector128.Sum(offset);
         for (; w + 2 * Q4_0Bytes <= end; w += 2 * Q4_0Bytes, q += 2 * Block, scales += 2, sums += 2)
         {
             float d0 = table[*(ushort*)w], d1 = table[*(ushort*)(w + Q4_0Bytes)];
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot(w, q, mask)),
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot<TDot>(w, q, mask)),
                 Vector256.Create(Vector128.Create(d0 * scales[0]), Vector128.Create(d1 * scales[1])), acc0);
             offsetSum += d0 * sums[0] + d1 * sums[1];
         }
         if (w < end)
         {
             float d0 = table[*(ushort*)w];
-            var i0 = Dot4(Vector256<int>.Zero, Nibbles(w + 2), Vector256.Load(q));
+            var i0 = TDot.Dot4(Vector256<int>.Zero, Nibbles(w + 2), Vector256.Load(q));
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[0]), acc0);
             offsetSum += d0 * sums[0];
         }
@@ -165,12 +155,12 @@ internal static unsafe class Int8Kernels
 
     /// <summary>Integer dots of two consecutive blocks: lanes 0–3 hold the first block's partial sums, 4–7 the second's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> PairDot(byte* w, sbyte* q, Vector256<byte> mask)
+    private static Vector256<int> PairDot<TDot>(byte* w, sbyte* q, Vector256<byte> mask) where TDot : struct, IByteDot256
     {
         var packed = Vector256.Create(Vector128.Load(w + 2), Vector128.Load(w + Q4_0Bytes + 2));
         var low = packed & mask;
         var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask;
-        return Dot4(Dot4(Vector256<int>.Zero, low, Vector256.Load(q)), high, Vector256.Load(q + Block));
+        return TDot.Dot4(TDot.Dot4(Vector256<int>.Zero, low, Vector256.Load(q)), high, Vector256.Load(q + Block));
     }
 
     /// <summary>The 32 codes of a Q4_0 block in element order: low nibbles are elements 0–15, high nibbles 16–31.</summary>
@@ -185,14 +175,16 @@ internal static unsafe class Int8Kernels
     /// <summary>
     /// Unpacks one stored row into the interleaved layout: unsigned codes u, and per block a scale and an offset
     /// with w = scale·u − offset. Room for whole groups is filled; blocks past the row end are zero.
+    /// With <paramref name="signedQ8"/> Q8_0 codes stay signed and the offset is zero (for vpmaddubsw, which
+    /// would saturate on offset codes up to 255).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Unpack(bool q4, byte* w, int blocks, byte* u, float* scales, float* offsets)
+    public static void Unpack(bool q4, bool signedQ8, byte* w, int blocks, byte* u, float* scales, float* offsets)
     {
         float* table = HalfFloat.TablePointer;
         int blockBytes = q4 ? Q4_0Bytes : Q8_0Bytes;
-        float offset = q4 ? 8f : 128f;
-        var flip = Vector256.Create((byte)0x80);
+        float offset = q4 ? 8f : signedQ8 ? 0f : 128f;
+        var flip = Vector256.Create(signedQ8 ? (byte)0 : (byte)0x80);
         Span<Vector256<int>> rows = stackalloc Vector256<int>[GroupBlocks];
         for (int g = 0; g * GroupBlocks < blocks; g++)
         {
@@ -248,20 +240,20 @@ internal static unsafe class Int8Kernels
     /// and <paramref name="rowBlocks"/> apart) and interleaved activation rows t. The offset term −Σ_b wo_rb·asum_tb
     /// is a small float product the caller takes away afterwards, which keeps it out of the integer loop.
     /// </summary>
-    public static void DotTile(byte* u, float* wScales, int rowBytes, int rowBlocks, int rows,
-        sbyte* a, float* aScales, int tokens, int groups, float* y, int yStride)
+    public static void DotTile<TDot>(byte* u, float* wScales, int rowBytes, int rowBlocks, int rows,
+        sbyte* a, float* aScales, int tokens, int groups, float* y, int yStride) where TDot : struct, IByteDot256
     {
         int t = 0;
         if (rows == 4)
             for (; t + 2 <= tokens; t += 2)
-                Tile4x2(u, wScales, rowBytes, rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups, y + t * yStride, yStride);
+                Tile4x2<TDot>(u, wScales, rowBytes, rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups, y + t * yStride, yStride);
         for (; t < tokens; t++)
             for (int r = 0; r < rows; r++)
-                y[t * yStride + r] = Dot1x1(u + r * rowBytes, wScales + r * rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups);
+                y[t * yStride + r] = Dot1x1<TDot>(u + r * rowBytes, wScales + r * rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Dot1x1(byte* u, float* ws, sbyte* a, float* asc, int groups)
+    private static float Dot1x1<TDot>(byte* u, float* ws, sbyte* a, float* asc, int groups) where TDot : struct, IByteDot256
     {
         Vector256<float> acc = default;
         for (int g = 0; g < groups; g++)
@@ -269,7 +261,7 @@ internal static unsafe class Int8Kernels
             var i = Vector256<int>.Zero;
             byte* ug = u + g * GroupBytes;
             sbyte* ag = a + g * GroupBytes;
-            for (int s = 0; s < GroupBlocks; s++) i = Dot4(i, Vector256.Load(ug + s * 32), Vector256.Load(ag + s * 32));
+            for (int s = 0; s < GroupBlocks; s++) i = TDot.Dot4(i, Vector256.Load(ug + s * 32), Vector256.Load(ag + s * 32));
             int o = g * GroupBlocks;
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i), Vector256.Load(ws + o) * Vector256.Load(asc + o), acc);
         }
@@ -277,7 +269,7 @@ internal static unsafe class Int8Kernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x2(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride)
+    private static void Tile4x2<TDot>(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride) where TDot : struct, IByteDot256
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -292,13 +284,13 @@ internal static unsafe class Int8Kernels
                 var a0 = Vector256.Load(ag + s);
                 var a1 = Vector256.Load(ag + rowBytes + s);
                 var w = Vector256.Load(ug + s);
-                i00 = Dot4(i00, w, a0); i01 = Dot4(i01, w, a1);
+                i00 = TDot.Dot4(i00, w, a0); i01 = TDot.Dot4(i01, w, a1);
                 w = Vector256.Load(ug + rowBytes + s);
-                i10 = Dot4(i10, w, a0); i11 = Dot4(i11, w, a1);
+                i10 = TDot.Dot4(i10, w, a0); i11 = TDot.Dot4(i11, w, a1);
                 w = Vector256.Load(ug + 2 * rowBytes + s);
-                i20 = Dot4(i20, w, a0); i21 = Dot4(i21, w, a1);
+                i20 = TDot.Dot4(i20, w, a0); i21 = TDot.Dot4(i21, w, a1);
                 w = Vector256.Load(ug + 3 * rowBytes + s);
-                i30 = Dot4(i30, w, a0); i31 = Dot4(i31, w, a1);
+                i30 = TDot.Dot4(i30, w, a0); i31 = TDot.Dot4(i31, w, a1);
             }
             int o = g * GroupBlocks;
             var as0 = Vector256.Load(asc + o);

@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Kernels.Bench;
+
+/// <summary>
+/// Random weights of one type and shape, quantized with GlmSharp's codecs, in as many copies as it takes to exceed the
+/// last-level cache: successive calls take the next copy, so weights stream from memory as a model's layers do.
+/// </summary>
+internal sealed unsafe class BenchWeights : IDisposable
+{
+    private const long StreamBytes = 256L << 20;
+    private readonly byte* _data;
+    private readonly TensorView[] _copies;
+    private int _next;
+
+    public long BytesPerCopy { get; }
+
+    public BenchWeights(GgmlType type, int outputs, int inputs)
+    {
+        long rowBytes = GgmlTypeInfo.RowByteSize(type, inputs);
+        BytesPerCopy = rowBytes * outputs;
+        int copies = (int)Math.Max(1, (StreamBytes + BytesPerCopy - 1) / BytesPerCopy);
+        _data = (byte*)NativeMemory.AlignedAlloc((nuint)(BytesPerCopy * copies), 64);
+        var random = new Random(1);
+        var row = new float[inputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            for (int k = 0; k < inputs; k++) row[k] = (float)(random.NextDouble() * 2 - 1);
+            TensorCodec.QuantizeRow(type, row, new Span<byte>(_data + o * rowBytes, (int)rowBytes));
+        }
+        _copies = new TensorView[copies];
+        for (int c = 0; c < copies; c++)
+        {
+            if (c > 0) Buffer.MemoryCopy(_data, _data + c * BytesPerCopy, BytesPerCopy, BytesPerCopy);
+            _copies[c] = new TensorView("bench.weight", type, [outputs, inputs], _data + c * BytesPerCopy, BytesPerCopy, "bench");
+        }
+    }
+
+    public TensorView Next() => _copies[_next++ % _copies.Length];
+
+    public void Dispose() => NativeMemory.AlignedFree(_data);
+}

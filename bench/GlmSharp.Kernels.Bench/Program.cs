@@ -1,0 +1,39 @@
+using System.CommandLine;
+using GlmSharp.Kernels.Bench;
+using GlmSharp.Tensors;
+
+var type = new Option<GgmlType>("--type") { Description = "Weight type (F32, F16, BF16, Q8_0, Q4_0, …)", DefaultValueFactory = _ => GgmlType.Q8_0 };
+var outputs = new Option<int>("--out") { Description = "Weight rows (output features)", DefaultValueFactory = _ => 12288 };
+var inputs = new Option<int>("--in") { Description = "Weight columns (input features)", DefaultValueFactory = _ => 2048 };
+var tokens = new Option<int>("--tokens") { Description = "Activation rows: 1 is decode, more is prefill", DefaultValueFactory = _ => 1 };
+var threads = new Option<int>("--threads") { Description = "Compute threads, the caller included", DefaultValueFactory = _ => 1 };
+var path = new Option<string>("--path") { Description = "Kernel path ISA[/INT8], e.g. Avx512 or Avx512/Avx512BW", DefaultValueFactory = _ => "Avx512" };
+var ab = new Option<string?>("--ab") { Description = "Two kernel paths A,B timed alternately in this process; prints both and B/A" };
+var rounds = new Option<int>("--rounds") { Description = "Samples per path; the median is reported", DefaultValueFactory = _ => 7 };
+var sampleMs = new Option<int>("--sample-ms") { Description = "Length of one sample", DefaultValueFactory = _ => 300 };
+
+var root = new RootCommand("Times CpuBackend.MatMul for one weight type and shape on chosen kernel paths")
+{
+    type, outputs, inputs, tokens, threads, path, ab, rounds, sampleMs,
+};
+root.SetAction(parse =>
+{
+    var paths = (parse.GetValue(ab) ?? parse.GetValue(path)!).Split(',').Select(KernelPath.Parse).ToArray();
+    if (paths.Length > 2) throw new ArgumentException("--ab takes two kernel paths");
+    int n = parse.GetValue(tokens);
+    using var weights = new BenchWeights(parse.GetValue(type), parse.GetValue(outputs), parse.GetValue(inputs));
+    var timer = new MatMulTimer(weights, n, TimeSpan.FromMilliseconds(parse.GetValue(sampleMs)));
+    var report = new BenchReport(parse.GetValue(type), parse.GetValue(outputs), parse.GetValue(inputs), n, parse.GetValue(threads), weights.BytesPerCopy);
+    var backends = paths.Select(p => p.CreateBackend(parse.GetValue(threads))).ToArray();
+    var samples = paths.Select(_ => new List<double>()).ToArray();
+    for (int round = 0; round < parse.GetValue(rounds); round++)
+        for (int i = 0; i < paths.Length; i++)
+        {
+            // Alternate which path goes first, so neither always follows the other's cache state.
+            int p = round % 2 == 0 ? i : paths.Length - 1 - i;
+            samples[p].Add(timer.SecondsPerCall(backends[p]));
+        }
+    foreach (var backend in backends) backend.Dispose();
+    report.Print(paths, samples);
+});
+return root.Parse(args).Invoke();
