@@ -16,7 +16,11 @@ internal static unsafe class FloatKernels<TLanes> where TLanes : struct, IFloatL
     /// <summary>y[r] = Σ_k w_r[k]·x[k] for <paramref name="rows"/> consecutive rows <paramref name="rowBytes"/> apart.</summary>
     public static void DotRows<TLoad>(byte* w, long rowBytes, int rows, float* x, int n, float* y) where TLoad : IFloatLoad
     {
-        for (int r = 0; r < rows; r++) y[r] = DotOneRow<TLoad>(w + r * rowBytes, x, n);
+        for (int r = 0; r < rows; r++)
+        {
+            StreamPrefetch.Row(w + r * rowBytes, rowBytes);
+            y[r] = DotOneRow<TLoad>(w + r * rowBytes, x, n);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -52,9 +52,12 @@ internal static unsafe class Fp4Kernels
         else if (tokens == 1)
         {
             for (int o = first; o < end; o++)
+            {
+                StreamPrefetch.Row(weights + o * rowBytes, rowBytes);
                 y[o] = type == GgmlType.MXFP4
                     ? DotRow<Mxfp4Chunks>(weights + o * rowBytes, q, qScales, chunks)
                     : DotRow<Nvfp4Chunks>(weights + o * rowBytes, q, qScales, chunks);
+            }
         }
         else
         {
