@@ -21,35 +21,15 @@ public sealed class KQuantKernelTests
         return data;
     }
 
-    private static float[] Run(CpuBackend backend, TestMatrix w, float[] x, int tokens)
-    {
-        var y = new float[tokens * (int)w.View.Shape[0]];
-        backend.MatMul(w.View, x, y, tokens);
-        return y;
-    }
 
     [Theory]
     [MemberData(nameof(SimdPaths))]
     public void Simd_Decode_And_Prefill_Match_Scalar_Reference(CpuIsa isa)
     {
         using var simd = new CpuBackend(threads: 2, isa);
-        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        // Same integers on both paths; only the float sums over super-blocks are ordered differently.
         foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
-            foreach (var (outputs, inputs) in Shapes)
-                foreach (int tokens in TokenCounts)
-                {
-                    using var w = new TestMatrix(type, outputs, inputs, seed: outputs * 31 + inputs);
-                    var x = TestMatrix.RandomActivations(tokens * inputs, seed: tokens);
-                    var expected = Run(scalar, w, x, tokens);
-                    var actual = Run(simd, w, x, tokens);
-                    for (int i = 0; i < expected.Length; i++)
-                    {
-                        // Same integers on both paths; only the float sums over super-blocks are ordered differently.
-                        double bound = 1e-5 * inputs + 1e-5 * Math.Abs(expected[i]);
-                        Assert.True(Math.Abs(expected[i] - actual[i]) <= bound,
-                            $"{isa} {type} [{outputs},{inputs}] × {tokens} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
-                    }
-                }
+            KernelAgreement.AssertSimdMatchesScalar(simd, type, Shapes, TokenCounts, relative: 1e-5, isa.ToString());
     }
 
     [Theory]
@@ -61,7 +41,7 @@ public sealed class KQuantKernelTests
         const int outputs = 7, inputs = 512, tokens = 3;
         using var w = new TestMatrix(type, outputs, inputs, seed: 8);
         var x = TestMatrix.RandomActivations(tokens * inputs, seed: 9);
-        var y = Run(portable, w, x, tokens);
+        var y = KernelAgreement.Run(portable, w.View, x, tokens);
         for (int t = 0; t < tokens; t++)
             for (int o = 0; o < outputs; o++)
             {
@@ -75,25 +55,8 @@ public sealed class KQuantKernelTests
     [Theory]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q6_K)]
-    public void Scalar_Reference_Equals_Decoded_Dot_Within_Q8_K_Activation_Rounding(GgmlType type)
-    {
-        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
-        const int outputs = 6, inputs = 512;
-        using var w = new TestMatrix(type, outputs, inputs, seed: 5);
-        var x = TestMatrix.RandomActivations(inputs, seed: 6);
-        var y = Run(scalar, w, x, 1);
-        for (int o = 0; o < outputs; o++)
-        {
-            double dot = 0, bound = 0;
-            for (int k = 0; k < inputs; k++)
-            {
-                dot += (double)w.Decoded[o * inputs + k] * x[k];
-                double step = x.Skip(k / 256 * 256).Take(256).Max(Math.Abs) / 127;
-                bound += Math.Abs(w.Decoded[o * inputs + k]) * step * (0.5 + 1e-3);
-            }
-            Assert.True(Math.Abs(dot - y[o]) <= bound + 1e-4, $"{type} row {o}: exact {dot}, q8_K {y[o]}, bound {bound}");
-        }
-    }
+    public void Scalar_Reference_Equals_Decoded_Dot_Within_Q8_K_Activation_Rounding(GgmlType type) =>
+        KernelAgreement.AssertScalarWithinActivationRounding(type, outputs: 6, inputs: 512, activationBlock: 256);
 
     /// <summary>Runs once per SIMD path this CPU has (both use the AVX2 quantizer); no SIMD path is a "no data" failure.</summary>
     [Theory]

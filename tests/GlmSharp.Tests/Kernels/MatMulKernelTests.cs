@@ -32,14 +32,7 @@ public sealed class MatMulKernelTests
     private static readonly (int Outputs, int Inputs)[] BlockShapes = [(1, 32), (5, 96), (13, 288), (8, 512), (7, 800)];
     private static readonly int[] TokenCounts = [1, 2, 3, 5, 9, 70]; // 70: more than one prefill token chunk
 
-    private static float[] Run(CpuBackend backend, TestMatrix w, float[] x, int tokens) => Run(backend, w.View, x, tokens);
 
-    private static float[] Run(CpuBackend backend, TensorView w, float[] x, int tokens)
-    {
-        var y = new float[tokens * (int)w.Shape[0]];
-        backend.MatMul(w, x, y, tokens);
-        return y;
-    }
 
     [Theory]
     [MemberData(nameof(SimdPaths))]
@@ -61,25 +54,9 @@ public sealed class MatMulKernelTests
 
     private static void AssertMatchesScalar(CpuBackend simd, GgmlType[] types, string label)
     {
-        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
         foreach (var type in types)
-        {
-            var shapes = GgmlTypeInfo.BlockSize(type) == 1 ? FloatShapes : BlockShapes;
-            foreach (var (outputs, inputs) in shapes)
-                foreach (int tokens in TokenCounts)
-                {
-                    using var w = new TestMatrix(type, outputs, inputs, seed: outputs * 31 + inputs);
-                    var x = TestMatrix.RandomActivations(tokens * inputs, seed: tokens);
-                    var expected = Run(scalar, w, x, tokens);
-                    var actual = Run(simd, w, x, tokens);
-                    for (int i = 0; i < expected.Length; i++)
-                    {
-                        double bound = 1e-5 * inputs + 1e-4 * Math.Abs(expected[i]);
-                        Assert.True(Math.Abs(expected[i] - actual[i]) <= bound,
-                            $"{label} {type} [{outputs},{inputs}] × {tokens} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
-                    }
-                }
-        }
+            KernelAgreement.AssertSimdMatchesScalar(simd, type, GgmlTypeInfo.BlockSize(type) == 1 ? FloatShapes : BlockShapes,
+                TokenCounts, relative: 1e-4, label);
     }
 
     /// <summary>
@@ -103,8 +80,8 @@ public sealed class MatMulKernelTests
                 for (int k = 0; k < inputs; k++) x[t * inputs + k] = w.Negative(t % outputs, k) ? -1f : 1f;
             foreach (int n in new[] { 1, tokens })
             {
-                var expected = Run(scalar, w.View, x, n);
-                var actual = Run(simd, w.View, x, n);
+                var expected = KernelAgreement.Run(scalar, w.View, x, n);
+                var actual = KernelAgreement.Run(simd, w.View, x, n);
                 for (int i = 0; i < expected.Length; i++)
                     Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Abs(expected[i]),
                         $"{name} {type} × {n} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
@@ -128,7 +105,7 @@ public sealed class MatMulKernelTests
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
         using var w = new TestMatrix(type, 7, 150, seed: 3);
         var x = TestMatrix.RandomActivations(2 * 150, seed: 4);
-        var y = Run(scalar, w, x, 2);
+        var y = KernelAgreement.Run(scalar, w.View, x, 2);
         for (int t = 0; t < 2; t++)
             for (int o = 0; o < 7; o++)
             {
@@ -138,32 +115,11 @@ public sealed class MatMulKernelTests
             }
     }
 
-    /// <summary>
-    /// Int8 paths see the activations rounded to 8-bit blocks (step amax/127 per block of 32, so at most half a
-    /// step off per element); the result must equal the exact dot of the decoded weights within that rounding.
-    /// </summary>
     [Theory]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_0)]
-    public void Scalar_Int8_Reference_Equals_Decoded_Dot_Within_Activation_Rounding(GgmlType type)
-    {
-        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
-        const int outputs = 6, inputs = 256;
-        using var w = new TestMatrix(type, outputs, inputs, seed: 5);
-        var x = TestMatrix.RandomActivations(inputs, seed: 6);
-        var y = Run(scalar, w, x, 1);
-        for (int o = 0; o < outputs; o++)
-        {
-            double dot = 0, bound = 0;
-            for (int k = 0; k < inputs; k++)
-            {
-                dot += (double)w.Decoded[o * inputs + k] * x[k];
-                double amax = x.Skip(k / 32 * 32).Take(32).Max(Math.Abs);
-                bound += Math.Abs(w.Decoded[o * inputs + k]) * (amax / 127 / 2 + amax / 127 * 1e-3);
-            }
-            Assert.True(Math.Abs(dot - y[o]) <= bound + 1e-4, $"{type} row {o}: exact {dot}, int8 {y[o]}, bound {bound}");
-        }
-    }
+    public void Scalar_Int8_Reference_Equals_Decoded_Dot_Within_Activation_Rounding(GgmlType type) =>
+        KernelAgreement.AssertScalarWithinActivationRounding(type, outputs: 6, inputs: 256, activationBlock: 32);
 
     [Fact]
     public void Unsupported_Weight_Type_Is_Refused_With_The_Tensor_Named()
