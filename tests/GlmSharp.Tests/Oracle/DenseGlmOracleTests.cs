@@ -37,31 +37,6 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         return Enumerable.Range(0, length).Select(_ => random.Next(spec.Vocab)).ToArray();
     }
 
-    private static float[] OurLogits(string path, int[] tokens, KvCacheType cache = KvCacheType.F32)
-    {
-        using var loaded = ModelLoader.Load(path);
-        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: cache);
-        var logits = new float[tokens.Length * loaded.Config.VocabSize];
-        loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
-        return logits;
-    }
-
-    private static int[] OurGreedy(string path, int[] prompt, int count, KvCacheType cache = KvCacheType.F32)
-    {
-        using var loaded = ModelLoader.Load(path);
-        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: cache);
-        var logits = new float[loaded.Config.VocabSize];
-        var output = new List<int>();
-        loaded.Model.Forward(prompt, session, logits);
-        for (int i = 0; i < count; i++)
-        {
-            int next = Sampler.ArgMax(logits);
-            output.Add(next);
-            loaded.Model.Forward([next], session, logits);
-        }
-        return [.. output];
-    }
-
     [Theory]
     [MemberData(nameof(Shapes))]
     public void F32_Logits_And_Greedy_Continuation_Match_LlamaCpp(TinyGlmSpec spec)
@@ -72,13 +47,13 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         var prompt = Prompt(spec, 70, seed: 7);
 
         var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
-        var actual = OurLogits(gguf, prompt);
+        var actual = GlmSharpRun.Logits(gguf, prompt);
         double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);
         output.WriteLine($"{spec}: worst relative logit error {error:E2}");
         Assert.True(error <= 1e-3, $"worst relative logit error {error:E2} > 1e-3");
 
         var shortPrompt = prompt[..8];
-        Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 32, spec.Vocab, spec.Context), OurGreedy(gguf, shortPrompt, 32));
+        Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 32, spec.Vocab, spec.Context), GlmSharpRun.Greedy(gguf, shortPrompt, 32));
     }
 
     /// <summary>
@@ -102,7 +77,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
             string gguf = new RandomGlmCheckpoint(spec, seed: 11).WriteGguf(dir.File("model.gguf"), type);
             var prompt = Prompt(spec, 24, seed: 3);
             var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
-            var actual = OurLogits(gguf, prompt);
+            var actual = GlmSharpRun.Logits(gguf, prompt);
             double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);
             output.WriteLine($"{modelType} {type}: worst relative logit error {error:E2} (bound {tolerance:E0})");
             Assert.True(error <= tolerance, $"{modelType} {type}: worst relative logit error {error:E2} > {tolerance:E0}");
@@ -131,8 +106,8 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         var prompt = Prompt(spec, 150, seed: 8);
 
         var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context, cache);
-        double error = LogitComparison.WorstRelativeError(OurLogits(gguf, prompt, cache), expected, spec.Vocab);
-        double unrounded = LogitComparison.WorstRelativeError(OurLogits(gguf, prompt, KvCacheType.F32), expected, spec.Vocab);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt, cache), expected, spec.Vocab);
+        double unrounded = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt, KvCacheType.F32), expected, spec.Vocab);
         output.WriteLine($"{cache}: worst relative logit error {error:E2} (bound {tolerance:G2}); with an F32 cache {unrounded:E2}");
         Assert.True(error <= tolerance, $"{cache}: worst relative logit error {error:E2} > {tolerance:G2}");
         Assert.True(error <= 0.6 * unrounded, $"{cache}: error {error:E2} is not clearly below the F32 cache's {unrounded:E2}");
@@ -145,7 +120,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         string gguf = new RandomGlmCheckpoint(spec, seed: 32).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
         var prompt = Prompt(spec, 8, seed: 10);
-        Assert.Equal(LlamaCpp.Greedy(gguf, prompt, 72, spec.Vocab, spec.Context, KvCacheType.Q8_0), OurGreedy(gguf, prompt, 72, KvCacheType.Q8_0));
+        Assert.Equal(LlamaCpp.Greedy(gguf, prompt, 72, spec.Vocab, spec.Context, KvCacheType.Q8_0), GlmSharpRun.Greedy(gguf, prompt, 72, KvCacheType.Q8_0));
     }
 
     [Theory]
@@ -159,7 +134,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         string hf = checkpoint.WriteHuggingFace(dir.File("hf"), stored);
         string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
         var prompt = Prompt(spec, 20, seed: 4);
-        double error = LogitComparison.WorstRelativeError(OurLogits(hf, prompt), OurLogits(gguf, prompt), spec.Vocab);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), GlmSharpRun.Logits(gguf, prompt), spec.Vocab);
         Assert.True(error <= 1e-5, $"{stored}: relative error {error:E2}");
     }
 
@@ -174,7 +149,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
             string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
             string hf = checkpoint.WriteHuggingFace(dir.File("hf"));
             var prompt = Prompt(spec, 20, seed: 9);
-            double error = LogitComparison.WorstRelativeError(OurLogits(hf, prompt), OurLogits(gguf, prompt), spec.Vocab);
+            double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), GlmSharpRun.Logits(gguf, prompt), spec.Vocab);
             Assert.True(error <= 1e-5, $"{modelType}: HF vs GGUF relative error {error:E2}");
         }
     }

@@ -52,22 +52,7 @@ public sealed class Fp4OracleTests(ITestOutputHelper output)
         Assert.True(error <= tolerance, $"{type}: worst relative logit error {error:E2} > {tolerance:E0}");
 
         var shortPrompt = prompt[..8];
-        Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 24, Spec.Vocab, Spec.Context), OurGreedy(gguf, shortPrompt, 24));
+        Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 24, Spec.Vocab, Spec.Context), GlmSharpRun.Greedy(gguf, shortPrompt, 24));
     }
 
-    private static int[] OurGreedy(string path, int[] prompt, int count)
-    {
-        using var loaded = ModelLoader.Load(path);
-        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: KvCacheType.F32);
-        var logits = new float[loaded.Config.VocabSize];
-        var tokens = new List<int>();
-        loaded.Model.Forward(prompt, session, logits);
-        for (int i = 0; i < count; i++)
-        {
-            int next = Sampler.ArgMax(logits);
-            tokens.Add(next);
-            loaded.Model.Forward([next], session, logits);
-        }
-        return [.. tokens];
-    }
 }

@@ -26,31 +26,6 @@ public sealed class Fp8OracleTests(ITestOutputHelper output)
         return Enumerable.Range(0, length).Select(_ => random.Next(Spec.Vocab)).ToArray();
     }
 
-    private static float[] OurLogits(string path, int[] tokens)
-    {
-        using var loaded = ModelLoader.Load(path);
-        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: KvCacheType.F32);
-        var logits = new float[tokens.Length * loaded.Config.VocabSize];
-        loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
-        return logits;
-    }
-
-    private static int[] OurGreedy(string path, int[] prompt, int count)
-    {
-        using var loaded = ModelLoader.Load(path);
-        using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: KvCacheType.F32);
-        var logits = new float[loaded.Config.VocabSize];
-        var tokens = new List<int>();
-        loaded.Model.Forward(prompt, session, logits);
-        for (int i = 0; i < count; i++)
-        {
-            int next = Sampler.ArgMax(logits);
-            tokens.Add(next);
-            loaded.Model.Forward([next], session, logits);
-        }
-        return [.. tokens];
-    }
-
     [Theory]
     [InlineData(SafetensorsDtype.F32)]
     [InlineData(SafetensorsDtype.BF16)]
@@ -72,12 +47,12 @@ public sealed class Fp8OracleTests(ITestOutputHelper output)
 
         var prompt = Prompt(24, seed: 5);
         var expected = LlamaCpp.Logits(gguf, prompt, Spec.Vocab, Spec.Context);
-        double error = LogitComparison.WorstRelativeError(OurLogits(hf, prompt), expected, Spec.Vocab);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), expected, Spec.Vocab);
         output.WriteLine($"FP8 ({scaleType} scales): worst relative logit error {error:E2}");
         Assert.True(error <= 1e-4, $"worst relative logit error {error:E2} > 1e-4");
 
         var shortPrompt = prompt[..8];
-        Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 24, Spec.Vocab, Spec.Context), OurGreedy(hf, shortPrompt, 24));
+        Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 24, Spec.Vocab, Spec.Context), GlmSharpRun.Greedy(hf, shortPrompt, 24));
     }
 
     /// <summary>`glm convert` without --type writes Q8_0 for an FP8 checkpoint: byte for byte the Q8_0 GGUF of the
