@@ -31,12 +31,6 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         ];
     }
 
-    private static int[] Prompt(TinyGlmSpec spec, int length, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, length).Select(_ => random.Next(spec.Vocab)).ToArray();
-    }
-
     [Theory]
     [MemberData(nameof(Shapes))]
     public void F32_Logits_And_Greedy_Continuation_Match_LlamaCpp(TinyGlmSpec spec)
@@ -44,7 +38,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         var checkpoint = new RandomGlmCheckpoint(spec, seed: spec.Hidden * 1000 + spec.Heads * 10 + spec.KvHeads);
         string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
-        var prompt = Prompt(spec, 70, seed: 7);
+        var prompt = spec.RandomPrompt(70, seed: 7);
 
         var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
         var actual = GlmSharpRun.Logits(gguf, prompt);
@@ -75,7 +69,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
             var spec = new TinyGlmSpec(modelType, 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false);
             using var dir = new TempDirectory();
             string gguf = new RandomGlmCheckpoint(spec, seed: 11).WriteGguf(dir.File("model.gguf"), type);
-            var prompt = Prompt(spec, 24, seed: 3);
+            var prompt = spec.RandomPrompt(24, seed: 3);
             var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
             var actual = GlmSharpRun.Logits(gguf, prompt);
             double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);
@@ -103,7 +97,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         var spec = new TinyGlmSpec("glm4", 160, 128, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 160);
         using var dir = new TempDirectory();
         string gguf = new RandomGlmCheckpoint(spec, seed: 31).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
-        var prompt = Prompt(spec, 150, seed: 8);
+        var prompt = spec.RandomPrompt(150, seed: 8);
 
         var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context, cache);
         double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt, cache), expected, spec.Vocab);
@@ -119,7 +113,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         var spec = new TinyGlmSpec("glm4", 160, 128, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 160);
         using var dir = new TempDirectory();
         string gguf = new RandomGlmCheckpoint(spec, seed: 32).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
-        var prompt = Prompt(spec, 8, seed: 10);
+        var prompt = spec.RandomPrompt(8, seed: 10);
         Assert.Equal(LlamaCpp.Greedy(gguf, prompt, 72, spec.Vocab, spec.Context, KvCacheType.Q8_0), GlmSharpRun.Greedy(gguf, prompt, 72, KvCacheType.Q8_0));
     }
 
@@ -133,7 +127,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         var checkpoint = new RandomGlmCheckpoint(spec, seed: 21).RoundedTo(sameRounding);
         string hf = checkpoint.WriteHuggingFace(dir.File("hf"), stored);
         string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
-        var prompt = Prompt(spec, 20, seed: 4);
+        var prompt = spec.RandomPrompt(20, seed: 4);
         double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), GlmSharpRun.Logits(gguf, prompt), spec.Vocab);
         Assert.True(error <= 1e-5, $"{stored}: relative error {error:E2}");
     }
@@ -148,7 +142,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
             var checkpoint = new RandomGlmCheckpoint(spec, seed: 5);
             string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
             string hf = checkpoint.WriteHuggingFace(dir.File("hf"));
-            var prompt = Prompt(spec, 20, seed: 9);
+            var prompt = spec.RandomPrompt(20, seed: 9);
             double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), GlmSharpRun.Logits(gguf, prompt), spec.Vocab);
             Assert.True(error <= 1e-5, $"{modelType}: HF vs GGUF relative error {error:E2}");
         }

@@ -19,12 +19,6 @@ public sealed class Fp4OracleTests(ITestOutputHelper output)
     // Every matrix input width (hidden 192, q width 8·24 = 192, intermediate 256) is a whole number of NVFP4 blocks.
     private static readonly TinyGlmSpec Spec = new("glm4", 160, 192, 2, 8, 2, 24, 256, 0.5, Bias: true, Tied: false);
 
-    private static int[] Prompt(int length, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, length).Select(_ => random.Next(Spec.Vocab)).ToArray();
-    }
-
     [Theory]
     [InlineData(GgmlType.MXFP4, 1e-5)]
     [InlineData(GgmlType.NVFP4, 1e-5)]
@@ -38,7 +32,7 @@ public sealed class Fp4OracleTests(ITestOutputHelper output)
             Assert.All(file.Tensors.Where(t => t.Shape.Length == 1), t => Assert.Equal(GgmlType.F32, t.Type));
         }
 
-        var prompt = Prompt(24, seed: 3);
+        var prompt = Spec.RandomPrompt(24, seed: 3);
         var expected = LlamaCpp.Logits(gguf, prompt, Spec.Vocab, Spec.Context);
         float[] actual;
         using (var loaded = ModelLoader.Load(gguf))

@@ -20,12 +20,6 @@ public sealed class Fp8OracleTests(ITestOutputHelper output)
     // Hidden 192 = one full and one partial 128-column block; k/v have 48 rows, a partial row block.
     private static readonly TinyGlmSpec Spec = new("glm4", 160, 192, 2, 8, 2, 24, 256, 0.5, Bias: true, Tied: false);
 
-    private static int[] Prompt(int length, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, length).Select(_ => random.Next(Spec.Vocab)).ToArray();
-    }
-
     [Theory]
     [InlineData(SafetensorsDtype.F32)]
     [InlineData(SafetensorsDtype.BF16)]
@@ -45,7 +39,7 @@ public sealed class Fp8OracleTests(ITestOutputHelper output)
             Assert.NotNull(q.Scales);
         }
 
-        var prompt = Prompt(24, seed: 5);
+        var prompt = Spec.RandomPrompt(24, seed: 5);
         var expected = LlamaCpp.Logits(gguf, prompt, Spec.Vocab, Spec.Context);
         double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), expected, Spec.Vocab);
         output.WriteLine($"FP8 ({scaleType} scales): worst relative logit error {error:E2}");

@@ -19,6 +19,13 @@ public sealed record TinyGlmSpec(
 {
     public string GgufArchitecture => ModelType == "glm4" ? "glm4" : "chatglm";
 
+    /// <summary>A reproducible prompt of random token ids from this model's vocabulary.</summary>
+    public int[] RandomPrompt(int length, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => random.Next(Vocab)).ToArray();
+    }
+
     public override string ToString() =>
         $"{ModelType} h{Hidden} heads{Heads}/{KvHeads} d{HeadDim} rot{PartialRotary} {(Bias ? "bias" : "nobias")} {(Tied ? "tied" : "untied")}";
 }
