@@ -43,6 +43,7 @@ internal static unsafe class CpuMatMul
 
     /// <summary>Tokens whose quantized activations stay in L2 while every unpacked row of a work item passes over them.</summary>
     private const int PrefillTokenChunk = 64;
+    private const int FloatChunkBytes = 256 << 10;
 
     public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || Fp4Kernels.Handles(type);
 
@@ -272,9 +273,11 @@ internal static unsafe class CpuMatMul
                 else Widen<Bf16Load>(job->Isa, src, w + r * n, n);
             }
         }
-        for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
+        // fp32 activations are four times the int8 codes: keep a chunk of them within a quarter of L2.
+        int chunk = Math.Clamp(FloatChunkBytes / (n * sizeof(float)) / 4 * 4, 4, PrefillTokenChunk);
+        for (int t = 0; t < job->Tokens; t += chunk)
         {
-            int tokens = Math.Min(PrefillTokenChunk, job->Tokens - t);
+            int tokens = Math.Min(chunk, job->Tokens - t);
             float* x = job->X + (long)t * n;
             float* y = job->Y + (long)t * job->Outputs + first;
             for (int o = 0; o < rows; o += 4)

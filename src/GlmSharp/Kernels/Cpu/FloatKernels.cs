@@ -96,13 +96,19 @@ internal static unsafe class FloatKernels<TLanes> where TLanes : struct, IFloatL
             c30 = TLanes.MultiplyAdd(u, v0, c30); c31 = TLanes.MultiplyAdd(u, v1, c31);
             c32 = TLanes.MultiplyAdd(u, v2, c32); c33 = TLanes.MultiplyAdd(u, v3, c33);
         }
-        Store(c00, w0, x0, k, n, y); Store(c01, w0, x1, k, n, y + yStride); Store(c02, w0, x2, k, n, y + 2 * yStride); Store(c03, w0, x3, k, n, y + 3 * yStride);
-        Store(c10, w1, x0, k, n, y + 1); Store(c11, w1, x1, k, n, y + yStride + 1); Store(c12, w1, x2, k, n, y + 2 * yStride + 1); Store(c13, w1, x3, k, n, y + 3 * yStride + 1);
-        Store(c20, w2, x0, k, n, y + 2); Store(c21, w2, x1, k, n, y + yStride + 2); Store(c22, w2, x2, k, n, y + 2 * yStride + 2); Store(c23, w2, x3, k, n, y + 3 * yStride + 2);
-        Store(c30, w3, x0, k, n, y + 3); Store(c31, w3, x1, k, n, y + yStride + 3); Store(c32, w3, x2, k, n, y + 2 * yStride + 3); Store(c33, w3, x3, k, n, y + 3 * yStride + 3);
+        StoreColumn(TLanes.Sum4(c00, c10, c20, c30), w, wStride, x0, k, n, y);
+        StoreColumn(TLanes.Sum4(c01, c11, c21, c31), w, wStride, x1, k, n, y + yStride);
+        StoreColumn(TLanes.Sum4(c02, c12, c22, c32), w, wStride, x2, k, n, y + 2 * yStride);
+        StoreColumn(TLanes.Sum4(c03, c13, c23, c33), w, wStride, x3, k, n, y + 3 * yStride);
     }
 
+    /// <summary>One token's results for the tile's four rows, which sit side by side in y, plus the rows' scalar tails.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(TLanes sum, float* w, float* x, int from, int n, float* y) =>
-        *y = TLanes.Sum(sum) + ScalarTail<F32Load>((byte*)w, x, from, n);
+    private static void StoreColumn(Vector128<float> sums, float* w, int wStride, float* x, int from, int n, float* y)
+    {
+        if (from < n)
+            sums += Vector128.Create(ScalarTail<F32Load>((byte*)w, x, from, n), ScalarTail<F32Load>((byte*)(w + wStride), x, from, n),
+                ScalarTail<F32Load>((byte*)(w + 2 * wStride), x, from, n), ScalarTail<F32Load>((byte*)(w + 3 * wStride), x, from, n));
+        sums.Store(y);
+    }
 }

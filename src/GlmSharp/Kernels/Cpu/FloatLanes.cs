@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GlmSharp.Kernels.Cpu;
 
@@ -16,6 +17,8 @@ internal unsafe interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<T
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf addend);
     static abstract TSelf Add(TSelf a, TSelf b);
     static abstract float Sum(TSelf lanes);
+    /// <summary>The sums of four registers at once: a horizontal-add tree shares the shuffles that four separate sums repeat.</summary>
+    static abstract Vector128<float> Sum4(TSelf a, TSelf b, TSelf c, TSelf d);
     static abstract void Store(TSelf lanes, float* destination);
 }
 
@@ -30,6 +33,11 @@ internal readonly unsafe struct Lanes512(Vector512<float> value) : IFloatLanes<L
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 addend) => new(Vector512.FusedMultiplyAdd(a._value, b._value, addend._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a._value + b._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes512 lanes) => Vector512.Sum(lanes._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sum4(Lanes512 a, Lanes512 b, Lanes512 c, Lanes512 d) =>
+        Lanes256.Sum4(Half(a), Half(b), Half(c), Half(d));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Lanes256 Half(Lanes512 lanes) => new(lanes._value.GetLower() + lanes._value.GetUpper());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes512 lanes, float* destination) => lanes._value.Store(destination);
 }
 
@@ -44,6 +52,14 @@ internal readonly unsafe struct Lanes256(Vector256<float> value) : IFloatLanes<L
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 addend) => new(Vector256.FusedMultiplyAdd(a._value, b._value, addend._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Add(Lanes256 a, Lanes256 b) => new(a._value + b._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256 lanes) => Vector256.Sum(lanes._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sum4(Lanes256 a, Lanes256 b, Lanes256 c, Lanes256 d)
+    {
+        if (!Sse3.IsSupported) return Vector128.Create(Sum(a), Sum(b), Sum(c), Sum(d));
+        var ab = Sse3.HorizontalAdd(a._value.GetLower() + a._value.GetUpper(), b._value.GetLower() + b._value.GetUpper());
+        var cd = Sse3.HorizontalAdd(c._value.GetLower() + c._value.GetUpper(), d._value.GetLower() + d._value.GetUpper());
+        return Sse3.HorizontalAdd(ab, cd);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes256 lanes, float* destination) => lanes._value.Store(destination);
 }
 
@@ -62,5 +78,7 @@ internal readonly unsafe struct Lanes1(float value) : IFloatLanes<Lanes1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 MultiplyAdd(Lanes1 a, Lanes1 b, Lanes1 addend) => new(MathF.FusedMultiplyAdd(a._value, b._value, addend._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Add(Lanes1 a, Lanes1 b) => new(a._value + b._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes1 lanes) => lanes._value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sum4(Lanes1 a, Lanes1 b, Lanes1 c, Lanes1 d) => Vector128.Create(a._value, b._value, c._value, d._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Lanes1 lanes, float* destination) => *destination = lanes._value;
 }
