@@ -22,6 +22,9 @@ internal static class EngineRun
     public const string LlamaCpp = "llamacpp";
     private const int WarmupPrompt = 64, WarmupDecode = 16;
 
+    /// <summary>Positions a run needs: the timed prompt and decode, or the warm-up when it is longer (short --prompt/--gen).</summary>
+    private static int Context(int prompt, int gen) => Math.Max(prompt + gen, Math.Min(WarmupPrompt, prompt) + WarmupDecode);
+
     /// <summary>The same pseudo-random ids for both engines: the prompt, then the ids fed while decoding.</summary>
     public static int[] TokenIds(int count, string ggufPath)
     {
@@ -44,7 +47,7 @@ internal static class EngineRun
         using var backend = new CpuBackend(threads);
         using var loaded = ModelLoader.Load(path, backend);
         var model = loaded.Model;
-        using var session = model.CreateSession(prompt + gen, cacheType: cacheType);
+        using var session = model.CreateSession(Context(prompt, gen), cacheType: cacheType);
         double load = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
         var ids = TokenIds(prompt + gen, path);
@@ -77,7 +80,7 @@ internal static class EngineRun
         var start = Stopwatch.GetTimestamp();
         var parameters = new ModelParams(path)
         {
-            ContextSize = (uint)(prompt + gen),
+            ContextSize = (uint)Context(prompt, gen),
             BatchSize = (uint)prompt,
             UBatchSize = (uint)prompt,
             Threads = threads,
