@@ -81,8 +81,11 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
     /// <summary>
     /// Both engines store the same rounded keys and values and round each query the way the cache type asks (fp16,
     /// or Q8_0 blocks for integer dot products). With Q8_0, llama.cpp's flash attention (which it requires for a
-    /// quantized V cache) computes what GlmSharp does, so only the fp32 summation order differs: a float-rounding
-    /// bound, as for Q8_0 weights. With F16, llama.cpp (flash attention off) also rounds each softmax weight to fp16
+    /// quantized V cache) computes what GlmSharp does, so only the fp32 summation order differs — but of the key and
+    /// value projections too, before they are rounded: a projection one fp32 step away from a Q8_0 rounding boundary
+    /// in one engine lands on the other code in the other, and a single flipped code of 150 × 64 moves the logits by
+    /// about 1e-3 (measured 1.1e-3 after the AVX-512 float prefill began summing each output in one register lane;
+    /// 1e-6 while both happened to sum in the same order). The greedy test below must still match token for token. With F16, llama.cpp (flash attention off) also rounds each softmax weight to fp16
     /// for its F16 product with V, a relative error up to 2⁻¹¹ per weight that GlmSharp, keeping weights in fp32
     /// and its running sums online, does not make; through two layers and the head that is about 1e-3. Each result
     /// must also be clearly closer to llama.cpp's logits than an F32 cache gets, so that the comparison tells a cache
@@ -90,7 +93,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
     /// </summary>
     [Theory]
     [InlineData(KvCacheType.F16, 1.5e-3)]
-    [InlineData(KvCacheType.Q8_0, 1e-4)]
+    [InlineData(KvCacheType.Q8_0, 2e-3)]
     public void Reduced_Precision_Cache_Logits_Match_LlamaCpp_With_The_Same_Cache_Type(KvCacheType cache, double tolerance)
     {
         // Head size 32 for Q8_0 blocks; a 150-token prompt spans three 64-position attention tiles.

@@ -54,6 +54,15 @@ internal static unsafe class CpuMatMul
     /// </summary>
     public static bool UsesQ8K(GgmlType type, CpuIsa isa) => (type is GgmlType.Q4_K or GgmlType.Q6_K) && isa != CpuIsa.Portable;
 
+    /// <summary>
+    /// Float prefill on AVX-512 goes through <see cref="FloatPanelGemm"/> once there are enough tokens to pay for
+    /// transposing each panel; a few tokens (a short chat turn) stay with the dot tile.
+    /// </summary>
+    private static bool UsesFloatPanels(GgmlType type, int tokens, CpuIsa isa) =>
+        tokens >= FloatPanelMinTokens && isa == CpuIsa.Avx512 && IsFloatLike(type);
+
+    private const int FloatPanelMinTokens = 16;
+
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
     private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
 
@@ -97,11 +106,14 @@ internal static unsafe class CpuMatMul
             PrepareUnbiasedF16(ref job, ref activations);
         else if (!IsFloatLike(weight.Type))
             EnsureScratch(scratch, pool.Threads, 4L * inputs * sizeof(float));
+        else if (UsesFloatPanels(weight.Type, tokens, isa))
+            EnsureScratch(scratch, pool.Threads, (FloatPanelGemm.PanelFloats(inputs) + inputs) * sizeof(float));
         else if (tiled && weight.Type != GgmlType.F32)
             EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * inputs * sizeof(float));
 
         // Enough items that a stalled thread's share can be taken over, few enough that claiming stays cheap.
-        int rowsPerItem = tokens > 1 ? PrefillRowsPerItem : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
+        int rowsPerItem = UsesFloatPanels(weight.Type, tokens, isa) ? FloatPanelGemm.PanelRows
+            : tokens > 1 ? PrefillRowsPerItem : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
         job.RowsPerItem = rowsPerItem;
         pool.For((outputs + rowsPerItem - 1) / rowsPerItem, &RunItem, &job);
     }
@@ -221,6 +233,7 @@ internal static unsafe class CpuMatMul
             if (job->Isa == CpuIsa.Scalar) FloatReference(job, first, end);
             else if (job->Tokens == 1 || job->Isa == CpuIsa.Portable)
                 for (int t = 0; t < job->Tokens; t++) FloatRows(job, first, end, t);
+            else if (UsesFloatPanels(job->Type, job->Tokens, job->Isa)) FloatPanel(job, first, end, job->Scratch + thread);
             else FloatTiled(job, first, end, job->Scratch + thread);
         }
     }
@@ -286,6 +299,29 @@ internal static unsafe class CpuMatMul
                 else FloatKernels<Lanes256>.DotTile(w + o * n, n, Math.Min(4, rows - o), x, n, tokens, n, y + o, job->Outputs);
             }
         }
+    }
+
+    private static void FloatPanel(Job* job, int first, int end, NativeBuffer* scratch)
+    {
+        int n = job->Inputs, rows = end - first;
+        float* panel = (float*)scratch->Pointer;
+        float* row = panel + FloatPanelGemm.PanelFloats(n);
+        for (int r = 0; r < FloatPanelGemm.PanelRows; r++)
+        {
+            if (r >= rows) new Span<float>(row, n).Clear();
+            else
+            {
+                byte* src = job->Weights + (first + r) * job->RowBytes;
+                switch (job->Type)
+                {
+                    case GgmlType.F32: new ReadOnlySpan<float>(src, n).CopyTo(new Span<float>(row, n)); break;
+                    case GgmlType.F16: Widen<F16Load>(job->Isa, src, row, n); break;
+                    default: Widen<Bf16Load>(job->Isa, src, row, n); break;
+                }
+            }
+            for (int k = 0; k < n; k++) panel[(long)k * FloatPanelGemm.PanelRows + r] = row[k];
+        }
+        FloatPanelGemm.Multiply(panel, rows, n, job->X, n, job->Tokens, job->Y + first, job->Outputs);
     }
 
     private static void Widen<TLoad>(CpuIsa isa, byte* src, float* dst, int n) where TLoad : IFloatLoad
