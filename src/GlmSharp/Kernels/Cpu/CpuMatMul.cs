@@ -111,9 +111,11 @@ internal static unsafe class CpuMatMul
         else if (tiled && weight.Type != GgmlType.F32)
             EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * inputs * sizeof(float));
 
-        // Enough items that a stalled thread's share can be taken over, few enough that claiming stays cheap.
+        // Prefill: enough items that a stalled thread's share can be taken over. Decode: one contiguous share of the
+        // rows per thread, so each streams one long range; 64-row items claimed in turn interleaved the two threads'
+        // reads and left DRAM 10-20% short (200 MB F16 GEMV: 58 → 69 GB/s; Q4_0: 43 → 51).
         int rowsPerItem = UsesFloatPanels(weight.Type, tokens, isa) ? FloatPanelGemm.PanelRows
-            : tokens > 1 ? PrefillRowsPerItem : Math.Clamp(outputs / (16 * pool.Threads) / 4 * 4, 4, 64);
+            : tokens > 1 ? PrefillRowsPerItem : Math.Max(4, (outputs + pool.Threads - 1) / pool.Threads);
         job.RowsPerItem = rowsPerItem;
         pool.For((outputs + rowsPerItem - 1) / rowsPerItem, &RunItem, &job);
     }
