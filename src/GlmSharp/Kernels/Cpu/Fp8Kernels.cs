@@ -59,7 +59,11 @@ internal static unsafe class Fp8Kernels
         }
         else if (tokens == 1)
         {
-            for (int o = first; o < end; o++) y[o] = DotRow(weights + (long)o * inputs, scales, o, x, inputs);
+            for (int o = first; o < end; o++)
+            {
+                StreamPrefetch.Row(weights + (long)o * inputs, inputs);
+                y[o] = DotRow(weights + (long)o * inputs, scales, o, x, inputs);
+            }
         }
         else
         {
