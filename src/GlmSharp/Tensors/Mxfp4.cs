@@ -18,8 +18,7 @@ public static class Mxfp4
         {
             var x = src.Slice(b * BlockSize, BlockSize);
             var block = dst.Slice(b * BytesPerBlock, BytesPerBlock);
-            float amax = 0f;
-            foreach (var v in x) amax = MathF.Max(amax, MathF.Abs(v));
+            float amax = BlockExtremes.MaxMagnitude(x);
             // ggml converts the float exponent to a byte; blocks below 2⁻¹²⁵ would underflow it and take e = 0.
             byte e = amax > 0 ? (byte)Math.Clamp(MathF.Floor(MathF.Log2(amax)) - 2 + 127, 0, 255) : (byte)0;
             float halfScale = Fp4.E8M0Half(e);

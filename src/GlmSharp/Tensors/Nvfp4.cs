@@ -23,8 +23,7 @@ public static class Nvfp4
             for (int s = 0; s < SubBlocks; s++)
             {
                 var x = src.Slice(b * BlockSize + s * SubBlockSize, SubBlockSize);
-                float amax = 0f;
-                foreach (var v in x) amax = MathF.Max(amax, MathF.Abs(v));
+                float amax = BlockExtremes.MaxMagnitude(x);
                 byte scale = Fp4.ToUe4m3(amax / 6f);
                 float halfScale = Fp4.Ue4m3Half(scale);
                 block[s] = scale;

@@ -20,15 +20,7 @@ public static class Q5_0
         {
             var x = src.Slice(b * BlockSize, BlockSize);
             var block = dst.Slice(b * BytesPerBlock, BytesPerBlock);
-            float amax = 0f, max = 0f;
-            foreach (var v in x)
-            {
-                if (amax < MathF.Abs(v))
-                {
-                    amax = MathF.Abs(v);
-                    max = v;
-                }
-            }
+            float max = BlockExtremes.SignedMax(x);
             float d = max / -16f;
             float id = d != 0f ? 1f / d : 0f;
             BinaryPrimitives.WriteUInt16LittleEndian(block, Fp16.FromFloat(d));

@@ -19,8 +19,7 @@ public static class Q8_0
             var x = src.Slice(b * BlockSize, BlockSize);
             var block = dst.Slice(b * BytesPerBlock, BytesPerBlock);
 
-            float amax = 0f;
-            foreach (var v in x) amax = MathF.Max(amax, MathF.Abs(v));
+            float amax = BlockExtremes.MaxMagnitude(x);
 
             float d = amax / 127f;
             float id = d != 0f ? 1f / d : 0f;
@@ -43,8 +42,7 @@ public static class Q8_0
             var x = src.Slice(b * BlockSize, BlockSize);
             var block = dst.Slice(b * BytesPerBlock, BytesPerBlock);
 
-            float amax = 0f;
-            foreach (var v in x) amax = MathF.Max(amax, MathF.Abs(v));
+            float amax = BlockExtremes.MaxMagnitude(x);
 
             float inverse = amax != 0f ? 127f / amax : 0f;
             BinaryPrimitives.WriteUInt16LittleEndian(block, Fp16.FromFloat(amax / 127f));

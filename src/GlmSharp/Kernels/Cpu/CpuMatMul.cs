@@ -367,7 +367,7 @@ internal static unsafe class CpuMatMul
         long unpackedBytes = KQuantKernels.UnpackedBytes(n);
         for (int r = 0; r < rows; r++)
             KQuantKernels.Unpack(q6, job->Weights + (first + r) * job->RowBytes, n, scratch->Pointer + r * unpackedBytes);
-        int superBlocks = n / 256, groups = n / 16;
+        int superBlocks = n / ScalarKQuantKernels.SuperBlock, groups = n / ScalarKQuantKernels.Group;
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
         {
             int tokens = Math.Min(PrefillTokenChunk, job->Tokens - t);
