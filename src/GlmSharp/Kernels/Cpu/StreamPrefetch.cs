@@ -20,4 +20,12 @@ internal static unsafe class StreamPrefetch
         if (!Sse.IsSupported) return;
         for (long offset = 0; offset < rowBytes; offset += LineBytes) Sse.Prefetch0(row + Distance + offset);
     }
+
+    /// <summary>Requests every cache line of [start, start + bytes): data a kernel knows it will read next.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Range(byte* start, long bytes)
+    {
+        if (!Sse.IsSupported) return;
+        for (long offset = 0; offset < bytes; offset += LineBytes) Sse.Prefetch0(start + offset);
+    }
 }
