@@ -6,6 +6,7 @@ namespace GlmSharp.Kernels.Bench;
 /// <summary>
 /// Random weights of one type and shape, quantized with GlmSharp's codecs, in as many copies as it takes to exceed the
 /// last-level cache: successive calls take the next copy, so weights stream from memory as a model's layers do.
+/// With <c>inCache</c> there is one copy, which stays in cache when small enough: the kernel's compute ceiling.
 /// </summary>
 internal sealed unsafe class BenchWeights : IDisposable
 {
@@ -16,11 +17,11 @@ internal sealed unsafe class BenchWeights : IDisposable
 
     public long BytesPerCopy { get; }
 
-    public BenchWeights(GgmlType type, int outputs, int inputs)
+    public BenchWeights(GgmlType type, int outputs, int inputs, bool inCache)
     {
         long rowBytes = GgmlTypeInfo.RowByteSize(type, inputs);
         BytesPerCopy = rowBytes * outputs;
-        int copies = (int)Math.Max(1, (StreamBytes + BytesPerCopy - 1) / BytesPerCopy);
+        int copies = inCache ? 1 : (int)Math.Max(1, (StreamBytes + BytesPerCopy - 1) / BytesPerCopy);
         _data = (byte*)NativeMemory.AlignedAlloc((nuint)(BytesPerCopy * copies), 64);
         var random = new Random(1);
         var row = new float[inputs];

@@ -10,18 +10,19 @@ var threads = new Option<int>("--threads") { Description = "Compute threads, the
 var path = new Option<string>("--path") { Description = "Kernel path ISA[/INT8], e.g. Avx512 or Avx512/Avx512BW", DefaultValueFactory = _ => "Avx512" };
 var ab = new Option<string?>("--ab") { Description = "Two kernel paths A,B timed alternately in this process; prints both and B/A" };
 var rounds = new Option<int>("--rounds") { Description = "Samples per path; the median is reported", DefaultValueFactory = _ => 7 };
+var inCache = new Option<bool>("--in-cache") { Description = "Reuse one copy of the weights (kept in cache if small) instead of streaming copies from memory" };
 var sampleMs = new Option<int>("--sample-ms") { Description = "Length of one sample", DefaultValueFactory = _ => 300 };
 
 var root = new RootCommand("Times CpuBackend.MatMul for one weight type and shape on chosen kernel paths")
 {
-    type, outputs, inputs, tokens, threads, path, ab, rounds, sampleMs,
+    type, outputs, inputs, tokens, threads, path, ab, rounds, sampleMs, inCache,
 };
 root.SetAction(parse =>
 {
     var paths = (parse.GetValue(ab) ?? parse.GetValue(path)!).Split(',').Select(KernelPath.Parse).ToArray();
     if (paths.Length > 2) throw new ArgumentException("--ab takes two kernel paths");
     int n = parse.GetValue(tokens);
-    using var weights = new BenchWeights(parse.GetValue(type), parse.GetValue(outputs), parse.GetValue(inputs));
+    using var weights = new BenchWeights(parse.GetValue(type), parse.GetValue(outputs), parse.GetValue(inputs), parse.GetValue(inCache));
     var timer = new MatMulTimer(weights, n, TimeSpan.FromMilliseconds(parse.GetValue(sampleMs)));
     var report = new BenchReport(parse.GetValue(type), parse.GetValue(outputs), parse.GetValue(inputs), n, parse.GetValue(threads), weights.BytesPerCopy);
     var backends = paths.Select(p => p.CreateBackend(parse.GetValue(threads))).ToArray();

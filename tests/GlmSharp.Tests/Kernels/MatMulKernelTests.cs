@@ -30,7 +30,7 @@ public sealed class MatMulKernelTests
 
     // 70 outputs: one full 64-row panel of the AVX-512 float prefill and a short one.
     private static readonly (int Outputs, int Inputs)[] FloatShapes = [(1, 1), (5, 67), (13, 150), (9, 512), (6, 1000), (70, 96)];
-    private static readonly (int Outputs, int Inputs)[] BlockShapes = [(1, 32), (5, 96), (13, 288), (8, 512), (7, 800)];
+    private static readonly (int Outputs, int Inputs)[] BlockShapes = [(1, 32), (5, 96), (13, 288), (8, 512), (7, 800), (3, 2080)];
     private static readonly int[] TokenCounts = [1, 2, 3, 5, 9, 70]; // 70: more than one prefill token chunk
 
 
