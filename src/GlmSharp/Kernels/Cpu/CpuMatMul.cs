@@ -353,7 +353,6 @@ internal static unsafe class CpuMatMul
         for (int o = first; o < end; o++)
         {
             byte* w = job->Weights + o * job->RowBytes;
-            StreamPrefetch.Row(w, job->RowBytes);
             job->Y[o] = job->Type == GgmlType.Q4_K
                 ? KQuantKernels.DotQ4_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks)
                 : KQuantKernels.DotQ6_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks);
@@ -425,7 +424,6 @@ internal static unsafe class CpuMatMul
         for (int o = first; o < end; o++)
         {
             byte* w = job->Weights + o * job->RowBytes;
-            StreamPrefetch.Row(w, job->RowBytes);
             job->Y[o] = job->Int8 switch
             {
                 Int8Path.Avx512BW when q8 => Int8KernelsAvx512.DotQ8_0(w, job->Codes, job->Scales, blocks),

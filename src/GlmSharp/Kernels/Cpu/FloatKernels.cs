@@ -16,11 +16,7 @@ internal static unsafe class FloatKernels<TLanes> where TLanes : struct, IFloatL
     /// <summary>y[r] = Σ_k w_r[k]·x[k] for <paramref name="rows"/> consecutive rows <paramref name="rowBytes"/> apart.</summary>
     public static void DotRows<TLoad>(byte* w, long rowBytes, int rows, float* x, int n, float* y) where TLoad : IFloatLoad
     {
-        for (int r = 0; r < rows; r++)
-        {
-            StreamPrefetch.Row(w + r * rowBytes, rowBytes);
-            y[r] = DotOneRow<TLoad>(w + r * rowBytes, x, n);
-        }
+        for (int r = 0; r < rows; r++) y[r] = DotOneRow<TLoad>(w + r * rowBytes, x, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -30,6 +26,7 @@ internal static unsafe class FloatKernels<TLanes> where TLanes : struct, IFloatL
         int k = 0;
         for (; k + 4 * Width <= n; k += 4 * Width)
         {
+            StreamPrefetch.Ahead(w + (long)k * TLoad.ElementBytes, 4 * Width * TLoad.ElementBytes);
             a0 = TLanes.MultiplyAdd(TLanes.Load<TLoad>(w, k), TLanes.Load(x + k), a0);
             a1 = TLanes.MultiplyAdd(TLanes.Load<TLoad>(w, k + Width), TLanes.Load(x + k + Width), a1);
             a2 = TLanes.MultiplyAdd(TLanes.Load<TLoad>(w, k + 2 * Width), TLanes.Load(x + k + 2 * Width), a2);

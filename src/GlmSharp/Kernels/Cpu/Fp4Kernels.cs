@@ -53,7 +53,6 @@ internal static unsafe class Fp4Kernels
         {
             for (int o = first; o < end; o++)
             {
-                StreamPrefetch.Row(weights + o * rowBytes, rowBytes);
                 y[o] = type == GgmlType.MXFP4
                     ? DotRow<Mxfp4Chunks>(weights + o * rowBytes, q, qScales, chunks)
                     : DotRow<Nvfp4Chunks>(weights + o * rowBytes, q, qScales, chunks);
@@ -118,6 +117,8 @@ internal static unsafe class Fp4Kernels
     {
         static abstract Vector256<sbyte> Codes(byte* row, int k);
         static abstract Vector256<float> HalfScales(byte* row, int k);
+        /// <summary>Bytes that two chunks take in a row.</summary>
+        static abstract int PairBytes { get; }
     }
 
     private readonly struct Mxfp4Chunks : IChunks
@@ -131,6 +132,7 @@ internal static unsafe class Fp4Kernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> HalfScales(byte* row, int k) => Vector256.Create(Fp4.E8M0Half(row[k * Mxfp4.BytesPerBlock]));
+        public static int PairBytes => 2 * Mxfp4.BytesPerBlock;
     }
 
     private readonly struct Nvfp4Chunks : IChunks
@@ -152,6 +154,8 @@ internal static unsafe class Fp4Kernels
             float* table = Ue4m3Pointer;
             return Vector256.Create(Vector128.Create(table[scales[0]]), Vector128.Create(table[scales[1]]));
         }
+
+        public static int PairBytes => Nvfp4.BytesPerBlock;
     }
 
     /// <summary>Low and high nibbles of 16 bytes mapped to doubled E2M1 values by pshufb.</summary>
@@ -180,6 +184,7 @@ internal static unsafe class Fp4Kernels
         int k = 0;
         for (; k + 2 <= chunks; k += 2)
         {
+            StreamPrefetch.Ahead(w + k / 2 * TChunks.PairBytes, TChunks.PairBytes);
             var w0 = TChunks.Codes(w, k);
             var w1 = TChunks.Codes(w, k + 1);
             var i0 = Dot(Avx2.Abs(w0), w0, Vector256.Load(q + k * Chunk));

@@ -59,11 +59,7 @@ internal static unsafe class Fp8Kernels
         }
         else if (tokens == 1)
         {
-            for (int o = first; o < end; o++)
-            {
-                StreamPrefetch.Row(weights + (long)o * inputs, inputs);
-                y[o] = DotRow(weights + (long)o * inputs, scales, o, x, inputs);
-            }
+            for (int o = first; o < end; o++) y[o] = DotRow(weights + (long)o * inputs, scales, o, x, inputs);
         }
         else
         {
@@ -113,6 +109,7 @@ internal static unsafe class Fp8Kernels
             int k = start;
             for (; k + 32 <= end; k += 32)
             {
+                StreamPrefetch.Ahead(w + k, 32);
                 a0 = Vector256.FusedMultiplyAdd(Load8(w + k) * rescale, Vector256.Load(x + k), a0);
                 a1 = Vector256.FusedMultiplyAdd(Load8(w + k + 8) * rescale, Vector256.Load(x + k + 8), a1);
                 a2 = Vector256.FusedMultiplyAdd(Load8(w + k + 16) * rescale, Vector256.Load(x + k + 16), a2);

@@ -89,6 +89,7 @@ internal static unsafe class Int8Kernels
         byte* end = w + blocks * Q8_0Bytes;
         for (; w + 2 * Q8_0Bytes <= end; w += 2 * Q8_0Bytes, q += 2 * Block, scales += 2, sums += 2)
         {
+            StreamPrefetch.Ahead(w, 2 * Q8_0Bytes);
             float d0 = table[*(ushort*)w], d1 = table[*(ushort*)(w + Q8_0Bytes)];
             var i0 = TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
             var i1 = TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + Q8_0Bytes + 2) ^ flip, Vector256.Load(q + Block));
@@ -122,6 +123,7 @@ internal static unsafe class Int8Kernels
         byte* end = w + blocks * Q4_0Bytes;
         for (; w + 4 * Q4_0Bytes <= end; w += 4 * Q4_0Bytes, q += 4 * Block, scales += 4, sums += 4)
         {
+            StreamPrefetch.Ahead(w, 4 * Q4_0Bytes);
             var d = Vector128.Create(table[*(ushort*)w], table[*(ushort*)(w + Q4_0Bytes)],
                 table[*(ushort*)(w + 2 * Q4_0Bytes)], table[*(ushort*)(w + 3 * Q4_0Bytes)]);
             var combined = d * Vector128.Load(scales);

@@ -42,6 +42,7 @@ internal static unsafe class Int8KernelsAvx512
         byte* end = w + blocks * Q8_0Bytes;
         for (; w + 4 * Q8_0Bytes <= end; w += 4 * Q8_0Bytes, q += 4 * Block, scales += 4)
         {
+            StreamPrefetch.Ahead(w, 4 * Q8_0Bytes);
             acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(SignedDot(Q8Pair(w), Vector512.Load(q))), PairScale(table, w, scales), acc0);
             byte* w2 = w + 2 * Q8_0Bytes;
             acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(SignedDot(Q8Pair(w2), Vector512.Load(q + 2 * Block))), PairScale(table, w2, scales + 2), acc1);

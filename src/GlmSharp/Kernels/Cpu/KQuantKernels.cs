@@ -83,6 +83,7 @@ internal static unsafe class KQuantKernels
         Vector256<float> acc = default, minAcc = default;
         for (int b = 0; b < superBlocks; b++, w += ScalarKQuantKernels.Q4_KBytes, a += SuperBlock, sums += GroupsPerSuperBlock)
         {
+            StreamPrefetch.Ahead(w, ScalarKQuantKernels.Q4_KBytes);
             var (scales, mins) = Q4ScalesAndMins(w + 4);
             // Sixteen-bit scales 0–7 in both 128-bit halves; pshufb then broadcasts one without leaving the vector unit.
             var wideScales = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(scales).AsByte()).AsByte();
@@ -135,6 +136,7 @@ internal static unsafe class KQuantKernels
         Vector256<float> acc = default, offsetAcc = default;
         for (int b = 0; b < superBlocks; b++, w += ScalarKQuantKernels.Q6_KBytes, a += SuperBlock, sums += GroupsPerSuperBlock)
         {
+            StreamPrefetch.Ahead(w, ScalarKQuantKernels.Q6_KBytes);
             sbyte* scales = (sbyte*)(w + 192);
             var dot = Vector256<int>.Zero;
             for (int half = 0; half < 2; half++)
