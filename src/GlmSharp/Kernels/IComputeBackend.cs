@@ -14,6 +14,12 @@ public interface IComputeBackend
     /// <summary>y[rows, out] = x[rows, in] · Wᵀ, with W stored [out, in] in any supported element type.</summary>
     void MatMul(TensorView weight, ReadOnlySpan<float> x, Span<float> y, int rows);
 
+    /// <summary>
+    /// Projections of one input in one operation (a layer's q, k and v): y holds each weight's [rows, outᵢ] result
+    /// one after another. A backend can then prepare x once and keep every thread busy across all the rows.
+    /// </summary>
+    void MatMul(ReadOnlySpan<TensorView> weights, ReadOnlySpan<float> x, Span<float> y, int rows);
+
     /// <summary>Copies (and decodes) row <paramref name="row"/> of a [rows, width] table into dst.</summary>
     void GatherRow(TensorView table, int row, Span<float> dst);
 

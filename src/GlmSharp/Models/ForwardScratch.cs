@@ -8,7 +8,7 @@ namespace GlmSharp.Models;
 /// </summary>
 public sealed class ForwardScratch
 {
-    private readonly float[] _hidden, _normed, _query, _key, _value, _attention, _projected, _gateUp, _intermediate;
+    private readonly float[] _hidden, _normed, _queryKeyValue, _attention, _projected, _gateUp, _intermediate;
     private readonly int _hiddenSize, _queryWidth, _kvWidth, _intermediateSize;
 
     public int MaxRows { get; }
@@ -24,10 +24,8 @@ public sealed class ForwardScratch
         _hidden = new float[maxRows * _hiddenSize];           // (rows, hidden) residual stream
         _normed = new float[maxRows * _hiddenSize];           // (rows, hidden) normalised input of a sub-layer
         _projected = new float[maxRows * _hiddenSize];        // (rows, hidden) output of a sub-layer
-        _query = new float[maxRows * _queryWidth];            // (rows, heads·headDim)
+        _queryKeyValue = new float[maxRows * (_queryWidth + 2 * _kvWidth)]; // q, k, v one after another
         _attention = new float[maxRows * _queryWidth];        // (rows, heads·headDim)
-        _key = new float[maxRows * _kvWidth];                 // (rows, kvHeads·headDim)
-        _value = new float[maxRows * _kvWidth];               // (rows, kvHeads·headDim)
         _gateUp = new float[maxRows * 2 * _intermediateSize]; // (rows, 2·intermediate)
         _intermediate = new float[maxRows * _intermediateSize];
         Positions = new int[maxRows];
@@ -36,10 +34,9 @@ public sealed class ForwardScratch
     public Span<float> Hidden(int rows) => _hidden.AsSpan(0, rows * _hiddenSize);
     public Span<float> Normed(int rows) => _normed.AsSpan(0, rows * _hiddenSize);
     public Span<float> Projected(int rows) => _projected.AsSpan(0, rows * _hiddenSize);
-    public Span<float> Query(int rows) => _query.AsSpan(0, rows * _queryWidth);
+    /// <summary>(rows, heads·headDim) queries, then (rows, kvHeads·headDim) keys and values: one multiplication fills all three.</summary>
+    public Span<float> QueryKeyValue(int rows) => _queryKeyValue.AsSpan(0, rows * (_queryWidth + 2 * _kvWidth));
     public Span<float> AttentionOutput(int rows) => _attention.AsSpan(0, rows * _queryWidth);
-    public Span<float> Key(int rows) => _key.AsSpan(0, rows * _kvWidth);
-    public Span<float> Value(int rows) => _value.AsSpan(0, rows * _kvWidth);
     public Span<float> GateUp(int rows) => _gateUp.AsSpan(0, rows * 2 * _intermediateSize);
     public Span<float> Intermediate(int rows) => _intermediate.AsSpan(0, rows * _intermediateSize);
 }

@@ -45,17 +45,26 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         _threadScratch = (NativeBuffer*)NativeMemory.AllocZeroed((nuint)_pool.Threads, (nuint)sizeof(NativeBuffer));
     }
 
-    public void MatMul(TensorView weight, ReadOnlySpan<float> x, Span<float> y, int rows)
+    public void MatMul(TensorView weight, ReadOnlySpan<float> x, Span<float> y, int rows) => MatMul([weight], x, y, rows);
+
+    public void MatMul(ReadOnlySpan<TensorView> weights, ReadOnlySpan<float> x, Span<float> y, int rows)
     {
-        int outputs = checked((int)weight.Shape[0]);
-        int inputs = checked((int)weight.Shape[1]);
-        if (x.Length < rows * inputs || y.Length < rows * outputs)
-            throw new ArgumentException($"MatMul {weight.Name}: buffers too small for {rows} rows of [{outputs},{inputs}]");
-        if (!TensorCodec.Supports(weight.Type))
-            throw new Errors.UnsupportedModelException($"{weight.Origin}: tensor '{weight.Name}' has element type {weight.Type}, which the CPU backend cannot multiply");
+        long totalOutputs = 0;
+        foreach (var weight in weights)
+        {
+            int outputs = checked((int)weight.Shape[0]);
+            int inputs = checked((int)weight.Shape[1]);
+            if (inputs != weights[0].Shape[1])
+                throw new ArgumentException($"MatMul: {weight.Name} takes {inputs} inputs, {weights[0].Name} {weights[0].Shape[1]}; projections of one input must agree");
+            if (!TensorCodec.Supports(weight.Type))
+                throw new Errors.UnsupportedModelException($"{weight.Origin}: tensor '{weight.Name}' has element type {weight.Type}, which the CPU backend cannot multiply");
+            totalOutputs += outputs;
+        }
+        if (weights.IsEmpty || x.Length < (long)rows * weights[0].Shape[1] || y.Length < rows * totalOutputs)
+            throw new ArgumentException($"MatMul {(weights.IsEmpty ? "of no weights" : weights[0].Name)}: buffers too small for {rows} rows of {totalOutputs} outputs");
         fixed (float* xp = x, yp = y)
         {
-            lock (_gate) CpuMatMul.Run(_pool, Isa, Int8, weight, xp, yp, rows, ref _activations, _threadScratch);
+            lock (_gate) CpuMatMul.Run(_pool, Isa, Int8, weights, xp, yp, rows, ref _activations, _threadScratch);
         }
     }
 

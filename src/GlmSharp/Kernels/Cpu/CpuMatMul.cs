@@ -66,9 +66,70 @@ internal static unsafe class CpuMatMul
     /// <summary>Types with a kernel that widens them in registers; any other type is decoded row by row first.</summary>
     private static bool IsFloatLike(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16;
 
+    /// <summary>
+    /// y = x · Wᵢᵀ for each weight, the results one after another in y ([tokens, outᵢ] each). Weights of one type and
+    /// width share one preparation of x (quantized once) and one parallel job over all their rows.
+    /// </summary>
     /// <param name="activations">Operation-wide buffer for the quantized activations.</param>
     /// <param name="scratch">One buffer per pool thread.</param>
-    public static void Run(WorkerPool pool, CpuIsa isa, Int8Path int8, TensorView weight, float* x, float* y, int tokens,
+    public static void Run(WorkerPool pool, CpuIsa isa, Int8Path int8, ReadOnlySpan<TensorView> weights, float* x, float* y, int tokens,
+        ref NativeBuffer activations, NativeBuffer* scratch)
+    {
+        if (!ShareOnePreparation(weights))
+        {
+            foreach (var weight in weights)
+            {
+                Run(pool, isa, int8, [weight], x, y, tokens, ref activations, scratch);
+                y += (long)tokens * weight.Shape[0];
+            }
+            return;
+        }
+        var jobs = stackalloc Job[weights.Length];
+        var firstItems = stackalloc int[weights.Length + 1];
+        jobs[0] = Prepare(pool, isa, int8, weights[0], x, y, tokens, ref activations, scratch);
+        for (int i = 0; i < weights.Length; i++)
+        {
+            if (i > 0)
+            {
+                y += (long)tokens * jobs[i - 1].Outputs;
+                jobs[i] = jobs[0];
+                jobs[i].Weights = weights[i].Data;
+                jobs[i].Outputs = checked((int)weights[i].Shape[0]);
+                jobs[i].Y = y;
+                jobs[i].RowsPerItem = RowsPerItem(jobs[i].Type, jobs[i].Outputs, tokens, isa, pool.Threads);
+                if (weights[i].Type == GgmlType.F8_E4M3) jobs[i].Fp8Scales = Fp8Kernels.Scales.Of(weights[i]);
+            }
+            firstItems[i + 1] = firstItems[i] + (jobs[i].Outputs + jobs[i].RowsPerItem - 1) / jobs[i].RowsPerItem;
+        }
+        var set = new JobSet { Jobs = jobs, FirstItems = firstItems, Count = weights.Length };
+        pool.For(firstItems[weights.Length], &RunSetItem, &set);
+    }
+
+    private static bool ShareOnePreparation(ReadOnlySpan<TensorView> weights)
+    {
+        foreach (var weight in weights)
+            if (weight.Type != weights[0].Type || weight.Shape[1] != weights[0].Shape[1]) return false;
+        return true;
+    }
+
+    /// <summary>Several <see cref="Job"/>s run as one: work items numbered across them, job i's from FirstItems[i].</summary>
+    private struct JobSet
+    {
+        public Job* Jobs;
+        public int* FirstItems;
+        public int Count;
+    }
+
+    private static void RunSetItem(void* context, int item, int thread)
+    {
+        var set = (JobSet*)context;
+        int i = 0;
+        while (item >= set->FirstItems[i + 1]) i++;
+        RunItem(set->Jobs + i, item - set->FirstItems[i], thread);
+    }
+
+    /// <summary>A job for one weight: x prepared for its type (quantized, or pre-scaled) and every thread's scratch sized.</summary>
+    private static Job Prepare(WorkerPool pool, CpuIsa isa, Int8Path int8, TensorView weight, float* x, float* y, int tokens,
         ref NativeBuffer activations, NativeBuffer* scratch)
     {
         int outputs = checked((int)weight.Shape[0]);
@@ -111,14 +172,18 @@ internal static unsafe class CpuMatMul
         else if (tiled && weight.Type != GgmlType.F32)
             EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * inputs * sizeof(float));
 
-        // Prefill: enough items that a stalled thread's share can be taken over. Decode: one contiguous share of the
-        // rows per thread, so each streams one long range; 64-row items claimed in turn interleaved the two threads'
-        // reads and left DRAM 10-20% short (200 MB F16 GEMV: 58 → 69 GB/s; Q4_0: 43 → 51).
-        int rowsPerItem = UsesFloatPanels(weight.Type, tokens, isa) ? FloatPanelGemm.PanelRows
-            : tokens > 1 ? PrefillRowsPerItem : Math.Max(4, (outputs + pool.Threads - 1) / pool.Threads);
-        job.RowsPerItem = rowsPerItem;
-        pool.For((outputs + rowsPerItem - 1) / rowsPerItem, &RunItem, &job);
+        job.RowsPerItem = RowsPerItem(weight.Type, outputs, tokens, isa, pool.Threads);
+        return job;
     }
+
+    /// <summary>
+    /// Prefill: enough items that a stalled thread's share can be taken over. Decode: one contiguous share of the
+    /// rows per thread, so each streams one long range; 64-row items claimed in turn interleaved the two threads'
+    /// reads and left DRAM 10-20% short (200 MB F16 GEMV: 58 → 69 GB/s; Q4_0: 43 → 51).
+    /// </summary>
+    private static int RowsPerItem(GgmlType type, int outputs, int tokens, CpuIsa isa, int threads) =>
+        UsesFloatPanels(type, tokens, isa) ? FloatPanelGemm.PanelRows
+        : tokens > 1 ? PrefillRowsPerItem : Math.Max(4, (outputs + threads - 1) / threads);
 
     private static void PrepareUnbiasedF16(ref Job job, ref NativeBuffer activations)
     {

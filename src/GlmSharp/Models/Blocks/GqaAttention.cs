@@ -11,6 +11,8 @@ namespace GlmSharp.Models.Blocks;
 public sealed class GqaAttention(IComputeBackend backend, Linear query, Linear key, Linear value, Linear output,
     RopeTable rope, int heads, int kvHeads, int headDim)
 {
+    private readonly FusedProjections _queryKeyValue = new(backend, query, key, value);
+
     public static GqaAttention Load(WeightBuilder attention, IComputeBackend backend, ModelConfig config, RopeTable rope)
     {
         int hidden = config.HiddenSize, d = config.HeadDim;
@@ -24,12 +26,11 @@ public sealed class GqaAttention(IComputeBackend backend, Linear query, Linear k
 
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, int firstPosition, LayerKvCache cache, ForwardScratch scratch)
     {
-        var q = scratch.Query(rows);
-        var k = scratch.Key(rows);
-        var v = scratch.Value(rows);
-        query.Forward(x, q, rows);
-        key.Forward(x, k, rows);
-        value.Forward(x, v, rows);
+        var qkv = scratch.QueryKeyValue(rows);
+        _queryKeyValue.Forward(x, qkv, rows);
+        var q = qkv[..(rows * query.OutFeatures)];
+        var k = qkv.Slice(q.Length, rows * key.OutFeatures);
+        var v = qkv.Slice(q.Length + k.Length, rows * value.OutFeatures);
 
         var positions = scratch.Positions.AsSpan(0, rows);
         for (int r = 0; r < rows; r++) positions[r] = firstPosition + r;

@@ -18,6 +18,12 @@ public sealed class Linear(IComputeBackend backend, TensorView weight, float[]? 
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
     {
         backend.MatMul(weight, x, y, rows);
+        AddBias(y, rows);
+    }
+
+    /// <summary>Adds the bias, if any, to a [rows, out] result of this layer's weight computed elsewhere.</summary>
+    public void AddBias(Span<float> y, int rows)
+    {
         if (bias is not null) backend.AddBias(y, bias, rows);
     }
 }
