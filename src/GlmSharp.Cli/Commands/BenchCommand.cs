@@ -71,20 +71,24 @@ internal static class BenchCommand
         {
             // Write-back of a freshly written multi-GB file steals CPU from the timed runs; flush it first.
             if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) Process.Start("sync")?.WaitForExit();
-            if (!json) Console.Error.WriteLine("measuring read bandwidth …");
-            double bandwidth = BandwidthProbe.Measure(threads);
-            var ours = new List<EngineResult>();
-            var llama = versus ? new List<EngineResult>() : null;
+            var ours = new List<TimedRun>();
+            var llama = versus ? new List<TimedRun>() : null;
             for (int run = 0; run < runs; run++)
             {
-                if (!json) Console.Error.WriteLine($"run {run + 1}/{runs}");
-                ours.Add(RunChild(EngineRun.GlmSharp, model, threads, prompt, gen, cacheType));
-                llama?.Add(RunChild(EngineRun.LlamaCpp, model, threads, prompt, gen, cacheType));
+                if (!json) Console.Error.WriteLine($"run {run + 1}/{runs} (each after a read-bandwidth probe)");
+                ours.Add(ProbedRun(EngineRun.GlmSharp));
+                llama?.Add(ProbedRun(EngineRun.LlamaCpp));
             }
-            var report = new BenchReport(Path.GetFileName(model), threads, cacheType.Name(), bandwidth, SyntheticModel.DecodeBytesPerToken(model), ours, llama);
+            var report = new BenchReport(Path.GetFileName(model), threads, cacheType.Name(), SyntheticModel.DecodeBytesPerToken(model), ours, llama);
             if (json) Console.WriteLine(report.ToJson());
             else report.Print(Console.Out);
             return 0;
+
+            TimedRun ProbedRun(string engine)
+            {
+                double bandwidth = BandwidthProbe.Measure(threads);
+                return new TimedRun(RunChild(engine, model, threads, prompt, gen, cacheType), bandwidth);
+            }
         }
         finally
         {
