@@ -78,34 +78,44 @@ internal static unsafe class Int8Kernels
         return m.ToScalar();
     }
 
-    /// <summary>Dot of one stored Q8_0 row with one natural-layout activation row.</summary>
+    /// <summary>
+    /// Dot of one stored Q8_0 row with one natural-layout activation row, four blocks per step: their scales are
+    /// looked up once and combined with the activation scales as one vector, each block's then broadcast from it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotQ8_0<TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks) where TDot : struct, IByteDot256
     {
         float* table = HalfFloat.TablePointer;
         var flip = Vector256.Create((byte)0x80);
-        Vector256<float> acc0 = default, acc1 = default;
-        float offsetSum = 0;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        Vector128<float> offset = default;
         byte* end = w + blocks * Q8_0Bytes;
-        for (; w + 2 * Q8_0Bytes <= end; w += 2 * Q8_0Bytes, q += 2 * Block, scales += 2, sums += 2)
+        for (; w + 4 * Q8_0Bytes <= end; w += 4 * Q8_0Bytes, q += 4 * Block, scales += 4, sums += 4)
         {
-            StreamPrefetch.Ahead(w, 2 * Q8_0Bytes);
-            float d0 = table[*(ushort*)w], d1 = table[*(ushort*)(w + Q8_0Bytes)];
-            var i0 = TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
-            var i1 = TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + Q8_0Bytes + 2) ^ flip, Vector256.Load(q + Block));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[0]), acc0);
-            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i1), Vector256.Create(d1 * scales[1]), acc1);
-            offsetSum += d0 * sums[0] + d1 * sums[1];
+            StreamPrefetch.Ahead(w, 4 * Q8_0Bytes);
+            var d = Vector128.Create(table[*(ushort*)w], table[*(ushort*)(w + Q8_0Bytes)],
+                table[*(ushort*)(w + 2 * Q8_0Bytes)], table[*(ushort*)(w + 3 * Q8_0Bytes)]);
+            var combined = (d * Vector128.Load(scales)).ToVector256Unsafe();
+            offset = Vector128.FusedMultiplyAdd(d, Vector128.Load(sums), offset);
+            acc0 = Vector256.FusedMultiplyAdd(BlockDot<TDot>(w, q, flip), Vector256.Shuffle(combined, Vector256.Create(0)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(BlockDot<TDot>(w + Q8_0Bytes, q + Block, flip), Vector256.Shuffle(combined, Vector256.Create(1)), acc1);
+            acc2 = Vector256.FusedMultiplyAdd(BlockDot<TDot>(w + 2 * Q8_0Bytes, q + 2 * Block, flip), Vector256.Shuffle(combined, Vector256.Create(2)), acc2);
+            acc3 = Vector256.FusedMultiplyAdd(BlockDot<TDot>(w + 3 * Q8_0Bytes, q + 3 * Block, flip), Vector256.Shuffle(combined, Vector256.Create(3)), acc3);
         }
-        if (w < end)
+        float offsetSum = Vector128.Sum(offset);
+        for (; w < end; w += Q8_0Bytes, q += Block, scales++, sums++)
         {
             float d0 = table[*(ushort*)w];
-            var i0 = TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q));
-            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(i0), Vector256.Create(d0 * scales[0]), acc0);
+            acc0 = Vector256.FusedMultiplyAdd(BlockDot<TDot>(w, q, flip), Vector256.Create(d0 * scales[0]), acc0);
             offsetSum += d0 * sums[0];
         }
-        return Vector256.Sum(acc0 + acc1) - 128f * offsetSum;
+        return Vector256.Sum((acc0 + acc1) + (acc2 + acc3)) - 128f * offsetSum;
     }
+
+    /// <summary>The integer dot of one Q8_0 block's codes, offset to unsigned, with 32 activation codes, as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BlockDot<TDot>(byte* w, sbyte* q, Vector256<byte> flip) where TDot : struct, IByteDot256 =>
+        Vector256.ConvertToSingle(TDot.Dot4(Vector256<int>.Zero, Vector256.Load(w + 2) ^ flip, Vector256.Load(q)));
 
     /// <summary>
     /// Dot of one stored Q4_0 row with one activation row in <see cref="ActivationLayout.NibblePairs"/>: two blocks'
