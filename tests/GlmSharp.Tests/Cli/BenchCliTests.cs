@@ -32,6 +32,8 @@ public sealed class BenchCliTests : IDisposable
         Assert.Equal(root.GetProperty("glmsharp").GetProperty("decode_tok_s").GetDouble() / root.GetProperty("llamacpp").GetProperty("decode_tok_s").GetDouble(), ratio, 6);
         Assert.True(root.GetProperty("ratio_prefill").GetDouble() > 0);
         Assert.True(root.GetProperty("roofline_decode_tok_s").GetDouble() > 0);
+        // One run per engine: the median of per-pair ratios is that pair's ratio.
+        Assert.Equal(ratio, root.GetProperty("ratio_decode_paired").GetDouble(), 6);
         double fraction = root.GetProperty("glmsharp_roofline_fraction").GetDouble();
         Assert.True(fraction > 0 && double.IsFinite(fraction), $"roofline fraction {fraction}");
     }

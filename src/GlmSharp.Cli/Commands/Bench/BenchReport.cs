@@ -40,14 +40,23 @@ internal sealed class BenchReport(string model, int threads, string cacheType, l
         [property: JsonPropertyName("ratio_prefill")] double? RatioPrefill,
         [property: JsonPropertyName("ratio_decode")] double? RatioDecode,
         [property: JsonPropertyName("roofline_decode_tok_s")] double RooflineDecodeTokS,
-        [property: JsonPropertyName("glmsharp_roofline_fraction")] double GlmSharpRooflineFraction);
+        [property: JsonPropertyName("glmsharp_roofline_fraction")] double GlmSharpRooflineFraction,
+        [property: JsonPropertyName("ratio_decode_paired")] double? RatioDecodePaired);
+
+    /// <summary>
+    /// Median over the interleaved pairs (GlmSharp's run i and the llama.cpp run right after it) of their ratio: the two
+    /// runs of a pair are most likely to share a bandwidth phase, so this moves less with the phases than the ratio
+    /// of the two medians does.
+    /// </summary>
+    private double? PairedRatio(Func<EngineResult, double> measure) =>
+        llama is null ? null : Median(ours.Zip(llama, (a, b) => measure(a.Result) / measure(b.Result)));
 
     public string ToJson()
     {
         var a = Medians(ours);
         var b = llama is null ? null : Medians(llama);
         return JsonSerializer.Serialize(new Json(model, threads, cacheType, a, b, b is null ? null : a.PrefillTokS / b.PrefillTokS,
-            b is null ? null : a.DecodeTokS / b.DecodeTokS, RooflineDecode, RooflineFraction(ours)));
+            b is null ? null : a.DecodeTokS / b.DecodeTokS, RooflineDecode, RooflineFraction(ours), PairedRatio(r => r.DecodeTokS)));
     }
 
     public void Print(TextWriter output)
@@ -63,7 +72,8 @@ internal sealed class BenchReport(string model, int threads, string cacheType, l
             Row("llama.cpp", llama);
             var a = Medians(ours);
             var b = Medians(llama);
-            output.WriteLine(string.Create(c, $"ratio GlmSharp / llama.cpp: prefill {a.PrefillTokS / b.PrefillTokS:F2}×, decode {a.DecodeTokS / b.DecodeTokS:F2}×"));
+            output.WriteLine(string.Create(c, $"ratio GlmSharp / llama.cpp: prefill {a.PrefillTokS / b.PrefillTokS:F2}×, decode {a.DecodeTokS / b.DecodeTokS:F2}× " +
+                $"(median of per-pair ratios: prefill {PairedRatio(r => r.PrefillTokS):F2}×, decode {PairedRatio(r => r.DecodeTokS):F2}×)"));
         }
         string llamaShare = llama is null ? "" : string.Create(c, $", {RooflineFraction(llama) * 100:F0}% for llama.cpp");
         output.WriteLine(string.Create(c, $"decode at {RooflineFraction(ours) * 100:F0}% of the roofline for GlmSharp{llamaShare} (median over runs, each against the probe before it)"));
