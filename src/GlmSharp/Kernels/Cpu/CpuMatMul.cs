@@ -25,6 +25,8 @@ internal static unsafe class CpuMatMul
         public float* X, Y;
         /// <summary>For F16 decode: the activations times 2¹⁰⁰ (see <see cref="F16UnbiasedLoad"/>), or null.</summary>
         public float* ScaledX;
+        /// <summary>For BF16 decode on AVX2/AVX-512: the activations as BF16, or null.</summary>
+        public ushort* Bf16X;
         public NativeBuffer* Scratch;
         // Quantized activations: codes [tokens, ActRowBytes], scales and block sums [tokens, ActRowBlocks].
         public sbyte* Codes;
@@ -172,6 +174,8 @@ internal static unsafe class CpuMatMul
         else if (tiled && weight.Type != GgmlType.F32)
             EnsureScratch(scratch, pool.Threads, (long)PrefillRowsPerItem * inputs * sizeof(float));
 
+        if (weight.Type == GgmlType.BF16 && isa != CpuIsa.Scalar)
+            RoundToBf16(ref job, ref activations, compact: tokens == 1 && isa >= CpuIsa.Avx2);
         job.RowsPerItem = RowsPerItem(weight.Type, outputs, tokens, isa, pool.Threads);
         return job;
     }
@@ -193,6 +197,27 @@ internal static unsafe class CpuMatMul
         activations.Ensure(count * sizeof(float));
         job.ScaledX = (float*)activations.Pointer;
         TensorPrimitives.Multiply(x, F16UnbiasedLoad.ActivationScale, new Span<float>(job.ScaledX, (int)count));
+    }
+
+    /// <summary>
+    /// BF16 weights meet activations rounded to BF16, as in llama.cpp (whose vec_dot_type for BF16 is BF16): stored
+    /// as BF16 for the decode dot, whose activation reads they halve, or as the rounded floats for the other kernels.
+    /// The scalar reference rounds element by element.
+    /// </summary>
+    private static void RoundToBf16(ref Job job, ref NativeBuffer activations, bool compact)
+    {
+        int count = checked(job.Tokens * job.Inputs);
+        activations.Ensure((long)count * (compact ? sizeof(ushort) : sizeof(float)));
+        var x = new ReadOnlySpan<float>(job.X, count);
+        if (compact)
+        {
+            job.Bf16X = (ushort*)activations.Pointer;
+            for (int i = 0; i < count; i++) job.Bf16X[i] = Bf16.FromFloat(x[i]);
+            return;
+        }
+        float* rounded = (float*)activations.Pointer;
+        for (int i = 0; i < count; i++) rounded[i] = Bf16.ToFloat(Bf16.FromFloat(x[i]));
+        job.X = rounded;
     }
 
     private static void EnsureScratch(NativeBuffer* scratch, int threads, long bytes)
@@ -327,6 +352,10 @@ internal static unsafe class CpuMatMul
                 TensorPrimitives.Multiply(new ReadOnlySpan<float>(y, rows), F16UnbiasedLoad.ResultScale, new Span<float>(y, rows));
                 break;
             case GgmlType.F16: DotRows<F16Load>(job->Isa, w, job->RowBytes, rows, x, job->Inputs, y); break;
+            case GgmlType.BF16 when job->Bf16X is not null:
+                if (job->Isa == CpuIsa.Avx512) FloatKernels<Lanes512>.DotRows<Bf16Load, Bf16Load>(w, job->RowBytes, rows, (byte*)job->Bf16X, job->Inputs, y);
+                else FloatKernels<Lanes256>.DotRows<Bf16Load, Bf16Load>(w, job->RowBytes, rows, (byte*)job->Bf16X, job->Inputs, y);
+                break;
             default: DotRows<Bf16Load>(job->Isa, w, job->RowBytes, rows, x, job->Inputs, y); break;
         }
     }

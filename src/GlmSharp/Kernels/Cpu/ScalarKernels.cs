@@ -26,7 +26,7 @@ internal static unsafe class ScalarKernels
                 for (int k = 0; k < n; k++) sum += HalfFloat.ToSingle(((ushort*)w)[k]) * x[k];
                 break;
             case GgmlType.BF16:
-                for (int k = 0; k < n; k++) sum += Bf16.ToFloat(((ushort*)w)[k]) * x[k];
+                for (int k = 0; k < n; k++) sum += Bf16.ToFloat(((ushort*)w)[k]) * Bf16.ToFloat(Bf16.FromFloat(x[k]));
                 break;
             default:
                 throw new ArgumentException($"{type} is not a float type", nameof(type));
