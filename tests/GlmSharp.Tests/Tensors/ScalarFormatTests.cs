@@ -35,6 +35,29 @@ public class ScalarFormatTests
     public void Bf16_Rounds_To_Nearest_Even(uint floatBits, int expected) =>
         Assert.Equal((ushort)expected, Bf16.FromFloat(BitConverter.UInt32BitsToSingle(floatBits)));
 
+    /// <summary>The vector rounding of whole spans against <see cref="Bf16.FromFloat"/> value by value: the cases above,
+    /// negative ties, ±infinity, NaNs, subnormals and random bits, in a span with a tail shorter than a vector.</summary>
+    [Fact]
+    public void Bf16_Span_Rounding_Equals_Rounding_Each_Value()
+    {
+        var random = new Random(7);
+        var bits = new List<uint> { 0x3F800000u, 0x3F808000u, 0x3F818000u, 0x3F808001u, 0x3F817FFFu, 0xBF808000u, 0xBF818000u,
+            0x7F7FFFFFu, 0x7F800000u, 0xFF800000u, 0x7F800001u, 0xFFC00001u, 0x00000001u, 0x807FFFFFu, 0x00008000u, 0x00018000u };
+        while (bits.Count < 1037) bits.Add((uint)random.NextInt64(0, 1L << 32));
+        var values = bits.Select(BitConverter.UInt32BitsToSingle).ToArray();
+        var encoded = new ushort[values.Length];
+        var rounded = new float[values.Length];
+        Bf16.Encode(values, encoded);
+        Bf16.Round(values, rounded);
+        for (int i = 0; i < values.Length; i++)
+        {
+            ushort expected = Bf16.FromFloat(values[i]);
+            Assert.True(expected == encoded[i], $"bits 0x{bits[i]:X8}: Encode gave 0x{encoded[i]:X4}, FromFloat 0x{expected:X4}");
+            Assert.True(BitConverter.SingleToUInt32Bits(Bf16.ToFloat(expected)) == BitConverter.SingleToUInt32Bits(rounded[i]),
+                $"bits 0x{bits[i]:X8}: Round gave 0x{BitConverter.SingleToUInt32Bits(rounded[i]):X8}");
+        }
+    }
+
     [Fact]
     public void Bf16_Widening_Is_Exact()
     {

@@ -212,11 +212,11 @@ internal static unsafe class CpuMatMul
         if (compact)
         {
             job.Bf16X = (ushort*)activations.Pointer;
-            for (int i = 0; i < count; i++) job.Bf16X[i] = Bf16.FromFloat(x[i]);
+            Bf16.Encode(x, new Span<ushort>(job.Bf16X, count));
             return;
         }
         float* rounded = (float*)activations.Pointer;
-        for (int i = 0; i < count; i++) rounded[i] = Bf16.ToFloat(Bf16.FromFloat(x[i]));
+        Bf16.Round(x, new Span<float>(rounded, count));
         job.X = rounded;
     }
 
