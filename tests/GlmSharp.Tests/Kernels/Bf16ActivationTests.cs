@@ -9,13 +9,7 @@ namespace GlmSharp.Tests.Kernels;
 /// </summary>
 public sealed class Bf16ActivationTests
 {
-    public static TheoryData<CpuIsa> Paths()
-    {
-        var data = new TheoryData<CpuIsa>();
-        foreach (var isa in Enum.GetValues<CpuIsa>())
-            if (CpuIsaSupport.IsSupported(isa)) data.Add(isa);
-        return data;
-    }
+    public static TheoryData<CpuIsa> Paths() => KernelPaths.Supported(Enum.GetValues<CpuIsa>());
 
     [Theory]
     [MemberData(nameof(Paths))]

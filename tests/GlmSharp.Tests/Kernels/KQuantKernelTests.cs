@@ -13,13 +13,7 @@ public sealed class KQuantKernelTests
     private static readonly (int Outputs, int Inputs)[] Shapes = [(1, 256), (5, 512), (7, 768), (13, 1280), (21, 512)];
     private static readonly int[] TokenCounts = [1, 2, 3, 5, 70]; // 70: more than one prefill token chunk
 
-    public static TheoryData<CpuIsa> SimdPaths()
-    {
-        var data = new TheoryData<CpuIsa>();
-        foreach (var isa in new[] { CpuIsa.Avx2, CpuIsa.Avx512 })
-            if (CpuIsaSupport.IsSupported(isa)) data.Add(isa);
-        return data;
-    }
+    public static TheoryData<CpuIsa> SimdPaths() => KernelPaths.Supported(CpuIsa.Avx2, CpuIsa.Avx512);
 
 
     [Theory]

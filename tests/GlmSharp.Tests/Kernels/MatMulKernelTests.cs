@@ -11,13 +11,7 @@ namespace GlmSharp.Tests.Kernels;
 /// </summary>
 public sealed class MatMulKernelTests
 {
-    public static TheoryData<CpuIsa> SimdPaths()
-    {
-        var data = new TheoryData<CpuIsa>();
-        foreach (var isa in new[] { CpuIsa.Portable, CpuIsa.Avx2, CpuIsa.Avx512 })
-            if (CpuIsaSupport.IsSupported(isa)) data.Add(isa);
-        return data;
-    }
+    public static TheoryData<CpuIsa> SimdPaths() => KernelPaths.Supported(CpuIsa.Portable, CpuIsa.Avx2, CpuIsa.Avx512);
 
     /// <summary>Every SIMD int8 path this CPU can run, named (the enum is internal), whichever one the ISA prefers.</summary>
     public static TheoryData<string> Int8SimdPaths()
