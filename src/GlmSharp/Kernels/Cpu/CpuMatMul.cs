@@ -107,8 +107,12 @@ internal static unsafe class CpuMatMul
         pool.For(firstItems[weights.Length], &RunSetItem, &set);
     }
 
+    /// <summary>Jobs of one shared preparation live on the stack: a layer's projections, not an unbounded list.</summary>
+    private const int MaxSharedWeights = 16;
+
     private static bool ShareOnePreparation(ReadOnlySpan<TensorView> weights)
     {
+        if (weights.Length > MaxSharedWeights) return false;
         foreach (var weight in weights)
             if (weight.Type != weights[0].Type || weight.Shape[1] != weights[0].Shape[1]) return false;
         return true;
