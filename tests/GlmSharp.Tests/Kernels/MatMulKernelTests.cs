@@ -110,8 +110,13 @@ public sealed class MatMulKernelTests
             }
     }
 
-    /// <summary>BF16 weights meet activations rounded to BF16 (see <see cref="Bf16ActivationTests"/>); other float types the activations as they are.</summary>
-    private static double ActivationAsMultiplied(GgmlType type, float x) => type == GgmlType.BF16 ? Bf16.ToFloat(Bf16.FromFloat(x)) : x;
+    /// <summary>F16 and BF16 weights meet activations rounded to their own type (see <see cref="HalfPrecisionActivationTests"/>); F32 the activations as they are.</summary>
+    private static double ActivationAsMultiplied(GgmlType type, float x) => type switch
+    {
+        GgmlType.BF16 => Bf16.ToFloat(Bf16.FromFloat(x)),
+        GgmlType.F16 => (float)(Half)x,
+        _ => x,
+    };
 
     [Theory]
     [InlineData(GgmlType.Q8_0)]

@@ -51,14 +51,13 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// llama.cpp multiplies F16/BF16 weights with activations rounded to F16/BF16. GlmSharp rounds them to BF16 the
-    /// same way (measured 1.7e-7 for glm4, 6.3e-4 for glm); F16 activations it keeps in fp32, so that bound covers the
-    /// rounding: F16 keeps 11 significant bits (relative error ≤ 2⁻¹¹ per product), compounded over two layers and the
-    /// head. For Q8_0/Q4_0 both engines quantize the activations to the same 8-bit blocks and take exact integer dot
-    /// products, so only the order of the fp32 accumulation differs: a float-rounding bound.
+    /// llama.cpp multiplies F16/BF16 weights with activations rounded to F16/BF16, and GlmSharp rounds them the same
+    /// way (measured: BF16 1.7e-7 for glm4, 6.3e-4 for glm; F16 3.0e-4 and 3.2e-4, from 9.4e-4 when GlmSharp kept
+    /// them in fp32). For Q8_0/Q4_0 both engines quantize the activations to the same 8-bit blocks and take exact
+    /// integer dot products, so only the order of the fp32 accumulation differs: a float-rounding bound.
     /// </summary>
     [Theory]
-    [InlineData(GgmlType.F16, 1e-2)]
+    [InlineData(GgmlType.F16, 2e-3)]
     [InlineData(GgmlType.BF16, 2e-3)]
     [InlineData(GgmlType.Q8_0, 1e-4)]
     [InlineData(GgmlType.Q4_0, 1e-4)]

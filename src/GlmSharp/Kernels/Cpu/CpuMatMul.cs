@@ -169,8 +169,6 @@ internal static unsafe class CpuMatMul
             QuantizeQ8K(pool, ref job, ref activations, tiled);
             if (tiled) EnsureScratch(scratch, pool.Threads, PrefillRowsPerItem * KQuantKernels.UnpackedBytes(inputs));
         }
-        else if (weight.Type == GgmlType.F16 && !tiled && isa != CpuIsa.Scalar)
-            PrepareUnbiasedF16(ref job, ref activations);
         else if (!IsFloatLike(weight.Type))
             EnsureScratch(scratch, pool.Threads, 4L * inputs * sizeof(float));
         else if (UsesFloatPanels(weight.Type, tokens, isa))
@@ -180,6 +178,8 @@ internal static unsafe class CpuMatMul
 
         if (weight.Type == GgmlType.BF16 && isa != CpuIsa.Scalar)
             RoundToBf16(ref job, ref activations, compact: tokens == 1 && isa >= CpuIsa.Avx2);
+        else if (weight.Type == GgmlType.F16 && isa != CpuIsa.Scalar)
+            RoundToF16(ref job, ref activations, unbiasedDecode: !tiled);
         job.RowsPerItem = RowsPerItem(weight.Type, outputs, tokens, isa, pool.Threads);
         return job;
     }
@@ -193,14 +193,24 @@ internal static unsafe class CpuMatMul
         UsesFloatPanels(type, tokens, isa) ? FloatPanelGemm.PanelRows
         : tokens > 1 ? PrefillRowsPerItem : Math.Max(4, (outputs + threads - 1) / threads);
 
-    private static void PrepareUnbiasedF16(ref Job job, ref NativeBuffer activations)
+    /// <summary>
+    /// F16 weights meet activations rounded to F16, as in llama.cpp (whose vec_dot_type for F16 is F16), kept as
+    /// floats; for the decode dot also times 2¹⁰⁰ (see <see cref="F16UnbiasedLoad"/>) unless an activation rounded to
+    /// infinity. The scalar reference rounds element by element.
+    /// </summary>
+    private static void RoundToF16(ref Job job, ref NativeBuffer activations, bool unbiasedDecode)
     {
-        long count = (long)job.Tokens * job.Inputs;
-        var x = new ReadOnlySpan<float>(job.X, checked((int)count));
-        if (TensorPrimitives.MaxMagnitude(x) >= 1 << 27 || !float.IsFinite(TensorPrimitives.Sum(x))) return;
-        activations.Ensure(count * sizeof(float));
-        job.ScaledX = (float*)activations.Pointer;
-        TensorPrimitives.Multiply(x, F16UnbiasedLoad.ActivationScale, new Span<float>(job.ScaledX, (int)count));
+        int count = checked(job.Tokens * job.Inputs);
+        activations.Ensure(2L * count * sizeof(float));
+        var rounded = new Span<float>(activations.Pointer, count);
+        var second = new Span<float>(activations.Pointer + (long)count * sizeof(float), count);
+        var halves = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Half>(second)[..count];
+        TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(job.X, count), halves);
+        TensorPrimitives.ConvertToSingle(halves, rounded);
+        job.X = (float*)activations.Pointer;
+        if (!unbiasedDecode || !float.IsFinite(TensorPrimitives.Sum(rounded))) return;
+        TensorPrimitives.Multiply(rounded, F16UnbiasedLoad.ActivationScale, second);
+        job.ScaledX = (float*)(activations.Pointer + (long)count * sizeof(float));
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ internal static unsafe class ScalarKernels
                 for (int k = 0; k < n; k++) sum += ((float*)w)[k] * x[k];
                 break;
             case GgmlType.F16:
-                for (int k = 0; k < n; k++) sum += HalfFloat.ToSingle(((ushort*)w)[k]) * x[k];
+                for (int k = 0; k < n; k++) sum += HalfFloat.ToSingle(((ushort*)w)[k]) * (float)(Half)x[k];
                 break;
             case GgmlType.BF16:
                 for (int k = 0; k < n; k++) sum += Bf16.ToFloat(((ushort*)w)[k]) * Bf16.ToFloat(Bf16.FromFloat(x[k]));
