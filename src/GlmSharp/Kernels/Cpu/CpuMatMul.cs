@@ -103,7 +103,7 @@ internal static unsafe class CpuMatMul
             }
             firstItems[i + 1] = firstItems[i] + (jobs[i].Outputs + jobs[i].RowsPerItem - 1) / jobs[i].RowsPerItem;
         }
-        var set = new JobSet { Jobs = jobs, FirstItems = firstItems, Count = weights.Length };
+        var set = new JobSet { Jobs = jobs, FirstItems = firstItems };
         pool.For(firstItems[weights.Length], &RunSetItem, &set);
     }
 
@@ -123,7 +123,6 @@ internal static unsafe class CpuMatMul
     {
         public Job* Jobs;
         public int* FirstItems;
-        public int Count;
     }
 
     private static void RunSetItem(void* context, int item, int thread)
@@ -134,7 +133,7 @@ internal static unsafe class CpuMatMul
         RunItem(set->Jobs + i, item - set->FirstItems[i], thread);
     }
 
-    /// <summary>A job for one weight: x prepared for its type (quantized, or pre-scaled) and every thread's scratch sized.</summary>
+    /// <summary>A job for one weight: x prepared for its type (quantized, rounded or pre-scaled) and every thread's scratch sized.</summary>
     private static Job Prepare(WorkerPool pool, CpuIsa isa, Int8Path int8, TensorView weight, float* x, float* y, int tokens,
         ref NativeBuffer activations, NativeBuffer* scratch)
     {

@@ -12,8 +12,6 @@ public sealed class FusedProjections(IComputeBackend backend, params Linear[] li
 {
     private readonly TensorView[] _weights = linears.Select(linear => linear.Weight).ToArray();
 
-    public int OutFeatures { get; } = linears.Sum(linear => linear.OutFeatures);
-
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
     {
         backend.MatMul(_weights, x, y, rows);
