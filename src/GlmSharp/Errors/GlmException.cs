@@ -12,3 +12,6 @@ public sealed class UnsupportedModelException(string message) : GlmException(mes
 
 /// <summary>A request does not fit the model: prompt longer than the context, token id outside the vocabulary.</summary>
 public sealed class ContextLimitException(string message) : GlmException(message);
+
+/// <summary>The KV cache pool has no room for a step: nothing of the step was run, and every sequence is as it was.</summary>
+public sealed class KvCacheFullException(string message) : GlmException(message);

@@ -1,3 +1,4 @@
+using GlmSharp.Kernels.Paging;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Kernels;
@@ -39,8 +40,15 @@ public interface IComputeBackend
     void Rope(Span<float> x, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeTable rope);
 
     /// <summary>
-    /// Causal grouped-query attention of <paramref name="rows"/> new queries against the cache of one layer.
-    /// Query row r sits at cache position firstPosition + r and sees positions [0, firstPosition + r].
+    /// Stores each row's values ([rows, heads·width], as projected) at the row's slot of its sequence in a paged cache
+    /// stream, rounded to the stream's element type as llama.cpp rounds a cache of that type.
     /// </summary>
-    void Attention(ReadOnlySpan<float> q, int rows, int firstPosition, LayerKvCache cache, Span<float> output, int heads, float scale);
+    void StoreRows(PagedStream stream, CacheRows rows, ReadOnlySpan<float> values);
+
+    /// <summary>
+    /// Causal grouped-query attention of each row over its own sequence in the paged cache: row r sees slots
+    /// [0, rows.Slots[r]] of its sequence's keys and values. q and output are [rows, heads·headDim]; query head h
+    /// reads kv head h / (heads / kvHeads).
+    /// </summary>
+    void Attention(ReadOnlySpan<float> q, CacheRows rows, PagedStream keys, PagedStream values, Span<float> output, int heads, float scale);
 }

@@ -1,7 +1,9 @@
+using GlmSharp.Batching;
 using GlmSharp.Configs;
 using GlmSharp.Errors;
 using GlmSharp.Formats;
 using GlmSharp.Kernels;
+using GlmSharp.Kernels.Paging;
 using GlmSharp.Models.Blocks;
 using GlmSharp.Tensors;
 
@@ -16,16 +18,21 @@ public enum LogitsFor
 
 /// <summary>
 /// The frame every GLM text model shares: token embedding → decoder layers → final RMSNorm → LM head
-/// (or the embedding matrix when tied). Architecture files supply the layers.
+/// (or the embedding matrix when tied). Architecture files supply the layers. A step runs a <see cref="Batch"/>
+/// of rows from any number of sequences through every layer once, so each weight is read once per step however
+/// many sequences it serves; one sequence is the special case (<see cref="ModelSession"/>).
 /// </summary>
 public sealed class CausalLm : IDisposable
 {
     /// <summary>
-    /// Tokens run through the layers together; bounds the activation buffers, not the prompt length. 512 as
+    /// Rows run through the layers together; bounds the activation buffers, not the prompt length. 512 as
     /// llama.cpp's micro-batch: prefill kernels unpack or transpose each weight block once per batch, so a batch of 64
     /// repeated that work eight times over a 512-token prompt (measured: F16 prefill at half speed).
     /// </summary>
     public const int DefaultBatchRows = 512;
+
+    /// <summary>Positions per cache block: one attention tile, so a tile's rows are contiguous.</summary>
+    public const int DefaultBlockPositions = 64;
 
     private readonly IComputeBackend _backend;
     private readonly TensorView _embedding;
@@ -40,12 +47,16 @@ public sealed class CausalLm : IDisposable
     /// <summary>The checkpoint's tensors, under Hugging Face names.</summary>
     public ITensorSource Weights => _weights;
 
+    /// <summary>What each layer caches per position.</summary>
+    public IReadOnlyList<LayerCacheSpec> CacheLayout { get; }
+
     public CausalLm(ModelConfig config, ITensorSource owner, WeightBuilder weights, IDecoderLayer[] layers)
     {
         Config = config;
         _weights = owner;
         _backend = weights.Backend;
         _layers = layers;
+        CacheLayout = layers.Select(layer => layer.CacheSpec).ToArray();
         var backend = weights.Backend;
         var w = weights.At("model");
         _embedding = w.Matrix("embed_tokens.weight", config.VocabSize, config.HiddenSize);
@@ -65,13 +76,91 @@ public sealed class CausalLm : IDisposable
         return new CausalLm(config, owner, weights, blocks);
     }
 
+    /// <summary>
+    /// A context for many sequences whose cache holds <paramref name="cachePositions"/> positions in all (shared by
+    /// every sequence, in blocks of <paramref name="blockPositions"/>), of <paramref name="cacheType"/> values.
+    /// </summary>
+    public ModelContext CreateContext(int cachePositions, int maxStepRows = DefaultBatchRows, KvCacheType cacheType = KvCacheType.F16,
+        int blockPositions = DefaultBlockPositions)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cachePositions, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxStepRows, 1);
+        int blocks = (cachePositions + blockPositions - 1) / blockPositions;
+        return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType), maxStepRows, Config.MaxPositions);
+    }
+
+    /// <summary>A context whose cache takes at most <paramref name="cacheBytes"/> bytes.</summary>
+    public ModelContext CreateContextWithBudget(long cacheBytes, int maxStepRows = DefaultBatchRows, KvCacheType cacheType = KvCacheType.F16,
+        int blockPositions = DefaultBlockPositions)
+    {
+        int blocks = KvBlockPool.BlocksFor(cacheBytes, CacheLayout, blockPositions, cacheType);
+        return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType), Math.Max(1, maxStepRows), Config.MaxPositions);
+    }
+
+    private ModelContext CreateContext(KvBlockPool pool, int maxStepRows, int maxSequenceLength)
+    {
+        try
+        {
+            return new ModelContext(new PagedKvCache(pool), new ForwardScratch(Config, maxStepRows), maxSequenceLength);
+        }
+        catch
+        {
+            pool.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>A new, empty conversation; its KV cache holds <paramref name="cacheType"/> values (F16 unless asked, as llama.cpp).</summary>
     public ModelSession CreateSession(int? contextLength = null, int maxBatchRows = DefaultBatchRows, KvCacheType cacheType = KvCacheType.F16)
     {
         int context = contextLength ?? Config.MaxPositions;
         if (context <= 0 || context > Config.MaxPositions)
             throw new ContextLimitException($"context length {context} is outside 1..{Config.MaxPositions} (max_position_embeddings of {Origin})");
-        return new ModelSession(Config, context, Math.Min(maxBatchRows, context), cacheType);
+        int blocks = (context + DefaultBlockPositions - 1) / DefaultBlockPositions;
+        var pool = new KvBlockPool(CacheLayout, blocks, DefaultBlockPositions, cacheType);
+        return new ModelSession(CreateContext(pool, Math.Min(maxBatchRows, context), context), context);
+    }
+
+    /// <summary>
+    /// Runs one step: every row of <paramref name="batch"/> through every layer, appending each row to its sequence's
+    /// cache, and writes the logits of the rows that asked for them, in row order ([batch.LogitRows, vocab]). A batch
+    /// longer than the context's step rows runs in several passes. When the cache cannot hold the batch, or a row is
+    /// invalid, it throws before any sequence changes.
+    /// </summary>
+    public void Decode(Batch batch, ModelContext context, Span<float> logits)
+    {
+        int vocab = Config.VocabSize, hiddenSize = Config.HiddenSize;
+        int needed = batch.LogitRows * vocab;
+        if (logits.Length < needed) throw new ArgumentException($"logits buffer holds {logits.Length} values, {needed} needed", nameof(logits));
+        var plan = context.Plan;
+        plan.Prepare(batch, context.Cache, vocab, context.MaxSequenceLength, Origin);
+
+        var scratch = context.Scratch;
+        var tokens = batch.Tokens;
+        var wantsLogits = batch.WantsLogits;
+        int components = batch.PositionComponents, written = 0;
+        for (int start = 0; start < batch.Count; start += scratch.MaxRows)
+        {
+            int rows = Math.Min(scratch.MaxRows, batch.Count - start);
+            var hidden = scratch.Hidden(rows);
+            for (int r = 0; r < rows; r++)
+                _backend.GatherRow(_embedding, tokens[start + r], hidden.Slice(r * hiddenSize, hiddenSize));
+            var step = new ForwardStep(rows, batch.Positions.Slice(start * components, rows * components), plan.Rows(start, rows), scratch);
+            for (int l = 0; l < _layers.Length; l++)
+                _layers[l].Forward(hidden, step, new LayerCache(context.Pool, l));
+
+            var selected = scratch.Projected(rows);
+            int outputs = 0;
+            for (int r = 0; r < rows; r++)
+                if (wantsLogits[start + r])
+                    hidden.Slice(r * hiddenSize, hiddenSize).CopyTo(selected.Slice(outputs++ * hiddenSize));
+            if (outputs == 0) continue;
+            var normed = scratch.Normed(outputs);
+            _finalNorm.Apply(selected[..(outputs * hiddenSize)], normed, outputs);
+            _head.Forward(normed, logits.Slice(written * vocab, outputs * vocab), outputs);
+            written += outputs;
+        }
+        GC.KeepAlive(context); // the kernels read its cache through raw pointers
     }
 
     /// <summary>
@@ -80,41 +169,15 @@ public sealed class CausalLm : IDisposable
     /// </summary>
     public void Forward(ReadOnlySpan<int> tokens, ModelSession session, Span<float> logits, LogitsFor mode = LogitsFor.LastToken)
     {
-        int vocab = Config.VocabSize;
         if (tokens.IsEmpty) throw new ArgumentException("at least one token is needed", nameof(tokens));
         if (session.Length + tokens.Length > session.ContextLength)
             throw new ContextLimitException(
                 $"{tokens.Length} new tokens after {session.Length} cached ones exceed the context of {session.ContextLength} tokens");
-        int needed = mode == LogitsFor.AllTokens ? tokens.Length * vocab : vocab;
-        if (logits.Length < needed) throw new ArgumentException($"logits buffer holds {logits.Length} values, {needed} needed", nameof(logits));
-        foreach (int token in tokens)
-            if ((uint)token >= (uint)vocab)
-                throw new ContextLimitException($"token id {token} is outside the vocabulary 0..{vocab - 1} of {Origin}");
-
-        var scratch = session.Scratch;
-        for (int start = 0; start < tokens.Length; start += scratch.MaxRows)
-        {
-            int rows = Math.Min(scratch.MaxRows, tokens.Length - start);
-            var hidden = scratch.Hidden(rows);
-            for (int r = 0; r < rows; r++)
-                _backend.GatherRow(_embedding, tokens[start + r], hidden.Slice(r * Config.HiddenSize, Config.HiddenSize));
-            for (int l = 0; l < _layers.Length; l++)
-                _layers[l].Forward(hidden, rows, session.Length, session.Layers[l], scratch);
-            session.Length += rows;
-
-            var normed = scratch.Normed(rows);
-            if (mode == LogitsFor.AllTokens)
-            {
-                _finalNorm.Apply(hidden, normed, rows);
-                _head.Forward(normed, logits.Slice(start * vocab, rows * vocab), rows);
-            }
-            else if (start + rows == tokens.Length)
-            {
-                int last = (rows - 1) * Config.HiddenSize;
-                _finalNorm.Apply(hidden.Slice(last, Config.HiddenSize), normed, 1);
-                _head.Forward(normed[..Config.HiddenSize], logits[..vocab], 1);
-            }
-        }
+        var batch = session.Batch;
+        batch.Clear();
+        for (int i = 0; i < tokens.Length; i++)
+            batch.Add(tokens[i], session.Sequence, session.Length + i, mode == LogitsFor.AllTokens || i == tokens.Length - 1);
+        Decode(batch, session.Context, logits);
     }
 
     public void Dispose() => _weights.Dispose();

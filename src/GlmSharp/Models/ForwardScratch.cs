@@ -12,7 +12,6 @@ public sealed class ForwardScratch
     private readonly int _hiddenSize, _queryWidth, _kvWidth, _intermediateSize;
 
     public int MaxRows { get; }
-    public int[] Positions { get; }
 
     public ForwardScratch(ModelConfig config, int maxRows)
     {
@@ -28,7 +27,6 @@ public sealed class ForwardScratch
         _attention = new float[maxRows * _queryWidth];        // (rows, heads·headDim)
         _gateUp = new float[maxRows * 2 * _intermediateSize]; // (rows, 2·intermediate)
         _intermediate = new float[maxRows * _intermediateSize];
-        Positions = new int[maxRows];
     }
 
     public Span<float> Hidden(int rows) => _hidden.AsSpan(0, rows * _hiddenSize);

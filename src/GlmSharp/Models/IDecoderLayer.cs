@@ -1,9 +1,12 @@
-using GlmSharp.Kernels;
+using GlmSharp.Kernels.Paging;
 
 namespace GlmSharp.Models;
 
-/// <summary>One transformer block: reads and updates the residual stream of <paramref name="rows"/> tokens in place.</summary>
+/// <summary>One transformer block: reads and updates the residual stream of a step's rows in place.</summary>
 public interface IDecoderLayer
 {
-    void Forward(Span<float> hidden, int rows, int firstPosition, LayerKvCache cache, ForwardScratch scratch);
+    /// <summary>What this layer keeps per cached position.</summary>
+    LayerCacheSpec CacheSpec { get; }
+
+    void Forward(Span<float> hidden, in ForwardStep step, LayerCache cache);
 }

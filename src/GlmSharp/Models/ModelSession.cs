@@ -1,53 +1,37 @@
-using GlmSharp.Configs;
+using GlmSharp.Batching;
 using GlmSharp.Kernels;
 
 namespace GlmSharp.Models;
 
 /// <summary>
-/// The state of one conversation with a model: its KV cache (one per layer), how many positions are filled,
-/// and the activation buffers. Not thread-safe; use one session per concurrent sequence. The caches live in native
-/// memory: dispose the session to return it.
+/// One conversation with a model: a context holding a single sequence, run through the same batched step as many
+/// sequences are. Not thread-safe; use one session per concurrent sequence, or one <see cref="ModelContext"/> with a
+/// sequence each. The cache lives in native memory: dispose the session to return it.
 /// </summary>
 public sealed class ModelSession : IDisposable
 {
-    public LayerKvCache[] Layers { get; }
-    public ForwardScratch Scratch { get; }
+    public ModelContext Context { get; }
+    public int Sequence { get; }
     public int ContextLength { get; }
-    public KvCacheType CacheType { get; }
+    internal Batch Batch { get; } = new();
 
-    /// <summary>Bytes of keys and values every cached position takes, over all layers.</summary>
-    public long CacheBytesPerPosition => Layers.Sum(layer => layer.BytesPerPosition);
+    public KvCacheType CacheType => Context.Pool.ElementType;
+
+    /// <summary>Bytes of cache every position takes, over all layers.</summary>
+    public long CacheBytesPerPosition => Context.Pool.BytesPerBlock / Context.Pool.BlockPositions;
 
     /// <summary>Number of tokens already in the cache; the next token goes to this position.</summary>
-    public int Length { get; internal set; }
+    public int Length => Context.Cache.Length(Sequence);
 
-    internal ModelSession(ModelConfig config, int contextLength, int maxBatchRows, KvCacheType cacheType)
+    internal ModelSession(ModelContext context, int contextLength)
     {
+        Context = context;
         ContextLength = contextLength;
-        CacheType = cacheType;
-        Layers = new LayerKvCache[config.NumLayers];
-        try
-        {
-            for (int i = 0; i < Layers.Length; i++) Layers[i] = new LayerKvCache(contextLength, config.NumKvHeads, config.HeadDim, cacheType);
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
-        Scratch = new ForwardScratch(config, maxBatchRows);
+        Sequence = context.Cache.CreateSequence();
     }
 
     /// <summary>Forgets cached positions from <paramref name="length"/> on (e.g. to reuse a shared prompt prefix).</summary>
-    public void Truncate(int length)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
-        Length = length;
-    }
+    public void Truncate(int length) => Context.Cache.Truncate(Sequence, length);
 
-    public void Dispose()
-    {
-        foreach (var layer in Layers) layer?.Dispose();
-    }
+    public void Dispose() => Context.Dispose();
 }

@@ -2,13 +2,15 @@ using GlmSharp.Errors;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
 /// Causal GQA attention of every kernel path and cache type against a double-precision softmax written out here,
 /// over the keys and values as the cache type rounds them (fp16 by .NET's Half, Q8_0 as ggml-cpu quantizes) and
-/// over queries rounded the same way, as llama.cpp rounds them to meet an F16 or Q8_0 cache.
+/// over queries rounded the same way, as llama.cpp rounds them to meet an F16 or Q8_0 cache. The cache is paged:
+/// blocks of 16 positions (tiles shorter than a block) and 64 (a tile a block), scattered in the pool.
 /// </summary>
 public sealed class AttentionKernelTests
 {
@@ -36,6 +38,9 @@ public sealed class AttentionKernelTests
                         data.Add(isa, type, shape);
         return data;
     }
+
+    /// <summary>Positions per block for a shape: small blocks for odd shapes, so both tile regimes are covered.</summary>
+    private static int BlockPositionsFor(int shape) => shape % 2 == 0 ? 64 : 16;
 
     private static float[] RandomValues(Random random, int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
 
@@ -77,16 +82,14 @@ public sealed class AttentionKernelTests
             RandomValues(random, (cached + rows) * width), heads, kvHeads, headDim, cached, rows);
     }
 
-    private static float[] Run(CpuIsa isa, KvCacheType type, Case c)
+    private static float[] Run(CpuIsa isa, KvCacheType type, Case c, int shape)
     {
         int width = c.KvHeads * c.HeadDim;
-        using var cache = new LayerKvCache(capacity: c.Cached + c.Rows + 3, c.KvHeads, c.HeadDim, type);
-        cache.Write(0, c.Keys.AsSpan(0, c.Cached * width), c.Values.AsSpan(0, c.Cached * width));
-        cache.Write(c.Cached, c.Keys.AsSpan(c.Cached * width), c.Values.AsSpan(c.Cached * width));
-        var output = new float[c.Q.Length];
         using var backend = new CpuBackend(threads: 2, isa);
-        backend.Attention(c.Q, c.Rows, c.Cached, cache, output, c.Heads, c.Scale);
-        return output;
+        using var cache = new SingleLayerCache(c.Cached + c.Rows, c.KvHeads, c.HeadDim, type, BlockPositionsFor(shape), scatter: true);
+        cache.Append(backend, c.Keys.AsSpan(0, c.Cached * width), c.Values.AsSpan(0, c.Cached * width));
+        cache.Append(backend, c.Keys.AsSpan(c.Cached * width), c.Values.AsSpan(c.Cached * width));
+        return cache.Attend(backend, c.Q, c.Cached, c.Rows, c.Heads, c.Scale);
     }
 
     [Theory]
@@ -94,7 +97,7 @@ public sealed class AttentionKernelTests
     public void Attention_Matches_A_Double_Precision_Softmax_Over_The_Values_The_Cache_Stores(CpuIsa isa, KvCacheType type, int shape)
     {
         var c = MakeCase(shape, seed: 100 + shape);
-        var output = Run(isa, type, c);
+        var output = Run(isa, type, c, shape);
         var keys = AsStored(c.Keys, c.HeadDim, type);
         var values = AsStored(c.Values, c.HeadDim, type);
         var queries = AsStored(c.Q, c.HeadDim, type);
@@ -123,24 +126,16 @@ public sealed class AttentionKernelTests
     public void Every_Path_Agrees_With_The_Scalar_Reference(CpuIsa isa, KvCacheType type, int shape)
     {
         var c = MakeCase(shape, seed: 200 + shape);
-        var reference = Run(CpuIsa.Scalar, type, c);
-        var output = Run(isa, type, c);
+        var reference = Run(CpuIsa.Scalar, type, c, shape);
+        var output = Run(isa, type, c, shape);
         for (int i = 0; i < output.Length; i++)
             Assert.True(Math.Abs(reference[i] - output[i]) <= 1e-5, $"{isa} {type} {Shapes[shape]} element {i}: {output[i]} vs scalar {reference[i]}");
     }
 
     [Fact]
-    public void Writing_Past_The_Cache_Capacity_Is_A_Context_Limit_Error()
-    {
-        using var cache = new LayerKvCache(capacity: 2, kvHeads: 1, headDim: 4);
-        var row = new float[3 * 4];
-        Assert.Throws<ContextLimitException>(() => cache.Write(0, row, row));
-    }
-
-    [Fact]
     public void A_Q8_0_Cache_For_A_Head_Size_That_Is_Not_A_Multiple_Of_32_Is_Refused_Naming_The_Head_Size()
     {
-        var error = Assert.Throws<UnsupportedModelException>(() => new LayerKvCache(capacity: 4, kvHeads: 2, headDim: 80, KvCacheType.Q8_0));
+        var error = Assert.Throws<UnsupportedModelException>(() => new SingleLayerCache(4, kvHeads: 2, headDim: 80, KvCacheType.Q8_0));
         Assert.Contains("head size is 80", error.Message);
         Assert.Contains("multiple of 32", error.Message);
     }
@@ -151,17 +146,17 @@ public sealed class AttentionKernelTests
     [InlineData(KvCacheType.Q8_0, 2 * 2 * 4 * 34)]
     public void A_Cached_Position_Takes_The_Bytes_Of_Its_Element_Type(KvCacheType type, long bytes)
     {
-        using var cache = new LayerKvCache(capacity: 8, kvHeads: 2, headDim: 128, type);
-        Assert.Equal(bytes, cache.BytesPerPosition);
+        using var cache = new SingleLayerCache(8, kvHeads: 2, headDim: 128, type);
+        Assert.Equal(bytes, cache.Pool.BytesPerBlock / cache.Pool.BlockPositions);
     }
 
     [Fact]
     public void A_Disposed_Cache_Cannot_Be_Written_Or_Attended()
     {
-        var cache = new LayerKvCache(capacity: 2, kvHeads: 1, headDim: 4);
+        var cache = new SingleLayerCache(2, kvHeads: 1, headDim: 4, KvCacheType.F16);
         cache.Dispose();
         var row = new float[4];
-        Assert.Throws<ObjectDisposedException>(() => cache.Write(0, row, row));
-        Assert.Throws<ObjectDisposedException>(() => CpuBackend.Instance.Attention(row, 1, 0, cache, new float[4], 1, 1f));
+        Assert.Throws<ObjectDisposedException>(() => cache.Append(CpuBackend.Instance, row, row));
+        Assert.Throws<ObjectDisposedException>(() => cache.Attend(CpuBackend.Instance, row, 0, 1, 1, 1f));
     }
 }

@@ -1,5 +1,6 @@
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
+using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Models;
 
@@ -44,10 +45,9 @@ public sealed class CpuBackendTests
     [Fact]
     public void Attention_Of_A_Single_Cached_Position_Returns_Its_Value()
     {
-        var cache = new LayerKvCache(capacity: 4, kvHeads: 1, headDim: 2);
-        cache.Write(0, [0.3f, -0.7f], [5f, 6f]);
-        var output = new float[4];
-        _backend.Attention([1, 2, -3, 4], rows: 1, firstPosition: 0, cache, output, heads: 2, scale: 1);
+        using var cache = new SingleLayerCache(4, kvHeads: 1, headDim: 2, KvCacheType.F32);
+        cache.Append(_backend, [0.3f, -0.7f], [5f, 6f]);
+        var output = cache.Attend(_backend, [1, 2, -3, 4], first: 0, rows: 1, heads: 2, scale: 1);
         Assert.Equal([5f, 6f, 5f, 6f], output);
     }
 
@@ -56,11 +56,10 @@ public sealed class CpuBackendTests
     {
         // Two positions; keys (1,0) and (0,1), values 10 and 20. Query (ln 3, 0) at scale 1:
         // position 0 sees only itself → 10; position 1 sees both with weights e^{ln3}:e^0 = 3:1 → 12.5.
-        var cache = new LayerKvCache(capacity: 2, kvHeads: 1, headDim: 2);
-        cache.Write(0, [1, 0, 0, 1], [10, 10, 20, 20]);
+        using var cache = new SingleLayerCache(2, kvHeads: 1, headDim: 2, KvCacheType.F32);
+        cache.Append(_backend, [1, 0, 0, 1], [10, 10, 20, 20]);
         float ln3 = MathF.Log(3);
-        var output = new float[4];
-        _backend.Attention([ln3, 0, ln3, 0], rows: 2, firstPosition: 0, cache, output, heads: 1, scale: 1);
+        var output = cache.Attend(_backend, [ln3, 0, ln3, 0], first: 0, rows: 2, heads: 1, scale: 1);
         Assert.Equal(10f, output[0], 4);
         Assert.Equal(12.5f, output[2], 4);
     }

@@ -1,14 +1,19 @@
 using System.Numerics.Tensors;
+using GlmSharp.Kernels.Paging;
 
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// Causal grouped-query attention over one layer's cache, fused: no score matrix, only a tile of scores per thread.
+/// Causal grouped-query attention over one layer's paged cache, fused: no score matrix, only a tile of scores per
+/// thread. Each row reads its own sequence through that sequence's block table; a tile never straddles two blocks
+/// (blocks are whole tiles, or tiles whole blocks), so within a tile a head's rows are contiguous.
 /// A work item is one query row, one kv head and one stretch of positions; it serves every query head that reads
 /// that kv head, so each cached key and value row is fetched from memory once per step however many heads share
 /// it. Scores are folded in tile by tile with a running maximum and sum (online softmax). When rows × kv heads
 /// cannot keep the threads busy — decoding one token over GLM's two kv heads — the positions are split as well and
-/// the pieces' partial sums merged afterwards.
+/// the pieces' partial sums merged afterwards. How positions are split depends only on the step's longest row and
+/// the thread count, and the merge order is fixed, so a row's result does not depend on which rows share its step
+/// unless that changes the split.
 /// </summary>
 internal static unsafe class CpuAttention
 {
@@ -19,10 +24,15 @@ internal static unsafe class CpuAttention
     {
         public float* Q, Output, Partials;
         public byte* Keys, Values;
-        public int Heads, KvHeads, Group, HeadDim, FirstPosition, Splits, SplitLength, RowBytes;
-        public long HeadStride;
+        public int* Slots, TableStarts, BlockIds;
+        public int Heads, KvHeads, Group, HeadDim, Splits, SplitLength, RowBytes, BlockPositions, TilePositions;
+        public long BlockBytes, HeadBytes;
         public float Scale;
         public NativeBuffer* Scratch;
+
+        /// <summary>Where head <paramref name="kv"/>'s rows of slot <paramref name="slot"/> (and the tile from it) start, for keys or values.</summary>
+        public readonly long Offset(int* table, int slot, int kv) =>
+            table[slot / BlockPositions] * BlockBytes + kv * HeadBytes + (long)(slot % BlockPositions) * RowBytes;
 
         /// <summary>Floats of one item's partial result: the group's unnormalised outputs, then their maxima and sums.</summary>
         public readonly long PartialFloats => (long)Group * (HeadDim + 2);
@@ -54,28 +64,32 @@ internal static unsafe class CpuAttention
         public void* QueryCodes => Queries + _queryValues;
     }
 
-    public static void Run(WorkerPool pool, CpuIsa isa, float* q, int rows, int firstPosition, LayerKvCache cache, float* output,
+    public static void Run(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream keys, PagedStream values, float* output,
         int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials)
     {
-        int kvHeads = cache.KvHeads, group = heads / kvHeads, longest = firstPosition + rows;
+        int rows = cacheRows.Count, kvHeads = keys.Heads, group = heads / kvHeads, longest = cacheRows.LongestVisible();
         int pairs = rows * kvHeads;
         int splits = pairs >= 2 * pool.Threads ? 1 : Math.Min(CeilDiv(2 * pool.Threads, pairs), CeilDiv(longest, Tile));
         int splitLength = CeilDiv(CeilDiv(longest, splits), Tile) * Tile;
         splits = CeilDiv(longest, splitLength);
-        var job = new Job
+        fixed (int* slots = cacheRows.Slots, tableStarts = cacheRows.TableStarts, blockIds = cacheRows.BlockIds)
         {
-            Q = q, Output = output, Keys = cache.Keys, Values = cache.Values, Heads = heads, KvHeads = kvHeads, Group = group,
-            HeadDim = cache.HeadDim, FirstPosition = firstPosition, Splits = splits, SplitLength = splitLength, RowBytes = cache.RowBytes,
-            HeadStride = cache.HeadStride, Scale = scale, Scratch = scratch,
-        };
-        for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(ThreadScratch.Bytes(group, cache.HeadDim));
-        if (splits > 1)
-        {
-            partials.Ensure(pairs * splits * job.PartialFloats * sizeof(float));
-            job.Partials = (float*)partials.Pointer;
+            var job = new Job
+            {
+                Q = q, Output = output, Keys = keys.Base, Values = values.Base, Slots = slots, TableStarts = tableStarts, BlockIds = blockIds,
+                Heads = heads, KvHeads = kvHeads, Group = group, HeadDim = keys.Width, Splits = splits, SplitLength = splitLength,
+                RowBytes = keys.RowBytes, BlockPositions = keys.BlockPositions, TilePositions = Math.Min(Tile, keys.BlockPositions),
+                BlockBytes = keys.BlockBytes, HeadBytes = keys.HeadBytes, Scale = scale, Scratch = scratch,
+            };
+            for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(ThreadScratch.Bytes(group, keys.Width));
+            if (splits > 1)
+            {
+                partials.Ensure(pairs * splits * job.PartialFloats * sizeof(float));
+                job.Partials = (float*)partials.Pointer;
+            }
+            pool.For(pairs * splits, Kernel(isa, keys.ElementType, keys.Width), &job);
+            if (splits > 1) pool.For(rows * heads, &Merge, &job);
         }
-        pool.For(pairs * splits, Kernel(isa, cache.ElementType, cache.HeadDim), &job);
-        if (splits > 1) pool.For(rows * heads, &Merge, &job);
     }
 
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;

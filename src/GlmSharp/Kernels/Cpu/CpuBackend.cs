@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using GlmSharp.Kernels.Paging;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Kernels.Cpu;
@@ -123,18 +124,19 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         }
     }
 
-    public void Attention(ReadOnlySpan<float> q, int rows, int firstPosition, LayerKvCache cache, Span<float> output, int heads, float scale)
+    public void StoreRows(PagedStream stream, CacheRows rows, ReadOnlySpan<float> values) => CpuCacheStore.Store(stream, rows, values);
+
+    public void Attention(ReadOnlySpan<float> q, CacheRows rows, PagedStream keys, PagedStream values, Span<float> output, int heads, float scale)
     {
-        cache.ThrowIfDisposed();
-        long width = (long)rows * heads * cache.HeadDim;
-        if (heads % cache.KvHeads != 0 || q.Length < width || output.Length < width || firstPosition < 0 || firstPosition + rows > cache.Capacity)
-            throw new ArgumentException(
-                $"attention of {rows} rows × {heads} heads after position {firstPosition} does not fit a cache of {cache.Capacity} positions × {cache.KvHeads} kv heads × {cache.HeadDim}");
+        long width = (long)rows.Count * heads * keys.Width;
+        if (keys.Heads != values.Heads || keys.Width != values.Width || keys.ElementType != values.ElementType || keys.BlockPositions != values.BlockPositions)
+            throw new ArgumentException($"attention: keys ({keys.Heads}×{keys.Width} {keys.ElementType}) and values ({values.Heads}×{values.Width} {values.ElementType}) must have one layout");
+        if (heads % keys.Heads != 0 || q.Length < width || output.Length < width)
+            throw new ArgumentException($"attention of {rows.Count} rows × {heads} heads does not fit {keys.Heads} kv heads × {keys.Width}");
         fixed (float* qp = q, op = output)
         {
-            lock (_gate) CpuAttention.Run(_pool, Isa, qp, rows, firstPosition, cache, op, heads, scale, _threadScratch, ref _attentionPartials);
+            lock (_gate) CpuAttention.Run(_pool, Isa, qp, rows, keys, values, op, heads, scale, _threadScratch, ref _attentionPartials);
         }
-        GC.KeepAlive(cache); // its finalizer must not free the rows while the kernel reads them
     }
 
     public void Dispose()

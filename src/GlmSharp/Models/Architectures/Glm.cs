@@ -1,6 +1,7 @@
 using GlmSharp.Configs;
 using GlmSharp.Formats;
 using GlmSharp.Kernels;
+using GlmSharp.Kernels.Paging;
 using GlmSharp.Models.Blocks;
 
 namespace GlmSharp.Models.Architectures;
@@ -35,13 +36,17 @@ public sealed class Glm : IArchitecture
         private readonly RmsNorm _preMlpNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
         private readonly SwiGluMlp _mlp = SwiGluMlp.LoadFused(w.At("mlp"), backend, c.HiddenSize, c.IntermediateSize);
 
-        public void Forward(Span<float> hidden, int rows, int firstPosition, LayerKvCache cache, ForwardScratch s)
+        public LayerCacheSpec CacheSpec => _attention.CacheSpec;
+
+        public void Forward(Span<float> hidden, in ForwardStep step, LayerCache cache)
         {
+            int rows = step.Rows;
+            var s = step.Scratch;
             var normed = s.Normed(rows);
             var sublayerOut = s.Projected(rows);
 
             _inputNorm.Apply(hidden, normed, rows);
-            _attention.Forward(normed, sublayerOut, rows, firstPosition, cache, s);
+            _attention.Forward(normed, sublayerOut, step, cache);
             backend.Add(hidden, sublayerOut);
 
             _preMlpNorm.Apply(hidden, normed, rows);

@@ -1,6 +1,7 @@
 using GlmSharp.Configs;
 using GlmSharp.Formats;
 using GlmSharp.Kernels;
+using GlmSharp.Kernels.Paging;
 using GlmSharp.Models.Blocks;
 
 namespace GlmSharp.Models.Architectures;
@@ -38,13 +39,17 @@ public sealed class Glm4 : IArchitecture
         private readonly SwiGluMlp _mlp = SwiGluMlp.LoadFused(w.At("mlp"), backend, c.HiddenSize, c.IntermediateSize);
         private readonly RmsNorm _postMlpOutputNorm = RmsNorm.Load(w, backend, "post_mlp_layernorm", c.HiddenSize, c.RmsNormEps);
 
-        public void Forward(Span<float> hidden, int rows, int firstPosition, LayerKvCache cache, ForwardScratch s)
+        public LayerCacheSpec CacheSpec => _attention.CacheSpec;
+
+        public void Forward(Span<float> hidden, in ForwardStep step, LayerCache cache)
         {
+            int rows = step.Rows;
+            var s = step.Scratch;
             var normed = s.Normed(rows);
             var sublayerOut = s.Projected(rows);
 
             _inputNorm.Apply(hidden, normed, rows);
-            _attention.Forward(normed, sublayerOut, rows, firstPosition, cache, s);
+            _attention.Forward(normed, sublayerOut, step, cache);
             _postAttentionOutputNorm.Apply(sublayerOut, sublayerOut, rows);
             backend.Add(hidden, sublayerOut);
 

@@ -1,12 +1,13 @@
 using GlmSharp.Configs;
 using GlmSharp.Kernels;
+using GlmSharp.Kernels.Paging;
 
 namespace GlmSharp.Models.Blocks;
 
 /// <summary>
 /// Grouped-query self-attention: q/k/v projections (bias when the checkpoint has one — trusted over attention_bias), o_proj never biased, RoPE on q and k,
-/// the new keys and values appended to the layer's cache, causal attention with scale 1/sqrt(head_dim),
-/// and the output projection. Query head h reads kv head h / (heads / kvHeads).
+/// the new keys and values stored in the layer's paged cache, causal attention of each row over its own sequence
+/// with scale 1/sqrt(head_dim), and the output projection. Query head h reads kv head h / (heads / kvHeads).
 /// </summary>
 public sealed class GqaAttention(IComputeBackend backend, Linear query, Linear key, Linear value, Linear output,
     RopeTable rope, int heads, int kvHeads, int headDim)
@@ -24,22 +25,26 @@ public sealed class GqaAttention(IComputeBackend backend, Linear query, Linear k
             rope, config.NumHeads, config.NumKvHeads, d);
     }
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, int firstPosition, LayerKvCache cache, ForwardScratch scratch)
+    /// <summary>Keys then values, kvHeads × head_dim each per position.</summary>
+    public LayerCacheSpec CacheSpec { get; } = LayerCacheSpec.KeysAndValues(kvHeads, headDim);
+
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, in ForwardStep step, LayerCache cache)
     {
-        var qkv = scratch.QueryKeyValue(rows);
+        int rows = step.Rows;
+        var qkv = step.Scratch.QueryKeyValue(rows);
         _queryKeyValue.Forward(x, qkv, rows);
         var q = qkv[..(rows * query.OutFeatures)];
         var k = qkv.Slice(q.Length, rows * key.OutFeatures);
         var v = qkv.Slice(q.Length + k.Length, rows * value.OutFeatures);
 
-        var positions = scratch.Positions.AsSpan(0, rows);
-        for (int r = 0; r < rows; r++) positions[r] = firstPosition + r;
-        backend.Rope(q, rows, heads, headDim, positions, rope);
-        backend.Rope(k, rows, kvHeads, headDim, positions, rope);
+        backend.Rope(q, rows, heads, headDim, step.Positions, rope);
+        backend.Rope(k, rows, kvHeads, headDim, step.Positions, rope);
 
-        cache.Write(firstPosition, k, v);
-        var attended = scratch.AttentionOutput(rows);
-        backend.Attention(q, rows, firstPosition, cache, attended, heads, 1f / MathF.Sqrt(headDim));
+        PagedStream keys = cache.Stream(0), values = cache.Stream(1);
+        backend.StoreRows(keys, step.Cache, k);
+        backend.StoreRows(values, step.Cache, v);
+        var attended = step.Scratch.AttentionOutput(rows);
+        backend.Attention(q, step.Cache, keys, values, attended, heads, 1f / MathF.Sqrt(headDim));
         output.Forward(attended, y, rows);
     }
 }

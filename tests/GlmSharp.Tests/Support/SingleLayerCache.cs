@@ -1,0 +1,64 @@
+using GlmSharp.Batching;
+using GlmSharp.Kernels;
+using GlmSharp.Kernels.Paging;
+
+namespace GlmSharp.Tests.Support;
+
+/// <summary>
+/// One layer's paged keys and values for one sequence, for kernel tests. With <c>scatter</c>, a second sequence grows
+/// block by block beside it, so the tested sequence's blocks are not adjacent in the pool and attention must follow
+/// its block table.
+/// </summary>
+internal sealed class SingleLayerCache : IDisposable
+{
+    private readonly PagedKvCache _cache;
+    private readonly int _sequence, _neighbour = -1;
+    private int[] _slots = [], _tableStarts = [], _blockIds = [];
+
+    public PagedStream Keys => _cache.Pool.Stream(0, 0);
+    public PagedStream Values => _cache.Pool.Stream(0, 1);
+    public KvBlockPool Pool => _cache.Pool;
+
+    public SingleLayerCache(int positions, int kvHeads, int headDim, KvCacheType type, int blockPositions = 64, bool scatter = false)
+    {
+        int blocks = (positions + blockPositions - 1) / blockPositions * (scatter ? 2 : 1);
+        _cache = new PagedKvCache(new KvBlockPool([LayerCacheSpec.KeysAndValues(kvHeads, headDim)], blocks, blockPositions, type));
+        _sequence = _cache.CreateSequence();
+        if (scatter) _neighbour = _cache.CreateSequence();
+    }
+
+    /// <summary>Appends rows of keys and values ([rows, kvHeads·headDim] each) to the sequence.</summary>
+    public void Append(IComputeBackend backend, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
+    {
+        int width = Keys.Heads * Keys.Width, rows = keys.Length / width, first = _cache.Length(_sequence);
+        for (int r = 0; r < rows; r++)
+        {
+            _cache.Append([_sequence], [1]);
+            if (_neighbour >= 0 && _cache.Length(_sequence) % Keys.BlockPositions == 1) _cache.Append([_neighbour], [Keys.BlockPositions]);
+        }
+        SetRows(first, rows);
+        backend.StoreRows(Keys, Rows, keys);
+        backend.StoreRows(Values, Rows, values);
+    }
+
+    /// <summary>Rows at slots [first, first + count) of the sequence, each seeing the slots up to its own.</summary>
+    public void SetRows(int first, int count)
+    {
+        _slots = Enumerable.Range(first, count).ToArray();
+        _tableStarts = new int[count];
+        _blockIds = _cache.BlockTable(_sequence).ToArray();
+    }
+
+    public CacheRows Rows => new(_slots, _tableStarts, _blockIds);
+
+    /// <summary>Attention of rows at slots [first, first + rows) over the sequence.</summary>
+    public float[] Attend(IComputeBackend backend, float[] q, int first, int rows, int heads, float scale)
+    {
+        SetRows(first, rows);
+        var output = new float[q.Length];
+        backend.Attention(q, Rows, Keys, Values, output, heads, scale);
+        return output;
+    }
+
+    public void Dispose() => _cache.Dispose();
+}
