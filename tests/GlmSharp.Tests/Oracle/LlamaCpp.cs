@@ -16,7 +16,7 @@ public static class LlamaCpp
     private static readonly Lock InitLock = new();
     private static bool _initialised;
 
-    private static ModelParams Parameters(string ggufPath, int context, KvCacheType cache)
+    private static ModelParams Parameters(string ggufPath, int context, KvCacheType cache, int sequences = 1)
     {
         lock (InitLock)
         {
@@ -36,6 +36,8 @@ public static class LlamaCpp
             TypeV = (GGMLType)cache.ToGgmlType(),
             GpuLayerCount = 0,
             FlashAttention = cache == KvCacheType.Q8_0,
+            SeqMax = (uint)sequences,
+            KVUnified = true,
         };
     }
 
@@ -76,5 +78,29 @@ public static class LlamaCpp
             batch.Add(next, position++, LLamaSeqId.Zero, true);
         }
         return [.. output];
+    }
+
+    /// <summary>
+    /// Logits of every row of every step of a multi-sequence schedule, in step and row order: one llama_batch per step
+    /// with each row's own sequence id and position, as llama-batched-bench feeds it (one unified KV buffer).
+    /// </summary>
+    public static float[] ScheduleLogits(string ggufPath, Support.MixedBatchSchedule schedule, int vocab, KvCacheType cache = KvCacheType.F32)
+    {
+        int context = schedule.Steps.Sum(step => step.Length);
+        var p = Parameters(ggufPath, context, cache, schedule.Sequences);
+        using var weights = LLamaWeights.LoadFromFile(p);
+        using var ctx = weights.CreateContext(p);
+        var all = new float[schedule.TotalRows * vocab];
+        int written = 0;
+        var batch = new LLamaBatch();
+        foreach (var step in schedule.Steps)
+        {
+            batch.Clear();
+            foreach (var row in step) batch.Add(row.Token, row.Position, (LLamaSeqId)row.Sequence, true);
+            var result = ctx.Decode(batch);
+            if (result != DecodeResult.Ok) throw new InvalidOperationException($"llama.cpp decode failed: {result}");
+            for (int i = 0; i < step.Length; i++) ctx.NativeHandle.GetLogitsIth(i)[..vocab].CopyTo(all.AsSpan(written++ * vocab, vocab));
+        }
+        return all;
     }
 }

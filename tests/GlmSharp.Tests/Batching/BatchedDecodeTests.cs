@@ -1,0 +1,58 @@
+using GlmSharp.Kernels;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
+using Xunit.Abstractions;
+
+namespace GlmSharp.Tests.Batching;
+
+/// <summary>
+/// Many sequences in one step give each sequence the logits it gets alone: 4 to 16 sequences of different lengths,
+/// prefill rows of some and decode rows of others in the same step.
+/// </summary>
+public sealed class BatchedDecodeTests(ITestOutputHelper output)
+{
+    public static TheoryData<TinyGlmSpec, GgmlType, int> Cases() => new()
+    {
+        { new TinyGlmSpec("glm4", 160, 64, 2, 4, 4, 16, 96, 0.5, Bias: true, Tied: false), GgmlType.F32, 4 },
+        { new TinyGlmSpec("glm4", 192, 96, 2, 8, 2, 16, 128, 0.5, Bias: false, Tied: true), GgmlType.Q8_0, 9 },
+        { new TinyGlmSpec("glm4", 160, 64, 2, 8, 1, 8, 96, 1.0, Bias: true, Tied: true), GgmlType.Q4_0, 16 },
+        { new TinyGlmSpec("glm", 160, 64, 2, 4, 4, 16, 96, 0.5, Bias: true, Tied: false), GgmlType.F16, 6 },
+        { new TinyGlmSpec("glm", 150, 80, 2, 10, 5, 8, 80, 0.25, Bias: true, Tied: false), GgmlType.F32, 16 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Each_Sequence_Of_A_Mixed_Batch_Gets_The_Logits_It_Gets_Alone(TinyGlmSpec spec, GgmlType type, int sequences)
+    {
+        using var dir = new TempDirectory();
+        string gguf = new RandomGlmCheckpoint(spec, seed: spec.Hidden + sequences).WriteGguf(dir.File("model.gguf"), type);
+        using var loaded = ModelLoader.Load(gguf);
+        var schedule = new MixedBatchSchedule(spec, sequences, decodeSteps: 6, seed: sequences);
+
+        var batched = GlmSharpRun.ScheduleLogits(loaded, schedule);
+        var alone = GlmSharpRun.ScheduleLogitsAlone(loaded, schedule);
+
+        double error = LogitComparison.WorstRelativeError(batched, alone, spec.Vocab);
+        output.WriteLine($"{spec} {type}, {sequences} sequences, {schedule.Steps.Count} steps: worst relative logit error {error:E2}");
+        Assert.True(error <= BatchInvariance.Bound(type), $"worst relative logit error {error:E2} > {BatchInvariance.Bound(type):E0}");
+    }
+
+    [Theory]
+    [InlineData(GgmlType.F32, 16)]
+    [InlineData(GgmlType.Q8_0, 32)]
+    public void Small_Blocks_And_Short_Steps_Change_No_Logit(GgmlType type, int blockPositions)
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 16, 96, 0.5, Bias: true, Tied: false);
+        using var dir = new TempDirectory();
+        string gguf = new RandomGlmCheckpoint(spec, seed: 5).WriteGguf(dir.File("model.gguf"), type);
+        using var loaded = ModelLoader.Load(gguf);
+        var schedule = new MixedBatchSchedule(spec, 5, decodeSteps: 4, seed: 3);
+
+        var wide = GlmSharpRun.ScheduleLogits(loaded, schedule);
+        var narrow = GlmSharpRun.ScheduleLogits(loaded, schedule, blockPositions: blockPositions, maxStepRows: 7);
+        double error = LogitComparison.WorstRelativeError(narrow, wide, spec.Vocab);
+        output.WriteLine($"{type}: blocks of {blockPositions}, steps of 7 rows against 64 and 512: {error:E2}");
+        Assert.True(error <= BatchInvariance.Bound(type), $"worst relative logit error {error:E2} > {BatchInvariance.Bound(type):E0}");
+    }
+}
