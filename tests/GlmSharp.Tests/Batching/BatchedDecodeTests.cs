@@ -1,3 +1,4 @@
+using GlmSharp.Batching;
 using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
@@ -54,5 +55,37 @@ public sealed class BatchedDecodeTests(ITestOutputHelper output)
         double error = LogitComparison.WorstRelativeError(narrow, wide, spec.Vocab);
         output.WriteLine($"{type}: blocks of {blockPositions}, steps of 7 rows against 64 and 512: {error:E2}");
         Assert.True(error <= BatchInvariance.Bound(type), $"worst relative logit error {error:E2} > {BatchInvariance.Bound(type):E0}");
+    }
+
+    /// <summary>Two continuations of one prompt forked in the cache (stored once) equal each continuation run from scratch.</summary>
+    [Fact]
+    public void Forked_Continuations_Of_A_Shared_Prompt_Match_Their_Own_Full_Runs()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 16, 96, 0.5, Bias: true, Tied: false);
+        using var dir = new TempDirectory();
+        using var loaded = ModelLoader.Load(new RandomGlmCheckpoint(spec, seed: 9).WriteGguf(dir.File("model.gguf"), GgmlType.F32));
+        int vocab = spec.Vocab;
+        var prompt = spec.RandomPrompt(37, seed: 1);
+        int[] left = [5, 6, 7], right = [9, 8];
+
+        using var context = loaded.Model.CreateContext(256, cacheType: KvCacheType.F32, blockPositions: 16);
+        var batch = new Batch();
+        int root = context.Cache.CreateSequence();
+        batch.AddSequence(prompt, root, 0);
+        loaded.Model.Decode(batch, context, new float[vocab]);
+        int branch = context.Cache.Fork(root);
+        long shared = context.Pool.UsedBytes;
+
+        batch.Clear();
+        batch.AddSequence(left, root, prompt.Length);
+        batch.AddSequence(right, branch, prompt.Length);
+        var forked = new float[2 * vocab];
+        loaded.Model.Decode(batch, context, forked);
+        Assert.Equal(shared + context.Pool.BytesPerBlock, context.Pool.UsedBytes); // only the partial block was copied
+
+        var expectedLeft = GlmSharpRun.Logits(loaded, [.. prompt, .. left]).AsSpan((prompt.Length + left.Length - 1) * vocab, vocab);
+        var expectedRight = GlmSharpRun.Logits(loaded, [.. prompt, .. right]).AsSpan((prompt.Length + right.Length - 1) * vocab, vocab);
+        Assert.True(LogitComparison.WorstRelativeError(forked.AsSpan(0, vocab), expectedLeft, vocab) <= BatchInvariance.Bound(GgmlType.F32));
+        Assert.True(LogitComparison.WorstRelativeError(forked.AsSpan(vocab, vocab), expectedRight, vocab) <= BatchInvariance.Bound(GgmlType.F32));
     }
 }

@@ -1,3 +1,4 @@
+using GlmSharp.Batching;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Models;
@@ -53,5 +54,33 @@ public sealed class DecodeAllocationTests
             loaded.Model.Forward(token, session, logits);
         }
         return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    /// <summary>A decode step of eight sequences, one row each, in one shared context.</summary>
+    [Fact]
+    public void A_Batched_Decode_Step_Allocates_No_Managed_Memory()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128);
+        using var dir = new TempDirectory();
+        string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), QuantizationScheme.Uniform(GgmlType.Q8_0));
+        using var backend = new CpuBackend(threads: 2);
+        using var loaded = ModelLoader.Load(gguf, backend);
+        using var context = loaded.Model.CreateContext(8 * 128);
+        var sequences = Enumerable.Range(0, 8).Select(_ => context.Cache.CreateSequence()).ToArray();
+        var batch = new Batch(64);
+        for (int s = 0; s < sequences.Length; s++) batch.AddSequence(Enumerable.Range(1, 20 + 5 * s).ToArray(), sequences[s], 0);
+        var logits = new float[8 * spec.Vocab];
+        loaded.Model.Decode(batch, context, logits);
+        void Step(int token)
+        {
+            batch.Clear();
+            foreach (int s in sequences) batch.Add(token, s, context.Cache.Length(s), wantsLogits: true);
+            loaded.Model.Decode(batch, context, logits);
+        }
+        for (int i = 0; i < 3; i++) Step(3); // warm-up: JIT tiers, scratch sized
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) Step(i + 7);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

@@ -14,6 +14,11 @@ internal static class GlmSharpRun
     public static float[] Logits(string path, int[] tokens, KvCacheType cache = KvCacheType.F32)
     {
         using var loaded = ModelLoader.Load(path);
+        return Logits(loaded, tokens, cache);
+    }
+
+    public static float[] Logits(LoadedModel loaded, int[] tokens, KvCacheType cache = KvCacheType.F32)
+    {
         using var session = loaded.Model.CreateSession(loaded.Config.MaxPositions, cacheType: cache);
         var logits = new float[tokens.Length * loaded.Config.VocabSize];
         loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
