@@ -43,7 +43,7 @@ internal static class BenchCommand
             var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
             if (parse.GetValue(engine) is { } single)
             {
-                var result = EngineRun.Run(single, RequireModel(parse.GetValue(model)), threadCount, promptTokens, genTokens, cache);
+                var result = Environment.GetEnvironmentVariable("GLM_PARALLEL") is string par ? ParallelGlmSharpRun.Run(RequireModel(parse.GetValue(model)), threadCount, promptTokens, genTokens, cache, int.Parse(par)) : EngineRun.Run(single, RequireModel(parse.GetValue(model)), threadCount, promptTokens, genTokens, cache);
                 Console.WriteLine(JsonSerializer.Serialize(result));
                 return 0;
             }

@@ -51,4 +51,39 @@ public interface IComputeBackend
     /// reads kv head h / (heads / kvHeads).
     /// </summary>
     void Attention(ReadOnlySpan<float> q, CacheRows rows, PagedStream keys, PagedStream values, Span<float> output, int heads, float scale);
+
+    /// <summary>
+    /// Chooses each row's experts from router logits [rows, experts] as <paramref name="routing"/> says, writing
+    /// [rows, ExpertsPerRow] expert ids (best first) and their mixing weights.
+    /// </summary>
+    void RouteExperts(ReadOnlySpan<float> logits, int rows, MoeRouting routing, Span<int> experts, Span<float> weights);
+
+    /// <summary>
+    /// y[r, s] = experts[ids[r, s]] · x, for every row r and slot s ([rows, slots, out]); x is row r's input
+    /// ([rows, in]) or, with <paramref name="inputPerSlot"/>, slot (r, s)'s own ([rows, slots, in]). The rows routed
+    /// to one expert are multiplied together, so each expert's weights are read once per call.
+    /// </summary>
+    void MatMulExperts(ReadOnlySpan<TensorView> experts, ReadOnlySpan<float> x, bool inputPerSlot, ReadOnlySpan<int> ids, int rows, int slots, Span<float> y);
+
+    /// <summary>output[r] += Σ_s weights[r, s] · y[r, s], for y of [rows, slots, width].</summary>
+    void AddWeightedSlots(Span<float> output, ReadOnlySpan<float> y, ReadOnlySpan<float> weights, int rows, int slots);
+
+    /// <summary>y = (x − mean) / sqrt(var + eps) · weight + bias, for each row of width weight.Length (bias may be empty).</summary>
+    void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, float eps, Span<float> y, int rows);
+
+    /// <summary>y = GELU(x), element-wise, exact (erf) or with the tanh approximation.</summary>
+    void Gelu(ReadOnlySpan<float> x, Span<float> y, GeluApproximation approximation);
+
+    /// <summary>
+    /// Attention without a mask or cache, as a vision encoder runs it over one image's tokens: q, k, v and output are
+    /// [tokens, heads·headDim]; every token sees every token.
+    /// </summary>
+    void BidirectionalAttention(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output, int tokens, int heads, int headDim, float scale);
+}
+
+/// <summary>Which GELU: the exact one (erf) or the tanh approximation (GPT-2's "gelu_new", ggml_gelu).</summary>
+public enum GeluApproximation
+{
+    Erf,
+    Tanh,
 }

@@ -30,4 +30,17 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
     public BlockScales? Scales { get; init; }
 
     public string ShapeText => "[" + string.Join(",", Shape) + "]";
+
+    /// <summary>
+    /// Matrix <paramref name="index"/> of a stack [n, rows, columns] (merged expert weights), as a [rows, columns]
+    /// view of the same memory: each matrix is whole rows, so whole blocks of any block type.
+    /// </summary>
+    public TensorView Slice(long index)
+    {
+        if (Shape.Length != 3) throw new InvalidOperationException($"{Name}: only a 3-D tensor has matrices to slice, this one is {ShapeText}");
+        if (index < 0 || index >= Shape[0]) throw new ArgumentOutOfRangeException(nameof(index), index, $"{Name} holds {Shape[0]} matrices");
+        if (Scales is not null) throw new Errors.UnsupportedModelException($"{Origin}: tensor '{Name}' is a block-scaled stack, which GlmSharp cannot slice yet");
+        long matrixBytes = Shape[1] * GgmlTypeInfo.RowByteSize(Type, Shape[2]);
+        return new TensorView($"{Name}[{index}]", Type, [Shape[1], Shape[2]], Data + index * matrixBytes, matrixBytes, Origin);
+    }
 }

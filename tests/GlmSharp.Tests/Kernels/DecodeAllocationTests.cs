@@ -45,7 +45,7 @@ public sealed class DecodeAllocationTests
         var logits = new float[spec.Vocab];
         var token = new int[1];
         loaded.Model.Forward(Enumerable.Range(1, 70).ToArray(), session, logits);
-        for (int i = 0; i < 3; i++) loaded.Model.Forward(token, session, logits); // warm-up: JIT tiers, scratch sized
+        for (int i = 0; i < 40; i++) loaded.Model.Forward(token, session, logits); // warm-up past the JIT's tier-up (30 calls), scratch sized
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10; i++)
@@ -77,7 +77,7 @@ public sealed class DecodeAllocationTests
             foreach (int s in sequences) batch.Add(token, s, context.Cache.Length(s), wantsLogits: true);
             loaded.Model.Decode(batch, context, logits);
         }
-        for (int i = 0; i < 3; i++) Step(3); // warm-up: JIT tiers, scratch sized
+        for (int i = 0; i < 40; i++) Step(3); // warm-up past the JIT's tier-up (30 calls), scratch sized
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10; i++) Step(i + 7);

@@ -130,7 +130,7 @@ internal static class EngineRun
     }
 
     /// <summary>High-water mark of resident memory (VmHWM), which counts the mapped weight pages that were touched.</summary>
-    private static double PeakRssMb()
+    internal static double PeakRssMb()
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))

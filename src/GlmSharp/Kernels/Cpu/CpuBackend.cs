@@ -19,6 +19,8 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     private readonly NativeBuffer* _threadScratch;
     private NativeBuffer _activations;
     private NativeBuffer _attentionPartials;
+    private NativeBuffer _expertScratch;
+    private float[] _routerScores = [], _routerSelection = [], _attentionScores = [];
     private bool _disposed;
 
     public CpuIsa Isa { get; }
@@ -139,6 +141,76 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         }
     }
 
+    public void RouteExperts(ReadOnlySpan<float> logits, int rows, MoeRouting routing, Span<int> experts, Span<float> weights)
+    {
+        routing.Validate();
+        int n = routing.Experts, k = routing.ExpertsPerRow;
+        if (logits.Length < rows * n || experts.Length < rows * k || weights.Length < rows * k)
+            throw new ArgumentException($"RouteExperts: buffers too small for {rows} rows of {n} experts choosing {k}");
+        lock (_gate)
+        {
+            if (_routerScores.Length < n)
+            {
+                _routerScores = new float[n];
+                _routerSelection = new float[n];
+            }
+            for (int r = 0; r < rows; r++)
+                CpuMoe.Route(logits.Slice(r * n, n), routing, experts.Slice(r * k, k), weights.Slice(r * k, k), _routerScores.AsSpan(0, n), _routerSelection.AsSpan(0, n));
+        }
+    }
+
+    public void MatMulExperts(ReadOnlySpan<TensorView> experts, ReadOnlySpan<float> x, bool inputPerSlot, ReadOnlySpan<int> ids, int rows, int slots, Span<float> y)
+    {
+        if (experts.IsEmpty) throw new ArgumentException("MatMulExperts: no experts");
+        long inputs = experts[0].Shape[1], outputs = experts[0].Shape[0];
+        foreach (var expert in experts)
+            if (expert.Shape.Length != 2 || expert.Shape[0] != outputs || expert.Shape[1] != inputs)
+                throw new ArgumentException($"MatMulExperts: {expert.Name} is {expert.ShapeText}, the experts are [{outputs},{inputs}]");
+        int pairs = rows * slots;
+        if (ids.Length < pairs || x.Length < (inputPerSlot ? pairs : rows) * inputs || y.Length < pairs * outputs)
+            throw new ArgumentException($"MatMulExperts: buffers too small for {rows} rows × {slots} slots of [{outputs},{inputs}]");
+        foreach (int id in ids[..pairs])
+            if ((uint)id >= (uint)experts.Length) throw new ArgumentException($"MatMulExperts: expert id {id} outside 0..{experts.Length - 1}");
+        lock (_gate) CpuMoe.MatMulExperts(experts, x, inputPerSlot, ids, rows, slots, y, ref _expertScratch, _pool, Isa, Int8, ref _activations, _threadScratch);
+    }
+
+    public void AddWeightedSlots(Span<float> output, ReadOnlySpan<float> y, ReadOnlySpan<float> weights, int rows, int slots)
+    {
+        int width = output.Length / Math.Max(rows, 1);
+        if (output.Length != rows * width || y.Length < rows * slots * width || weights.Length < rows * slots)
+            throw new ArgumentException($"AddWeightedSlots: buffers do not hold {rows} rows × {slots} slots");
+        for (int r = 0; r < rows; r++)
+        {
+            var row = output.Slice(r * width, width);
+            for (int s = 0; s < slots; s++) TensorPrimitives.MultiplyAdd(y.Slice((r * slots + s) * width, width), weights[r * slots + s], row, row);
+        }
+    }
+
+    public void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, float eps, Span<float> y, int rows)
+    {
+        if (x.Length < rows * weight.Length || y.Length < rows * weight.Length || (!bias.IsEmpty && bias.Length != weight.Length))
+            throw new ArgumentException($"LayerNorm: buffers too small for {rows} rows of {weight.Length}");
+        CpuVisionOps.LayerNorm(x, weight, bias, eps, y, rows);
+    }
+
+    public void Gelu(ReadOnlySpan<float> x, Span<float> y, GeluApproximation approximation)
+    {
+        if (y.Length < x.Length) throw new ArgumentException($"Gelu: {y.Length} outputs for {x.Length} inputs");
+        CpuVisionOps.Gelu(x, y, approximation);
+    }
+
+    public void BidirectionalAttention(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output, int tokens, int heads, int headDim, float scale)
+    {
+        long width = (long)tokens * heads * headDim;
+        if (q.Length < width || k.Length < width || v.Length < width || output.Length < width)
+            throw new ArgumentException($"BidirectionalAttention: buffers too small for {tokens} tokens × {heads} heads × {headDim}");
+        lock (_gate)
+        {
+            if (_attentionScores.Length < tokens) _attentionScores = new float[tokens];
+            CpuVisionOps.BidirectionalAttention(q, k, v, output, tokens, heads, headDim, scale, _attentionScores);
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed || ReferenceEquals(this, Instance)) return;
@@ -148,5 +220,6 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         NativeMemory.Free(_threadScratch);
         _activations.Free();
         _attentionPartials.Free();
+        _expertScratch.Free();
     }
 }

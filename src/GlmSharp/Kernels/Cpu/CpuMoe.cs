@@ -1,0 +1,97 @@
+using System.Numerics.Tensors;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Kernels.Cpu;
+
+/// <summary>Mixture-of-experts routing and the grouped expert multiplication on the CPU.</summary>
+internal static unsafe class CpuMoe
+{
+    /// <summary>One row's routing, scalar: a router has at most a few hundred experts per row.</summary>
+    public static void Route(ReadOnlySpan<float> logits, MoeRouting routing, Span<int> chosen, Span<float> weights, Span<float> scores, Span<float> selection)
+    {
+        int experts = routing.Experts, k = routing.ExpertsPerRow;
+        if (routing.Scoring == ExpertScoring.Sigmoid) TensorPrimitives.Sigmoid(logits, scores);
+        else TensorPrimitives.SoftMax(logits, scores);
+        if (routing.SelectionBias is not null) TensorPrimitives.Add(scores, routing.SelectionBias, selection);
+        else scores.CopyTo(selection);
+        if (routing.GroupsKept < routing.Groups) KeepBestGroups(selection, routing);
+
+        for (int slot = 0; slot < k; slot++)
+        {
+            int best = -1;
+            for (int e = 0; e < experts; e++)
+                if (!float.IsNegativeInfinity(selection[e]) && (best < 0 || selection[e] > selection[best])) best = e;
+            chosen[slot] = best;
+            weights[slot] = scores[best];
+            selection[best] = float.NegativeInfinity;
+        }
+        if (routing.NormalizeWeights)
+        {
+            float sum = TensorPrimitives.Sum(weights[..k]);
+            TensorPrimitives.Divide(weights[..k], sum, weights[..k]);
+        }
+        if (routing.WeightScale != 1f) TensorPrimitives.Multiply(weights[..k], routing.WeightScale, weights[..k]);
+    }
+
+    /// <summary>Masks every expert outside the groups whose two best selection scores sum highest.</summary>
+    private static void KeepBestGroups(Span<float> selection, MoeRouting routing)
+    {
+        int size = routing.Experts / routing.Groups;
+        Span<float> groupScores = stackalloc float[routing.Groups];
+        for (int g = 0; g < routing.Groups; g++)
+        {
+            var group = selection.Slice(g * size, size);
+            int first = TensorPrimitives.IndexOfMax(group);
+            float second = float.NegativeInfinity;
+            for (int i = 0; i < size; i++)
+                if (i != first) second = MathF.Max(second, group[i]);
+            groupScores[g] = size == 1 ? group[first] : group[first] + second;
+        }
+        for (int dropped = 0; dropped < routing.Groups - routing.GroupsKept; dropped++)
+        {
+            int worst = -1;
+            for (int g = 0; g < routing.Groups; g++)
+                if (!float.IsPositiveInfinity(groupScores[g]) && (worst < 0 || groupScores[g] < groupScores[worst])) worst = g;
+            groupScores[worst] = float.PositiveInfinity;
+            selection.Slice(worst * size, size).Fill(float.NegativeInfinity);
+        }
+    }
+
+    /// <summary>
+    /// Orders the (row, slot) pairs by expert, and for each expert with pairs gathers their inputs into one block,
+    /// multiplies it by the expert's matrix and scatters the results back. <paramref name="scratch"/> holds the
+    /// order, the gathered inputs and the block's outputs.
+    /// </summary>
+    public static void MatMulExperts(ReadOnlySpan<TensorView> experts, ReadOnlySpan<float> x, bool inputPerSlot, ReadOnlySpan<int> ids,
+        int rows, int slots, Span<float> y, ref NativeBuffer scratch, WorkerPool pool, CpuIsa isa, Int8Path int8, ref NativeBuffer activations,
+        NativeBuffer* threadScratch)
+    {
+        int pairs = rows * slots, inputs = checked((int)experts[0].Shape[1]), outputs = checked((int)experts[0].Shape[0]);
+        long orderBytes = (long)(experts.Length + 1 + pairs) * sizeof(int);
+        long alignedOrder = (orderBytes + 63) & ~63L;
+        scratch.Ensure(alignedOrder + (long)pairs * (inputs + outputs) * sizeof(float));
+        int* starts = (int*)scratch.Pointer, order = starts + experts.Length + 1;
+        float* gathered = (float*)(scratch.Pointer + alignedOrder), results = gathered + (long)pairs * inputs;
+
+        new Span<int>(starts, experts.Length + 1).Clear();
+        foreach (int e in ids[..pairs]) starts[e + 1]++;
+        for (int e = 0; e < experts.Length; e++) starts[e + 1] += starts[e];
+        for (int pair = 0; pair < pairs; pair++) order[starts[ids[pair]]++] = pair;
+        for (int e = experts.Length; e > 0; e--) starts[e] = starts[e - 1];
+        starts[0] = 0;
+
+        for (int e = 0; e < experts.Length; e++)
+        {
+            int first = starts[e], count = starts[e + 1] - first;
+            if (count == 0) continue;
+            for (int i = 0; i < count; i++)
+            {
+                int pair = order[first + i], source = inputPerSlot ? pair : pair / slots;
+                x.Slice(source * inputs, inputs).CopyTo(new Span<float>(gathered + (long)i * inputs, inputs));
+            }
+            CpuMatMul.Run(pool, isa, int8, experts.Slice(e, 1), gathered, results, count, ref activations, threadScratch);
+            for (int i = 0; i < count; i++)
+                new ReadOnlySpan<float>(results + (long)i * outputs, outputs).CopyTo(y.Slice(order[first + i] * outputs, outputs));
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using GlmSharp.Kernels;
+using GlmSharp.Kernels.Cpu;
+
+namespace GlmSharp.Tests.Kernels;
+
+/// <summary>Closed-form checks of the vision encoder's blocks.</summary>
+public sealed class VisionKernelTests
+{
+    private readonly IComputeBackend _backend = CpuBackend.Instance;
+
+    [Fact]
+    public void LayerNorm_Centres_Scales_And_Shifts_Each_Row()
+    {
+        // Row 1 2 3 4: mean 2.5, variance 1.25.
+        float[] x = [1, 2, 3, 4, 5, 5, 5, 5];
+        var y = new float[8];
+        _backend.LayerNorm(x, [1, 1, 2, 2], [0, 0, 0, 1], 1e-6f, y, rows: 2);
+        float s = 1f / MathF.Sqrt(1.25f + 1e-6f);
+        float[] expected = [-1.5f * s, -0.5f * s, 2 * 0.5f * s, 2 * 1.5f * s + 1, 0, 0, 0, 1];
+        for (int i = 0; i < 8; i++) Assert.Equal(expected[i], y[i], 5);
+    }
+
+    [Theory]
+    [InlineData(0.5, 0.5204998778130465)]
+    [InlineData(1.0, 0.8427007929497149)]
+    [InlineData(-2.0, -0.9953222650189527)]
+    [InlineData(0.0, 0.0)]
+    public void Erf_Matches_Tabulated_Values(double x, double expected) =>
+        Assert.True(Math.Abs(CpuVisionOps.Erf(x) - expected) <= 2e-7, $"erf({x}) = {CpuVisionOps.Erf(x)}, expected {expected}");
+
+    [Fact]
+    public void Gelu_Exact_And_Tanh_Forms_Match_Their_Definitions()
+    {
+        float[] x = [-1, 0, 1, 3];
+        var exact = new float[4];
+        var tanh = new float[4];
+        _backend.Gelu(x, exact, GeluApproximation.Erf);
+        _backend.Gelu(x, tanh, GeluApproximation.Tanh);
+        // x·Φ(x): Φ(1) = 0.841344746, Φ(3) = 0.998650102.
+        Assert.Equal(-1 * (1 - 0.841344746f), exact[0], 6);
+        Assert.Equal(0f, exact[1]);
+        Assert.Equal(0.841344746f, exact[2], 6);
+        Assert.Equal(3 * 0.998650102f, exact[3], 5);
+        Assert.Equal(0.5f * (1 + MathF.Tanh(MathF.Sqrt(2 / MathF.PI) * (1 + 0.044715f))), tanh[2], 6);
+    }
+
+    [Fact]
+    public void Bidirectional_Attention_Lets_Every_Token_See_Every_Token()
+    {
+        // Keys (ln 3, 0) and (0, 0) for one head; queries (1, 0): weights 3:1 for every token, earlier or later.
+        float ln3 = MathF.Log(3);
+        float[] q = [1, 0, 1, 0];
+        float[] k = [ln3, 0, 0, 0];
+        float[] v = [10, 0, 20, 4];
+        var output = new float[4];
+        _backend.BidirectionalAttention(q, k, v, output, tokens: 2, heads: 1, headDim: 2, scale: 1);
+        Assert.Equal([12.5f, 1f, 12.5f, 1f], output);
+    }
+}
