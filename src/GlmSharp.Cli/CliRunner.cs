@@ -1,17 +1,23 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using GlmSharp.Errors;
 
 namespace GlmSharp.Cli;
 
 /// <summary>
-/// Runs the parsed command and turns our own exceptions into a one-line message and a non-zero exit code;
-/// the stack trace is shown only with --verbose.
+/// Parses the command line and runs the command. A value the command line refuses (see <see cref="OptionRules"/>) and
+/// our own exceptions both become one line "error: …" and exit code 1; the stack trace is shown only with --verbose.
 /// </summary>
 internal static class CliRunner
 {
     public static async Task<int> InvokeAsync(RootCommand root, string[] args)
     {
         var parse = root.Parse(args);
+        if (parse.Action is ParseErrorAction)
+        {
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+            return 1;
+        }
         bool verbose = parse.GetValue(CommonOptions.Verbose);
         try
         {

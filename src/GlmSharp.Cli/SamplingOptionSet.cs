@@ -7,14 +7,23 @@ namespace GlmSharp.Cli;
 /// <summary>The sampling options of `generate` and `chat`; unset ones fall back to the checkpoint's generation_config.json, then to GlmSharp's defaults.</summary>
 internal sealed class SamplingOptionSet
 {
-    private readonly Option<float?> _temperature = new("--temperature") { Description = "Sampling temperature; 0 = greedy" };
-    private readonly Option<int?> _topK = new("--top-k") { Description = "Keep the k most likely tokens (0 = all)" };
-    private readonly Option<float?> _topP = new("--top-p") { Description = "Nucleus sampling mass (1 = off)" };
-    private readonly Option<float?> _minP = new("--min-p") { Description = "Drop tokens below this fraction of the best one's probability (0 = off)" };
-    private readonly Option<float> _repeat = new("--repeat-penalty") { Description = "Repetition penalty (1 = off)", DefaultValueFactory = _ => 1f };
-    private readonly Option<float> _presence = new("--presence-penalty") { Description = "Presence penalty", DefaultValueFactory = _ => 0f };
-    private readonly Option<float> _frequency = new("--frequency-penalty") { Description = "Frequency penalty", DefaultValueFactory = _ => 0f };
-    private readonly Option<int?> _seed = new("--seed") { Description = "Random seed: the same seed gives the same output" };
+    // The ranges are SamplingOptions.Validate's, so that a value the engine would refuse never gets past the parser.
+    private readonly Option<float?> _temperature = new Option<float?>("--temperature") { Description = "Sampling temperature; 0 = greedy" }
+        .Within(NumericRange.AtLeast(0));
+    private readonly Option<int?> _topK = new Option<int?>("--top-k") { Description = "Keep the k most likely tokens (0 = all)" }
+        .Within(NumericRange.AtLeast(0));
+    private readonly Option<float?> _topP = new Option<float?>("--top-p") { Description = "Nucleus sampling mass (1 = off)" }
+        .Within(NumericRange.LeftOpen(0, 1));
+    private readonly Option<float?> _minP = new Option<float?>("--min-p") { Description = "Drop tokens below this fraction of the best one's probability (0 = off)" }
+        .Within(NumericRange.RightOpen(0, 1));
+    private readonly Option<float> _repeat = new Option<float>("--repeat-penalty") { Description = "Repetition penalty (1 = off)", DefaultValueFactory = _ => 1f }
+        .Within(NumericRange.Above(0));
+    private readonly Option<float> _presence = new Option<float>("--presence-penalty") { Description = "Presence penalty", DefaultValueFactory = _ => 0f }
+        .Within(NumericRange.Any);
+    private readonly Option<float> _frequency = new Option<float>("--frequency-penalty") { Description = "Frequency penalty", DefaultValueFactory = _ => 0f }
+        .Within(NumericRange.Any);
+    private readonly Option<int?> _seed = new Option<int?>("--seed") { Description = "Random seed: the same seed gives the same output" }
+        .Within(NumericRange.Any);
 
     public void AddTo(Command command)
     {

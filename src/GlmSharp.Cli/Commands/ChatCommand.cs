@@ -14,7 +14,7 @@ internal static class ChatCommand
         var context = CommonOptions.Context();
         var cacheType = CommonOptions.CacheType();
         var system = new Option<string?>("--system") { Description = "System message that opens the conversation" };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per reply", DefaultValueFactory = _ => 256 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per reply", DefaultValueFactory = _ => 256 }.Within(NumericRange.AtLeast(1));
         var noThink = new Option<bool>("--no-think") { Description = "Ask GLM-4.5-style models to answer without a <think> section" };
         var sampling = new SamplingOptionSet();
         var command = new Command("chat", "Talk with a model in the terminal (keeps the history; /reset clears it, /exit or Ctrl-D ends)")

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using GlmSharp.Errors;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 
@@ -9,19 +8,17 @@ internal static class ConvertCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("HF_FOLDER") { Description = "Hugging Face model folder (config.json, safetensors, tokenizer.json)" };
-        var output = new Argument<string>("OUT.gguf") { Description = "GGUF file to write" };
+        var input = new Argument<string>("HF_FOLDER") { Description = "Hugging Face model folder (config.json, safetensors, tokenizer.json)" }.ExistingFolder();
+        var output = new Argument<string>("OUT.gguf") { Description = "GGUF file to write" }.WritableFile();
         var type = new Option<string>("--type")
         {
             Description = "Element type of the weight matrices (norms and biases stay f32; q8_0 falls back to f16 for rows not divisible by 32). " +
                 "Default: q8_0 for an FP8 checkpoint, f16 otherwise",
-        };
-        type.AcceptOnlyFromAmong("f32", "f16", "bf16", "q8_0");
+        }.OneOf(["f32", "f16", "bf16", "q8_0"]);
         var command = new Command("convert", "Convert a Hugging Face checkpoint to a GGUF file that llama.cpp runs too") { input, output, type };
         command.SetAction(parse =>
         {
             string folder = parse.GetValue(input)!;
-            if (!Directory.Exists(folder)) throw new ModelFormatException($"{folder}: not a folder (convert takes a Hugging Face model folder)");
             using var loaded = ModelLoader.Load(folder);
             var target = parse.GetValue(type) is { } named
                 ? Enum.Parse<GgmlType>(named, ignoreCase: true)

@@ -12,18 +12,18 @@ internal static class GenerateCommand
         var model = CommonOptions.Model();
         var context = CommonOptions.Context();
         var cacheType = CommonOptions.CacheType();
-        var prompt = new Option<string?>("--prompt") { Description = "Text to continue (no chat template; write special tokens as text if wanted)" };
-        var ids = new Option<string?>("--token-ids") { Description = "Comma-separated prompt token ids instead of --prompt" };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 128 };
-        var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable); not printed", AllowMultipleArgumentsPerToken = false };
-        var format = new Option<string>("--output") { Description = "text: stream the text; ids: print generated token ids on one line", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "ids");
+        var prompt = new Option<string?>("--prompt") { Description = "Text to continue (no chat template; write special tokens as text if wanted)" }.NotEmpty();
+        var ids = TokenIdList.Option("Comma-separated prompt token ids instead of --prompt");
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 128 }.Within(NumericRange.AtLeast(1));
+        var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable); not printed", AllowMultipleArgumentsPerToken = false }.NotEmpty();
+        var format = new Option<string>("--output") { Description = "text: stream the text; ids: print generated token ids on one line", DefaultValueFactory = _ => "text" }
+            .OneOf(["text", "ids"]);
         var sampling = new SamplingOptionSet();
         var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, cacheType, prompt, ids, maxTokens, stop, format };
         sampling.AddTo(command);
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(prompt) is null) == (result.GetValue(ids) is null))
+            if ((result.GetResult(prompt) is null) == (result.GetResult(ids) is null))
                 result.AddError("give exactly one of --prompt or --token-ids");
         });
         command.SetAction(async (parse, cancellation) =>
@@ -31,7 +31,7 @@ internal static class GenerateCommand
             var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
             var tokenizer = loaded.Tokenizer ?? throw new UnsupportedModelException($"{loaded.Path}: the model has no tokenizer; use `glm logits` with token ids");
-            int[] promptIds = parse.GetValue(ids) is { } idText ? TokenIdList.Parse(idText, "--token-ids") : tokenizer.Encode(parse.GetValue(prompt)!);
+            int[] promptIds = parse.GetResult(ids) is null ? tokenizer.Encode(parse.GetValue(prompt)!) : parse.GetValue(ids)!;
             using var generator = new Generator(loaded, parse.GetValue(context), cache);
             var options = new GenerationOptions
             {

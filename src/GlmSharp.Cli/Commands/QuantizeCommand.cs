@@ -9,16 +9,15 @@ internal static class QuantizeCommand
 {
     public static Command Create()
     {
-        var input = new Argument<string>("IN") { Description = "Hugging Face model folder or GGUF file" };
-        var output = new Argument<string>("OUT.gguf") { Description = "GGUF file to write" };
+        var input = new Argument<string>("IN") { Description = "Hugging Face model folder or GGUF file" }.ExistingFileOrFolder();
+        var output = new Argument<string>("OUT.gguf") { Description = "GGUF file to write" }.WritableFile();
         var type = new Option<string>("--type")
         {
             Description = "Element type of the matrices, or q4_k_m for llama.cpp's mix (Q4_K, Q6_K for the output and "
                 + "some attn_v / ffn_down). Norms and biases stay f32. Rows that K-quant blocks do not tile fall back as in "
                 + "llama.cpp: q4_k to q5_0, q6_k to q8_0, then f16; other types to f16.",
             Required = true,
-        };
-        type.AcceptOnlyFromAmong([.. QuantizationScheme.Names]);
+        }.OneOf(QuantizationScheme.Names);
         var command = new Command("quantize", "Write a model as a GGUF of the given type, with tensors byte for byte as llama.cpp's quantizer writes them")
         {
             input, output, type,

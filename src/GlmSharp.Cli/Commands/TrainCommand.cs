@@ -14,33 +14,42 @@ namespace GlmSharp.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
-    private static readonly Option<string> TrainText = new("--train") { Description = "Training text (documents separated by <|endoftext|> lines)", DefaultValueFactory = _ => "data/train.txt" };
-    private static readonly Option<string> ValidText = new("--valid") { Description = "Validation text", DefaultValueFactory = _ => "data/valid.txt" };
-    private static readonly Option<string?> Tokenizer = new("--tokenizer") { Description = "Folder with tokenizer.json; without it a byte-level BPE is trained on --train" };
-    private static readonly Option<int> VocabSize = new("--vocab-size") { Description = "Vocabulary size of a newly trained tokenizer", DefaultValueFactory = _ => 6144 };
-    private static readonly Option<string> Size = new("--size") { Description = $"Model size: {string.Join(", ", Glm4TrainingPresets.Names)}", DefaultValueFactory = _ => "base" };
-    private static readonly Option<int> Steps = new("--steps") { Description = "Optimiser steps", DefaultValueFactory = _ => 2000 };
-    private static readonly Option<int> Batch = new("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 };
-    private static readonly Option<int> SeqLen = new("--seq-len") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 };
-    private static readonly Option<float> LearningRate = new("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3f };
-    private static readonly Option<float> MinLearningRate = new("--min-lr") { Description = "Learning rate at the end of the cosine", DefaultValueFactory = _ => 1e-4f };
-    private static readonly Option<int> Warmup = new("--warmup") { Description = "Linear warm-up steps", DefaultValueFactory = _ => 100 };
-    private static readonly Option<float> WeightDecay = new("--weight-decay") { Description = "AdamW decoupled weight decay (matrices only)", DefaultValueFactory = _ => 0.1f };
-    private static readonly Option<float> Clip = new("--clip") { Description = "Global gradient-norm limit (0 = off)", DefaultValueFactory = _ => 1.0f };
-    private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation and batch sampling", DefaultValueFactory = _ => 1234UL };
-    private static readonly Option<int> EvalInterval = new("--eval-interval") { Description = "Validate every N steps (0 = at the end only)", DefaultValueFactory = _ => 200 };
-    private static readonly Option<int> EvalBatches = new("--eval-batches") { Description = "Batches per validation", DefaultValueFactory = _ => 8 };
+    private static readonly Option<string> TrainText = new Option<string>("--train") { Description = "Training text (documents separated by <|endoftext|> lines)", DefaultValueFactory = _ => "data/train.txt" }.ExistingFile();
+    private static readonly Option<string> ValidText = new Option<string>("--valid") { Description = "Validation text", DefaultValueFactory = _ => "data/valid.txt" }.ExistingFile();
+    private static readonly Option<string?> Tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with tokenizer.json; without it a byte-level BPE is trained on --train" }.ExistingFolder();
+    private static readonly Option<int> VocabSize = new Option<int>("--vocab-size") { Description = "Vocabulary size of a newly trained tokenizer", DefaultValueFactory = _ => 6144 }
+        .Within(NumericRange.AtLeast(256 + BpeTrainer.GlmSpecialTokens.Count)); // every byte and every special token has an id
+    private static readonly Option<string> Size = new Option<string>("--size") { Description = $"Model size: {string.Join(", ", Glm4TrainingPresets.Names)}", DefaultValueFactory = _ => "base" }
+        .OneOf(Glm4TrainingPresets.Names);
+    private static readonly Option<int> Steps = new Option<int>("--steps") { Description = "Optimiser steps", DefaultValueFactory = _ => 2000 }.Within(NumericRange.AtLeast(1));
+    private static readonly Option<int> Batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 }.Within(NumericRange.AtLeast(1));
+    private static readonly Option<int> SeqLen = new Option<int>("--seq-len") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 }.Within(NumericRange.AtLeast(1));
+    private static readonly Option<float> LearningRate = new Option<float>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => 1e-3f }.Within(NumericRange.Above(0));
+    private static readonly Option<float> MinLearningRate = new Option<float>("--min-lr") { Description = "Learning rate at the end of the cosine (at most --lr)", DefaultValueFactory = _ => 1e-4f }
+        .Within(NumericRange.AtLeast(0));
+    private static readonly Option<int> Warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps", DefaultValueFactory = _ => 100 }.Within(NumericRange.AtLeast(0));
+    private static readonly Option<float> WeightDecay = new Option<float>("--weight-decay") { Description = "AdamW decoupled weight decay (matrices only)", DefaultValueFactory = _ => 0.1f }
+        .Within(NumericRange.AtLeast(0));
+    private static readonly Option<float> Clip = new Option<float>("--clip") { Description = "Global gradient-norm limit (0 = off)", DefaultValueFactory = _ => 1.0f }.Within(NumericRange.AtLeast(0));
+    private static readonly Option<ulong> Seed = new Option<ulong>("--seed") { Description = "Seed of initialisation and batch sampling", DefaultValueFactory = _ => 1234UL }.Within(NumericRange.AtLeast(0));
+    private static readonly Option<int> EvalInterval = new Option<int>("--eval-interval") { Description = "Validate every N steps (0 = at the end only)", DefaultValueFactory = _ => 200 }
+        .Within(NumericRange.AtLeast(0));
+    private static readonly Option<int> EvalBatches = new Option<int>("--eval-batches") { Description = "Batches per validation", DefaultValueFactory = _ => 8 }.Within(NumericRange.AtLeast(1));
     private static readonly Option<string?> CheckpointDir = new("--checkpoint-dir") { Description = "Folder for checkpoint.bin" };
-    private static readonly Option<int> CheckpointInterval = new("--checkpoint-interval") { Description = "Save a checkpoint every N steps", DefaultValueFactory = _ => 200 };
+    private static readonly Option<int> CheckpointInterval = new Option<int>("--checkpoint-interval") { Description = "Save a checkpoint every N steps", DefaultValueFactory = _ => 200 }
+        .Within(NumericRange.AtLeast(1));
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from checkpoint.bin in --checkpoint-dir" };
-    private static readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights of a checkpoint.bin (fresh optimiser and schedule), e.g. for a supervised pass" };
+    private static readonly Option<string?> InitFrom = new Option<string?>("--init-from") { Description = "Start from the weights of a checkpoint.bin (fresh optimiser and schedule), e.g. for a supervised pass" }
+        .ExistingFile();
     private static readonly Option<string?> Output = new("--output") { Description = "Export a Hugging Face folder here when training ends" };
     private static readonly Option<bool> Dialogue = new("--dialogue")
     {
         Description = "Supervised pass: --train and --valid are JSONL conversations (scripts/prepare_dialogue.py) rendered with the " +
             "tokenizer's chat template; only assistant turns are scored. Needs --tokenizer, usually with --init-from",
     };
-    private static readonly Option<string> Dtype = new("--dtype") { Description = "Exported weight type: f32 or bf16", DefaultValueFactory = _ => "bf16" };
+    private static readonly Dictionary<string, SafetensorsDtype> ExportTypes = new() { ["f32"] = SafetensorsDtype.F32, ["bf16"] = SafetensorsDtype.BF16 };
+    private static readonly Option<string> Dtype = new Option<string>("--dtype") { Description = "Exported weight type: f32 or bf16", DefaultValueFactory = _ => "bf16" }
+        .OneOf(ExportTypes.Keys);
 
     public static Command Create()
     {
@@ -55,14 +64,11 @@ internal static class TrainCommand
 
     private static int Run(ParseResult parse, CancellationToken cancellation)
     {
-        var dtype = parse.GetValue(Dtype) switch
-        {
-            "f32" => SafetensorsDtype.F32,
-            "bf16" => SafetensorsDtype.BF16,
-            var other => throw new GlmException($"--dtype must be f32 or bf16, found '{other}'"),
-        };
+        var dtype = ExportTypes[parse.GetValue(Dtype)!];
         string? checkpointDir = parse.GetValue(CheckpointDir);
         if (parse.GetValue(Resume) && checkpointDir is null) throw new GlmException("--resume needs --checkpoint-dir");
+        if (parse.GetValue(MinLearningRate) > parse.GetValue(LearningRate))
+            throw new GlmException($"--min-lr {parse.GetValue(MinLearningRate)}: must be at most --lr {parse.GetValue(LearningRate)}");
         if (!parse.GetValue(Resume)) Glm4TrainingPresets.For(parse.GetValue(Size)!, vocabSize: 256).Validate();
         var (vocabulary, train, valid) = parse.GetValue(Dialogue) ? ReadDialogue(parse) : ReadText(parse);
         AnsiConsole.MarkupLine($"corpus: [bold]{train.Ids.Length:N0}[/] training and [bold]{valid.Ids.Length:N0}[/] validation tokens, vocabulary {vocabulary.Tokens.Count}");

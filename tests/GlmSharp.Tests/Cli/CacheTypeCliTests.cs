@@ -46,7 +46,7 @@ public sealed class CacheTypeCliTests : IDisposable
     [
         ["generate", "--token-ids", "1,2,3"],
         ["chat"],
-        ["perplexity", "--file", "text.txt"],
+        ["perplexity", "--file", typeof(CacheTypeCliTests).Assembly.Location], // any file: the command stops at --cache-type
         ["logits", "--token-ids", "1,2,3", "--out", "logits.bin"],
         ["bench"],
     ];
@@ -57,7 +57,7 @@ public sealed class CacheTypeCliTests : IDisposable
     {
         var result = GlmCli.Run([.. command, "--cache-type", "q4_1"]);
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("error: --cache-type q4_1: supported types are f32, f16, q8_0", result.Stderr.Trim());
+        Assert.Equal("error: --cache-type q4_1: must be one of f32, f16, q8_0", result.Stderr.Trim());
     }
 
     [Fact]

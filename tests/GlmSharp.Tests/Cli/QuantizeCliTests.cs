@@ -89,7 +89,7 @@ public sealed class QuantizeCliTests : IDisposable
         string missing = _dir.File("nope.gguf");
         var result = GlmCli.Run("quantize", missing, _dir.File("out.gguf"), "--type", "q4_k");
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"error: {missing}: no such file or folder", result.Stderr);
+        Assert.Contains($"error: IN {missing}: no such file or folder", result.Stderr);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class TrainAndPerplexityCliTests : IDisposable
         string missing = _dir.File("missing.txt");
         var result = GlmCli.Run("perplexity", "--file", missing);
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"{missing}: text file not found", result.Stderr);
+        Assert.Contains($"--file {missing}: no such file", result.Stderr);
     }
 
     [Fact]

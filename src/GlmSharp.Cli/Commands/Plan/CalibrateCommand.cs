@@ -8,7 +8,7 @@ internal static class CalibrateCommand
 {
     public static Command Create()
     {
-        var output = new Option<string>("--output") { Description = "Where to write the fitted factors", DefaultValueFactory = _ => "efficiency.json" };
+        var output = new Option<string>("--output") { Description = "Where to write the fitted factors", DefaultValueFactory = _ => "efficiency.json" }.WritableFile();
         var command = new Command("calibrate", "Fit efficiency factors per (chip family, precision) to the validation points")
         {
             output, PlanOptions.Catalog,

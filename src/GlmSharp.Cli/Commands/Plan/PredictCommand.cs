@@ -16,21 +16,22 @@ internal static class PredictCommand
         var model = new Option<string>("--model") { Description = "Model id (glm-4.7, glm-5, deepseek-v3, ...) or a config.json path", Required = true };
         var precision = new Option<string>("--precision") { Description = "bf16, fp8, int8 or fp4", DefaultValueFactory = _ => "bf16" };
         var kvPrecision = new Option<string>("--kv-precision") { Description = "KV-cache format: bf16 or fp8/int8", DefaultValueFactory = _ => "bf16" };
-        var chips = new Option<int?>("--chips") { Description = "Chips of the decode (or aggregated) pool; sets dp when --dp is absent" };
-        var tp = new Option<int>("--tp") { DefaultValueFactory = _ => 1 };
-        var ep = new Option<int>("--ep") { DefaultValueFactory = _ => 1 };
-        var dp = new Option<int?>("--dp");
-        var pp = new Option<int>("--pp") { DefaultValueFactory = _ => 1 };
-        var phase = new Option<string>("--phase") { Description = "prefill, decode or both", DefaultValueFactory = _ => "both" };
+        var chips = new Option<int?>("--chips") { Description = "Chips of the decode (or aggregated) pool; sets dp when --dp is absent" }.Within(NumericRange.AtLeast(1));
+        var tp = new Option<int>("--tp") { DefaultValueFactory = _ => 1 }.Within(NumericRange.AtLeast(1));
+        var ep = new Option<int>("--ep") { DefaultValueFactory = _ => 1 }.Within(NumericRange.AtLeast(1));
+        var dp = new Option<int?>("--dp").Within(NumericRange.AtLeast(1));
+        var pp = new Option<int>("--pp") { DefaultValueFactory = _ => 1 }.Within(NumericRange.AtLeast(1));
+        var phase = new Option<string>("--phase") { Description = "prefill, decode or both", DefaultValueFactory = _ => "both" }.OneOf(["prefill", "decode", "both"]);
         var input = new Option<string>("--input-len") { Description = "N or MIN:MAX", DefaultValueFactory = _ => "1024" };
         var output = new Option<string>("--output-len") { Description = "N or MIN:MAX", DefaultValueFactory = _ => "1024" };
-        var batch = new Option<int?>("--batch-per-chip") { Description = "Hold this many requests per chip (steady state)" };
-        var concurrency = new Option<int?>("--concurrency") { Description = "Closed loop: keep this many requests in flight (simulated)" };
-        var rate = new Option<double?>("--rate") { Description = "Poisson arrivals per second (simulated)" };
-        var mtp = new Option<double>("--mtp-acceptance") { Description = "Acceptance of one MTP draft token (0 = MTP off)" };
-        var prefillChips = new Option<int?>("--prefill-chips") { Description = "Disaggregate: a separate prefill pool of this many chips (same tp/ep shape)" };
+        var batch = new Option<int?>("--batch-per-chip") { Description = "Hold this many requests per chip (steady state)" }.Within(NumericRange.AtLeast(1));
+        var concurrency = new Option<int?>("--concurrency") { Description = "Closed loop: keep this many requests in flight (simulated)" }.Within(NumericRange.AtLeast(1));
+        var rate = new Option<double?>("--rate") { Description = "Poisson arrivals per second (simulated)" }.Within(NumericRange.Above(0));
+        var mtp = PlanOptions.MtpAcceptance();
+        var prefillChips = new Option<int?>("--prefill-chips") { Description = "Disaggregate: a separate prefill pool of this many chips (same tp/ep shape)" }
+            .Within(NumericRange.AtLeast(1));
         var noOverlap = new Option<bool>("--no-overlap") { Description = "Do not overlap communication with computation" };
-        var requests = new Option<int>("--requests") { Description = "Requests to simulate", DefaultValueFactory = _ => 2000 };
+        var requests = new Option<int>("--requests") { Description = "Requests to simulate", DefaultValueFactory = _ => 2000 }.Within(NumericRange.AtLeast(1));
         var command = new Command("predict", "Predict throughput, latency and memory of one configuration")
         {
             hardware, model, precision, kvPrecision, chips, tp, ep, dp, pp, phase, input, output, batch, concurrency, rate, mtp, prefillChips,

@@ -10,9 +10,12 @@ internal static class ProbeCommand
 {
     public static Command Create()
     {
-        var threads = new Option<int>("--threads") { Description = "Threads to run the kernels on", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var seconds = new Option<double>("--seconds") { Description = "Length of each timed run (three runs per kernel, best kept)", DefaultValueFactory = _ => 0.25 };
-        var write = new Option<string?>("--write") { Description = "Write a catalog file with this machine as chip 'cpu-probed' and system 'probed-machine'" };
+        // Each thread streams its own 128 MiB buffer; more threads than cores measure contention, not the machine.
+        var threads = new Option<int>("--threads") { Description = "Threads to run the kernels on", DefaultValueFactory = _ => Environment.ProcessorCount }
+            .Within(NumericRange.Closed(1, Environment.ProcessorCount));
+        var seconds = new Option<double>("--seconds") { Description = "Length of each timed run (three runs per kernel, best kept)", DefaultValueFactory = _ => 0.25 }
+            .Within(NumericRange.Above(0));
+        var write = new Option<string?>("--write") { Description = "Write a catalog file with this machine as chip 'cpu-probed' and system 'probed-machine'" }.WritableFile();
         var command = new Command("probe", "Measure this machine's read bandwidth, FP32 FMA and INT8 rates as a planner chip") { threads, seconds, write, PlanOptions.Json };
         command.SetAction(parse =>
         {

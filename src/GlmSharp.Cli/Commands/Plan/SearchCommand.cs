@@ -15,12 +15,12 @@ internal static class SearchCommand
         var hardware = new Option<string>("--hardware") { Required = true };
         var model = new Option<string>("--model") { Required = true };
         var precision = new Option<string>("--precision") { DefaultValueFactory = _ => "fp8" };
-        var chips = new Option<int>("--chips") { Description = "Chips of the decode pool", Required = true };
-        var input = new Option<int>("--input-len") { DefaultValueFactory = _ => 1024 };
-        var output = new Option<int>("--output-len") { DefaultValueFactory = _ => 1024 };
-        var mtp = new Option<double>("--mtp-acceptance");
-        var chart = new Option<string?>("--chart") { Description = "Write the Pareto front to this .png or .svg" };
-        var roofline = new Option<string?>("--roofline") { Description = "Write a roofline of the catalog's chips at this precision to this .png or .svg" };
+        var chips = new Option<int>("--chips") { Description = "Chips of the decode pool", Required = true }.Within(NumericRange.AtLeast(1));
+        var input = new Option<int>("--input-len") { DefaultValueFactory = _ => 1024 }.Within(NumericRange.AtLeast(1));
+        var output = new Option<int>("--output-len") { DefaultValueFactory = _ => 1024 }.Within(NumericRange.AtLeast(1));
+        var mtp = PlanOptions.MtpAcceptance();
+        var chart = new Option<string?>("--chart") { Description = "Write the Pareto front to this .png or .svg" }.WritableFile();
+        var roofline = new Option<string?>("--roofline") { Description = "Write a roofline of the catalog's chips at this precision to this .png or .svg" }.WritableFile();
         var command = new Command("search", "Enumerate TP/PP/EP/DP layouts and batches; print the Pareto front of tokens/s per chip vs per user")
         {
             hardware, model, precision, chips, input, output, mtp, chart, roofline, PlanOptions.Json, PlanOptions.Catalog, PlanOptions.Efficiency,
