@@ -4,7 +4,7 @@ using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Cli;
 
-/// <summary>`glm bench --json` on a tiny model: the object the speed issue specifies, from both engines.</summary>
+/// <summary>`glm bench` on a tiny model: the JSON object the speed issue specifies, from both engines, and its option checks.</summary>
 public sealed class BenchCliTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -25,6 +25,7 @@ public sealed class BenchCliTests : IDisposable
         var root = report.RootElement;
         Assert.Equal("model.gguf", root.GetProperty("model").GetString());
         Assert.Equal(1, root.GetProperty("threads").GetInt32());
+        Assert.Equal(1, root.GetProperty("parallel").GetInt32());
         foreach (var engine in new[] { "glmsharp", "llamacpp" })
             foreach (var key in new[] { "prefill_tok_s", "decode_tok_s", "load_s", "peak_rss_mb" })
                 Assert.True(root.GetProperty(engine).GetProperty(key).GetDouble() > 0, $"{engine}.{key}");
@@ -36,5 +37,34 @@ public sealed class BenchCliTests : IDisposable
         Assert.Equal(ratio, root.GetProperty("ratio_decode_paired").GetDouble(), 6);
         double fraction = root.GetProperty("glmsharp_roofline_fraction").GetDouble();
         Assert.True(fraction > 0 && double.IsFinite(fraction), $"roofline fraction {fraction}");
+    }
+
+    /// <summary>Every option out of range is one line naming it, before any model is written or run.</summary>
+    [Theory]
+    [InlineData("--model M --threads 0", "--threads 0")]
+    [InlineData("--model M --prompt 0", "--prompt 0")]
+    [InlineData("--model M --gen -1", "--gen -1")]
+    [InlineData("--model M --parallel 0", "--parallel 0")]
+    [InlineData("--model M --runs 0", "--runs 0")]
+    [InlineData("--model M --parallel 2 --vs-llamacpp", "--parallel > 1 needs the batched engine")]
+    [InlineData("--model M --cache-type q4_0", "--cache-type q4_0")]
+    [InlineData("--model M --type q4_0", "--type")]
+    [InlineData("--model M --out copy.gguf", "--out")]
+    [InlineData("--model M --synthetic edge-1.5b", "not both")]
+    [InlineData("--model M --engine llamacpp", "--engine llamacpp")]
+    [InlineData("--model M --threads two", "'two'")]
+    [InlineData("--synthetic edge-9b", "'edge-9b'")]
+    [InlineData("--synthetic edge-1.5b --type q3_k", "'q3_k'")]
+    [InlineData("--runs 1", "give --model")]
+    [InlineData("--model M", "M: no such file")]
+    public void A_Bad_Option_Is_One_Line_Naming_It_And_Exit_Code_1(string arguments, string named)
+    {
+        string model = _dir.File("missing.gguf");
+        var result = GlmCli.Run(["bench", .. arguments.Split(' ').Select(a => a == "M" ? model : a)]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.Contains(named.Replace("M: ", model + ": "), result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
     }
 }

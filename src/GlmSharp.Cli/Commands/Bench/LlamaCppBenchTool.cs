@@ -44,12 +44,35 @@ internal sealed class LlamaCppBenchTool
     /// <summary>The tool in the first repository found above one of <paramref name="startFolders"/>, built if it is missing or stale.</summary>
     public static LlamaCppBenchTool Prepare(params string[] startFolders)
     {
+        startFolders = [.. startFolders.Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f))).Distinct()];
         string root = startFolders.Select(FindRepository).FirstOrDefault(r => r is not null)
             ?? throw new GlmException($"--vs-llamacpp runs the llama.cpp bench tool {Project}, found in no folder above " +
                 $"{string.Join(" or ", startFolders)}; run glm from a clone of the GlmSharp repository");
         var tool = new LlamaCppBenchTool(root);
-        if (tool.IsStale()) tool.Build();
+        if (tool.IsStale()) tool.BuildUnlessAnotherGlmDid();
         return tool;
+    }
+
+    /// <summary>Two benchmarks (or test classes) starting at once would otherwise build into the same folders together.</summary>
+    private void BuildUnlessAnotherGlmDid()
+    {
+        using var mutex = new Mutex(false, "GlmSharp.LlamaCppBench.build");
+        try
+        {
+            mutex.WaitOne();
+        }
+        catch (AbandonedMutexException)
+        {
+            // A glm that died while building left the mutex to us; the staleness check below still holds.
+        }
+        try
+        {
+            if (IsStale()) Build();
+        }
+        finally
+        {
+            mutex.ReleaseMutex();
+        }
     }
 
     private static string? FindRepository(string start)
@@ -79,7 +102,8 @@ internal sealed class LlamaCppBenchTool
     private void Build()
     {
         Console.Error.WriteLine($"building {Project} (first use, or its sources changed)");
-        var start = Dotnet("build", Path.Combine(_root, Project), "-c", "Release", "--nologo", "-v", "quiet");
+        // No compiler or MSBuild server may stay behind to share the CPU with the timed runs.
+        var start = Dotnet("build", Path.Combine(_root, Project), "-c", "Release", "--nologo", "-v", "quiet", "--disable-build-servers");
         var (exitCode, output, _) = ChildProcess.Run(start, $"build {Project}");
         if (exitCode != 0)
         {
