@@ -56,7 +56,7 @@ internal sealed class LlamaCppBenchTool
     /// <summary>Two benchmarks (or test classes) starting at once would otherwise build into the same folders together.</summary>
     private void BuildUnlessAnotherGlmDid()
     {
-        using var mutex = new Mutex(false, "GlmSharp.LlamaCppBench.build");
+        using var mutex = new Mutex(false, @"Global\GlmSharp.LlamaCppBench.build");
         try
         {
             mutex.WaitOne();
