@@ -66,7 +66,7 @@ internal sealed class RunOptions
     public Option<int> Prompt { get; } = new("--prompt") { Description = "prompt tokens to prefill, per sequence", DefaultValueFactory = _ => 512 };
     public Option<int> Gen { get; } = new("--gen") { Description = "decode steps of one token per sequence", DefaultValueFactory = _ => 128 };
     public Option<int> Parallel { get; } = new("--parallel") { Description = "sequences, each with its own prompt, decoded together one row each per step", DefaultValueFactory = _ => 1 };
-    public Option<string> CacheType { get; } = new("--cache-type") { Description = $"element type of the KV cache: {string.Join(", ", KvCacheTypes.Names)}", DefaultValueFactory = _ => "f16" };
+    public Option<string> CacheType { get; } = new("--cache-type") { Description = $"element type of the KV cache: {string.Join(", ", KvCacheTypes.Names)} (q8_0 needs a head size that is a multiple of 32)", DefaultValueFactory = _ => "f16" };
 
     public IEnumerable<Option> All => [Threads, Prompt, Gen, Parallel, CacheType];
 
