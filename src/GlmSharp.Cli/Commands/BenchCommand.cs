@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using GlmSharp.Cli.Commands.Bench;
 using GlmSharp.Errors;
-using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 
@@ -12,7 +11,8 @@ namespace GlmSharp.Cli.Commands;
 /// <summary>
 /// <c>glm bench</c>: prefill and decode speed of GlmSharp, optionally against llama.cpp on the same file with the
 /// same threads and token ids. Each run is its own process (so load time and peak RSS belong to one engine), and
-/// the engines alternate A B A B so that the VM's drifting memory bandwidth hits both alike.
+/// the engines alternate A B A B so that the VM's drifting memory bandwidth hits both alike. llama.cpp runs in the
+/// bench tool under bench/, so that glm itself carries no llama.cpp binaries.
 /// </summary>
 internal static class BenchCommand
 {
@@ -22,42 +22,56 @@ internal static class BenchCommand
         var synthetic = new Option<string?>("--synthetic") { Description = $"write a random-weight model of known dimensions first ({string.Join(", ", SyntheticModel.Names)})" };
         var type = new Option<string>("--type") { Description = $"matrix type of the synthetic model ({string.Join(", ", QuantizationScheme.Names)})", DefaultValueFactory = _ => "q8_0" };
         var output = new Option<string?>("--out") { Description = "where to keep the synthetic model (default: a temporary file, deleted afterwards)" };
-        var threads = new Option<int>("--threads") { Description = "compute threads for both engines", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var prompt = new Option<int>("--prompt") { Description = "prompt tokens to prefill", DefaultValueFactory = _ => 512 };
-        var gen = new Option<int>("--gen") { Description = "tokens to decode one at a time", DefaultValueFactory = _ => 128 };
+        var run = new RunOptions();
         var runs = new Option<int>("--runs") { Description = "timed runs per engine", DefaultValueFactory = _ => 5 };
-        var versus = new Option<bool>("--vs-llamacpp") { Description = "also run llama.cpp (LLamaSharp 0.30.0), interleaved" };
-        var cacheType = CommonOptions.CacheType();
+        var versus = new Option<bool>("--vs-llamacpp") { Description = $"also run llama.cpp (LLamaSharp 0.30.0), interleaved; builds {LlamaCppBenchTool.Project} on first use" };
         var json = new Option<bool>("--json") { Description = "print one JSON object of medians" };
-        var engine = new Option<string?>("--engine") { Description = "run one engine once and print its result as JSON (used by the benchmark itself)", Hidden = true };
+        var engine = new Option<string?>("--engine") { Description = "run GlmSharp once and print its result as JSON (used by the benchmark itself)", Hidden = true };
 
         var command = new Command("bench", "Prefill and decode speed, load time and peak memory, optionally against llama.cpp")
         {
-            model, synthetic, type, output, threads, prompt, gen, runs, cacheType, versus, json, engine,
+            model, synthetic, type, output,
         };
+        foreach (var option in run.All) command.Options.Add(option);
+        foreach (var option in new Option[] { runs, versus, json, engine }) command.Options.Add(option);
         command.SetAction(parse =>
         {
-            int threadCount = parse.GetValue(threads), promptTokens = parse.GetValue(prompt), genTokens = parse.GetValue(gen);
-            if (threadCount < 1 || promptTokens < 1 || genTokens < 1 || parse.GetValue(runs) < 1)
-                throw new GlmException("--threads, --prompt, --gen and --runs must be at least 1");
-            var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
+            var settings = run.Read(parse);
+            var scheme = QuantizationScheme.Parse(parse.GetValue(type)!);
             if (parse.GetValue(engine) is { } single)
             {
-                var result = Environment.GetEnvironmentVariable("GLM_PARALLEL") is string par ? ParallelGlmSharpRun.Run(RequireModel(parse.GetValue(model)), threadCount, promptTokens, genTokens, cache, int.Parse(par)) : EngineRun.Run(single, RequireModel(parse.GetValue(model)), threadCount, promptTokens, genTokens, cache);
-                Console.WriteLine(JsonSerializer.Serialize(result));
+                if (single != EngineRun.GlmSharp) throw new GlmException($"--engine {single}: only {EngineRun.GlmSharp} runs in glm");
+                Console.WriteLine(JsonSerializer.Serialize(EngineRun.Run(ExistingFile(parse.GetValue(model)), settings)));
                 return 0;
             }
-            return Orchestrate(parse.GetValue(model), parse.GetValue(synthetic), QuantizationScheme.Parse(parse.GetValue(type)!), parse.GetValue(output),
-                threadCount, promptTokens, genTokens, parse.GetValue(runs), cache, parse.GetValue(versus), parse.GetValue(json));
+            int runCount = parse.GetValue(runs);
+            if (runCount < 1) throw new GlmException($"--runs {runCount}: must be at least 1");
+            string? modelPath = parse.GetValue(model), syntheticName = parse.GetValue(synthetic);
+            if (syntheticName is null)
+            {
+                if (parse.GetValue(output) is not null) throw new GlmException("--out names the file --synthetic writes; give it with --synthetic");
+                if (parse.GetResult(type) is { Implicit: false }) throw new GlmException("--type is the matrix type of a --synthetic model; a --model file keeps its own");
+                ExistingFile(modelPath);
+            }
+            else
+            {
+                if (modelPath is not null) throw new GlmException("give --model FILE.gguf or --synthetic NAME, not both");
+                SyntheticModel.Config(syntheticName);
+            }
+            var llama = parse.GetValue(versus) ? LlamaCppBenchTool.Prepare(Environment.CurrentDirectory, AppContext.BaseDirectory) : null;
+            return Orchestrate(modelPath, syntheticName, scheme, parse.GetValue(output), settings, runCount, llama, parse.GetValue(json));
         });
         return command;
     }
 
-    private static string RequireModel(string? path) =>
-        path ?? throw new GlmException("give --model FILE.gguf or --synthetic NAME");
+    private static string ExistingFile(string? path)
+    {
+        if (path is null) throw new GlmException("give --model FILE.gguf or --synthetic NAME");
+        return File.Exists(path) ? path : throw new ModelFormatException($"{path}: no such file");
+    }
 
     private static int Orchestrate(string? modelPath, string? synthetic, QuantizationScheme type, string? output,
-        int threads, int prompt, int gen, int runs, KvCacheType cacheType, bool versus, bool json)
+        RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json)
     {
         string? temporary = null;
         if (synthetic is not null)
@@ -65,29 +79,28 @@ internal static class BenchCommand
             modelPath = output ?? (temporary = Path.Combine(Path.GetTempPath(), $"glm-bench-{synthetic}-{type.Name}-{Environment.ProcessId}.gguf"));
             WriteSynthetic(synthetic, type, modelPath);
         }
-        string model = RequireModel(modelPath);
-        if (!File.Exists(model)) throw new ModelFormatException($"{model}: no such file");
+        string model = modelPath!;
         try
         {
             // Write-back of a freshly written multi-GB file steals CPU from the timed runs; flush it first.
             if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) Process.Start("sync")?.WaitForExit();
             var ours = new List<TimedRun>();
-            var llama = versus ? new List<TimedRun>() : null;
-            for (int run = 0; run < runs; run++)
+            var llama = llamaTool is null ? null : new List<TimedRun>();
+            for (int i = 0; i < runs; i++)
             {
-                if (!json) Console.Error.WriteLine($"run {run + 1}/{runs} (each after a read-bandwidth probe)");
-                ours.Add(ProbedRun(EngineRun.GlmSharp));
-                llama?.Add(ProbedRun(EngineRun.LlamaCpp));
+                if (!json) Console.Error.WriteLine($"run {i + 1}/{runs} (each after a read-bandwidth probe)");
+                ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run)));
+                if (llamaTool is not null) llama!.Add(ProbedRun("llama.cpp", llamaTool.RunStart(model, run)));
             }
-            var report = new BenchReport(Path.GetFileName(model), threads, cacheType.Name(), SyntheticModel.DecodeBytesPerToken(model), ours, llama);
+            var report = new BenchReport(Path.GetFileName(model), run, SyntheticModel.DecodeBytesPerToken(model), ours, llama);
             if (json) Console.WriteLine(report.ToJson());
             else report.Print(Console.Out);
             return 0;
 
-            TimedRun ProbedRun(string engine)
+            TimedRun ProbedRun(string engine, ProcessStartInfo start)
             {
-                double bandwidth = BandwidthProbe.Measure(threads);
-                return new TimedRun(RunChild(engine, model, threads, prompt, gen, cacheType), bandwidth);
+                double bandwidth = BandwidthProbe.Measure(run.Threads);
+                return new TimedRun(RunChild(engine, start), bandwidth);
             }
         }
         finally
@@ -110,20 +123,27 @@ internal static class BenchCommand
         Console.Error.WriteLine();
     }
 
-    private static EngineResult RunChild(string engine, string model, int threads, int prompt, int gen, KvCacheType cacheType)
+    /// <summary>This program again, in the hidden one-run mode.</summary>
+    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Environment.ProcessPath!);
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (var argument in new[] { "bench", "--engine", engine, "--model", model, "--threads", $"{threads}", "--prompt", $"{prompt}", "--gen", $"{gen}", "--cache-type", cacheType.Name() })
+        foreach (var argument in (string[])["bench", "--engine", EngineRun.GlmSharp, "--model", model, .. run.Arguments])
             start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new GlmException($"could not start the {engine} benchmark process");
-        var errors = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        return start;
+    }
+
+    private static EngineResult RunChild(string engine, ProcessStartInfo start)
+    {
+        var (exitCode, stdout, stderr) = ChildProcess.Run(start, $"run {engine}");
         string last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-        if (process.ExitCode != 0 || !last.StartsWith('{'))
-            throw new GlmException($"the {engine} run failed (exit {process.ExitCode}): {errors.Result.Trim()} {last}");
+        if (exitCode != 0 || !last.StartsWith('{'))
+        {
+            // The run's own one-line error is its last line; llama.cpp logs to stderr before it.
+            string reason = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? last;
+            throw new GlmException($"the {engine} run failed (exit {exitCode}): {(reason.StartsWith("error: ", StringComparison.Ordinal) ? reason[7..] : reason)}");
+        }
         return JsonSerializer.Deserialize<EngineResult>(last) ?? throw new GlmException($"the {engine} run printed no result");
     }
 }

@@ -4,27 +4,33 @@ using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Cli;
 
-/// <summary>`glm bench --json` on a tiny model: the object the speed issue specifies, from both engines.</summary>
+/// <summary>`glm bench` on a tiny model: the JSON object the speed issue specifies, from both engines, and its option checks.</summary>
 public sealed class BenchCliTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>A prompt and decode shorter than the warm-up used to overflow the context the run had sized.</summary>
-    [Fact]
-    public void Json_Report_Has_Both_Engines_Ratios_And_The_Roofline_Even_For_A_Run_Shorter_Than_The_Warm_Up()
+    /// <summary>
+    /// A prompt and decode shorter than the warm-up used to overflow the context the run had sized. With --parallel 3
+    /// both engines run three sequences per step and report aggregate rates.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Json_Report_Has_Both_Engines_Ratios_And_The_Roofline_Even_For_A_Run_Shorter_Than_The_Warm_Up(int parallel)
     {
         var spec = new TinyGlmSpec("glm4", 160, 64, 2, 4, 2, 16, 96, 0.5, Bias: true, Tied: false);
         string gguf = new RandomGlmCheckpoint(spec, seed: 5).WriteGguf(_dir.File("model.gguf"), GgmlType.Q8_0);
 
-        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "1", "--prompt", "8", "--gen", "4", "--vs-llamacpp", "--json");
+        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "1", "--prompt", "8", "--gen", "4", "--parallel", $"{parallel}", "--vs-llamacpp", "--json");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var report = JsonDocument.Parse(result.Stdout);
         var root = report.RootElement;
         Assert.Equal("model.gguf", root.GetProperty("model").GetString());
         Assert.Equal(1, root.GetProperty("threads").GetInt32());
+        Assert.Equal(parallel, root.GetProperty("parallel").GetInt32());
         foreach (var engine in new[] { "glmsharp", "llamacpp" })
             foreach (var key in new[] { "prefill_tok_s", "decode_tok_s", "load_s", "peak_rss_mb" })
                 Assert.True(root.GetProperty(engine).GetProperty(key).GetDouble() > 0, $"{engine}.{key}");
@@ -36,5 +42,33 @@ public sealed class BenchCliTests : IDisposable
         Assert.Equal(ratio, root.GetProperty("ratio_decode_paired").GetDouble(), 6);
         double fraction = root.GetProperty("glmsharp_roofline_fraction").GetDouble();
         Assert.True(fraction > 0 && double.IsFinite(fraction), $"roofline fraction {fraction}");
+    }
+
+    /// <summary>Every option out of range is one line naming it, before any model is written or run.</summary>
+    [Theory]
+    [InlineData("--model M --threads 0", "--threads 0")]
+    [InlineData("--model M --prompt 0", "--prompt 0")]
+    [InlineData("--model M --gen -1", "--gen -1")]
+    [InlineData("--model M --parallel 0", "--parallel 0")]
+    [InlineData("--model M --runs 0", "--runs 0")]
+    [InlineData("--model M --cache-type q4_0", "--cache-type q4_0")]
+    [InlineData("--model M --type q4_0", "--type")]
+    [InlineData("--model M --out copy.gguf", "--out")]
+    [InlineData("--model M --synthetic edge-1.5b", "not both")]
+    [InlineData("--model M --engine llamacpp", "--engine llamacpp")]
+    [InlineData("--model M --threads two", "'two'")]
+    [InlineData("--synthetic edge-9b", "'edge-9b'")]
+    [InlineData("--synthetic edge-1.5b --type q3_k", "'q3_k'")]
+    [InlineData("--runs 1", "give --model")]
+    [InlineData("--model M", "M: no such file")]
+    public void A_Bad_Option_Is_One_Line_Naming_It_And_Exit_Code_1(string arguments, string named)
+    {
+        string model = _dir.File("missing.gguf");
+        var result = GlmCli.Run(["bench", .. arguments.Split(' ').Select(a => a == "M" ? model : a)]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.Contains(named.Replace("M: ", model + ": "), result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
     }
 }

@@ -9,7 +9,10 @@ public static class GlmCli
 
     public static Result Run(params string[] args) => RunWithInput("", args);
 
-    public static Result RunWithInput(string standardInput, params string[] args)
+    public static Result RunWithInput(string standardInput, params string[] args) => RunFrom(AppContext.BaseDirectory, Environment.CurrentDirectory, standardInput, args);
+
+    /// <summary>The glm.dll in <paramref name="programFolder"/>, started in <paramref name="workingFolder"/>.</summary>
+    public static Result RunFrom(string programFolder, string workingFolder, string standardInput, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -17,9 +20,10 @@ public static class GlmCli
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
+            WorkingDirectory = workingFolder,
         };
         start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "glm.dll"));
+        start.ArgumentList.Add(Path.Combine(programFolder, "glm.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         process.StandardInput.Write(standardInput);

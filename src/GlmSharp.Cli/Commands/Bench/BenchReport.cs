@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GlmSharp.Kernels;
 
 namespace GlmSharp.Cli.Commands.Bench;
 
@@ -8,10 +9,10 @@ namespace GlmSharp.Cli.Commands.Bench;
 /// Medians (and spread) of the interleaved runs of each engine, printed as a table or as one JSON object. The VM's
 /// read bandwidth drifts between phases (37–79 GB/s measured within a day), so each run has the probe taken just
 /// before it: a run's share of the roofline is its decode speed against that probe, and the report gives the median
-/// of those shares, not one start-up probe against runs made in another phase.
+/// of those shares, not one start-up probe against runs made in another phase. With several sequences the speeds are
+/// aggregates, and a decode step (which reads the weights once) makes one token per sequence.
 /// </summary>
-internal sealed class BenchReport(string model, int threads, string cacheType, long decodeBytes,
-    IReadOnlyList<TimedRun> ours, IReadOnlyList<TimedRun>? llama)
+internal sealed class BenchReport(string model, RunSettings run, long decodeBytes, IReadOnlyList<TimedRun> ours, IReadOnlyList<TimedRun>? llama)
 {
     private static double Median(IEnumerable<double> values)
     {
@@ -25,16 +26,18 @@ internal sealed class BenchReport(string model, int threads, string cacheType, l
 
     private IEnumerable<double> Bandwidths => ours.Concat(llama ?? []).Select(r => r.Bandwidth);
 
-    /// <summary>Decode speed if every byte of a token were read at the median probed bandwidth.</summary>
-    public double RooflineDecode => Median(Bandwidths) / decodeBytes;
+    /// <summary>Decode speed (of all sequences) if every byte of a step were read at the median probed bandwidth.</summary>
+    public double RooflineDecode => run.Parallel * Median(Bandwidths) / decodeBytes;
 
-    /// <summary>Median over runs of decode speed / (bandwidth probed just before the run / bytes per token).</summary>
-    private double RooflineFraction(IReadOnlyList<TimedRun> runs) => Median(runs.Select(r => r.Result.DecodeTokS * decodeBytes / r.Bandwidth));
+    /// <summary>Median over runs of decode speed / (sequences × bandwidth probed just before the run / bytes per step).</summary>
+    private double RooflineFraction(IReadOnlyList<TimedRun> runs) =>
+        Median(runs.Select(r => r.Result.DecodeTokS * decodeBytes / (run.Parallel * r.Bandwidth)));
 
     private sealed record Json(
         [property: JsonPropertyName("model")] string Model,
         [property: JsonPropertyName("threads")] int Threads,
         [property: JsonPropertyName("cache_type")] string CacheType,
+        [property: JsonPropertyName("parallel")] int Parallel,
         [property: JsonPropertyName("glmsharp")] EngineResult GlmSharp,
         [property: JsonPropertyName("llamacpp")] EngineResult? LlamaCpp,
         [property: JsonPropertyName("ratio_prefill")] double? RatioPrefill,
@@ -55,16 +58,17 @@ internal sealed class BenchReport(string model, int threads, string cacheType, l
     {
         var a = Medians(ours);
         var b = llama is null ? null : Medians(llama);
-        return JsonSerializer.Serialize(new Json(model, threads, cacheType, a, b, b is null ? null : a.PrefillTokS / b.PrefillTokS,
+        return JsonSerializer.Serialize(new Json(model, run.Threads, run.CacheType.Name(), run.Parallel, a, b, b is null ? null : a.PrefillTokS / b.PrefillTokS,
             b is null ? null : a.DecodeTokS / b.DecodeTokS, RooflineDecode, RooflineFraction(ours), PairedRatio(r => r.DecodeTokS)));
     }
 
     public void Print(TextWriter output)
     {
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine($"model {model}, {threads} threads, {cacheType} KV cache, {ours.Count} interleaved runs per engine");
+        string sequences = run.Parallel == 1 ? "" : $", {run.Parallel} sequences decoded together (tok/s of all of them)";
+        output.WriteLine($"model {model}, {run.Threads} threads, {run.CacheType.Name()} KV cache{sequences}, {ours.Count} interleaved runs per engine");
         output.WriteLine(string.Create(c, $"read bandwidth {Median(Bandwidths) / 1e9:F1} GB/s (median of a probe before each run, {Bandwidths.Min() / 1e9:F1}–{Bandwidths.Max() / 1e9:F1}), " +
-            $"{decodeBytes / 1e9:F2} GB read per decoded token → decode roofline {RooflineDecode:F1} tok/s"));
+            $"{decodeBytes / 1e9:F2} GB read per decode step → decode roofline {RooflineDecode:F1} tok/s"));
         output.WriteLine($"{"engine",-10} {"prefill tok/s (min–max)",-28} {"decode tok/s (min–max)",-28} {"load s",8} {"peak RSS MB",12}");
         Row("glmsharp", ours);
         if (llama is not null)

@@ -1,140 +1,68 @@
 using System.Diagnostics;
-using System.Text.Json.Serialization;
-using GlmSharp.Kernels;
+using GlmSharp.Batching;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Models;
-using LLama;
-using LLama.Common;
-using LLama.Native;
 
 namespace GlmSharp.Cli.Commands.Bench;
 
-/// <summary>One timed run of one engine: load, warm up, prefill a prompt, decode token by token.</summary>
-internal sealed record EngineResult(
-    [property: JsonPropertyName("prefill_tok_s")] double PrefillTokS,
-    [property: JsonPropertyName("decode_tok_s")] double DecodeTokS,
-    [property: JsonPropertyName("load_s")] double LoadS,
-    [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb);
-
+/// <summary>
+/// One timed run of GlmSharp: load, warm up, prefill every sequence's prompt in one step, then decode steps of one row
+/// per sequence (one sequence is llama-bench's shape, several llama-batched-bench's). llama.cpp's runs follow the same
+/// <see cref="RunSettings"/> in bench/GlmSharp.LlamaCppBench.
+/// </summary>
 internal static class EngineRun
 {
     public const string GlmSharp = "glmsharp";
-    public const string LlamaCpp = "llamacpp";
-    private const int WarmupPrompt = 64, WarmupDecode = 16;
 
-    /// <summary>Positions a run needs: the timed prompt and decode, or the warm-up when it is longer (short --prompt/--gen).</summary>
-    private static int Context(int prompt, int gen) => Math.Max(prompt + gen, Math.Min(WarmupPrompt, prompt) + WarmupDecode);
-
-    /// <summary>The same pseudo-random ids for both engines: the prompt, then the ids fed while decoding.</summary>
-    public static int[] TokenIds(int count, string ggufPath)
-    {
-        int vocab;
-        using (var file = Formats.Gguf.GgufFile.Open(ggufPath)) vocab = (int)file.GetTensor("token_embd.weight").Shape[0];
-        var random = new Random(20260101);
-        return Enumerable.Range(0, count).Select(_ => random.Next(vocab)).ToArray();
-    }
-
-    public static EngineResult Run(string engine, string model, int threads, int prompt, int gen, KvCacheType cacheType) => engine switch
-    {
-        GlmSharp => RunGlmSharp(model, threads, prompt, gen, cacheType),
-        LlamaCpp => RunLlamaCpp(model, threads, prompt, gen, cacheType),
-        _ => throw new Errors.GlmException($"unknown engine '{engine}'"),
-    };
-
-    private static EngineResult RunGlmSharp(string path, int threads, int prompt, int gen, KvCacheType cacheType)
+    public static EngineResult Run(string path, RunSettings run)
     {
         var start = Stopwatch.GetTimestamp();
-        using var backend = new CpuBackend(threads);
+        using var backend = new CpuBackend(run.Threads);
         using var loaded = ModelLoader.Load(path, backend);
         var model = loaded.Model;
-        using var session = model.CreateSession(Context(prompt, gen), cacheType: cacheType);
+        int perSequence = run.Context + CausalLm.DefaultBlockPositions;
+        using var context = model.CreateContext(run.Parallel * perSequence, Math.Max(CausalLm.DefaultBatchRows, run.Parallel), run.CacheType);
         double load = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
-        var ids = TokenIds(prompt + gen, path);
-        var logits = new float[loaded.Config.VocabSize];
-        var one = new int[1];
-        model.Forward(ids.AsSpan(0, Math.Min(WarmupPrompt, prompt)), session, logits);
-        for (int i = 0; i < WarmupDecode; i++)
+        var ids = run.TokenIds(path);
+        var sequences = new int[run.Parallel];
+        var batch = new Batch(run.Parallel * run.Prompt);
+        var logits = new float[run.Parallel * loaded.Config.VocabSize];
+
+        StartSequences();
+        Prefill(run.WarmupPrompt);
+        for (int i = 0; i < RunSettings.WarmupDecode; i++) DecodeStep(run.Prompt + i % run.Gen, run.WarmupPrompt + i);
+        StartSequences();
+
+        start = Stopwatch.GetTimestamp();
+        Prefill(run.Prompt);
+        double prefill = run.Parallel * run.Prompt / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < run.Gen; i++) DecodeStep(run.Prompt + i, run.Prompt + i);
+        double decode = run.Parallel * run.Gen / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return new EngineResult(prefill, decode, load, RunSettings.PeakRssMb());
+
+        void StartSequences()
         {
-            one[0] = ids[prompt + i % gen];
-            model.Forward(one, session, logits);
+            for (int s = 0; s < run.Parallel; s++)
+            {
+                if (context.Cache.SequenceCount == run.Parallel) context.Cache.Free(sequences[s]);
+                sequences[s] = context.Cache.CreateSequence();
+            }
         }
-        session.Truncate(0);
 
-        start = Stopwatch.GetTimestamp();
-        model.Forward(ids.AsSpan(0, prompt), session, logits);
-        double prefill = prompt / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < gen; i++)
+        void Prefill(int count)
         {
-            one[0] = ids[prompt + i];
-            model.Forward(one, session, logits);
+            batch.Clear();
+            for (int s = 0; s < run.Parallel; s++) batch.AddSequence(ids[s].AsSpan(0, count), sequences[s], 0);
+            model.Decode(batch, context, logits);
         }
-        double decode = gen / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        return new EngineResult(prefill, decode, load, PeakRssMb());
-    }
 
-    private static EngineResult RunLlamaCpp(string path, int threads, int prompt, int gen, KvCacheType cacheType)
-    {
-        NativeApi.llama_empty_call();
-        var start = Stopwatch.GetTimestamp();
-        var parameters = new ModelParams(path)
+        void DecodeStep(int index, int position)
         {
-            ContextSize = (uint)Context(prompt, gen),
-            BatchSize = (uint)prompt,
-            UBatchSize = (uint)prompt,
-            Threads = threads,
-            BatchThreads = threads,
-            GpuLayerCount = 0,
-            TypeK = (GGMLType)cacheType.ToGgmlType(),
-            TypeV = (GGMLType)cacheType.ToGgmlType(),
-        };
-        // llama.cpp refuses a quantized V cache without flash attention (its other path reads V transposed).
-        if (cacheType == KvCacheType.Q8_0) parameters.FlashAttention = true;
-        using var weights = LLamaWeights.LoadFromFile(parameters);
-        using var context = weights.CreateContext(parameters);
-        double load = Stopwatch.GetElapsedTime(start).TotalSeconds;
-
-        var ids = TokenIds(prompt + gen, path);
-        var batch = new LLamaBatch();
-        Prefill(context, batch, ids, Math.Min(WarmupPrompt, prompt));
-        for (int i = 0; i < WarmupDecode; i++) DecodeOne(context, batch, ids[prompt + i % gen], Math.Min(WarmupPrompt, prompt) + i);
-        context.NativeHandle.MemoryClear(true);
-
-        start = Stopwatch.GetTimestamp();
-        Prefill(context, batch, ids, prompt);
-        double prefill = prompt / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < gen; i++) DecodeOne(context, batch, ids[prompt + i], prompt + i);
-        double decode = gen / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        return new EngineResult(prefill, decode, load, PeakRssMb());
-    }
-
-    private static void Prefill(LLamaContext context, LLamaBatch batch, int[] ids, int count)
-    {
-        batch.Clear();
-        for (int i = 0; i < count; i++) batch.Add(ids[i], i, LLamaSeqId.Zero, i == count - 1);
-        Check(context.Decode(batch));
-    }
-
-    private static void DecodeOne(LLamaContext context, LLamaBatch batch, int token, int position)
-    {
-        batch.Clear();
-        batch.Add(token, position, LLamaSeqId.Zero, true);
-        Check(context.Decode(batch));
-    }
-
-    private static void Check(DecodeResult result)
-    {
-        if (result != DecodeResult.Ok) throw new Errors.GlmException($"llama.cpp decode failed: {result}");
-    }
-
-    /// <summary>High-water mark of resident memory (VmHWM), which counts the mapped weight pages that were touched.</summary>
-    internal static double PeakRssMb()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
-        return Environment.WorkingSet / (1024.0 * 1024.0);
+            batch.Clear();
+            for (int s = 0; s < run.Parallel; s++) batch.Add(ids[s][index], sequences[s], position, wantsLogits: true);
+            model.Decode(batch, context, logits);
+        }
     }
 }

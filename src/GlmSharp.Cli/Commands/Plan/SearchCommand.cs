@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using GlmSharp.Planner.Catalog;
-using GlmSharp.Planner.Charts;
 using GlmSharp.Planner.Models;
 using GlmSharp.Planner.Search;
 using Spectre.Console;

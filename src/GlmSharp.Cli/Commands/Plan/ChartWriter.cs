@@ -2,10 +2,14 @@ using GlmSharp.Planner.Catalog;
 using GlmSharp.Planner.Search;
 using ScottPlot;
 
-namespace GlmSharp.Planner.Charts;
+namespace GlmSharp.Cli.Commands.Plan;
 
-/// <summary>Pareto-front and roofline charts as PNG or SVG (chosen by the file extension), drawn with ScottPlot.</summary>
-public static class ChartWriter
+/// <summary>
+/// Pareto-front and roofline charts as PNG or SVG (chosen by the file extension), drawn with ScottPlot. It lives with
+/// the command that draws them, not in the planner library, so that ScottPlot's native SkiaSharp and HarfBuzz libraries
+/// reach only this tool and not every consumer of the planner.
+/// </summary>
+internal static class ChartWriter
 {
     public static void Pareto(string path, IReadOnlyList<SearchPoint> all, IReadOnlyList<SearchPoint> front, string title)
     {

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using System.Text.Json;
+using GlmSharp.Cli.Commands.Bench;
+using GlmSharp.Errors;
+using GlmSharp.LlamaCppBench;
+using LLama.Exceptions;
+
+var model = new Option<string>("--model") { Description = "GGUF file to run", Required = true };
+var options = new RunOptions();
+var root = new RootCommand("One timed llama.cpp run as glm bench runs it; prints prefill and decode tok/s (all sequences together), load s and peak RSS MB as JSON");
+root.Options.Add(model);
+foreach (var option in options.All) root.Options.Add(option);
+root.SetAction(parse =>
+{
+    var run = options.Read(parse);
+    string path = parse.GetValue(model)!;
+    if (!File.Exists(path)) throw new GlmException($"{path}: no such file");
+    Console.WriteLine(JsonSerializer.Serialize(LlamaCppRun.Run(path, run)));
+    return 0;
+});
+
+try
+{
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is GlmException or IOException or RuntimeError)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}

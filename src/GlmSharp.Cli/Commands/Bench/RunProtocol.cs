@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Serialization;
+using GlmSharp.Errors;
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Kernels;
+
+// This file is compiled into glm and into the llama.cpp bench tool (bench/GlmSharp.LlamaCppBench), so that the two
+// sides of a comparison take the same options, warm up alike, size the same context and feed the same token ids.
+namespace GlmSharp.Cli.Commands.Bench;
+
+/// <summary>
+/// One timed run of one engine, as the run prints it on stdout. With several sequences the speeds are aggregates:
+/// tokens of all sequences per second.
+/// </summary>
+internal sealed record EngineResult(
+    [property: JsonPropertyName("prefill_tok_s")] double PrefillTokS,
+    [property: JsonPropertyName("decode_tok_s")] double DecodeTokS,
+    [property: JsonPropertyName("load_s")] double LoadS,
+    [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb);
+
+/// <summary>What one run does: <see cref="Parallel"/> sequences of <see cref="Prompt"/> tokens each, then <see cref="Gen"/> decode steps.</summary>
+internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Parallel, KvCacheType CacheType)
+{
+    /// <summary>
+    /// The warm-up before timing (tier-0 JIT code and cold caches are several times slower): a prompt of up to 64
+    /// tokens, then this many decode steps; the cache is cleared afterwards.
+    /// </summary>
+    public const int WarmupDecode = 16;
+
+    public int WarmupPrompt => Math.Min(64, Prompt);
+
+    /// <summary>Positions one sequence needs: the timed prompt and decode, or the warm-up when it is longer (short --prompt/--gen).</summary>
+    public int Context => Math.Max(Prompt + Gen, WarmupPrompt + WarmupDecode);
+
+    /// <summary>The options that hand these settings to a run's own process.</summary>
+    public IEnumerable<string> Arguments =>
+        ["--threads", $"{Threads}", "--prompt", $"{Prompt}", "--gen", $"{Gen}", "--parallel", $"{Parallel}", "--cache-type", CacheType.Name()];
+
+    /// <summary>
+    /// Each sequence's ids: its prompt, then the ids fed while decoding. They are drawn one sequence after another
+    /// from one seeded generator, so the first sequence has the ids a single-sequence run has always had.
+    /// </summary>
+    public int[][] TokenIds(string ggufPath)
+    {
+        int vocab;
+        using (var file = GgufFile.Open(ggufPath)) vocab = (int)file.GetTensor("token_embd.weight").Shape[0];
+        var random = new Random(20260101);
+        return [.. Enumerable.Range(0, Parallel).Select(_ => Enumerable.Range(0, Prompt + Gen).Select(_ => random.Next(vocab)).ToArray())];
+    }
+
+    /// <summary>High-water mark of resident memory (VmHWM), which counts the mapped weight pages that were touched.</summary>
+    public static double PeakRssMb()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+        return Environment.WorkingSet / (1024.0 * 1024.0);
+    }
+}
+
+/// <summary>The options of a run, declared once so that glm bench and the llama.cpp tool agree on names, defaults and limits.</summary>
+internal sealed class RunOptions
+{
+    public Option<int> Threads { get; } = new("--threads") { Description = "compute threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<int> Prompt { get; } = new("--prompt") { Description = "prompt tokens to prefill, per sequence", DefaultValueFactory = _ => 512 };
+    public Option<int> Gen { get; } = new("--gen") { Description = "decode steps of one token per sequence", DefaultValueFactory = _ => 128 };
+    public Option<int> Parallel { get; } = new("--parallel") { Description = "sequences, each with its own prompt, decoded together one row each per step", DefaultValueFactory = _ => 1 };
+    public Option<string> CacheType { get; } = new("--cache-type") { Description = $"element type of the KV cache: {string.Join(", ", KvCacheTypes.Names)} (q8_0 needs a head size that is a multiple of 32)", DefaultValueFactory = _ => "f16" };
+
+    public IEnumerable<Option> All => [Threads, Prompt, Gen, Parallel, CacheType];
+
+    /// <summary>The settings given, or a one-line error naming the first option out of range.</summary>
+    public RunSettings Read(ParseResult parse)
+    {
+        foreach (var option in new[] { Threads, Prompt, Gen, Parallel })
+            if (parse.GetValue(option) is var value and < 1) throw new GlmException($"{option.Name} {value}: must be at least 1");
+        string cacheName = parse.GetValue(CacheType)!;
+        var cache = KvCacheTypes.Parse(cacheName) ?? throw new GlmException($"--cache-type {cacheName}: supported types are {string.Join(", ", KvCacheTypes.Names)}");
+        return new RunSettings(parse.GetValue(Threads), parse.GetValue(Prompt), parse.GetValue(Gen), parse.GetValue(Parallel), cache);
+    }
+}
