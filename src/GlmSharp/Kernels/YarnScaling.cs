@@ -1,0 +1,37 @@
+namespace GlmSharp.Kernels;
+
+/// <summary>
+/// YaRN context extension (Peng et al., 2023) as HF <c>rope_scaling: {type: yarn}</c> and llama.cpp's
+/// <c>rope.scaling.type = yarn</c> define it. GLM-4-0414 recommends factor 4 over an original context of 32768 for
+/// prompts longer than its native 32K. Pairs whose wavelength is short next to the original context keep their
+/// frequency (extrapolate), long ones are divided by the factor (interpolate), a linear ramp blends the pairs between
+/// <see cref="BetaFast"/> and <see cref="BetaSlow"/> rotations, and cos/sin grow by 1 + 0.1·ln(factor).
+/// </summary>
+public sealed record YarnScaling
+{
+    public YarnScaling(double factor, int originalContext, double betaFast = 32, double betaSlow = 1)
+    {
+        if (!(factor >= 1))
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "YaRN factor must be at least 1");
+        if (originalContext <= 0)
+            throw new ArgumentOutOfRangeException(nameof(originalContext), originalContext, "YaRN original context must be positive");
+        if (!(betaFast > 0 && betaSlow > 0))
+            throw new ArgumentOutOfRangeException(nameof(betaFast), $"YaRN beta_fast {betaFast} and beta_slow {betaSlow} must be positive");
+        Factor = factor;
+        OriginalContext = originalContext;
+        BetaFast = betaFast;
+        BetaSlow = betaSlow;
+    }
+
+    /// <summary>How many times longer than the original context positions may run.</summary>
+    public double Factor { get; }
+
+    /// <summary>The context the model was trained with (HF original_max_position_embeddings).</summary>
+    public int OriginalContext { get; }
+
+    /// <summary>Pairs that turn at least this many times over the original context extrapolate fully.</summary>
+    public double BetaFast { get; }
+
+    /// <summary>Pairs that turn at most this many times over the original context interpolate fully.</summary>
+    public double BetaSlow { get; }
+}
