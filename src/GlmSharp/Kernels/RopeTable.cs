@@ -1,3 +1,5 @@
+using GlmSharp.Configs;
+
 namespace GlmSharp.Kernels;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using GlmSharp.Configs;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using Xunit.Abstractions;

@@ -1,4 +1,6 @@
-namespace GlmSharp.Kernels;
+using GlmSharp.Errors;
+
+namespace GlmSharp.Configs;
 
 /// <summary>
 /// YaRN context extension (Peng et al., 2023) as HF <c>rope_scaling: {type: yarn}</c> and llama.cpp's
@@ -9,7 +11,9 @@ namespace GlmSharp.Kernels;
 /// </summary>
 public sealed record YarnScaling
 {
-    public YarnScaling(double factor, int originalContext, double betaFast = 32, double betaSlow = 1)
+    public const double DefaultBetaFast = 32, DefaultBetaSlow = 1;
+
+    public YarnScaling(double factor, int originalContext, double betaFast = DefaultBetaFast, double betaSlow = DefaultBetaSlow)
     {
         if (!(factor >= 1))
             throw new ArgumentOutOfRangeException(nameof(factor), factor, "YaRN factor must be at least 1");
@@ -21,6 +25,16 @@ public sealed record YarnScaling
         OriginalContext = originalContext;
         BetaFast = betaFast;
         BetaSlow = betaSlow;
+    }
+
+    /// <summary>YaRN read from a model file; <paramref name="where"/> names the file and field in the error.</summary>
+    public static YarnScaling FromFile(double factor, int originalContext, double? betaFast, double? betaSlow, string where)
+    {
+        double fast = betaFast ?? DefaultBetaFast, slow = betaSlow ?? DefaultBetaSlow;
+        if (!(factor >= 1) || originalContext <= 0 || !(fast > 0) || !(slow > 0))
+            throw new ModelFormatException(
+                $"{where}: YaRN needs factor ≥ 1, an original context > 0 and positive betas; found factor {factor}, original context {originalContext}, betas {fast} / {slow}");
+        return new YarnScaling(factor, originalContext, fast, slow);
     }
 
     /// <summary>How many times longer than the original context positions may run.</summary>
