@@ -15,12 +15,7 @@ public sealed record YarnScaling
 
     public YarnScaling(double factor, int originalContext, double betaFast = DefaultBetaFast, double betaSlow = DefaultBetaSlow)
     {
-        if (!(factor >= 1))
-            throw new ArgumentOutOfRangeException(nameof(factor), factor, "YaRN factor must be at least 1");
-        if (originalContext <= 0)
-            throw new ArgumentOutOfRangeException(nameof(originalContext), originalContext, "YaRN original context must be positive");
-        if (!(betaFast > 0 && betaSlow > 0))
-            throw new ArgumentOutOfRangeException(nameof(betaFast), $"YaRN beta_fast {betaFast} and beta_slow {betaSlow} must be positive");
+        if (Invalid(factor, originalContext, betaFast, betaSlow) is { } problem) throw new ArgumentException(problem);
         Factor = factor;
         OriginalContext = originalContext;
         BetaFast = betaFast;
@@ -31,11 +26,13 @@ public sealed record YarnScaling
     public static YarnScaling FromFile(double factor, int originalContext, double? betaFast, double? betaSlow, string where)
     {
         double fast = betaFast ?? DefaultBetaFast, slow = betaSlow ?? DefaultBetaSlow;
-        if (!(factor >= 1) || originalContext <= 0 || !(fast > 0) || !(slow > 0))
-            throw new ModelFormatException(
-                $"{where}: YaRN needs factor ≥ 1, an original context > 0 and positive betas; found factor {factor}, original context {originalContext}, betas {fast} / {slow}");
+        if (Invalid(factor, originalContext, fast, slow) is { } problem) throw new ModelFormatException($"{where}: {problem}");
         return new YarnScaling(factor, originalContext, fast, slow);
     }
+
+    private static string? Invalid(double factor, int originalContext, double betaFast, double betaSlow) =>
+        factor >= 1 && originalContext > 0 && betaFast > 0 && betaSlow > 0 ? null
+            : $"YaRN needs factor ≥ 1, an original context > 0 and positive betas; found factor {factor}, original context {originalContext}, betas {betaFast} / {betaSlow}";
 
     /// <summary>How many times longer than the original context positions may run.</summary>
     public double Factor { get; }

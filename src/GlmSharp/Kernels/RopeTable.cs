@@ -27,7 +27,7 @@ public sealed class RopeTable
     private readonly Yarn? _yarn;
     private readonly int[] _sections = [];
 
-    /// <param name="sections">M-RoPE sections (up to four, in frequency indices), or null for 1-D positions.</param>
+    /// <param name="sections">M-RoPE sections (up to four, in frequency indices), or empty for 1-D positions.</param>
     /// <param name="scaling">YaRN context extension, or null for none.</param>
     public RopeTable(RopeLayout layout, int rotaryDims, double theta, ReadOnlySpan<int> sections = default, YarnScaling? scaling = null)
     {

@@ -182,8 +182,8 @@ public sealed class RopeTableTests
         Assert.Contains("[1, 4]", Assert.Throws<ArgumentOutOfRangeException>(() => new RopeTable(RopeLayout.SplitHalves, 8, 100, [2, 2, 1])).Message);
         Assert.Contains("[1, 4]", Assert.Throws<ArgumentOutOfRangeException>(() => new RopeTable(RopeLayout.SplitHalves, 8, 100, [0, 0, 0])).Message);
         Assert.Contains("at most 4", Assert.Throws<ArgumentOutOfRangeException>(() => new RopeTable(RopeLayout.SplitHalves, 16, 100, [1, 1, 1, 1, 1])).Message);
-        Assert.Contains("factor", Assert.Throws<ArgumentOutOfRangeException>(() => new YarnScaling(0.5, 4096)).Message);
-        Assert.Contains("original context", Assert.Throws<ArgumentOutOfRangeException>(() => new YarnScaling(4, 0)).Message);
+        Assert.Contains("factor 0.5", Assert.Throws<ArgumentException>(() => new YarnScaling(0.5, 4096)).Message);
+        Assert.Contains("original context 0", Assert.Throws<ArgumentException>(() => new YarnScaling(4, 0)).Message);
     }
 
     [Fact]
