@@ -47,23 +47,15 @@ public sealed class RopeScalingLoadingTests
     [InlineData(""" "rope_scaling": { "type": "linear", "factor": 2 } """, "rope type 'linear' is not supported")]
     [InlineData(""" "rope_scaling": { "rope_type": "dynamic", "factor": 2 } """, "rope type 'dynamic' is not supported")]
     [InlineData(""" "rope_scaling": { "type": "yarn", "factor": 4, "mscale": 0.7 } """, "YaRN field 'mscale' is not supported")]
-    public void Rope_Scaling_GlmSharp_Does_Not_Compute_Is_Refused_By_Name(string field, string message)
-    {
-        var e = Assert.Throws<UnsupportedModelException>(() => ParseHf(field));
-        Assert.Contains("config.json:rope_scaling", e.Message);
-        Assert.Contains(message, e.Message);
-    }
+    public void Rope_Scaling_GlmSharp_Does_Not_Compute_Is_Refused_By_Name(string field, string message) =>
+        AssertRefused<UnsupportedModelException>(field, message);
 
     [Theory]
     [InlineData(""" "rope_scaling": { "type": "yarn" } """, "required field 'factor'")]
     [InlineData(""" "rope_scaling": { "type": "yarn", "factor": 0.5 } """, "factor 0.5")]
     [InlineData(""" "rope_scaling": { "type": "yarn", "factor": 4, "original_max_position_embeddings": 0 } """, "original context 0")]
-    public void Bad_Yarn_Fields_Name_The_Field(string field, string message)
-    {
-        var e = Assert.Throws<ModelFormatException>(() => ParseHf(field));
-        Assert.Contains("config.json:rope_scaling", e.Message);
-        Assert.Contains(message, e.Message);
-    }
+    public void Bad_Yarn_Fields_Name_The_Field(string field, string message) =>
+        AssertRefused<ModelFormatException>(field, message);
 
     [Fact]
     public void Yarn_Survives_A_Gguf_Round_Trip_Under_Llama_Cpp_Keys()
@@ -94,6 +86,13 @@ public sealed class RopeScalingLoadingTests
         };
         var e = Assert.Throws<UnsupportedModelException>(() => Read(keys));
         Assert.Contains("tiny.gguf", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    private static void AssertRefused<T>(string field, string message) where T : GlmException
+    {
+        var e = Assert.Throws<T>(() => ParseHf(field));
+        Assert.Contains("config.json:rope_scaling", e.Message);
         Assert.Contains(message, e.Message);
     }
 
