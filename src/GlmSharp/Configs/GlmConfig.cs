@@ -32,6 +32,7 @@ internal static class DenseGlmDefaults
     {
         int hidden = j.OptInt("hidden_size") ?? 4096;
         int heads = j.OptInt("num_attention_heads") ?? 32;
+        int maxPositions = j.OptInt("max_position_embeddings") ?? 131072;
         return new ConfigFields
         {
             ModelType = modelType,
@@ -42,7 +43,7 @@ internal static class DenseGlmDefaults
             NumKvHeads = j.OptInt("num_key_value_heads") ?? 2,
             HeadDim = j.OptInt("head_dim") ?? hidden / heads,
             IntermediateSize = j.OptInt("intermediate_size") ?? 13696,
-            MaxPositions = j.OptInt("max_position_embeddings") ?? 131072,
+            MaxPositions = maxPositions,
             RmsNormEps = j.OptDouble("rms_norm_eps") ?? 1.5625e-07,
             RopeTheta = j.OptDouble("rope_theta") ?? RopeThetaFromParameters(j) ?? 10000.0,
             PartialRotaryFactor = j.OptDouble("partial_rotary_factor") ?? 0.5,
@@ -51,6 +52,7 @@ internal static class DenseGlmDefaults
             EosTokenIds = j.IntOrIntList("eos_token_id") is { Length: > 0 } eos ? eos : [151329, 151336, 151338],
             PadTokenId = j.OptInt("pad_token_id") ?? 151329,
             BosTokenId = j.OptInt("bos_token_id"),
+            RopeScaling = RopeScalingField.Read(j, maxPositions),
         };
     }
 

@@ -26,6 +26,9 @@ public abstract record ModelConfig
     public int? PadTokenId { get; init; }
     public int? BosTokenId { get; init; }
 
+    /// <summary>YaRN context extension when the checkpoint asks for it (GLM-4-0414 beyond 32K), else null.</summary>
+    public YarnScaling? RopeScaling { get; init; }
+
     /// <summary>Number of leading dimensions of each head that rotate (the rest pass through).</summary>
     public int RotaryDims => (int)(HeadDim * PartialRotaryFactor);
 }

@@ -36,7 +36,10 @@ public interface IComputeBackend
     /// <summary>out[r, i] = silu(gateUp[r, i]) · gateUp[r, I + i], where each gateUp row holds gate then up (2·I values).</summary>
     void SwiGlu(ReadOnlySpan<float> gateUp, Span<float> output, int rows, int intermediate);
 
-    /// <summary>Rotates the first rotaryDims of every head of every row in place, row r at position positions[r].</summary>
+    /// <summary>
+    /// Rotates the first rope.RotaryDims of every head of every row in place. positions is row-major
+    /// [rows, rope.PositionComponents]: one int per row for text, (t, h, w, e) per row for M-RoPE.
+    /// </summary>
     void Rope(Span<float> x, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeTable rope);
 
     /// <summary>

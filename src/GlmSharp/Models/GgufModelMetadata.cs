@@ -20,6 +20,7 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
         int heads = Int("attention.head_count");
         int headDim = OptInt("attention.key_length") ?? hidden / heads;
         int rotary = OptInt("rope.dimension_count") ?? headDim;
+        int context = Int("context_length");
         return new DenseFields
         {
             ModelType = modelType,
@@ -30,7 +31,7 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
             NumKvHeads = OptInt("attention.head_count_kv") ?? heads,
             HeadDim = headDim,
             IntermediateSize = Int("feed_forward_length"),
-            MaxPositions = Int("context_length"),
+            MaxPositions = context,
             RmsNormEps = Double("attention.layer_norm_rms_epsilon"),
             RopeTheta = OptDouble("rope.freq_base") ?? 10000.0,
             PartialRotaryFactor = (double)rotary / headDim,
@@ -39,11 +40,26 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
             EosTokenIds = StopTokenIds(),
             PadTokenId = OptGlobalInt("tokenizer.ggml.padding_token_id"),
             BosTokenId = OptGlobalInt("tokenizer.ggml.bos_token_id"),
+            RopeScaling = RopeScaling(context),
         };
     }
 
     /// <summary>The <c>{arch}.*</c> keys llama.cpp reads for a dense GLM, from a config.</summary>
-    public static Dictionary<string, object> FromDenseConfig(ModelConfig c, string architecture) => new()
+    public static Dictionary<string, object> FromDenseConfig(ModelConfig c, string architecture)
+    {
+        var keys = DenseKeys(c, architecture);
+        if (c.RopeScaling is { } yarn)
+        {
+            keys[$"{architecture}.rope.scaling.type"] = "yarn";
+            keys[$"{architecture}.rope.scaling.factor"] = (float)yarn.Factor;
+            keys[$"{architecture}.rope.scaling.original_context_length"] = (uint)yarn.OriginalContext;
+            keys[$"{architecture}.rope.scaling.yarn_beta_fast"] = (float)yarn.BetaFast;
+            keys[$"{architecture}.rope.scaling.yarn_beta_slow"] = (float)yarn.BetaSlow;
+        }
+        return keys;
+    }
+
+    private static Dictionary<string, object> DenseKeys(ModelConfig c, string architecture) => new()
     {
         ["general.architecture"] = architecture,
         [$"{architecture}.context_length"] = (uint)c.MaxPositions,
@@ -59,6 +75,39 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
         [$"{architecture}.rope.freq_base"] = (float)c.RopeTheta,
         [$"{architecture}.vocab_size"] = (uint)c.VocabSize,
     };
+
+    /// <summary>
+    /// llama.cpp's RoPE keys beyond base and width: YaRN is read; M-RoPE sections and every other scaling would change
+    /// the angles in ways this engine does not compute yet, so they are refused rather than ignored.
+    /// </summary>
+    private YarnScaling? RopeScaling(int context)
+    {
+        if (metadata.ContainsKey($"{architecture}.rope.dimension_sections"))
+            throw new UnsupportedModelException(
+                $"{origin}: {architecture}.rope.dimension_sections (M-RoPE, a GLM-4.1V text model) is not supported yet");
+        if (OptDouble("rope.scale_linear") is double linear && linear != 1)
+            throw new UnsupportedModelException($"{origin}: {architecture}.rope.scale_linear {linear} (linear RoPE scaling) is not supported");
+        string type = OptString("rope.scaling.type") ?? "none";
+        if (type == "none") return null;
+        if (type != "yarn")
+            throw new UnsupportedModelException($"{origin}: {architecture}.rope.scaling.type '{type}' is not supported; GlmSharp runs no scaling or YaRN");
+        // A negative ext factor is llama.cpp's "not set", which YaRN turns into 1.
+        if (OptDouble("rope.scaling.yarn_ext_factor") is double ext && ext >= 0 && ext != 1)
+            throw new UnsupportedModelException($"{origin}: {architecture}.rope.scaling.yarn_ext_factor {ext} is not supported");
+        foreach (var (key, neutral) in (ReadOnlySpan<(string, double)>)[("yarn_attn_factor", 1), ("attn_factor", 1), ("yarn_log_multiplier", 0)])
+            if (OptDouble($"rope.scaling.{key}") is double v && v != neutral)
+                throw new UnsupportedModelException($"{origin}: {architecture}.rope.scaling.{key} {v} is not supported");
+
+        return YarnScaling.FromFile(Double("rope.scaling.factor"), OptInt("rope.scaling.original_context_length") ?? context,
+            OptDouble("rope.scaling.yarn_beta_fast"), OptDouble("rope.scaling.yarn_beta_slow"), $"{origin}: {architecture}.rope.scaling");
+    }
+
+    private string? OptString(string key)
+    {
+        string full = $"{architecture}.{key}";
+        if (!metadata.TryGetValue(full, out var value)) return null;
+        return value as string ?? throw WrongType(full, "a string", value);
+    }
 
     private int[] StopTokenIds()
     {

@@ -51,6 +51,34 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// GLM-4-0414's rope_scaling {type: yarn, factor 4} over a tiny original context (so that the ramp falls among the
+    /// few rotated pairs): the GGUF carries it as rope.scaling.* keys and llama.cpp applies it; GlmSharp must too,
+    /// from the GGUF and from the Hugging Face folder. The check that the scaling is on: without it the logits differ.
+    /// </summary>
+    [Theory]
+    [InlineData("glm4", 0.5)]
+    [InlineData("glm4", 1.0)]
+    [InlineData("glm", 0.5)]
+    public void Yarn_Logits_Match_LlamaCpp_From_Gguf_And_Hugging_Face(string modelType, double partialRotary)
+    {
+        var spec = new TinyGlmSpec(modelType, 160, 64, 2, 4, 2, 16, 96, partialRotary, Bias: true, Tied: false,
+            Yarn: new Configs.YarnScaling(4, 24));
+        using var dir = new TempDirectory();
+        var checkpoint = new RandomGlmCheckpoint(spec, seed: 29);
+        string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var prompt = spec.RandomPrompt(70, seed: 5);
+
+        var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
+        double fromGguf = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), expected, spec.Vocab);
+        double fromHf = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(checkpoint.WriteHuggingFace(dir.File("hf")), prompt), expected, spec.Vocab);
+        string unscaled = new RandomGlmCheckpoint(spec with { Yarn = null }, seed: 29).WriteGguf(dir.File("unscaled.gguf"), GgmlType.F32);
+        double withoutYarn = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(unscaled, prompt), expected, spec.Vocab);
+        output.WriteLine($"{spec}: worst relative logit error {fromGguf:E2} (GGUF), {fromHf:E2} (HF); {withoutYarn:E2} without YaRN");
+        Assert.True(fromGguf <= 1e-3 && fromHf <= 1e-3, $"worst relative logit error {fromGguf:E2} (GGUF), {fromHf:E2} (HF) > 1e-3");
+        Assert.True(withoutYarn > 1e-2, $"the same model without YaRN is only {withoutYarn:E2} away: the test cannot see the scaling");
+    }
+
+    /// <summary>
     /// llama.cpp multiplies F16/BF16 weights with activations rounded to F16/BF16, and GlmSharp rounds them the same
     /// way (measured: BF16 1.7e-7 for glm4, 6.3e-4 for glm; F16 3.0e-4 and 3.2e-4, from 9.4e-4 when GlmSharp kept
     /// them in fp32). For Q8_0/Q4_0 both engines quantize the activations to the same 8-bit blocks and take exact

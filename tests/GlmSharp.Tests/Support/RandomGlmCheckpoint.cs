@@ -110,7 +110,20 @@ public sealed class RandomGlmCheckpoint
         return folder;
     }
 
-    public string ConfigJsonText() => JsonSerializer.Serialize(new Dictionary<string, object>
+    public string ConfigJsonText()
+    {
+        var config = ConfigFields();
+        if (Spec.Yarn is { } yarn)
+            config["rope_scaling"] = new Dictionary<string, object>
+            {
+                ["type"] = "yarn",
+                ["factor"] = yarn.Factor,
+                ["original_max_position_embeddings"] = yarn.OriginalContext,
+            };
+        return JsonSerializer.Serialize(config);
+    }
+
+    private Dictionary<string, object> ConfigFields() => new()
     {
         ["architectures"] = new[] { Spec.ModelType == "glm4" ? "Glm4ForCausalLM" : "GlmForCausalLM" },
         ["model_type"] = Spec.ModelType,
@@ -128,7 +141,7 @@ public sealed class RandomGlmCheckpoint
         ["rope_theta"] = Spec.RopeTheta,
         ["rms_norm_eps"] = Spec.RmsEps,
         ["eos_token_id"] = new[] { Spec.Vocab - 1 },
-    });
+    };
 
     public Configs.ModelConfig HfConfig() => Configs.HfConfigLoader.Parse(Configs.ConfigJson.Parse(ConfigJsonText(), "config.json"));
 

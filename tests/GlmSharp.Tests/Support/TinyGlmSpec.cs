@@ -1,3 +1,5 @@
+using GlmSharp.Configs;
+
 namespace GlmSharp.Tests.Support;
 
 /// <summary>The shape of a tiny random GLM used to test one property (GQA ratio, rotary fraction, bias, tying …).</summary>
@@ -15,7 +17,8 @@ public sealed record TinyGlmSpec(
     bool Tied,
     int Context = 96,
     double RopeTheta = 10000,
-    double RmsEps = 1e-5)
+    double RmsEps = 1e-5,
+    YarnScaling? Yarn = null)
 {
     public string GgufArchitecture => ModelType == "glm4" ? "glm4" : "chatglm";
 
@@ -27,5 +30,6 @@ public sealed record TinyGlmSpec(
     }
 
     public override string ToString() =>
-        $"{ModelType} h{Hidden} heads{Heads}/{KvHeads} d{HeadDim} rot{PartialRotary} {(Bias ? "bias" : "nobias")} {(Tied ? "tied" : "untied")}";
+        $"{ModelType} h{Hidden} heads{Heads}/{KvHeads} d{HeadDim} rot{PartialRotary} {(Bias ? "bias" : "nobias")} {(Tied ? "tied" : "untied")}"
+        + (Yarn is null ? "" : $" yarn×{Yarn.Factor} of {Yarn.OriginalContext}");
 }

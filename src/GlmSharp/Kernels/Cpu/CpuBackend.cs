@@ -116,11 +116,15 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public void Rope(Span<float> x, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeTable rope)
     {
+        int components = rope.PositionComponents;
+        if (positions.Length != rows * components || headDim < rope.RotaryDims || x.Length < (long)rows * heads * headDim)
+            throw new ArgumentException(
+                $"Rope: {rows} rows × {heads} heads × {headDim} need {rows * components} positions ({components} per row) and head_dim ≥ {rope.RotaryDims}; got {positions.Length} positions and {x.Length} values");
         Span<float> cos = stackalloc float[rope.RotaryDims / 2];
         Span<float> sin = stackalloc float[rope.RotaryDims / 2];
         for (int r = 0; r < rows; r++)
         {
-            rope.Angles(positions[r], cos, sin);
+            rope.Angles(positions.Slice(r * components, components), cos, sin);
             for (int h = 0; h < heads; h++)
                 rope.Apply(x.Slice((r * heads + h) * headDim, headDim), cos, sin);
         }

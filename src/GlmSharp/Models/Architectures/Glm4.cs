@@ -26,7 +26,7 @@ public sealed class Glm4 : IArchitecture
 
     public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
     {
-        var rope = new RopeTable(RopeLayout.AdjacentPairs, config.RotaryDims, config.RopeTheta);
+        var rope = new RopeTable(RopeLayout.AdjacentPairs, config.RotaryDims, config.RopeTheta, scaling: config.RopeScaling);
         return CausalLm.FromLayers(config, owner, weights, layer => new Layer(layer, weights.Backend, config, rope));
     }
 

@@ -1,63 +1,54 @@
+using GlmSharp.Kernels;
+
 namespace GlmSharp.Training.Layers;
 
 /// <summary>
-/// glm/glm4 rotary embedding: adjacent pairs (x[2i], x[2i+1]) of the first R dims of each head rotate by
-/// p·θ^(−2i/R); dims [R, head_dim) pass through. The rotation is orthogonal, so its gradient is the inverse rotation.
+/// glm/glm4 rotary embedding for training: the engine's <see cref="RopeTable"/> with adjacent pairs, so the trainer
+/// rotates by the same angles as inference. Its cos/sin are computed once per position of the training window. The
+/// rotation is orthogonal, so its gradient is the inverse rotation.
 /// </summary>
 public sealed class InterleavedRope
 {
+    private readonly RopeTable _table;
     private readonly float[] _cos;
     private readonly float[] _sin;
     private readonly int _pairs;
 
     public InterleavedRope(int rotaryDims, double theta, int maxPositions)
     {
-        RotaryDims = rotaryDims;
+        _table = new RopeTable(RopeLayout.AdjacentPairs, rotaryDims, theta);
         MaxPositions = maxPositions;
         _pairs = rotaryDims / 2;
         _cos = new float[maxPositions * _pairs];
         _sin = new float[maxPositions * _pairs];
-        for (int i = 0; i < _pairs; i++)
-        {
-            // inv_freq is computed in fp32 as in transformers' default rope initialisation.
-            float invFreq = (float)(1.0 / Math.Pow(theta, 2.0 * i / rotaryDims));
-            for (int p = 0; p < maxPositions; p++)
-            {
-                float angle = p * invFreq;
-                _cos[p * _pairs + i] = MathF.Cos(angle);
-                _sin[p * _pairs + i] = MathF.Sin(angle);
-            }
-        }
+        for (int p = 0; p < maxPositions; p++)
+            _table.Angles(p, _cos.AsSpan(p * _pairs, _pairs), _sin.AsSpan(p * _pairs, _pairs));
     }
 
-    public int RotaryDims { get; }
+    public int RotaryDims => _table.RotaryDims;
     public int MaxPositions { get; }
 
     /// <summary>Rotates every head of x[rows, heads·headDim] in place; row r sits at position r mod seqLen.</summary>
-    public void Rotate(Span<float> x, int rows, int heads, int headDim, int seqLen) => Apply(x, rows, heads, headDim, seqLen, 1f);
+    public void Rotate(Span<float> x, int rows, int heads, int headDim, int seqLen) => Apply(x, rows, heads, headDim, seqLen, inverse: false);
 
     /// <summary>The transpose (= inverse) rotation, applied to gradients in the backward pass.</summary>
-    public void RotateBack(Span<float> x, int rows, int heads, int headDim, int seqLen) => Apply(x, rows, heads, headDim, seqLen, -1f);
+    public void RotateBack(Span<float> x, int rows, int heads, int headDim, int seqLen) => Apply(x, rows, heads, headDim, seqLen, inverse: true);
 
-    private void Apply(Span<float> x, int rows, int heads, int headDim, int seqLen, float direction)
+    private void Apply(Span<float> x, int rows, int heads, int headDim, int seqLen, bool inverse)
     {
         if (seqLen > MaxPositions)
             throw new ArgumentException($"sequence length {seqLen} exceeds the rotary table's {MaxPositions} positions");
         int width = heads * headDim;
         for (int r = 0; r < rows; r++)
         {
-            int table = r % seqLen * _pairs;
+            var cos = new ReadOnlySpan<float>(_cos, r % seqLen * _pairs, _pairs);
+            var sin = new ReadOnlySpan<float>(_sin, r % seqLen * _pairs, _pairs);
             var row = x.Slice(r * width, width);
             for (int h = 0; h < heads; h++)
             {
-                var head = row.Slice(h * headDim, RotaryDims);
-                for (int i = 0; i < _pairs; i++)
-                {
-                    float c = _cos[table + i], s = direction * _sin[table + i];
-                    float even = head[2 * i], odd = head[2 * i + 1];
-                    head[2 * i] = even * c - odd * s;
-                    head[2 * i + 1] = odd * c + even * s;
-                }
+                var head = row.Slice(h * headDim, headDim);
+                if (inverse) _table.ApplyInverse(head, cos, sin);
+                else _table.Apply(head, cos, sin);
             }
         }
     }
