@@ -53,7 +53,8 @@ public static class ModelLoader
             var tokenizer = file.Metadata.TryGetString(GgufVocabulary.ModelKey, out var tokenizerModel) && tokenizerModel != "none"
                 ? new BpeTokenizer(GgufVocabulary.FromMetadata(file.Metadata, path), path)
                 : null;
-            var weights = new GgufTensorSource(file, name => GlmTensorNames.GgufToHf(name, architecture.LayerTensorNames));
+            var weights = new FusedQkvTensorSource(
+                new GgufTensorSource(file, name => GlmTensorNames.GgufToHf(name, architecture.LayerTensorNames)), config);
             return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, tokenizer, GenerationConfig.Empty, path);
         }
         catch
