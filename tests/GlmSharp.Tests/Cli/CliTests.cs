@@ -190,4 +190,17 @@ public sealed class CliTests : IDisposable
         Assert.Contains("fused.gguf: tensor 'blk.1.attn_qkv.weight' has shape [64,64], expected [96,64]", result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);
     }
+
+    [Fact]
+    public void Info_On_A_Thudm_ChatGlm_Folder_Reads_Its_Config_Keys()
+    {
+        var spec = new TinyGlmSpec("glm", 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false, RopeTheta: 5e6);
+        string folder = ThudmChatGlmCheckpoint.Write(new RandomGlmCheckpoint(spec, seed: 3), _dir.File("chatglm"));
+        var result = GlmCli.Run("info", "--model", folder);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("glm (llama.cpp: chatglm)", result.Stdout);
+        Assert.Contains("8 heads, 2 kv heads, head dim 8, q/k/v bias: yes, q/k/v fused in one tensor", result.Stdout);
+        Assert.Contains("4 of 8 dims rotate, theta 5000000", result.Stdout);
+        Assert.Contains("context        96 tokens", result.Stdout);
+    }
 }
