@@ -16,20 +16,23 @@ internal static class InfoCommand
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
             var c = loaded.Config;
             var weights = loaded.Model.Weights;
-            long parameters = 0;
-            var types = new SortedDictionary<string, int>(StringComparer.Ordinal);
-            foreach (var name in weights.Names)
+            var views = weights.Names.Select(name =>
             {
                 weights.TryGet(name, out var tensor);
-                parameters += tensor.ElementCount;
-                types[tensor.Type.ToString()] = types.GetValueOrDefault(tensor.Type.ToString()) + 1;
-            }
+                return tensor;
+            }).ToArray();
+            long parameters = views.Sum(tensor => tensor.ElementCount);
+            // A fused q/k/v (attn_qkv) is handed out as three views under the stored tensor's name; count what is stored.
+            var types = views.DistinctBy(tensor => tensor.Name).GroupBy(tensor => tensor.Type.ToString())
+                .OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => $"{group.Key}×{group.Count()}");
+            bool fusedQkv = weights.TryGet("model.layers.0.self_attn.q_proj.weight", out var query)
+                && weights.TryGet("model.layers.0.self_attn.k_proj.weight", out var key) && query.Name == key.Name;
             Row("model", loaded.Path);
             Row("architecture", $"{c.ModelType} (llama.cpp: {loaded.Architecture.GgufArchitecture})");
             Row("parameters", $"{parameters:N0} ({parameters / 1e9:F2} B)");
-            Row("tensor types", string.Join(", ", types.Select(t => $"{t.Key}×{t.Value}")));
+            Row("tensor types", string.Join(", ", types));
             Row("layers", $"{c.NumLayers}, hidden {c.HiddenSize}, ffn {c.IntermediateSize}");
-            Row("attention", $"{c.NumHeads} heads, {c.NumKvHeads} kv heads, head dim {c.HeadDim}, q/k/v bias: {(c.AttentionBias ? "yes" : "no")}");
+            Row("attention", $"{c.NumHeads} heads, {c.NumKvHeads} kv heads, head dim {c.HeadDim}, q/k/v bias: {(c.AttentionBias ? "yes" : "no")}{(fusedQkv ? ", q/k/v fused in one tensor" : "")}");
             Row("rope", $"{c.RotaryDims} of {c.HeadDim} dims rotate, theta {c.RopeTheta:G}");
             Row("norm eps", c.RmsNormEps.ToString("G"));
             Row("context", $"{c.MaxPositions} tokens");

@@ -35,7 +35,7 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
             RmsNormEps = Double("attention.layer_norm_rms_epsilon"),
             RopeTheta = OptDouble("rope.freq_base") ?? 10000.0,
             PartialRotaryFactor = (double)rotary / headDim,
-            AttentionBias = tensorNames.Contains("blk.0.attn_q.bias"),
+            AttentionBias = tensorNames.Contains("blk.0.attn_q.bias") || tensorNames.Contains("blk.0.attn_qkv.bias"),
             TieWordEmbeddings = !tensorNames.Contains("output.weight"),
             EosTokenIds = StopTokenIds(),
             PadTokenId = OptGlobalInt("tokenizer.ggml.padding_token_id"),

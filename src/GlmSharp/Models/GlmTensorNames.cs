@@ -8,6 +8,13 @@ namespace GlmSharp.Models;
 /// </summary>
 public static class GlmTensorNames
 {
+    /// <summary>
+    /// A layer's q, k and v projections stored as one tensor (llama.cpp's <c>attn_qkv</c>, THUDM's chatglm
+    /// <c>query_key_value</c>). Models never load it: <see cref="FusedQkvTensorSource"/> hands out its rows as the
+    /// three projections.
+    /// </summary>
+    public const string FusedQkv = "self_attn.query_key_value";
+
     public static readonly IReadOnlyList<TensorNamePair> Global =
     [
         new("model.embed_tokens.weight", "token_embd.weight"),
@@ -24,6 +31,8 @@ public static class GlmTensorNames
         new("self_attn.k_proj.bias", "attn_k.bias"),
         new("self_attn.v_proj.weight", "attn_v.weight"),
         new("self_attn.v_proj.bias", "attn_v.bias"),
+        new(FusedQkv + ".weight", "attn_qkv.weight"),
+        new(FusedQkv + ".bias", "attn_qkv.bias"),
         new("self_attn.o_proj.weight", "attn_output.weight"),
         new("post_attention_layernorm.weight", "ffn_norm.weight"),
         new("mlp.gate_up_proj.weight", "ffn_up.weight"),

@@ -1,5 +1,6 @@
 using GlmSharp.Configs;
 using GlmSharp.Errors;
+using GlmSharp.Formats;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Kernels;
@@ -29,9 +30,11 @@ public static class ModelLoader
             ? new BpeTokenizer(HfTokenizerLoader.LoadDirectory(folder), folder)
             : null;
         var generation = GenerationConfig.LoadFromFolder(folder);
-        var weights = new Fp8ScaledTensorSource(SafetensorsTensorSource.Open(folder), Fp8Quantization.FromConfig(configJson));
+        ITensorSource weights = new Fp8ScaledTensorSource(SafetensorsTensorSource.Open(folder), Fp8Quantization.FromConfig(configJson));
         try
         {
+            if (configJson.String("model_type") == ChatGlmTensorNames.ModelType) weights = new RenamedTensorSource(weights, ChatGlmTensorNames.ToHf);
+            weights = new FusedQkvTensorSource(weights, config);
             return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, tokenizer, generation, folder);
         }
         catch
@@ -53,7 +56,8 @@ public static class ModelLoader
             var tokenizer = file.Metadata.TryGetString(GgufVocabulary.ModelKey, out var tokenizerModel) && tokenizerModel != "none"
                 ? new BpeTokenizer(GgufVocabulary.FromMetadata(file.Metadata, path), path)
                 : null;
-            var weights = new GgufTensorSource(file, name => GlmTensorNames.GgufToHf(name, architecture.LayerTensorNames));
+            var weights = new FusedQkvTensorSource(
+                new GgufTensorSource(file, name => GlmTensorNames.GgufToHf(name, architecture.LayerTensorNames)), config);
             return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, tokenizer, GenerationConfig.Empty, path);
         }
         catch

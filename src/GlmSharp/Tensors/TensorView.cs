@@ -43,4 +43,24 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
         long matrixBytes = Shape[1] * GgmlTypeInfo.RowByteSize(Type, Shape[2]);
         return new TensorView($"{Name}[{index}]", Type, [Shape[1], Shape[2]], Data + index * matrixBytes, matrixBytes, Origin);
     }
+
+    /// <summary>
+    /// Rows [<paramref name="first"/>, first + <paramref name="count"/>) of a matrix (elements of a vector) as a view of
+    /// the same memory, under the same name. A row is whole blocks in every ggml type, so any row range of a matrix is
+    /// contiguous bytes; a vector's range must start and end on block boundaries.
+    /// </summary>
+    public TensorView Rows(long first, long count)
+    {
+        if (Scales is not null)
+            throw new Errors.UnsupportedModelException($"{Origin}: tensor '{Name}' has block scales, so its rows cannot be handed out separately");
+        if (Shape.Length is not (1 or 2) || first < 0 || count < 0 || first + count > Shape[0])
+            throw new ArgumentOutOfRangeException(nameof(count), $"rows {first}..{first + count} of '{Name}' {ShapeText}");
+        bool vector = Shape.Length == 1;
+        int block = GgmlTypeInfo.BlockSize(Type);
+        if (vector && (first % block != 0 || count % block != 0))
+            throw new Errors.ModelFormatException(
+                $"{Origin}: tensor '{Name}' is {Type}, stored in blocks of {block}; elements {first}..{first + count} do not start and end on a block");
+        long Bytes(long rows) => vector ? GgmlTypeInfo.RowByteSize(Type, rows) : rows * GgmlTypeInfo.RowByteSize(Type, Shape[1]);
+        return new TensorView(Name, Type, vector ? [count] : [count, Shape[1]], Data + Bytes(first), Bytes(count), Origin);
+    }
 }

@@ -1,4 +1,7 @@
 using System.Runtime.InteropServices;
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
 using GlmSharp.Tests.Oracle;
 using GlmSharp.Tests.Support;
 
@@ -153,5 +156,51 @@ public sealed class CliTests : IDisposable
         var result = GlmCli.Run("logits", "--model", folder, "--token-ids", $"1,{vocabulary.Tokens.Count + 5}", "--out", _dir.File("x.bin"));
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"{vocabulary.Tokens.Count + 5}", result.Stderr);
+    }
+
+    [Fact]
+    public void Info_On_A_Fused_Qkv_Gguf_Counts_The_Stored_Tensors_And_Says_Q_K_V_Are_Fused()
+    {
+        var spec = new TinyGlmSpec("glm", 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false);
+        var checkpoint = new RandomGlmCheckpoint(spec, seed: 3);
+        string separate = checkpoint.WriteGguf(_dir.File("separate.gguf"), GgmlType.F32);
+        string fused = checkpoint.WithFusedQkv().WriteGguf(_dir.File("fused.gguf"), GgmlType.F32);
+        var separateInfo = GlmCli.Run("info", "--model", separate);
+        var fusedInfo = GlmCli.Run("info", "--model", fused);
+        Assert.True(fusedInfo.ExitCode == 0, fusedInfo.Stderr);
+
+        static string Line(string stdout, string key) => stdout.Split('\n').Single(line => line.StartsWith(key, StringComparison.Ordinal));
+        Assert.Equal(Line(separateInfo.Stdout, "parameters"), Line(fusedInfo.Stdout, "parameters"));
+        using (var file = GgufFile.Open(fused))
+            Assert.Equal($"tensor types   F32×{file.Tensors.Count}", Line(fusedInfo.Stdout, "tensor types"));
+        Assert.Contains("q/k/v bias: yes, q/k/v fused in one tensor", fusedInfo.Stdout);
+        Assert.DoesNotContain("fused", separateInfo.Stdout);
+    }
+
+    [Fact]
+    public void A_Fused_Qkv_Of_The_Wrong_Row_Count_Is_A_One_Line_Error()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: false, Tied: false);
+        string gguf = new RandomGlmCheckpoint(spec, seed: 3).WithFusedQkv()
+            .With($"model.layers.1.{GlmTensorNames.FusedQkv}.weight", ([64, 64], new float[64 * 64]))
+            .WriteGguf(_dir.File("fused.gguf"), GgmlType.F32);
+        var result = GlmCli.Run("info", "--model", gguf);
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: ", result.Stderr);
+        Assert.Contains("fused.gguf: tensor 'blk.1.attn_qkv.weight' has shape [64,64], expected [96,64]", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public void Info_On_A_Thudm_ChatGlm_Folder_Reads_Its_Config_Keys()
+    {
+        var spec = new TinyGlmSpec("glm", 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false, RopeTheta: 5e6);
+        string folder = ThudmChatGlmCheckpoint.Write(new RandomGlmCheckpoint(spec, seed: 3), _dir.File("chatglm"));
+        var result = GlmCli.Run("info", "--model", folder);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("glm (llama.cpp: chatglm)", result.Stdout);
+        Assert.Contains("8 heads, 2 kv heads, head dim 8, q/k/v bias: yes, q/k/v fused in one tensor", result.Stdout);
+        Assert.Contains("4 of 8 dims rotate, theta 5000000", result.Stdout);
+        Assert.Contains("context        96 tokens", result.Stdout);
     }
 }

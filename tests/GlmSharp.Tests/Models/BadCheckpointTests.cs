@@ -1,6 +1,7 @@
 using GlmSharp.Errors;
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Models;
+using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Models;
@@ -84,5 +85,20 @@ public sealed class BadCheckpointTests : IDisposable
         var e = Assert.Throws<ContextLimitException>(() => loaded.Model.Forward(new int[14], session, logits));
         Assert.Contains("14 new tokens after 3 cached ones exceed the context of 16", e.Message);
         Assert.Equal(3, session.Length);
+    }
+
+    /// <summary>Spec's fused q/k/v is 32 + 16 + 16 = 64 rows: q for 2 heads of 16, k and v for 1 kv head.</summary>
+    [Theory]
+    [InlineData("weight", new long[] { 48, 32 }, "[48,32], expected [64,32]")]
+    [InlineData("weight", new long[] { 64, 24 }, "[64,24], expected [64,32]")]
+    [InlineData("bias", new long[] { 80 }, "[80], expected [64]")]
+    public void Fused_Qkv_Of_The_Wrong_Shape_Names_The_Tensor_And_Both_Shapes(string kind, long[] shape, string shapes)
+    {
+        var checkpoint = new RandomGlmCheckpoint(Spec, seed: 1).WithFusedQkv()
+            .With($"model.layers.0.{GlmTensorNames.FusedQkv}.{kind}", (shape, new float[shape.Aggregate(1L, (a, b) => a * b)]));
+        string gguf = checkpoint.WriteGguf(_dir.File("fused.gguf"), GgmlType.F32);
+        var e = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(gguf));
+        Assert.Contains("fused.gguf", e.Message);
+        Assert.Contains($"tensor 'blk.0.attn_qkv.{kind}' has shape {shapes}", e.Message);
     }
 }

@@ -57,6 +57,55 @@ public sealed class QuantizeOracleTests(ITestOutputHelper output)
         AssertSameAsLlamaCpp(checkpoint);
     }
 
+    /// <summary>
+    /// `glm quantize` of a GGUF with fused attn_qkv: llama.cpp's quantizer keeps the fused tensor, GlmSharp writes its
+    /// q, k and v rows as attn_q, attn_k and attn_v (a layout both engines load). Every block must be llama.cpp's: the
+    /// fused tensor's rows in order, every other tensor as is, and GlmSharp's logits on its file llama.cpp's on its own.
+    /// </summary>
+    [Theory]
+    [InlineData("glm4")]
+    [InlineData("glm")]
+    public void Quantizing_A_Fused_Qkv_Gguf_Writes_LlamaCpp_Blocks_With_Q_K_V_Apart(string modelType)
+    {
+        var spec = new TinyGlmSpec(modelType, 160, 64, 2, 8, 2, 8, 96, 0.5, Bias: true, Tied: false);
+        using var dir = new TempDirectory();
+        string f32 = new RandomGlmCheckpoint(spec, seed: 12).WithFusedQkv().WriteGguf(dir.File("fused.gguf"), GgmlType.F32);
+        string expectedPath = dir.File("llama.gguf"), actualPath = dir.File("ours.gguf");
+        NativeApi.llama_empty_call();
+        Assert.True(LLamaQuantizer.Quantize(f32, expectedPath, LLamaFtype.MOSTLY_Q8_0, nthread: 1, quantizeOutputTensor: true));
+        var result = GlmCli.Run("quantize", f32, actualPath, "--type", "q8_0");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+
+        using (var expected = GgufFile.Open(expectedPath))
+        using (var actual = GgufFile.Open(actualPath))
+        {
+            foreach (var e in expected.Tensors)
+            {
+                string[] names = e.Name.Contains("attn_qkv", StringComparison.Ordinal)
+                    ? [.. new[] { "attn_q", "attn_k", "attn_v" }.Select(p => e.Name.Replace("attn_qkv", p, StringComparison.Ordinal))]
+                    : [e.Name];
+                var parts = names.Select(actual.GetTensor).ToArray();
+                Assert.All(parts, p => Assert.Equal(e.Type, p.Type));
+                int differing = DifferingBlocks(e.Type, Bytes(expected.View(e)), Concatenated(parts));
+                Assert.True(differing == 0, $"{e.Name} ({e.Type}): {differing} blocks differ from llama.cpp's");
+            }
+            Assert.Equal(expected.Tensors.Count + 4 * spec.Layers, actual.Tensors.Count);
+        }
+
+        var prompt = spec.RandomPrompt(24, seed: 5);
+        double error = LogitComparison.WorstRelativeError(
+            GlmSharpRun.Logits(actualPath, prompt), LlamaCpp.Logits(expectedPath, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"{modelType}: worst relative logit error {error:E2}");
+        Assert.True(error <= 1e-4, $"{modelType}: worst relative logit error {error:E2} > 1e-4");
+    }
+
+    private static byte[] Concatenated(TensorView[] parts)
+    {
+        var bytes = new List<byte>();
+        foreach (var part in parts) bytes.AddRange(Bytes(part));
+        return [.. bytes];
+    }
+
     private void AssertSameAsLlamaCpp(RandomGlmCheckpoint checkpoint)
     {
         using var dir = new TempDirectory();
@@ -75,21 +124,21 @@ public sealed class QuantizeOracleTests(ITestOutputHelper output)
         {
             Assert.True(actual.TryGetTensorInfo(e.Name, out var a));
             Assert.True(e.Type == a.Type, $"{e.Name}: llama.cpp wrote {e.Type}, GlmSharp {a.Type}");
-            int differing = DifferingBlocks(expected.View(e), actual.View(a));
+            int differing = DifferingBlocks(e.Type, Bytes(expected.View(e)), Bytes(actual.View(a)));
             output.WriteLine($"{e.Name} {e.Type}: {differing} differing blocks");
             Assert.True(differing == 0, $"{e.Name} ({e.Type}): {differing} blocks differ from llama.cpp's");
         }
     }
 
-    private static unsafe int DifferingBlocks(TensorView expected, TensorView actual)
+    private static unsafe ReadOnlySpan<byte> Bytes(TensorView tensor) => new(tensor.Data, checked((int)tensor.ByteLength));
+
+    private static int DifferingBlocks(GgmlType type, ReadOnlySpan<byte> expected, ReadOnlySpan<byte> actual)
     {
-        Assert.Equal(expected.ByteLength, actual.ByteLength);
-        int blockBytes = GgmlTypeInfo.BytesPerBlock(expected.Type);
-        var e = new ReadOnlySpan<byte>(expected.Data, checked((int)expected.ByteLength));
-        var a = new ReadOnlySpan<byte>(actual.Data, checked((int)actual.ByteLength));
+        Assert.Equal(expected.Length, actual.Length);
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
         int differing = 0;
-        for (int offset = 0; offset < e.Length; offset += blockBytes)
-            if (!e.Slice(offset, blockBytes).SequenceEqual(a.Slice(offset, blockBytes))) differing++;
+        for (int offset = 0; offset < expected.Length; offset += blockBytes)
+            if (!expected.Slice(offset, blockBytes).SequenceEqual(actual.Slice(offset, blockBytes))) differing++;
         return differing;
     }
 }

@@ -85,6 +85,37 @@ public sealed class RandomGlmCheckpoint
         return copy;
     }
 
+    /// <summary>The same checkpoint with one tensor added, or replaced whatever its shape.</summary>
+    public RandomGlmCheckpoint With(string name, (long[] Shape, float[] Values) tensor)
+    {
+        var copy = WithValues(new Dictionary<string, float[]>());
+        copy._tensors[name] = tensor;
+        return copy;
+    }
+
+    /// <summary>
+    /// The same weights with each layer's q, k and v projections (and biases) stored as one tensor, q rows then k then v,
+    /// as llama.cpp's attn_qkv; <see cref="WriteGguf(string, GgmlType)"/> then writes blk.N.attn_qkv.
+    /// </summary>
+    public RandomGlmCheckpoint WithFusedQkv()
+    {
+        var fused = new RandomGlmCheckpoint(Spec);
+        foreach (var (name, tensor) in _tensors)
+            if (!name.Contains(".self_attn.q_proj.", StringComparison.Ordinal)
+                && !name.Contains(".self_attn.k_proj.", StringComparison.Ordinal)
+                && !name.Contains(".self_attn.v_proj.", StringComparison.Ordinal))
+                fused._tensors[name] = tensor;
+        for (int i = 0; i < Spec.Layers; i++)
+            foreach (var kind in Spec.Bias ? new[] { "weight", "bias" } : ["weight"])
+            {
+                var parts = new[] { "q_proj", "k_proj", "v_proj" }.Select(p => _tensors[$"model.layers.{i}.self_attn.{p}.{kind}"]).ToArray();
+                long[] shape = [.. parts[0].Shape];
+                shape[0] = parts.Sum(p => p.Shape[0]);
+                fused._tensors[$"model.layers.{i}.{GlmTensorNames.FusedQkv}.{kind}"] = (shape, [.. parts.SelectMany(p => p.Values)]);
+            }
+        return fused;
+    }
+
     private RandomGlmCheckpoint(TinyGlmSpec spec) => Spec = spec;
 
     /// <summary>Writes a GGUF through <see cref="GgufExporter"/> (what `glm convert` runs), without a vocabulary:
