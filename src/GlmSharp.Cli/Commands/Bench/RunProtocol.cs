@@ -76,7 +76,7 @@ internal sealed class RunOptions
         foreach (var option in new[] { Threads, Prompt, Gen, Parallel })
             if (parse.GetValue(option) is var value and < 1) throw new GlmException($"{option.Name} {value}: must be at least 1");
         string cacheName = parse.GetValue(CacheType)!;
-        var cache = KvCacheTypes.Parse(cacheName) ?? throw new GlmException($"--cache-type {cacheName}: supported types are {string.Join(", ", KvCacheTypes.Names)}");
+        var cache = KvCacheTypes.Parse(cacheName) ?? throw new GlmException($"--cache-type {cacheName}: must be one of {string.Join(", ", KvCacheTypes.Names)}");
         return new RunSettings(parse.GetValue(Threads), parse.GetValue(Prompt), parse.GetValue(Gen), parse.GetValue(Parallel), cache);
     }
 }
