@@ -32,5 +32,5 @@ internal static class CommonOptions
 
     /// <summary>The cache type an option value names; a name we do not know is a one-line error listing the ones we do.</summary>
     public static KvCacheType ParseCacheType(string text) =>
-        KvCacheTypes.Parse(text) ?? throw new GlmException($"--cache-type {text}: supported types are {string.Join(", ", KvCacheTypes.Names)}");
+        KvCacheTypes.Parse(text) ?? throw new GlmException($"--cache-type {text}: must be one of {string.Join(", ", KvCacheTypes.Names)}");
 }

@@ -58,7 +58,7 @@ public sealed class LlamaCppBenchToolTests : IDisposable
 
     [Theory]
     [InlineData(0, "f16", "--parallel 0: must be at least 1")]
-    [InlineData(2, "q4", "--cache-type q4: supported types are")]
+    [InlineData(2, "q4", "--cache-type q4: must be one of")]
     public void The_Tool_Refuses_Bad_Settings_In_One_Line(int parallel, string cacheType, string message)
     {
         var tool = LlamaCppBenchTool.Prepare(AppContext.BaseDirectory);
