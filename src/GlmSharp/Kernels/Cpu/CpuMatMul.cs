@@ -538,7 +538,7 @@ internal static unsafe class CpuMatMul
                 Int8Path.AvxVnni256 when q8 => Int8Kernels.DotQ8_0<VnniDot>(w, job->Codes, job->Scales, job->Sums, blocks),
                 Int8Path.AvxVnni256 => Int8Kernels.DotQ4_0<VnniDot>(w, job->Codes, job->Scales, job->Sums, blocks),
                 _ when q8 => Int8Kernels.DotQ8_0<WideningDot>(w, job->Codes, job->Scales, job->Sums, blocks),
-                _ => Int8Kernels.DotQ4_0<WideningDot>(w, job->Codes, job->Scales, job->Sums, blocks),
+                _ => Int8Kernels.DotQ4_0<NibbleDot>(w, job->Codes, job->Scales, job->Sums, blocks),
             };
         }
     }
@@ -572,6 +572,7 @@ internal static unsafe class CpuMatMul
                 int tileRows = Math.Min(4, rows - o);
                 if (bw) Int8KernelsAvx512.DotTile(offsetNibbles, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (job->Int8 == Int8Path.AvxVnni256) Int8Kernels.DotTile<VnniDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                else if (offsetNibbles) Int8Kernels.DotTile<NibbleDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else Int8Kernels.DotTile<WideningDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
             }
         }
