@@ -161,6 +161,70 @@ internal static unsafe class Int8Kernels
         return Vector256.Sum(acc0 + acc1) - 8f * offsetSum;
     }
 
+    /// <summary>
+    /// <see cref="DotQ4_0{TDot}"/> for up to four activation rows at once (a small batch of decode rows): each pair of
+    /// blocks is split into nibbles once and meets every row's codes while in registers, so the weight row is read and
+    /// unpacked once for all of them. Activations are <see cref="ActivationLayout.NibblePairs"/> rows
+    /// <paramref name="codeStride"/> bytes and <paramref name="scaleStride"/> blocks apart; y[t · yStride] gets row t's dot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotQ4_0Rows<TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks, int rows, int codeStride, int scaleStride,
+        float* y, int yStride) where TDot : struct, IByteDot256
+    {
+        float* table = HalfFloat.TablePointer;
+        var mask = Vector256.Create((byte)0x0f);
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        float offset0 = 0, offset1 = 0, offset2 = 0, offset3 = 0;
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2)
+        {
+            byte* pair = w + b * Q4_0Bytes;
+            StreamPrefetch.Ahead(pair, 2 * Q4_0Bytes);
+            float d0 = table[*(ushort*)pair], d1 = table[*(ushort*)(pair + Q4_0Bytes)];
+            var packed = Vector256.Create(Vector128.Load(pair + 2), Vector128.Load(pair + Q4_0Bytes + 2));
+            var low = packed & mask;
+            var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask;
+            PairStep<TDot>(low, high, d0, d1, q, scales, sums, b, ref acc0, ref offset0);
+            if (rows > 1) PairStep<TDot>(low, high, d0, d1, q + codeStride, scales + scaleStride, sums + scaleStride, b, ref acc1, ref offset1);
+            if (rows > 2) PairStep<TDot>(low, high, d0, d1, q + 2 * codeStride, scales + 2 * scaleStride, sums + 2 * scaleStride, b, ref acc2, ref offset2);
+            if (rows > 3) PairStep<TDot>(low, high, d0, d1, q + 3 * codeStride, scales + 3 * scaleStride, sums + 3 * scaleStride, b, ref acc3, ref offset3);
+        }
+        if (b < blocks)
+        {
+            byte* last = w + b * Q4_0Bytes;
+            float d0 = table[*(ushort*)last];
+            var codes = Nibbles(last + 2);
+            LastStep<TDot>(codes, d0, q, scales, sums, b, ref acc0, ref offset0);
+            if (rows > 1) LastStep<TDot>(codes, d0, q + codeStride, scales + scaleStride, sums + scaleStride, b, ref acc1, ref offset1);
+            if (rows > 2) LastStep<TDot>(codes, d0, q + 2 * codeStride, scales + 2 * scaleStride, sums + 2 * scaleStride, b, ref acc2, ref offset2);
+            if (rows > 3) LastStep<TDot>(codes, d0, q + 3 * codeStride, scales + 3 * scaleStride, sums + 3 * scaleStride, b, ref acc3, ref offset3);
+        }
+        y[0] = Vector256.Sum(acc0) - 8f * offset0;
+        if (rows > 1) y[yStride] = Vector256.Sum(acc1) - 8f * offset1;
+        if (rows > 2) y[2 * yStride] = Vector256.Sum(acc2) - 8f * offset2;
+        if (rows > 3) y[3 * yStride] = Vector256.Sum(acc3) - 8f * offset3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairStep<TDot>(Vector256<byte> low, Vector256<byte> high, float d0, float d1, sbyte* q, float* scales, float* sums, int b,
+        ref Vector256<float> acc, ref float offset) where TDot : struct, IByteDot256
+    {
+        sbyte* codes = q + b * Block;
+        var dot = TDot.Dot4(TDot.Dot4(Vector256<int>.Zero, low, Vector256.Load(codes)), high, Vector256.Load(codes + Block));
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot),
+            Vector256.Create(Vector128.Create(d0 * scales[b]), Vector128.Create(d1 * scales[b + 1])), acc);
+        offset += d0 * sums[b] + d1 * sums[b + 1];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LastStep<TDot>(Vector256<byte> codes, float d0, sbyte* q, float* scales, float* sums, int b,
+        ref Vector256<float> acc, ref float offset) where TDot : struct, IByteDot256
+    {
+        var dot = TDot.Dot4(Vector256<int>.Zero, codes, Vector256.Load(q + b * Block));
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(d0 * scales[b]), acc);
+        offset += d0 * sums[b];
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Broadcast(Vector128<float> v, [ConstantExpected] byte lane) =>
         Vector128.Shuffle(v, Vector128.Create((int)lane));
