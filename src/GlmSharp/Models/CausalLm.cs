@@ -50,9 +50,13 @@ public sealed class CausalLm : IDisposable
     /// <summary>What each layer caches per position.</summary>
     public IReadOnlyList<LayerCacheSpec> CacheLayout { get; }
 
-    public CausalLm(ModelConfig config, ITensorSource owner, WeightBuilder weights, IDecoderLayer[] layers)
+    /// <summary>The rotary embedding the layers share: how many position components a batch row carries, and a text row's.</summary>
+    public RopeTable Rope { get; }
+
+    public CausalLm(ModelConfig config, ITensorSource owner, WeightBuilder weights, RopeTable rope, IDecoderLayer[] layers)
     {
         Config = config;
+        Rope = rope;
         _weights = owner;
         _backend = weights.Backend;
         _layers = layers;
@@ -68,12 +72,12 @@ public sealed class CausalLm : IDisposable
     }
 
     /// <summary>Builds the frame around one decoder layer per <c>model.layers.N</c>.</summary>
-    public static CausalLm FromLayers(ModelConfig config, ITensorSource owner, WeightBuilder weights, Func<WeightBuilder, IDecoderLayer> layer)
+    public static CausalLm FromLayers(ModelConfig config, ITensorSource owner, WeightBuilder weights, RopeTable rope, Func<WeightBuilder, IDecoderLayer> layer)
     {
         var layers = weights.At("model").At("layers");
         var blocks = new IDecoderLayer[config.NumLayers];
         for (int i = 0; i < blocks.Length; i++) blocks[i] = layer(layers.At(i));
-        return new CausalLm(config, owner, weights, blocks);
+        return new CausalLm(config, owner, weights, rope, blocks);
     }
 
     /// <summary>
@@ -118,7 +122,7 @@ public sealed class CausalLm : IDisposable
             throw new ContextLimitException($"context length {context} is outside 1..{Config.MaxPositions} (max_position_embeddings of {Origin})");
         int blocks = (context + DefaultBlockPositions - 1) / DefaultBlockPositions;
         var pool = new KvBlockPool(CacheLayout, blocks, DefaultBlockPositions, cacheType);
-        return new ModelSession(CreateContext(pool, Math.Min(maxBatchRows, context), context), context);
+        return new ModelSession(CreateContext(pool, Math.Min(maxBatchRows, context), context), context, Rope.PositionComponents);
     }
 
     /// <summary>
@@ -130,6 +134,8 @@ public sealed class CausalLm : IDisposable
     public void Decode(Batch batch, ModelContext context, Span<float> logits)
     {
         int vocab = Config.VocabSize, hiddenSize = Config.HiddenSize;
+        if (batch.PositionComponents != Rope.PositionComponents)
+            throw new ArgumentException($"the batch carries {batch.PositionComponents} position components per row, {Origin} takes {Rope.PositionComponents}", nameof(batch));
         int needed = batch.LogitRows * vocab;
         if (logits.Length < needed) throw new ArgumentException($"logits buffer holds {logits.Length} values, {needed} needed", nameof(logits));
         var plan = context.Plan;
@@ -175,8 +181,12 @@ public sealed class CausalLm : IDisposable
                 $"{tokens.Length} new tokens after {session.Length} cached ones exceed the context of {session.ContextLength} tokens");
         var batch = session.Batch;
         batch.Clear();
+        Span<int> position = stackalloc int[Rope.PositionComponents];
         for (int i = 0; i < tokens.Length; i++)
-            batch.Add(tokens[i], session.Sequence, session.Length + i, mode == LogitsFor.AllTokens || i == tokens.Length - 1);
+        {
+            Rope.TextPosition(session.Length + i, position);
+            batch.Add(tokens[i], session.Sequence, position, mode == LogitsFor.AllTokens || i == tokens.Length - 1);
+        }
         Decode(batch, session.Context, logits);
     }
 

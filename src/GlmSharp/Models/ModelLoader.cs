@@ -24,8 +24,8 @@ public static class ModelLoader
     {
         var configPath = Path.Combine(folder, "config.json");
         var configJson = ConfigJson.Load(configPath);
-        var config = HfConfigLoader.Parse(configJson);
-        var architecture = ModelRegistry.ByModelType(config.ModelType, configPath);
+        var architecture = ModelRegistry.ByModelType(configJson.String("model_type"), configPath);
+        var config = architecture.ConfigFromHf(configJson);
         var tokenizer = File.Exists(Path.Combine(folder, HfTokenizerLoader.TokenizerFile))
             ? new BpeTokenizer(HfTokenizerLoader.LoadDirectory(folder), folder)
             : null;
@@ -33,8 +33,7 @@ public static class ModelLoader
         ITensorSource weights = new Fp8ScaledTensorSource(SafetensorsTensorSource.Open(folder), Fp8Quantization.FromConfig(configJson));
         try
         {
-            if (configJson.String("model_type") == ChatGlmTensorNames.ModelType) weights = new RenamedTensorSource(weights, ChatGlmTensorNames.ToHf);
-            weights = new FusedQkvTensorSource(weights, config);
+            weights = architecture.Sanitize(weights, configJson, config);
             return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, tokenizer, generation, folder);
         }
         catch
@@ -56,8 +55,8 @@ public static class ModelLoader
             var tokenizer = file.Metadata.TryGetString(GgufVocabulary.ModelKey, out var tokenizerModel) && tokenizerModel != "none"
                 ? new BpeTokenizer(GgufVocabulary.FromMetadata(file.Metadata, path), path)
                 : null;
-            var weights = new FusedQkvTensorSource(
-                new GgufTensorSource(file, name => GlmTensorNames.GgufToHf(name, architecture.LayerTensorNames)), config);
+            var weights = architecture.Sanitize(
+                new GgufTensorSource(file, name => GlmTensorNames.GgufToHf(name, architecture.LayerTensorNames)), hfConfig: null, config);
             return new LoadedModel(architecture.Build(config, weights, new WeightBuilder(weights, backend)), architecture, tokenizer, GenerationConfig.Empty, path);
         }
         catch

@@ -9,9 +9,9 @@ public static class ModelRegistry
     public static IReadOnlyList<IArchitecture> Architectures { get; } = [new Glm(), new Glm4()];
 
     public static IArchitecture ByModelType(string modelType, string origin) =>
-        Architectures.FirstOrDefault(a => a.ModelType == modelType)
+        Architectures.FirstOrDefault(a => a.HfModelTypes.Contains(modelType))
         ?? throw new UnsupportedModelException(
-            $"{origin}: model_type '{modelType}' is not supported (supported: {string.Join(", ", Architectures.Select(a => a.ModelType))})");
+            $"{origin}: model_type '{modelType}' is not supported (supported: {string.Join(", ", Architectures.SelectMany(a => a.HfModelTypes))})");
 
     public static IArchitecture ByGgufArchitecture(string architecture, string origin) =>
         Architectures.FirstOrDefault(a => a.GgufArchitecture == architecture)

@@ -13,7 +13,7 @@ public sealed class ModelSession : IDisposable
     public ModelContext Context { get; }
     public int Sequence { get; }
     public int ContextLength { get; }
-    internal Batch Batch { get; } = new();
+    internal Batch Batch { get; }
 
     public KvCacheType CacheType => Context.Pool.ElementType;
 
@@ -23,8 +23,9 @@ public sealed class ModelSession : IDisposable
     /// <summary>Number of tokens already in the cache; the next token goes to this position.</summary>
     public int Length => Context.Cache.Length(Sequence);
 
-    internal ModelSession(ModelContext context, int contextLength)
+    internal ModelSession(ModelContext context, int contextLength, int positionComponents)
     {
+        Batch = new Batch(positionComponents: positionComponents);
         Context = context;
         ContextLength = contextLength;
         Sequence = context.Cache.CreateSequence();

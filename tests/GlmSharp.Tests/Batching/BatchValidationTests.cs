@@ -93,6 +93,16 @@ public sealed class BatchValidationTests : IDisposable
         Assert.Contains("logits buffer holds", Assert.Throws<ArgumentException>(() => _model.Model.Decode(batch, context, new float[Spec.Vocab - 1])).Message);
     }
 
+    [Fact]
+    public void A_Batch_With_Another_Number_Of_Position_Components_Is_Refused()
+    {
+        var (context, a, _) = TwoSequences();
+        using var __ = context;
+        var batch = new Batch(positionComponents: 4);
+        batch.Add(1, a, [3, 3, 3, 0]);
+        Assert.Contains("carries 4 position components per row", Assert.Throws<ArgumentException>(() => _model.Model.Decode(batch, context, new float[Spec.Vocab])).Message);
+    }
+
     public void Dispose()
     {
         _model.Dispose();

@@ -1,8 +1,5 @@
 using GlmSharp.Configs;
 using GlmSharp.Formats;
-using GlmSharp.Kernels;
-using GlmSharp.Kernels.Paging;
-using GlmSharp.Models.Blocks;
 
 namespace GlmSharp.Models.Architectures;
 
@@ -12,46 +9,22 @@ namespace GlmSharp.Models.Architectures;
 ///   out = h + down(silu(gate) · up)                    on post_attention_layernorm(h)
 /// with interleaved (adjacent-pair) partial RoPE (GLM-Edge rotates the whole head), q/k/v bias when present,
 /// a fused gate_up projection and, for GLM-Edge-1.5B, tied embeddings. llama.cpp calls it <c>chatglm</c>.
+/// THUDM's first release of glm-4-9b-chat (<c>model_type: "chatglm"</c>, <c>transformer.encoder.layers.N.…</c>
+/// names, a fused query_key_value) is the same network and reads as this architecture.
 /// </summary>
-public sealed class Glm : IArchitecture
+public sealed class Glm : DenseGlm
 {
-    public string ModelType => "glm";
-    public string GgufArchitecture => "chatglm";
+    public override string ModelType => "glm";
+    public override IReadOnlyList<string> HfModelTypes => ["glm", ChatGlmTensorNames.ModelType];
+    public override string GgufArchitecture => "chatglm";
+    public override IReadOnlyList<TensorNamePair> LayerTensorNames => GlmTensorNames.PreNormLayer;
+    protected override bool SandwichNorms => false;
 
+    public override ModelConfig ConfigFromHf(ConfigJson json) => HfConfigLoader.Parse(json);
 
-    public ModelConfig ConfigFromGguf(GgufModelMetadata gguf) => new GlmConfig(gguf.DenseConfig("glm"));
+    public override ModelConfig ConfigFromGguf(GgufModelMetadata gguf) => new GlmConfig(gguf.DenseConfig("glm"));
 
-    public IReadOnlyList<TensorNamePair> LayerTensorNames => GlmTensorNames.PreNormLayer;
-
-    public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
-    {
-        var rope = new RopeTable(RopeLayout.AdjacentPairs, config.RotaryDims, config.RopeTheta, scaling: config.RopeScaling);
-        return CausalLm.FromLayers(config, owner, weights, layer => new Layer(layer, weights.Backend, config, rope));
-    }
-
-    private sealed class Layer(WeightBuilder w, IComputeBackend backend, ModelConfig c, RopeTable rope) : IDecoderLayer
-    {
-        private readonly RmsNorm _inputNorm = RmsNorm.Load(w, backend, "input_layernorm", c.HiddenSize, c.RmsNormEps);
-        private readonly GqaAttention _attention = GqaAttention.Load(w.At("self_attn"), backend, c, rope);
-        private readonly RmsNorm _preMlpNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
-        private readonly SwiGluMlp _mlp = SwiGluMlp.LoadFused(w.At("mlp"), backend, c.HiddenSize, c.IntermediateSize);
-
-        public LayerCacheSpec CacheSpec => _attention.CacheSpec;
-
-        public void Forward(Span<float> hidden, in ForwardStep step, LayerCache cache)
-        {
-            int rows = step.Rows;
-            var s = step.Scratch;
-            var normed = s.Normed(rows);
-            var sublayerOut = s.Projected(rows);
-
-            _inputNorm.Apply(hidden, normed, rows);
-            _attention.Forward(normed, sublayerOut, step, cache);
-            backend.Add(hidden, sublayerOut);
-
-            _preMlpNorm.Apply(hidden, normed, rows);
-            _mlp.Forward(normed, sublayerOut, rows, s);
-            backend.Add(hidden, sublayerOut);
-        }
-    }
+    public override ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) =>
+        base.Sanitize(hfConfig?.String("model_type") == ChatGlmTensorNames.ModelType ? new RenamedTensorSource(weights, ChatGlmTensorNames.ToHf) : weights,
+            hfConfig, config);
 }

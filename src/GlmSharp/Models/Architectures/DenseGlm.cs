@@ -1,0 +1,31 @@
+using GlmSharp.Configs;
+using GlmSharp.Formats;
+using GlmSharp.Kernels;
+
+namespace GlmSharp.Models.Architectures;
+
+/// <summary>
+/// What the dense GLM architectures share: llama.cpp's tensor names (<see cref="GlmTensorNames"/>), the fused
+/// <c>attn_qkv</c> / <c>query_key_value</c> layout served as separate q, k, v views, adjacent-pair partial RoPE (with
+/// YaRN where the config asks), and <see cref="GlmDecoderLayer"/> blocks in the <see cref="CausalLm"/> frame.
+/// </summary>
+public abstract class DenseGlm : IArchitecture
+{
+    public abstract string ModelType { get; }
+    public virtual IReadOnlyList<string> HfModelTypes => [ModelType];
+    public abstract string GgufArchitecture { get; }
+    public abstract IReadOnlyList<TensorNamePair> LayerTensorNames { get; }
+    public abstract ModelConfig ConfigFromHf(ConfigJson json);
+    public abstract ModelConfig ConfigFromGguf(GgufModelMetadata gguf);
+
+    /// <summary>Whether each sub-layer's output is normalised again before the residual add (GLM-4-0414's "sandwich").</summary>
+    protected abstract bool SandwichNorms { get; }
+
+    public virtual ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => new FusedQkvTensorSource(weights, config);
+
+    public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
+    {
+        var rope = new RopeTable(RopeLayout.AdjacentPairs, config.RotaryDims, config.RopeTheta, scaling: config.RopeScaling);
+        return CausalLm.FromLayers(config, owner, weights, rope, layer => new GlmDecoderLayer(layer, weights.Backend, config, rope, SandwichNorms));
+    }
+}

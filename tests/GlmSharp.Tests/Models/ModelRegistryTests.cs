@@ -1,0 +1,39 @@
+using GlmSharp.Errors;
+using GlmSharp.Models;
+using GlmSharp.Models.Architectures;
+
+namespace GlmSharp.Tests.Models;
+
+/// <summary>One registry finds each architecture by every Hugging Face model_type it reads and by its GGUF name.</summary>
+public sealed class ModelRegistryTests
+{
+    [Theory]
+    [InlineData("glm", typeof(Glm))]
+    [InlineData("chatglm", typeof(Glm))]
+    [InlineData("glm4", typeof(Glm4))]
+    public void A_Model_Type_Finds_Its_Architecture(string modelType, Type expected) =>
+        Assert.IsType(expected, ModelRegistry.ByModelType(modelType, "config.json"));
+
+    [Theory]
+    [InlineData("chatglm", typeof(Glm))]
+    [InlineData("glm4", typeof(Glm4))]
+    public void A_Gguf_Architecture_Finds_Its_Architecture(string name, Type expected) =>
+        Assert.IsType(expected, ModelRegistry.ByGgufArchitecture(name, "model.gguf"));
+
+    [Fact]
+    public void Every_Architecture_Answers_To_Its_Own_Model_Type_First_And_No_Two_Share_A_Name()
+    {
+        foreach (var architecture in ModelRegistry.Architectures) Assert.Equal(architecture.ModelType, architecture.HfModelTypes[0]);
+        var modelTypes = ModelRegistry.Architectures.SelectMany(a => a.HfModelTypes).ToList();
+        Assert.Equal(modelTypes.Count, modelTypes.Distinct().Count());
+        var ggufNames = ModelRegistry.Architectures.Select(a => a.GgufArchitecture).ToList();
+        Assert.Equal(ggufNames.Count, ggufNames.Distinct().Count());
+    }
+
+    [Fact]
+    public void An_Unknown_Model_Type_Is_Refused_Naming_The_File_And_The_Supported_Ones()
+    {
+        var error = Assert.Throws<UnsupportedModelException>(() => ModelRegistry.ByModelType("glm4_moe", "/m/config.json"));
+        Assert.Equal("/m/config.json: model_type 'glm4_moe' is not supported (supported: glm, chatglm, glm4)", error.Message);
+    }
+}
