@@ -8,19 +8,16 @@ namespace GlmSharp.Kernels.Cpu;
 /// <summary>
 /// Multi-threaded SIMD CPU implementation on a persistent worker pool. The kernel path (AVX-512, AVX2,
 /// portable or scalar) is fixed when the backend is made; <see cref="Instance"/> uses the best one this CPU has
-/// and one thread per core. Operations are serialised: concurrent sessions may share a backend, one op at a time.
+/// and one thread per core. Callers on different threads may share a backend without a lock around it: each calling
+/// thread computes in its own <see cref="CpuWorkspace"/>, and only operations that fan out to the worker pool take
+/// turns there (it already keeps every core busy).
 /// </summary>
 public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 {
     public static CpuBackend Instance { get; } = new();
 
     private readonly WorkerPool _pool;
-    private readonly Lock _gate = new();
-    private readonly NativeBuffer* _threadScratch;
-    private NativeBuffer _activations;
-    private NativeBuffer _attentionPartials;
-    private NativeBuffer _expertScratch;
-    private float[] _routerScores = [], _routerSelection = [], _attentionScores = [];
+    private readonly ThreadLocal<CpuWorkspace> _workspaces;
     private bool _disposed;
 
     public CpuIsa Isa { get; }
@@ -45,7 +42,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         if (Int8 >= Int8Path.Avx2Widening && Isa < CpuIsa.Avx2)
             throw new ArgumentException($"the {Int8} int8 kernels need the {CpuIsa.Avx2} path or better, not {Isa}", nameof(int8));
         _pool = new WorkerPool(threads ?? Environment.ProcessorCount);
-        _threadScratch = (NativeBuffer*)NativeMemory.AllocZeroed((nuint)_pool.Threads, (nuint)sizeof(NativeBuffer));
+        _workspaces = new ThreadLocal<CpuWorkspace>(() => new CpuWorkspace(_pool.Threads), trackAllValues: true);
     }
 
     public void MatMul(TensorView weight, ReadOnlySpan<float> x, Span<float> y, int rows) => MatMul([weight], x, y, rows);
@@ -67,7 +64,8 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             throw new ArgumentException($"MatMul {(weights.IsEmpty ? "of no weights" : weights[0].Name)}: buffers too small for {rows} rows of {totalOutputs} outputs");
         fixed (float* xp = x, yp = y)
         {
-            lock (_gate) CpuMatMul.Run(_pool, Isa, Int8, weights, xp, yp, rows, ref _activations, _threadScratch);
+            var workspace = _workspaces.Value!;
+            CpuMatMul.Run(_pool, Isa, Int8, weights, xp, yp, rows, ref workspace.Activations, workspace.ThreadScratch);
         }
     }
 
@@ -89,7 +87,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             throw new ArgumentException($"RmsNorm: buffers too small for {rows} rows of {weight.Length}");
         fixed (float* xp = x, wp = weight, yp = y)
         {
-            lock (_gate) CpuRowOps.RmsNorm(_pool, xp, wp, eps, yp, rows, weight.Length);
+            CpuRowOps.RmsNorm(_pool, xp, wp, eps, yp, rows, weight.Length);
         }
     }
 
@@ -110,7 +108,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             throw new ArgumentException($"SwiGlu: buffers too small for {rows} rows of {intermediate}");
         fixed (float* gp = gateUp, op = output)
         {
-            lock (_gate) CpuRowOps.SwiGlu(_pool, gp, op, rows, intermediate);
+            CpuRowOps.SwiGlu(_pool, gp, op, rows, intermediate);
         }
     }
 
@@ -141,7 +139,8 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             throw new ArgumentException($"attention of {rows.Count} rows × {heads} heads does not fit {keys.Heads} kv heads × {keys.Width}");
         fixed (float* qp = q, op = output)
         {
-            lock (_gate) CpuAttention.Run(_pool, Isa, qp, rows, keys, values, op, heads, scale, _threadScratch, ref _attentionPartials);
+            var workspace = _workspaces.Value!;
+            CpuAttention.Run(_pool, Isa, qp, rows, keys, values, op, heads, scale, workspace.ThreadScratch, ref workspace.AttentionPartials);
         }
     }
 
@@ -151,16 +150,15 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         int n = routing.Experts, k = routing.ExpertsPerRow;
         if (logits.Length < rows * n || experts.Length < rows * k || weights.Length < rows * k)
             throw new ArgumentException($"RouteExperts: buffers too small for {rows} rows of {n} experts choosing {k}");
-        lock (_gate)
+        var workspace = _workspaces.Value!;
+        if (workspace.RouterScores.Length < n)
         {
-            if (_routerScores.Length < n)
-            {
-                _routerScores = new float[n];
-                _routerSelection = new float[n];
-            }
-            for (int r = 0; r < rows; r++)
-                CpuMoe.Route(logits.Slice(r * n, n), routing, experts.Slice(r * k, k), weights.Slice(r * k, k), _routerScores.AsSpan(0, n), _routerSelection.AsSpan(0, n));
+            workspace.RouterScores = new float[n];
+            workspace.RouterSelection = new float[n];
         }
+        for (int r = 0; r < rows; r++)
+            CpuMoe.Route(logits.Slice(r * n, n), routing, experts.Slice(r * k, k), weights.Slice(r * k, k),
+                workspace.RouterScores.AsSpan(0, n), workspace.RouterSelection.AsSpan(0, n));
     }
 
     public void MatMulExperts(ReadOnlySpan<TensorView> experts, ReadOnlySpan<float> x, bool inputPerSlot, ReadOnlySpan<int> ids, int rows, int slots, Span<float> y)
@@ -175,7 +173,8 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             throw new ArgumentException($"MatMulExperts: buffers too small for {rows} rows × {slots} slots of [{outputs},{inputs}]");
         foreach (int id in ids[..pairs])
             if ((uint)id >= (uint)experts.Length) throw new ArgumentException($"MatMulExperts: expert id {id} outside 0..{experts.Length - 1}");
-        lock (_gate) CpuMoe.MatMulExperts(experts, x, inputPerSlot, ids, rows, slots, y, ref _expertScratch, _pool, Isa, Int8, ref _activations, _threadScratch);
+        var workspace = _workspaces.Value!;
+        CpuMoe.MatMulExperts(experts, x, inputPerSlot, ids, rows, slots, y, ref workspace.ExpertScratch, _pool, Isa, Int8, ref workspace.Activations, workspace.ThreadScratch);
     }
 
     public void AddWeightedSlots(Span<float> output, ReadOnlySpan<float> y, ReadOnlySpan<float> weights, int rows, int slots)
@@ -208,11 +207,9 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         long width = (long)tokens * heads * headDim;
         if (q.Length < width || k.Length < width || v.Length < width || output.Length < width)
             throw new ArgumentException($"BidirectionalAttention: buffers too small for {tokens} tokens × {heads} heads × {headDim}");
-        lock (_gate)
-        {
-            if (_attentionScores.Length < tokens) _attentionScores = new float[tokens];
-            CpuVisionOps.BidirectionalAttention(q, k, v, output, tokens, heads, headDim, scale, _attentionScores);
-        }
+        var workspace = _workspaces.Value!;
+        if (workspace.AttentionScores.Length < tokens) workspace.AttentionScores = new float[tokens];
+        CpuVisionOps.BidirectionalAttention(q, k, v, output, tokens, heads, headDim, scale, workspace.AttentionScores);
     }
 
     public void Dispose()
@@ -220,10 +217,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         if (_disposed || ReferenceEquals(this, Instance)) return;
         _disposed = true;
         _pool.Dispose();
-        for (int i = 0; i < _pool.Threads; i++) _threadScratch[i].Free();
-        NativeMemory.Free(_threadScratch);
-        _activations.Free();
-        _attentionPartials.Free();
-        _expertScratch.Free();
+        foreach (var workspace in _workspaces.Values) workspace.Dispose();
+        _workspaces.Dispose();
     }
 }
