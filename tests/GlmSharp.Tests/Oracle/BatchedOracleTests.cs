@@ -26,13 +26,7 @@ public sealed class BatchedOracleTests(ITestOutputHelper output)
     [MemberData(nameof(Cases))]
     public void Mixed_Batch_Logits_Match_LlamaCpp(TinyGlmSpec spec, GgmlType type, int sequences, double tolerance)
     {
-        using var dir = new TempDirectory();
-        string gguf = new RandomGlmCheckpoint(spec, seed: 31 + sequences).WriteGguf(dir.File("model.gguf"), type);
-        var schedule = new MixedBatchSchedule(spec, sequences, decodeSteps: 5, seed: 40 + sequences);
-
-        var expected = LlamaCpp.ScheduleLogits(gguf, schedule, spec.Vocab);
-        using var loaded = ModelLoader.Load(gguf);
-        var actual = GlmSharpRun.ScheduleLogits(loaded, schedule);
+        var (schedule, expected, actual) = RunBoth(spec, type, sequences);
 
         double error = LogitComparison.WorstRelativeError(actual, expected, spec.Vocab);
         output.WriteLine($"{spec} {type}, {sequences} sequences, {schedule.TotalRows} rows in {schedule.Steps.Count} steps: worst relative logit error {error:E2}");
@@ -54,13 +48,7 @@ public sealed class BatchedOracleTests(ITestOutputHelper output)
     public void Mixed_Batch_Logits_With_Int8_Activations_Match_LlamaCpp_Up_To_Rounding_Flips(GgmlType type, int sequences)
     {
         var spec = new TinyGlmSpec("glm4", 192, 96, 2, 8, 2, 16, 128, 0.5, Bias: false, Tied: true);
-        using var dir = new TempDirectory();
-        string gguf = new RandomGlmCheckpoint(spec, seed: 31 + sequences).WriteGguf(dir.File("model.gguf"), type);
-        var schedule = new MixedBatchSchedule(spec, sequences, decodeSteps: 5, seed: 40 + sequences);
-
-        var expected = LlamaCpp.ScheduleLogits(gguf, schedule, spec.Vocab);
-        using var loaded = ModelLoader.Load(gguf);
-        var actual = GlmSharpRun.ScheduleLogits(loaded, schedule);
+        var (schedule, expected, actual) = RunBoth(spec, type, sequences);
 
         int vocab = spec.Vocab, flipped = 0;
         for (int row = 0; row < schedule.TotalRows; row++)
@@ -73,5 +61,16 @@ public sealed class BatchedOracleTests(ITestOutputHelper output)
         output.WriteLine($"{type}, {sequences} sequences: worst relative logit error {error:E2}, {flipped} of {schedule.TotalRows} rows beyond 1e-4");
         Assert.True(error <= 5e-2, $"worst relative logit error {error:E2} > 5e-2");
         Assert.True(4 * flipped <= schedule.TotalRows, $"{flipped} of {schedule.TotalRows} rows beyond 1e-4");
+    }
+
+    /// <summary>A random model of <paramref name="type"/> and a schedule of <paramref name="sequences"/>: llama.cpp's logits, then ours.</summary>
+    private static (MixedBatchSchedule Schedule, float[] Expected, float[] Actual) RunBoth(TinyGlmSpec spec, GgmlType type, int sequences)
+    {
+        using var dir = new TempDirectory();
+        string gguf = new RandomGlmCheckpoint(spec, seed: 31 + sequences).WriteGguf(dir.File("model.gguf"), type);
+        var schedule = new MixedBatchSchedule(spec, sequences, decodeSteps: 5, seed: 40 + sequences);
+        var expected = LlamaCpp.ScheduleLogits(gguf, schedule, spec.Vocab);
+        using var loaded = ModelLoader.Load(gguf);
+        return (schedule, expected, GlmSharpRun.ScheduleLogits(loaded, schedule));
     }
 }
