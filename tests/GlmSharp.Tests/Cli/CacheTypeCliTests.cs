@@ -13,6 +13,7 @@ public sealed class CacheTypeCliTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    [Trait("Oracle", "llama.cpp")]
     [Fact]
     public void Logits_With_A_Q8_0_Cache_Match_LlamaCpp_With_A_Q8_0_Cache()
     {

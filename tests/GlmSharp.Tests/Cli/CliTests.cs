@@ -34,6 +34,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains($"{vocabulary.Tokens.Count} tokens", result.Stdout);
     }
 
+    [Trait("Oracle", "llama.cpp")]
     [Fact]
     public void Converted_Gguf_Generates_The_Same_Greedy_Tokens_In_LlamaCpp_As_Glm_Generate_On_The_Hf_Folder()
     {
@@ -53,6 +54,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(theirs[..ourIds.Length], ourIds);
     }
 
+    [Trait("Oracle", "llama.cpp")]
     [Fact]
     public void Logits_File_Holds_Every_Position_And_Matches_LlamaCpp()
     {

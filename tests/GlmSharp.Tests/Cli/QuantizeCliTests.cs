@@ -15,6 +15,7 @@ public sealed class QuantizeCliTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    [Trait("Oracle", "llama.cpp")]
     [Fact]
     public void Q4_K_M_From_A_Hf_Folder_Gives_LlamaCpp_Logits_And_Greedy_Tokens()
     {

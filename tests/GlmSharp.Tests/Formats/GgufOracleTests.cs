@@ -11,6 +11,7 @@ namespace GlmSharp.Tests.Oracle;
 
 /// <summary>llama.cpp (through LLamaSharp) is the judge: it must load the GGUF files we write, and its quantizer
 /// must produce the same Q8_0 / Q4_0 bytes as ours.</summary>
+[Trait("Oracle", "llama.cpp")]
 public class GgufOracleTests
 {
     static GgufOracleTests() => NativeApi.llama_empty_call();

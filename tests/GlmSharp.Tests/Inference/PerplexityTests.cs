@@ -21,6 +21,7 @@ public sealed class PerplexityTests : IDisposable
         return Enumerable.Range(0, count).Select(_ => random.Next(Spec.Vocab)).ToArray();
     }
 
+    [Trait("Oracle", "llama.cpp")]
     [Fact]
     public void Perplexity_Equals_The_Same_Half_Windows_Scored_From_LlamaCpp_Logits()
     {

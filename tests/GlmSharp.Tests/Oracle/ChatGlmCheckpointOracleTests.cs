@@ -11,6 +11,7 @@ namespace GlmSharp.Tests.Oracle;
 /// Checkpoints in THUDM's own chatglm layout (model_type "chatglm", glm-4-9b-chat as first published): GlmSharp runs the
 /// folder and `glm convert` writes it as a GGUF that llama.cpp runs.
 /// </summary>
+[Trait("Oracle", "llama.cpp")]
 public sealed class ChatGlmCheckpointOracleTests(ITestOutputHelper output)
 {
     public static TheoryData<TinyGlmSpec> Shapes() =>

@@ -12,6 +12,7 @@ namespace GlmSharp.Tests.Oracle;
 /// glm (llama.cpp "chatglm") and glm4 models with random weights, written by our GGUF writer and run by
 /// llama.cpp and by GlmSharp: logits of every position and greedy continuations must agree.
 /// </summary>
+[Trait("Oracle", "llama.cpp")]
 public sealed class DenseGlmOracleTests(ITestOutputHelper output)
 {
     public static TheoryData<TinyGlmSpec> Shapes()

@@ -14,6 +14,7 @@ namespace GlmSharp.Tests.Oracle;
 /// activations to the same 8-bit blocks and take exact integer dots per (sub-)block, so only the order of fp32
 /// accumulation differs: the bound is a float-rounding one, as for Q8_0/Q4_0.
 /// </summary>
+[Trait("Oracle", "llama.cpp")]
 public sealed class Fp4OracleTests(ITestOutputHelper output)
 {
     // Every matrix input width (hidden 192, q width 8·24 = 192, intermediate 256) is a whole number of NVFP4 blocks.

@@ -15,6 +15,7 @@ namespace GlmSharp.Tests.Oracle;
 /// of the real weights, which the test computes by the OCP definition (value × scale), not by our codec. Both
 /// engines then multiply the same fp32 weights with fp32 activations.
 /// </summary>
+[Trait("Oracle", "llama.cpp")]
 public sealed class Fp8OracleTests(ITestOutputHelper output)
 {
     // Hidden 192 = one full and one partial 128-column block; k/v have 48 rows, a partial row block.

@@ -13,6 +13,7 @@ namespace GlmSharp.Tests.Oracle;
 /// biases), the layout llama.cpp writes for chatglm and loads for glm4: GlmSharp hands out its q, k and v rows as the
 /// three projections, and must give llama.cpp's logits at every position and its greedy continuation.
 /// </summary>
+[Trait("Oracle", "llama.cpp")]
 public sealed class FusedQkvOracleTests(ITestOutputHelper output)
 {
     /// <summary>

@@ -12,6 +12,7 @@ namespace GlmSharp.Tests.Oracle;
 /// The same F32 GGUF quantized by llama.cpp's quantizer (llama_model_quantize through LLamaSharp) and by GlmSharp's
 /// exporter: every tensor must get the same type and the same bytes.
 /// </summary>
+[Trait("Oracle", "llama.cpp")]
 public sealed class QuantizeOracleTests(ITestOutputHelper output)
 {
     public static TheoryData<TinyGlmSpec> Shapes() =>

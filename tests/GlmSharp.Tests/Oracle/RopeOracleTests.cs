@@ -9,6 +9,7 @@ namespace GlmSharp.Tests.Oracle;
 /// Every RoPE variant through the engine's backend op against ggml's own RoPE operator on the same inputs: pairings,
 /// partial rotary, long positions, M-RoPE sections with distinct components, and YaRN.
 /// </summary>
+[Trait("Oracle", "llama.cpp")]
 public sealed class RopeOracleTests(ITestOutputHelper output)
 {
     private const int Tokens = 9, Heads = 3;

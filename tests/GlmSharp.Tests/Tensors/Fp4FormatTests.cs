@@ -11,6 +11,7 @@ namespace GlmSharp.Tests.Tensors;
 /// </summary>
 public sealed class Fp4FormatTests
 {
+    [Trait("Oracle", "llama.cpp")]
     [Theory]
     [InlineData(GgmlType.MXFP4, "mxfp4")]
     [InlineData(GgmlType.NVFP4, "nvfp4")]
@@ -53,6 +54,7 @@ public sealed class Fp4FormatTests
         return x;
     }
 
+    [Trait("Oracle", "llama.cpp")]
     [Theory]
     [InlineData(GgmlType.MXFP4)]
     [InlineData(GgmlType.NVFP4)]
@@ -68,6 +70,7 @@ public sealed class Fp4FormatTests
         }
     }
 
+    [Trait("Oracle", "llama.cpp")]
     [Theory]
     [InlineData(GgmlType.MXFP4)]
     [InlineData(GgmlType.NVFP4)]

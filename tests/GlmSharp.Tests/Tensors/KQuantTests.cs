@@ -45,6 +45,7 @@ public sealed class KQuantTests
     /// llama.cpp's own quantizer writes the Q4_K_M mix (Q4_K for most matrices, Q6_K for the LM head and some
     /// value / down projections); GlmSharp must read both block types and give llama.cpp's logits.
     /// </summary>
+    [Trait("Oracle", "llama.cpp")]
     [Fact]
     public void Q4_K_M_File_Written_By_LlamaCpp_Gives_LlamaCpp_Logits()
     {

@@ -10,6 +10,7 @@ namespace GlmSharp.Tests.Tokenizers;
 /// llama.cpp is the reference: a vocabulary trained by <see cref="BpeTrainer"/> is embedded in a vocab-only GGUF
 /// (tokenizer.ggml.pre = glm4) and llama.cpp's token ids are compared with ours, token by token.
 /// </summary>
+[Trait("Oracle", "llama.cpp")]
 public sealed class TokenizerOracleTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"glmsharp-tok-oracle-{Guid.NewGuid():N}");
