@@ -175,7 +175,7 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
                     ? ScalarKernels.DotQuantizedRow(GgmlType.Q8_0, k, codes, scales, blocks)
                     : AvxVnni.IsSupported
                         ? Int8Kernels.DotQ8_0<VnniDot>(k, codes, scales, scratch.QuerySums + j * blocks, blocks)
-                        : Int8Kernels.DotQ8_0<WideningDot>(k, codes, scales, scratch.QuerySums + j * blocks, blocks);
+                        : Int8Kernels.DotQ8_0<SignedDot>(k, codes, scales, scratch.QuerySums + j * blocks, blocks);
                 scratch.Weights[j * Tile + t] = dot * scale;
             }
         }

@@ -39,7 +39,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         if (!CpuIsaSupport.IsSupported(Isa)) throw new PlatformNotSupportedException($"this CPU cannot run the {Isa} kernels");
         Int8 = int8 ?? Int8Paths.For(Isa);
         if (!Int8Paths.IsSupported(Int8)) throw new PlatformNotSupportedException($"this CPU cannot run the {Int8} int8 kernels");
-        if (Int8 >= Int8Path.Avx2Widening && Isa < CpuIsa.Avx2)
+        if (Int8 >= Int8Path.Avx2Maddubs && Isa < CpuIsa.Avx2)
             throw new ArgumentException($"the {Int8} int8 kernels need the {CpuIsa.Avx2} path or better, not {Isa}", nameof(int8));
         _pool = new WorkerPool(threads ?? Environment.ProcessorCount);
         _workspaces = new ThreadLocal<CpuWorkspace>(() => new CpuWorkspace(_pool.Threads), trackAllValues: true);

@@ -53,7 +53,7 @@ internal static unsafe class CpuMatMul
 
     private static bool UsesSmallBatch(GgmlType type, int tokens, CpuIsa isa, Int8Path int8) =>
         type == GgmlType.Q4_0 && tokens > 1 && tokens <= SmallBatchTokens && isa >= CpuIsa.Avx2
-        && Int8Paths.Resolve(int8, type, prefill: false) is Int8Path.AvxVnni256 or Int8Path.Avx2Widening;
+        && Int8Paths.Resolve(int8, type, prefill: false) is Int8Path.AvxVnni256 or Int8Path.Avx2Maddubs;
 
     private const int PrefillRowsPerItem = 16;
 
@@ -161,7 +161,7 @@ internal static unsafe class CpuMatMul
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2 && !smallBatch;
-        bool int8Simd = job.Int8 >= Int8Path.Avx2Widening;
+        bool int8Simd = job.Int8 >= Int8Path.Avx2Maddubs;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         // Prefill treats Q4_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
         bool q4KTiled = weight.Type == GgmlType.Q4_K && tiled;
@@ -553,7 +553,7 @@ internal static unsafe class CpuMatMul
                 Int8Path.Avx512BW => Int8KernelsAvx512.DotQ4_0(w, job->Codes, job->Scales, job->Sums, blocks),
                 Int8Path.AvxVnni256 when q8 => Int8Kernels.DotQ8_0<VnniDot>(w, job->Codes, job->Scales, job->Sums, blocks),
                 Int8Path.AvxVnni256 => Int8Kernels.DotQ4_0<VnniDot>(w, job->Codes, job->Scales, job->Sums, blocks),
-                _ when q8 => Int8Kernels.DotQ8_0<WideningDot>(w, job->Codes, job->Scales, job->Sums, blocks),
+                _ when q8 => Int8Kernels.DotQ8_0<SignedDot>(w, job->Codes, job->Scales, job->Sums, blocks),
                 _ => Int8Kernels.DotQ4_0<NibbleDot>(w, job->Codes, job->Scales, job->Sums, blocks),
             };
         }
@@ -587,13 +587,15 @@ internal static unsafe class CpuMatMul
         float* offsets = scales + PrefillRowsPerItem * rowBlocks;
         float* corrections = offsets + PrefillRowsPerItem * rowBlocks; // [tokens, 4]
         bool q4 = job->Type == GgmlType.Q4_0, bw = job->Int8 == Int8Path.Avx512BW;
+        // Q8_0 stays signed where the dot takes signed codes: vpmaddubsw after moving the sign (AVX-512BW, plain AVX2).
+        bool signedQ8 = bw || job->Int8 == Int8Path.Avx2Maddubs;
         // Q4_0 and Q4_K unpack to unsigned 4-bit codes with offsets; Q8_0 to signed or offset bytes by path.
         bool offsetNibbles = q4 || job->Type == GgmlType.Q4_K;
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
             if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackQ4_KGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            else Int8Kernels.Unpack(q4, signedQ8: bw, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else Int8Kernels.Unpack(q4, signedQ8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
         }
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
         {
@@ -608,11 +610,11 @@ internal static unsafe class CpuMatMul
                 if (bw) Int8KernelsAvx512.DotTile(offsetNibbles, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (job->Int8 == Int8Path.AvxVnni256) Int8Kernels.DotTile<VnniDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (offsetNibbles) Int8Kernels.DotTile<NibbleDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
-                else Int8Kernels.DotTile<WideningDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                else Int8Kernels.DotTile<SignedDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
             }
         }
         // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements (signed Q8_0 has none).
-        for (int o = 0; o < rows && (offsetNibbles || !bw); o += 4)
+        for (int o = 0; o < rows && (offsetNibbles || !signedQ8); o += 4)
         {
             int tileRows = Math.Min(4, rows - o);
             float* tileOffsets = offsets + o * rowBlocks;

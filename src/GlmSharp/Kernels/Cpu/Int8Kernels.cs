@@ -86,7 +86,9 @@ internal static unsafe class Int8Kernels
     public static float DotQ8_0<TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks) where TDot : struct, IByteDot256
     {
         float* table = HalfFloat.TablePointer;
-        var flip = Vector256.Create((byte)0x80);
+        // SignedDot takes the codes as stored; the others meet them offset to unsigned and subtract 128·Σa afterwards.
+        bool signedCodes = typeof(TDot) == typeof(SignedDot);
+        var flip = Vector256.Create(signedCodes ? (byte)0 : (byte)0x80);
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         Vector128<float> offset = default;
         byte* end = w + blocks * Q8_0Bytes;
@@ -109,7 +111,7 @@ internal static unsafe class Int8Kernels
             acc0 = Vector256.FusedMultiplyAdd(BlockDot<TDot>(w, q, flip), Vector256.Create(d0 * scales[0]), acc0);
             offsetSum += d0 * sums[0];
         }
-        return Vector256.Sum((acc0 + acc1) + (acc2 + acc3)) - 128f * offsetSum;
+        return signedCodes ? Vector256.Sum((acc0 + acc1) + (acc2 + acc3)) : Vector256.Sum((acc0 + acc1) + (acc2 + acc3)) - 128f * offsetSum;
     }
 
     /// <summary>The integer dot of one Q8_0 block's codes, offset to unsigned, with 32 activation codes, as floats.</summary>

@@ -13,8 +13,8 @@ internal enum Int8Path
     /// <summary>128-bit widening multiplies (<see cref="Int8KernelsPortable"/>), for any hardware with 128-bit SIMD.</summary>
     Portable,
 
-    /// <summary>256-bit AVX2: bytes widened to 16 bits, then pmaddwd.</summary>
-    Avx2Widening,
+    /// <summary>256-bit AVX2: vpmaddubsw then vpmaddwd by ones, with 4-bit codes as they are and Q8_0 codes' signs moved onto the activations.</summary>
+    Avx2Maddubs,
 
     /// <summary>256-bit AVX-VNNI: one vpdpbusd per 32 byte pairs.</summary>
     AvxVnni256,
@@ -36,7 +36,7 @@ internal static class Int8Paths
     public static Int8Path For(CpuIsa isa) => isa switch
     {
         CpuIsa.Avx512 => AvxVnni.IsSupported ? Int8Path.Avx512WithVnni : Int8Path.Avx512BW,
-        CpuIsa.Avx2 => AvxVnni.IsSupported ? Int8Path.AvxVnni256 : Int8Path.Avx2Widening,
+        CpuIsa.Avx2 => AvxVnni.IsSupported ? Int8Path.AvxVnni256 : Int8Path.Avx2Maddubs,
         CpuIsa.Portable => Vector128.IsHardwareAccelerated ? Int8Path.Portable : Int8Path.Scalar,
         _ => Int8Path.Scalar,
     };
@@ -45,7 +45,7 @@ internal static class Int8Paths
     {
         Int8Path.Scalar => true,
         Int8Path.Portable => Vector128.IsHardwareAccelerated,
-        Int8Path.Avx2Widening => Avx2.IsSupported && Fma.IsSupported,
+        Int8Path.Avx2Maddubs => Avx2.IsSupported && Fma.IsSupported,
         Int8Path.AvxVnni256 => AvxVnni.IsSupported && Fma.IsSupported,
         Int8Path.Avx512BW => Avx512BW.IsSupported && Avx512F.IsSupported && Fma.IsSupported,
         Int8Path.Avx512WithVnni => IsSupported(Int8Path.Avx512BW) && IsSupported(Int8Path.AvxVnni256),
