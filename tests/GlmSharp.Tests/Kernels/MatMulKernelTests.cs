@@ -66,14 +66,15 @@ public sealed class MatMulKernelTests
         var path = Enum.Parse<Int8Path>(name);
         using var simd = new CpuBackend(threads: 1, Int8Paths.MinimumIsa(path), path);
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
-        const int outputs = 4, inputs = 512, tokens = 2;
+        // 1 token: the decode dot; 2: Q4_0's few-token decode; 4: the prefill tile (16-bit group sums for 4-bit codes).
+        const int outputs = 4, inputs = 512, tokens = 4;
         foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0 })
         {
             using var w = ExtremeMatrix.Create(type, outputs, inputs);
             var x = new float[tokens * inputs];
             for (int t = 0; t < tokens; t++)
                 for (int k = 0; k < inputs; k++) x[t * inputs + k] = w.Negative(t % outputs, k) ? -1f : 1f;
-            foreach (int n in new[] { 1, tokens })
+            foreach (int n in new[] { 1, 2, tokens })
             {
                 var expected = KernelAgreement.Run(scalar, w.View, x, n);
                 var actual = KernelAgreement.Run(simd, w.View, x, n);

@@ -322,7 +322,10 @@ internal static unsafe class Int8Kernels
         sbyte* a, float* aScales, int tokens, int groups, float* y, int yStride) where TDot : struct, IByteDot256
     {
         int t = 0;
-        if (rows == 4)
+        if (rows == 4 && typeof(TDot) == typeof(NibbleDot))
+            for (; t + 2 <= tokens; t += 2)
+                NibbleTile4x2(u, wScales, rowBytes, rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups, y + t * yStride, yStride);
+        else if (rows == 4)
             for (; t + 2 <= tokens; t += 2)
                 Tile4x2<TDot>(u, wScales, rowBytes, rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups, y + t * yStride, yStride);
         for (; t < tokens; t++)
@@ -377,6 +380,50 @@ internal static unsafe class Int8Kernels
             Accumulate(ref c10, ref c11, i10, i11, ws + rowBlocks + o, as0, as1);
             Accumulate(ref c20, ref c21, i20, i21, ws + 2 * rowBlocks + o, as0, as1);
             Accumulate(ref c30, ref c31, i30, i31, ws + 3 * rowBlocks + o, as0, as1);
+        }
+        y[0] = Vector256.Sum(c00); y[yStride] = Vector256.Sum(c01);
+        y[1] = Vector256.Sum(c10); y[yStride + 1] = Vector256.Sum(c11);
+        y[2] = Vector256.Sum(c20); y[yStride + 2] = Vector256.Sum(c21);
+        y[3] = Vector256.Sum(c30); y[yStride + 3] = Vector256.Sum(c31);
+    }
+
+    /// <summary>
+    /// <see cref="Tile4x2{TDot}"/> for 4-bit codes on plain AVX2: the vpmaddubsw pair sums of a whole group stay in 16
+    /// bits and are widened once per group. A pair sum of codes up to 15 and activations up to 127 in magnitude is at most
+    /// 3810, so the eight steps of a group add up to at most 30480 and cannot saturate.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void NibbleTile4x2(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride)
+    {
+        var ones = Vector256.Create((short)1);
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (int g = 0; g < groups; g++)
+        {
+            Vector256<short> i00 = default, i01 = default, i10 = default, i11 = default;
+            Vector256<short> i20 = default, i21 = default, i30 = default, i31 = default;
+            byte* ug = u + g * GroupBytes;
+            sbyte* ag = a + g * GroupBytes;
+            for (int s = 0; s < GroupBlocks * 32; s += 32)
+            {
+                var a0 = Vector256.Load(ag + s);
+                var a1 = Vector256.Load(ag + rowBytes + s);
+                var w = Vector256.Load(ug + s);
+                i00 += Avx2.MultiplyAddAdjacent(w, a0); i01 += Avx2.MultiplyAddAdjacent(w, a1);
+                w = Vector256.Load(ug + rowBytes + s);
+                i10 += Avx2.MultiplyAddAdjacent(w, a0); i11 += Avx2.MultiplyAddAdjacent(w, a1);
+                w = Vector256.Load(ug + 2 * rowBytes + s);
+                i20 += Avx2.MultiplyAddAdjacent(w, a0); i21 += Avx2.MultiplyAddAdjacent(w, a1);
+                w = Vector256.Load(ug + 3 * rowBytes + s);
+                i30 += Avx2.MultiplyAddAdjacent(w, a0); i31 += Avx2.MultiplyAddAdjacent(w, a1);
+            }
+            int o = g * GroupBlocks;
+            var as0 = Vector256.Load(asc + o);
+            var as1 = Vector256.Load(asc + rowBlocks + o);
+            Accumulate(ref c00, ref c01, Avx2.MultiplyAddAdjacent(i00, ones), Avx2.MultiplyAddAdjacent(i01, ones), ws + o, as0, as1);
+            Accumulate(ref c10, ref c11, Avx2.MultiplyAddAdjacent(i10, ones), Avx2.MultiplyAddAdjacent(i11, ones), ws + rowBlocks + o, as0, as1);
+            Accumulate(ref c20, ref c21, Avx2.MultiplyAddAdjacent(i20, ones), Avx2.MultiplyAddAdjacent(i21, ones), ws + 2 * rowBlocks + o, as0, as1);
+            Accumulate(ref c30, ref c31, Avx2.MultiplyAddAdjacent(i30, ones), Avx2.MultiplyAddAdjacent(i31, ones), ws + 3 * rowBlocks + o, as0, as1);
         }
         y[0] = Vector256.Sum(c00); y[yStride] = Vector256.Sum(c01);
         y[1] = Vector256.Sum(c10); y[yStride + 1] = Vector256.Sum(c11);
