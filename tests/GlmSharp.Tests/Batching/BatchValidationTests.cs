@@ -103,6 +103,16 @@ public sealed class BatchValidationTests : IDisposable
         Assert.Contains("carries 4 position components per row", Assert.Throws<ArgumentException>(() => _model.Model.Decode(batch, context, new float[Spec.Vocab])).Message);
     }
 
+    [Fact]
+    public void A_Byte_Budget_Buys_Whole_Blocks_Of_Every_Layer()
+    {
+        using var probe = _model.Model.CreateContext(16, cacheType: KvCacheType.F16, blockPositions: 16);
+        long perBlock = probe.Pool.BytesPerBlock;
+        using var context = _model.Model.CreateContextWithBudget(5 * perBlock / 2, cacheType: KvCacheType.F16, blockPositions: 16);
+        Assert.Equal(2, context.Pool.BlockCount);
+        Assert.Equal(2 * perBlock, context.Pool.CapacityBytes);
+    }
+
     public void Dispose()
     {
         _model.Dispose();

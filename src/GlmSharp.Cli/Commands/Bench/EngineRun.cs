@@ -32,6 +32,7 @@ internal static class EngineRun
         StartSequences();
         Prefill(run.WarmupPrompt);
         for (int i = 0; i < RunSettings.WarmupDecode; i++) DecodeStep(run.Prompt + i % run.Gen, run.WarmupPrompt + i);
+        foreach (int sequence in sequences) context.Cache.Free(sequence);
         StartSequences();
 
         start = Stopwatch.GetTimestamp();
@@ -44,11 +45,7 @@ internal static class EngineRun
 
         void StartSequences()
         {
-            for (int s = 0; s < run.Parallel; s++)
-            {
-                if (context.Cache.SequenceCount == run.Parallel) context.Cache.Free(sequences[s]);
-                sequences[s] = context.Cache.CreateSequence();
-            }
+            for (int s = 0; s < run.Parallel; s++) sequences[s] = context.Cache.CreateSequence();
         }
 
         void Prefill(int count)

@@ -381,10 +381,7 @@ internal static unsafe class Int8Kernels
             Accumulate(ref c20, ref c21, i20, i21, ws + 2 * rowBlocks + o, as0, as1);
             Accumulate(ref c30, ref c31, i30, i31, ws + 3 * rowBlocks + o, as0, as1);
         }
-        y[0] = Vector256.Sum(c00); y[yStride] = Vector256.Sum(c01);
-        y[1] = Vector256.Sum(c10); y[yStride + 1] = Vector256.Sum(c11);
-        y[2] = Vector256.Sum(c20); y[yStride + 2] = Vector256.Sum(c21);
-        y[3] = Vector256.Sum(c30); y[yStride + 3] = Vector256.Sum(c31);
+        Store4x2(y, yStride, c00, c01, c10, c11, c20, c21, c30, c31);
     }
 
     /// <summary>
@@ -425,6 +422,14 @@ internal static unsafe class Int8Kernels
             Accumulate(ref c20, ref c21, Avx2.MultiplyAddAdjacent(i20, ones), Avx2.MultiplyAddAdjacent(i21, ones), ws + 2 * rowBlocks + o, as0, as1);
             Accumulate(ref c30, ref c31, Avx2.MultiplyAddAdjacent(i30, ones), Avx2.MultiplyAddAdjacent(i31, ones), ws + 3 * rowBlocks + o, as0, as1);
         }
+        Store4x2(y, yStride, c00, c01, c10, c11, c20, c21, c30, c31);
+    }
+
+    /// <summary>Each of the 4 × 2 dot products summed over its lanes into y (rows across, tokens yStride apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4x2(float* y, int yStride, Vector256<float> c00, Vector256<float> c01, Vector256<float> c10, Vector256<float> c11,
+        Vector256<float> c20, Vector256<float> c21, Vector256<float> c30, Vector256<float> c31)
+    {
         y[0] = Vector256.Sum(c00); y[yStride] = Vector256.Sum(c01);
         y[1] = Vector256.Sum(c10); y[yStride + 1] = Vector256.Sum(c11);
         y[2] = Vector256.Sum(c20); y[yStride + 2] = Vector256.Sum(c21);

@@ -57,7 +57,7 @@ public sealed unsafe class KvBlockPool : IDisposable
                 _streams[l] = new PagedStream[streams.Count];
                 for (int s = 0; s < streams.Count; s++)
                 {
-                    long blockBytes = (long)streams[s].Heads * blockPositions * elementType.RowBytes(streams[s].Width);
+                    long blockBytes = StreamBlockBytes(streams[s], blockPositions, elementType);
                     _memory[l][s] = new AlignedNativeMemory(blockBytes * blockCount);
                     _streams[l][s] = new PagedStream(_memory[l][s].Pointer, streams[s], elementType, blockPositions);
                     BytesPerBlock += blockBytes;
@@ -78,10 +78,12 @@ public sealed unsafe class KvBlockPool : IDisposable
     /// <summary>The blocks a budget of <paramref name="bytes"/> pays for, at least one.</summary>
     public static int BlocksFor(long bytes, IReadOnlyList<LayerCacheSpec> layers, int blockPositions, KvCacheType elementType)
     {
-        long perBlock = layers.SelectMany(layer => layer.Streams)
-            .Sum(stream => (long)stream.Heads * blockPositions * elementType.RowBytes(stream.Width));
+        long perBlock = layers.SelectMany(layer => layer.Streams).Sum(stream => StreamBlockBytes(stream, blockPositions, elementType));
         return (int)Math.Clamp(bytes / Math.Max(perBlock, 1), 1, int.MaxValue);
     }
+
+    private static long StreamBlockBytes(CacheStream stream, int blockPositions, KvCacheType elementType) =>
+        (long)stream.Heads * blockPositions * elementType.RowBytes(stream.Width);
 
     public int Layers => _streams.Length;
 
