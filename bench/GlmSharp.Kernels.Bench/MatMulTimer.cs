@@ -7,19 +7,24 @@ namespace GlmSharp.Kernels.Bench;
 internal sealed class MatMulTimer(BenchWeights weights, int tokens, TimeSpan sampleTime)
 {
     private readonly float[] _x = RandomActivations(tokens * (int)weights.Next().Shape[1]);
-    private readonly float[] _y = new float[tokens * (int)weights.Next().Shape[0]];
+    private readonly int _outputs = tokens * (int)weights.Next().Shape[0];
 
     public double SecondsPerCall(CpuBackend backend)
     {
-        backend.MatMul(weights.Next(), _x, _y, tokens);
+        var x = backend.Upload<float>(_x);
+        var y = backend.Allocate<float>(_outputs);
+        backend.MatMul(weights.Next(), x, y, tokens);
         long calls = 0;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < sampleTime)
         {
-            backend.MatMul(weights.Next(), _x, _y, tokens);
+            backend.MatMul(weights.Next(), x, y, tokens);
             calls++;
         }
-        return clock.Elapsed.TotalSeconds / calls;
+        double seconds = clock.Elapsed.TotalSeconds / calls;
+        x.Memory.Dispose();
+        y.Memory.Dispose();
+        return seconds;
     }
 
     private static float[] RandomActivations(int count)

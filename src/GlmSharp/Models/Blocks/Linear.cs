@@ -4,7 +4,7 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Models.Blocks;
 
 /// <summary>y = x·Wᵀ (+ b). The weight stays in the checkpoint's memory and element type.</summary>
-public sealed class Linear(IComputeBackend backend, TensorView weight, float[]? bias)
+public sealed class Linear(IComputeBackend backend, TensorView weight, DeviceSpan<float>? bias)
 {
     public int InFeatures { get; } = checked((int)weight.Shape[1]);
     public int OutFeatures { get; } = checked((int)weight.Shape[0]);
@@ -13,17 +13,17 @@ public sealed class Linear(IComputeBackend backend, TensorView weight, float[]? 
     /// <summary>Loads <c>name.weight</c> and, where the architecture allows a bias and the checkpoint has one, <c>name.bias</c>.</summary>
     public static Linear Load(WeightBuilder weights, IComputeBackend backend, string name, int inFeatures, int outFeatures, bool mayHaveBias = false) =>
         new(backend, weights.Matrix(name + ".weight", outFeatures, inFeatures),
-            mayHaveBias ? weights.OptionalVector(name + ".bias", outFeatures) : null);
+            mayHaveBias ? weights.OptionalParameter(name + ".bias", outFeatures) : null);
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
+    public void Forward(DeviceSpan<float> x, DeviceSpan<float> y, int rows)
     {
         backend.MatMul(weight, x, y, rows);
         AddBias(y, rows);
     }
 
     /// <summary>Adds the bias, if any, to a [rows, out] result of this layer's weight computed elsewhere.</summary>
-    public void AddBias(Span<float> y, int rows)
+    public void AddBias(DeviceSpan<float> y, int rows)
     {
-        if (bias is not null) backend.AddBias(y, bias, rows);
+        if (bias is { } b) backend.AddBias(y, b, rows);
     }
 }
