@@ -117,20 +117,7 @@ public static class HfTokenizerLoader
         };
     }
 
-    private static JsonDocument ParseJson(string json, string origin)
-    {
-        try
-        {
-            var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true });
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new ModelFormatException($"{origin}: expected a JSON object, found {doc.RootElement.ValueKind}");
-            return doc;
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException($"{origin}: not valid JSON ({e.Message})", e);
-        }
-    }
+    private static JsonDocument ParseJson(string json, string origin) => Formats.JsonText.ParseObject(json, origin);
 
     private static void CheckModelType(JsonElement model, string origin)
     {
