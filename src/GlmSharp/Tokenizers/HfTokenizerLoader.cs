@@ -11,6 +11,9 @@ namespace GlmSharp.Tokenizers;
 public static class HfTokenizerLoader
 {
     public const string TokenizerFile = "tokenizer.json";
+    /// <summary>Token ids size the vocabulary's arrays, so they are bounded like a config's vocab_size.</summary>
+    private const int MaxTokens = Configs.ModelConfigLimits.MaxVocab;
+
     public const string ConfigFile = "tokenizer_config.json";
 
     /// <summary>Loads <c>tokenizer.json</c> and, if it exists, <c>tokenizer_config.json</c> from a checkpoint directory.</summary>
@@ -51,8 +54,8 @@ public static class HfTokenizerLoader
         var normal = new Dictionary<int, string>();
         foreach (var entry in vocab.EnumerateObject())
         {
-            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int id) || id < 0)
-                throw new ModelFormatException($"{origin}: field 'model.vocab' maps '{entry.Name}' to {entry.Value.GetRawText()}, expected a non-negative integer id");
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int id) || id < 0 || id >= MaxTokens)
+                throw new ModelFormatException($"{origin}: field 'model.vocab' maps '{entry.Name}' to {entry.Value.GetRawText()}, expected a token id from 0 to {MaxTokens - 1}");
             normal[id] = entry.Name;
         }
 
@@ -62,6 +65,7 @@ public static class HfTokenizerLoader
             foreach (var t in addedTokens.EnumerateArray())
             {
                 int id = RequiredInt(t, "id", origin, "added_tokens[].id");
+                if (id < 0 || id >= MaxTokens) throw new ModelFormatException($"{origin}: field 'added_tokens[].id' is {id}, expected a token id from 0 to {MaxTokens - 1}");
                 added[id] = (RequiredString(t, "content", origin, "added_tokens[].content"), OptBool(t, "special") ?? false);
             }
         }
@@ -69,7 +73,7 @@ public static class HfTokenizerLoader
         {
             foreach (var entry in decoderTokens.EnumerateObject())
             {
-                if (!int.TryParse(entry.Name, out int id) || id < 0)
+                if (!int.TryParse(entry.Name, out int id) || id < 0 || id >= MaxTokens)
                     throw new ModelFormatException($"{configOrigin}: field 'added_tokens_decoder' has key '{entry.Name}', expected a token id");
                 added.TryAdd(id, (RequiredString(entry.Value, "content", configOrigin, $"added_tokens_decoder.{entry.Name}.content"),
                     OptBool(entry.Value, "special") ?? false));
