@@ -11,9 +11,12 @@ internal static unsafe class Pipeline
 {
     public const int GeneratedTokens = 3;
 
+    /// <summary>One thread: the supervisor runs one worker per core, and a pool per worker would make them contend.</summary>
+    private static readonly Kernels.Cpu.CpuBackend Backend = new(threads: 1);
+
     public static void Run(string modelPath, string chatText)
     {
-        using var loaded = ModelLoader.Load(modelPath);
+        using var loaded = ModelLoader.Load(modelPath, Backend);
         ReadEveryTensor(loaded.Model.Weights);
         if (loaded.Tokenizer is not { } tokenizer) return;
         string prompt = loaded.ChatTemplate.Render([new ChatMessage(ChatRole.User, chatText)], new ChatTemplateOptions());
