@@ -7,7 +7,7 @@ namespace GlmSharp.Configs;
 /// <c>model_type: "qwen3_moe"</c> — Qwen3-30B-A3B / 235B-A22B: GQA with QK-norm and full RoPE, softmax-routed experts
 /// without a shared expert. A layer is sparse when (layer + 1) % decoder_sparse_step == 0 and it is not in mlp_only_layers.
 /// </summary>
-public sealed record Qwen3MoeConfig : ModelConfig
+public sealed record Qwen3MoeConfig : ModelConfig, IMoeConfig
 {
     [SetsRequiredMembers]
     public Qwen3MoeConfig(ModelConfig fields, MoeShape moe, bool[] sparseLayers) : base(fields)

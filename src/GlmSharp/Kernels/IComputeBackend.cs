@@ -42,11 +42,17 @@ public interface IComputeBackend
     /// <summary>x[r, :] += bias for every row.</summary>
     void AddBias(DeviceSpan<float> x, DeviceSpan<float> bias, int rows);
 
+    /// <summary>x[i] = value for every element.</summary>
+    void Fill(DeviceSpan<float> x, float value);
+
     /// <summary>x += y, element-wise.</summary>
     void Add(DeviceSpan<float> x, DeviceSpan<float> y);
 
     /// <summary>out[r, i] = silu(gateUp[r, i]) · gateUp[r, I + i], where each gateUp row holds gate then up (2·I values).</summary>
     void SwiGlu(DeviceSpan<float> gateUp, DeviceSpan<float> output, int rows, int intermediate);
+
+    /// <summary>out[r, i] = silu(gate[r, i]) · up[r, i], for gate and up projections computed apart ([rows, width] each).</summary>
+    void SwiGlu(DeviceSpan<float> gate, DeviceSpan<float> up, DeviceSpan<float> output, int rows, int width);
 
     /// <summary>
     /// Rotates the first rope.RotaryDims of every head of every row in place. positions is row-major

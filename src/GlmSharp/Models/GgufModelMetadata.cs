@@ -120,13 +120,14 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
 
     private int? TokenCount() => metadata.TryGetValue("tokenizer.ggml.tokens", out var v) && v is string[] tokens ? tokens.Length : null;
 
-    private int Int(string key) => OptInt(key) ?? throw Missing($"{architecture}.{key}");
+    /// <summary>An integer under <c>{arch}.</c><paramref name="key"/>; missing is an error naming the key.</summary>
+    public int Int(string key) => OptInt(key) ?? throw Missing($"{architecture}.{key}");
 
-    private int? OptInt(string key) => OptGlobalInt($"{architecture}.{key}");
+    public int? OptInt(string key) => OptGlobalInt($"{architecture}.{key}");
 
-    private double Double(string key) => OptDouble(key) ?? throw Missing($"{architecture}.{key}");
+    public double Double(string key) => OptDouble(key) ?? throw Missing($"{architecture}.{key}");
 
-    private double? OptDouble(string key)
+    public double? OptDouble(string key)
     {
         string full = $"{architecture}.{key}";
         if (!metadata.TryGetValue(full, out var value)) return null;
@@ -138,6 +139,15 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
             _ => throw WrongType(full, "a number", value),
         };
     }
+
+    public bool? OptBool(string key)
+    {
+        string full = $"{architecture}.{key}";
+        if (!metadata.TryGetValue(full, out var value)) return null;
+        return value as bool? ?? throw WrongType(full, "a bool", value);
+    }
+
+    public bool HasTensor(string ggufName) => tensorNames.Contains(ggufName);
 
     private int? OptGlobalInt(string key)
     {

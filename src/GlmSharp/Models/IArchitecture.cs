@@ -23,6 +23,9 @@ public interface IArchitecture
 
     ModelConfig ConfigFromGguf(GgufModelMetadata gguf);
 
+    /// <summary>The GGUF metadata llama.cpp reads for this architecture (<c>general.architecture</c> and the <c>{arch}.*</c> keys), from a config.</summary>
+    Dictionary<string, object> GgufMetadata(ModelConfig config);
+
     /// <summary>Per-layer tensors as (HF name under model.layers.N, GGUF name under blk.N).</summary>
     IReadOnlyList<TensorNamePair> LayerTensorNames { get; }
 

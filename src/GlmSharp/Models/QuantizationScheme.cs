@@ -78,7 +78,8 @@ public sealed class QuantizationScheme
         var types = new Dictionary<string, GgmlType>();
         foreach (var (name, shape) in ordered)
         {
-            if (shape.Length < 2 || name.Contains("_norm.weight", StringComparison.Ordinal))
+            // llama.cpp never quantizes a MoE router (ffn_gate_inp): its logits choose the experts.
+            if (shape.Length < 2 || name.Contains("_norm.weight", StringComparison.Ordinal) || name.EndsWith("ffn_gate_inp.weight", StringComparison.Ordinal))
             {
                 types[name] = GgmlType.F32;
                 continue;

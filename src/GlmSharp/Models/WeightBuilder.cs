@@ -53,6 +53,17 @@ public sealed unsafe class WeightBuilder
         return tensor;
     }
 
+    /// <summary>A stack of <paramref name="count"/> [rows, columns] matrices stored as one [count, rows, columns] tensor (merged experts).</summary>
+    public TensorView Stack(string name, long count, long rows, long columns)
+    {
+        if (_listing is not null) return _listing.Record(_prefix + name, [count, rows, columns]);
+        var tensor = Require(name);
+        CheckShape(tensor, [count, rows, columns]);
+        if (!GgmlTypeInfo.IsSupported(tensor.Type))
+            throw new UnsupportedModelException($"{_source.Origin}: tensor '{tensor.Name}' has element type {tensor.Type}, which GlmSharp cannot compute with yet");
+        return tensor;
+    }
+
     /// <summary>A small 1-D weight (norm scale, bias) decoded to fp32 once at load, in the backend's memory.</summary>
     public DeviceSpan<float> Parameter(string name, long length) => _backend.Upload<float>(Vector(name, length));
 

@@ -14,6 +14,9 @@ internal sealed class TransferCountingBackend(IComputeBackend inner) : IComputeB
     public long DownloadedBytes { get; private set; }
     public int Allocations { get; private set; }
 
+    /// <summary>The expert ids of every <see cref="MatMulExperts"/> call, [rows, slots] each (read without counting).</summary>
+    public List<int[]> ExpertChoices { get; } = [];
+
     public string Name => "counting " + inner.Name;
 
     public void ResetCounts() => (UploadedBytes, DownloadedBytes, Allocations) = (0, 0, 0);
@@ -43,15 +46,20 @@ internal sealed class TransferCountingBackend(IComputeBackend inner) : IComputeB
     public void RmsNorm(DeviceSpan<float> x, DeviceSpan<float> weight, float eps, DeviceSpan<float> y, int rows) => inner.RmsNorm(x, weight, eps, y, rows);
     public void AddBias(DeviceSpan<float> x, DeviceSpan<float> bias, int rows) => inner.AddBias(x, bias, rows);
     public void Add(DeviceSpan<float> x, DeviceSpan<float> y) => inner.Add(x, y);
+    public void Fill(DeviceSpan<float> x, float value) => inner.Fill(x, value);
     public void SwiGlu(DeviceSpan<float> gateUp, DeviceSpan<float> output, int rows, int intermediate) => inner.SwiGlu(gateUp, output, rows, intermediate);
+    public void SwiGlu(DeviceSpan<float> gate, DeviceSpan<float> up, DeviceSpan<float> output, int rows, int width) => inner.SwiGlu(gate, up, output, rows, width);
     public void Rope(DeviceSpan<float> x, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeTable rope) => inner.Rope(x, rows, heads, headDim, positions, rope);
     public void StoreRows(PagedStream stream, CacheRows rows, DeviceSpan<float> values) => inner.StoreRows(stream, rows, values);
     public void Attention(DeviceSpan<float> q, CacheRows rows, PagedStream keys, PagedStream values, DeviceSpan<float> output, int heads, float scale) =>
         inner.Attention(q, rows, keys, values, output, heads, scale);
     public void RouteExperts(DeviceSpan<float> logits, int rows, MoeRouting routing, DeviceSpan<int> experts, DeviceSpan<float> weights) =>
         inner.RouteExperts(logits, rows, routing, experts, weights);
-    public void MatMulExperts(ReadOnlySpan<TensorView> experts, DeviceSpan<float> x, bool inputPerSlot, DeviceSpan<int> ids, int rows, int slots, DeviceSpan<float> y) =>
+    public void MatMulExperts(ReadOnlySpan<TensorView> experts, DeviceSpan<float> x, bool inputPerSlot, DeviceSpan<int> ids, int rows, int slots, DeviceSpan<float> y)
+    {
+        ExpertChoices.Add(inner.ToArray(ids.Take(rows * slots)));
         inner.MatMulExperts(experts, x, inputPerSlot, ids, rows, slots, y);
+    }
     public void AddWeightedSlots(DeviceSpan<float> output, DeviceSpan<float> y, DeviceSpan<float> weights, int rows, int slots) =>
         inner.AddWeightedSlots(output, y, weights, rows, slots);
     public void LayerNorm(DeviceSpan<float> x, DeviceSpan<float> weight, DeviceSpan<float> bias, float eps, DeviceSpan<float> y, int rows) =>

@@ -35,7 +35,7 @@ internal static class SyntheticModel
         var config = Config(name);
         IArchitecture architecture = ModelRegistry.ByModelType(config.ModelType, name);
         var writer = new GgufWriter();
-        foreach (var (key, value) in GgufModelMetadata.FromDenseConfig(config, architecture.GgufArchitecture))
+        foreach (var (key, value) in architecture.GgufMetadata(config))
             writer.SetMetadata(key, value);
         writer.SetMetadata("general.name", $"synthetic {name} {scheme.Name}");
         writer.SetMetadata("general.file_type", scheme.FileType);

@@ -137,6 +137,8 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         }
     }
 
+    public void Fill(DeviceSpan<float> x, float value) => Host(x).Fill(value);
+
     public void Add(DeviceSpan<float> x, DeviceSpan<float> y)
     {
         if (x.Length != y.Length) throw new ArgumentException($"Add: spans of {x.Length} and {y.Length} values");
@@ -151,6 +153,16 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         fixed (float* gp = Host(gateUp), op = Host(output))
         {
             CpuRowOps.SwiGlu(_pool, gp, op, rows, intermediate);
+        }
+    }
+
+    public void SwiGlu(DeviceSpan<float> gate, DeviceSpan<float> up, DeviceSpan<float> output, int rows, int width)
+    {
+        if (gate.Length < rows * width || up.Length < rows * width || output.Length < rows * width)
+            throw new ArgumentException($"SwiGlu: buffers too small for {rows} rows of {width}");
+        fixed (float* gp = Host(gate), upp = Host(up), op = Host(output))
+        {
+            CpuRowOps.SwiGlu(_pool, gp, upp, width, op, rows, width);
         }
     }
 

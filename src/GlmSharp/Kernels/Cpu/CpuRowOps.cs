@@ -24,9 +24,13 @@ internal static unsafe class CpuRowOps
     }
 
     /// <summary>y[r, i] = silu(gateUp[r, i])·gateUp[r, I + i] for rows of gate then up.</summary>
-    public static void SwiGlu(WorkerPool pool, float* gateUp, float* y, int rows, int intermediate)
+    public static void SwiGlu(WorkerPool pool, float* gateUp, float* y, int rows, int intermediate) =>
+        SwiGlu(pool, gateUp, gateUp + intermediate, 2 * intermediate, y, rows, intermediate);
+
+    /// <summary>y[r, i] = silu(gate[r·stride + i])·up[r·stride + i].</summary>
+    public static void SwiGlu(WorkerPool pool, float* gate, float* up, int inputStride, float* y, int rows, int width)
     {
-        var job = new Job { X = gateUp, Up = gateUp + intermediate, Y = y, Rows = rows, Width = intermediate, InputStride = 2 * intermediate };
+        var job = new Job { X = gate, Up = up, Y = y, Rows = rows, Width = width, InputStride = inputStride };
         Run(pool, rows, &SwiGluRows, &job);
     }
 

@@ -18,6 +18,8 @@ public abstract class DenseGlm : IArchitecture
     public abstract ModelConfig ConfigFromHf(ConfigJson json);
     public abstract ModelConfig ConfigFromGguf(GgufModelMetadata gguf);
 
+    public Dictionary<string, object> GgufMetadata(ModelConfig config) => GgufModelMetadata.FromDenseConfig(config, GgufArchitecture);
+
     /// <summary>Whether each sub-layer's output is normalised again before the residual add (GLM-4-0414's "sandwich").</summary>
     protected abstract bool SandwichNorms { get; }
 

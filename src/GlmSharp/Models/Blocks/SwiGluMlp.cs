@@ -17,8 +17,8 @@ public sealed class SwiGluMlp(IComputeBackend backend, Linear gateUp, Linear dow
 
     public void Forward(DeviceSpan<float> x, DeviceSpan<float> y, int rows, ForwardScratch scratch)
     {
-        var gateUpOut = scratch.GateUp(rows);
-        var activated = scratch.Intermediate(rows);
+        var gateUpOut = scratch.GateUp(rows, Intermediate);
+        var activated = scratch.Intermediate(rows, Intermediate);
         gateUp.Forward(x, gateUpOut, rows);
         backend.SwiGlu(gateUpOut, activated, rows, Intermediate);
         down.Forward(activated, y, rows);

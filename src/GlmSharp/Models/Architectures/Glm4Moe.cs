@@ -1,0 +1,140 @@
+using GlmSharp.Configs;
+using GlmSharp.Errors;
+using GlmSharp.Formats;
+using GlmSharp.Kernels;
+using GlmSharp.Kernels.Paging;
+using GlmSharp.Models.Blocks;
+
+namespace GlmSharp.Models.Architectures;
+
+/// <summary>
+/// GLM-4.5 / 4.6 / 4.7 and GLM-4.5-Air (<c>model_type: "glm4_moe"</c>, llama.cpp <c>glm4moe</c>). A pre-norm block —
+///   h   = x + o_proj(Attention(RoPE(qk_norm(q)), RoPE(qk_norm(k)), v))   on input_layernorm(x)
+///   out = h + FFN(post_attention_layernorm(h))
+/// where FFN is a SwiGLU of intermediate_size in the first first_k_dense_replace layers and, after them, a sigmoid-routed
+/// mixture of n_routed_experts SwiGLUs of moe_intermediate_size (the e_score_correction_bias steers the choice only;
+/// group-limited top-k, norm_topk_prob, routed_scaling_factor) plus n_shared_experts shared ones. RoPE turns the first
+/// half of each head in NeoX (split-half) order; q/k norms only with use_qk_norm (GLM-4.5/4.6/4.7, not Air).
+/// The num_nextn_predict_layers multi-token-prediction layers after the main stack (GGUF <c>blk.N.nextn.*</c>) are read
+/// by the speculative decoder, not by this forward pass.
+/// </summary>
+public sealed class Glm4Moe : IArchitecture
+{
+    public string ModelType => "glm4_moe";
+    public IReadOnlyList<string> HfModelTypes => [ModelType];
+    public string GgufArchitecture => "glm4moe";
+
+    public IReadOnlyList<TensorNamePair> LayerTensorNames { get; } =
+    [
+        .. GlmTensorNames.PreNormLayer.Where(p => !p.HfName.StartsWith("mlp.", StringComparison.Ordinal) && p.HfName != "post_attention_layernorm.weight"),
+        new("self_attn.q_norm.weight", "attn_q_norm.weight"),
+        new("self_attn.k_norm.weight", "attn_k_norm.weight"),
+        new("post_attention_layernorm.weight", "post_attention_norm.weight"), // llama.cpp's name for the pre-FFN norm here
+        new("mlp.gate_proj.weight", "ffn_gate.weight"),
+        new("mlp.up_proj.weight", "ffn_up.weight"),
+        new("mlp.down_proj.weight", "ffn_down.weight"),
+        new("mlp.gate.weight", "ffn_gate_inp.weight"),
+        new("mlp.gate.e_score_correction_bias", "exp_probs_b.bias"),
+        new("mlp.experts.gate_proj.weight", "ffn_gate_exps.weight"),
+        new("mlp.experts.up_proj.weight", "ffn_up_exps.weight"),
+        new("mlp.experts.down_proj.weight", "ffn_down_exps.weight"),
+        new("mlp.experts.gate_up_proj.weight", "ffn_gate_up_exps.weight"),
+        new("mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight"),
+        new("mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight"),
+        new("mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight"),
+        new("embed_tokens.weight", "nextn.embed_tokens.weight"),
+        new("enorm.weight", "nextn.enorm.weight"),
+        new("hnorm.weight", "nextn.hnorm.weight"),
+        new("eh_proj.weight", "nextn.eh_proj.weight"),
+        new("shared_head.norm.weight", "nextn.shared_head_norm.weight"),
+        new("shared_head.head.weight", "nextn.shared_head_head.weight"),
+    ];
+
+    public ModelConfig ConfigFromHf(ConfigJson json)
+    {
+        if (json.OptString("scoring_func") is { } scoring and not "sigmoid")
+            throw new UnsupportedModelException($"{json.Origin}: scoring_func '{scoring}' is not supported; glm4_moe routes with sigmoid scores");
+        return Glm4MoeConfig.FromJson(json);
+    }
+
+    /// <summary>block_count counts the NextN layers too; the main stack is block_count − nextn_predict_layers.</summary>
+    public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
+    {
+        if (gguf.OptInt("expert_gating_func") is { } gating and not SigmoidGating)
+            throw new UnsupportedModelException($"{GgufArchitecture}.expert_gating_func {gating} is not supported; glm4moe routes with sigmoid scores ({SigmoidGating})");
+        var fields = gguf.DenseConfig(ModelType);
+        int nextN = gguf.OptInt("nextn_predict_layers") ?? 0;
+        var moe = new MoeShape
+        {
+            RoutedExperts = gguf.Int("expert_count"),
+            SharedExperts = gguf.OptInt("expert_shared_count") ?? 0,
+            ExpertsPerToken = gguf.Int("expert_used_count"),
+            ExpertIntermediateSize = gguf.Int("expert_feed_forward_length"),
+            FirstDenseLayers = gguf.OptInt("leading_dense_block_count") ?? 0,
+            ExpertGroups = gguf.OptInt("expert_group_count") ?? 1,
+            TopkGroups = gguf.OptInt("expert_group_used_count") ?? 1,
+            RoutedScalingFactor = gguf.OptDouble("expert_weights_scale") ?? 1,
+            NormTopkProb = gguf.OptBool("expert_weights_norm") ?? false,
+        };
+        return new Glm4MoeConfig(fields with { NumLayers = fields.NumLayers - nextN }, moe, gguf.HasTensor("blk.0.attn_q_norm.weight"), nextN);
+    }
+
+    private const int SigmoidGating = 2;
+
+    public Dictionary<string, object> GgufMetadata(ModelConfig config)
+    {
+        var c = (Glm4MoeConfig)config;
+        var keys = GgufModelMetadata.FromDenseConfig(c with { NumLayers = c.NumLayers + c.NextNLayers }, GgufArchitecture);
+        string a = GgufArchitecture;
+        keys[$"{a}.expert_count"] = (uint)c.Moe.RoutedExperts;
+        keys[$"{a}.expert_used_count"] = (uint)c.Moe.ExpertsPerToken;
+        keys[$"{a}.expert_shared_count"] = (uint)c.Moe.SharedExperts;
+        keys[$"{a}.expert_feed_forward_length"] = (uint)c.Moe.ExpertIntermediateSize;
+        keys[$"{a}.leading_dense_block_count"] = (uint)c.Moe.FirstDenseLayers;
+        keys[$"{a}.expert_group_count"] = (uint)c.Moe.ExpertGroups;
+        keys[$"{a}.expert_group_used_count"] = (uint)c.Moe.TopkGroups;
+        keys[$"{a}.expert_gating_func"] = (uint)SigmoidGating;
+        keys[$"{a}.expert_weights_scale"] = (float)c.Moe.RoutedScalingFactor;
+        keys[$"{a}.expert_weights_norm"] = c.Moe.NormTopkProb;
+        keys[$"{a}.nextn_predict_layers"] = (uint)c.NextNLayers;
+        return keys;
+    }
+
+    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => new FusedQkvTensorSource(weights, config);
+
+    public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
+    {
+        var c = (Glm4MoeConfig)config;
+        var rope = new RopeTable(RopeLayout.SplitHalves, c.RotaryDims, c.RopeTheta, scaling: c.RopeScaling);
+        int layer = 0;
+        return CausalLm.FromLayers(c, owner, weights, rope, w => new Glm4MoeDecoderLayer(w, weights.Backend, c, rope, dense: layer++ < c.Moe.FirstDenseLayers));
+    }
+}
+
+/// <summary>One glm4_moe block: attention, then the dense SwiGLU or the mixture of experts, each pre-normed and added to the residual.</summary>
+public sealed class Glm4MoeDecoderLayer(WeightBuilder w, IComputeBackend backend, Glm4MoeConfig c, RopeTable rope, bool dense) : IDecoderLayer
+{
+    private readonly RmsNorm _inputNorm = RmsNorm.Load(w, backend, "input_layernorm", c.HiddenSize, c.RmsNormEps);
+    private readonly GqaAttention _attention = GqaAttention.Load(w.At("self_attn"), backend, c, rope, headNorms: c.UseQkNorm);
+    private readonly RmsNorm _preFeedForwardNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
+    private readonly GatedMlp? _mlp = dense ? GatedMlp.Load(w.At("mlp"), backend, c.HiddenSize, c.IntermediateSize) : null;
+    private readonly MoeFeedForward? _experts = dense ? null : MoeFeedForward.Load(w.At("mlp"), backend, c.HiddenSize, c.Moe, ExpertScoring.Sigmoid);
+
+    public LayerCacheSpec CacheSpec => _attention.CacheSpec;
+
+    public void Forward(DeviceSpan<float> hidden, in ForwardStep step, LayerCache cache)
+    {
+        int rows = step.Rows;
+        var normed = step.Scratch.Normed(rows);
+        var sublayerOut = step.Scratch.Projected(rows);
+
+        _inputNorm.Apply(hidden, normed, rows);
+        _attention.Forward(normed, sublayerOut, step, cache);
+        backend.Add(hidden, sublayerOut);
+
+        _preFeedForwardNorm.Apply(hidden, normed, rows);
+        if (_mlp is not null) _mlp.Forward(normed, sublayerOut, rows, step.Scratch);
+        else _experts!.Forward(normed, sublayerOut, rows, step.Scratch);
+        backend.Add(hidden, sublayerOut);
+    }
+}

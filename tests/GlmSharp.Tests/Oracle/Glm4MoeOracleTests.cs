@@ -1,0 +1,73 @@
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
+using Xunit.Abstractions;
+
+namespace GlmSharp.Tests.Oracle;
+
+/// <summary>
+/// glm4_moe (llama.cpp glm4moe) with random weights: dense lead layers, sigmoid routing with a selection bias,
+/// group-limited top-k, shared experts, QK-norm, a NextN layer. llama.cpp and GlmSharp must agree on every logit and on
+/// greedy continuations, from GGUF and from the Hugging Face folder.
+/// </summary>
+[Trait("Oracle", "llama.cpp")]
+public sealed class Glm4MoeOracleTests(ITestOutputHelper output)
+{
+    public static TheoryData<TinyMoeSpec> Shapes() =>
+    [
+        new TinyMoeSpec(160, 64, 3, 4, 2, 16, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1),
+        new TinyMoeSpec(160, 64, 2, 4, 2, 16, 96, Experts: 16, ExpertsPerToken: 4, ExpertWidth: 24, SharedExperts: 2, FirstDense: 0,
+            Groups: 4, GroupsKept: 2, Scaling: 2.5, QkNorm: true),
+        new TinyMoeSpec(150, 67, 3, 4, 1, 16, 80, Experts: 6, ExpertsPerToken: 3, ExpertWidth: 40, SharedExperts: 1, FirstDense: 1,
+            NormTopk: false, Bias: false, QkNorm: true),
+        new TinyMoeSpec(160, 64, 2, 8, 2, 8, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1,
+            NextN: 1, PartialRotary: 1.0),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void F32_Logits_And_Greedy_Continuation_Match_LlamaCpp(TinyMoeSpec spec)
+    {
+        using var dir = new TempDirectory();
+        var checkpoint = new RandomMoeCheckpoint(spec, seed: spec.Hidden + spec.Experts);
+        string gguf = checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var prompt = spec.RandomPrompt(40, seed: 3);
+
+        var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
+        double fromGguf = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), expected, spec.Vocab);
+        double fromHf = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(checkpoint.WriteHuggingFace(dir.File("hf")), prompt), expected, spec.Vocab);
+        output.WriteLine($"{spec}: worst relative logit error {fromGguf:E2} (GGUF), {fromHf:E2} (HF)");
+        Assert.True(fromGguf <= 1e-3 && fromHf <= 1e-3, $"worst relative logit error {fromGguf:E2} (GGUF), {fromHf:E2} (HF) > 1e-3");
+
+        AssertRoutingVaries(gguf, prompt, spec);
+
+        var shortPrompt = prompt[..6];
+        Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 32, spec.Vocab, spec.Context), GlmSharpRun.Greedy(gguf, shortPrompt, 32));
+    }
+
+    /// <summary>The test sees the router only if rows choose different experts: many experts in use, sets differing by position.</summary>
+    private static void AssertRoutingVaries(string gguf, int[] prompt, TinyMoeSpec spec)
+    {
+        var recorder = new TransferCountingBackend(GlmSharp.Kernels.Cpu.CpuBackend.Instance);
+        using (var loaded = ModelLoader.Load(gguf, recorder)) GlmSharpRun.Logits(loaded, prompt);
+        var firstLayer = recorder.ExpertChoices[0];
+        int k = spec.ExpertsPerToken;
+        var sets = Enumerable.Range(0, prompt.Length).Select(r => string.Join(",", firstLayer.Skip(r * k).Take(k).Order())).ToHashSet();
+        int used = recorder.ExpertChoices.SelectMany(ids => ids).Distinct().Count();
+        Assert.True(sets.Count >= 3, $"only {sets.Count} distinct expert sets over {prompt.Length} positions");
+        Assert.True(used >= Math.Min(spec.Experts, 2 * k), $"only {used} of {spec.Experts} experts were used");
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q8_0, 2e-2)]
+    public void Quantized_Experts_Match_LlamaCpp(GgmlType type, double bound)
+    {
+        var spec = new TinyMoeSpec(160, 64, 3, 4, 2, 32, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 64, SharedExperts: 1, FirstDense: 1, QkNorm: true);
+        using var dir = new TempDirectory();
+        string gguf = new RandomMoeCheckpoint(spec, seed: 11).WriteGguf(dir.File("model.gguf"), type);
+        var prompt = spec.RandomPrompt(40, seed: 4);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"{type}: worst relative logit error {error:E2}");
+        Assert.True(error <= bound, $"{type}: worst relative logit error {error:E2} > {bound:E0}");
+    }
+}
