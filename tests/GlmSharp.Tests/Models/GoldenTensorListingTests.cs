@@ -11,6 +11,7 @@ public sealed class GoldenTensorListingTests
     [InlineData("glm-4-32b-0414")]
     [InlineData("glm-4-9b-chat-hf")]
     [InlineData("glm-edge-1.5b-chat")]
+    [InlineData("glm-4.5-air")]
     public void Tensor_Names_And_Shapes_Match_The_Golden_Listing(string checkpoint)
     {
         string folder = Path.Combine(AppContext.BaseDirectory, "Golden");

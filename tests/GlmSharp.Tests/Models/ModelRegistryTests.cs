@@ -33,7 +33,7 @@ public sealed class ModelRegistryTests
     [Fact]
     public void An_Unknown_Model_Type_Is_Refused_Naming_The_File_And_The_Supported_Ones()
     {
-        var error = Assert.Throws<UnsupportedModelException>(() => ModelRegistry.ByModelType("glm4_moe", "/m/config.json"));
-        Assert.Equal("/m/config.json: model_type 'glm4_moe' is not supported (supported: glm, chatglm, glm4)", error.Message);
+        var error = Assert.Throws<UnsupportedModelException>(() => ModelRegistry.ByModelType("glm4v", "/m/config.json"));
+        Assert.Equal("/m/config.json: model_type 'glm4v' is not supported (supported: glm, chatglm, glm4, glm4_moe)", error.Message);
     }
 }

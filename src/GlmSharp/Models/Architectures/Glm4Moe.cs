@@ -118,7 +118,7 @@ public sealed class Glm4MoeDecoderLayer(WeightBuilder w, IComputeBackend backend
     private readonly GqaAttention _attention = GqaAttention.Load(w.At("self_attn"), backend, c, rope, headNorms: c.UseQkNorm);
     private readonly RmsNorm _preFeedForwardNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
     private readonly GatedMlp? _mlp = dense ? GatedMlp.Load(w.At("mlp"), backend, c.HiddenSize, c.IntermediateSize) : null;
-    private readonly MoeFeedForward? _experts = dense ? null : MoeFeedForward.Load(w.At("mlp"), backend, c.HiddenSize, c.Moe, ExpertScoring.Sigmoid);
+    private readonly MoeFeedForward? _experts = dense ? null : MoeFeedForward.Load(w.At("mlp"), backend, c.HiddenSize, c.Moe, ExpertScoring.Sigmoid, selectionBias: true);
 
     public LayerCacheSpec CacheSpec => _attention.CacheSpec;
 

@@ -15,15 +15,15 @@ public sealed class MoeFeedForward(IComputeBackend backend, Linear router, MoeRo
     private readonly int _width = checked((int)gate[0].Shape[0]);
 
     /// <summary>
-    /// Loads <c>gate.weight</c> (the router), <c>gate.e_score_correction_bias</c> when present (added to the scores for
-    /// choosing only), the experts and <c>shared_experts.*</c>.
+    /// Loads <c>gate.weight</c> (the router), with <paramref name="selectionBias"/> <c>gate.e_score_correction_bias</c>
+    /// (added to the scores for choosing only: DeepSeek-V3's noaux_tc), the experts and <c>shared_experts.*</c>.
     /// </summary>
-    public static MoeFeedForward Load(WeightBuilder mlp, IComputeBackend backend, int hidden, MoeShape shape, ExpertScoring scoring)
+    public static MoeFeedForward Load(WeightBuilder mlp, IComputeBackend backend, int hidden, MoeShape shape, ExpertScoring scoring, bool selectionBias)
     {
         int experts = shape.RoutedExperts, width = shape.ExpertIntermediateSize;
         var routing = new MoeRouting(experts, shape.ExpertsPerToken, scoring)
         {
-            SelectionBias = mlp.Has("gate.e_score_correction_bias") ? mlp.Vector("gate.e_score_correction_bias", experts) : null,
+            SelectionBias = selectionBias ? mlp.Vector("gate.e_score_correction_bias", experts) : null,
             Groups = shape.ExpertGroups,
             GroupsKept = shape.TopkGroups,
             NormalizeWeights = shape.NormTopkProb,
