@@ -18,7 +18,7 @@ public sealed class ForwardScratch : IDisposable
 
     private readonly List<DeviceMemory> _memory = [];
     private readonly DeviceSpan<float> _hidden, _normed, _queryKeyValue, _attention, _projected, _gateUp, _intermediate, _logits;
-    private readonly DeviceSpan<float> _routerLogits, _expertWeights, _expertGateUp, _expertActivated, _expertOutputs;
+    private readonly DeviceSpan<float> _routerLogits, _expertWeights, _expertGateUp, _expertActivated, _expertOutputs, _sharedExpertOutput;
     private readonly DeviceSpan<int> _expertIds;
     private readonly int _hiddenSize, _queryWidth, _kvWidth, _mlpWidth, _vocab, _experts, _expertsPerRow, _expertWidth;
 
@@ -54,6 +54,7 @@ public sealed class ForwardScratch : IDisposable
             _expertGateUp = Floats(backend, pairs * 2 * _expertWidth);
             _expertActivated = Floats(backend, pairs * _expertWidth);
             _expertOutputs = Floats(backend, pairs * _hiddenSize);
+            _sharedExpertOutput = Floats(backend, (long)maxRows * _hiddenSize);
         }
         catch
         {
@@ -92,6 +93,8 @@ public sealed class ForwardScratch : IDisposable
     public DeviceSpan<float> ExpertActivated(int pairs) => _expertActivated.Take(pairs * _expertWidth);
     /// <summary>(pairs, hidden) expert outputs before they are weighted into their rows.</summary>
     public DeviceSpan<float> ExpertOutputs(int pairs) => _expertOutputs.Take(pairs * _hiddenSize);
+    /// <summary>(rows, hidden) output of the shared experts, added after the routed ones.</summary>
+    public DeviceSpan<float> SharedExpertOutput(int rows) => _sharedExpertOutput.Take(rows * _hiddenSize);
 
     public void Dispose()
     {

@@ -39,6 +39,26 @@ public sealed class BatchedDecodeTests(ITestOutputHelper output)
         Assert.True(error <= BatchInvariance.Bound(type), $"worst relative logit error {error:E2} > {BatchInvariance.Bound(type):E0}");
     }
 
+    /// <summary>
+    /// glm4_moe: rows of many sequences are routed together, so each expert's product takes the rows of several
+    /// sequences; each sequence must still get its logits alone.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.F32, 8)]
+    [InlineData(GgmlType.Q8_0, 12)]
+    public void Mixture_Of_Experts_Batches_Give_Each_Sequence_Its_Logits_Alone(GgmlType type, int sequences)
+    {
+        var spec = new TinyMoeSpec(160, 64, 3, 4, 2, 32, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 64, SharedExperts: 1, FirstDense: 1, QkNorm: true);
+        using var dir = new TempDirectory();
+        string gguf = new RandomMoeCheckpoint(spec, seed: 21).WriteGguf(dir.File("model.gguf"), type);
+        using var loaded = ModelLoader.Load(gguf);
+        var schedule = new MixedBatchSchedule(spec.RandomPrompt, sequences, decodeSteps: 5, seed: sequences);
+
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.ScheduleLogits(loaded, schedule), GlmSharpRun.ScheduleLogitsAlone(loaded, schedule), spec.Vocab);
+        output.WriteLine($"glm4_moe {type}, {sequences} sequences: worst relative logit error {error:E2}");
+        Assert.True(error <= BatchInvariance.Bound(type), $"worst relative logit error {error:E2} > {BatchInvariance.Bound(type):E0}");
+    }
+
     [Theory]
     [InlineData(GgmlType.F32, 16)]
     [InlineData(GgmlType.Q8_0, 32)]

@@ -58,11 +58,22 @@ public sealed class Glm4MoeOracleTests(ITestOutputHelper output)
         Assert.True(used >= Math.Min(spec.Experts, 2 * k), $"only {used} of {spec.Experts} experts were used");
     }
 
+    /// <summary>
+    /// Both engines quantize each activation row to 8-bit blocks before the integer dot products, so where their fp32
+    /// sums differ by one ulp a value can land on the other side of a rounding boundary and change its code by one. That
+    /// is rare, but its effect is not small with coarse weights (4-bit codes), and when it happens in a key or value row
+    /// every later position attends to the changed row. Measured per position (Q4_K and MXFP4, 24-40 positions): most
+    /// positions agree within 2e-7, and after a flip the affected positions differ by 1e-2 to 2.7e-2. The F32 test above
+    /// is the exact check of the network; these bounds cover the flips.
+    /// </summary>
     [Theory]
-    [InlineData(GgmlType.Q8_0, 2e-2)]
+    [InlineData(GgmlType.Q8_0, 5e-3)]
+    [InlineData(GgmlType.Q4_K, 5e-2)]
+    [InlineData(GgmlType.MXFP4, 5e-2)]
     public void Quantized_Experts_Match_LlamaCpp(GgmlType type, double bound)
     {
-        var spec = new TinyMoeSpec(160, 64, 3, 4, 2, 32, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 64, SharedExperts: 1, FirstDense: 1, QkNorm: true);
+        // Rows of 256 so that K-quant blocks tile every matrix (no fallback types).
+        var spec = new TinyMoeSpec(160, 256, 3, 4, 2, 64, 256, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 256, SharedExperts: 1, FirstDense: 1, QkNorm: true);
         using var dir = new TempDirectory();
         string gguf = new RandomMoeCheckpoint(spec, seed: 11).WriteGguf(dir.File("model.gguf"), type);
         var prompt = spec.RandomPrompt(40, seed: 4);

@@ -15,11 +15,16 @@ public sealed class MixedBatchSchedule
     public int[][] Decoded { get; }
     public IReadOnlyList<ScheduledRow[]> Steps { get; }
 
-    public MixedBatchSchedule(TinyGlmSpec spec, int sequences, int decodeSteps, int seed)
+    public MixedBatchSchedule(TinyGlmSpec spec, int sequences, int decodeSteps, int seed) : this(spec.RandomPrompt, sequences, decodeSteps, seed)
+    {
+    }
+
+    /// <param name="randomPrompt">Token ids of a given length from a seed, within the model's vocabulary.</param>
+    public MixedBatchSchedule(Func<int, int, int[]> randomPrompt, int sequences, int decodeSteps, int seed)
     {
         var random = new Random(seed);
-        Prompts = Enumerable.Range(0, sequences).Select(s => spec.RandomPrompt(3 + random.Next(24) + 7 * s % 40, seed + 17 * s)).ToArray();
-        Decoded = Enumerable.Range(0, sequences).Select(s => spec.RandomPrompt(decodeSteps, seed + 1000 + s)).ToArray();
+        Prompts = Enumerable.Range(0, sequences).Select(s => randomPrompt(3 + random.Next(24) + 7 * s % 40, seed + 17 * s)).ToArray();
+        Decoded = Enumerable.Range(0, sequences).Select(s => randomPrompt(decodeSteps, seed + 1000 + s)).ToArray();
         int early = (sequences + 1) / 2;
         var steps = new List<ScheduledRow[]>();
         var next = new int[sequences];

@@ -53,8 +53,12 @@ public sealed class MoeFeedForward(IComputeBackend backend, Linear router, MoeRo
         backend.SwiGlu(gateUp.Take(values), gateUp.Slice(values, values), activated, pairs, _width);
         backend.MatMulExperts(down, activated, inputPerSlot: true, ids, rows, k, outputs);
 
-        if (shared is not null) shared.Forward(x, y, rows, scratch);
-        else backend.Fill(y, 0);
+        // Routed experts summed first, then the shared ones added, as llama.cpp orders the fp32 sums.
+        backend.Fill(y, 0);
         backend.AddWeightedSlots(y, outputs, weights, rows, k);
+        if (shared is null) return;
+        var sharedOut = scratch.SharedExpertOutput(rows);
+        shared.Forward(x, sharedOut, rows, scratch);
+        backend.Add(y, sharedOut);
     }
 }
