@@ -62,14 +62,28 @@ public sealed class DecodeAllocationTests
     {
         var spec = new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128);
         using var dir = new TempDirectory();
-        string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), QuantizationScheme.Uniform(GgmlType.Q8_0));
+        Assert.Equal(0, AllocatedWhileDecodingEightSequences(
+            new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), QuantizationScheme.Uniform(GgmlType.Q8_0)), spec.Vocab));
+    }
+
+    /// <summary>glm4_moe: routing, the grouped expert products and the shared expert, over eight sequences per step.</summary>
+    [Fact]
+    public void A_Mixture_Of_Experts_Decode_Step_Allocates_No_Managed_Memory()
+    {
+        var spec = new TinyMoeSpec(160, 64, 3, 8, 2, 32, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 64, SharedExperts: 1, FirstDense: 1, QkNorm: true, Context: 128);
+        using var dir = new TempDirectory();
+        Assert.Equal(0, AllocatedWhileDecodingEightSequences(new RandomMoeCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), GgmlType.Q8_0), spec.Vocab));
+    }
+
+    private static long AllocatedWhileDecodingEightSequences(string gguf, int vocab)
+    {
         using var backend = new CpuBackend(threads: 2);
         using var loaded = ModelLoader.Load(gguf, backend);
         using var context = loaded.Model.CreateContext(8 * 128);
         var sequences = Enumerable.Range(0, 8).Select(_ => context.Cache.CreateSequence()).ToArray();
         var batch = new Batch(64);
         for (int s = 0; s < sequences.Length; s++) batch.AddSequence(Enumerable.Range(1, 20 + 5 * s).ToArray(), sequences[s], 0);
-        var logits = new float[8 * spec.Vocab];
+        var logits = new float[8 * vocab];
         loaded.Model.Decode(batch, context, logits);
         void Step(int token)
         {
@@ -81,6 +95,6 @@ public sealed class DecodeAllocationTests
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10; i++) Step(i + 7);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 }
