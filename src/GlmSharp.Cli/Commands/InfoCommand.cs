@@ -32,6 +32,13 @@ internal static class InfoCommand
             Row("parameters", $"{parameters:N0} ({parameters / 1e9:F2} B)");
             Row("tensor types", string.Join(", ", types));
             Row("layers", $"{c.NumLayers}, hidden {c.HiddenSize}, ffn {c.IntermediateSize}");
+            if (c is Configs.IMoeConfig { Moe: var moe })
+            {
+                // Each routed expert is three [width, hidden] matrices; a row reads only k of them per MoE layer.
+                long idle = (long)(c.NumLayers - moe.FirstDenseLayers) * 3 * moe.ExpertIntermediateSize * c.HiddenSize * (moe.RoutedExperts - moe.ExpertsPerToken);
+                Row("experts", $"{moe.RoutedExperts} routed (top {moe.ExpertsPerToken}, width {moe.ExpertIntermediateSize}) + {moe.SharedExperts} shared " +
+                    $"from layer {moe.FirstDenseLayers}; {(parameters - idle) / 1e9:F2} B parameters active per token");
+            }
             Row("attention", $"{c.NumHeads} heads, {c.NumKvHeads} kv heads, head dim {c.HeadDim}, q/k/v bias: {(c.AttentionBias ? "yes" : "no")}{(fusedQkv ? ", q/k/v fused in one tensor" : "")}");
             Row("rope", $"{c.RotaryDims} of {c.HeadDim} dims rotate, theta {c.RopeTheta:G}");
             Row("norm eps", c.RmsNormEps.ToString("G"));
