@@ -39,9 +39,7 @@ public sealed class Generator : IDisposable
             throw new ContextLimitException($"the prompt has {prompt.Count} tokens, the context holds {Session.ContextLength}; shorten the prompt or raise the context length");
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTokens);
         var sampler = new Sampler(options.Sampling, _model.Config.VocabSize);
-        var stopIds = options.StopTokenIds ?? _defaultStopIds;
-        var detokenizer = new IncrementalDetokenizer(_tokenizer, includeSpecial: false);
-        var stops = new StopStringFilter(options.StopStrings);
+        var output = new GenerationOutput(_tokenizer, options, _defaultStopIds);
         var history = new List<int>(prompt);
 
         await Task.Yield();
@@ -52,19 +50,14 @@ public sealed class Generator : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             int next = sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
-            if (stopIds.Contains(next))
+            if (output.IsStopToken(next))
             {
                 finish = FinishReason.Stop;
                 break;
             }
             history.Add(next);
-            string text = stops.Push(detokenizer.Append(next));
-            yield return new GenerationChunk(next, text);
-            if (stops.Stopped)
-            {
-                finish = FinishReason.Stop;
-                break;
-            }
+            yield return output.Token(next);
+            if (output.Stopped) break;
             if (Session.Length >= Session.ContextLength)
             {
                 finish = FinishReason.ContextFull;
@@ -72,7 +65,7 @@ public sealed class Generator : IDisposable
             }
             if (produced + 1 < options.MaxTokens) Append([next]);
         }
-        yield return new GenerationChunk(null, stops.Stopped ? "" : stops.Push(detokenizer.Flush()) + stops.Flush(), finish);
+        yield return output.Finish(finish);
     }
 
     /// <summary>Feeds the prompt, reusing whatever prefix of it the cache already holds.</summary>

@@ -34,6 +34,47 @@ public sealed class Sampler
         return Draw(count);
     }
 
+    /// <summary>
+    /// The distribution <see cref="Sample"/> draws from, over the whole vocabulary (zero outside the kept candidates;
+    /// one-hot on the argmax when greedy), for speculative decoding, which must compare the draft's and the target's.
+    /// <paramref name="logits"/> is modified as by <see cref="Sample"/>.
+    /// </summary>
+    public void Probabilities(Span<float> logits, ReadOnlySpan<int> history, Span<float> probabilities)
+    {
+        ApplyPenalties(logits, history);
+        probabilities.Clear();
+        if (_options.Temperature == 0)
+        {
+            probabilities[ArgMax(logits)] = 1;
+            return;
+        }
+        int count = KeepMinP(KeepTopP(SortedCandidates(logits)));
+        float max = _candidateLogits[0];
+        double total = 0;
+        for (int i = 0; i < count; i++) total += Math.Exp((_candidateLogits[i] - max) / _options.Temperature);
+        for (int i = 0; i < count; i++) probabilities[_candidates[i]] = (float)(Math.Exp((_candidateLogits[i] - max) / _options.Temperature) / total);
+    }
+
+    /// <summary>A token drawn from <paramref name="probabilities"/> (which need not sum exactly to one).</summary>
+    public int SampleFrom(ReadOnlySpan<float> probabilities)
+    {
+        double total = 0;
+        foreach (float p in probabilities) total += p;
+        double target = _random.NextDouble() * total, cumulative = 0;
+        int last = 0;
+        for (int i = 0; i < probabilities.Length; i++)
+        {
+            if (probabilities[i] <= 0) continue;
+            cumulative += probabilities[i];
+            last = i;
+            if (cumulative >= target) return i;
+        }
+        return last;
+    }
+
+    /// <summary>A uniform draw from [0, 1) of this sampler's generator (its seed makes a run reproducible).</summary>
+    public double Uniform() => _random.NextDouble();
+
     public static int ArgMax(ReadOnlySpan<float> logits)
     {
         int best = 0;
