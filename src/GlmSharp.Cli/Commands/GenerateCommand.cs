@@ -18,8 +18,11 @@ internal static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable); not printed", AllowMultipleArgumentsPerToken = false }.NotEmpty();
         var format = new Option<string>("--output") { Description = "text: stream the text; ids: print generated token ids on one line", DefaultValueFactory = _ => "text" }
             .OneOf(["text", "ids"]);
+        var draft = new Option<string?>("--draft") { Description = "A smaller model with the same vocabulary that drafts tokens for speculative decoding" }.ExistingFileOrFolder();
+        var draftTokens = new Option<int>("--draft-tokens") { Description = "Tokens the draft proposes per step", DefaultValueFactory = _ => 4 }
+            .Within(NumericRange.Closed(1, SpeculativeGenerator.MaxDraftTokens));
         var sampling = new SamplingOptionSet();
-        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, cacheType, prompt, ids, maxTokens, stop, format };
+        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, cacheType, prompt, ids, maxTokens, stop, format, draft, draftTokens };
         sampling.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -32,7 +35,6 @@ internal static class GenerateCommand
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
             var tokenizer = loaded.Tokenizer ?? throw new UnsupportedModelException($"{loaded.Path}: the model has no tokenizer; use `glm logits` with token ids");
             int[] promptIds = parse.GetResult(ids) is null ? tokenizer.Encode(parse.GetValue(prompt)!) : parse.GetValue(ids)!;
-            using var generator = new Generator(loaded, parse.GetValue(context), cache);
             var options = new GenerationOptions
             {
                 MaxTokens = parse.GetValue(maxTokens),
@@ -41,12 +43,29 @@ internal static class GenerateCommand
             };
             bool asIds = parse.GetValue(format) == "ids";
             var generated = new List<int>();
-            await foreach (var chunk in generator.GenerateAsync(promptIds, options, cancellation))
+            async Task Stream(IAsyncEnumerable<GenerationChunk> chunks)
             {
-                if (chunk.TokenId is int id) generated.Add(id);
-                if (!asIds) Console.Write(chunk.Text);
+                await foreach (var chunk in chunks)
+                {
+                    if (chunk.TokenId is int id) generated.Add(id);
+                    if (!asIds) Console.Write(chunk.Text);
+                }
+                Console.WriteLine(asIds ? TokenIdList.Format(generated) : "");
             }
-            Console.WriteLine(asIds ? TokenIdList.Format(generated) : "");
+            if (parse.GetValue(draft) is not { } draftPath)
+            {
+                using var generator = new Generator(loaded, parse.GetValue(context), cache);
+                await Stream(generator.GenerateAsync(promptIds, options, cancellation));
+                return 0;
+            }
+            using var drafter = ModelLoader.Load(draftPath);
+            using var speculative = new SpeculativeGenerator(loaded, drafter, parse.GetValue(draftTokens), parse.GetValue(context), cache);
+            await Stream(speculative.GenerateAsync(promptIds, options, cancellation));
+            if (parse.GetValue(CommonOptions.Verbose))
+            {
+                var stats = speculative.Stats;
+                Console.Error.WriteLine($"speculative decoding: {stats.Accepted} of {stats.Drafted} drafted tokens accepted ({stats.AcceptanceRate:P0}), {stats.TokensPerStep:F2} tokens per target step over {stats.Steps} steps");
+            }
             return 0;
         });
         return command;
