@@ -113,7 +113,8 @@ internal static class Mutator
         JsonNode? replacement = random.Next(7) switch
         {
             0 => JsonValue.Create(Boundaries[random.Next(Boundaries.Length)]),
-            1 => JsonValue.Create(random.Next(2) == 0 ? -0.0 : (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-5, 310))),
+            // Up to ±0.5e308: JSON has no infinity.
+            1 => JsonValue.Create(random.Next(2) == 0 ? -0.0 : (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-5, 309))),
             2 => JsonValue.Create(random.Next(2) == 0 ? "x" : new string('a', random.Next(1, 5000))),
             3 => null,
             4 => random.Next(2) == 0 ? new JsonArray() : new JsonObject(),

@@ -27,10 +27,10 @@ switch (args.FirstOrDefault())
                 targets, options.Int("workers", Environment.ProcessorCount), TimeSpan.FromSeconds(options.Long("timeout", 20)));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             supervisor.Run(Math.Max(1, total / targets.Length), deadline, chunk: seconds > 0 && seconds < 600 ? 100 : 5000);
-            Console.WriteLine($"{supervisor.Inputs} inputs in {clock.Elapsed.TotalSeconds:0} s: {supervisor.Untyped} untyped exceptions, {supervisor.Crashes} crashes, {supervisor.Hangs} hangs");
+            Console.WriteLine($"{supervisor.Inputs} inputs in {clock.Elapsed.TotalSeconds:0} s: {supervisor.Untyped} untyped exceptions, {supervisor.Crashes} crashes, {supervisor.Hangs} hangs, {supervisor.HarnessFaults} fuzzer faults");
             foreach (var (key, n) in supervisor.Counts.OrderBy(c => c.Key)) Console.WriteLine($"  {key}: {n}");
             foreach (var (signature, (target, index)) in supervisor.Signatures) Console.WriteLine($"  finding {target.Name} #{index}: {signature}");
-            return supervisor.Untyped + supervisor.Crashes + supervisor.Hangs == 0 ? 0 : 1;
+            return supervisor.Untyped + supervisor.Crashes + supervisor.Hangs + supervisor.HarnessFaults == 0 ? 0 : 1;
         }
     default:
         Console.Error.WriteLine("usage: glm-fuzz fuzz|worker|replay [options]; see Program.cs");

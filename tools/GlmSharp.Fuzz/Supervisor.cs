@@ -23,6 +23,9 @@ internal sealed class Supervisor(string corpus, string findings, int seed, IRead
     public long Crashes => Count("crash");
     public long Hangs => Count("hang");
 
+    /// <summary>Faults of the fuzzer itself (a mutator that threw, a worker that died between inputs): no input to blame, but the run is not clean.</summary>
+    public long HarnessFaults => Count("mutator") + Count("harness");
+
     private long Count(string kind) => _counts.Where(c => c.Key.StartsWith(kind + " ", StringComparison.Ordinal)).Sum(c => c.Value);
 
     /// <summary>Runs <paramref name="inputsPerTarget"/> inputs of each target, or until <paramref name="deadline"/>.</summary>
@@ -85,9 +88,18 @@ internal sealed class Supervisor(string corpus, string findings, int seed, IRead
             if (line is null)
             {
                 process.WaitForExit();
-                if (started < 0) return next;
-                Record(target, started, "crash", $"worker exited with code {process.ExitCode} during the input");
-                return started + 1;
+                if (started >= 0)
+                {
+                    Record(target, started, "crash", $"worker exited with code {process.ExitCode} during the input");
+                    return started + 1;
+                }
+                if (next < first + count)
+                {
+                    // Died between inputs: a fault of the fuzzer itself; skip the input it was making so the run moves on.
+                    Record(target, next, "harness", $"worker exited with code {process.ExitCode} before the input ran");
+                    return next + 1;
+                }
+                return next;
             }
             var parts = line.Split(' ', 3);
             if (parts.Length < 2 || !long.TryParse(parts[1], out long index)) continue;
@@ -100,7 +112,7 @@ internal sealed class Supervisor(string corpus, string findings, int seed, IRead
             started = -1;
             next = index + 1;
             Interlocked.Increment(ref _finished);
-            if (parts[0] == "untyped") Record(target, index, "untyped", parts.Length > 2 ? parts[2] : "?");
+            if (parts[0] is "untyped" or "mutator") Record(target, index, parts[0], parts.Length > 2 ? parts[2] : "?");
             else _counts.AddOrUpdate($"{parts[0]} {target.Name}", 1, (_, n) => n + 1);
         }
     }
@@ -110,10 +122,13 @@ internal sealed class Supervisor(string corpus, string findings, int seed, IRead
         _counts.AddOrUpdate($"{kind} {target.Name}", 1, (_, n) => n + 1);
         string signature = kind == "untyped" ? detail : $"{kind} in {target.Name}: {detail}";
         if (!_signatures.TryAdd(signature, (target, index))) return;
-        var input = Mutator.Mutate(File.ReadAllBytes(Path.Combine(corpus, target.File)), target.Kind,
-            Safetensors.StructuredBytes(Path.Combine(corpus, target.File)), Mutator.RandomFor(seed, target, index));
         string name = $"{target.Name}-{index}{Path.GetExtension(target.File)}";
-        File.WriteAllBytes(Path.Combine(findings, name), input);
+        if (kind is not ("mutator" or "harness"))
+        {
+            var input = Mutator.Mutate(File.ReadAllBytes(Path.Combine(corpus, target.File)), target.Kind,
+                Safetensors.StructuredBytes(Path.Combine(corpus, target.File)), Mutator.RandomFor(seed, target, index));
+            File.WriteAllBytes(Path.Combine(findings, name), input);
+        }
         lock (_signatures) File.AppendAllText(Path.Combine(findings, "findings.txt"), $"{name}\t{kind}\t{signature}\n");
     }
 

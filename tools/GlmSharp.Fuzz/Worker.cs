@@ -20,7 +20,17 @@ internal static class Worker
         {
             for (long i = first; i < first + count; i++)
             {
-                var mutant = Mutator.Mutate(seedBytes, target.Kind, structured, Mutator.RandomFor(seed, target, i));
+                byte[] mutant;
+                try
+                {
+                    mutant = Mutator.Mutate(seedBytes, target.Kind, structured, Mutator.RandomFor(seed, target, i));
+                }
+                catch (Exception e)
+                {
+                    output.WriteLine($"mutator {i} {Finding.Signature(e)}");
+                    output.Flush();
+                    continue;
+                }
                 string chat = SeedCorpus.ChatMessage;
                 if (target.Kind == InputKind.ChatText) chat = Pipeline.ChatText(mutant);
                 else File.WriteAllBytes(Path.Combine(work, target.File), mutant);

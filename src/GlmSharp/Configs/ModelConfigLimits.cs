@@ -34,8 +34,9 @@ public static class ModelConfigLimits
         InRange(c.MaxPositions, 1, MaxContext, keys.Context);
         if (!double.IsFinite(c.RmsNormEps) || c.RmsNormEps < 0 || c.RmsNormEps >= 1)
             throw Fail($"{keys.RmsEps} {c.RmsNormEps} is outside [0, 1)");
-        if (!double.IsFinite(c.RopeTheta) || c.RopeTheta <= 0)
-            throw Fail($"{keys.RopeTheta} gives a RoPE base of {c.RopeTheta}; it must be a positive number");
+        // Frequencies are theta^(-2i/d): a base of 1 or less would not decrease them.
+        if (!double.IsFinite(c.RopeTheta) || c.RopeTheta <= 1)
+            throw Fail($"{keys.RopeTheta} gives a RoPE base of {c.RopeTheta}; it must be a number greater than 1");
         if (!double.IsFinite(c.PartialRotaryFactor) || c.PartialRotaryFactor <= 0 || c.PartialRotaryFactor > 1)
             throw Fail($"{keys.Rotary} gives a rotary fraction of {c.PartialRotaryFactor} of the head; it must be in (0, 1]");
         int rotary = c.RotaryDims;

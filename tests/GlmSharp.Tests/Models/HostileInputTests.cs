@@ -49,6 +49,13 @@ public sealed class HostileInputTests : IDisposable
     public void A_Layer_Count_Out_Of_Range_Is_Refused_Before_Layers_Are_Allocated(int layers) =>
         FailsNaming(HfWithConfig("\"num_hidden_layers\":1", $"\"num_hidden_layers\":{layers}"), "config.json", $"num_hidden_layers {layers} is outside 1..1024");
 
+    /// <summary>Fuzzer finding (config #3435, seed 1): a base of 1 passed the config check and failed in the RoPE table.</summary>
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0.5")]
+    public void A_Rope_Base_Of_One_Or_Less_Is_Refused(string theta) =>
+        FailsNaming(HfWithConfig("\"rope_theta\":10000", $"\"rope_theta\":{theta}"), "config.json", "rope_theta gives a RoPE base of", "greater than 1");
+
     [Fact]
     public void Zero_Heads_Are_Refused_Instead_Of_Dividing_By_Zero() =>
         FailsNaming(HfWithConfig("\"num_attention_heads\":2", "\"num_attention_heads\":0"), "num_attention_heads 0 is outside");
