@@ -22,6 +22,8 @@ internal static class BenchCommand
         var synthetic = new Option<string?>("--synthetic") { Description = $"write a random-weight model of known dimensions first ({string.Join(", ", SyntheticModel.Names)})" };
         var type = new Option<string>("--type") { Description = $"matrix type of the synthetic model ({string.Join(", ", QuantizationScheme.Names)})", DefaultValueFactory = _ => "q8_0" };
         var output = new Option<string?>("--out") { Description = "where to keep the synthetic model (default: a temporary file, deleted afterwards)" };
+        var layers = new Option<int?>("--layers") { Description = "keep only the first N layers of the synthetic model (a large model's layer shapes in a file that fits)" }
+            .Within(NumericRange.AtLeast(1));
         var run = new RunOptions();
         var runs = new Option<int>("--runs") { Description = "timed runs per engine", DefaultValueFactory = _ => 5 };
         var versus = new Option<bool>("--vs-llamacpp") { Description = $"also run llama.cpp (LLamaSharp 0.30.0), interleaved; builds {LlamaCppBenchTool.Project} on first use" };
@@ -30,7 +32,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Prefill and decode speed, load time and peak memory, optionally against llama.cpp")
         {
-            model, synthetic, type, output,
+            model, synthetic, type, output, layers,
         };
         foreach (var option in run.All) command.Options.Add(option);
         foreach (var option in new Option[] { runs, versus, json, engine }) command.Options.Add(option);
@@ -51,15 +53,16 @@ internal static class BenchCommand
             {
                 if (parse.GetValue(output) is not null) throw new GlmException("--out names the file --synthetic writes; give it with --synthetic");
                 if (parse.GetResult(type) is { Implicit: false }) throw new GlmException("--type is the matrix type of a --synthetic model; a --model file keeps its own");
+                if (parse.GetValue(layers) is not null) throw new GlmException("--layers shortens a --synthetic model; a --model file keeps its own");
                 ExistingFile(modelPath);
             }
             else
             {
                 if (modelPath is not null) throw new GlmException("give --model FILE.gguf or --synthetic NAME, not both");
-                SyntheticModel.Config(syntheticName);
+                SyntheticModel.Config(syntheticName, parse.GetValue(layers));
             }
             var llama = parse.GetValue(versus) ? LlamaCppBenchTool.Prepare(Environment.CurrentDirectory, AppContext.BaseDirectory) : null;
-            return Orchestrate(modelPath, syntheticName, scheme, parse.GetValue(output), settings, runCount, llama, parse.GetValue(json));
+            return Orchestrate(modelPath, syntheticName, parse.GetValue(layers), scheme, parse.GetValue(output), settings, runCount, llama, parse.GetValue(json));
         });
         return command;
     }
@@ -70,14 +73,14 @@ internal static class BenchCommand
         return File.Exists(path) ? path : throw new ModelFormatException($"{path}: no such file");
     }
 
-    private static int Orchestrate(string? modelPath, string? synthetic, QuantizationScheme type, string? output,
+    private static int Orchestrate(string? modelPath, string? synthetic, int? layers, QuantizationScheme type, string? output,
         RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json)
     {
         string? temporary = null;
         if (synthetic is not null)
         {
             modelPath = output ?? (temporary = Path.Combine(Path.GetTempPath(), $"glm-bench-{synthetic}-{type.Name}-{Environment.ProcessId}.gguf"));
-            WriteSynthetic(synthetic, type, modelPath);
+            WriteSynthetic(synthetic, layers, type, modelPath);
         }
         string model = modelPath!;
         try
@@ -92,7 +95,7 @@ internal static class BenchCommand
                 ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run)));
                 if (llamaTool is not null) llama!.Add(ProbedRun("llama.cpp", llamaTool.RunStart(model, run)));
             }
-            var report = new BenchReport(Path.GetFileName(model), run, SyntheticModel.DecodeBytesPerToken(model), ours, llama);
+            var report = new BenchReport(Path.GetFileName(model), run, SyntheticModel.DecodeBytesPerStep(model, run.Parallel), ours, llama);
             if (json) Console.WriteLine(report.ToJson());
             else report.Print(Console.Out);
             return 0;
@@ -109,10 +112,10 @@ internal static class BenchCommand
         }
     }
 
-    private static void WriteSynthetic(string name, QuantizationScheme type, string path)
+    private static void WriteSynthetic(string name, int? layers, QuantizationScheme type, string path)
     {
         int shown = -1;
-        SyntheticModel.Write(name, type, path, fraction =>
+        SyntheticModel.Write(name, layers, type, path, fraction =>
         {
             int percent = (int)(fraction * 100);
             if (percent == shown) return;

@@ -11,7 +11,7 @@ namespace GlmSharp.Models;
 /// matrices in the types a <see cref="QuantizationScheme"/> picks, norms and biases in F32 (as llama.cpp keeps them).
 /// Tensor data is converted in chunks of rows while the file is written, so memory stays flat for large models.
 /// </summary>
-public static partial class GgufExporter
+public static class GgufExporter
 {
     /// <summary>
     /// The matrix type `glm convert` writes when none is asked for: Q8_0 for a checkpoint with block-scaled FP8
@@ -53,42 +53,19 @@ public static partial class GgufExporter
         writer.WriteTo(path);
     }
 
-    /// <summary>
-    /// The tensors llama.cpp knows, under its names, sorted: each a single tensor, or a merged stack of the per-expert
-    /// matrices a Hugging Face checkpoint stores (<c>mlp.experts.{e}.gate_proj</c> → <c>ffn_gate_exps</c>, expert e at
-    /// index e).
-    /// </summary>
+    /// <summary>The tensors llama.cpp knows, under its names, sorted; per-expert tensors merged (<see cref="ExpertStacks"/>).</summary>
     private static (string Name, long[] Shape, TensorView[] Parts)[] ExportedTensors(ITensorSource weights, IArchitecture architecture)
     {
-        var stacks = new Dictionary<string, SortedDictionary<int, TensorView>>(StringComparer.Ordinal);
-        var single = new List<(string Hf, TensorView Tensor)>();
+        var views = new Dictionary<string, TensorView>(StringComparer.Ordinal);
         foreach (var name in weights.Names)
-        {
-            if (!weights.TryGet(name, out var tensor)) continue;
-            var expert = PerExpertName().Match(name);
-            if (!expert.Success) { single.Add((name, tensor)); continue; }
-            string stacked = $"{expert.Groups["layer"].Value}.{expert.Groups["projection"].Value}.weight";
-            if (!stacks.TryGetValue(stacked, out var parts)) stacks[stacked] = parts = [];
-            parts[int.Parse(expert.Groups["expert"].Value, System.Globalization.CultureInfo.InvariantCulture)] = tensor;
-        }
-        var entries = single.Select(t => (Hf: t.Hf, Shape: t.Tensor.Shape, Parts: new[] { t.Tensor }))
-            .Concat(stacks.Select(s =>
-            {
-                var parts = s.Value.Values.ToArray();
-                if (s.Value.Keys.Last() != parts.Length - 1 || parts.Any(p => !p.Shape.AsSpan().SequenceEqual(parts[0].Shape)))
-                    throw new Errors.ModelFormatException($"{weights.Origin}: the experts of '{s.Key}' are not numbered 0..{parts.Length - 1} with one shape");
-                return (Hf: s.Key, Shape: (long[])[parts.Length, .. parts[0].Shape], Parts: parts);
-            }));
-        return entries
-            .Select(t => (Name: GlmTensorNames.HfToGguf(t.Hf, architecture.LayerTensorNames), t.Shape, t.Parts))
+            if (weights.TryGet(name, out var tensor)) views[name] = tensor;
+        return ExpertStacks.Group(views.Select(v => (v.Key, v.Value.Shape)), weights.Origin)
+            .Select(t => (Name: GlmTensorNames.HfToGguf(t.Name, architecture.LayerTensorNames), t.Shape, Parts: t.Parts.Select(p => views[p]).ToArray()))
             .Where(t => t.Name is not null)
             .Select(t => (t.Name!, t.Shape, t.Parts))
             .OrderBy(t => t.Item1, StringComparer.Ordinal)
             .ToArray();
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<layer>model\.layers\.\d+\.mlp\.experts)\.(?<expert>\d+)\.(?<projection>gate_proj|up_proj|down_proj)\.weight$")]
-    private static partial System.Text.RegularExpressions.Regex PerExpertName();
 
     /// <summary>
     /// Encodes the tensor row by row, a chunk of rows at a time in parallel (the K-quant scale searches are the slow

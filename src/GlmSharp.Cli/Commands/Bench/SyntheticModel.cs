@@ -21,18 +21,37 @@ internal static class SyntheticModel
          "max_position_embeddings": 8192, "rope_theta": 10000.0, "rms_norm_eps": 1e-05, "eos_token_id": [59246]}
         """;
 
-    public static IReadOnlyList<string> Names => ["edge-1.5b"];
+    /// <summary>GLM-4.5-Air's layer shapes (glm4_moe): 128 experts of 1408 + 1 shared, top 8, one dense lead layer; no NextN layer.</summary>
+    private const string Air = """
+        {"architectures": ["Glm4MoeForCausalLM"], "model_type": "glm4_moe", "vocab_size": 151552, "hidden_size": 4096,
+         "num_hidden_layers": 46, "num_attention_heads": 96, "num_key_value_heads": 8, "head_dim": 128,
+         "intermediate_size": 10944, "moe_intermediate_size": 1408, "n_routed_experts": 128, "n_shared_experts": 1,
+         "num_experts_per_tok": 8, "first_k_dense_replace": 1, "n_group": 1, "topk_group": 1, "routed_scaling_factor": 1.0,
+         "norm_topk_prob": true, "use_qk_norm": false, "partial_rotary_factor": 0.5, "attention_bias": true,
+         "tie_word_embeddings": false, "max_position_embeddings": 131072, "rope_theta": 1000000, "rms_norm_eps": 1e-05,
+         "num_nextn_predict_layers": 0, "eos_token_id": [151329, 151336, 151338]}
+        """;
 
-    public static ModelConfig Config(string name) => name switch
+    public static IReadOnlyList<string> Names => ["edge-1.5b", "glm-4.5-air"];
+
+    /// <param name="layers">Keep only the first this many layers (all when null): the layer shapes of a large model in a file that fits.</param>
+    public static ModelConfig Config(string name, int? layers = null)
     {
-        "edge-1.5b" => HfConfigLoader.Parse(ConfigJson.Parse(Edge15bConfig, "edge-1.5b")),
-        _ => throw new Errors.GlmException($"unknown synthetic model '{name}'; known: {string.Join(", ", Names)}"),
-    };
+        var config = name switch
+        {
+            "edge-1.5b" => HfConfigLoader.Parse(ConfigJson.Parse(Edge15bConfig, "edge-1.5b")),
+            "glm-4.5-air" => HfConfigLoader.Parse(ConfigJson.Parse(Air, "glm-4.5-air")),
+            _ => throw new Errors.GlmException($"unknown synthetic model '{name}'; known: {string.Join(", ", Names)}"),
+        };
+        if (layers is not { } kept) return config;
+        if (kept < 1 || kept > config.NumLayers) throw new Errors.GlmException($"--layers {kept}: {name} has 1 to {config.NumLayers} layers");
+        return config with { NumLayers = kept };
+    }
 
     /// <param name="progress">Called with the fraction of bytes written so far.</param>
-    public static void Write(string name, QuantizationScheme scheme, string path, Action<double> progress)
+    public static void Write(string name, int? layers, QuantizationScheme scheme, string path, Action<double> progress)
     {
-        var config = Config(name);
+        var config = Config(name, layers);
         IArchitecture architecture = ModelRegistry.ByModelType(config.ModelType, name);
         var writer = new GgufWriter();
         foreach (var (key, value) in architecture.GgufMetadata(config))
@@ -41,7 +60,7 @@ internal static class SyntheticModel
         writer.SetMetadata("general.file_type", scheme.FileType);
         writer.SetMetadata("tokenizer.ggml.model", "none");
 
-        var tensors = TensorListing.For(architecture, config)
+        var tensors = ExpertStacks.Group(TensorListing.For(architecture, config).Select(t => (t.Name, t.Shape)), name)
             .Select(t => (Hf: t.Name, Gguf: GlmTensorNames.HfToGguf(t.Name, architecture.LayerTensorNames)
                 ?? throw new InvalidOperationException($"no GGUF name for {t.Name}"), t.Shape))
             .ToArray();
@@ -67,7 +86,7 @@ internal static class SyntheticModel
     private static void WriteRandom(Stream stream, GgmlType type, long[] shape, int seed, bool isNorm)
     {
         int columns = (int)shape[^1];
-        int rows = shape.Length == 2 ? (int)shape[0] : 1;
+        int rows = checked((int)(shape.Aggregate(1L, (a, b) => a * b) / columns));
         int rowBytes = (int)GgmlTypeInfo.RowByteSize(type, columns);
         // Uniform weights of standard deviation ≈ 1/√columns keep activations O(1) through the layers.
         float scale = isNorm ? 0f : MathF.Sqrt(3f / columns);
@@ -92,11 +111,20 @@ internal static class SyntheticModel
         }
     }
 
-    /// <summary>Bytes a decode step reads: every tensor but the embedding table, of which it reads one row.</summary>
-    public static long DecodeBytesPerToken(string ggufPath)
+    /// <summary>
+    /// Bytes a decode step of <paramref name="rows"/> rows reads: every tensor but the embedding table, of which it reads
+    /// one row per token, and of merged expert tensors the share of experts the rows choose: each row takes k of E, so
+    /// 1 − (1 − k/E)^rows of them on average when routing is uniform, as with random weights.
+    /// </summary>
+    public static long DecodeBytesPerStep(string ggufPath, int rows)
     {
         using var file = GgufFile.Open(ggufPath);
         bool tied = !file.Tensors.Any(t => t.Name == "output.weight");
-        return file.Tensors.Where(t => tied || t.Name != "token_embd.weight").Sum(t => t.ByteLength);
+        string architecture = file.Metadata.GetString("general.architecture");
+        double expertShare = file.Metadata.TryGetUInt($"{architecture}.expert_count", out uint experts) && experts > 0
+            && file.Metadata.TryGetUInt($"{architecture}.expert_used_count", out uint used)
+            ? 1 - Math.Pow(1 - (double)used / experts, rows) : 1;
+        return (long)file.Tensors.Where(t => tied || t.Name != "token_embd.weight")
+            .Sum(t => t.Name.EndsWith("_exps.weight", StringComparison.Ordinal) ? t.ByteLength * expertShare : t.ByteLength);
     }
 }
