@@ -26,6 +26,12 @@ internal sealed class Supervisor(string corpus, string findings, int seed, IRead
     /// <summary>Faults of the fuzzer itself (a mutator that threw, a worker that died between inputs): no input to blame, but the run is not clean.</summary>
     public long HarnessFaults => Count("mutator") + Count("harness");
 
+    /// <summary>A long run reports its counts this often, so that an interrupted run still says how far it got.</summary>
+    private const long ProgressEvery = 10_000;
+
+    public string Progress() =>
+        $"{DateTime.UtcNow:HH:mm:ss} {Inputs} inputs: {Untyped} untyped exceptions, {Crashes} crashes, {Hangs} hangs, {HarnessFaults} fuzzer faults";
+
     private long Count(string kind) => _counts.Where(c => c.Key.StartsWith(kind + " ", StringComparison.Ordinal)).Sum(c => c.Value);
 
     /// <summary>Runs <paramref name="inputsPerTarget"/> inputs of each target, or until <paramref name="deadline"/>.</summary>
@@ -111,7 +117,7 @@ internal sealed class Supervisor(string corpus, string findings, int seed, IRead
             }
             started = -1;
             next = index + 1;
-            Interlocked.Increment(ref _finished);
+            if (Interlocked.Increment(ref _finished) % ProgressEvery == 0) Console.WriteLine(Progress());
             if (parts[0] is "untyped" or "mutator") Record(target, index, parts[0], parts.Length > 2 ? parts[2] : "?");
             else _counts.AddOrUpdate($"{parts[0]} {target.Name}", 1, (_, n) => n + 1);
         }
