@@ -86,6 +86,13 @@ public interface IComputeBackend
     /// </summary>
     void MatMulExperts(ReadOnlySpan<TensorView> experts, DeviceSpan<float> x, bool inputPerSlot, DeviceSpan<int> ids, int rows, int slots, DeviceSpan<float> y);
 
+    /// <summary>
+    /// The gate and up projections of a SwiGLU expert at once: for every (row, slot) pair, gateOut = gate[ids] · x and
+    /// upOut = up[ids] · x ([rows, slots, out] each). Both read the same gathered, prepared input once per expert.
+    /// </summary>
+    void MatMulExperts(ReadOnlySpan<TensorView> gate, ReadOnlySpan<TensorView> up, DeviceSpan<float> x, DeviceSpan<int> ids, int rows, int slots,
+        DeviceSpan<float> gateOut, DeviceSpan<float> upOut);
+
     /// <summary>output[r] += Σ_s weights[r, s] · y[r, s], for y of [rows, slots, width].</summary>
     void AddWeightedSlots(DeviceSpan<float> output, DeviceSpan<float> y, DeviceSpan<float> weights, int rows, int slots);
 

@@ -92,6 +92,35 @@ public sealed class MoeKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.F32)]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
+    public unsafe void Gate_And_Up_In_One_Operation_Equal_Each_Alone(GgmlType type)
+    {
+        const int experts = 5, width = 24, inputs = 256, rows = 7, slots = 2;
+        using var gateStack = new TestMatrix(type, experts * width, inputs, seed: 1);
+        using var upStack = new TestMatrix(type, experts * width, inputs, seed: 2);
+        TensorView[] Views(TestMatrix m) => [.. Enumerable.Range(0, experts).Select(e =>
+            new TensorView("stack", type, [experts, width, inputs], m.View.Data, m.View.ByteLength, "test").Slice(e))];
+        var gate = Views(gateStack);
+        var up = Views(upStack);
+        int[] ids = [0, 4, 2, 4, 1, 0, 3, 3, 2, 1, 0, 4, 1, 2];
+        var x = TestMatrix.RandomActivations(rows * inputs, seed: 5).On(_backend);
+        var device = ids.On(_backend);
+        float[] Alone(TensorView[] matrices)
+        {
+            var y = _backend.Allocate<float>(rows * slots * width);
+            _backend.MatMulExperts(matrices, x, inputPerSlot: false, device, rows, slots, y);
+            return _backend.ToArray(y);
+        }
+        var gateOut = _backend.Allocate<float>(rows * slots * width);
+        var upOut = _backend.Allocate<float>(rows * slots * width);
+        _backend.MatMulExperts(gate, up, x, device, rows, slots, gateOut, upOut);
+        Assert.Equal(Alone(gate), _backend.ToArray(gateOut));
+        Assert.Equal(Alone(up), _backend.ToArray(upOut));
+    }
+
     [Fact]
     public unsafe void A_Slice_Of_A_Stack_Is_The_Matrix_Stored_At_Its_Place()
     {

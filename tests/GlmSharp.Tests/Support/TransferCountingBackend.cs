@@ -60,6 +60,13 @@ internal sealed class TransferCountingBackend(IComputeBackend inner) : IComputeB
         ExpertChoices.Add(inner.ToArray(ids.Take(rows * slots)));
         inner.MatMulExperts(experts, x, inputPerSlot, ids, rows, slots, y);
     }
+    public void MatMulExperts(ReadOnlySpan<TensorView> gate, ReadOnlySpan<TensorView> up, DeviceSpan<float> x, DeviceSpan<int> ids, int rows, int slots,
+        DeviceSpan<float> gateOut, DeviceSpan<float> upOut)
+    {
+        ExpertChoices.Add(inner.ToArray(ids.Take(rows * slots)));
+        inner.MatMulExperts(gate, up, x, ids, rows, slots, gateOut, upOut);
+    }
+
     public void AddWeightedSlots(DeviceSpan<float> output, DeviceSpan<float> y, DeviceSpan<float> weights, int rows, int slots) =>
         inner.AddWeightedSlots(output, y, weights, rows, slots);
     public void LayerNorm(DeviceSpan<float> x, DeviceSpan<float> weight, DeviceSpan<float> bias, float eps, DeviceSpan<float> y, int rows) =>

@@ -235,6 +235,28 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         CpuMoe.MatMulExperts(experts, Host(x), inputPerSlot, chosen, rows, slots, Host(y), ref workspace.ExpertScratch, _pool, Isa, Int8, ref workspace.Activations, workspace.ThreadScratch);
     }
 
+    public void MatMulExperts(ReadOnlySpan<TensorView> gate, ReadOnlySpan<TensorView> up, DeviceSpan<float> x, DeviceSpan<int> ids, int rows, int slots,
+        DeviceSpan<float> gateOut, DeviceSpan<float> upOut)
+    {
+        if (gate.Length != up.Length || gate.IsEmpty) throw new ArgumentException($"MatMulExperts: {gate.Length} gate and {up.Length} up experts");
+        long inputs = gate[0].Shape[1], outputs = gate[0].Shape[0];
+        for (int e = 0; e < 2 * gate.Length; e++)
+        {
+            var expert = e < gate.Length ? gate[e] : up[e - gate.Length];
+            if (expert.Shape.Length != 2 || expert.Shape[0] != outputs || expert.Shape[1] != inputs)
+                throw new ArgumentException($"MatMulExperts: {expert.Name} is {expert.ShapeText}, the experts are [{outputs},{inputs}]");
+        }
+        int pairs = rows * slots;
+        if (ids.Length < pairs || x.Length < rows * inputs || gateOut.Length < pairs * outputs || upOut.Length < pairs * outputs)
+            throw new ArgumentException($"MatMulExperts: buffers too small for {rows} rows × {slots} slots of [{outputs},{inputs}]");
+        ReadOnlySpan<int> chosen = Host(ids)[..pairs];
+        foreach (int id in chosen)
+            if ((uint)id >= (uint)gate.Length) throw new ArgumentException($"MatMulExperts: expert id {id} outside 0..{gate.Length - 1}");
+        var workspace = _workspaces.Value!;
+        CpuMoe.MatMulGateUp(gate, up, Host(x), chosen, rows, slots, Host(gateOut), Host(upOut), ref workspace.ExpertScratch, _pool, Isa, Int8,
+            ref workspace.Activations, workspace.ThreadScratch);
+    }
+
     public void AddWeightedSlots(DeviceSpan<float> output, DeviceSpan<float> y, DeviceSpan<float> weights, int rows, int slots)
     {
         int width = output.Length / Math.Max(rows, 1);

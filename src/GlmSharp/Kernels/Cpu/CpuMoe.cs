@@ -64,12 +64,25 @@ internal static unsafe class CpuMoe
     /// </summary>
     public static void MatMulExperts(ReadOnlySpan<TensorView> experts, ReadOnlySpan<float> x, bool inputPerSlot, ReadOnlySpan<int> ids,
         int rows, int slots, Span<float> y, ref NativeBuffer scratch, WorkerPool pool, CpuIsa isa, Int8Path int8, ref NativeBuffer activations,
-        NativeBuffer* threadScratch)
+        NativeBuffer* threadScratch) =>
+        Grouped(experts, default, x, inputPerSlot, ids, rows, slots, y, default, ref scratch, pool, isa, int8, ref activations, threadScratch);
+
+    /// <summary>Gate and up products of each expert in one multiplication over its gathered rows: one preparation of the input, one pass of the threads.</summary>
+    public static void MatMulGateUp(ReadOnlySpan<TensorView> gate, ReadOnlySpan<TensorView> up, ReadOnlySpan<float> x, ReadOnlySpan<int> ids,
+        int rows, int slots, Span<float> gateOut, Span<float> upOut, ref NativeBuffer scratch, WorkerPool pool, CpuIsa isa, Int8Path int8,
+        ref NativeBuffer activations, NativeBuffer* threadScratch) =>
+        Grouped(gate, up, x, false, ids, rows, slots, gateOut, upOut, ref scratch, pool, isa, int8, ref activations, threadScratch);
+
+    /// <summary>With <paramref name="second"/> experts, each expert's two matrices share its gathered input and write y and y2.</summary>
+    private static void Grouped(ReadOnlySpan<TensorView> experts, ReadOnlySpan<TensorView> second, ReadOnlySpan<float> x, bool inputPerSlot,
+        ReadOnlySpan<int> ids, int rows, int slots, Span<float> y, Span<float> y2, ref NativeBuffer scratch, WorkerPool pool, CpuIsa isa,
+        Int8Path int8, ref NativeBuffer activations, NativeBuffer* threadScratch)
     {
         int pairs = rows * slots, inputs = checked((int)experts[0].Shape[1]), outputs = checked((int)experts[0].Shape[0]);
+        int matrices = second.IsEmpty ? 1 : 2;
         long orderBytes = (long)(experts.Length + 1 + pairs) * sizeof(int);
         long alignedOrder = (orderBytes + 63) & ~63L;
-        scratch.Ensure(alignedOrder + (long)pairs * (inputs + outputs) * sizeof(float));
+        scratch.Ensure(alignedOrder + (long)pairs * (inputs + matrices * outputs) * sizeof(float));
         int* starts = (int*)scratch.Pointer, order = starts + experts.Length + 1;
         float* gathered = (float*)(scratch.Pointer + alignedOrder), results = gathered + (long)pairs * inputs;
 
@@ -80,6 +93,8 @@ internal static unsafe class CpuMoe
         for (int e = experts.Length; e > 0; e--) starts[e] = starts[e - 1];
         starts[0] = 0;
 
+        var both = new TwoMatrices();
+        Span<TensorView> weights = both;
         for (int e = 0; e < experts.Length; e++)
         {
             int first = starts[e], count = starts[e + 1] - first;
@@ -89,9 +104,23 @@ internal static unsafe class CpuMoe
                 int pair = order[first + i], source = inputPerSlot ? pair : pair / slots;
                 x.Slice(source * inputs, inputs).CopyTo(new Span<float>(gathered + (long)i * inputs, inputs));
             }
-            CpuMatMul.Run(pool, isa, int8, experts.Slice(e, 1), gathered, results, count, ref activations, threadScratch);
+            weights[0] = experts[e];
+            if (matrices == 2) weights[1] = second[e];
+            CpuMatMul.Run(pool, isa, int8, weights[..matrices], gathered, results, count, ref activations, threadScratch);
             for (int i = 0; i < count; i++)
-                new ReadOnlySpan<float>(results + (long)i * outputs, outputs).CopyTo(y.Slice(order[first + i] * outputs, outputs));
+            {
+                int slot = order[first + i];
+                new ReadOnlySpan<float>(results + (long)i * outputs, outputs).CopyTo(y.Slice(slot * outputs, outputs));
+                if (matrices == 2)
+                    new ReadOnlySpan<float>(results + (long)(count + i) * outputs, outputs).CopyTo(y2.Slice(slot * outputs, outputs));
+            }
         }
+    }
+
+    /// <summary>An expert's gate and up matrices on the stack, so a step allocates nothing.</summary>
+    [System.Runtime.CompilerServices.InlineArray(2)]
+    private struct TwoMatrices
+    {
+        private TensorView _first;
     }
 }

@@ -48,8 +48,7 @@ public sealed class MoeFeedForward(IComputeBackend backend, Linear router, MoeRo
         var gateUp = scratch.ExpertGateUp(pairs);
         var activated = scratch.ExpertActivated(pairs);
         var outputs = scratch.ExpertOutputs(pairs);
-        backend.MatMulExperts(gate, x, inputPerSlot: false, ids, rows, k, gateUp.Take(values));
-        backend.MatMulExperts(up, x, inputPerSlot: false, ids, rows, k, gateUp.Slice(values, values));
+        backend.MatMulExperts(gate, up, x, ids, rows, k, gateUp.Take(values), gateUp.Slice(values, values));
         backend.SwiGlu(gateUp.Take(values), gateUp.Slice(values, values), activated, pairs, _width);
         backend.MatMulExperts(down, activated, inputPerSlot: true, ids, rows, k, outputs);
 
