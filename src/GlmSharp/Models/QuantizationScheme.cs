@@ -67,9 +67,12 @@ public sealed class QuantizationScheme
     /// <summary>
     /// The element type of every tensor, given GGUF names and torch-order shapes. llama_tensor_get_type counts the
     /// attn_v and ffn_down tensors it has seen, in layer order (blk.2 before blk.10), and decides by that count;
-    /// the count is reproduced here over the same order.
+    /// the count is reproduced here over the same order. In a mixture of experts (<paramref name="experts"/> &gt; 1) a
+    /// layer has several ffn_down tensors, so llama.cpp takes an ffn_down's layer from its name (measured against
+    /// <paramref name="layers"/>, the file's block_count); with exactly 8 experts it also keeps attention's k and v in Q8_0 and its output in
+    /// Q5_K (a Mixtral-era rule).
     /// </summary>
-    public IReadOnlyDictionary<string, GgmlType> Assign(IEnumerable<(string Name, long[] Shape)> tensors, int layers)
+    public IReadOnlyDictionary<string, GgmlType> Assign(IEnumerable<(string Name, long[] Shape)> tensors, int layers, int experts = 0)
     {
         var ordered = tensors.OrderBy(t => GlmTensorNames.LayerOf(t.Name)).ThenBy(t => t.Name, StringComparer.Ordinal).ToArray();
         bool hasOutput = ordered.Any(t => t.Name == "output.weight");
@@ -96,11 +99,14 @@ public sealed class QuantizationScheme
             else if (name.Contains("attn_v.weight", StringComparison.Ordinal))
             {
                 if (UseMoreBits(valueIndex, valueCount)) type = GgmlType.Q6_K;
+                if (experts == 8) type = GgmlType.Q8_0;
                 valueIndex++;
             }
+            else if (name.Contains("attn_k.weight", StringComparison.Ordinal) && experts == 8) type = GgmlType.Q8_0;
+            else if (name.Contains("attn_output.weight", StringComparison.Ordinal) && experts == 8) type = GgmlType.Q5_K;
             else if (name.Contains("ffn_down", StringComparison.Ordinal))
             {
-                if (UseMoreBits(downIndex, layers)) type = GgmlType.Q6_K;
+                if (experts > 1 ? UseMoreBits(GlmTensorNames.LayerOf(name), layers) : UseMoreBits(downIndex, layers)) type = GgmlType.Q6_K;
                 downIndex++;
             }
             types[name] = FitRow(type, columns);

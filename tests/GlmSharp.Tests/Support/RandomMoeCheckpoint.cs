@@ -112,12 +112,14 @@ public sealed class RandomMoeCheckpoint
         return folder;
     }
 
-    public string WriteGguf(string path, GgmlType matrixType)
+    public string WriteGguf(string path, GgmlType matrixType) => WriteGguf(path, QuantizationScheme.Uniform(matrixType));
+
+    public string WriteGguf(string path, QuantizationScheme scheme)
     {
         var architecture = ModelRegistry.ByModelType("glm4_moe", "test");
         using var source = new InMemoryTensorSource(_tensors);
         var config = Configs.HfConfigLoader.Parse(Configs.ConfigJson.Parse(ConfigJsonText(), "config.json"));
-        GgufExporter.Write(architecture, config, source, vocabulary: null, path, matrixType, "tiny random glm4_moe");
+        GgufExporter.Write(architecture, config, source, vocabulary: null, path, scheme, "tiny random glm4_moe");
         return path;
     }
 
