@@ -61,6 +61,9 @@ public sealed class BenchCliTests : IDisposable
     [InlineData("--synthetic edge-1.5b --type q3_k", "'q3_k'")]
     [InlineData("--runs 1", "give --model")]
     [InlineData("--model M", "M: no such file")]
+    [InlineData("--model M --layers 2", "--layers shortens a --synthetic model")]
+    [InlineData("--synthetic glm-4.5-air --layers 0", "--layers 0")]
+    [InlineData("--synthetic glm-4.5-air --layers 47", "--layers 47: glm-4.5-air has 1 to 46 layers")]
     public void A_Bad_Option_Is_One_Line_Naming_It_And_Exit_Code_1(string arguments, string named)
     {
         string model = _dir.File("missing.gguf");
