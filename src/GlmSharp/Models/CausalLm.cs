@@ -71,12 +71,12 @@ public sealed class CausalLm : IDisposable
             : Linear.Load(root, backend, "lm_head", config.HiddenSize, config.VocabSize);
     }
 
-    /// <summary>Builds the frame around one decoder layer per <c>model.layers.N</c>.</summary>
-    public static CausalLm FromLayers(ModelConfig config, ITensorSource owner, WeightBuilder weights, RopeTable rope, Func<WeightBuilder, IDecoderLayer> layer)
+    /// <summary>Builds the frame around one decoder layer per <c>model.layers.N</c>, given its weights and its index N.</summary>
+    public static CausalLm FromLayers(ModelConfig config, ITensorSource owner, WeightBuilder weights, RopeTable rope, Func<WeightBuilder, int, IDecoderLayer> layer)
     {
         var layers = weights.At("model").At("layers");
         var blocks = new IDecoderLayer[config.NumLayers];
-        for (int i = 0; i < blocks.Length; i++) blocks[i] = layer(layers.At(i));
+        for (int i = 0; i < blocks.Length; i++) blocks[i] = layer(layers.At(i), i);
         return new CausalLm(config, owner, weights, rope, blocks);
     }
 

@@ -28,6 +28,6 @@ public abstract class DenseGlm : IArchitecture
     public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
     {
         var rope = new RopeTable(RopeLayout.AdjacentPairs, config.RotaryDims, config.RopeTheta, scaling: config.RopeScaling);
-        return CausalLm.FromLayers(config, owner, weights, rope, layer => new GlmDecoderLayer(layer, weights.Backend, config, rope, SandwichNorms));
+        return CausalLm.FromLayers(config, owner, weights, rope, (layer, _) => new GlmDecoderLayer(layer, weights.Backend, config, rope, SandwichNorms));
     }
 }

@@ -106,8 +106,7 @@ public sealed class Glm4Moe : IArchitecture
     {
         var c = (Glm4MoeConfig)config;
         var rope = new RopeTable(RopeLayout.SplitHalves, c.RotaryDims, c.RopeTheta, scaling: c.RopeScaling);
-        int layer = 0;
-        return CausalLm.FromLayers(c, owner, weights, rope, w => new Glm4MoeDecoderLayer(w, weights.Backend, c, rope, dense: layer++ < c.Moe.FirstDenseLayers));
+        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => new Glm4MoeDecoderLayer(w, weights.Backend, c, rope, dense: layer < c.Moe.FirstDenseLayers));
     }
 }
 
