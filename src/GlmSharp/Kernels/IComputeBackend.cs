@@ -12,6 +12,14 @@ public interface IComputeBackend
 {
     string Name { get; }
 
+    /// <summary>
+    /// The backend chooses where and how a matrix it multiplies lives: called once per weight matrix at load, it returns
+    /// the view to pass to <see cref="MatMul(TensorView, ReadOnlySpan{float}, Span{float}, int)"/> from then on — the
+    /// stored view as it is, or a copy in the backend's own layout or memory (repacked for its kernels, uploaded to a
+    /// device) that lives as long as the returned view. Only MatMul takes the returned view.
+    /// </summary>
+    TensorView PrepareMatrix(TensorView stored) => stored;
+
     /// <summary>y[rows, out] = x[rows, in] · Wᵀ, with W stored [out, in] in any supported element type.</summary>
     void MatMul(TensorView weight, ReadOnlySpan<float> x, Span<float> y, int rows);
 

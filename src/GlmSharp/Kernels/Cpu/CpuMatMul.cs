@@ -61,7 +61,7 @@ internal static unsafe class CpuMatMul
     private const int PrefillTokenChunk = 64;
     private const int FloatChunkBytes = 256 << 10;
 
-    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || Fp4Kernels.Handles(type);
+    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || GgmlTypeInfo.IsRepacked(type) || Fp4Kernels.Handles(type);
 
     /// <summary>
     /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
@@ -160,7 +160,8 @@ internal static unsafe class CpuMatMul
             Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
-        bool tiled = tokens > 1 && isa >= CpuIsa.Avx2 && !smallBatch;
+        bool repacked = GgmlTypeInfo.IsRepacked(weight.Type);
+        bool tiled = tokens > 1 && isa >= CpuIsa.Avx2 && !smallBatch && !repacked;
         bool int8Simd = job.Int8 >= Int8Path.Avx2Maddubs;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         // Prefill treats Q4_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
@@ -172,7 +173,7 @@ internal static unsafe class CpuMatMul
             job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
             QuantizeActivations(pool, ref job, ref activations,
-                Fp4Kernels.Handles(weight.Type) ? ActivationLayout.Natural
+                Fp4Kernels.Handles(weight.Type) || repacked ? ActivationLayout.Natural
                 : !int8Simd ? ActivationLayout.Natural
                 : tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
@@ -205,7 +206,13 @@ internal static unsafe class CpuMatMul
     /// </summary>
     private static int RowsPerItem(GgmlType type, int outputs, int tokens, CpuIsa isa, int threads, bool smallBatch) =>
         UsesFloatPanels(type, tokens, isa) ? FloatPanelGemm.PanelRows
+        : GgmlTypeInfo.IsRepacked(type) ? RepackedRowsPerItem(outputs, tokens, threads)
         : tokens > 1 && !smallBatch ? PrefillRowsPerItem : Math.Max(4, (outputs + threads - 1) / threads);
+
+    /// <summary>Whole groups of <see cref="Int8Repack.Rows"/>: one share per thread up to a small batch, as decode has.</summary>
+    private static int RepackedRowsPerItem(int outputs, int tokens, int threads) =>
+        tokens > SmallBatchTokens ? PrefillRowsPerItem
+        : (Math.Max(Int8Repack.Rows, (outputs + threads - 1) / threads) + Int8Repack.Rows - 1) / Int8Repack.Rows * Int8Repack.Rows;
 
     /// <summary>
     /// F16 weights meet activations rounded to F16, as in llama.cpp (whose vec_dot_type for F16 is F16), kept as
@@ -333,7 +340,8 @@ internal static unsafe class CpuMatMul
                 job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
         else if (UsesInt8(job->Type))
         {
-            if (job->Int8 == Int8Path.Scalar) Int8Reference(job, first, end);
+            if (GgmlTypeInfo.IsRepacked(job->Type)) RepackedRows(job, first, end);
+            else if (job->Int8 == Int8Path.Scalar) Int8Reference(job, first, end);
             else if (job->Int8 == Int8Path.Portable) Int8Portable(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else if (job->SmallBatch) Q4_0SmallBatch(job, first, end);
@@ -576,6 +584,43 @@ internal static unsafe class CpuMatMul
                 else Int8Kernels.DotQ4_0Rows<NibbleDot>(w, codes, scales, sums, blocks, rows, job->ActRowBytes, job->ActRowBlocks, y, job->Outputs);
             }
         }
+    }
+
+    /// <summary>
+    /// Rows [first, end) of a repacked matrix, group by group of eight, four tokens per pass (then two, then one). The
+    /// tokens go in chunks whose activations stay in L2 while every group of the item passes over them.
+    /// </summary>
+    private static void RepackedRows(Job* job, int first, int end)
+    {
+        int blocks = job->Inputs / Int8Kernels.Block;
+        long groupBytes = Int8Repack.Rows * job->RowBytes;
+        bool q4 = job->Type == GgmlType.Q4_0x8;
+        for (int chunk = 0; chunk < job->Tokens; chunk += PrefillTokenChunk)
+        {
+            int chunkEnd = Math.Min(job->Tokens, chunk + PrefillTokenChunk);
+            for (int o = first; o < end; o += Int8Repack.Rows)
+            {
+                byte* w = job->Weights + o / Int8Repack.Rows * groupBytes;
+                int t = chunk;
+                for (; t + 4 <= chunkEnd; t += 4) RepackedTile<FourTokens>(job, q4, w, blocks, t, o);
+                if (t + 2 <= chunkEnd)
+                {
+                    RepackedTile<TwoTokens>(job, q4, w, blocks, t, o);
+                    t += 2;
+                }
+                if (t < chunkEnd) RepackedTile<OneToken>(job, q4, w, blocks, t, o);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RepackedTile<TTile>(Job* job, bool q4, byte* w, int blocks, int t, int o) where TTile : struct, ITokenTile
+    {
+        sbyte* codes = job->Codes + (long)t * job->ActRowBytes;
+        float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
+        float* y = job->Y + (long)t * job->Outputs + o;
+        if (q4) RepackedInt8Kernels.DotQ4_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
+        else RepackedInt8Kernels.DotQ8_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
     }
 
     private static void Int8Tiled(Job* job, int first, int end, NativeBuffer* scratch)
