@@ -90,7 +90,25 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             return;
         }
         long rowBytes = GgmlTypeInfo.RowByteSize(table.Type, width);
+        if (GgmlTypeInfo.IsRepacked(table.Type))
+        {
+            GatherRepackedRow(table, row, rowBytes, dst[..width]);
+            return;
+        }
         TensorCodec.DequantizeRow(table.Type, table.Data + row * rowBytes, dst[..width]);
+    }
+
+    /// <summary>A row of a repacked matrix, put back in its stored layout block by block (no row-sized buffer).</summary>
+    private static void GatherRepackedRow(TensorView table, int row, long rowBytes, Span<float> dst)
+    {
+        var stored = GgmlTypeInfo.StoredType(table.Type);
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(stored), block = GgmlTypeInfo.BlockSize(stored);
+        var copy = stackalloc byte[blockBytes];
+        for (int b = 0; b < dst.Length / block; b++)
+        {
+            Int8Repack.CopyBlock(table.Type, table.Data, rowBytes, row, b, copy);
+            TensorCodec.DequantizeRow(stored, new ReadOnlySpan<byte>(copy, blockBytes), dst.Slice(b * block, block));
+        }
     }
 
     public void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> y, int rows)

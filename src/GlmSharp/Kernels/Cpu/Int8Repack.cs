@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Kernels.Cpu;
@@ -8,7 +9,7 @@ namespace GlmSharp.Kernels.Cpu;
 /// and for each 32-value block of a group its eight fp16 scales (16 bytes), then its codes as 32-byte chunks whose
 /// 4-byte lane r holds four consecutive code bytes of row r. A chunk then meets four broadcast activation bytes with
 /// its lanes as eight output rows, so no sum crosses lanes. Q4_0 chunk c holds code bytes 4c…4c+3 (elements 4c…4c+3 in
-/// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 offset by 128 to unsigned bytes. A group
+/// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
 /// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix.
 /// </summary>
 internal static unsafe class Int8Repack
@@ -59,8 +60,6 @@ internal static unsafe class Int8Repack
     {
         int codeBytes = job->Q4 ? Int8Kernels.Block / 2 : Int8Kernels.Block;
         int blockBytes = sizeof(ushort) + codeBytes;
-        // Q8_0 codes become unsigned (w + 128) by flipping each byte's top bit.
-        uint flip = job->Q4 ? 0u : 0x80808080u;
         byte* source = job->Source + group * Rows * job->RowBytes;
         byte* target = job->Target + group * Rows * job->RowBytes;
         for (int b = 0; b < job->Blocks; b++, target += Rows * blockBytes)
@@ -72,9 +71,46 @@ internal static unsafe class Int8Repack
                 byte* block = source + r * job->RowBytes + b * blockBytes;
                 scales[r] = *(ushort*)block;
                 var codes = (uint*)(block + sizeof(ushort));
-                for (int c = 0; c < codeBytes / 4; c++) chunks[c * Rows + r] = codes[c] ^ flip;
+                for (int c = 0; c < codeBytes / 4; c++) chunks[c * Rows + r] = codes[c];
             }
         }
+    }
+
+    /// <summary>
+    /// The eight rows of group <paramref name="group"/> of a repacked matrix back in their stored layout, one after
+    /// another at <paramref name="dst"/> (8 · <paramref name="rowBytes"/> bytes): each block's chunks, one row per lane,
+    /// are the 8 × 8 transpose of its rows' code dwords (Q4_0 has four chunks; the other four lanes of the transpose are
+    /// left out).
+    /// </summary>
+    public static void CopyGroup(GgmlType repacked, byte* matrix, long rowBytes, long group, byte* dst)
+    {
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
+        int chunks = (blockBytes - sizeof(ushort)) / 4;
+        byte* source = matrix + group * Rows * rowBytes;
+        Span<Vector256<int>> lanes = stackalloc Vector256<int>[Rows];
+        var rows = stackalloc int[Rows * Rows];
+        for (int b = 0; b < rowBytes / blockBytes; b++, source += Rows * blockBytes)
+        {
+            for (int c = 0; c < Rows; c++) lanes[c] = c < chunks ? Vector256.Load((int*)(source + ScaleBytes) + c * Rows) : default;
+            Int8Kernels.StoreTransposed(lanes, rows);
+            for (int r = 0; r < Rows; r++)
+            {
+                byte* block = dst + r * rowBytes + b * blockBytes;
+                *(ushort*)block = ((ushort*)source)[r];
+                new ReadOnlySpan<byte>(rows + r * Rows, blockBytes - sizeof(ushort)).CopyTo(new Span<byte>(block + sizeof(ushort), blockBytes - sizeof(ushort)));
+            }
+        }
+    }
+
+    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18 or 34 bytes at <paramref name="dst"/>).</summary>
+    public static void CopyBlock(GgmlType repacked, byte* matrix, long rowBytes, long row, int block, byte* dst)
+    {
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
+        int lane = (int)(row % Rows);
+        byte* source = matrix + row / Rows * Rows * rowBytes + (long)block * Rows * blockBytes;
+        *(ushort*)dst = ((ushort*)source)[lane];
+        var chunks = (uint*)(source + ScaleBytes);
+        for (int c = 0; c < (blockBytes - sizeof(ushort)) / 4; c++) ((uint*)(dst + sizeof(ushort)))[c] = chunks[c * Rows + lane];
     }
 
     /// <summary>
