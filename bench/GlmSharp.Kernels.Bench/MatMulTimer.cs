@@ -8,22 +8,27 @@ namespace GlmSharp.Kernels.Bench;
 internal sealed class MatMulTimer(BenchWeights weights, int tokens, TimeSpan sampleTime)
 {
     private readonly float[] _x = RandomActivations(tokens * (int)weights.First.Shape[1]);
-    private readonly float[] _y = new float[tokens * (int)weights.First.Shape[0]];
+    private readonly int _outputs = tokens * (int)weights.First.Shape[0];
 
     private int _next;
 
     /// <param name="copies">The weights' copies as this backend multiplies them (<see cref="BenchWeights.For"/>).</param>
     public double SecondsPerCall(CpuBackend backend, TensorView[] copies)
     {
-        backend.MatMul(copies[_next++ % copies.Length], _x, _y, tokens);
+        var x = backend.Upload<float>(_x);
+        var y = backend.Allocate<float>(_outputs);
+        backend.MatMul(copies[_next++ % copies.Length], x, y, tokens);
         long calls = 0;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < sampleTime)
         {
-            backend.MatMul(copies[_next++ % copies.Length], _x, _y, tokens);
+            backend.MatMul(copies[_next++ % copies.Length], x, y, tokens);
             calls++;
         }
-        return clock.Elapsed.TotalSeconds / calls;
+        double seconds = clock.Elapsed.TotalSeconds / calls;
+        x.Memory.Dispose();
+        y.Memory.Dispose();
+        return seconds;
     }
 
     private static float[] RandomActivations(int count)

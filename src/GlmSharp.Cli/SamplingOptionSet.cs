@@ -33,14 +33,13 @@ internal sealed class SamplingOptionSet
 
     public SamplingOptions Read(ParseResult parse, GenerationConfig defaults)
     {
-        var fallback = new SamplingOptions();
-        bool greedyByDefault = defaults.DoSample == false;
-        return new SamplingOptions
+        var checkpoint = SamplingOptions.Defaults(defaults);
+        return checkpoint with
         {
-            Temperature = parse.GetValue(_temperature) ?? (greedyByDefault ? 0 : (float?)defaults.Temperature ?? fallback.Temperature),
-            TopK = parse.GetValue(_topK) ?? defaults.TopK ?? fallback.TopK,
-            TopP = parse.GetValue(_topP) ?? (float?)defaults.TopP ?? fallback.TopP,
-            MinP = parse.GetValue(_minP) ?? fallback.MinP,
+            Temperature = parse.GetValue(_temperature) ?? checkpoint.Temperature,
+            TopK = parse.GetValue(_topK) ?? checkpoint.TopK,
+            TopP = parse.GetValue(_topP) ?? checkpoint.TopP,
+            MinP = parse.GetValue(_minP) ?? checkpoint.MinP,
             RepetitionPenalty = parse.GetValue(_repeat),
             PresencePenalty = parse.GetValue(_presence),
             FrequencyPenalty = parse.GetValue(_frequency),

@@ -42,6 +42,7 @@ internal static class ChatGlmConfigJson
             TieWordEmbeddings = false,
             EosTokenIds = j.IntOrIntList("eos_token_id"),
             PadTokenId = j.OptInt("pad_token_id"),
+            Keys = ConfigKeys.ChatGlm,
         });
     }
 

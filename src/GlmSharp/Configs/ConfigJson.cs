@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GlmSharp.Errors;
+using GlmSharp.Formats;
 
 namespace GlmSharp.Configs;
 
@@ -24,28 +25,14 @@ public sealed class ConfigJson
     public static ConfigJson Load(string path)
     {
         if (!File.Exists(path)) throw new ModelFormatException($"{path}: file not found");
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-            return new ConfigJson(doc.RootElement.Clone(), path);
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException($"{path}: not valid JSON ({e.Message})", e);
-        }
+        using var doc = JsonText.ParseObject(File.ReadAllBytes(path), path);
+        return new ConfigJson(doc.RootElement.Clone(), path);
     }
 
     public static ConfigJson Parse(string json, string origin)
     {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            return new ConfigJson(doc.RootElement.Clone(), origin);
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException($"{origin}: not valid JSON ({e.Message})", e);
-        }
+        using var doc = JsonText.ParseObject(json, origin);
+        return new ConfigJson(doc.RootElement.Clone(), origin);
     }
 
     public bool Has(string key) => _root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;

@@ -16,16 +16,21 @@ public sealed record GenerationConfig
 
     public static GenerationConfig Empty { get; } = new();
 
+    /// <summary>Reads the file, refusing sampling values the sampler could not use (named with their key and range).</summary>
     public static GenerationConfig FromJson(ConfigJson j) => new()
     {
         EosTokenIds = j.IntOrIntList("eos_token_id"),
         PadTokenId = j.OptInt("pad_token_id"),
         DoSample = j.OptBool("do_sample"),
-        Temperature = j.OptDouble("temperature"),
-        TopP = j.OptDouble("top_p"),
-        TopK = j.OptInt("top_k"),
-        MaxNewTokens = j.OptInt("max_new_tokens"),
+        Temperature = Checked(j, "temperature", j.OptDouble("temperature"), t => t >= 0 && float.IsFinite((float)t), "a number ≥ 0 within float range"),
+        TopP = Checked(j, "top_p", j.OptDouble("top_p"), p => p > 0 && p <= 1, "in (0, 1]"),
+        TopK = Checked(j, "top_k", j.OptInt("top_k"), k => k >= 0, "≥ 0"),
+        MaxNewTokens = Checked(j, "max_new_tokens", j.OptInt("max_new_tokens"), n => n >= 1, "≥ 1"),
     };
+
+    private static T? Checked<T>(ConfigJson j, string key, T? value, Func<T, bool> valid, string range) where T : struct =>
+        value is not { } v || valid(v) ? value
+            : throw new Errors.ModelFormatException($"{j.Origin}: field '{key}' is {v}, expected {range}");
 
     /// <summary>Reads the file when the folder has one.</summary>
     public static GenerationConfig LoadFromFolder(string folder)

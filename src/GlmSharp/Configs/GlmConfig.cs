@@ -41,7 +41,7 @@ internal static class DenseGlmDefaults
             NumLayers = j.OptInt("num_hidden_layers") ?? 40,
             NumHeads = heads,
             NumKvHeads = j.OptInt("num_key_value_heads") ?? 2,
-            HeadDim = j.OptInt("head_dim") ?? hidden / heads,
+            HeadDim = j.OptInt("head_dim") ?? (heads > 0 ? hidden / heads : 0),
             IntermediateSize = j.OptInt("intermediate_size") ?? 13696,
             MaxPositions = maxPositions,
             RmsNormEps = j.OptDouble("rms_norm_eps") ?? 1.5625e-07,

@@ -29,6 +29,9 @@ public abstract record ModelConfig
     /// <summary>YaRN context extension when the checkpoint asks for it (GLM-4-0414 beyond 32K), else null.</summary>
     public YarnScaling? RopeScaling { get; init; }
 
+    /// <summary>The file's keys for these fields, for error messages.</summary>
+    public ConfigKeys Keys { get; init; } = ConfigKeys.HuggingFace;
+
     /// <summary>Number of leading dimensions of each head that rotate (the rest pass through).</summary>
     public int RotaryDims => (int)(HeadDim * PartialRotaryFactor);
 }

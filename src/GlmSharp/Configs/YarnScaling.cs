@@ -31,7 +31,7 @@ public sealed record YarnScaling
     }
 
     private static string? Invalid(double factor, int originalContext, double betaFast, double betaSlow) =>
-        factor >= 1 && originalContext > 0 && betaFast > 0 && betaSlow > 0 ? null
+        factor >= 1 && double.IsFinite(factor) && originalContext > 0 && betaFast > 0 && double.IsFinite(betaFast) && betaSlow > 0 && double.IsFinite(betaSlow) ? null
             : $"YaRN needs factor ≥ 1, an original context > 0 and positive betas; found factor {factor}, original context {originalContext}, betas {betaFast} / {betaSlow}";
 
     /// <summary>How many times longer than the original context positions may run.</summary>

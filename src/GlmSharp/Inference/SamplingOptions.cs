@@ -34,6 +34,18 @@ public sealed record SamplingOptions
 
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0, TopK = 0, TopP = 1, MinP = 0 };
 
+    /// <summary>What a checkpoint's generation_config.json chooses (greedy when do_sample is false), ours where it is silent.</summary>
+    public static SamplingOptions Defaults(Configs.GenerationConfig checkpoint)
+    {
+        var ours = new SamplingOptions();
+        return ours with
+        {
+            Temperature = checkpoint.DoSample == false ? 0 : (float?)checkpoint.Temperature ?? ours.Temperature,
+            TopK = checkpoint.TopK ?? ours.TopK,
+            TopP = (float?)checkpoint.TopP ?? ours.TopP,
+        };
+    }
+
     public void Validate()
     {
         if (Temperature < 0 || float.IsNaN(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "temperature must be ≥ 0");

@@ -90,7 +90,7 @@ public sealed class CausalLm : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(cachePositions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxStepRows, 1);
         int blocks = (cachePositions + blockPositions - 1) / blockPositions;
-        return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType), maxStepRows, Config.MaxPositions);
+        return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType, _backend), maxStepRows, Config.MaxPositions);
     }
 
     /// <summary>A context whose cache takes at most <paramref name="cacheBytes"/> bytes.</summary>
@@ -98,17 +98,20 @@ public sealed class CausalLm : IDisposable
         int blockPositions = DefaultBlockPositions)
     {
         int blocks = KvBlockPool.BlocksFor(cacheBytes, CacheLayout, blockPositions, cacheType);
-        return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType), Math.Max(1, maxStepRows), Config.MaxPositions);
+        return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType, _backend), Math.Max(1, maxStepRows), Config.MaxPositions);
     }
 
     private ModelContext CreateContext(KvBlockPool pool, int maxStepRows, int maxSequenceLength)
     {
+        ForwardScratch? scratch = null;
         try
         {
-            return new ModelContext(new PagedKvCache(pool), new ForwardScratch(Config, maxStepRows), maxSequenceLength);
+            scratch = new ForwardScratch(_backend, Config, maxStepRows);
+            return new ModelContext(new PagedKvCache(pool), scratch, maxSequenceLength);
         }
         catch
         {
+            scratch?.Dispose();
             pool.Dispose();
             throw;
         }
@@ -121,7 +124,7 @@ public sealed class CausalLm : IDisposable
         if (context <= 0 || context > Config.MaxPositions)
             throw new ContextLimitException($"context length {context} is outside 1..{Config.MaxPositions} (max_position_embeddings of {Origin})");
         int blocks = (context + DefaultBlockPositions - 1) / DefaultBlockPositions;
-        var pool = new KvBlockPool(CacheLayout, blocks, DefaultBlockPositions, cacheType);
+        var pool = new KvBlockPool(CacheLayout, blocks, DefaultBlockPositions, cacheType, _backend);
         return new ModelSession(CreateContext(pool, Math.Min(maxBatchRows, context), context), context, Rope.PositionComponents);
     }
 
@@ -142,15 +145,13 @@ public sealed class CausalLm : IDisposable
         plan.Prepare(batch, context.Cache, vocab, context.MaxSequenceLength, Origin);
 
         var scratch = context.Scratch;
-        var tokens = batch.Tokens;
         var wantsLogits = batch.WantsLogits;
         int components = batch.PositionComponents, written = 0;
         for (int start = 0; start < batch.Count; start += scratch.MaxRows)
         {
             int rows = Math.Min(scratch.MaxRows, batch.Count - start);
             var hidden = scratch.Hidden(rows);
-            for (int r = 0; r < rows; r++)
-                _backend.GatherRow(_embedding, tokens[start + r], hidden.Slice(r * hiddenSize, hiddenSize));
+            _backend.GatherRows(_embedding, batch.Tokens.Slice(start, rows), hidden);
             var step = new ForwardStep(rows, batch.Positions.Slice(start * components, rows * components), plan.Rows(start, rows), scratch);
             for (int l = 0; l < _layers.Length; l++)
                 _layers[l].Forward(hidden, step, new LayerCache(context.Pool, l));
@@ -159,12 +160,17 @@ public sealed class CausalLm : IDisposable
             int outputs = 0;
             for (int r = 0; r < rows; r++)
                 if (wantsLogits[start + r])
-                    hidden.Slice(r * hiddenSize, hiddenSize).CopyTo(selected.Slice(outputs++ * hiddenSize));
-            if (outputs == 0) continue;
-            var normed = scratch.Normed(outputs);
-            _finalNorm.Apply(selected[..(outputs * hiddenSize)], normed, outputs);
-            _head.Forward(normed, logits.Slice(written * vocab, outputs * vocab), outputs);
-            written += outputs;
+                    _backend.Copy(hidden.Slice(r * hiddenSize, hiddenSize), selected.Slice(outputs++ * hiddenSize, hiddenSize));
+            for (int first = 0; first < outputs; first += ForwardScratch.LogitRowsPerPass)
+            {
+                int count = Math.Min(ForwardScratch.LogitRowsPerPass, outputs - first);
+                var normed = scratch.Normed(count);
+                _finalNorm.Apply(selected.Slice(first * hiddenSize, count * hiddenSize), normed, count);
+                var rowLogits = scratch.Logits(count);
+                _head.Forward(normed, rowLogits, count);
+                _backend.Download(rowLogits, logits.Slice(written * vocab, count * vocab));
+                written += count;
+            }
         }
         GC.KeepAlive(context); // the kernels read its cache through raw pointers
     }

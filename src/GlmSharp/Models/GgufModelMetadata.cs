@@ -18,7 +18,7 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
     {
         int hidden = Int("embedding_length");
         int heads = Int("attention.head_count");
-        int headDim = OptInt("attention.key_length") ?? hidden / heads;
+        int headDim = OptInt("attention.key_length") ?? (heads > 0 ? hidden / heads : 0);
         int rotary = OptInt("rope.dimension_count") ?? headDim;
         int context = Int("context_length");
         return new DenseFields
@@ -34,13 +34,14 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
             MaxPositions = context,
             RmsNormEps = Double("attention.layer_norm_rms_epsilon"),
             RopeTheta = OptDouble("rope.freq_base") ?? 10000.0,
-            PartialRotaryFactor = (double)rotary / headDim,
+            PartialRotaryFactor = headDim > 0 ? (double)rotary / headDim : 0,
             AttentionBias = tensorNames.Contains("blk.0.attn_q.bias") || tensorNames.Contains("blk.0.attn_qkv.bias"),
             TieWordEmbeddings = !tensorNames.Contains("output.weight"),
             EosTokenIds = StopTokenIds(),
             PadTokenId = OptGlobalInt("tokenizer.ggml.padding_token_id"),
             BosTokenId = OptGlobalInt("tokenizer.ggml.bos_token_id"),
             RopeScaling = RopeScaling(context),
+            Keys = ConfigKeys.Gguf(architecture),
         };
     }
 

@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Kernels.Paging;
 
 namespace GlmSharp.Models;
@@ -8,5 +9,5 @@ public interface IDecoderLayer
     /// <summary>What this layer keeps per cached position.</summary>
     LayerCacheSpec CacheSpec { get; }
 
-    void Forward(Span<float> hidden, in ForwardStep step, LayerCache cache);
+    void Forward(DeviceSpan<float> hidden, in ForwardStep step, LayerCache cache);
 }

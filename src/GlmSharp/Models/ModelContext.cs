@@ -30,5 +30,9 @@ public sealed class ModelContext : IDisposable
 
     public KvBlockPool Pool => Cache.Pool;
 
-    public void Dispose() => Cache.Dispose();
+    public void Dispose()
+    {
+        Cache.Dispose();
+        Scratch.Dispose();
+    }
 }

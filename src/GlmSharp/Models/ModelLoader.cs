@@ -26,6 +26,7 @@ public static class ModelLoader
         var configJson = ConfigJson.Load(configPath);
         var architecture = ModelRegistry.ByModelType(configJson.String("model_type"), configPath);
         var config = architecture.ConfigFromHf(configJson);
+        ModelConfigLimits.Check(config, configPath);
         var tokenizer = File.Exists(Path.Combine(folder, HfTokenizerLoader.TokenizerFile))
             ? new BpeTokenizer(HfTokenizerLoader.LoadDirectory(folder), folder)
             : null;
@@ -52,6 +53,7 @@ public static class ModelLoader
             var architecture = ModelRegistry.ByGgufArchitecture(ggufArchitecture, path);
             var tensorNames = file.Tensors.Select(t => t.Name).ToHashSet();
             var config = architecture.ConfigFromGguf(new GgufModelMetadata(file.Metadata, ggufArchitecture, tensorNames, path));
+            ModelConfigLimits.Check(config, path);
             var tokenizer = file.Metadata.TryGetString(GgufVocabulary.ModelKey, out var tokenizerModel) && tokenizerModel != "none"
                 ? new BpeTokenizer(GgufVocabulary.FromMetadata(file.Metadata, path), path)
                 : null;

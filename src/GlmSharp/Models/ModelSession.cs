@@ -6,7 +6,7 @@ namespace GlmSharp.Models;
 /// <summary>
 /// One conversation with a model: a context holding a single sequence, run through the same batched step as many
 /// sequences are. Not thread-safe; use one session per concurrent sequence, or one <see cref="ModelContext"/> with a
-/// sequence each. The cache lives in native memory: dispose the session to return it.
+/// sequence each. The cache and activations live in the backend's memory: dispose the session to return it.
 /// </summary>
 public sealed class ModelSession : IDisposable
 {

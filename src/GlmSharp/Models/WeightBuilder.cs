@@ -53,7 +53,12 @@ public sealed unsafe class WeightBuilder
         return tensor;
     }
 
-    /// <summary>A small 1-D weight (norm scale, bias), decoded to fp32 once at load.</summary>
+    /// <summary>A small 1-D weight (norm scale, bias) decoded to fp32 once at load, in the backend's memory.</summary>
+    public DeviceSpan<float> Parameter(string name, long length) => _backend.Upload<float>(Vector(name, length));
+
+    public DeviceSpan<float>? OptionalParameter(string name, long length) => Has(name) ? Parameter(name, length) : null;
+
+    /// <summary>A small 1-D weight decoded to fp32 on the host.</summary>
     public float[] Vector(string name, long length)
     {
         if (_listing is not null)
@@ -64,8 +69,7 @@ public sealed unsafe class WeightBuilder
         var tensor = Require(name);
         CheckShape(tensor, [length]);
         var values = new float[length];
-        var asRow = new TensorView(tensor.Name, tensor.Type, [1, length], tensor.Data, tensor.ByteLength, tensor.Origin);
-        _backend.GatherRow(asRow, 0, values);
+        TensorRows.Decode(new TensorView(tensor.Name, tensor.Type, [1, length], tensor.Data, tensor.ByteLength, tensor.Origin), 0, values);
         return values;
     }
 

@@ -117,20 +117,7 @@ public static class HfTokenizerLoader
         };
     }
 
-    private static JsonDocument ParseJson(string json, string origin)
-    {
-        try
-        {
-            var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true });
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new ModelFormatException($"{origin}: expected a JSON object, found {doc.RootElement.ValueKind}");
-            return doc;
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException($"{origin}: not valid JSON ({e.Message})", e);
-        }
-    }
+    private static JsonDocument ParseJson(string json, string origin) => Formats.JsonText.ParseObject(json, origin);
 
     private static void CheckModelType(JsonElement model, string origin)
     {
@@ -212,17 +199,22 @@ public static class HfTokenizerLoader
         bool seenSequence = false;
         foreach (var piece in single.EnumerateArray())
         {
-            if (piece.TryGetProperty("Sequence", out _)) { seenSequence = true; continue; }
-            if (!piece.TryGetProperty("SpecialToken", out var special) || OptString(special, "id") is not { } name)
+            if (piece.ValueKind == JsonValueKind.Object && piece.TryGetProperty("Sequence", out _)) { seenSequence = true; continue; }
+            if (piece.ValueKind != JsonValueKind.Object || !piece.TryGetProperty("SpecialToken", out var special) || OptString(special, "id") is not { } name)
                 throw new ModelFormatException($"{origin}: field 'post_processor.single' has {piece.GetRawText()}, expected a Sequence or a SpecialToken");
             var ids = template.TryGetProperty("special_tokens", out var map) && map.ValueKind == JsonValueKind.Object
-                      && map.TryGetProperty(name, out var entry) && entry.TryGetProperty("ids", out var idList) && idList.ValueKind == JsonValueKind.Array
-                ? idList.EnumerateArray().Select(x => x.GetInt32()).ToArray()
+                      && map.TryGetProperty(name, out var entry) && entry.ValueKind == JsonValueKind.Object
+                      && entry.TryGetProperty("ids", out var idList) && idList.ValueKind == JsonValueKind.Array
+                ? idList.EnumerateArray().Select(x => TokenId(x, $"post_processor.special_tokens.{name}.ids", origin)).ToArray()
                 : [find(name) ?? throw new ModelFormatException($"{origin}: field 'post_processor' adds '{name}', which is not a token")];
             (seenSequence ? suffix : prefix).AddRange(ids);
         }
         return ([.. prefix], [.. suffix]);
     }
+
+    private static int TokenId(JsonElement value, string field, string origin) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int id) && id >= 0 ? id
+            : throw new ModelFormatException($"{origin}: field '{field}' holds {value.GetRawText()}, expected a non-negative integer token id");
 
     private static string? ChatTemplate(JsonElement config, string origin)
     {

@@ -33,15 +33,7 @@ public static class DialogueCorpus
 
     private static ChatMessage[] Parse(string line, string where)
     {
-        JsonElement root;
-        try
-        {
-            root = JsonDocument.Parse(line).RootElement;
-        }
-        catch (JsonException e)
-        {
-            throw new GlmException($"{where}: not valid JSON ({e.Message})");
-        }
+        var root = Formats.JsonText.ParseAny(line, where).RootElement;
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
             throw new GlmException($"{where}: expected an object with a \"messages\" array");
         var result = new List<ChatMessage>();

@@ -14,7 +14,7 @@ public sealed class PagedKvCacheTests
     private const int Block = 16;
     private static readonly LayerCacheSpec[] TwoLayers = [LayerCacheSpec.KeysAndValues(2, 32), LayerCacheSpec.KeysAndValues(2, 32)];
 
-    private static PagedKvCache NewCache(int blocks) => new(new KvBlockPool(TwoLayers, blocks, Block, KvCacheType.F16));
+    private static PagedKvCache NewCache(int blocks) => new(new KvBlockPool(TwoLayers, blocks, Block, KvCacheType.F16, CpuBackend.Instance));
 
     [Fact]
     public void A_Block_Holds_Every_Layer_And_Stream_Of_Its_Positions()
@@ -53,7 +53,7 @@ public sealed class PagedKvCacheTests
     public unsafe void Copy_On_Write_Keeps_The_Shared_Rows_And_Separates_The_New_Ones()
     {
         var backend = CpuBackend.Instance;
-        using var cache = new PagedKvCache(new KvBlockPool([LayerCacheSpec.KeysAndValues(1, 2)], 4, Block, KvCacheType.F32));
+        using var cache = new PagedKvCache(new KvBlockPool([LayerCacheSpec.KeysAndValues(1, 2)], 4, Block, KvCacheType.F32, CpuBackend.Instance));
         int parent = cache.CreateSequence();
         cache.Append([parent], [3]);
         Store(cache, parent, 0, [1, 2, 3, 4, 5, 6]);
@@ -70,7 +70,7 @@ public sealed class PagedKvCacheTests
         {
             int[] slots = Enumerable.Range(first, rows.Length / 2).ToArray();
             var table = c.BlockTable(sequence).ToArray();
-            backend.StoreRows(c.Pool.Stream(0, 0), new CacheRows(slots, new int[slots.Length], table), rows);
+            backend.StoreRows(c.Pool.Stream(0, 0), new CacheRows(slots, new int[slots.Length], table), rows.On(backend));
         }
     }
 

@@ -1,3 +1,4 @@
+using GlmSharp.Tests.Support;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Tensors;
 
@@ -132,7 +133,7 @@ public sealed class MatMulKernelTests
         unsafe
         {
             var view = new TensorView("blk.0.ffn_up.weight", GgmlType.Q5_K, [1, 256], null, 176, "model.gguf");
-            var e = Assert.Throws<GlmSharp.Errors.UnsupportedModelException>(() => backend.MatMul(view, new float[256], new float[1], 1));
+            var e = Assert.Throws<GlmSharp.Errors.UnsupportedModelException>(() => backend.MatMul([view], new float[256], 1));
             Assert.Contains("blk.0.ffn_up.weight", e.Message);
         }
     }

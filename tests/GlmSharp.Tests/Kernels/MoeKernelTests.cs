@@ -1,6 +1,7 @@
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Kernels;
 
@@ -11,15 +12,21 @@ public sealed class MoeKernelTests
 
     private static float Logit(double p) => (float)Math.Log(p / (1 - p));
 
+    private (int[] Experts, float[] Weights) Route(float[] logits, int rows, MoeRouting routing)
+    {
+        var experts = _backend.Allocate<int>(rows * routing.ExpertsPerRow);
+        var weights = _backend.Allocate<float>(rows * routing.ExpertsPerRow);
+        _backend.RouteExperts(logits.On(_backend), rows, routing, experts, weights);
+        return (_backend.ToArray(experts), _backend.ToArray(weights));
+    }
+
     [Fact]
     public void Sigmoid_Routing_Chooses_By_Biased_Score_But_Weighs_By_The_Unbiased_One()
     {
         // Scores 0.9, 0.8, 0.7, 0.1; the bias lifts expert 3 above expert 1 for choosing only.
         float[] logits = [Logit(0.9), Logit(0.8), Logit(0.7), Logit(0.1)];
         var routing = new MoeRouting(4, 2, ExpertScoring.Sigmoid) { SelectionBias = [0, 0, 0, 0.75f], NormalizeWeights = true, WeightScale = 2.5f };
-        var experts = new int[2];
-        var weights = new float[2];
-        _backend.RouteExperts(logits, 1, routing, experts, weights);
+        var (experts, weights) = Route(logits, 1, routing);
         Assert.Equal([0, 3], experts);
         Assert.Equal(2.5 * 0.9 / (0.9 + 0.1), weights[0], 5);
         Assert.Equal(2.5 * 0.1 / (0.9 + 0.1), weights[1], 5);
@@ -33,9 +40,7 @@ public sealed class MoeKernelTests
         double[] p = [0.5, 0.5, 0.95, 0.02, 0.6, 0.6, 0.3, 0.3];
         var logits = p.Select(Logit).ToArray();
         var routing = new MoeRouting(8, 3, ExpertScoring.Sigmoid) { Groups = 4, GroupsKept = 2, NormalizeWeights = false };
-        var experts = new int[3];
-        var weights = new float[3];
-        _backend.RouteExperts(logits, 1, routing, experts, weights);
+        var (experts, weights) = Route(logits, 1, routing);
         Assert.Equal([4, 5, 0], experts);
         Assert.Equal(0.6f, weights[0], 5);
         Assert.Equal(0.5f, weights[2], 5);
@@ -46,9 +51,7 @@ public sealed class MoeKernelTests
     {
         float[] logits = [MathF.Log(1), MathF.Log(2), MathF.Log(3), MathF.Log(4), MathF.Log(4), MathF.Log(2), MathF.Log(1), MathF.Log(1)];
         var routing = new MoeRouting(4, 2, ExpertScoring.Softmax) { NormalizeWeights = false };
-        var experts = new int[4];
-        var weights = new float[4];
-        _backend.RouteExperts(logits, 2, routing, experts, weights);
+        var (experts, weights) = Route(logits, 2, routing);
         Assert.Equal([3, 2, 0, 1], experts); // a tie goes to the lower id
         Assert.Equal(0.4f, weights[0], 5);
         Assert.Equal(0.3f, weights[1], 5);
@@ -60,7 +63,7 @@ public sealed class MoeKernelTests
     public void A_Router_That_Cannot_Supply_Its_Experts_Is_Refused()
     {
         var routing = new MoeRouting(8, 5, ExpertScoring.Sigmoid) { Groups = 4, GroupsKept = 2 };
-        Assert.Contains("cannot supply 5 experts", Assert.Throws<ArgumentException>(() => _backend.RouteExperts(new float[8], 1, routing, new int[5], new float[5])).Message);
+        Assert.Contains("cannot supply 5 experts", Assert.Throws<ArgumentException>(() => Route(new float[8], 1, routing)).Message);
     }
 
     [Theory]
@@ -75,14 +78,14 @@ public sealed class MoeKernelTests
         var views = Enumerable.Range(0, experts).Select(e => merged.Slice(e)).ToArray();
         int[] ids = [0, 5, 2, 5, 1, 0, 3, 3, 2, 4, 0, 1, 5, 4, 2];
         var x = TestMatrix.RandomActivations((inputPerSlot ? rows * slots : rows) * inputs, seed: 8);
-        var y = new float[rows * slots * outputs];
-        _backend.MatMulExperts(views, x, inputPerSlot, ids, rows, slots, y);
+        var products = _backend.Allocate<float>(rows * slots * outputs);
+        _backend.MatMulExperts(views, x.On(_backend), inputPerSlot, ids.On(_backend), rows, slots, products);
+        var y = _backend.ToArray(products);
 
-        var expected = new float[outputs];
         for (int pair = 0; pair < rows * slots; pair++)
         {
             int source = inputPerSlot ? pair : pair / slots;
-            _backend.MatMul(views[ids[pair]], x.AsSpan(source * inputs, inputs), expected, 1);
+            var expected = _backend.MatMul([views[ids[pair]]], x.AsSpan(source * inputs, inputs).ToArray(), 1);
             for (int o = 0; o < outputs; o++)
                 Assert.True(Math.Abs(expected[o] - y[pair * outputs + o]) <= 1e-4f * (1 + Math.Abs(expected[o])),
                     $"{type} pair {pair} output {o}: {y[pair * outputs + o]} vs {expected[o]}");
@@ -97,7 +100,7 @@ public sealed class MoeKernelTests
         var second = merged.Slice(1);
         Assert.Equal([4L, 8], second.Shape);
         var row = new float[8];
-        CpuBackend.Instance.GatherRow(second, 2, row);
+        TensorRows.Decode(second, 2, row);
         Assert.Equal(stack.Decoded.AsSpan((4 + 2) * 8, 8).ToArray(), row);
         Assert.Throws<ArgumentOutOfRangeException>(() => merged.Slice(3));
     }
@@ -105,9 +108,9 @@ public sealed class MoeKernelTests
     [Fact]
     public void Weighted_Slots_Add_Into_The_Output()
     {
-        float[] output = [1, 1, 2, 2];
+        var output = new float[] { 1, 1, 2, 2 }.On(_backend);
         float[] y = [10, 20, 30, 40, 1, 2, 3, 4];
-        _backend.AddWeightedSlots(output, y, [0.5f, 0.25f, 2f, 1f], rows: 2, slots: 2);
-        Assert.Equal([1 + 5 + 7.5f, 1 + 10 + 10, 2 + 2 + 3, 2 + 4 + 4], output);
+        _backend.AddWeightedSlots(output, y.On(_backend), new[] { 0.5f, 0.25f, 2f, 1f }.On(_backend), rows: 2, slots: 2);
+        Assert.Equal([1 + 5 + 7.5f, 1 + 10 + 10, 2 + 2 + 3, 2 + 4 + 4], _backend.ToArray(output));
     }
 }

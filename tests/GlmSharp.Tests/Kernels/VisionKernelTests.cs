@@ -1,5 +1,6 @@
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
+using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Kernels;
 
@@ -13,8 +14,9 @@ public sealed class VisionKernelTests
     {
         // Row 1 2 3 4: mean 2.5, variance 1.25.
         float[] x = [1, 2, 3, 4, 5, 5, 5, 5];
-        var y = new float[8];
-        _backend.LayerNorm(x, [1, 1, 2, 2], [0, 0, 0, 1], 1e-6f, y, rows: 2);
+        var normed = _backend.Allocate<float>(8);
+        _backend.LayerNorm(x.On(_backend), new float[] { 1, 1, 2, 2 }.On(_backend), new float[] { 0, 0, 0, 1 }.On(_backend), 1e-6f, normed, rows: 2);
+        var y = _backend.ToArray(normed);
         float s = 1f / MathF.Sqrt(1.25f + 1e-6f);
         float[] expected = [-1.5f * s, -0.5f * s, 2 * 0.5f * s, 2 * 1.5f * s + 1, 0, 0, 0, 1];
         for (int i = 0; i < 8; i++) Assert.Equal(expected[i], y[i], 5);
@@ -32,16 +34,21 @@ public sealed class VisionKernelTests
     public void Gelu_Exact_And_Tanh_Forms_Match_Their_Definitions()
     {
         float[] x = [-1, 0, 1, 3];
-        var exact = new float[4];
-        var tanh = new float[4];
-        _backend.Gelu(x, exact, GeluApproximation.Erf);
-        _backend.Gelu(x, tanh, GeluApproximation.Tanh);
+        var exact = Gelu(x, GeluApproximation.Erf);
+        var tanh = Gelu(x, GeluApproximation.Tanh);
         // x·Φ(x): Φ(1) = 0.841344746, Φ(3) = 0.998650102.
         Assert.Equal(-1 * (1 - 0.841344746f), exact[0], 6);
         Assert.Equal(0f, exact[1]);
         Assert.Equal(0.841344746f, exact[2], 6);
         Assert.Equal(3 * 0.998650102f, exact[3], 5);
         Assert.Equal(0.5f * (1 + MathF.Tanh(MathF.Sqrt(2 / MathF.PI) * (1 + 0.044715f))), tanh[2], 6);
+    }
+
+    private float[] Gelu(float[] x, GeluApproximation approximation)
+    {
+        var y = _backend.Allocate<float>(x.Length);
+        _backend.Gelu(x.On(_backend), y, approximation);
+        return _backend.ToArray(y);
     }
 
     [Fact]
@@ -52,8 +59,8 @@ public sealed class VisionKernelTests
         float[] q = [1, 0, 1, 0];
         float[] k = [ln3, 0, 0, 0];
         float[] v = [10, 0, 20, 4];
-        var output = new float[4];
-        _backend.BidirectionalAttention(q, k, v, output, tokens: 2, heads: 1, headDim: 2, scale: 1);
-        Assert.Equal([12.5f, 1f, 12.5f, 1f], output);
+        var output = _backend.Allocate<float>(4);
+        _backend.BidirectionalAttention(q.On(_backend), k.On(_backend), v.On(_backend), output, tokens: 2, heads: 1, headDim: 2, scale: 1);
+        Assert.Equal([12.5f, 1f, 12.5f, 1f], _backend.ToArray(output));
     }
 }

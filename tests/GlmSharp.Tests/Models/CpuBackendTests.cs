@@ -14,8 +14,7 @@ public sealed class CpuBackendTests
     {
         // row (3, 4): mean of squares 12.5; with eps 0 each value is divided by sqrt(12.5).
         float[] x = [3, 4, 1, 1];
-        float[] y = new float[4];
-        _backend.RmsNorm(x, [2f, 0.5f], 0f, y, rows: 2);
+        var y = RmsNorm(x, [2f, 0.5f], 0f, rows: 2);
         float r = MathF.Sqrt(12.5f);
         Assert.Equal(2 * 3 / r, y[0], 5);
         Assert.Equal(0.5f * 4 / r, y[1], 5);
@@ -23,11 +22,17 @@ public sealed class CpuBackendTests
         Assert.Equal(0.5f, y[3], 5);
     }
 
+    private float[] RmsNorm(float[] x, float[] weight, float eps, int rows)
+    {
+        var y = _backend.Allocate<float>(x.Length);
+        _backend.RmsNorm(x.On(_backend), weight.On(_backend), eps, y, rows);
+        return _backend.ToArray(y);
+    }
+
     [Fact]
     public void RmsNorm_Eps_Is_Added_To_The_Mean_Square()
     {
-        float[] y = new float[1];
-        _backend.RmsNorm([2f], [1f], 12f, y, 1);
+        var y = RmsNorm([2f], [1f], 12f, 1);
         Assert.Equal(2f / 4f, y[0], 6);
     }
 
@@ -35,8 +40,9 @@ public sealed class CpuBackendTests
     public void SwiGlu_Takes_Gate_From_The_First_Half_And_Up_From_The_Second()
     {
         float[] gateUp = [1, -2, 3, 5];
-        float[] output = new float[2];
-        _backend.SwiGlu(gateUp, output, rows: 1, intermediate: 2);
+        var activated = _backend.Allocate<float>(2);
+        _backend.SwiGlu(gateUp.On(_backend), activated, rows: 1, intermediate: 2);
+        var output = _backend.ToArray(activated);
         static float Silu(float v) => v / (1 + MathF.Exp(-v));
         Assert.Equal(Silu(1) * 3, output[0], 5);
         Assert.Equal(Silu(-2) * 5, output[1], 5);

@@ -1,6 +1,7 @@
 using GlmSharp.Configs;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
+using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Models;
 
@@ -134,10 +135,12 @@ public sealed class RopeTableTests
         for (int r = 0; r < rows; r++) mrope.TextPosition(positions[r], components.AsSpan(r * 4, 4));
         var random = new Random(1);
         var x = Enumerable.Range(0, rows * heads * headDim).Select(_ => (float)random.NextDouble()).ToArray();
-        var y = (float[])x.Clone();
-        CpuBackend.Instance.Rope(x, rows, heads, headDim, positions, text);
-        CpuBackend.Instance.Rope(y, rows, heads, headDim, components, mrope);
-        Assert.Equal(x, y);
+        var backend = CpuBackend.Instance;
+        var rotatedText = x.On(backend);
+        var rotatedSections = x.On(backend);
+        backend.Rope(rotatedText, rows, heads, headDim, positions, text);
+        backend.Rope(rotatedSections, rows, heads, headDim, components, mrope);
+        Assert.Equal(backend.ToArray(rotatedText), backend.ToArray(rotatedSections));
     }
 
     [Fact]
@@ -195,7 +198,7 @@ public sealed class RopeTableTests
         Assert.Contains("takes 4", Assert.Throws<ArgumentException>(() => mrope.Angles(5, cos, sin)).Message);
         var x = new float[2 * 8];
         Assert.Contains("8 positions (4 per row)",
-            Assert.Throws<ArgumentException>(() => CpuBackend.Instance.Rope(x, 2, 1, 8, [1, 2], mrope)).Message);
+            Assert.Throws<ArgumentException>(() => CpuBackend.Instance.Rope(x.On(CpuBackend.Instance), 2, 1, 8, [1, 2], mrope)).Message);
     }
 
     /// <summary>Checks cos/sin of every pair against the expected angles at one row's position components.</summary>

@@ -2,6 +2,7 @@ using GlmSharp.Configs;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using Xunit.Abstractions;
+using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Oracle;
 
@@ -128,9 +129,9 @@ public sealed class RopeOracleTests(ITestOutputHelper output)
 
     private static float[] Rotate(RopeTable rope, float[] x, int headDim, int[] positions)
     {
-        var y = (float[])x.Clone();
+        var y = x.On(CpuBackend.Instance);
         CpuBackend.Instance.Rope(y, Tokens, Heads, headDim, positions, rope);
-        return y;
+        return CpuBackend.Instance.ToArray(y);
     }
 
     private static int GgmlMode(RopeLayout layout) => layout == RopeLayout.AdjacentPairs ? GgmlRope.Normal : GgmlRope.Neox;

@@ -22,7 +22,7 @@ internal sealed class SingleLayerCache : IDisposable
     public SingleLayerCache(int positions, int kvHeads, int headDim, KvCacheType type, int blockPositions = 64, bool scatter = false)
     {
         int blocks = (positions + blockPositions - 1) / blockPositions * (scatter ? 2 : 1);
-        _cache = new PagedKvCache(new KvBlockPool([LayerCacheSpec.KeysAndValues(kvHeads, headDim)], blocks, blockPositions, type));
+        _cache = new PagedKvCache(new KvBlockPool([LayerCacheSpec.KeysAndValues(kvHeads, headDim)], blocks, blockPositions, type, GlmSharp.Kernels.Cpu.CpuBackend.Instance));
         _sequence = _cache.CreateSequence();
         if (scatter) _neighbour = _cache.CreateSequence();
     }
@@ -37,8 +37,8 @@ internal sealed class SingleLayerCache : IDisposable
             if (_neighbour >= 0 && _cache.Length(_sequence) % Keys.BlockPositions == 1) _cache.Append([_neighbour], [Keys.BlockPositions]);
         }
         SetRows(first, rows);
-        backend.StoreRows(Keys, Rows, keys);
-        backend.StoreRows(Values, Rows, values);
+        backend.StoreRows(Keys, Rows, backend.Upload(keys));
+        backend.StoreRows(Values, Rows, backend.Upload(values));
     }
 
     /// <summary>Rows at slots [first, first + count) of the sequence, each seeing the slots up to its own.</summary>
@@ -55,9 +55,9 @@ internal sealed class SingleLayerCache : IDisposable
     public float[] Attend(IComputeBackend backend, float[] q, int first, int rows, int heads, float scale)
     {
         SetRows(first, rows);
-        var output = new float[q.Length];
-        backend.Attention(q, Rows, Keys, Values, output, heads, scale);
-        return output;
+        var output = backend.Allocate<float>(q.Length);
+        backend.Attention(q.On(backend), Rows, Keys, Values, output, heads, scale);
+        return backend.ToArray(output);
     }
 
     public void Dispose() => _cache.Dispose();

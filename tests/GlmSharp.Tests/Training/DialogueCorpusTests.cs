@@ -68,7 +68,7 @@ public sealed class DialogueCorpusTests : IDisposable
     {
         string path = _dir.File("bad.jsonl");
         File.WriteAllText(path, "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello.\"}]}\n" + badLine + "\n");
-        var e = Assert.Throws<GlmException>(() => DialogueCorpus.Read(path));
+        var e = Assert.ThrowsAny<GlmException>(() => DialogueCorpus.Read(path));
         Assert.Contains(path + ":" + expected, e.Message);
     }
 

@@ -42,7 +42,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var tensors = new List<SafetensorsTensorInfo>();
-        using var header = ParseHeader(file.Span(8, (int)headerLength), origin);
+        using var header = JsonText.ParseObject(file.Span(8, (int)headerLength).ToArray(), $"{origin}: header");
         foreach (var entry in header.RootElement.EnumerateObject())
         {
             if (entry.Name == MetadataKey)
@@ -88,26 +88,6 @@ public sealed unsafe class SafetensorsFile : IDisposable
         TryGetTensorInfo(name, out var info) ? View(info) : throw new ModelFormatException($"{Path}: tensor '{name}' is not in the file.");
 
     public void Dispose() => _file.Dispose();
-
-    private static JsonDocument ParseHeader(ReadOnlySpan<byte> json, string origin)
-    {
-        JsonDocument document;
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            document = JsonDocument.ParseValue(ref reader);
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException($"{origin}: header is not valid JSON ({e.Message}).", e);
-        }
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            document.Dispose();
-            throw new ModelFormatException($"{origin}: header is a JSON {document.RootElement.ValueKind}, expected an object.");
-        }
-        return document;
-    }
 
     private static void ReadMetadata(JsonElement element, Dictionary<string, string> metadata, string origin)
     {

@@ -10,16 +10,7 @@ public static class SafetensorsIndex
 
     public static IReadOnlyDictionary<string, string> ReadWeightMap(string indexPath)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllBytes(indexPath));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException($"{indexPath}: not valid JSON ({e.Message}).", e);
-        }
-        using (document)
+        using (var document = JsonText.ParseObject(File.ReadAllBytes(indexPath), indexPath))
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("weight_map", out var map)

@@ -55,9 +55,42 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
     /// <summary>The repacked kernels use vpmaddubsw with 16-bit sums, measured on plain AVX2 only.</summary>
     private bool TakesRepacked => Int8 == Int8Path.Avx2Maddubs;
 
-    public void MatMul(TensorView weight, ReadOnlySpan<float> x, Span<float> y, int rows) => MatMul([weight], x, y, rows);
+    public DeviceMemory Allocate(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        return new HostMemory(bytes);
+    }
 
-    public void MatMul(ReadOnlySpan<TensorView> weights, ReadOnlySpan<float> x, Span<float> y, int rows)
+    public void Upload<T>(ReadOnlySpan<T> source, DeviceSpan<T> destination) where T : unmanaged
+    {
+        if (source.Length != destination.Length) throw new ArgumentException($"Upload: {source.Length} values into a span of {destination.Length}");
+        source.CopyTo(Host(destination));
+    }
+
+    public void Download<T>(DeviceSpan<T> source, Span<T> destination) where T : unmanaged
+    {
+        if (source.Length != destination.Length) throw new ArgumentException($"Download: a span of {source.Length} into {destination.Length} values");
+        Host(source).CopyTo(destination);
+    }
+
+    public void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged
+    {
+        if (source.Length != destination.Length) throw new ArgumentException($"Copy: a span of {source.Length} into one of {destination.Length}");
+        Host(source).CopyTo(Host(destination));
+    }
+
+    /// <summary>The span's values where this backend reads them: any <see cref="HostMemory"/>, whichever CPU backend allocated it.</summary>
+    internal static Span<T> Host<T>(DeviceSpan<T> span) where T : unmanaged
+    {
+        if (span.IsEmpty) return [];
+        if (span.Memory is not HostMemory host)
+            throw new ArgumentException($"the CPU backend cannot read {span.Memory.GetType().Name}: allocate activations with the backend that computes on them");
+        return new Span<T>(host.Pointer + span.ByteOffset, span.Length);
+    }
+
+    public void MatMul(TensorView weight, DeviceSpan<float> x, DeviceSpan<float> y, int rows) => MatMul([weight], x, y, rows);
+
+    public void MatMul(ReadOnlySpan<TensorView> weights, DeviceSpan<float> x, DeviceSpan<float> y, int rows)
     {
         long totalOutputs = 0;
         foreach (var weight in weights)
@@ -74,107 +107,114 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         }
         if (weights.IsEmpty || x.Length < (long)rows * weights[0].Shape[1] || y.Length < rows * totalOutputs)
             throw new ArgumentException($"MatMul {(weights.IsEmpty ? "of no weights" : weights[0].Name)}: buffers too small for {rows} rows of {totalOutputs} outputs");
-        fixed (float* xp = x, yp = y)
+        fixed (float* xp = Host(x), yp = Host(y))
         {
             var workspace = _workspaces.Value!;
             CpuMatMul.Run(_pool, Isa, Int8, weights, xp, yp, rows, ref workspace.Activations, workspace.ThreadScratch);
         }
     }
 
-    public void GatherRow(TensorView table, int row, Span<float> dst)
+    public void GatherRows(TensorView table, ReadOnlySpan<int> ids, DeviceSpan<float> destination)
     {
         int width = checked((int)table.Shape[1]);
-        if (table.Scales is not null)
+        if (destination.Length < (long)ids.Length * width)
+            throw new ArgumentException($"GatherRows: {destination.Length} values cannot hold {ids.Length} rows of {width}");
+        var rows = Host(destination);
+        for (int i = 0; i < ids.Length; i++)
         {
-            Fp8E4M3.DequantizeRow(table, row, dst);
-            return;
+            if ((uint)ids[i] >= (ulong)table.Shape[0]) throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"{table.Name} has {table.Shape[0]} rows");
+            if (GgmlTypeInfo.IsRepacked(table.Type)) GatherRepackedRow(table, ids[i], rows.Slice(i * width, width));
+            else TensorRows.Decode(table, ids[i], rows.Slice(i * width, width));
         }
-        long rowBytes = GgmlTypeInfo.RowByteSize(table.Type, width);
-        if (GgmlTypeInfo.IsRepacked(table.Type))
-        {
-            GatherRepackedRow(table, row, rowBytes, dst[..width]);
-            return;
-        }
-        TensorCodec.DequantizeRow(table.Type, table.Data + row * rowBytes, dst[..width]);
     }
 
     /// <summary>A row of a repacked matrix, put back in its stored layout block by block (no row-sized buffer).</summary>
-    private static void GatherRepackedRow(TensorView table, int row, long rowBytes, Span<float> dst)
+    private static void GatherRepackedRow(TensorView table, int row, Span<float> destination)
     {
         var stored = GgmlTypeInfo.StoredType(table.Type);
+        long rowBytes = GgmlTypeInfo.RowByteSize(table.Type, table.Shape[1]);
         int blockBytes = GgmlTypeInfo.BytesPerBlock(stored), block = GgmlTypeInfo.BlockSize(stored);
         var copy = stackalloc byte[blockBytes];
-        for (int b = 0; b < dst.Length / block; b++)
+        for (int b = 0; b < destination.Length / block; b++)
         {
             Int8Repack.CopyBlock(table.Type, table.Data, rowBytes, row, b, copy);
-            TensorCodec.DequantizeRow(stored, new ReadOnlySpan<byte>(copy, blockBytes), dst.Slice(b * block, block));
+            TensorCodec.DequantizeRow(stored, new ReadOnlySpan<byte>(copy, blockBytes), destination.Slice(b * block, block));
         }
     }
 
-    public void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, Span<float> y, int rows)
+    public void RmsNorm(DeviceSpan<float> x, DeviceSpan<float> weight, float eps, DeviceSpan<float> y, int rows)
     {
         if (x.Length < rows * weight.Length || y.Length < rows * weight.Length)
             throw new ArgumentException($"RmsNorm: buffers too small for {rows} rows of {weight.Length}");
-        fixed (float* xp = x, wp = weight, yp = y)
+        fixed (float* xp = Host(x), wp = Host(weight), yp = Host(y))
         {
             CpuRowOps.RmsNorm(_pool, xp, wp, eps, yp, rows, weight.Length);
         }
     }
 
-    public void AddBias(Span<float> x, ReadOnlySpan<float> bias, int rows)
+    public void AddBias(DeviceSpan<float> x, DeviceSpan<float> bias, int rows)
     {
+        if (x.Length < rows * bias.Length) throw new ArgumentException($"AddBias: {x.Length} values hold fewer than {rows} rows of {bias.Length}");
+        var values = Host(x);
+        var b = Host(bias);
         for (int r = 0; r < rows; r++)
         {
-            var row = x.Slice(r * bias.Length, bias.Length);
-            TensorPrimitives.Add(row, bias, row);
+            var row = values.Slice(r * b.Length, b.Length);
+            TensorPrimitives.Add(row, b, row);
         }
     }
 
-    public void Add(Span<float> x, ReadOnlySpan<float> y) => TensorPrimitives.Add(x, y, x);
+    public void Add(DeviceSpan<float> x, DeviceSpan<float> y)
+    {
+        if (x.Length != y.Length) throw new ArgumentException($"Add: spans of {x.Length} and {y.Length} values");
+        var sum = Host(x);
+        TensorPrimitives.Add(sum, Host(y), sum);
+    }
 
-    public void SwiGlu(ReadOnlySpan<float> gateUp, Span<float> output, int rows, int intermediate)
+    public void SwiGlu(DeviceSpan<float> gateUp, DeviceSpan<float> output, int rows, int intermediate)
     {
         if (gateUp.Length < rows * 2 * intermediate || output.Length < rows * intermediate)
             throw new ArgumentException($"SwiGlu: buffers too small for {rows} rows of {intermediate}");
-        fixed (float* gp = gateUp, op = output)
+        fixed (float* gp = Host(gateUp), op = Host(output))
         {
             CpuRowOps.SwiGlu(_pool, gp, op, rows, intermediate);
         }
     }
 
-    public void Rope(Span<float> x, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeTable rope)
+    public void Rope(DeviceSpan<float> x, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeTable rope)
     {
         int components = rope.PositionComponents;
         if (positions.Length != rows * components || headDim < rope.RotaryDims || x.Length < (long)rows * heads * headDim)
             throw new ArgumentException(
                 $"Rope: {rows} rows × {heads} heads × {headDim} need {rows * components} positions ({components} per row) and head_dim ≥ {rope.RotaryDims}; got {positions.Length} positions and {x.Length} values");
+        var values = Host(x);
         Span<float> cos = stackalloc float[rope.RotaryDims / 2];
         Span<float> sin = stackalloc float[rope.RotaryDims / 2];
         for (int r = 0; r < rows; r++)
         {
             rope.Angles(positions.Slice(r * components, components), cos, sin);
             for (int h = 0; h < heads; h++)
-                rope.Apply(x.Slice((r * heads + h) * headDim, headDim), cos, sin);
+                rope.Apply(values.Slice((r * heads + h) * headDim, headDim), cos, sin);
         }
     }
 
-    public void StoreRows(PagedStream stream, CacheRows rows, ReadOnlySpan<float> values) => CpuCacheStore.Store(stream, rows, values);
+    public void StoreRows(PagedStream stream, CacheRows rows, DeviceSpan<float> values) => CpuCacheStore.Store(stream, rows, Host(values));
 
-    public void Attention(ReadOnlySpan<float> q, CacheRows rows, PagedStream keys, PagedStream values, Span<float> output, int heads, float scale)
+    public void Attention(DeviceSpan<float> q, CacheRows rows, PagedStream keys, PagedStream values, DeviceSpan<float> output, int heads, float scale)
     {
         long width = (long)rows.Count * heads * keys.Width;
         if (keys.Heads != values.Heads || keys.Width != values.Width || keys.ElementType != values.ElementType || keys.BlockPositions != values.BlockPositions)
             throw new ArgumentException($"attention: keys ({keys.Heads}×{keys.Width} {keys.ElementType}) and values ({values.Heads}×{values.Width} {values.ElementType}) must have one layout");
         if (heads % keys.Heads != 0 || q.Length < width || output.Length < width)
             throw new ArgumentException($"attention of {rows.Count} rows × {heads} heads does not fit {keys.Heads} kv heads × {keys.Width}");
-        fixed (float* qp = q, op = output)
+        fixed (float* qp = Host(q), op = Host(output))
         {
             var workspace = _workspaces.Value!;
             CpuAttention.Run(_pool, Isa, qp, rows, keys, values, op, heads, scale, workspace.ThreadScratch, ref workspace.AttentionPartials);
         }
     }
 
-    public void RouteExperts(ReadOnlySpan<float> logits, int rows, MoeRouting routing, Span<int> experts, Span<float> weights)
+    public void RouteExperts(DeviceSpan<float> logits, int rows, MoeRouting routing, DeviceSpan<int> experts, DeviceSpan<float> weights)
     {
         routing.Validate();
         int n = routing.Experts, k = routing.ExpertsPerRow;
@@ -186,12 +226,14 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             workspace.RouterScores = new float[n];
             workspace.RouterSelection = new float[n];
         }
+        Span<float> scores = Host(logits), mixing = Host(weights);
+        Span<int> chosen = Host(experts);
         for (int r = 0; r < rows; r++)
-            CpuMoe.Route(logits.Slice(r * n, n), routing, experts.Slice(r * k, k), weights.Slice(r * k, k),
+            CpuMoe.Route(scores.Slice(r * n, n), routing, chosen.Slice(r * k, k), mixing.Slice(r * k, k),
                 workspace.RouterScores.AsSpan(0, n), workspace.RouterSelection.AsSpan(0, n));
     }
 
-    public void MatMulExperts(ReadOnlySpan<TensorView> experts, ReadOnlySpan<float> x, bool inputPerSlot, ReadOnlySpan<int> ids, int rows, int slots, Span<float> y)
+    public void MatMulExperts(ReadOnlySpan<TensorView> experts, DeviceSpan<float> x, bool inputPerSlot, DeviceSpan<int> ids, int rows, int slots, DeviceSpan<float> y)
     {
         if (experts.IsEmpty) throw new ArgumentException("MatMulExperts: no experts");
         long inputs = experts[0].Shape[1], outputs = experts[0].Shape[0];
@@ -201,45 +243,47 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         int pairs = rows * slots;
         if (ids.Length < pairs || x.Length < (inputPerSlot ? pairs : rows) * inputs || y.Length < pairs * outputs)
             throw new ArgumentException($"MatMulExperts: buffers too small for {rows} rows × {slots} slots of [{outputs},{inputs}]");
-        foreach (int id in ids[..pairs])
+        ReadOnlySpan<int> chosen = Host(ids)[..pairs];
+        foreach (int id in chosen)
             if ((uint)id >= (uint)experts.Length) throw new ArgumentException($"MatMulExperts: expert id {id} outside 0..{experts.Length - 1}");
         var workspace = _workspaces.Value!;
-        CpuMoe.MatMulExperts(experts, x, inputPerSlot, ids, rows, slots, y, ref workspace.ExpertScratch, _pool, Isa, Int8, ref workspace.Activations, workspace.ThreadScratch);
+        CpuMoe.MatMulExperts(experts, Host(x), inputPerSlot, chosen, rows, slots, Host(y), ref workspace.ExpertScratch, _pool, Isa, Int8, ref workspace.Activations, workspace.ThreadScratch);
     }
 
-    public void AddWeightedSlots(Span<float> output, ReadOnlySpan<float> y, ReadOnlySpan<float> weights, int rows, int slots)
+    public void AddWeightedSlots(DeviceSpan<float> output, DeviceSpan<float> y, DeviceSpan<float> weights, int rows, int slots)
     {
         int width = output.Length / Math.Max(rows, 1);
         if (output.Length != rows * width || y.Length < rows * slots * width || weights.Length < rows * slots)
             throw new ArgumentException($"AddWeightedSlots: buffers do not hold {rows} rows × {slots} slots");
+        Span<float> sums = Host(output), slotOutputs = Host(y), mixing = Host(weights);
         for (int r = 0; r < rows; r++)
         {
-            var row = output.Slice(r * width, width);
-            for (int s = 0; s < slots; s++) TensorPrimitives.MultiplyAdd(y.Slice((r * slots + s) * width, width), weights[r * slots + s], row, row);
+            var row = sums.Slice(r * width, width);
+            for (int s = 0; s < slots; s++) TensorPrimitives.MultiplyAdd(slotOutputs.Slice((r * slots + s) * width, width), mixing[r * slots + s], row, row);
         }
     }
 
-    public void LayerNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, float eps, Span<float> y, int rows)
+    public void LayerNorm(DeviceSpan<float> x, DeviceSpan<float> weight, DeviceSpan<float> bias, float eps, DeviceSpan<float> y, int rows)
     {
         if (x.Length < rows * weight.Length || y.Length < rows * weight.Length || (!bias.IsEmpty && bias.Length != weight.Length))
             throw new ArgumentException($"LayerNorm: buffers too small for {rows} rows of {weight.Length}");
-        CpuVisionOps.LayerNorm(x, weight, bias, eps, y, rows);
+        CpuVisionOps.LayerNorm(Host(x), Host(weight), Host(bias), eps, Host(y), rows);
     }
 
-    public void Gelu(ReadOnlySpan<float> x, Span<float> y, GeluApproximation approximation)
+    public void Gelu(DeviceSpan<float> x, DeviceSpan<float> y, GeluApproximation approximation)
     {
         if (y.Length < x.Length) throw new ArgumentException($"Gelu: {y.Length} outputs for {x.Length} inputs");
-        CpuVisionOps.Gelu(x, y, approximation);
+        CpuVisionOps.Gelu(Host(x), Host(y), approximation);
     }
 
-    public void BidirectionalAttention(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output, int tokens, int heads, int headDim, float scale)
+    public void BidirectionalAttention(DeviceSpan<float> q, DeviceSpan<float> k, DeviceSpan<float> v, DeviceSpan<float> output, int tokens, int heads, int headDim, float scale)
     {
         long width = (long)tokens * heads * headDim;
         if (q.Length < width || k.Length < width || v.Length < width || output.Length < width)
             throw new ArgumentException($"BidirectionalAttention: buffers too small for {tokens} tokens × {heads} heads × {headDim}");
         var workspace = _workspaces.Value!;
         if (workspace.AttentionScores.Length < tokens) workspace.AttentionScores = new float[tokens];
-        CpuVisionOps.BidirectionalAttention(q, k, v, output, tokens, heads, headDim, scale, workspace.AttentionScores);
+        CpuVisionOps.BidirectionalAttention(Host(q), Host(k), Host(v), Host(output), tokens, heads, headDim, scale, workspace.AttentionScores);
     }
 
     public void Dispose()

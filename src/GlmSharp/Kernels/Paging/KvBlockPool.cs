@@ -7,16 +7,18 @@ namespace GlmSharp.Kernels.Paging;
 /// Fixed-size blocks of cache positions for every layer of a model, from one budget. Block b holds positions of one
 /// sequence in every layer and stream at once, so one block id per <see cref="BlockPositions"/> positions serves the
 /// whole model. Blocks are reference-counted: sequences forked from a common prefix share its blocks until one of
-/// them writes into a shared block, which is then copied (<see cref="CopyBlock"/>). The memory is allocated once, at
-/// the budget; the operating system commits its pages as blocks are first written.
+/// them writes into a shared block, which is then copied (<see cref="CopyBlock"/>). The memory is the backend's,
+/// allocated once, at the budget (the CPU backend's pages are committed as blocks are first written).
 /// </summary>
-public sealed unsafe class KvBlockPool : IDisposable
+public sealed class KvBlockPool : IDisposable
 {
-    private readonly AlignedNativeMemory[][] _memory;
+    private readonly IComputeBackend _backend;
+    private readonly DeviceMemory[][] _memory;
     private readonly PagedStream[][] _streams;
     private readonly int[] _references;
     private readonly int[] _free;
     private int _freeCount;
+    private bool _disposed;
 
     public int BlockPositions { get; }
     public int BlockCount { get; }
@@ -33,7 +35,8 @@ public sealed unsafe class KvBlockPool : IDisposable
     /// <param name="layers">What each layer caches per position.</param>
     /// <param name="blockCount">Blocks in the pool; every layer holds this many.</param>
     /// <param name="blockPositions">Positions per block: a power of two from 16 to 256, so attention tiles never straddle blocks.</param>
-    public KvBlockPool(IReadOnlyList<LayerCacheSpec> layers, int blockCount, int blockPositions, KvCacheType elementType)
+    /// <param name="backend">The backend whose memory holds the blocks and whose kernels read them.</param>
+    public KvBlockPool(IReadOnlyList<LayerCacheSpec> layers, int blockCount, int blockPositions, KvCacheType elementType, IComputeBackend backend)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         if (blockPositions < 16 || blockPositions > 256 || (blockPositions & (blockPositions - 1)) != 0)
@@ -46,20 +49,21 @@ public sealed unsafe class KvBlockPool : IDisposable
         BlockPositions = blockPositions;
         BlockCount = blockCount;
         ElementType = elementType;
-        _memory = new AlignedNativeMemory[layers.Count][];
+        _backend = backend;
+        _memory = new DeviceMemory[layers.Count][];
         _streams = new PagedStream[layers.Count][];
         try
         {
             for (int l = 0; l < layers.Count; l++)
             {
                 var streams = layers[l].Streams;
-                _memory[l] = new AlignedNativeMemory[streams.Count];
+                _memory[l] = new DeviceMemory[streams.Count];
                 _streams[l] = new PagedStream[streams.Count];
                 for (int s = 0; s < streams.Count; s++)
                 {
                     long blockBytes = StreamBlockBytes(streams[s], blockPositions, elementType);
-                    _memory[l][s] = new AlignedNativeMemory(blockBytes * blockCount);
-                    _streams[l][s] = new PagedStream(_memory[l][s].Pointer, streams[s], elementType, blockPositions);
+                    _memory[l][s] = backend.Allocate(blockBytes * blockCount);
+                    _streams[l][s] = new PagedStream(_memory[l][s], streams[s], elementType, blockPositions);
                     BytesPerBlock += blockBytes;
                 }
             }
@@ -90,7 +94,7 @@ public sealed unsafe class KvBlockPool : IDisposable
     /// <summary>Layer <paramref name="layer"/>'s storage of its stream <paramref name="stream"/>.</summary>
     public PagedStream Stream(int layer, int stream)
     {
-        ObjectDisposedException.ThrowIf(_memory[layer][stream].IsClosed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         return _streams[layer][stream];
     }
 
@@ -118,11 +122,12 @@ public sealed unsafe class KvBlockPool : IDisposable
     {
         foreach (var layer in _streams)
             foreach (var stream in layer)
-                Buffer.MemoryCopy(stream.Base + from * stream.BlockBytes, stream.Base + to * stream.BlockBytes, stream.BlockBytes, stream.BlockBytes);
+                _backend.Copy(stream.Block(from), stream.Block(to));
     }
 
     public void Dispose()
     {
+        _disposed = true;
         foreach (var layer in _memory)
             if (layer is not null)
                 foreach (var memory in layer) memory?.Dispose();

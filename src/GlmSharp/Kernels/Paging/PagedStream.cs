@@ -7,6 +7,10 @@ namespace GlmSharp.Kernels.Paging;
 /// </summary>
 public readonly unsafe struct PagedStream
 {
+    /// <summary>The backend memory holding every block of this stream.</summary>
+    public DeviceMemory Memory { get; }
+
+    /// <summary>The memory's host address, for the CPU kernels (null in device memory).</summary>
     internal byte* Base { get; }
     public int Heads { get; }
     public int Width { get; }
@@ -22,9 +26,10 @@ public readonly unsafe struct PagedStream
     /// <summary>Bytes of one block of this stream, every head.</summary>
     public long BlockBytes => Heads * HeadBytes;
 
-    internal PagedStream(byte* start, CacheStream stream, KvCacheType elementType, int blockPositions)
+    internal PagedStream(DeviceMemory memory, CacheStream stream, KvCacheType elementType, int blockPositions)
     {
-        Base = start;
+        Memory = memory;
+        Base = memory.HostAddress;
         Heads = stream.Heads;
         Width = stream.Width;
         ElementType = elementType;
@@ -33,5 +38,8 @@ public readonly unsafe struct PagedStream
     }
 
     /// <summary>The first row of <paramref name="head"/> in block <paramref name="block"/>.</summary>
+    /// <summary>Block <paramref name="block"/> of this stream, every head.</summary>
+    public DeviceSpan<byte> Block(int block) => new(Memory, block * BlockBytes, checked((int)BlockBytes));
+
     internal byte* HeadStart(int block, int head) => Base + block * BlockBytes + head * HeadBytes;
 }

@@ -22,7 +22,7 @@ public sealed class GlmDecoderLayer(WeightBuilder w, IComputeBackend backend, Mo
 
     public LayerCacheSpec CacheSpec => _attention.CacheSpec;
 
-    public void Forward(Span<float> hidden, in ForwardStep step, LayerCache cache)
+    public void Forward(DeviceSpan<float> hidden, in ForwardStep step, LayerCache cache)
     {
         int rows = step.Rows;
         var normed = step.Scratch.Normed(rows);

@@ -12,7 +12,7 @@ public sealed class FusedProjections(IComputeBackend backend, params Linear[] li
 {
     private readonly TensorView[] _weights = linears.Select(linear => linear.Weight).ToArray();
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
+    public void Forward(DeviceSpan<float> x, DeviceSpan<float> y, int rows)
     {
         backend.MatMul(_weights, x, y, rows);
         int offset = 0;

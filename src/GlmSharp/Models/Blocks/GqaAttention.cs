@@ -28,12 +28,12 @@ public sealed class GqaAttention(IComputeBackend backend, Linear query, Linear k
     /// <summary>Keys then values, kvHeads × head_dim each per position.</summary>
     public LayerCacheSpec CacheSpec { get; } = LayerCacheSpec.KeysAndValues(kvHeads, headDim);
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, in ForwardStep step, LayerCache cache)
+    public void Forward(DeviceSpan<float> x, DeviceSpan<float> y, in ForwardStep step, LayerCache cache)
     {
         int rows = step.Rows;
         var qkv = step.Scratch.QueryKeyValue(rows);
         _queryKeyValue.Forward(x, qkv, rows);
-        var q = qkv[..(rows * query.OutFeatures)];
+        var q = qkv.Take(rows * query.OutFeatures);
         var k = qkv.Slice(q.Length, rows * key.OutFeatures);
         var v = qkv.Slice(q.Length + k.Length, rows * value.OutFeatures);
 

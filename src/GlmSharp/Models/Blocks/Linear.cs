@@ -7,7 +7,7 @@ namespace GlmSharp.Models.Blocks;
 /// y = x·Wᵀ (+ b). A loaded weight is the backend's prepared copy (<see cref="IComputeBackend.PrepareMatrix"/>), which
 /// may be repacked; one given to the constructor is used as it is (a tied embedding that must stay readable row by row).
 /// </summary>
-public sealed class Linear(IComputeBackend backend, TensorView weight, float[]? bias)
+public sealed class Linear(IComputeBackend backend, TensorView weight, DeviceSpan<float>? bias)
 {
     public int InFeatures { get; } = checked((int)weight.Shape[1]);
     public int OutFeatures { get; } = checked((int)weight.Shape[0]);
@@ -16,17 +16,17 @@ public sealed class Linear(IComputeBackend backend, TensorView weight, float[]? 
     /// <summary>Loads <c>name.weight</c> and, where the architecture allows a bias and the checkpoint has one, <c>name.bias</c>.</summary>
     public static Linear Load(WeightBuilder weights, IComputeBackend backend, string name, int inFeatures, int outFeatures, bool mayHaveBias = false) =>
         new(backend, backend.PrepareMatrix(weights.Matrix(name + ".weight", outFeatures, inFeatures)),
-            mayHaveBias ? weights.OptionalVector(name + ".bias", outFeatures) : null);
+            mayHaveBias ? weights.OptionalParameter(name + ".bias", outFeatures) : null);
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
+    public void Forward(DeviceSpan<float> x, DeviceSpan<float> y, int rows)
     {
         backend.MatMul(weight, x, y, rows);
         AddBias(y, rows);
     }
 
     /// <summary>Adds the bias, if any, to a [rows, out] result of this layer's weight computed elsewhere.</summary>
-    public void AddBias(Span<float> y, int rows)
+    public void AddBias(DeviceSpan<float> y, int rows)
     {
-        if (bias is not null) backend.AddBias(y, bias, rows);
+        if (bias is { } b) backend.AddBias(y, b, rows);
     }
 }

@@ -15,7 +15,7 @@ public sealed class SwiGluMlp(IComputeBackend backend, Linear gateUp, Linear dow
             Linear.Load(mlp, backend, "gate_up_proj", hidden, 2 * intermediate),
             Linear.Load(mlp, backend, "down_proj", intermediate, hidden));
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, ForwardScratch scratch)
+    public void Forward(DeviceSpan<float> x, DeviceSpan<float> y, int rows, ForwardScratch scratch)
     {
         var gateUpOut = scratch.GateUp(rows);
         var activated = scratch.Intermediate(rows);

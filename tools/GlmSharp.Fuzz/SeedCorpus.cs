@@ -1,0 +1,116 @@
+using System.Text.Json;
+using GlmSharp.Formats.Safetensors;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+using GlmSharp.Tokenizers;
+
+namespace GlmSharp.Fuzz;
+
+/// <summary>
+/// The valid inputs every mutant starts from, written by our own writers: a tiny glm4 checkpoint (random weights, a
+/// BPE vocabulary trained on a short text, a GLM chat template) as a Hugging Face folder, as a sharded folder with an
+/// index, and as GGUF files of three matrix types.
+/// </summary>
+internal static class SeedCorpus
+{
+    private const string Text =
+        "The quick brown fox jumps over the lazy dog. A model of language reads text and writes more of it. " +
+        "春眠不觉晓，处处闻啼鸟。 Numbers like 12345 and 2026 appear; code too: x = f(y) + 1;";
+
+    /// <summary>The chat message the other targets send, and the seed of the chat target.</summary>
+    public const string ChatMessage = "Write a haiku about the sea, 春眠不觉晓, <|user|> and {{ braces }}.";
+
+    public static void Write(string root)
+    {
+        File.WriteAllText(Path.Combine(root, "chat.txt"), ChatMessage);
+        var vocabulary = BpeTrainer.Train(Enumerable.Repeat(Text, 4), vocabSize: 320);
+        int vocab = vocabulary.Tokens.Count;
+        string hf = Path.Combine(root, "hf");
+        Directory.CreateDirectory(hf);
+        var tensors = RandomWeights(vocab, hidden: 32, layers: 2, heads: 4, kvHeads: 2, headDim: 8, intermediate: 48);
+        File.WriteAllText(Path.Combine(hf, "config.json"), JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["architectures"] = new[] { "Glm4ForCausalLM" },
+            ["model_type"] = "glm4",
+            ["vocab_size"] = vocab,
+            ["hidden_size"] = 32,
+            ["num_hidden_layers"] = 2,
+            ["num_attention_heads"] = 4,
+            ["num_key_value_heads"] = 2,
+            ["head_dim"] = 8,
+            ["intermediate_size"] = 48,
+            ["partial_rotary_factor"] = 0.5,
+            ["attention_bias"] = true,
+            ["tie_word_embeddings"] = false,
+            ["max_position_embeddings"] = 128,
+            ["rope_theta"] = 10000.0,
+            ["rms_norm_eps"] = 1e-5,
+            ["eos_token_id"] = new[] { vocab - 1 },
+            ["rope_scaling"] = new Dictionary<string, object> { ["type"] = "yarn", ["factor"] = 2.0, ["original_max_position_embeddings"] = 64 },
+        }));
+        File.WriteAllText(Path.Combine(hf, "generation_config.json"),
+            JsonSerializer.Serialize(new { eos_token_id = new[] { vocab - 1 }, do_sample = true, temperature = 0.8, top_p = 0.9, top_k = 40, max_new_tokens = 8 }));
+        HfTokenizerWriter.WriteDirectory(vocabulary, hf);
+        var writer = new SafetensorsWriter();
+        foreach (var (name, (shape, values)) in tensors) writer.AddFloats(name, SafetensorsDtype.BF16, shape, values);
+        writer.WriteTo(Path.Combine(hf, "model.safetensors"));
+
+        WriteSharded(Path.Combine(root, "sharded"), hf, tensors);
+
+        using var loaded = ModelLoader.Load(hf);
+        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16 })
+            GgufExporter.Write(loaded.Architecture, loaded.Config, loaded.Model.Weights, vocabulary,
+                Path.Combine(root, $"model-{type.ToString().ToLowerInvariant()}.gguf"), type, "fuzz seed");
+    }
+
+    /// <summary>The same checkpoint in two shards and an index.</summary>
+    private static void WriteSharded(string folder, string hf, Dictionary<string, (long[] Shape, float[] Values)> tensors)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var file in new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(hf, file), Path.Combine(folder, file), overwrite: true);
+        var shards = new[] { new SafetensorsWriter(), new SafetensorsWriter() };
+        var map = new Dictionary<string, string>();
+        int i = 0;
+        foreach (var (name, (shape, values)) in tensors)
+        {
+            int shard = i++ % 2;
+            shards[shard].AddFloats(name, SafetensorsDtype.F32, shape, values);
+            map[name] = $"model-0000{shard + 1}-of-00002.safetensors";
+        }
+        for (int s = 0; s < 2; s++) shards[s].WriteTo(Path.Combine(folder, $"model-0000{s + 1}-of-00002.safetensors"));
+        File.WriteAllText(Path.Combine(folder, SafetensorsIndex.FileName), JsonSerializer.Serialize(new { metadata = new { total_size = 0 }, weight_map = map }));
+    }
+
+    private static Dictionary<string, (long[] Shape, float[] Values)> RandomWeights(int vocab, int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate)
+    {
+        var random = new Random(5);
+        var tensors = new Dictionary<string, (long[] Shape, float[] Values)>();
+        void Add(string name, float lo, float hi, params long[] shape)
+        {
+            var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            for (int i = 0; i < values.Length; i++) values[i] = lo + (float)random.NextDouble() * (hi - lo);
+            tensors[name] = (shape, values);
+        }
+        int q = heads * headDim, kv = kvHeads * headDim;
+        Add("model.embed_tokens.weight", -1, 1, vocab, hidden);
+        Add("model.norm.weight", 0.8f, 1.2f, hidden);
+        Add("lm_head.weight", -0.25f, 0.25f, vocab, hidden);
+        for (int l = 0; l < layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            foreach (var norm in new[] { "input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm" })
+                Add(p + norm + ".weight", 0.8f, 1.2f, hidden);
+            Add(p + "self_attn.q_proj.weight", -0.25f, 0.25f, q, hidden);
+            Add(p + "self_attn.k_proj.weight", -0.25f, 0.25f, kv, hidden);
+            Add(p + "self_attn.v_proj.weight", -0.25f, 0.25f, kv, hidden);
+            Add(p + "self_attn.q_proj.bias", -0.5f, 0.5f, q);
+            Add(p + "self_attn.k_proj.bias", -0.5f, 0.5f, kv);
+            Add(p + "self_attn.v_proj.bias", -0.5f, 0.5f, kv);
+            Add(p + "self_attn.o_proj.weight", -0.25f, 0.25f, hidden, q);
+            Add(p + "mlp.gate_up_proj.weight", -0.25f, 0.25f, 2 * intermediate, hidden);
+            Add(p + "mlp.down_proj.weight", -0.25f, 0.25f, hidden, intermediate);
+        }
+        return tensors;
+    }
+}
