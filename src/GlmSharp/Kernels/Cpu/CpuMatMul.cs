@@ -10,7 +10,9 @@ namespace GlmSharp.Kernels.Cpu;
 /// byte is read from memory once per call: decode streams the rows through register-level dot kernels, prefill
 /// widens or unpacks the sixteen rows of an item into per-thread scratch once and passes them over the tokens in
 /// chunks small enough to stay in L2 (sweeping all 512 tokens' activations per four rows streamed them from L3).
-/// Quantized weights are multiplied with activations quantized once per call to 8-bit blocks.
+/// Quantized weights are multiplied with activations quantized once per call to 8-bit blocks. Q4_0 and Q8_0 matrices
+/// the backend repacked at load (<see cref="Int8Repack"/>) are read eight rows at a time where they lie, with no
+/// per-call unpacking.
 /// </summary>
 internal static unsafe class CpuMatMul
 {
