@@ -35,6 +35,12 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
     /// </summary>
     public IDisposable? Storage { get; init; }
 
+    /// <summary>
+    /// True when <see cref="Data"/> lies in a read-only mapping of a file, whose pages the OS can drop and read again: a
+    /// backend that keeps its own copy of the tensor may let them go (<see cref="MappedFile.ReleasePages"/>).
+    /// </summary>
+    internal bool FileMapped { get; init; }
+
     public string ShapeText => "[" + string.Join(",", Shape) + "]";
 
     /// <summary>
@@ -48,7 +54,7 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
         if (Scales is not null) throw new Errors.UnsupportedModelException($"{Origin}: tensor '{Name}' is a block-scaled stack, which GlmSharp cannot slice yet");
         ThrowIfRepacked();
         long matrixBytes = Shape[1] * GgmlTypeInfo.RowByteSize(Type, Shape[2]);
-        return new TensorView($"{Name}[{index}]", Type, [Shape[1], Shape[2]], Data + index * matrixBytes, matrixBytes, Origin);
+        return new TensorView($"{Name}[{index}]", Type, [Shape[1], Shape[2]], Data + index * matrixBytes, matrixBytes, Origin) { FileMapped = FileMapped };
     }
 
     /// <summary>
@@ -69,7 +75,7 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
             throw new Errors.ModelFormatException(
                 $"{Origin}: tensor '{Name}' is {Type}, stored in blocks of {block}; elements {first}..{first + count} do not start and end on a block");
         long Bytes(long rows) => vector ? GgmlTypeInfo.RowByteSize(Type, rows) : rows * GgmlTypeInfo.RowByteSize(Type, Shape[1]);
-        return new TensorView(Name, Type, vector ? [count] : [count, Shape[1]], Data + Bytes(first), Bytes(count), Origin);
+        return new TensorView(Name, Type, vector ? [count] : [count, Shape[1]], Data + Bytes(first), Bytes(count), Origin) { FileMapped = FileMapped };
     }
 
     private void ThrowIfRepacked()

@@ -1,3 +1,4 @@
+using GlmSharp.Formats.Gguf;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Tensors;
@@ -174,5 +175,37 @@ public sealed unsafe class RepackedMatrixTests
         var repacked = simd.PrepareMatrix(w.View);
         var e = Assert.Throws<ArgumentException>(() => scalar.MatMul([repacked], new float[64], 1));
         Assert.Contains("Avx2Maddubs", e.Message);
+    }
+
+    /// <summary>
+    /// A matrix repacked from a GGUF file lets its mapped pages go (they would stay resident beside the copy); they are
+    /// dropped from the process only, so the stored view still reads the file's bytes, and the copy multiplies as the
+    /// stored matrix does.
+    /// </summary>
+    [Fact]
+    public void A_Matrix_Repacked_From_A_File_Still_Reads_The_File_Through_Its_Stored_View()
+    {
+        const int outputs = 256, inputs = 512;
+        using var dir = new TempDirectory();
+        var values = TestMatrix.RandomActivations(outputs * inputs, seed: 12);
+        var writer = new GgufWriter();
+        writer.AddTensorFromFloats("w", GgmlType.Q4_0, [outputs, inputs], values);
+        writer.WriteTo(dir.File("w.gguf"));
+        using var file = GgufFile.Open(dir.File("w.gguf"));
+        var stored = file.GetTensor("w");
+        Assert.True(stored.FileMapped);
+        var bytes = File.ReadAllBytes(dir.File("w.gguf")).AsSpan((int)(file.DataOffset + file.Tensors[0].Offset), (int)stored.ByteLength).ToArray();
+
+        using var simd = Avx2();
+        var repacked = simd.PrepareMatrix(stored);
+
+        Assert.Equal(GgmlType.Q4_0x8, repacked.Type);
+        Assert.True(new ReadOnlySpan<byte>(stored.Data, (int)stored.ByteLength).SequenceEqual(bytes));
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        var x = TestMatrix.RandomActivations(3 * inputs, seed: 13);
+        var expected = KernelAgreement.Run(scalar, stored, x, 3);
+        var actual = KernelAgreement.Run(simd, repacked, x, 3);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * inputs + 1e-4 * Math.Abs(expected[i]), $"output {i}: scalar {expected[i]}, repacked {actual[i]}");
     }
 }

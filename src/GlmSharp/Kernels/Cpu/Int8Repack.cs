@@ -29,7 +29,7 @@ internal static unsafe class Int8Repack
         var memory = new RepackedMemory(stored.ByteLength);
         var job = new Job
         {
-            Source = stored.Data, Target = memory.Pointer, Q4 = repacked == GgmlType.Q4_0x8,
+            Source = stored.Data, Target = memory.Pointer, Q4 = repacked == GgmlType.Q4_0x8, SourceFileMapped = stored.FileMapped,
             Blocks = checked((int)(stored.Shape[1] / Int8Kernels.Block)),
             RowBytes = GgmlTypeInfo.RowByteSize(stored.Type, stored.Shape[1]),
             Groups = checked((int)(stored.Shape[0] / Rows)),
@@ -44,7 +44,7 @@ internal static unsafe class Int8Repack
     private struct Job
     {
         public byte* Source, Target;
-        public bool Q4;
+        public bool Q4, SourceFileMapped;
         public int Blocks, Groups;
         public long RowBytes;
     }
@@ -54,6 +54,12 @@ internal static unsafe class Int8Repack
         var job = (Job*)context;
         int end = Math.Min(job->Groups, (item + 1) * GroupsPerItem);
         for (int g = item * GroupsPerItem; g < end; g++) RepackGroup(job, g);
+        // The stored bytes are not read again; mapped from the file they would stay resident beside their copy.
+        if (job->SourceFileMapped)
+        {
+            long groupBytes = Rows * job->RowBytes, first = (long)item * GroupsPerItem * groupBytes;
+            MappedFile.ReleasePages(job->Source + first, (end - (long)item * GroupsPerItem) * groupBytes);
+        }
     }
 
     private static void RepackGroup(Job* job, int group)
