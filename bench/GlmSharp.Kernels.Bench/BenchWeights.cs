@@ -5,7 +5,7 @@ namespace GlmSharp.Kernels.Bench;
 
 /// <summary>
 /// Random weights of one type and shape, quantized with GlmSharp's codecs, in as many copies as it takes to exceed the
-/// last-level cache: successive calls take the next copy, so weights stream from memory as a model's layers do.
+/// last-level cache: successive calls take the next copy (<see cref="MatMulTimer"/>), so weights stream from memory as a model's layers do.
 /// With <c>inCache</c> there is one copy, which stays in cache when small enough: the kernel's compute ceiling.
 /// </summary>
 internal sealed unsafe class BenchWeights : IDisposable
@@ -13,7 +13,6 @@ internal sealed unsafe class BenchWeights : IDisposable
     private const long StreamBytes = 256L << 20;
     private readonly byte* _data;
     private readonly TensorView[] _copies;
-    private int _next;
 
     public long BytesPerCopy { get; }
 
@@ -38,7 +37,11 @@ internal sealed unsafe class BenchWeights : IDisposable
         }
     }
 
-    public TensorView Next() => _copies[_next++ % _copies.Length];
+    /// <summary>The first copy, for its shape.</summary>
+    public TensorView First => _copies[0];
+
+    /// <summary>The copies as <paramref name="backend"/> prepares them, or as stored.</summary>
+    public TensorView[] For(Cpu.CpuBackend backend, bool stored) => stored ? _copies : _copies.Select(backend.PrepareMatrix).ToArray();
 
     public void Dispose() => NativeMemory.AlignedFree(_data);
 }

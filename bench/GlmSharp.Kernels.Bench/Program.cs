@@ -26,13 +26,14 @@ root.SetAction(parse =>
     var timer = new MatMulTimer(weights, n, TimeSpan.FromMilliseconds(parse.GetValue(sampleMs)));
     var report = new BenchReport(parse.GetValue(type), parse.GetValue(outputs), parse.GetValue(inputs), n, parse.GetValue(threads), weights.BytesPerCopy);
     var backends = paths.Select(p => p.CreateBackend(parse.GetValue(threads))).ToArray();
+    var copies = paths.Select((p, i) => weights.For(backends[i], p.Stored)).ToArray();
     var samples = paths.Select(_ => new List<double>()).ToArray();
     for (int round = 0; round < parse.GetValue(rounds); round++)
         for (int i = 0; i < paths.Length; i++)
         {
             // Alternate which path goes first, so neither always follows the other's cache state.
             int p = round % 2 == 0 ? i : paths.Length - 1 - i;
-            samples[p].Add(timer.SecondsPerCall(backends[p]));
+            samples[p].Add(timer.SecondsPerCall(backends[p], copies[p]));
         }
     foreach (var backend in backends) backend.Dispose();
     report.Print(paths, samples);

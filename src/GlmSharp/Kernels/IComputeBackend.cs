@@ -8,7 +8,7 @@ namespace GlmSharp.Kernels;
 /// implementation can sit behind it without the architecture files changing. Activations are row-major
 /// fp32 matrices (<c>rows</c> tokens of <c>width</c> values each) in memory the backend allocated
 /// (<see cref="DeviceSpan{T}"/>), so an accelerator keeps them on the device from one operation to the next; weights
-/// stay where the checkpoint is mapped, and per-step metadata (positions, block tables, token ids) comes from the host.
+/// stay where the checkpoint is mapped unless the backend keeps its own copy (<see cref="PrepareMatrix"/>), and per-step metadata (positions, block tables, token ids) comes from the host.
 /// </summary>
 public interface IComputeBackend
 {
@@ -23,6 +23,14 @@ public interface IComputeBackend
 
     /// <summary>destination = source (of equal lengths, not overlapping), without a trip through the host.</summary>
     void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged;
+
+    /// <summary>
+    /// The backend chooses where and how a matrix it multiplies lives: called once per weight matrix at load, it returns
+    /// the view to pass to <see cref="MatMul(TensorView, DeviceSpan{float}, DeviceSpan{float}, int)"/> from then on — the
+    /// stored view as it is, or a copy in the backend's own layout or memory (repacked for its kernels, uploaded to a
+    /// device) that lives as long as the returned view. Only MatMul takes the returned view.
+    /// </summary>
+    TensorView PrepareMatrix(TensorView stored) => stored;
 
     /// <summary>y[rows, out] = x[rows, in] · Wᵀ, with W stored [out, in] in any supported element type.</summary>
     void MatMul(TensorView weight, DeviceSpan<float> x, DeviceSpan<float> y, int rows);

@@ -32,4 +32,13 @@ public enum GgmlType : uint
     /// <see cref="GgmlTypeInfo.IsGgufType"/>).
     /// </summary>
     F8_E4M3 = 0x1000,
+
+    /// <summary>
+    /// GlmSharp's own id for a Q4_0 matrix a CPU backend repacked at load (see <see cref="GgmlTypeInfo.IsRepacked"/>):
+    /// the same blocks, eight rows interleaved. It lives in memory only; no file holds it.
+    /// </summary>
+    Q4_0x8 = 0x1001,
+
+    /// <summary>A Q8_0 matrix repacked at load, as <see cref="Q4_0x8"/>; in memory only.</summary>
+    Q8_0x8 = 0x1002,
 }

@@ -35,14 +35,30 @@ public static class GgmlTypeInfo
         GgmlType.MXFP4 => new(32, 1 + 16),
         GgmlType.NVFP4 => new(64, 4 + 32),
         GgmlType.F8_E4M3 => new(1, 1),
+        GgmlType.Q4_0x8 => new(32, 2 + 16),
+        GgmlType.Q8_0x8 => new(32, 2 + 32),
         _ => null,
     };
 
     /// <summary>True when the block layout of the type is known, so tensors of it can be sized and mapped.</summary>
     public static bool IsKnown(GgmlType type) => Find(type) is not null;
 
-    /// <summary>True for the types a GGUF file may hold: every known type but GlmSharp's block-scaled FP8.</summary>
-    public static bool IsGgufType(GgmlType type) => IsKnown(type) && type != GgmlType.F8_E4M3;
+    /// <summary>True for the types a GGUF file may hold: every known type but GlmSharp's block-scaled FP8 and repacked matrices.</summary>
+    public static bool IsGgufType(GgmlType type) => IsKnown(type) && type != GgmlType.F8_E4M3 && !IsRepacked(type);
+
+    /// <summary>
+    /// True for a matrix a backend repacked at load for its kernels: whole groups of eight rows interleaved, so a row
+    /// cannot be read or sliced on its own. Its byte counts per row are those of <see cref="StoredType"/>.
+    /// </summary>
+    public static bool IsRepacked(GgmlType type) => type is GgmlType.Q4_0x8 or GgmlType.Q8_0x8;
+
+    /// <summary>The file type a repacked matrix was made from (the type itself for any other).</summary>
+    public static GgmlType StoredType(GgmlType type) => type switch
+    {
+        GgmlType.Q4_0x8 => GgmlType.Q4_0,
+        GgmlType.Q8_0x8 => GgmlType.Q8_0,
+        _ => type,
+    };
 
     /// <summary>True when <see cref="TensorCodec"/> can convert rows of the type to and from float.</summary>
     public static bool IsSupported(GgmlType type) => TensorCodec.Supports(type);

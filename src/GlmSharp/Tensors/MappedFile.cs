@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace GlmSharp.Tensors;
 
@@ -30,6 +31,26 @@ internal sealed unsafe class MappedFile : IDisposable
     }
 
     public ReadOnlySpan<byte> Span(long offset, int length) => new(Pointer + offset, length);
+
+    /// <summary>
+    /// Drops the whole pages of [start, start + length) from this process's mappings (madvise MADV_DONTNEED on Linux;
+    /// elsewhere nothing): they stay in the page cache, no longer count in the process's resident set, and a later read
+    /// maps them again. For bytes a backend has copied into a layout of its own (a repacked matrix), which would
+    /// otherwise stay resident twice. Only for file mappings: on anonymous memory the same call discards the contents.
+    /// </summary>
+    public static void ReleasePages(byte* start, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0) return;
+        ulong page = (ulong)Environment.SystemPageSize;
+        ulong first = ((ulong)start + page - 1) & ~(page - 1);
+        ulong end = ((ulong)start + (ulong)length) & ~(page - 1);
+        if (end > first) _ = Madvise((void*)first, (nuint)(end - first), DontNeed);
+    }
+
+    private const int DontNeed = 4;
+
+    [DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(void* address, nuint length, int advice);
 
     public void Dispose()
     {

@@ -29,6 +29,18 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
     /// <summary>Block scales the stored values are multiplied by (FP8 checkpoints' <c>weight_scale_inv</c>), or null.</summary>
     public BlockScales? Scales { get; init; }
 
+    /// <summary>
+    /// The memory <see cref="Data"/> points into when the view owns it (a matrix a backend repacked at load), kept
+    /// alive as long as the view; null for views of memory someone else owns.
+    /// </summary>
+    public IDisposable? Storage { get; init; }
+
+    /// <summary>
+    /// True when <see cref="Data"/> lies in a read-only mapping of a file, whose pages the OS can drop and read again: a
+    /// backend that keeps its own copy of the tensor may let them go (<see cref="MappedFile.ReleasePages"/>).
+    /// </summary>
+    internal bool FileMapped { get; init; }
+
     public string ShapeText => "[" + string.Join(",", Shape) + "]";
 
     /// <summary>
@@ -40,8 +52,9 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
         if (Shape.Length != 3) throw new InvalidOperationException($"{Name}: only a 3-D tensor has matrices to slice, this one is {ShapeText}");
         if (index < 0 || index >= Shape[0]) throw new ArgumentOutOfRangeException(nameof(index), index, $"{Name} holds {Shape[0]} matrices");
         if (Scales is not null) throw new Errors.UnsupportedModelException($"{Origin}: tensor '{Name}' is a block-scaled stack, which GlmSharp cannot slice yet");
+        ThrowIfRepacked();
         long matrixBytes = Shape[1] * GgmlTypeInfo.RowByteSize(Type, Shape[2]);
-        return new TensorView($"{Name}[{index}]", Type, [Shape[1], Shape[2]], Data + index * matrixBytes, matrixBytes, Origin);
+        return new TensorView($"{Name}[{index}]", Type, [Shape[1], Shape[2]], Data + index * matrixBytes, matrixBytes, Origin) { FileMapped = FileMapped };
     }
 
     /// <summary>
@@ -53,6 +66,7 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
     {
         if (Scales is not null)
             throw new Errors.UnsupportedModelException($"{Origin}: tensor '{Name}' has block scales, so its rows cannot be handed out separately");
+        ThrowIfRepacked();
         if (Shape.Length is not (1 or 2) || first < 0 || count < 0 || first + count > Shape[0])
             throw new ArgumentOutOfRangeException(nameof(count), $"rows {first}..{first + count} of '{Name}' {ShapeText}");
         bool vector = Shape.Length == 1;
@@ -61,6 +75,12 @@ public sealed unsafe class TensorView(string name, GgmlType type, long[] shape, 
             throw new Errors.ModelFormatException(
                 $"{Origin}: tensor '{Name}' is {Type}, stored in blocks of {block}; elements {first}..{first + count} do not start and end on a block");
         long Bytes(long rows) => vector ? GgmlTypeInfo.RowByteSize(Type, rows) : rows * GgmlTypeInfo.RowByteSize(Type, Shape[1]);
-        return new TensorView(Name, Type, vector ? [count] : [count, Shape[1]], Data + Bytes(first), Bytes(count), Origin);
+        return new TensorView(Name, Type, vector ? [count] : [count, Shape[1]], Data + Bytes(first), Bytes(count), Origin) { FileMapped = FileMapped };
+    }
+
+    private void ThrowIfRepacked()
+    {
+        if (GgmlTypeInfo.IsRepacked(Type))
+            throw new InvalidOperationException($"{Origin}: tensor '{Name}' was repacked for the CPU kernels ({Type}, rows interleaved in eights), so it has no separate rows or matrices");
     }
 }

@@ -16,9 +16,12 @@ internal static class KernelAgreement
         return backend.MatMul([w], x, tokens);
     }
 
-    /// <summary>Each output within 1e-5·inputs + <paramref name="relative"/>·|scalar| of the scalar reference.</summary>
+    /// <summary>
+    /// Each output within 1e-5·inputs + <paramref name="relative"/>·|scalar| of the scalar reference; with
+    /// <paramref name="prepared"/> the SIMD backend multiplies its own <see cref="CpuBackend.PrepareMatrix"/> of the weights.
+    /// </summary>
     public static void AssertSimdMatchesScalar(CpuBackend simd, GgmlType type, IEnumerable<(int Outputs, int Inputs)> shapes,
-        IEnumerable<int> tokenCounts, double relative, string label)
+        IEnumerable<int> tokenCounts, double relative, string label, bool prepared = false)
     {
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
         foreach (var (outputs, inputs) in shapes)
@@ -27,7 +30,7 @@ internal static class KernelAgreement
                 using var w = new TestMatrix(type, outputs, inputs, seed: outputs * 31 + inputs);
                 var x = TestMatrix.RandomActivations(tokens * inputs, seed: tokens);
                 var expected = Run(scalar, w.View, x, tokens);
-                var actual = Run(simd, w.View, x, tokens);
+                var actual = Run(simd, prepared ? simd.PrepareMatrix(w.View) : w.View, x, tokens);
                 for (int i = 0; i < expected.Length; i++)
                 {
                     double bound = 1e-5 * inputs + relative * Math.Abs(expected[i]);

@@ -93,7 +93,7 @@ public sealed unsafe class GgufFile : IDisposable
         TryGetTensorInfo(name, out var info) ? View(info) : throw new ModelFormatException($"{Path}: tensor '{name}' is not in the file.");
 
     public TensorView View(GgufTensorInfo info) =>
-        new(info.Name, info.Type, info.Shape, _file.Pointer + DataOffset + info.Offset, info.ByteLength, Path);
+        new(info.Name, info.Type, info.Shape, _file.Pointer + DataOffset + info.Offset, info.ByteLength, Path) { FileMapped = true };
 
     public void Dispose() => _file.Dispose();
 

@@ -45,6 +45,16 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         _workspaces = new ThreadLocal<CpuWorkspace>(() => new CpuWorkspace(_pool.Threads), trackAllValues: true);
     }
 
+    /// <summary>
+    /// On plain AVX2, Q4_0 and Q8_0 matrices of whole groups of eight rows are repacked (<see cref="Int8Repack"/>) on the
+    /// worker pool; every other matrix, and every matrix on other paths, is used where it is stored.
+    /// </summary>
+    public TensorView PrepareMatrix(TensorView stored) =>
+        TakesRepacked && Int8Repack.RepackedType(stored) is { } repacked ? Int8Repack.Repack(_pool, stored, repacked) : stored;
+
+    /// <summary>The repacked kernels use vpmaddubsw with 16-bit sums, measured on plain AVX2 only.</summary>
+    private bool TakesRepacked => Int8 == Int8Path.Avx2Maddubs;
+
     public DeviceMemory Allocate(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
@@ -89,7 +99,9 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             int inputs = checked((int)weight.Shape[1]);
             if (inputs != weights[0].Shape[1])
                 throw new ArgumentException($"MatMul: {weight.Name} takes {inputs} inputs, {weights[0].Name} {weights[0].Shape[1]}; projections of one input must agree");
-            if (!TensorCodec.Supports(weight.Type))
+            if (GgmlTypeInfo.IsRepacked(weight.Type) && !TakesRepacked)
+                throw new ArgumentException($"MatMul: {weight.Name} was repacked ({weight.Type}) for the {Int8Path.Avx2Maddubs} kernels; this backend runs {Int8}");
+            if (!TensorCodec.Supports(weight.Type) && !GgmlTypeInfo.IsRepacked(weight.Type))
                 throw new Errors.UnsupportedModelException($"{weight.Origin}: tensor '{weight.Name}' has element type {weight.Type}, which the CPU backend cannot multiply");
             totalOutputs += outputs;
         }
@@ -111,7 +123,22 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         for (int i = 0; i < ids.Length; i++)
         {
             if ((uint)ids[i] >= (ulong)table.Shape[0]) throw new ArgumentOutOfRangeException(nameof(ids), ids[i], $"{table.Name} has {table.Shape[0]} rows");
-            TensorRows.Decode(table, ids[i], rows.Slice(i * width, width));
+            if (GgmlTypeInfo.IsRepacked(table.Type)) GatherRepackedRow(table, ids[i], rows.Slice(i * width, width));
+            else TensorRows.Decode(table, ids[i], rows.Slice(i * width, width));
+        }
+    }
+
+    /// <summary>A row of a repacked matrix, put back in its stored layout block by block (no row-sized buffer).</summary>
+    private static void GatherRepackedRow(TensorView table, int row, Span<float> destination)
+    {
+        var stored = GgmlTypeInfo.StoredType(table.Type);
+        long rowBytes = GgmlTypeInfo.RowByteSize(table.Type, table.Shape[1]);
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(stored), block = GgmlTypeInfo.BlockSize(stored);
+        var copy = stackalloc byte[blockBytes];
+        for (int b = 0; b < destination.Length / block; b++)
+        {
+            Int8Repack.CopyBlock(table.Type, table.Data, rowBytes, row, b, copy);
+            TensorCodec.DequantizeRow(stored, new ReadOnlySpan<byte>(copy, blockBytes), destination.Slice(b * block, block));
         }
     }
 

@@ -1,0 +1,153 @@
+using System.Runtime.Intrinsics;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Kernels.Cpu;
+
+/// <summary>
+/// Q4_0 and Q8_0 matrices repacked once at load into <see cref="GgmlType.Q4_0x8"/> / <see cref="GgmlType.Q8_0x8"/>, the
+/// layout of <see cref="RepackedInt8Kernels"/> (the idea of llama.cpp's CPU "repack" buffer): rows in groups of eight,
+/// and for each 32-value block of a group its eight fp16 scales (16 bytes), then its codes as 32-byte chunks whose
+/// 4-byte lane r holds four consecutive code bytes of row r. A chunk then meets four broadcast activation bytes with
+/// its lanes as eight output rows, so no sum crosses lanes. Q4_0 chunk c holds code bytes 4c…4c+3 (elements 4c…4c+3 in
+/// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
+/// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix.
+/// </summary>
+internal static unsafe class Int8Repack
+{
+    public const int Rows = 8;
+    private const int ScaleBytes = Rows * sizeof(ushort);
+
+    /// <summary>The repacked type of a stored matrix the repacked kernels can take, or null to keep it as stored.</summary>
+    public static GgmlType? RepackedType(TensorView stored) =>
+        stored.Shape.Length == 2 && stored.Shape[0] % Rows == 0 && stored.Scales is null
+            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, _ => null }
+            : null;
+
+    /// <summary>A repacked copy of <paramref name="stored"/> in 64-byte-aligned memory the returned view keeps alive.</summary>
+    public static TensorView Repack(WorkerPool pool, TensorView stored, GgmlType repacked)
+    {
+        var memory = new RepackedMemory(stored.ByteLength);
+        var job = new Job
+        {
+            Source = stored.Data, Target = memory.Pointer, Q4 = repacked == GgmlType.Q4_0x8, SourceFileMapped = stored.FileMapped,
+            Blocks = checked((int)(stored.Shape[1] / Int8Kernels.Block)),
+            RowBytes = GgmlTypeInfo.RowByteSize(stored.Type, stored.Shape[1]),
+            Groups = checked((int)(stored.Shape[0] / Rows)),
+        };
+        pool.For((job.Groups + GroupsPerItem - 1) / GroupsPerItem, &RepackItem, &job);
+        return new TensorView(stored.Name, repacked, [.. stored.Shape], memory.Pointer, stored.ByteLength, stored.Origin) { Storage = memory };
+    }
+
+    /// <summary>Groups of eight rows per work item: items of a few hundred KiB, enough of them to share between threads.</summary>
+    private const int GroupsPerItem = 16;
+
+    private struct Job
+    {
+        public byte* Source, Target;
+        public bool Q4, SourceFileMapped;
+        public int Blocks, Groups;
+        public long RowBytes;
+    }
+
+    private static void RepackItem(void* context, int item, int thread)
+    {
+        var job = (Job*)context;
+        int end = Math.Min(job->Groups, (item + 1) * GroupsPerItem);
+        for (int g = item * GroupsPerItem; g < end; g++) RepackGroup(job, g);
+        // The stored bytes are not read again; mapped from the file they would stay resident beside their copy.
+        if (job->SourceFileMapped)
+        {
+            long groupBytes = Rows * job->RowBytes, first = (long)item * GroupsPerItem * groupBytes;
+            MappedFile.ReleasePages(job->Source + first, (end - (long)item * GroupsPerItem) * groupBytes);
+        }
+    }
+
+    private static void RepackGroup(Job* job, int group)
+    {
+        int codeBytes = job->Q4 ? Int8Kernels.Block / 2 : Int8Kernels.Block;
+        int blockBytes = sizeof(ushort) + codeBytes;
+        byte* source = job->Source + group * Rows * job->RowBytes;
+        byte* target = job->Target + group * Rows * job->RowBytes;
+        for (int b = 0; b < job->Blocks; b++, target += Rows * blockBytes)
+        {
+            var scales = (ushort*)target;
+            var chunks = (uint*)(target + ScaleBytes);
+            for (int r = 0; r < Rows; r++)
+            {
+                byte* block = source + r * job->RowBytes + b * blockBytes;
+                scales[r] = *(ushort*)block;
+                var codes = (uint*)(block + sizeof(ushort));
+                for (int c = 0; c < codeBytes / 4; c++) chunks[c * Rows + r] = codes[c];
+            }
+        }
+    }
+
+    /// <summary>
+    /// The eight rows of group <paramref name="group"/> of a repacked matrix back in their stored layout, one after
+    /// another at <paramref name="dst"/> (8 · <paramref name="rowBytes"/> bytes): each block's chunks, one row per lane,
+    /// are the 8 × 8 transpose of its rows' code dwords (Q4_0 has four chunks; the other four lanes of the transpose are
+    /// left out).
+    /// </summary>
+    public static void CopyGroup(GgmlType repacked, byte* matrix, long rowBytes, long group, byte* dst)
+    {
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
+        int chunks = (blockBytes - sizeof(ushort)) / 4;
+        byte* source = matrix + group * Rows * rowBytes;
+        Span<Vector256<int>> lanes = stackalloc Vector256<int>[Rows];
+        var rows = stackalloc int[Rows * Rows];
+        for (int b = 0; b < rowBytes / blockBytes; b++, source += Rows * blockBytes)
+        {
+            for (int c = 0; c < Rows; c++) lanes[c] = c < chunks ? Vector256.Load((int*)(source + ScaleBytes) + c * Rows) : default;
+            Int8Kernels.StoreTransposed(lanes, rows);
+            for (int r = 0; r < Rows; r++)
+            {
+                byte* block = dst + r * rowBytes + b * blockBytes;
+                *(ushort*)block = ((ushort*)source)[r];
+                new ReadOnlySpan<byte>(rows + r * Rows, blockBytes - sizeof(ushort)).CopyTo(new Span<byte>(block + sizeof(ushort), blockBytes - sizeof(ushort)));
+            }
+        }
+    }
+
+    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18 or 34 bytes at <paramref name="dst"/>).</summary>
+    public static void CopyBlock(GgmlType repacked, byte* matrix, long rowBytes, long row, int block, byte* dst)
+    {
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
+        int lane = (int)(row % Rows);
+        byte* source = matrix + row / Rows * Rows * rowBytes + (long)block * Rows * blockBytes;
+        *(ushort*)dst = ((ushort*)source)[lane];
+        var chunks = (uint*)(source + ScaleBytes);
+        for (int c = 0; c < (blockBytes - sizeof(ushort)) / 4; c++) ((uint*)(dst + sizeof(ushort)))[c] = chunks[c * Rows + lane];
+    }
+
+    /// <summary>
+    /// The repacked copy's memory: freed with the view that holds it (or by the finalizer), and reported to the GC as
+    /// pressure so that the copies of a model nobody holds any more are collected soon.
+    /// </summary>
+    private sealed class RepackedMemory : IDisposable
+    {
+        private readonly AlignedNativeMemory _memory;
+
+        public RepackedMemory(long bytes)
+        {
+            _memory = new AlignedNativeMemory(bytes);
+            GC.AddMemoryPressure(Math.Max(bytes, 1));
+        }
+
+        public byte* Pointer => _memory.Pointer;
+
+        ~RepackedMemory() => Release();
+
+        public void Dispose()
+        {
+            Release();
+            GC.SuppressFinalize(this);
+        }
+
+        private void Release()
+        {
+            if (_memory.IsClosed) return;
+            GC.RemoveMemoryPressure(Math.Max(_memory.Length, 1));
+            _memory.Dispose();
+        }
+    }
+}

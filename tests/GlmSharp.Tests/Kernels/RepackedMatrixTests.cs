@@ -1,0 +1,211 @@
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Kernels;
+using GlmSharp.Kernels.Cpu;
+using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
+
+namespace GlmSharp.Tests.Kernels;
+
+/// <summary>
+/// Q4_0 / Q8_0 matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products as the
+/// stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep the
+/// stored layout.
+/// </summary>
+public sealed unsafe class RepackedMatrixTests
+{
+    // Rows in whole groups of eight, with K tails (96, 288, 800, 2080: partial groups of eight blocks) and one matrix of
+    // 13 rows, which stays as stored.
+    private static readonly (int Outputs, int Inputs)[] Shapes = [(8, 32), (16, 96), (24, 288), (8, 512), (40, 800), (8, 2080), (13, 288)];
+
+    // Every tile of four, two and one token; 70 goes through the stored tile for Q8_0 and spans two token chunks.
+    private static readonly int[] TokenCounts = [1, 2, 3, 4, 5, 7, 9, 70];
+
+    private static CpuBackend Avx2() => new(threads: 2, CpuIsa.Avx2, Int8Path.Avx2Maddubs);
+
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void Repacked_Matrix_Matches_Scalar_Reference_Of_The_Stored_One(GgmlType type)
+    {
+        using var simd = Avx2();
+        KernelAgreement.AssertSimdMatchesScalar(simd, type, Shapes, TokenCounts, relative: 1e-4, "repacked", prepared: true);
+    }
+
+    /// <summary>
+    /// The kernels' arithmetic written out per row: exact integer block sums, then per block
+    /// acc = fma(Σ, d_w·d_a, acc) and for Q4_0's offset codes acc = fma(−8·d_w, d_a·Σa, acc). Any order of the
+    /// tokens in tiles of four, two or one gives each token the same operations, so the results are equal bit for bit.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void Repacked_Kernels_Equal_Their_Scalar_Model_Bit_For_Bit(GgmlType type)
+    {
+        const int outputs = 24, inputs = 288;
+        using var simd = Avx2();
+        using var w = new TestMatrix(type, outputs, inputs, seed: 7);
+        var repacked = simd.PrepareMatrix(w.View);
+        Assert.Equal(type == GgmlType.Q4_0 ? GgmlType.Q4_0x8 : GgmlType.Q8_0x8, repacked.Type);
+        foreach (int tokens in new[] { 1, 2, 3, 7, 9 })
+        {
+            var x = TestMatrix.RandomActivations(tokens * inputs, seed: 40 + tokens);
+            var actual = KernelAgreement.Run(simd, repacked, x, tokens);
+            for (int t = 0; t < tokens; t++)
+                for (int o = 0; o < outputs; o++)
+                    Assert.Equal(Model(type, w.View, o, x.AsSpan(t * inputs, inputs)), actual[t * outputs + o]);
+        }
+    }
+
+    private static float Model(GgmlType type, TensorView stored, int row, ReadOnlySpan<float> x)
+    {
+        int blocks = x.Length / 32;
+        var codes = new sbyte[x.Length];
+        var scales = new float[blocks];
+        var sums = new float[blocks];
+        fixed (float* xp = x, sp = scales, sumsp = sums)
+        fixed (sbyte* q = codes)
+            ScalarKernels.QuantizeActivations(xp, x.Length, q, sp, sumsp);
+        long rowBytes = GgmlTypeInfo.RowByteSize(type, x.Length);
+        byte* w = stored.Data + row * rowBytes;
+        float acc = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = w + b * GgmlTypeInfo.BytesPerBlock(type);
+            float d = (float)*(Half*)block;
+            int dot = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                int code = type == GgmlType.Q8_0 ? (sbyte)block[2 + j] : j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4;
+                dot += code * codes[b * 32 + j];
+            }
+            acc = MathF.FusedMultiplyAdd(dot, d * scales[b], acc);
+            if (type == GgmlType.Q4_0) acc = MathF.FusedMultiplyAdd(-(d * 8f), sums[b], acc);
+        }
+        return acc;
+    }
+
+    /// <summary>
+    /// Q8_0 codes −128 and 127, Q4_0 nibbles 0 and 15, against activation codes ±127 whose signs make every product of a
+    /// block add up: the largest 16-bit sums the kernels form (a Q4_0 block's 30480; a Q8_0 pair's 32512).
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void Repacked_Kernels_Do_Not_Saturate_On_Extreme_Codes(GgmlType type)
+    {
+        const int outputs = 8, inputs = 512;
+        using var simd = Avx2();
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        using var w = ExtremeMatrix.Create(type, outputs, inputs);
+        var repacked = simd.PrepareMatrix(w.View);
+        Assert.True(GgmlTypeInfo.IsRepacked(repacked.Type));
+        foreach (int tokens in new[] { 1, 2, 4, 8 })
+        {
+            var x = new float[tokens * inputs];
+            for (int t = 0; t < tokens; t++)
+                for (int k = 0; k < inputs; k++) x[t * inputs + k] = w.Negative(t % outputs, k) ? -1f : 1f;
+            var expected = KernelAgreement.Run(scalar, w.View, x, tokens);
+            var actual = KernelAgreement.Run(simd, repacked, x, tokens);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Abs(expected[i]),
+                    $"{type} × {tokens} tokens, output {i}: scalar {expected[i]}, repacked {actual[i]}");
+        }
+    }
+
+    [Fact]
+    public void Only_Q4_0_And_Q8_0_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
+    {
+        using var simd = Avx2();
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        using var q4 = new TestMatrix(GgmlType.Q4_0, 16, 64, seed: 1);
+        using var q8 = new TestMatrix(GgmlType.Q8_0, 16, 64, seed: 2);
+        using var odd = new TestMatrix(GgmlType.Q4_0, 12, 64, seed: 3);
+        using var f16 = new TestMatrix(GgmlType.F16, 16, 64, seed: 4);
+
+        var q4Repacked = simd.PrepareMatrix(q4.View);
+        Assert.Equal(GgmlType.Q4_0x8, q4Repacked.Type);
+        Assert.Equal(q4.View.Shape, q4Repacked.Shape);
+        Assert.Equal(q4.View.ByteLength, q4Repacked.ByteLength);
+        Assert.Equal(GgmlType.Q8_0x8, simd.PrepareMatrix(q8.View).Type);
+        Assert.Same(odd.View, simd.PrepareMatrix(odd.View));
+        Assert.Same(f16.View, simd.PrepareMatrix(f16.View));
+        Assert.Same(q4.View, scalar.PrepareMatrix(q4.View));
+        if (CpuIsaSupport.IsSupported(CpuIsa.Avx512))
+        {
+            using var avx512 = new CpuBackend(threads: 1, CpuIsa.Avx512);
+            Assert.Same(q4.View, avx512.PrepareMatrix(q4.View));
+        }
+    }
+
+    [Fact]
+    public void A_Repacked_Matrix_Has_No_Separate_Rows_And_No_File_Type()
+    {
+        using var simd = Avx2();
+        using var w = new TestMatrix(GgmlType.Q4_0, 16, 64, seed: 5);
+        var repacked = simd.PrepareMatrix(w.View);
+        Assert.Contains("repacked", Assert.Throws<InvalidOperationException>(() => repacked.Rows(0, 8)).Message);
+        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_0x8));
+        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q8_0x8));
+        Assert.Equal(GgmlType.Q4_0, GgmlTypeInfo.StoredType(GgmlType.Q4_0x8));
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void Gathered_Rows_Of_A_Repacked_Matrix_Equal_The_Stored_Rows(GgmlType type)
+    {
+        const int outputs = 16, inputs = 96;
+        using var simd = Avx2();
+        using var w = new TestMatrix(type, outputs, inputs, seed: 6);
+        var repacked = simd.PrepareMatrix(w.View);
+        var ids = Enumerable.Range(0, outputs).ToArray();
+        var expected = simd.Allocate<float>(outputs * inputs);
+        var actual = simd.Allocate<float>(outputs * inputs);
+        simd.GatherRows(w.View, ids, expected);
+        simd.GatherRows(repacked, ids, actual);
+        Assert.Equal(simd.ToArray(expected), simd.ToArray(actual));
+    }
+
+    [Fact]
+    public void A_Backend_Without_The_Repacked_Kernels_Refuses_A_Repacked_Matrix()
+    {
+        using var simd = Avx2();
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        using var w = new TestMatrix(GgmlType.Q8_0, 8, 64, seed: 8);
+        var repacked = simd.PrepareMatrix(w.View);
+        var e = Assert.Throws<ArgumentException>(() => scalar.MatMul([repacked], new float[64], 1));
+        Assert.Contains("Avx2Maddubs", e.Message);
+    }
+
+    /// <summary>
+    /// A matrix repacked from a GGUF file lets its mapped pages go (they would stay resident beside the copy); they are
+    /// dropped from the process only, so the stored view still reads the file's bytes, and the copy multiplies as the
+    /// stored matrix does.
+    /// </summary>
+    [Fact]
+    public void A_Matrix_Repacked_From_A_File_Still_Reads_The_File_Through_Its_Stored_View()
+    {
+        const int outputs = 256, inputs = 512;
+        using var dir = new TempDirectory();
+        var values = TestMatrix.RandomActivations(outputs * inputs, seed: 12);
+        var writer = new GgufWriter();
+        writer.AddTensorFromFloats("w", GgmlType.Q4_0, [outputs, inputs], values);
+        writer.WriteTo(dir.File("w.gguf"));
+        using var file = GgufFile.Open(dir.File("w.gguf"));
+        var stored = file.GetTensor("w");
+        Assert.True(stored.FileMapped);
+        var bytes = File.ReadAllBytes(dir.File("w.gguf")).AsSpan((int)(file.DataOffset + file.Tensors[0].Offset), (int)stored.ByteLength).ToArray();
+
+        using var simd = Avx2();
+        var repacked = simd.PrepareMatrix(stored);
+
+        Assert.Equal(GgmlType.Q4_0x8, repacked.Type);
+        Assert.True(new ReadOnlySpan<byte>(stored.Data, (int)stored.ByteLength).SequenceEqual(bytes));
+        using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
+        var x = TestMatrix.RandomActivations(3 * inputs, seed: 13);
+        var expected = KernelAgreement.Run(scalar, stored, x, 3);
+        var actual = KernelAgreement.Run(simd, repacked, x, 3);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * inputs + 1e-4 * Math.Abs(expected[i]), $"output {i}: scalar {expected[i]}, repacked {actual[i]}");
+    }
+}
