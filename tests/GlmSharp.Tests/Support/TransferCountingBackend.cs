@@ -40,6 +40,7 @@ internal sealed class TransferCountingBackend(IComputeBackend inner) : IComputeB
     }
 
     public void Copy<T>(DeviceSpan<T> source, DeviceSpan<T> destination) where T : unmanaged => inner.Copy(source, destination);
+    public TensorView PrepareMatrix(TensorView stored) => inner.PrepareMatrix(stored);
     public void MatMul(TensorView weight, DeviceSpan<float> x, DeviceSpan<float> y, int rows) => inner.MatMul(weight, x, y, rows);
     public void MatMul(ReadOnlySpan<TensorView> weights, DeviceSpan<float> x, DeviceSpan<float> y, int rows) => inner.MatMul(weights, x, y, rows);
     public void GatherRows(TensorView table, ReadOnlySpan<int> ids, DeviceSpan<float> destination) => inner.GatherRows(table, ids, destination);

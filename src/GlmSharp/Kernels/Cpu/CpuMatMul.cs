@@ -163,7 +163,7 @@ internal static unsafe class CpuMatMul
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
         bool repacked = GgmlTypeInfo.IsRepacked(weight.Type);
-        bool tiled = tokens > 1 && isa >= CpuIsa.Avx2 && !smallBatch && (!repacked || UsesStoredTile(weight.Type, tokens));
+        bool tiled = tokens > 1 && isa >= CpuIsa.Avx2 && !smallBatch && !repacked;
         bool int8Simd = job.Int8 >= Int8Path.Avx2Maddubs;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         // Prefill treats Q4_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
@@ -180,7 +180,7 @@ internal static unsafe class CpuMatMul
                 : tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
             else if (tiled && int8Simd)
-                EnsureScratch(scratch, pool.Threads, TileScratchBytes(job.ActRowBytes, job.ActRowBlocks, tokens) + (repacked ? Int8Repack.Rows * job.RowBytes : 0));
+                EnsureScratch(scratch, pool.Threads, TileScratchBytes(job.ActRowBytes, job.ActRowBlocks, tokens));
         }
         else if (UsesQ8K(weight.Type, isa))
         {
@@ -212,17 +212,10 @@ internal static unsafe class CpuMatMul
         : GgmlTypeInfo.IsRepacked(type) ? RepackedRowsPerItem(outputs, tokens, threads)
         : tokens > 1 && !smallBatch ? PrefillRowsPerItem : Math.Max(4, (outputs + threads - 1) / threads);
 
-    /// <summary>
-    /// A repacked Q8_0 matrix times this many tokens or more goes through the stored layout's prefill tile, its rows
-    /// copied back out of their groups first: with one row per lane its vpsignb products measured slower than the tile's
-    /// eight blocks per lane ([6144 × 2048], 2 threads, speed repacked / stored: 32 tokens 0.96, 64 0.99, 128 0.85–0.91,
-    /// 512 0.86–0.91), while with the copy back the tile keeps its speed from 64 tokens on (0.97–0.99 at 64, 0.95–0.96 at
-    /// 512; 0.79–0.87 at 32, where the copy weighs more). At 8 and 16 tokens, where the stored tile's unpacking is paid
-    /// for by few tokens, the repacked kernel is 1.36× and 1.14× as fast.
-    /// </summary>
-    private const int RepackedQ8_0TileTokens = 64;
-
-    private static bool UsesStoredTile(GgmlType type, int tokens) => type == GgmlType.Q8_0x8 && tokens >= RepackedQ8_0TileTokens;
+    // A repacked matrix goes through its own kernels at every token count, never the stored layout's tile: a token then
+    // meets the same arithmetic whatever else shares its batch, so batched logits equal a sequence's logits alone bit for
+    // bit. (Sending Q8_0 at 64 tokens or more to the stored tile was 10-15% faster in the kernel at 128-512 tokens, and
+    // broke that equality: a glm4_moe Q8_0 mixed batch moved 1.2e-2 from its sequences alone.)
 
     /// <summary>Per-thread scratch of <see cref="Int8Tiled"/>: a work item's unpacked rows, their scales and offsets, and [tokens, 4] corrections.</summary>
     private static long TileScratchBytes(int actRowBytes, int actRowBlocks, int tokens) =>
@@ -359,7 +352,7 @@ internal static unsafe class CpuMatMul
                 job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
         else if (UsesInt8(job->Type))
         {
-            if (GgmlTypeInfo.IsRepacked(job->Type) && !UsesStoredTile(job->Type, job->Tokens)) RepackedRows(job, first, end);
+            if (GgmlTypeInfo.IsRepacked(job->Type)) RepackedRows(job, first, end);
             else if (job->Int8 == Int8Path.Scalar) Int8Reference(job, first, end);
             else if (job->Int8 == Int8Path.Portable) Int8Portable(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
@@ -650,10 +643,7 @@ internal static unsafe class CpuMatMul
         float* scales = (float*)(u + (long)PrefillRowsPerItem * rowBytes);
         float* offsets = scales + PrefillRowsPerItem * rowBlocks;
         float* corrections = offsets + PrefillRowsPerItem * rowBlocks; // [tokens, 4]
-        var type = GgmlTypeInfo.StoredType(job->Type);
-        bool q4 = type == GgmlType.Q4_0, bw = job->Int8 == Int8Path.Avx512BW;
-        // A repacked matrix's rows are copied back to the stored layout a group at a time, after the scratch's other parts.
-        byte* groupCopy = GgmlTypeInfo.IsRepacked(job->Type) ? u + TileScratchBytes(rowBytes, rowBlocks, job->Tokens) : null;
+        bool q4 = job->Type == GgmlType.Q4_0, bw = job->Int8 == Int8Path.Avx512BW;
         // Q8_0 stays signed where the dot takes signed codes: vpmaddubsw after moving the sign (AVX-512BW, plain AVX2).
         bool signedQ8 = bw || job->Int8 == Int8Path.Avx2Maddubs;
         // Q4_0 and Q4_K unpack to unsigned 4-bit codes with offsets; Q8_0 to signed or offset bytes by path.
@@ -661,11 +651,6 @@ internal static unsafe class CpuMatMul
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
-            if (groupCopy is not null)
-            {
-                if (r % Int8Repack.Rows == 0) Int8Repack.CopyGroup(job->Type, job->Weights, job->RowBytes, (first + r) / Int8Repack.Rows, groupCopy);
-                row = groupCopy + r % Int8Repack.Rows * job->RowBytes;
-            }
             if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackQ4_KGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else Int8Kernels.Unpack(q4, signedQ8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
         }

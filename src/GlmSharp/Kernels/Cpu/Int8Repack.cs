@@ -82,32 +82,6 @@ internal static unsafe class Int8Repack
         }
     }
 
-    /// <summary>
-    /// The eight rows of group <paramref name="group"/> of a repacked matrix back in their stored layout, one after
-    /// another at <paramref name="dst"/> (8 · <paramref name="rowBytes"/> bytes): each block's chunks, one row per lane,
-    /// are the 8 × 8 transpose of its rows' code dwords (Q4_0 has four chunks; the other four lanes of the transpose are
-    /// left out).
-    /// </summary>
-    public static void CopyGroup(GgmlType repacked, byte* matrix, long rowBytes, long group, byte* dst)
-    {
-        int blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
-        int chunks = (blockBytes - sizeof(ushort)) / 4;
-        byte* source = matrix + group * Rows * rowBytes;
-        Span<Vector256<int>> lanes = stackalloc Vector256<int>[Rows];
-        var rows = stackalloc int[Rows * Rows];
-        for (int b = 0; b < rowBytes / blockBytes; b++, source += Rows * blockBytes)
-        {
-            for (int c = 0; c < Rows; c++) lanes[c] = c < chunks ? Vector256.Load((int*)(source + ScaleBytes) + c * Rows) : default;
-            Int8Kernels.StoreTransposed(lanes, rows);
-            for (int r = 0; r < Rows; r++)
-            {
-                byte* block = dst + r * rowBytes + b * blockBytes;
-                *(ushort*)block = ((ushort*)source)[r];
-                new ReadOnlySpan<byte>(rows + r * Rows, blockBytes - sizeof(ushort)).CopyTo(new Span<byte>(block + sizeof(ushort), blockBytes - sizeof(ushort)));
-            }
-        }
-    }
-
     /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18 or 34 bytes at <paramref name="dst"/>).</summary>
     public static void CopyBlock(GgmlType repacked, byte* matrix, long rowBytes, long row, int block, byte* dst)
     {
