@@ -4,9 +4,10 @@ namespace GlmSharp.Tensors;
 
 /// <summary>
 /// ggml's IQ4_NL block: an fp16 scale d and 16 bytes of 4-bit indices packed as in Q4_0; value = d·Values[q], a
-/// non-uniform grid denser near zero. Quantizing follows quantize_row_iq4_nl_ref (quantize_row_iq4_nl_impl without an
-/// importance matrix, so each value is weighted by its square): a first scale from the largest magnitude, refined by
-/// least squares, then 15 more candidate scales tried; the best scale is rounded to fp16 and the indices chosen again.
+/// non-uniform grid denser near zero. Quantizing follows what llama.cpp's model quantizer writes without an importance
+/// matrix (quantize_iq4_nl: quantize_row_iq4_nl_impl with each value weighted by its square and 7 tries): a first scale
+/// from the largest magnitude, refined by least squares, then 15 more candidate scales tried; the best scale is rounded
+/// to fp16 and the indices chosen again. ggml's from_float_ref for the type tries no candidates and writes other bytes.
 /// </summary>
 public static class Iq4Nl
 {

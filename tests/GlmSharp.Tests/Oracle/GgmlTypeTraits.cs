@@ -58,6 +58,20 @@ internal static unsafe class GgmlTypeTraits
         return bytes;
     }
 
+    /// <summary>
+    /// ggml_quantize_chunk without an importance matrix, as one row: what llama.cpp's model quantizer calls. For most
+    /// types it is from_float_ref; for IQ4_NL it is quantize_iq4_nl, which searches more scales than from_float_ref.
+    /// </summary>
+    public static byte[] QuantizeAsModelQuantizer(GgmlType type, float[] values)
+    {
+        var bytes = new byte[GgmlTypeInfo.RowByteSize(type, values.Length)];
+        var chunk = (delegate* unmanaged<int, float*, void*, long, long, long, float*, nuint>)NativeLibrary.GetExport(Library.Value, "ggml_quantize_chunk");
+        fixed (float* x = values)
+        fixed (byte* y = bytes)
+            chunk((int)type, x, y, 0, 1, values.Length, null);
+        return bytes;
+    }
+
     public static float[] Dequantize(GgmlType type, byte[] bytes, int elements)
     {
         var values = new float[elements];
