@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using LLama.Native;
 
 namespace GlmSharp.Tests.Oracle;
 
@@ -9,22 +8,16 @@ namespace GlmSharp.Tests.Oracle;
 /// </summary>
 internal static unsafe class GgmlCpuKernels
 {
-    private static readonly Lazy<nint> Library = new(LoadGgmlCpu);
+    private static readonly Lazy<nint> Library = new(() => GgmlTypeTraits.LoadLoaded("libggml-cpu.so"));
 
-    private static nint LoadGgmlCpu()
+    /// <summary>
+    /// The activation blocks llama.cpp multiplies weights with: quantize_row_q8_1 (fp16 scale, fp16 sum, 32 codes) with
+    /// <paramref name="halfSums"/>, else quantize_row_q8_0 (fp16 scale, 32 codes).
+    /// </summary>
+    public static byte[] QuantizeActivations(float[] x, bool halfSums)
     {
-        NativeApi.llama_empty_call();
-        string path = File.ReadLines("/proc/self/maps")
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
-            .First(p => Path.GetFileName(p) == "libggml-cpu.so");
-        return NativeLibrary.Load(path);
-    }
-
-    /// <summary>quantize_row_q8_0 or quantize_row_q8_1 (whichever <paramref name="function"/> names) of <paramref name="x"/>.</summary>
-    public static byte[] QuantizeRow(string function, float[] x, int blockBytes)
-    {
-        var quantize = (delegate* unmanaged<float*, void*, long, void>)NativeLibrary.GetExport(Library.Value, function);
-        var bytes = new byte[x.Length / 32 * blockBytes];
+        var quantize = (delegate* unmanaged<float*, void*, long, void>)NativeLibrary.GetExport(Library.Value, halfSums ? "quantize_row_q8_1" : "quantize_row_q8_0");
+        var bytes = new byte[x.Length / 32 * (halfSums ? 36 : 34)];
         fixed (float* xp = x)
         fixed (byte* yp = bytes)
             quantize(xp, yp, x.Length);

@@ -23,15 +23,18 @@ internal static unsafe class GgmlTypeTraits
         public delegate* unmanaged<float*, void*, long, void> FromFloatRef;
     }
 
-    private static readonly Lazy<nint> Library = new(LoadGgmlBase);
+    private static readonly Lazy<nint> Library = new(() => LoadLoaded("libggml-base.so"));
 
-    private static nint LoadGgmlBase()
+    /// <summary>
+    /// A ggml library from whichever CPU variant LLamaSharp picked (libllama pulls libggml-base and libggml-cpu in):
+    /// the file already mapped into this process, so the functions called are the ones llama.cpp runs.
+    /// </summary>
+    internal static nint LoadLoaded(string fileName)
     {
         NativeApi.llama_empty_call();
-        // libllama pulls in libggml-base from whichever CPU variant LLamaSharp picked; bind to that same file.
         string path = File.ReadLines("/proc/self/maps")
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
-            .First(p => Path.GetFileName(p) == "libggml-base.so");
+            .First(p => Path.GetFileName(p) == fileName);
         return NativeLibrary.Load(path);
     }
 

@@ -20,7 +20,7 @@ public sealed unsafe class LegacyDotOracleTests
         var x = TestMatrix.RandomActivations(n, seed: 21);
         for (int j = 64; j < 96; j++) x[j] = 0;
         for (int j = 96; j < 128; j++) x[j] = j % 2 == 0 ? 1e-3f * j : 37.5f;
-        var theirs = GgmlCpuKernels.QuantizeRow(halfSums ? "quantize_row_q8_1" : "quantize_row_q8_0", x, halfSums ? 36 : 34);
+        var theirs = GgmlCpuKernels.QuantizeActivations(x, halfSums);
         foreach (var isa in new[] { CpuIsa.Scalar, CpuIsa.Avx2 })
         {
             if (!CpuIsaSupport.IsSupported(isa)) continue;
@@ -50,7 +50,7 @@ public sealed unsafe class LegacyDotOracleTests
             var weights = new byte[GgmlTypeInfo.RowByteSize(type, n)];
             new ReadOnlySpan<byte>(w.View.Data, weights.Length).CopyTo(weights);
             var x = TestMatrix.RandomActivations(n, seed: n + 1);
-            float theirs = GgmlCpuKernels.Dot(function, n, weights, GgmlCpuKernels.QuantizeRow(halfSums ? "quantize_row_q8_1" : "quantize_row_q8_0", x, halfSums ? 36 : 34));
+            float theirs = GgmlCpuKernels.Dot(function, n, weights, GgmlCpuKernels.QuantizeActivations(x, halfSums));
             var (q, scales, sums) = Quantize(x, halfSums, CpuIsa.Scalar);
             float ours;
             fixed (byte* wp = weights)

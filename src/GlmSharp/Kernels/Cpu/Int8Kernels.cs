@@ -244,7 +244,7 @@ internal static unsafe class Int8Kernels
 
     /// <summary>The 32 codes of a Q4_0 block in element order: low nibbles are elements 0–15, high nibbles 16–31.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Nibbles(byte* packed)
+    internal static Vector256<byte> Nibbles(byte* packed)
     {
         var bytes = Vector128.Load(packed);
         var mask = Vector128.Create((byte)0x0f);

@@ -56,15 +56,6 @@ internal static unsafe class LegacyBits
         return (packed & Mask, Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Mask);
     }
 
-    /// <summary>16 packed bytes as 32 codes in element order: low nibbles are elements 0–15, high nibbles 16–31.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Nibbles(byte* packed)
-    {
-        var bytes = Vector128.Load(packed);
-        var mask = Vector128.Create((byte)0x0f);
-        return Vector256.Create(bytes & mask, Vector128.ShiftRightLogical(bytes, 4) & mask);
-    }
-
     /// <summary>Fifth bits of two blocks as 16 where set, in the order of <see cref="NibblePair"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector256<byte> Low, Vector256<byte> High) FifthBitPair(uint first, uint second)
@@ -90,7 +81,7 @@ internal readonly unsafe struct Q4_1Block : ILegacyBlock
     public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
     public static float Offset(byte* block, float* halfTable) => halfTable[*(ushort*)(block + 2)];
     public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block) => LegacyBits.NibblePair(block + 4, block + Bytes + 4);
-    public static Vector256<byte> Single(byte* block) => LegacyBits.Nibbles(block + 4);
+    public static Vector256<byte> Single(byte* block) => Int8Kernels.Nibbles(block + 4);
 }
 
 internal readonly unsafe struct Q5_0Block : ILegacyBlock
@@ -109,7 +100,7 @@ internal readonly unsafe struct Q5_0Block : ILegacyBlock
         return (low | lowBits, high | highBits);
     }
 
-    public static Vector256<byte> Single(byte* block) => LegacyBits.Nibbles(block + 6) | LegacyBits.FifthBits(*(uint*)(block + 2));
+    public static Vector256<byte> Single(byte* block) => Int8Kernels.Nibbles(block + 6) | LegacyBits.FifthBits(*(uint*)(block + 2));
 }
 
 internal readonly unsafe struct Q5_1Block : ILegacyBlock
@@ -128,7 +119,7 @@ internal readonly unsafe struct Q5_1Block : ILegacyBlock
         return (low | lowBits, high | highBits);
     }
 
-    public static Vector256<byte> Single(byte* block) => LegacyBits.Nibbles(block + 8) | LegacyBits.FifthBits(*(uint*)(block + 4));
+    public static Vector256<byte> Single(byte* block) => Int8Kernels.Nibbles(block + 8) | LegacyBits.FifthBits(*(uint*)(block + 4));
 }
 
 /// <summary>IQ4_NL: the 4-bit indices looked up in the grid with one vpshufb, giving signed codes.</summary>
@@ -151,5 +142,5 @@ internal readonly unsafe struct Iq4NlBlock : ILegacyBlock
         return (Avx2.Shuffle(Grid, low), Avx2.Shuffle(Grid, high));
     }
 
-    public static Vector256<byte> Single(byte* block) => Avx2.Shuffle(Grid, LegacyBits.Nibbles(block + 2));
+    public static Vector256<byte> Single(byte* block) => Avx2.Shuffle(Grid, Int8Kernels.Nibbles(block + 2));
 }
