@@ -53,10 +53,13 @@ public sealed class QuantizationScheme
         GgmlType.F32 => 0,
         GgmlType.F16 => 1,
         GgmlType.Q4_0 => 2,
+        GgmlType.Q4_1 => 3,
         GgmlType.Q8_0 => 7,
         GgmlType.Q5_0 => 8,
+        GgmlType.Q5_1 => 9,
         GgmlType.Q4_K => 14,
         GgmlType.Q6_K => 18,
+        GgmlType.IQ4_NL => 25,
         GgmlType.BF16 => 32,
         // llama.cpp names only an MoE mix for MXFP4; the file type is informational when it loads the file.
         GgmlType.MXFP4 => 38,

@@ -28,4 +28,16 @@ internal static class BlockExtremes
         }
         return max;
     }
+
+    /// <summary>The smallest and largest value, as Q4_1 and Q5_1 search them (a NaN compares false and is passed over).</summary>
+    public static (float Min, float Max) Range(ReadOnlySpan<float> block)
+    {
+        float min = float.MaxValue, max = -float.MaxValue;
+        foreach (var v in block)
+        {
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        return (min, max);
+    }
 }

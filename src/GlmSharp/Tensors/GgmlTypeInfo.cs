@@ -32,6 +32,7 @@ public static class GgmlTypeInfo
         GgmlType.Q5_K => new(256, 2 + 2 + 12 + 32 + 128),
         GgmlType.Q6_K => new(256, 128 + 64 + 16 + 2),
         GgmlType.Q8_K => new(256, 4 + 256 + 32),
+        GgmlType.IQ4_NL => new(32, 2 + 16),
         GgmlType.MXFP4 => new(32, 1 + 16),
         GgmlType.NVFP4 => new(64, 4 + 32),
         GgmlType.F8_E4M3 => new(1, 1),

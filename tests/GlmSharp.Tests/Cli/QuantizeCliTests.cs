@@ -73,6 +73,47 @@ public sealed class QuantizeCliTests : IDisposable
             Assert.Equal(tensor.Ne.Length > 1 && tensor.Ne[1] > 1 ? GgmlType.Q6_K : GgmlType.F32, tensor.Type);
     }
 
+    /// <summary>
+    /// `glm quantize --type T` for the 32-value types against llama.cpp's quantizer with the same file type: llama.cpp
+    /// gives a few tensors other types (its mix: output.weight Q6_K, for IQ4_NL some attention matrices K-quants); every
+    /// tensor it writes as T must hold our bytes, and GlmSharp writes every matrix as T.
+    /// </summary>
+    [Trait("Oracle", "llama.cpp")]
+    [Theory]
+    [InlineData("q4_1", GgmlType.Q4_1, LLama.Native.LLamaFtype.MOSTLY_Q4_1)]
+    [InlineData("q5_0", GgmlType.Q5_0, LLama.Native.LLamaFtype.MOSTLY_Q5_0)]
+    [InlineData("q5_1", GgmlType.Q5_1, LLama.Native.LLamaFtype.MOSTLY_Q5_1)]
+    [InlineData("iq4_nl", GgmlType.IQ4_NL, LLama.Native.LLamaFtype.MOSTLY_IQ4_NL)]
+    public void Legacy_Type_From_A_Gguf_Has_LlamaCpps_Bytes(string name, GgmlType type, LLama.Native.LLamaFtype fileType)
+    {
+        string f32 = new RandomGlmCheckpoint(Spec, seed: 8).WriteGguf(_dir.File("f32.gguf"), GgmlType.F32);
+        string ours = _dir.File("ours.gguf"), theirs = _dir.File("llama.gguf");
+        var result = GlmCli.Run("quantize", f32, ours, "--type", name);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        LLama.Native.NativeApi.llama_empty_call();
+        Assert.True(LLama.LLamaQuantizer.Quantize(f32, theirs, fileType, nthread: 1, quantizeOutputTensor: true));
+
+        using var actual = GgufFile.Open(ours);
+        using var expected = GgufFile.Open(theirs);
+        Assert.Equal((uint)fileType, actual.Metadata.GetUInt("general.file_type"));
+        int compared = 0;
+        foreach (var tensor in actual.Tensors)
+        {
+            bool matrix = tensor.Ne.Length > 1 && tensor.Ne[1] > 1;
+            Assert.Equal(matrix ? type : GgmlType.F32, tensor.Type);
+            var reference = expected.GetTensor(tensor.Name);
+            if (reference.Type != type) continue;
+            unsafe
+            {
+                var view = actual.View(tensor);
+                Assert.True(new ReadOnlySpan<byte>(view.Data, checked((int)view.ByteLength)).SequenceEqual(new ReadOnlySpan<byte>(reference.Data, checked((int)reference.ByteLength))),
+                    $"{tensor.Name} ({type}): bytes differ from llama.cpp's");
+            }
+            compared++;
+        }
+        Assert.True(compared >= 2 * Spec.Layers, $"only {compared} tensors were {type} in llama.cpp's file");
+    }
+
     [Fact]
     public void Unknown_Type_Is_Refused_With_The_Supported_List()
     {

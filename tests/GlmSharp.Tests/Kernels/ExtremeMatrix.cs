@@ -4,8 +4,10 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q8_0 or Q4_0 weights written byte by byte with the extreme codes of the format (Q8_0: −128 or 127; Q4_0: nibble 0
-/// or 15, i.e. −8 or 7) in a pseudo-random sign pattern, every block scale 1.
+/// Weights with the extreme codes of the format in a pseudo-random sign pattern, every block scale 1: Q8_0 and Q4_0
+/// written byte by byte (Q8_0: −128 or 127; Q4_0: nibble 0 or 15, i.e. −8 or 7); Q4_1, Q5_0, Q5_1 and IQ4_NL encoded
+/// from the two ends of their range (codes 0 and 15 or 31; IQ4_NL's grid ends −127 and 113), which their quantizers
+/// map onto scale 1 exactly.
 /// </summary>
 internal sealed unsafe class ExtremeMatrix : IDisposable
 {
@@ -24,6 +26,23 @@ internal sealed unsafe class ExtremeMatrix : IDisposable
         long rowBytes = GgmlTypeInfo.RowByteSize(type, inputs);
         _data = (byte*)NativeMemory.AllocZeroed((nuint)(rowBytes * outputs));
         int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
+        if (type is not (GgmlType.Q8_0 or GgmlType.Q4_0))
+        {
+            var (low, high) = RangeEnds(type);
+            var values = new float[inputs];
+            for (int o = 0; o < outputs; o++)
+            {
+                for (int k = 0; k < inputs; k++) values[k] = Negative(o, k) ? low : high;
+                var row = new Span<byte>(_data + o * rowBytes, (int)rowBytes);
+                TensorCodec.QuantizeRow(type, values, row);
+                var decoded = new float[inputs];
+                TensorCodec.DequantizeRow(type, row, decoded);
+                if (!decoded.AsSpan().SequenceEqual(values))
+                    throw new InvalidOperationException($"{type} does not encode its range ends exactly: the matrix would not be extreme");
+            }
+            View = new TensorView("extreme.weight", type, [outputs, inputs], _data, rowBytes * outputs, "test");
+            return;
+        }
         for (int o = 0; o < outputs; o++)
             for (int b = 0; b < inputs / 32; b++)
             {
@@ -38,6 +57,14 @@ internal sealed unsafe class ExtremeMatrix : IDisposable
             }
         View = new TensorView("extreme.weight", type, [outputs, inputs], _data, rowBytes * outputs, "test");
     }
+
+    private static (float Low, float High) RangeEnds(GgmlType type) => type switch
+    {
+        GgmlType.Q4_1 => (-8f, 7f),
+        GgmlType.Q5_0 or GgmlType.Q5_1 => (-16f, 15f),
+        GgmlType.IQ4_NL => (-127f, 113f),
+        _ => throw new ArgumentException($"no extreme matrix for {type}", nameof(type)),
+    };
 
     public static ExtremeMatrix Create(GgmlType type, int outputs, int inputs) => new(type, outputs, inputs);
 

@@ -43,6 +43,9 @@ internal static class KernelAgreement
     /// <summary>
     /// Each activation is rounded to the step amax/127 of its <paramref name="activationBlock"/>-value block, so at
     /// most half a step off (plus the fp16 rounding of the step); within that the scalar reference is the exact dot.
+    /// Types with a minimum m (Q4_1, Q5_1) also meet each block's activation sum s rounded to fp16, as llama.cpp's
+    /// Q8_1 blocks store it: up to |m·s|·2⁻¹¹ more per block, and |m| is at most the block's largest decoded magnitude
+    /// (the block's smallest value gets code 0 and decodes to m).
     /// </summary>
     public static void AssertScalarWithinActivationRounding(GgmlType type, int outputs, int inputs, int activationBlock)
     {
@@ -59,6 +62,12 @@ internal static class KernelAgreement
                 double step = x.Skip(k / activationBlock * activationBlock).Take(activationBlock).Max(Math.Abs) / 127;
                 bound += Math.Abs(w.Decoded[o * inputs + k]) * step * (0.5 + 1e-3);
             }
+            if (LegacyQuantKernels.UsesHalfSums(type))
+                for (int b = 0; b < inputs / 32; b++)
+                {
+                    var block = Enumerable.Range(o * inputs + b * 32, 32);
+                    bound += block.Max(i => Math.Abs(w.Decoded[i])) * Math.Abs(block.Sum(i => (double)x[i - o * inputs])) * Math.Pow(2, -11);
+                }
             Assert.True(Math.Abs(dot - y[o]) <= bound + 1e-4, $"{type} row {o}: exact {dot}, int8 {y[o]}, bound {bound}");
             Assert.NotEqual(0, dot);
         }

@@ -28,6 +28,8 @@ public sealed class MatMulKernelTests
     private static readonly (int Outputs, int Inputs)[] BlockShapes = [(1, 32), (5, 96), (13, 288), (8, 512), (7, 800), (3, 2080)];
     private static readonly int[] TokenCounts = [1, 2, 3, 5, 9, 70]; // 70: more than one prefill token chunk
 
+    private static readonly GgmlType[] LegacyTypes = [GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL];
+
 
 
     [Theory]
@@ -35,7 +37,7 @@ public sealed class MatMulKernelTests
     public void Simd_Path_Matches_Scalar_Reference_For_Every_Type_And_Tail(CpuIsa isa)
     {
         using var simd = new CpuBackend(threads: 2, isa);
-        AssertMatchesScalar(simd, [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0], isa.ToString());
+        AssertMatchesScalar(simd, [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, .. LegacyTypes], isa.ToString());
     }
 
     [Theory]
@@ -45,7 +47,7 @@ public sealed class MatMulKernelTests
         var path = Enum.Parse<Int8Path>(name);
         using var simd = new CpuBackend(threads: 2, Int8Paths.MinimumIsa(path), path);
         Assert.Equal(path, simd.Int8);
-        AssertMatchesScalar(simd, [GgmlType.Q8_0, GgmlType.Q4_0], name);
+        AssertMatchesScalar(simd, [GgmlType.Q8_0, GgmlType.Q4_0, .. LegacyTypes], name);
     }
 
     private static void AssertMatchesScalar(CpuBackend simd, GgmlType[] types, string label)
@@ -56,9 +58,10 @@ public sealed class MatMulKernelTests
     }
 
     /// <summary>
-    /// The largest products the formats allow: Q8_0 codes −128 and 127, Q4_0 nibbles 0 and 15, against activation
-    /// codes ±127 of the sign that makes every product of a block add up. 16-bit pair sums that saturated (vpmaddubsw
-    /// on offset Q8_0 codes, or too many Q4_0 sums added before widening) would fall short of the scalar reference.
+    /// The largest products the formats allow: Q8_0 codes −128 and 127, 4-bit codes 0 and 15, 5-bit codes 0 and 31,
+    /// IQ4_NL's grid ends −127 and 113, against activation codes ±127 of the sign that makes every product of a block
+    /// add up. 16-bit pair sums that saturated (vpmaddubsw on offset Q8_0 codes, or too many 4- or 5-bit sums added
+    /// before widening) would fall short of the scalar reference.
     /// </summary>
     [Theory]
     [MemberData(nameof(Int8SimdPaths))]
@@ -69,7 +72,7 @@ public sealed class MatMulKernelTests
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
         // 1 token: the decode dot; 2: Q4_0's few-token decode; 4: the prefill tile (16-bit group sums for 4-bit codes).
         const int outputs = 4, inputs = 512, tokens = 4;
-        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0 })
+        foreach (var type in (GgmlType[])[GgmlType.Q8_0, GgmlType.Q4_0, .. LegacyTypes])
         {
             using var w = ExtremeMatrix.Create(type, outputs, inputs);
             var x = new float[tokens * inputs];
@@ -123,6 +126,10 @@ public sealed class MatMulKernelTests
     [Theory]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_1)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
+    [InlineData(GgmlType.IQ4_NL)]
     public void Scalar_Int8_Reference_Equals_Decoded_Dot_Within_Activation_Rounding(GgmlType type) =>
         KernelAgreement.AssertScalarWithinActivationRounding(type, outputs: 6, inputs: 256, activationBlock: 32);
 

@@ -23,15 +23,18 @@ internal static unsafe class GgmlTypeTraits
         public delegate* unmanaged<float*, void*, long, void> FromFloatRef;
     }
 
-    private static readonly Lazy<nint> Library = new(LoadGgmlBase);
+    private static readonly Lazy<nint> Library = new(() => LoadLoaded("libggml-base.so"));
 
-    private static nint LoadGgmlBase()
+    /// <summary>
+    /// A ggml library from whichever CPU variant LLamaSharp picked (libllama pulls libggml-base and libggml-cpu in):
+    /// the file already mapped into this process, so the functions called are the ones llama.cpp runs.
+    /// </summary>
+    internal static nint LoadLoaded(string fileName)
     {
         NativeApi.llama_empty_call();
-        // libllama pulls in libggml-base from whichever CPU variant LLamaSharp picked; bind to that same file.
         string path = File.ReadLines("/proc/self/maps")
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
-            .First(p => Path.GetFileName(p) == "libggml-base.so");
+            .First(p => Path.GetFileName(p) == fileName);
         return NativeLibrary.Load(path);
     }
 
@@ -55,6 +58,20 @@ internal static unsafe class GgmlTypeTraits
         fixed (float* x = values)
         fixed (byte* y = bytes)
             Get(type)->FromFloatRef(x, y, values.Length);
+        return bytes;
+    }
+
+    /// <summary>
+    /// ggml_quantize_chunk without an importance matrix, as one row: what llama.cpp's model quantizer calls. For most
+    /// types it is from_float_ref; for IQ4_NL it is quantize_iq4_nl, which searches more scales than from_float_ref.
+    /// </summary>
+    public static byte[] QuantizeAsModelQuantizer(GgmlType type, float[] values)
+    {
+        var bytes = new byte[GgmlTypeInfo.RowByteSize(type, values.Length)];
+        var chunk = (delegate* unmanaged<int, float*, void*, long, long, long, float*, nuint>)NativeLibrary.GetExport(Library.Value, "ggml_quantize_chunk");
+        fixed (float* x = values)
+        fixed (byte* y = bytes)
+            chunk((int)type, x, y, 0, 1, values.Length, null);
         return bytes;
     }
 

@@ -63,7 +63,8 @@ internal static unsafe class CpuMatMul
     private const int PrefillTokenChunk = 64;
     private const int FloatChunkBytes = 256 << 10;
 
-    public static bool UsesInt8(GgmlType type) => type is GgmlType.Q8_0 or GgmlType.Q4_0 || GgmlTypeInfo.IsRepacked(type) || Fp4Kernels.Handles(type);
+    public static bool UsesInt8(GgmlType type) =>
+        type is GgmlType.Q8_0 or GgmlType.Q4_0 || GgmlTypeInfo.IsRepacked(type) || Fp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
 
     /// <summary>
     /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
@@ -177,7 +178,8 @@ internal static unsafe class CpuMatMul
             QuantizeActivations(pool, ref job, ref activations,
                 Fp4Kernels.Handles(weight.Type) || (repacked && !tiled) ? ActivationLayout.Natural
                 : !int8Simd ? ActivationLayout.Natural
-                : tiled ? ActivationLayout.Grouped : weight.Type == GgmlType.Q4_0 ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
+                : tiled ? ActivationLayout.Grouped
+                : weight.Type == GgmlType.Q4_0 || LegacyQuantKernels.Handles(weight.Type) ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
             else if (tiled && int8Simd)
                 EnsureScratch(scratch, pool.Threads, TileScratchBytes(job.ActRowBytes, job.ActRowBlocks, tokens));
@@ -303,8 +305,8 @@ internal static unsafe class CpuMatMul
             sbyte* q = job->Codes + (long)t * job->ActRowBytes;
             float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
             if (job->Type == GgmlType.Q4_K) KQuantKernels.QuantizeActivationsGrouped(xt, job->Inputs, q, scales, sums);
-            else if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout);
-            else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums);
+            else if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout, LegacyQuantKernels.UsesHalfSums(job->Type));
+            else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, LegacyQuantKernels.UsesHalfSums(job->Type));
         }
     }
 
@@ -520,7 +522,7 @@ internal static unsafe class CpuMatMul
         }
     }
 
-    /// <summary>Types without their own kernel (Q5_0, and K-quants on the portable path): each row decoded to fp32 once, then the float kernels.</summary>
+    /// <summary>Types without their own kernel (K-quants on the portable path): each row decoded to fp32 once, then the float kernels.</summary>
     private static void DecodedRows(Job* job, int first, int end, NativeBuffer* scratch)
     {
         int n = job->Inputs;
@@ -546,8 +548,11 @@ internal static unsafe class CpuMatMul
         int blocks = job->Inputs / Int8Kernels.Block;
         for (int o = first; o < end; o++)
             for (int t = 0; t < job->Tokens; t++)
-                job->Y[(long)t * job->Outputs + o] = ScalarKernels.DotQuantizedRow(job->Type, job->Weights + o * job->RowBytes,
-                    job->Codes + (long)t * job->ActRowBytes, job->Scales + (long)t * job->ActRowBlocks, blocks);
+                job->Y[(long)t * job->Outputs + o] = LegacyQuantKernels.Handles(job->Type)
+                    ? ScalarLegacyKernels.Dot(job->Type, job->Weights + o * job->RowBytes, job->Codes + (long)t * job->ActRowBytes,
+                        job->Scales + (long)t * job->ActRowBlocks, job->Sums + (long)t * job->ActRowBlocks, blocks)
+                    : ScalarKernels.DotQuantizedRow(job->Type, job->Weights + o * job->RowBytes,
+                        job->Codes + (long)t * job->ActRowBytes, job->Scales + (long)t * job->ActRowBlocks, blocks);
     }
 
     private static void Int8Portable(Job* job, int first, int end)
@@ -556,14 +561,23 @@ internal static unsafe class CpuMatMul
         bool q4 = job->Type == GgmlType.Q4_0;
         for (int o = first; o < end; o++)
             for (int t = 0; t < job->Tokens; t++)
-                job->Y[(long)t * job->Outputs + o] = Int8KernelsPortable.DotRow(q4, job->Weights + o * job->RowBytes,
-                    job->Codes + (long)t * job->ActRowBytes, job->Scales + (long)t * job->ActRowBlocks, blocks);
+                job->Y[(long)t * job->Outputs + o] = LegacyQuantKernels.Handles(job->Type)
+                    ? LegacyQuantKernelsPortable.Dot(job->Type, job->Weights + o * job->RowBytes, job->Codes + (long)t * job->ActRowBytes,
+                        job->Scales + (long)t * job->ActRowBlocks, job->Sums + (long)t * job->ActRowBlocks, blocks)
+                    : Int8KernelsPortable.DotRow(q4, job->Weights + o * job->RowBytes,
+                        job->Codes + (long)t * job->ActRowBytes, job->Scales + (long)t * job->ActRowBlocks, blocks);
     }
 
     private static void Int8Decode(Job* job, int first, int end)
     {
         int blocks = job->Inputs / Int8Kernels.Block;
         bool q8 = job->Type == GgmlType.Q8_0;
+        if (LegacyQuantKernels.Handles(job->Type))
+        {
+            for (int o = first; o < end; o++)
+                job->Y[o] = LegacyQuantKernels.Dot(job->Type, job->Int8, job->Weights + o * job->RowBytes, job->Codes, job->Scales, job->Sums, blocks);
+            return;
+        }
         for (int o = first; o < end; o++)
         {
             byte* w = job->Weights + o * job->RowBytes;
@@ -643,15 +657,18 @@ internal static unsafe class CpuMatMul
         float* scales = (float*)(u + (long)PrefillRowsPerItem * rowBytes);
         float* offsets = scales + PrefillRowsPerItem * rowBlocks;
         float* corrections = offsets + PrefillRowsPerItem * rowBlocks; // [tokens, 4]
-        bool q4 = job->Type == GgmlType.Q4_0, bw = job->Int8 == Int8Path.Avx512BW;
+        bool legacy = LegacyQuantKernels.Handles(job->Type);
+        bool q4 = job->Type == GgmlType.Q4_0, bw = job->Int8 == Int8Path.Avx512BW && !legacy;
         // Q8_0 stays signed where the dot takes signed codes: vpmaddubsw after moving the sign (AVX-512BW, plain AVX2).
         bool signedQ8 = bw || job->Int8 == Int8Path.Avx2Maddubs;
         // Q4_0 and Q4_K unpack to unsigned 4-bit codes with offsets; Q8_0 to signed or offset bytes by path.
         bool offsetNibbles = q4 || job->Type == GgmlType.Q4_K;
+        bool hasOffsets = offsetNibbles || (legacy ? !LegacyQuantKernels.SignedTile(job->Type, job->Int8) : !signedQ8);
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
-            if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackQ4_KGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            if (legacy) LegacyQuantKernels.Unpack(job->Type, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackQ4_KGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else Int8Kernels.Unpack(q4, signedQ8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
         }
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
@@ -664,14 +681,15 @@ internal static unsafe class CpuMatMul
                 sbyte* a = job->Codes + (long)t * rowBytes;
                 float* aScales = job->Scales + (long)t * rowBlocks;
                 int tileRows = Math.Min(4, rows - o);
-                if (bw) Int8KernelsAvx512.DotTile(offsetNibbles, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                if (legacy) LegacyQuantKernels.DotTile(job->Type, job->Int8, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                else if (bw) Int8KernelsAvx512.DotTile(offsetNibbles, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (job->Int8 == Int8Path.AvxVnni256) Int8Kernels.DotTile<VnniDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (offsetNibbles) Int8Kernels.DotTile<NibbleDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else Int8Kernels.DotTile<SignedDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
             }
         }
         // Σ_b offset·(d_a·Σa) for every row and token: a float product over blocks, not elements (signed Q8_0 has none).
-        for (int o = 0; o < rows && (offsetNibbles || !signedQ8); o += 4)
+        for (int o = 0; o < rows && hasOffsets; o += 4)
         {
             int tileRows = Math.Min(4, rows - o);
             float* tileOffsets = offsets + o * rowBlocks;

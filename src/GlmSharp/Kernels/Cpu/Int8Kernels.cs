@@ -30,7 +30,7 @@ internal static unsafe class Int8Kernels
     /// for <see cref="ActivationLayout.Grouped"/> the caller provides a whole number of zeroed groups of room.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums, ActivationLayout layout)
+    public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums, ActivationLayout layout, bool halfSums = false)
     {
         var natural = stackalloc int[Block / 4];
         for (int b = 0; b < n / Block; b++)
@@ -50,7 +50,8 @@ internal static unsafe class Int8Kernels
             var codes = Vector256.Narrow(Vector256.Narrow(i0, i1), Vector256.Narrow(i2, i3));
             float d = ScalarKernels.RoundToHalf(amax / 127f);
             scales[b] = d;
-            sums[b] = d * Vector256.Sum(i0 + i1 + i2 + i3);
+            int sum = Vector256.Sum(i0 + i1 + i2 + i3);
+            sums[b] = halfSums ? ScalarKernels.RoundToHalf(amax / 127f * sum) : d * sum;
             if (layout == ActivationLayout.Natural || (layout == ActivationLayout.NibblePairs && b == n / Block - 1 && b % 2 == 0))
             {
                 codes.Store(q + b * Block);
@@ -243,7 +244,7 @@ internal static unsafe class Int8Kernels
 
     /// <summary>The 32 codes of a Q4_0 block in element order: low nibbles are elements 0–15, high nibbles 16–31.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Nibbles(byte* packed)
+    internal static Vector256<byte> Nibbles(byte* packed)
     {
         var bytes = Vector128.Load(packed);
         var mask = Vector128.Create((byte)0x0f);

@@ -15,7 +15,7 @@ internal static unsafe class Int8KernelsPortable
     private const int Q8_0Bytes = 34, Q4_0Bytes = 18;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Dot(Vector128<sbyte> w, Vector128<sbyte> a)
+    internal static Vector128<int> Dot(Vector128<sbyte> w, Vector128<sbyte> a)
     {
         var (wLow, wHigh) = Vector128.Widen(w);
         var (aLow, aHigh) = Vector128.Widen(a);

@@ -37,10 +37,11 @@ internal static unsafe class ScalarKernels
     /// <summary>
     /// Quantizes n values (a multiple of 32) to blocks of 32 signed bytes: d = amax/127 rounded to fp16 (ggml stores
     /// it so), q = round-half-even(x·127/amax), as ggml's quantize_row_q8_0 does on x86.
-    /// <paramref name="sums"/>[b] = d·Σq, the term that offset-coded weights need.
+    /// <paramref name="sums"/>[b] = d·Σq, the term that offset-coded weights need; with <paramref name="halfSums"/> the
+    /// unrounded d·Σq rounded to fp16, as quantize_row_q8_1 stores it for the types with a minimum (Q4_1, Q5_1).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums)
+    public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums, bool halfSums = false)
     {
         for (int b = 0; b < n / QuantBlock; b++)
         {
@@ -57,7 +58,7 @@ internal static unsafe class ScalarKernels
                 sum += code;
             }
             scales[b] = RoundToHalf(d);
-            sums[b] = scales[b] * sum;
+            sums[b] = halfSums ? RoundToHalf(d * sum) : scales[b] * sum;
         }
     }
 

@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GlmSharp.Kernels.Cpu;
+
+/// <summary>
+/// How the 256-bit kernels read one of ggml's 32-value "legacy" block types other than Q4_0 and Q8_0: each weight is
+/// w = d·c + <see cref="Offset"/>, with c a byte code (unsigned 0–31, or for IQ4_NL the signed grid value), so the
+/// integer dot Σc·a meets the activation codes directly and the offset meets the block's activation sum.
+/// </summary>
+internal unsafe interface ILegacyBlock
+{
+    static abstract int Bytes { get; }
+
+    /// <summary>False where codes are signed (IQ4_NL's grid values), which plain AVX2 multiplies through the sign trick.</summary>
+    static abstract bool Unsigned { get; }
+
+    static abstract bool HasOffset { get; }
+
+    static abstract float Scale(byte* block, float* halfTable);
+
+    /// <summary>What each weight adds besides d·c: the minimum m of Q4_1 and Q5_1, −16·d for Q5_0, 0 for IQ4_NL.</summary>
+    static abstract float Offset(byte* block, float* halfTable);
+
+    /// <summary>The codes of the blocks at <paramref name="block"/> and the next: elements 0–15 of both, then 16–31 of both
+    /// (the <see cref="ActivationLayout.NibblePairs"/> order, in which nibbles need no moving).</summary>
+    static abstract (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block);
+
+    /// <summary>The 32 codes of one block in element order.</summary>
+    static abstract Vector256<byte> Single(byte* block);
+}
+
+/// <summary>Nibble and fifth-bit unpacking shared by the block readers.</summary>
+internal static unsafe class LegacyBits
+{
+    private static readonly Vector256<byte> Mask = Vector256.Create((byte)0x0f);
+
+    /// <summary>Per lane, bit (i mod 8) of byte i: what a broadcast byte is compared against to spread its bits.</summary>
+    private static readonly Vector256<byte> BitOfByte = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
+        1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128).AsByte();
+
+    private static readonly Vector256<byte> FirstHalfBytes = Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+
+    private static readonly Vector256<byte> SecondHalfBytes = Vector256.Create((byte)2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+
+    private static readonly Vector256<byte> ElementOrderBytes = Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<byte> Low, Vector256<byte> High) NibblePair(byte* first, byte* second)
+    {
+        var packed = Vector256.Create(Vector128.Load(first), Vector128.Load(second));
+        return (packed & Mask, Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Mask);
+    }
+
+    /// <summary>Fifth bits of two blocks as 16 where set, in the order of <see cref="NibblePair"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<byte> Low, Vector256<byte> High) FifthBitPair(uint first, uint second)
+    {
+        var bits = Vector256.Create(Vector128.Create(first), Vector128.Create(second)).AsByte();
+        return (Spread(Avx2.Shuffle(bits, FirstHalfBytes)), Spread(Avx2.Shuffle(bits, SecondHalfBytes)));
+    }
+
+    /// <summary>Fifth bits of one block as 16 where set, in element order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> FifthBits(uint bits) => Spread(Avx2.Shuffle(Vector256.Create(bits).AsByte(), ElementOrderBytes));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Spread(Vector256<byte> bytes) =>
+        Vector256.Equals(bytes & BitOfByte, BitOfByte) & Vector256.Create((byte)16);
+}
+
+internal readonly unsafe struct Q4_1Block : ILegacyBlock
+{
+    public static int Bytes => 20;
+    public static bool Unsigned => true;
+    public static bool HasOffset => true;
+    public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
+    public static float Offset(byte* block, float* halfTable) => halfTable[*(ushort*)(block + 2)];
+    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block) => LegacyBits.NibblePair(block + 4, block + Bytes + 4);
+    public static Vector256<byte> Single(byte* block) => Int8Kernels.Nibbles(block + 4);
+}
+
+internal readonly unsafe struct Q5_0Block : ILegacyBlock
+{
+    public static int Bytes => 22;
+    public static bool Unsigned => true;
+    public static bool HasOffset => true;
+    public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
+    public static float Offset(byte* block, float* halfTable) => -16f * halfTable[*(ushort*)block];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block)
+    {
+        var (low, high) = LegacyBits.NibblePair(block + 6, block + Bytes + 6);
+        var (lowBits, highBits) = LegacyBits.FifthBitPair(*(uint*)(block + 2), *(uint*)(block + Bytes + 2));
+        return (low | lowBits, high | highBits);
+    }
+
+    public static Vector256<byte> Single(byte* block) => Int8Kernels.Nibbles(block + 6) | LegacyBits.FifthBits(*(uint*)(block + 2));
+}
+
+internal readonly unsafe struct Q5_1Block : ILegacyBlock
+{
+    public static int Bytes => 24;
+    public static bool Unsigned => true;
+    public static bool HasOffset => true;
+    public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
+    public static float Offset(byte* block, float* halfTable) => halfTable[*(ushort*)(block + 2)];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block)
+    {
+        var (low, high) = LegacyBits.NibblePair(block + 8, block + Bytes + 8);
+        var (lowBits, highBits) = LegacyBits.FifthBitPair(*(uint*)(block + 4), *(uint*)(block + Bytes + 4));
+        return (low | lowBits, high | highBits);
+    }
+
+    public static Vector256<byte> Single(byte* block) => Int8Kernels.Nibbles(block + 8) | LegacyBits.FifthBits(*(uint*)(block + 4));
+}
+
+/// <summary>IQ4_NL: the 4-bit indices looked up in the grid with one vpshufb, giving signed codes.</summary>
+internal readonly unsafe struct Iq4NlBlock : ILegacyBlock
+{
+    private static readonly Vector256<byte> Grid = Vector256.Create(
+        Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
+        Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)).AsByte();
+
+    public static int Bytes => 18;
+    public static bool Unsigned => false;
+    public static bool HasOffset => false;
+    public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
+    public static float Offset(byte* block, float* halfTable) => 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block)
+    {
+        var (low, high) = LegacyBits.NibblePair(block + 2, block + Bytes + 2);
+        return (Avx2.Shuffle(Grid, low), Avx2.Shuffle(Grid, high));
+    }
+
+    public static Vector256<byte> Single(byte* block) => Avx2.Shuffle(Grid, Int8Kernels.Nibbles(block + 2));
+}

@@ -1,0 +1,84 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Kernels.Cpu;
+
+/// <summary>
+/// <see cref="ScalarLegacyKernels.Dot"/> on 128-bit vectors for hardware without the x86 paths: each block's codes as
+/// two vectors of signed bytes (elements 0–15 and 16–31), multiplied as <see cref="Int8KernelsPortable"/> does.
+/// Activations are in <see cref="ActivationLayout.Natural"/>.
+/// </summary>
+internal static unsafe class LegacyQuantKernelsPortable
+{
+    private const int Block = Int8Kernels.Block;
+
+    private static readonly Vector128<byte> BitOfByte = Vector128.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+    private static readonly Vector128<byte> FirstHalfBytes = Vector128.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    private static readonly Vector128<byte> SecondHalfBytes = Vector128.Create((byte)2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    private static readonly Vector128<sbyte> Grid = Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Dot(GgmlType type, byte* w, sbyte* q, float* scales, float* sums, int blocks)
+    {
+        float* table = HalfFloat.TablePointer;
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
+        Vector128<float> acc = default;
+        float offsets = 0;
+        for (int b = 0; b < blocks; b++, w += blockBytes, q += Block)
+        {
+            var (first, second, minimum) = Codes(type, w, table);
+            var i = Int8KernelsPortable.Dot(first, Vector128.Load(q)) + Int8KernelsPortable.Dot(second, Vector128.Load(q + 16));
+            // No fused multiply-add: hardware without FMA would emulate it slowly.
+            acc += Vector128.ConvertToSingle(i) * Vector128.Create(table[*(ushort*)w] * scales[b]);
+            offsets += minimum * sums[b];
+        }
+        return Vector128.Sum(acc) + offsets;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<sbyte> First, Vector128<sbyte> Second, float Minimum) Codes(GgmlType type, byte* block, float* table)
+    {
+        var mask = Vector128.Create((byte)0x0f);
+        switch (type)
+        {
+            case GgmlType.Q4_1:
+            {
+                var packed = Vector128.Load(block + 4);
+                return ((packed & mask).AsSByte(), (Vector128.ShiftRightLogical(packed, 4) & mask).AsSByte(), table[*(ushort*)(block + 2)]);
+            }
+            case GgmlType.Q5_1:
+            {
+                var (first, second) = FiveBit(block + 4);
+                return (first, second, table[*(ushort*)(block + 2)]);
+            }
+            case GgmlType.Q5_0:
+            {
+                var (first, second) = FiveBit(block + 2);
+                var sixteen = Vector128.Create((sbyte)16);
+                return (first - sixteen, second - sixteen, 0f);
+            }
+            default:
+            {
+                var packed = Vector128.Load(block + 2);
+                return (Vector128.Shuffle(Grid, (packed & mask).AsSByte()), Vector128.Shuffle(Grid, (Vector128.ShiftRightLogical(packed, 4) & mask).AsSByte()), 0f);
+            }
+        }
+    }
+
+    /// <summary>The unsigned 5-bit codes of <see cref="FiveBitCodes"/> at <paramref name="codes"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<sbyte> First, Vector128<sbyte> Second) FiveBit(byte* codes)
+    {
+        var mask = Vector128.Create((byte)0x0f);
+        var packed = Vector128.Load(codes + 4);
+        var bits = Vector128.Create(*(uint*)codes).AsByte();
+        var first = (packed & mask) | Spread(Vector128.Shuffle(bits, FirstHalfBytes));
+        var second = (Vector128.ShiftRightLogical(packed, 4) & mask) | Spread(Vector128.Shuffle(bits, SecondHalfBytes));
+        return (first.AsSByte(), second.AsSByte());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Spread(Vector128<byte> bytes) =>
+        Vector128.Equals(bytes & BitOfByte, BitOfByte) & Vector128.Create((byte)16);
+}
