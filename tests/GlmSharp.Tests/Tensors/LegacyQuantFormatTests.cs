@@ -12,19 +12,6 @@ namespace GlmSharp.Tests.Tensors;
 /// </summary>
 public sealed class LegacyQuantFormatTests
 {
-    [Trait("Oracle", "llama.cpp")]
-    [Theory]
-    [InlineData(GgmlType.Q4_1, "q4_1")]
-    [InlineData(GgmlType.Q5_0, "q5_0")]
-    [InlineData(GgmlType.Q5_1, "q5_1")]
-    [InlineData(GgmlType.IQ4_NL, "iq4_nl")]
-    public void Type_Id_And_Block_Layout_Are_Ggmls(GgmlType type, string ggmlName)
-    {
-        Assert.Equal(ggmlName, GgmlTypeTraits.Name(type));
-        Assert.Equal(GgmlTypeTraits.BlockSize(type), GgmlTypeInfo.BlockSize(type));
-        Assert.Equal(GgmlTypeTraits.TypeSize(type), GgmlTypeInfo.BytesPerBlock(type));
-    }
-
     [Theory]
     [InlineData(GgmlType.Q4_1, LLamaFtype.MOSTLY_Q4_1)]
     [InlineData(GgmlType.Q5_0, LLamaFtype.MOSTLY_Q5_0)]
