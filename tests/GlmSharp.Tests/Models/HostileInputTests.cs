@@ -161,6 +161,25 @@ public sealed class HostileInputTests : IDisposable
         Assert.Contains(message, e.Message);
     }
 
+    /// <summary>n_group sizes a stack buffer of the CPU router; the other expert counts size a step's buffers.</summary>
+    [Theory]
+    [InlineData("\"n_group\":1", "\"n_group\":100000000", "n_group 100000000 is outside")]
+    [InlineData("\"n_routed_experts\":8", "\"n_routed_experts\":0", "n_routed_experts 0 is outside")]
+    [InlineData("\"num_experts_per_tok\":2", "\"num_experts_per_tok\":9", "num_experts_per_tok 9 is outside 1..8")]
+    [InlineData("\"n_group\":1", "\"n_group\":3", "cannot supply")]
+    [InlineData("\"first_k_dense_replace\":1", "\"first_k_dense_replace\":-1", "first_k_dense_replace -1 is outside")]
+    [InlineData("\"routed_scaling_factor\":1", "\"routed_scaling_factor\":-2.5", "routed_scaling_factor -2.5")]
+    public void Expert_Counts_Out_Of_Range_Are_Refused(string from, string to, string message)
+    {
+        var spec = new TinyMoeSpec(160, 64, 3, 4, 2, 16, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1);
+        string folder = new RandomMoeCheckpoint(spec, seed: 1).WriteHuggingFace(_dir.File("moe"));
+        string path = Path.Combine(folder, "config.json");
+        string text = File.ReadAllText(path);
+        Assert.Contains(from, text);
+        File.WriteAllText(path, text.Replace(from, to));
+        FailsNaming(folder, "config.json", message);
+    }
+
     [Fact]
     public void Limits_Allow_The_Largest_Glm_Shapes()
     {
