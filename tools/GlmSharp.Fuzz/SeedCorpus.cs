@@ -57,10 +57,63 @@ internal static class SeedCorpus
 
         WriteSharded(Path.Combine(root, "sharded"), hf, tensors);
 
-        using var loaded = ModelLoader.Load(hf);
-        foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16 })
-            GgufExporter.Write(loaded.Architecture, loaded.Config, loaded.Model.Weights, vocabulary,
-                Path.Combine(root, $"model-{type.ToString().ToLowerInvariant()}.gguf"), type, "fuzz seed");
+        using (var loaded = ModelLoader.Load(hf))
+            foreach (var type in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16 })
+                GgufExporter.Write(loaded.Architecture, loaded.Config, loaded.Model.Weights, vocabulary,
+                    Path.Combine(root, $"model-{type.ToString().ToLowerInvariant()}.gguf"), type, "fuzz seed");
+        WriteMixtureOfExperts(Path.Combine(root, "moe"), hf, vocab, vocabulary);
+    }
+
+    /// <summary>A glm4_moe checkpoint with the same vocabulary: one dense lead layer, then 8 experts (top 2, 2 groups) and a shared one.</summary>
+    private static void WriteMixtureOfExperts(string folder, string hf, int vocab, TokenizerVocabulary vocabulary)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var file in new[] { "generation_config.json", "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(hf, file), Path.Combine(folder, file), overwrite: true);
+        var config = JsonSerializer.Deserialize<Dictionary<string, object>>(File.ReadAllText(Path.Combine(hf, "config.json")))!;
+        config["architectures"] = new[] { "Glm4MoeForCausalLM" };
+        config["model_type"] = "glm4_moe";
+        config["n_routed_experts"] = 8;
+        config["num_experts_per_tok"] = 2;
+        config["moe_intermediate_size"] = 16;
+        config["n_shared_experts"] = 1;
+        config["first_k_dense_replace"] = 1;
+        config["n_group"] = 2;
+        config["topk_group"] = 1;
+        config["routed_scaling_factor"] = 2.5;
+        config["norm_topk_prob"] = true;
+        config["use_qk_norm"] = true;
+        File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(config));
+        var tensors = RandomWeights(vocab, hidden: 32, layers: 2, heads: 4, kvHeads: 2, headDim: 8, intermediate: 48, sandwichNorms: false);
+        var random = new Random(9);
+        void Add(string name, float lo, float hi, params long[] shape)
+        {
+            var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            for (int i = 0; i < values.Length; i++) values[i] = lo + (float)random.NextDouble() * (hi - lo);
+            tensors[name] = (shape, values);
+        }
+        for (int l = 0; l < 2; l++)
+        {
+            Add($"model.layers.{l}.self_attn.q_norm.weight", 0.8f, 1.2f, 8);
+            Add($"model.layers.{l}.self_attn.k_norm.weight", 0.8f, 1.2f, 8);
+        }
+        foreach (var p in new[] { "gate_proj", "up_proj", "down_proj" }) tensors.Remove($"model.layers.1.mlp.{p}.weight");
+        Add("model.layers.1.mlp.gate.weight", -0.5f, 0.5f, 8, 32);
+        Add("model.layers.1.mlp.gate.e_score_correction_bias", -0.1f, 0.1f, 8);
+        for (int e = 0; e < 8; e++)
+        {
+            Add($"model.layers.1.mlp.experts.{e}.gate_proj.weight", -0.25f, 0.25f, 16, 32);
+            Add($"model.layers.1.mlp.experts.{e}.up_proj.weight", -0.25f, 0.25f, 16, 32);
+            Add($"model.layers.1.mlp.experts.{e}.down_proj.weight", -0.25f, 0.25f, 32, 16);
+        }
+        Add("model.layers.1.mlp.shared_experts.gate_proj.weight", -0.25f, 0.25f, 16, 32);
+        Add("model.layers.1.mlp.shared_experts.up_proj.weight", -0.25f, 0.25f, 16, 32);
+        Add("model.layers.1.mlp.shared_experts.down_proj.weight", -0.25f, 0.25f, 32, 16);
+        var writer = new SafetensorsWriter();
+        foreach (var (name, (shape, values)) in tensors) writer.AddFloats(name, SafetensorsDtype.BF16, shape, values);
+        writer.WriteTo(Path.Combine(folder, "model.safetensors"));
+        using var loaded = ModelLoader.Load(folder);
+        GgufExporter.Write(loaded.Architecture, loaded.Config, loaded.Model.Weights, vocabulary, Path.Combine(folder, "..", "model-moe-q8_0.gguf"), GgmlType.Q8_0, "fuzz seed moe");
     }
 
     /// <summary>The same checkpoint in two shards and an index.</summary>
@@ -82,7 +135,7 @@ internal static class SeedCorpus
         File.WriteAllText(Path.Combine(folder, SafetensorsIndex.FileName), JsonSerializer.Serialize(new { metadata = new { total_size = 0 }, weight_map = map }));
     }
 
-    private static Dictionary<string, (long[] Shape, float[] Values)> RandomWeights(int vocab, int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate)
+    private static Dictionary<string, (long[] Shape, float[] Values)> RandomWeights(int vocab, int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate, bool sandwichNorms = true)
     {
         var random = new Random(5);
         var tensors = new Dictionary<string, (long[] Shape, float[] Values)>();
@@ -99,7 +152,7 @@ internal static class SeedCorpus
         for (int l = 0; l < layers; l++)
         {
             string p = $"model.layers.{l}.";
-            foreach (var norm in new[] { "input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm" })
+            foreach (var norm in sandwichNorms ? ["input_layernorm", "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm"] : new[] { "input_layernorm", "post_attention_layernorm" })
                 Add(p + norm + ".weight", 0.8f, 1.2f, hidden);
             Add(p + "self_attn.q_proj.weight", -0.25f, 0.25f, q, hidden);
             Add(p + "self_attn.k_proj.weight", -0.25f, 0.25f, kv, hidden);
@@ -108,7 +161,12 @@ internal static class SeedCorpus
             Add(p + "self_attn.k_proj.bias", -0.5f, 0.5f, kv);
             Add(p + "self_attn.v_proj.bias", -0.5f, 0.5f, kv);
             Add(p + "self_attn.o_proj.weight", -0.25f, 0.25f, hidden, q);
-            Add(p + "mlp.gate_up_proj.weight", -0.25f, 0.25f, 2 * intermediate, hidden);
+            if (sandwichNorms) Add(p + "mlp.gate_up_proj.weight", -0.25f, 0.25f, 2 * intermediate, hidden);
+            else
+            {
+                Add(p + "mlp.gate_proj.weight", -0.25f, 0.25f, intermediate, hidden);
+                Add(p + "mlp.up_proj.weight", -0.25f, 0.25f, intermediate, hidden);
+            }
             Add(p + "mlp.down_proj.weight", -0.25f, 0.25f, hidden, intermediate);
         }
         return tensors;

@@ -28,6 +28,8 @@ internal sealed record Target(string Name, string File, InputKind Kind, string L
         new("tokenizer", "hf/tokenizer.json", InputKind.Json, "hf"),
         new("tokenizer-config", "hf/tokenizer_config.json", InputKind.Json, "hf"),
         new("chat", "chat.txt", InputKind.ChatText, "hf"),
+        new("gguf-moe", "model-moe-q8_0.gguf", InputKind.Binary, "model-moe-q8_0.gguf"),
+        new("moe-config", "moe/config.json", InputKind.Json, "moe"),
     ];
 
     public static Target Named(string name) =>

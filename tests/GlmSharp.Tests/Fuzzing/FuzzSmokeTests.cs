@@ -31,7 +31,7 @@ public sealed class FuzzSmokeTests(ITestOutputHelper output)
         output.WriteLine(report + await stderr);
 
         Assert.True(process.ExitCode == 0, $"the fuzzer found untyped exceptions, crashes or hangs:\n{report}");
-        foreach (var target in new[] { "gguf-q8_0", "gguf-q4_0", "gguf-f16", "safetensors", "safetensors-index", "config", "generation-config", "tokenizer", "tokenizer-config", "chat" })
+        foreach (var target in new[] { "gguf-q8_0", "gguf-q4_0", "gguf-f16", "safetensors", "safetensors-index", "config", "generation-config", "tokenizer", "tokenizer-config", "chat", "gguf-moe", "moe-config" })
             Assert.Contains($" {target}: ", report);
         long inputs = long.Parse(report.Split(' ', 2)[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(inputs >= 200, $"only {inputs} inputs ran in {Seconds} s");
