@@ -19,6 +19,9 @@ public static class ModelConfigLimits
     public const int MaxContext = 1 << 24;
     public const int MaxExperts = 1 << 16;
 
+    /// <summary>The router keeps one score per group on the stack (released GLM models use 1, DeepSeek-V3 8).</summary>
+    public const int MaxExpertGroups = 1024;
+
     /// <summary>Throws a <see cref="ModelFormatException"/> naming the file, the key, the value and the allowed range.</summary>
     public static void Check(ModelConfig c, string origin)
     {
@@ -62,7 +65,7 @@ public static class ModelConfigLimits
         InRange(moe.SharedExperts, 0, MaxExperts, "n_shared_experts", origin);
         InRange((long)moe.SharedExperts * moe.ExpertIntermediateSize, 0, MaxIntermediate, "n_shared_experts × moe_intermediate_size", origin);
         InRange(moe.FirstDenseLayers, 0, c.NumLayers, "first_k_dense_replace", origin);
-        InRange(moe.ExpertGroups, 1, moe.RoutedExperts, "n_group", origin);
+        InRange(moe.ExpertGroups, 1, Math.Min(moe.RoutedExperts, MaxExpertGroups), "n_group", origin);
         InRange(moe.TopkGroups, 1, moe.ExpertGroups, "topk_group", origin);
         if (moe.RoutedExperts % moe.ExpertGroups != 0 || (long)moe.TopkGroups * (moe.RoutedExperts / moe.ExpertGroups) < moe.ExpertsPerToken)
             throw Fail(origin, $"{moe.RoutedExperts} experts in n_group {moe.ExpertGroups} groups keeping topk_group {moe.TopkGroups} cannot supply num_experts_per_tok {moe.ExpertsPerToken}");
