@@ -138,33 +138,43 @@ public sealed class SpeculativeGenerator : IDisposable
         drafts.Clear();
         if (k == 0) return;
         _draft.Model.Forward(pending, DraftSession, _draftLogits);
+        int known = history.Count;
         for (int i = 0; i < k; i++)
         {
-            sampler.Probabilities(_draftLogits, WithDrafts(history, drafts), _draftProbabilities[i]);
-            drafts.Add(sampler.SampleFrom(_draftProbabilities[i]));
-            if (i + 1 < k) _draft.Model.Forward([drafts[i]], DraftSession, _draftLogits);
+            sampler.Probabilities(_draftLogits, CollectionsMarshal.AsSpan(history), _draftProbabilities[i]);
+            int token = sampler.SampleFrom(_draftProbabilities[i]);
+            drafts.Add(token);
+            history.Add(token);
+            if (i + 1 < k) _draft.Model.Forward([token], DraftSession, _draftLogits);
         }
+        history.RemoveRange(known, k);
     }
 
     /// <summary>
     /// How many drafts the target keeps, and the token it adds after them. Row <paramref name="firstRow"/> of the
-    /// target's logits predicts the first draft's position.
+    /// target's logits predicts the first draft's position; the history each row is sampled after is the known tokens
+    /// and the drafts before it (appended to <paramref name="history"/> for the check, removed after).
     /// </summary>
     private (int Accepted, int Next) Verify(int firstRow, List<int> drafts, List<int> history, Sampler sampler)
     {
-        var kept = new List<int>(drafts.Count);
-        for (int i = 0; i < drafts.Count; i++)
+        int known = history.Count;
+        history.AddRange(drafts);
+        try
         {
-            sampler.Probabilities(_targetLogits.AsSpan((firstRow + i) * _vocab, _vocab), WithDrafts(history, kept), _targetProbabilities);
-            if (!SpeculativeAcceptance.Accept(drafts[i], _targetProbabilities, _draftProbabilities[i], sampler))
-                return (i, SpeculativeAcceptance.Replace(_targetProbabilities, _draftProbabilities[i], _residual, sampler));
-            kept.Add(drafts[i]);
+            for (int i = 0; i < drafts.Count; i++)
+            {
+                sampler.Probabilities(_targetLogits.AsSpan((firstRow + i) * _vocab, _vocab), CollectionsMarshal.AsSpan(history)[..(known + i)], _targetProbabilities);
+                if (!SpeculativeAcceptance.Accept(drafts[i], _targetProbabilities, _draftProbabilities[i], sampler))
+                    return (i, SpeculativeAcceptance.Replace(_targetProbabilities, _draftProbabilities[i], _residual, sampler));
+            }
+            sampler.Probabilities(_targetLogits.AsSpan((firstRow + drafts.Count) * _vocab, _vocab), CollectionsMarshal.AsSpan(history), _targetProbabilities);
+            return (drafts.Count, sampler.SampleFrom(_targetProbabilities));
         }
-        sampler.Probabilities(_targetLogits.AsSpan((firstRow + drafts.Count) * _vocab, _vocab), WithDrafts(history, kept), _targetProbabilities);
-        return (drafts.Count, sampler.SampleFrom(_targetProbabilities));
+        finally
+        {
+            history.RemoveRange(known, drafts.Count);
+        }
     }
-
-    private static int[] WithDrafts(List<int> history, List<int> drafts) => [.. CollectionsMarshal.AsSpan(history), .. CollectionsMarshal.AsSpan(drafts)];
 
     public void Dispose()
     {
