@@ -47,13 +47,31 @@ public sealed class DecodeAllocationTests
         loaded.Model.Forward(Enumerable.Range(1, 70).ToArray(), session, logits);
         for (int i = 0; i < 40; i++) loaded.Model.Forward(token, session, logits); // warm-up past the JIT's tier-up (30 calls), scratch sized
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        return FewestBytesAllocatedInAWindow(window =>
         {
-            token[0] = i + 7;
-            loaded.Model.Forward(token, session, logits);
+            for (int i = 0; i < 5; i++)
+            {
+                token[0] = 5 * window + i + 7;
+                loaded.Model.Forward(token, session, logits);
+            }
+        });
+    }
+
+    /// <summary>
+    /// The fewest bytes the calling thread allocated over one of three windows of steps. An allocation made by a
+    /// step shows in every window; the runtime's one-time work (a lock's first contention, a method's first call
+    /// on a rarely taken path under a loaded machine) shows in one, so it cannot fail the test on a busy CI host.
+    /// </summary>
+    private static long FewestBytesAllocatedInAWindow(Action<int> steps)
+    {
+        var allocated = new long[3];
+        for (int window = 0; window < allocated.Length; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            steps(window);
+            allocated[window] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return allocated.Min();
     }
 
     /// <summary>A decode step of eight sequences, one row each, in one shared context.</summary>
@@ -93,8 +111,9 @@ public sealed class DecodeAllocationTests
         }
         for (int i = 0; i < 40; i++) Step(3); // warm-up past the JIT's tier-up (30 calls), scratch sized
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) Step(i + 7);
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return FewestBytesAllocatedInAWindow(window =>
+        {
+            for (int i = 0; i < 5; i++) Step(5 * window + i + 7);
+        });
     }
 }
