@@ -56,6 +56,47 @@ public sealed unsafe class RepackedMatrixTests
         }
     }
 
+    /// <summary>
+    /// The repacked kernels convert block scales without the infinity/NaN path: subnormal and negative scales
+    /// (smallest, largest, and between) still give the scalar model's results bit for bit.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void Subnormal_And_Negative_Scales_Convert_Exactly(GgmlType type)
+    {
+        const int outputs = 16, inputs = 128;
+        using var simd = Avx2();
+        using var w = new TestMatrix(type, outputs, inputs, seed: 9);
+        ushort[] scales = [0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0xfbff, 0x7bff, 0x8000];
+        for (int row = 0; row < outputs; row++)
+            for (int block = 0; block < inputs / 32; block++)
+                SetScale(w.View, row, block, scales[(row + block) % scales.Length]);
+        var repacked = simd.PrepareMatrix(w.View);
+        Assert.True(GgmlTypeInfo.IsRepacked(repacked.Type));
+        var x = TestMatrix.RandomActivations(3 * inputs, seed: 10);
+        var actual = KernelAgreement.Run(simd, repacked, x, 3);
+        for (int t = 0; t < 3; t++)
+            for (int o = 0; o < outputs; o++)
+                Assert.Equal(Model(type, w.View, o, x.AsSpan(t * inputs, inputs)), actual[t * outputs + o]);
+    }
+
+    /// <summary>A matrix with an infinite or NaN block scale keeps its stored layout, whose kernels carry them as llama.cpp does.</summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_0, (ushort)0x7c00)]
+    [InlineData(GgmlType.Q8_0, (ushort)0xfc00)]
+    [InlineData(GgmlType.Q8_0, (ushort)0x7e01)]
+    public void A_Matrix_With_A_Non_Finite_Scale_Is_Not_Repacked(GgmlType type, ushort scale)
+    {
+        using var simd = Avx2();
+        using var w = new TestMatrix(type, 64, 64, seed: 11);
+        SetScale(w.View, 37, 1, scale);
+        Assert.Same(w.View, simd.PrepareMatrix(w.View));
+    }
+
+    private static void SetScale(TensorView matrix, int row, int block, ushort scale) =>
+        *(ushort*)(matrix.Data + row * GgmlTypeInfo.RowByteSize(matrix.Type, matrix.Shape[1]) + block * GgmlTypeInfo.BytesPerBlock(matrix.Type)) = scale;
+
     private static float Model(GgmlType type, TensorView stored, int row, ReadOnlySpan<float> x)
     {
         int blocks = x.Length / 32;

@@ -67,6 +67,21 @@ internal static class HalfFloat
         return (value.AsUInt32() | ((bits & Vector256.Create(0x8000u)) << 16)).AsSingle();
     }
 
+    /// <summary>
+    /// 8 finite halves, zero-extended to 32-bit lanes, to 8 floats: <see cref="ToSingle(Vector256{uint})"/> without its
+    /// infinity and NaN select, for data checked to hold none. Half the instructions, which counts where block
+    /// scales are converted for every block of a multi-token tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> FiniteToSingle(Vector256<uint> bits)
+    {
+        var magnitude = ((bits << 13) & Vector256.Create(0x7fffu << 13)).AsSingle() * Vector256.Create(Rescale);
+        return (magnitude.AsUInt32() | ((bits << 16) & Vector256.Create(0x80000000u))).AsSingle();
+    }
+
+    /// <summary>Whether half <paramref name="bits"/> is an infinity or a NaN.</summary>
+    public static bool IsNonFinite(ushort bits) => (bits & InfinityBits) == InfinityBits;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> ToSingle(Vector<uint> bits)
     {

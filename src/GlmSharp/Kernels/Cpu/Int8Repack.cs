@@ -23,7 +23,10 @@ internal static unsafe class Int8Repack
             ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, _ => null }
             : null;
 
-    /// <summary>A repacked copy of <paramref name="stored"/> in 64-byte-aligned memory the returned view keeps alive.</summary>
+    /// <summary>
+    /// A repacked copy of <paramref name="stored"/> in 64-byte-aligned memory the returned view keeps alive; or
+    /// <paramref name="stored"/> itself when a block scale is infinite or NaN, which the repacked kernels do not convert.
+    /// </summary>
     public static TensorView Repack(WorkerPool pool, TensorView stored, GgmlType repacked)
     {
         var memory = new RepackedMemory(stored.ByteLength);
@@ -35,6 +38,11 @@ internal static unsafe class Int8Repack
             Groups = checked((int)(stored.Shape[0] / Rows)),
         };
         pool.For((job.Groups + GroupsPerItem - 1) / GroupsPerItem, &RepackItem, &job);
+        if (job.NonFiniteScale != 0)
+        {
+            memory.Dispose();
+            return stored;
+        }
         return new TensorView(stored.Name, repacked, [.. stored.Shape], memory.Pointer, stored.ByteLength, stored.Origin) { Storage = memory };
     }
 
@@ -45,7 +53,7 @@ internal static unsafe class Int8Repack
     {
         public byte* Source, Target;
         public bool Q4, SourceFileMapped;
-        public int Blocks, Groups;
+        public int Blocks, Groups, NonFiniteScale;
         public long RowBytes;
     }
 
@@ -76,6 +84,7 @@ internal static unsafe class Int8Repack
             {
                 byte* block = source + r * job->RowBytes + b * blockBytes;
                 scales[r] = *(ushort*)block;
+                if (HalfFloat.IsNonFinite(scales[r])) job->NonFiniteScale = 1;
                 var codes = (uint*)(block + sizeof(ushort));
                 for (int c = 0; c < codeBytes / 4; c++) chunks[c * Rows + r] = codes[c];
             }

@@ -49,7 +49,8 @@ internal static unsafe class RepackedInt8Kernels
     /// <summary>
     /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the Q4_0 group at <paramref name="w"/> and
     /// <typeparamref name="TTile"/> activation rows t (codes <paramref name="codeStride"/> bytes apart, scales and sums
-    /// <paramref name="scaleStride"/> blocks apart).
+    /// <paramref name="scaleStride"/> blocks apart). The chunks of a block are unrolled and every token walks its own
+    /// pointers: the loop is short enough that address arithmetic was a fifth of its instructions.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotQ4_0<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, float* sums, int scaleStride,
@@ -57,37 +58,47 @@ internal static unsafe class RepackedInt8Kernels
     {
         int n = TTile.Count;
         var mask = Vector256.Create((byte)0x0f);
+        nint codes1 = codeStride, codes2 = 2 * codes1, codes3 = 3 * codes1;
+        nint scales1 = scaleStride, scales2 = 2 * scales1, scales3 = 3 * scales1;
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
-        for (int b = 0; b < blocks; b++, w += Q4_0BlockBytes)
+        for (int b = 0; b < blocks; b++, w += Q4_0BlockBytes, a += Block, scales++, sums++)
         {
             StreamPrefetch.Ahead(w, Q4_0BlockBytes);
             Vector256<short> i0 = default, i1 = default, i2 = default, i3 = default;
-            sbyte* ab = a + b * Block;
-            for (int c = 0; c < Block / 2 / 4; c++)
-            {
-                var packed = Vector256.Load(w + ScaleBytes + c * ChunkBytes);
-                var low = packed & mask;
-                var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask;
-                sbyte* ac = ab + 4 * c;
-                i0 += NibblePair(low, high, ac);
-                if (n > 1) i1 += NibblePair(low, high, ac + codeStride);
-                if (n > 2)
-                {
-                    i2 += NibblePair(low, high, ac + 2 * codeStride);
-                    i3 += NibblePair(low, high, ac + 3 * codeStride);
-                }
-            }
+            NibbleChunk<TTile>(w, 0, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            NibbleChunk<TTile>(w, 1, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            NibbleChunk<TTile>(w, 2, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            NibbleChunk<TTile>(w, 3, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             var d = RowScales(w);
             var offset = d * 8f;
-            f0 = AddBlock(f0, Widen(i0), d, offset, scales + b, sums + b);
-            if (n > 1) f1 = AddBlock(f1, Widen(i1), d, offset, scales + scaleStride + b, sums + scaleStride + b);
+            f0 = AddBlock(f0, Widen(i0), d, offset, scales, sums);
+            if (n > 1) f1 = AddBlock(f1, Widen(i1), d, offset, scales + scales1, sums + scales1);
             if (n > 2)
             {
-                f2 = AddBlock(f2, Widen(i2), d, offset, scales + 2 * scaleStride + b, sums + 2 * scaleStride + b);
-                f3 = AddBlock(f3, Widen(i3), d, offset, scales + 3 * scaleStride + b, sums + 3 * scaleStride + b);
+                f2 = AddBlock(f2, Widen(i2), d, offset, scales + scales2, sums + scales2);
+                f3 = AddBlock(f3, Widen(i3), d, offset, scales + scales3, sums + scales3);
             }
         }
         Store(f0, f1, f2, f3, n, y, yStride);
+    }
+
+    /// <summary>Chunk <paramref name="c"/> of a Q4_0 block: its nibbles split once, then met by every token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NibbleChunk<TTile>(byte* w, int c, Vector256<byte> mask, sbyte* a, nint codes1, nint codes2, nint codes3,
+        ref Vector256<short> i0, ref Vector256<short> i1, ref Vector256<short> i2, ref Vector256<short> i3) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        var packed = Vector256.Load(w + ScaleBytes + c * ChunkBytes);
+        var low = packed & mask;
+        var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask;
+        a += 4 * c;
+        i0 += NibblePair(low, high, a);
+        if (n > 1) i1 += NibblePair(low, high, a + codes1);
+        if (n > 2)
+        {
+            i2 += NibblePair(low, high, a + codes2);
+            i3 += NibblePair(low, high, a + codes3);
+        }
     }
 
     /// <summary>
@@ -102,35 +113,49 @@ internal static unsafe class RepackedInt8Kernels
     {
         int n = TTile.Count;
         var ones = Vector256.Create((short)1);
+        nint codes1 = codeStride, codes2 = 2 * codes1, codes3 = 3 * codes1;
+        nint scales1 = scaleStride, scales2 = 2 * scales1, scales3 = 3 * scales1;
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
-        for (int b = 0; b < blocks; b++, w += Q8_0BlockBytes)
+        for (int b = 0; b < blocks; b++, w += Q8_0BlockBytes, a += Block, scales++)
         {
             StreamPrefetch.Ahead(w, Q8_0BlockBytes);
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
-            sbyte* ab = a + b * Block;
-            for (int c = 0; c < Block / 4; c++)
-            {
-                var codes = Vector256.Load((sbyte*)w + ScaleBytes + c * ChunkBytes);
-                var magnitudes = Avx2.Abs(codes);
-                sbyte* ac = ab + 4 * c;
-                i0 += SignedChunk(codes, magnitudes, ac, ones);
-                if (n > 1) i1 += SignedChunk(codes, magnitudes, ac + codeStride, ones);
-                if (n > 2)
-                {
-                    i2 += SignedChunk(codes, magnitudes, ac + 2 * codeStride, ones);
-                    i3 += SignedChunk(codes, magnitudes, ac + 3 * codeStride, ones);
-                }
-            }
+            SignedChunk<TTile>(w, 0, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            SignedChunk<TTile>(w, 1, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            SignedChunk<TTile>(w, 2, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            SignedChunk<TTile>(w, 3, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            SignedChunk<TTile>(w, 4, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            SignedChunk<TTile>(w, 5, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            SignedChunk<TTile>(w, 6, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            SignedChunk<TTile>(w, 7, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             var d = RowScales(w);
-            f0 = AddBlock(f0, i0, d, scales + b);
-            if (n > 1) f1 = AddBlock(f1, i1, d, scales + scaleStride + b);
+            f0 = AddBlock(f0, i0, d, scales);
+            if (n > 1) f1 = AddBlock(f1, i1, d, scales + scales1);
             if (n > 2)
             {
-                f2 = AddBlock(f2, i2, d, scales + 2 * scaleStride + b);
-                f3 = AddBlock(f3, i3, d, scales + 3 * scaleStride + b);
+                f2 = AddBlock(f2, i2, d, scales + scales2);
+                f3 = AddBlock(f3, i3, d, scales + scales3);
             }
         }
         Store(f0, f1, f2, f3, n, y, yStride);
+    }
+
+    /// <summary>Chunk <paramref name="c"/> of a Q8_0 block: its magnitudes taken once, then met by every token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SignedChunk<TTile>(byte* w, int c, Vector256<short> ones, sbyte* a, nint codes1, nint codes2, nint codes3,
+        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        var codes = Vector256.Load((sbyte*)w + ScaleBytes + c * ChunkBytes);
+        var magnitudes = Avx2.Abs(codes);
+        a += 4 * c;
+        i0 += SignedChunk(codes, magnitudes, a, ones);
+        if (n > 1) i1 += SignedChunk(codes, magnitudes, a + codes1, ones);
+        if (n > 2)
+        {
+            i2 += SignedChunk(codes, magnitudes, a + codes2, ones);
+            i3 += SignedChunk(codes, magnitudes, a + codes3, ones);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -149,9 +174,9 @@ internal static unsafe class RepackedInt8Kernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Widen(Vector256<short> sums) => Avx2.MultiplyAddAdjacent(sums, Vector256.Create((short)1));
 
-    /// <summary>The eight row scales of a block, from the fp16 values that open it.</summary>
+    /// <summary>The eight row scales of a block, from the fp16 values that open it (finite: <see cref="Int8Repack"/> checks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> RowScales(byte* w) => HalfFloat.ToSingle(Avx2.ConvertToVector256Int32((ushort*)w).AsUInt32());
+    private static Vector256<float> RowScales(byte* w) => HalfFloat.FiniteToSingle(Avx2.ConvertToVector256Int32((ushort*)w).AsUInt32());
 
     /// <summary>acc + d_w·d_a·Σw·a for one block of eight rows and one token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
