@@ -37,8 +37,7 @@ public sealed class CausalLm : IDisposable
     private readonly IComputeBackend _backend;
     private readonly TensorView _embedding;
     private readonly IDecoderLayer[] _layers;
-    private readonly RmsNorm _finalNorm;
-    private readonly Linear _head;
+    private readonly LogitHead _logitHead;
     private readonly ITensorSource _weights;
 
     public ModelConfig Config { get; }
@@ -53,7 +52,17 @@ public sealed class CausalLm : IDisposable
     /// <summary>The rotary embedding the layers share: how many position components a batch row carries, and a text row's.</summary>
     public RopeTable Rope { get; }
 
-    public CausalLm(ModelConfig config, ITensorSource owner, WeightBuilder weights, RopeTable rope, IDecoderLayer[] layers)
+    private readonly Lazy<MtpLayer?> _nextN;
+
+    /// <summary>
+    /// The checkpoint's multi-token-prediction layer, if it has one and the architecture reads it; drafts for speculative
+    /// decoding. Built on first use, so a model that never drafts never prepares its weights.
+    /// </summary>
+    public MtpLayer? NextN => _nextN.Value;
+
+    /// <param name="nextN">Builds the multi-token-prediction layer, given the main model's embedding and LM head (which it may share).</param>
+    public CausalLm(ModelConfig config, ITensorSource owner, WeightBuilder weights, RopeTable rope, IDecoderLayer[] layers,
+        Func<TensorView, Linear, MtpLayer?>? nextN = null)
     {
         Config = config;
         Rope = rope;
@@ -64,20 +73,22 @@ public sealed class CausalLm : IDisposable
         var backend = weights.Backend;
         var w = weights.At("model");
         _embedding = w.Matrix("embed_tokens.weight", config.VocabSize, config.HiddenSize);
-        _finalNorm = RmsNorm.Load(w, backend, "norm", config.HiddenSize, config.RmsNormEps);
-        var root = weights;
-        _head = config.TieWordEmbeddings && !root.Has("lm_head.weight")
+        var finalNorm = RmsNorm.Load(w, backend, "norm", config.HiddenSize, config.RmsNormEps);
+        var head = config.TieWordEmbeddings && !weights.Has("lm_head.weight")
             ? new Linear(backend, _embedding, null)
-            : Linear.Load(root, backend, "lm_head", config.HiddenSize, config.VocabSize);
+            : Linear.Load(weights, backend, "lm_head", config.HiddenSize, config.VocabSize);
+        _logitHead = new LogitHead(backend, finalNorm, head);
+        _nextN = new Lazy<MtpLayer?>(() => nextN?.Invoke(_embedding, head));
     }
 
     /// <summary>Builds the frame around one decoder layer per <c>model.layers.N</c>, given its weights and its index N.</summary>
-    public static CausalLm FromLayers(ModelConfig config, ITensorSource owner, WeightBuilder weights, RopeTable rope, Func<WeightBuilder, int, IDecoderLayer> layer)
+    public static CausalLm FromLayers(ModelConfig config, ITensorSource owner, WeightBuilder weights, RopeTable rope, Func<WeightBuilder, int, IDecoderLayer> layer,
+        Func<TensorView, Linear, MtpLayer?>? nextN = null)
     {
         var layers = weights.At("model").At("layers");
         var blocks = new IDecoderLayer[config.NumLayers];
         for (int i = 0; i < blocks.Length; i++) blocks[i] = layer(layers.At(i), i);
-        return new CausalLm(config, owner, weights, rope, blocks);
+        return new CausalLm(config, owner, weights, rope, blocks, nextN);
     }
 
     /// <summary>
@@ -132,15 +143,19 @@ public sealed class CausalLm : IDisposable
     /// Runs one step: every row of <paramref name="batch"/> through every layer, appending each row to its sequence's
     /// cache, and writes the logits of the rows that asked for them, in row order ([batch.LogitRows, vocab]). A batch
     /// longer than the context's step rows runs in several passes. When the cache cannot hold the batch, or a row is
-    /// invalid, it throws before any sequence changes.
+    /// invalid, it throws before any sequence changes. With <paramref name="hiddenStates"/>, every row's final hidden
+    /// state (after the final norm, what the LM head reads; [batch.Count, hidden]) is written there too, for a
+    /// multi-token-prediction layer to draft from.
     /// </summary>
-    public void Decode(Batch batch, ModelContext context, Span<float> logits)
+    public void Decode(Batch batch, ModelContext context, Span<float> logits, Span<float> hiddenStates = default)
     {
         int vocab = Config.VocabSize, hiddenSize = Config.HiddenSize;
         if (batch.PositionComponents != Rope.PositionComponents)
             throw new ArgumentException($"the batch carries {batch.PositionComponents} position components per row, {Origin} takes {Rope.PositionComponents}", nameof(batch));
         int needed = batch.LogitRows * vocab;
         if (logits.Length < needed) throw new ArgumentException($"logits buffer holds {logits.Length} values, {needed} needed", nameof(logits));
+        if (!hiddenStates.IsEmpty && hiddenStates.Length < batch.Count * hiddenSize)
+            throw new ArgumentException($"hidden-state buffer holds {hiddenStates.Length} values, {batch.Count * hiddenSize} needed", nameof(hiddenStates));
         var plan = context.Plan;
         plan.Prepare(batch, context.Cache, vocab, context.MaxSequenceLength, Origin);
 
@@ -155,31 +170,24 @@ public sealed class CausalLm : IDisposable
             var step = new ForwardStep(rows, batch.Positions.Slice(start * components, rows * components), plan.Rows(start, rows), scratch);
             for (int l = 0; l < _layers.Length; l++)
                 _layers[l].Forward(hidden, step, new LayerCache(context.Pool, l));
-
-            var selected = scratch.Projected(rows);
-            int outputs = 0;
-            for (int r = 0; r < rows; r++)
-                if (wantsLogits[start + r])
-                    _backend.Copy(hidden.Slice(r * hiddenSize, hiddenSize), selected.Slice(outputs++ * hiddenSize, hiddenSize));
-            for (int first = 0; first < outputs; first += ForwardScratch.LogitRowsPerPass)
+            if (!hiddenStates.IsEmpty)
             {
-                int count = Math.Min(ForwardScratch.LogitRowsPerPass, outputs - first);
-                var normed = scratch.Normed(count);
-                _finalNorm.Apply(selected.Slice(first * hiddenSize, count * hiddenSize), normed, count);
-                var rowLogits = scratch.Logits(count);
-                _head.Forward(normed, rowLogits, count);
-                _backend.Download(rowLogits, logits.Slice(written * vocab, count * vocab));
-                written += count;
+                var normedRows = scratch.Normed(rows);
+                _logitHead.Norm.Apply(hidden, normedRows, rows);
+                _backend.Download(normedRows, hiddenStates.Slice(start * hiddenSize, rows * hiddenSize));
             }
+
+            written += _logitHead.Write(hidden, rows, wantsLogits.Slice(start, rows), scratch, logits.Slice(written * vocab));
         }
         GC.KeepAlive(context); // the kernels read its cache through raw pointers
     }
 
     /// <summary>
     /// Appends <paramref name="tokens"/> to the session and writes logits: [vocab] for the last token,
-    /// or [tokens, vocab] for all of them.
+    /// or [tokens, vocab] for all of them; and, with <paramref name="hiddenStates"/>, every token's final hidden state.
     /// </summary>
-    public void Forward(ReadOnlySpan<int> tokens, ModelSession session, Span<float> logits, LogitsFor mode = LogitsFor.LastToken)
+    public void Forward(ReadOnlySpan<int> tokens, ModelSession session, Span<float> logits, LogitsFor mode = LogitsFor.LastToken,
+        Span<float> hiddenStates = default)
     {
         if (tokens.IsEmpty) throw new ArgumentException("at least one token is needed", nameof(tokens));
         if (session.Length + tokens.Length > session.ContextLength)
@@ -193,7 +201,7 @@ public sealed class CausalLm : IDisposable
             Rope.TextPosition(session.Length + i, position);
             batch.Add(tokens[i], session.Sequence, position, mode == LogitsFor.AllTokens || i == tokens.Length - 1);
         }
-        Decode(batch, session.Context, logits);
+        Decode(batch, session.Context, logits, hiddenStates);
     }
 
     public void Dispose() => _weights.Dispose();

@@ -51,6 +51,63 @@ public sealed class RandomMoeCheckpoint
         }
     }
 
+    private RandomMoeCheckpoint(TinyMoeSpec spec, Dictionary<string, (long[] Shape, float[] Values)> tensors)
+    {
+        Spec = spec;
+        _tensors = tensors;
+        _random = new Random(0);
+    }
+
+    /// <summary>
+    /// The NextN layer as a one-layer glm4_moe model of its own, for llama.cpp (which runs no NextN graph for glm4moe):
+    /// its embedding row t is eh_proj·[enorm(embed(t)) ; hnorm(<paramref name="hiddenOf"/>(t))], computed here in double
+    /// precision, so a NextN row whose hidden input is hiddenOf(its token) enters the decoder layer as this model's
+    /// embedding does; the layer's shared head becomes the model's final norm and LM head.
+    /// </summary>
+    public RandomMoeCheckpoint NextNAsModel(Func<int, float[]> hiddenOf)
+    {
+        var s = Spec;
+        int h = s.Hidden;
+        string p = $"model.layers.{s.Layers}.";
+        var embed = _tensors["model.embed_tokens.weight"].Values;
+        var projection = _tensors[p + "eh_proj.weight"].Values;
+        var table = new float[s.Vocab * h];
+        for (int t = 0; t < s.Vocab; t++)
+        {
+            var input = RmsNorm(embed.AsSpan(t * h, h), _tensors[p + "enorm.weight"].Values)
+                .Concat(RmsNorm(hiddenOf(t), _tensors[p + "hnorm.weight"].Values)).ToArray();
+            for (int o = 0; o < h; o++)
+            {
+                double sum = 0;
+                for (int i = 0; i < 2 * h; i++) sum += (double)projection[o * 2 * h + i] * input[i];
+                table[t * h + o] = (float)sum;
+            }
+        }
+        var tensors = new Dictionary<string, (long[] Shape, float[] Values)>
+        {
+            ["model.embed_tokens.weight"] = ([s.Vocab, h], table),
+            ["model.norm.weight"] = _tensors[p + "shared_head.norm.weight"],
+            ["lm_head.weight"] = _tensors[p + "shared_head.head.weight"],
+        };
+        string[] nextNOnly = ["enorm.", "hnorm.", "eh_proj.", "shared_head."];
+        foreach (var (name, tensor) in _tensors)
+            if (name.StartsWith(p, StringComparison.Ordinal) && !nextNOnly.Any(n => name[p.Length..].StartsWith(n, StringComparison.Ordinal)))
+                tensors["model.layers.0." + name[p.Length..]] = tensor;
+        return new RandomMoeCheckpoint(s with { Layers = 1, FirstDense = 0, NextN = 0 }, tensors);
+    }
+
+    private double[] RmsNorm(ReadOnlySpan<float> x, float[] weight)
+    {
+        double meanSquare = 0;
+        foreach (float v in x) meanSquare += (double)v * v;
+        double scale = 1 / Math.Sqrt(meanSquare / x.Length + RmsNormEps);
+        var y = new double[x.Length];
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] * scale * weight[i];
+        return y;
+    }
+
+    private const double RmsNormEps = 1e-5;
+
     private void Layer(int i, bool dense)
     {
         var s = Spec;
@@ -152,7 +209,7 @@ public sealed class RandomMoeCheckpoint
             ["partial_rotary_factor"] = s.PartialRotary,
             ["max_position_embeddings"] = s.Context,
             ["rope_theta"] = 10000.0,
-            ["rms_norm_eps"] = 1e-5,
+            ["rms_norm_eps"] = RmsNormEps,
             ["tie_word_embeddings"] = false,
             ["eos_token_id"] = new[] { s.Vocab - 1 },
         });

@@ -15,8 +15,9 @@ namespace GlmSharp.Models.Architectures;
 /// mixture of n_routed_experts SwiGLUs of moe_intermediate_size (the e_score_correction_bias steers the choice only;
 /// group-limited top-k, norm_topk_prob, routed_scaling_factor) plus n_shared_experts shared ones. RoPE turns the first
 /// half of each head in NeoX (split-half) order; q/k norms only with use_qk_norm (GLM-4.5/4.6/4.7, not Air).
-/// The num_nextn_predict_layers multi-token-prediction layers after the main stack (GGUF <c>blk.N.nextn.*</c>) are read
-/// by the speculative decoder, not by this forward pass.
+/// The first of the num_nextn_predict_layers multi-token-prediction layers after the main stack (GGUF <c>blk.N.nextn.*</c>)
+/// is built as <see cref="CausalLm.NextN"/>, a glm4_moe block of its own that drafts for speculative decoding; the main
+/// forward pass never runs it.
 /// </summary>
 public sealed class Glm4Moe : IArchitecture
 {
@@ -106,7 +107,14 @@ public sealed class Glm4Moe : IArchitecture
     {
         var c = (Glm4MoeConfig)config;
         var rope = new RopeTable(RopeLayout.SplitHalves, c.RotaryDims, c.RopeTheta, scaling: c.RopeScaling);
-        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => new Glm4MoeDecoderLayer(w, weights.Backend, c, rope, dense: layer < c.Moe.FirstDenseLayers));
+        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => Layer(w, layer), (embedding, head) =>
+        {
+            if (c.NextNLayers == 0) return null;
+            var w = weights.At("model").At("layers").At(c.NumLayers);
+            return new MtpLayer(w, weights.Backend, c, Layer(w, c.NumLayers), embedding, head);
+        });
+
+        IDecoderLayer Layer(WeightBuilder w, int layer) => new Glm4MoeDecoderLayer(w, weights.Backend, c, rope, dense: layer < c.Moe.FirstDenseLayers);
     }
 }
 
