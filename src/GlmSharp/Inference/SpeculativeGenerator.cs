@@ -16,42 +16,57 @@ public sealed record SpeculationStats(int Steps, int Drafted, int Accepted)
 }
 
 /// <summary>
-/// Draft-model speculative decoding: a small model with the same vocabulary proposes <c>k</c> tokens one at a time, the
-/// target model checks all of them in one step (k + 1 rows of the same sequence), and the longest prefix the target
-/// agrees with is kept, plus one token from the target (<see cref="SpeculativeAcceptance"/>). Greedy output is exactly
-/// the target's greedy output; sampled output keeps the target's distribution. Each step costs the target one batched
-/// step instead of up to k + 1 single-token ones.
+/// Speculative decoding: a drafter proposes <c>k</c> tokens (<see cref="ISpeculativeDrafter"/>: a small model with the
+/// same vocabulary, or the target's own multi-token-prediction layer), the target checks all of them in one step
+/// (k + 1 rows of the same sequence), and the longest prefix the target agrees with is kept, plus one token from the
+/// target (<see cref="SpeculativeAcceptance"/>). Greedy output is exactly the target's greedy output; sampled output
+/// keeps the target's distribution. Each step costs the target one batched step instead of up to k + 1 single-token ones.
 /// </summary>
 public sealed class SpeculativeGenerator : IDisposable
 {
     public const int MaxDraftTokens = 16;
 
-    private readonly LoadedModel _target, _draft;
-    private readonly int _draftTokens, _vocab;
-    private readonly float[] _targetLogits, _draftLogits, _targetProbabilities, _residual;
+    private readonly LoadedModel _target;
+    private readonly ISpeculativeDrafter _drafter;
+    private readonly int _draftTokens, _vocab, _hiddenSize;
+    private readonly float[] _targetLogits, _stepHidden, _targetProbabilities, _residual;
     private readonly float[][] _draftProbabilities;
 
     public ModelSession TargetSession { get; }
-    public ModelSession DraftSession { get; }
     public SpeculationStats Stats { get; private set; } = new(0, 0, 0);
 
+    /// <summary>Speculation with a draft model, which must share the target's vocabulary.</summary>
     public SpeculativeGenerator(LoadedModel target, LoadedModel draft, int draftTokens, int? contextLength = null, KvCacheType cacheType = KvCacheType.F16)
+        : this(target, context => new DraftModelDrafter(draft, target, context, cacheType), draftTokens, contextLength, cacheType)
+    {
+    }
+
+    /// <summary>Self-speculation with the target's own multi-token-prediction layer (<see cref="CausalLm.NextN"/>).</summary>
+    public static SpeculativeGenerator WithNextN(LoadedModel target, int draftTokens, int? contextLength = null, KvCacheType cacheType = KvCacheType.F16) =>
+        new(target, context => new NextNDrafter(target, context, cacheType), draftTokens, contextLength, cacheType);
+
+    private SpeculativeGenerator(LoadedModel target, Func<int, ISpeculativeDrafter> drafter, int draftTokens, int? contextLength, KvCacheType cacheType)
     {
         if (target.Tokenizer is null) throw new UnsupportedModelException($"{target.Path}: the model has no tokenizer, so it cannot generate text");
-        if (draft.Config.VocabSize != target.Config.VocabSize)
-            throw new UnsupportedModelException(
-                $"{draft.Path}: the draft model has {draft.Config.VocabSize} tokens, the target {target.Path} {target.Config.VocabSize}; a draft must share the target's vocabulary");
         if (draftTokens < 1 || draftTokens > MaxDraftTokens)
             throw new ArgumentOutOfRangeException(nameof(draftTokens), draftTokens, $"draft tokens must be from 1 to {MaxDraftTokens}");
         _target = target;
-        _draft = draft;
         _draftTokens = draftTokens;
         _vocab = target.Config.VocabSize;
-        int context = contextLength ?? Math.Min(Math.Min(target.Config.MaxPositions, draft.Config.MaxPositions), 4096);
+        _hiddenSize = target.Config.HiddenSize;
+        int context = contextLength ?? Math.Min(target.Config.MaxPositions, 4096);
         TargetSession = target.Model.CreateSession(context, cacheType: cacheType);
-        DraftSession = draft.Model.CreateSession(Math.Min(context, draft.Config.MaxPositions), cacheType: cacheType);
-        _targetLogits = new float[(draftTokens + 2) * _vocab];
-        _draftLogits = new float[_vocab];
+        try
+        {
+            _drafter = drafter(context);
+        }
+        catch
+        {
+            TargetSession.Dispose();
+            throw;
+        }
+        _targetLogits = new float[(draftTokens + 1) * _vocab];
+        _stepHidden = new float[(draftTokens + 1) * _hiddenSize];
         _targetProbabilities = new float[_vocab];
         _residual = new float[_vocab];
         _draftProbabilities = [.. Enumerable.Range(0, draftTokens).Select(_ => new float[_vocab])];
@@ -61,7 +76,7 @@ public sealed class SpeculativeGenerator : IDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (prompt.Count == 0) throw new ArgumentException("the prompt is empty", nameof(prompt));
-        int context = Math.Min(TargetSession.ContextLength, DraftSession.ContextLength);
+        int context = Math.Min(TargetSession.ContextLength, _drafter.ContextLength);
         if (prompt.Count >= context)
             throw new ContextLimitException($"the prompt has {prompt.Count} tokens, the context holds {context}; shorten the prompt or raise the context length");
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTokens);
@@ -74,29 +89,27 @@ public sealed class SpeculativeGenerator : IDisposable
 
         await Task.Yield();
         TargetSession.Truncate(0);
-        DraftSession.Truncate(0);
-        var head = prompt.Take(prompt.Count - 1).ToArray();
-        if (head.Length > 0)
+        _drafter.Reset();
+        if (prompt.Count > 1)
         {
-            _target.Model.Forward(head, TargetSession, _targetLogits);
-            _draft.Model.Forward(head, DraftSession, _draftLogits);
+            var head = prompt.Take(prompt.Count - 1).ToArray();
+            var headHidden = new float[head.Length * _hiddenSize];
+            _target.Model.Forward(head, TargetSession, _targetLogits, hiddenStates: headHidden);
+            _drafter.Commit(history, headHidden, head.Length);
         }
-        int[] targetPending = [prompt[^1]], draftPending = [prompt[^1]];
 
         FinishReason finish = FinishReason.Length;
         int produced = 0;
         while (produced < options.MaxTokens)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int k = Math.Min(_draftTokens, Math.Min(options.MaxTokens - produced - 1, context - TargetSession.Length - targetPending.Length - 1));
-            k = Math.Max(k, 0);
-            int draftBase = DraftSession.Length + draftPending.Length;
-            Draft(draftPending, k, history, drafts, draftSampler);
+            int k = Math.Min(_draftTokens, Math.Min(options.MaxTokens - produced - 1, context - TargetSession.Length - 2));
+            _drafter.Draft(Math.Max(k, 0), history, drafts, _draftProbabilities, draftSampler);
 
-            int targetBase = TargetSession.Length + targetPending.Length;
-            int[] rows = [.. targetPending, .. drafts];
-            _target.Model.Forward(rows, TargetSession, _targetLogits, LogitsFor.AllTokens);
-            var (accepted, next) = Verify(targetPending.Length - 1, drafts, history, targetSampler);
+            int targetBase = TargetSession.Length;
+            int[] rows = [history[^1], .. drafts];
+            _target.Model.Forward(rows, TargetSession, _targetLogits, LogitsFor.AllTokens, _stepHidden.AsSpan(0, rows.Length * _hiddenSize));
+            var (accepted, next) = Verify(drafts, history, targetSampler);
             Stats = new SpeculationStats(Stats.Steps + 1, Stats.Drafted + drafts.Count, Stats.Accepted + accepted);
 
             foreach (int token in drafts.Take(accepted).Append(next))
@@ -113,16 +126,9 @@ public sealed class SpeculativeGenerator : IDisposable
                 if (produced >= options.MaxTokens) goto Done;
             }
 
-            TargetSession.Truncate(targetBase + accepted);
-            targetPending = [next];
-            if (k > 0)
-            {
-                // The draft holds its pending tokens and drafts 0..k-2 (the last draft was never fed to it).
-                DraftSession.Truncate(draftBase + Math.Min(accepted, k - 1));
-                draftPending = accepted == k ? [drafts[k - 1], next] : [next];
-            }
-            else draftPending = [.. draftPending, next];
-            if (TargetSession.Length + targetPending.Length >= context)
+            TargetSession.Truncate(targetBase + 1 + accepted);
+            _drafter.Commit(history, _stepHidden.AsSpan(0, (accepted + 1) * _hiddenSize), accepted + 1);
+            if (TargetSession.Length + 1 >= context)
             {
                 finish = FinishReason.ContextFull;
                 break;
@@ -132,30 +138,12 @@ public sealed class SpeculativeGenerator : IDisposable
         yield return output.Finish(finish);
     }
 
-    /// <summary>The draft's k proposals, each drawn from its distribution after the ones before it.</summary>
-    private void Draft(int[] pending, int k, List<int> history, List<int> drafts, Sampler sampler)
-    {
-        drafts.Clear();
-        if (k == 0) return;
-        _draft.Model.Forward(pending, DraftSession, _draftLogits);
-        int known = history.Count;
-        for (int i = 0; i < k; i++)
-        {
-            sampler.Probabilities(_draftLogits, CollectionsMarshal.AsSpan(history), _draftProbabilities[i]);
-            int token = sampler.SampleFrom(_draftProbabilities[i]);
-            drafts.Add(token);
-            history.Add(token);
-            if (i + 1 < k) _draft.Model.Forward([token], DraftSession, _draftLogits);
-        }
-        history.RemoveRange(known, k);
-    }
-
     /// <summary>
-    /// How many drafts the target keeps, and the token it adds after them. Row <paramref name="firstRow"/> of the
-    /// target's logits predicts the first draft's position; the history each row is sampled after is the known tokens
-    /// and the drafts before it (appended to <paramref name="history"/> for the check, removed after).
+    /// How many drafts the target keeps, and the token it adds after them. Row i of the target's logits predicts draft
+    /// i's position; the history each row is sampled after is the known tokens and the drafts before it (appended to
+    /// <paramref name="history"/> for the check, removed after).
     /// </summary>
-    private (int Accepted, int Next) Verify(int firstRow, List<int> drafts, List<int> history, Sampler sampler)
+    private (int Accepted, int Next) Verify(List<int> drafts, List<int> history, Sampler sampler)
     {
         int known = history.Count;
         history.AddRange(drafts);
@@ -163,11 +151,11 @@ public sealed class SpeculativeGenerator : IDisposable
         {
             for (int i = 0; i < drafts.Count; i++)
             {
-                sampler.Probabilities(_targetLogits.AsSpan((firstRow + i) * _vocab, _vocab), CollectionsMarshal.AsSpan(history)[..(known + i)], _targetProbabilities);
+                sampler.Probabilities(_targetLogits.AsSpan(i * _vocab, _vocab), CollectionsMarshal.AsSpan(history)[..(known + i)], _targetProbabilities);
                 if (!SpeculativeAcceptance.Accept(drafts[i], _targetProbabilities, _draftProbabilities[i], sampler))
                     return (i, SpeculativeAcceptance.Replace(_targetProbabilities, _draftProbabilities[i], _residual, sampler));
             }
-            sampler.Probabilities(_targetLogits.AsSpan((firstRow + drafts.Count) * _vocab, _vocab), CollectionsMarshal.AsSpan(history), _targetProbabilities);
+            sampler.Probabilities(_targetLogits.AsSpan(drafts.Count * _vocab, _vocab), CollectionsMarshal.AsSpan(history), _targetProbabilities);
             return (drafts.Count, sampler.SampleFrom(_targetProbabilities));
         }
         finally
@@ -179,6 +167,6 @@ public sealed class SpeculativeGenerator : IDisposable
     public void Dispose()
     {
         TargetSession.Dispose();
-        DraftSession.Dispose();
+        _drafter.Dispose();
     }
 }

@@ -51,6 +51,29 @@ public sealed class RandomMoeCheckpoint
         }
     }
 
+    /// <summary>
+    /// Makes the NextN layer a decent drafter, as training would: every block writes its sub-layer outputs at
+    /// <paramref name="blockScale"/> of their random size, so a position's final hidden state is mostly its token's
+    /// embedding; the layer's input projection passes the embedding half through and its head is the model's. Its
+    /// prediction from token t_{p+1} then often, but not always, matches the model's own at position p + 1.
+    /// </summary>
+    public RandomMoeCheckpoint WithAgreeingNextN(float blockScale)
+    {
+        var s = Spec;
+        int h = s.Hidden;
+        string p = $"model.layers.{s.Layers}.";
+        foreach (var name in _tensors.Keys.ToArray())
+            if (name.EndsWith("o_proj.weight", StringComparison.Ordinal) || name.EndsWith("down_proj.weight", StringComparison.Ordinal))
+                _tensors[name] = (_tensors[name].Shape, _tensors[name].Values.Select(v => v * blockScale).ToArray());
+        var projection = new float[h * 2 * h];
+        for (int i = 0; i < h; i++) projection[i * 2 * h + i] = 1;
+        _tensors[p + "eh_proj.weight"] = ([h, 2 * h], projection);
+        _tensors[p + "enorm.weight"] = ([h], Enumerable.Repeat(1f, h).ToArray());
+        _tensors[p + "shared_head.norm.weight"] = _tensors["model.norm.weight"];
+        _tensors[p + "shared_head.head.weight"] = _tensors["lm_head.weight"];
+        return this;
+    }
+
     private RandomMoeCheckpoint(TinyMoeSpec spec, Dictionary<string, (long[] Shape, float[] Values)> tensors)
     {
         Spec = spec;

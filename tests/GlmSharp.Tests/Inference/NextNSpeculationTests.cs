@@ -1,0 +1,72 @@
+using GlmSharp.Inference;
+using GlmSharp.Models;
+using GlmSharp.Tests.Support;
+using GlmSharp.Tokenizers;
+using Xunit.Abstractions;
+
+namespace GlmSharp.Tests.Inference;
+
+/// <summary>
+/// Self-speculation with glm4_moe's own NextN layer: the tokens are the model's own greedy tokens whatever the layer
+/// drafts, at every draft length, and a layer that often agrees with the model is accepted often.
+/// </summary>
+public sealed class NextNSpeculationTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string WriteModel(string name, float blockScale)
+    {
+        var vocabulary = BpeTrainer.Train(Enumerable.Repeat(TinyChatModel.Corpus, 4), vocabSize: 400);
+        var spec = new TinyMoeSpec(vocabulary.Tokens.Count, 64, 2, 4, 2, 16, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1,
+            FirstDense: 1, QkNorm: true, NextN: 1, Context: 128);
+        string folder = new RandomMoeCheckpoint(spec, seed: 5).WithAgreeingNextN(blockScale).WriteHuggingFace(_dir.File(name));
+        HfTokenizerWriter.WriteDirectory(vocabulary, folder);
+        return folder;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Greedy_Output_With_The_NextN_Layer_Equals_The_Models_Own(int draftTokens)
+    {
+        using var model = ModelLoader.Load(WriteModel($"moe{draftTokens}", blockScale: 0.15f));
+        using var alone = new Generator(model, 128);
+        using var speculative = SpeculativeGenerator.WithNextN(model, draftTokens, 128);
+        var options = new GenerationOptions { MaxTokens = 40, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
+        foreach (string text in new[] { "The quick brown fox", "春眠不觉晓", "x = f(y) + 1;", "Numbers like 12345", "A", "A model of" })
+        {
+            var prompt = model.Tokenizer!.Encode(text);
+            Assert.Equal(Tokens(alone.GenerateAsync(prompt, options)), Tokens(speculative.GenerateAsync(prompt, options)));
+        }
+        output.WriteLine($"k = {draftTokens}: acceptance {speculative.Stats.AcceptanceRate:P0}, {speculative.Stats.TokensPerStep:F2} tokens per target step");
+        Assert.InRange(speculative.Stats.AcceptanceRate, 0.05, 0.999);
+    }
+
+    [Fact]
+    public void Sampled_Output_With_The_NextN_Layer_Is_Reproducible_And_Ends_As_Asked()
+    {
+        using var model = ModelLoader.Load(WriteModel("sampled", blockScale: 0.5f));
+        using var speculative = SpeculativeGenerator.WithNextN(model, 3, 128);
+        var options = new GenerationOptions { MaxTokens = 25, Sampling = new SamplingOptions { Temperature = 0.8f, TopK = 0, TopP = 1, MinP = 0, Seed = 3 }, StopTokenIds = [] };
+        var prompt = model.Tokenizer!.Encode("The quick brown fox");
+        var first = Tokens(speculative.GenerateAsync(prompt, options));
+        Assert.Equal(25, first.Length);
+        Assert.Equal(first, Tokens(speculative.GenerateAsync(prompt, options)));
+    }
+
+    [Fact]
+    public void A_Model_Without_A_NextN_Layer_Is_Refused_Naming_It()
+    {
+        var (folder, _, _) = TinyChatModel.Write(_dir.File("dense"), seed: 17);
+        using var model = ModelLoader.Load(folder);
+        var e = Assert.Throws<GlmSharp.Errors.UnsupportedModelException>(() => SpeculativeGenerator.WithNextN(model, 1, 128));
+        Assert.Contains("no multi-token-prediction layer", e.Message);
+        Assert.Contains(model.Path, e.Message);
+    }
+
+    private static int[] Tokens(IAsyncEnumerable<GenerationChunk> chunks) =>
+        chunks.ToBlockingEnumerable().Where(c => c.TokenId is not null).Select(c => c.TokenId!.Value).ToArray();
+}
