@@ -19,15 +19,18 @@ internal static class GenerateCommand
         var format = new Option<string>("--output") { Description = "text: stream the text; ids: print generated token ids on one line", DefaultValueFactory = _ => "text" }
             .OneOf(["text", "ids"]);
         var draft = new Option<string?>("--draft") { Description = "A smaller model with the same vocabulary that drafts tokens for speculative decoding" }.ExistingFileOrFolder();
-        var draftTokens = new Option<int>("--draft-tokens") { Description = "Tokens the draft proposes per step", DefaultValueFactory = _ => 4 }
+        var mtp = new Option<bool>("--mtp") { Description = "Draft with the model's own multi-token-prediction (NextN) layer, as GLM-4.5 ships it" };
+        var draftTokens = new Option<int>("--draft-tokens") { Description = "Tokens drafted per step (default: 4 with --draft, 1 with --mtp, as GLM's config)", DefaultValueFactory = _ => 4 }
             .Within(NumericRange.Closed(1, SpeculativeGenerator.MaxDraftTokens));
         var sampling = new SamplingOptionSet();
-        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, cacheType, prompt, ids, maxTokens, stop, format, draft, draftTokens };
+        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, cacheType, prompt, ids, maxTokens, stop, format, draft, mtp, draftTokens };
         sampling.AddTo(command);
         command.Validators.Add(result =>
         {
             if ((result.GetResult(prompt) is null) == (result.GetResult(ids) is null))
                 result.AddError("give exactly one of --prompt or --token-ids");
+            if (result.GetResult(draft) is not null && result.GetValue(mtp))
+                result.AddError("give at most one of --draft or --mtp");
         });
         command.SetAction(async (parse, cancellation) =>
         {
@@ -52,14 +55,19 @@ internal static class GenerateCommand
                 }
                 Console.WriteLine(asIds ? TokenIdList.Format(generated) : "");
             }
-            if (parse.GetValue(draft) is not { } draftPath)
+            string? draftPath = parse.GetValue(draft);
+            bool nextN = parse.GetValue(mtp);
+            if (draftPath is null && !nextN)
             {
                 using var generator = new Generator(loaded, parse.GetValue(context), cache);
                 await Stream(generator.GenerateAsync(promptIds, options, cancellation));
                 return 0;
             }
-            using var drafter = ModelLoader.Load(draftPath);
-            using var speculative = new SpeculativeGenerator(loaded, drafter, parse.GetValue(draftTokens), parse.GetValue(context), cache);
+            int k = parse.GetResult(draftTokens) is { Implicit: false } ? parse.GetValue(draftTokens) : nextN ? 1 : 4;
+            using var drafter = draftPath is null ? null : ModelLoader.Load(draftPath);
+            using var speculative = drafter is null
+                ? SpeculativeGenerator.WithNextN(loaded, k, parse.GetValue(context), cache)
+                : new SpeculativeGenerator(loaded, drafter, k, parse.GetValue(context), cache);
             await Stream(speculative.GenerateAsync(promptIds, options, cancellation));
             if (parse.GetValue(CommonOptions.Verbose))
             {

@@ -1,7 +1,6 @@
 using GlmSharp.Inference;
 using GlmSharp.Models;
 using GlmSharp.Tests.Support;
-using GlmSharp.Tokenizers;
 using Xunit.Abstractions;
 
 namespace GlmSharp.Tests.Inference;
@@ -16,23 +15,13 @@ public sealed class NextNSpeculationTests(ITestOutputHelper output) : IDisposabl
 
     public void Dispose() => _dir.Dispose();
 
-    private string WriteModel(string name, float blockScale)
-    {
-        var vocabulary = BpeTrainer.Train(Enumerable.Repeat(TinyChatModel.Corpus, 4), vocabSize: 400);
-        var spec = new TinyMoeSpec(vocabulary.Tokens.Count, 64, 2, 4, 2, 16, 96, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1,
-            FirstDense: 1, QkNorm: true, NextN: 1, Context: 128);
-        string folder = new RandomMoeCheckpoint(spec, seed: 5).WithAgreeingNextN(blockScale).WriteHuggingFace(_dir.File(name));
-        HfTokenizerWriter.WriteDirectory(vocabulary, folder);
-        return folder;
-    }
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(4)]
     public void Greedy_Output_With_The_NextN_Layer_Equals_The_Models_Own(int draftTokens)
     {
-        using var model = ModelLoader.Load(WriteModel($"moe{draftTokens}", blockScale: 0.15f));
+        using var model = ModelLoader.Load(TinyMoeChatModel.Write(_dir.File($"moe{draftTokens}")));
         using var alone = new Generator(model, 128);
         using var speculative = SpeculativeGenerator.WithNextN(model, draftTokens, 128);
         var options = new GenerationOptions { MaxTokens = 40, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
@@ -48,7 +37,7 @@ public sealed class NextNSpeculationTests(ITestOutputHelper output) : IDisposabl
     [Fact]
     public void Sampled_Output_With_The_NextN_Layer_Is_Reproducible_And_Ends_As_Asked()
     {
-        using var model = ModelLoader.Load(WriteModel("sampled", blockScale: 0.5f));
+        using var model = ModelLoader.Load(TinyMoeChatModel.Write(_dir.File("sampled")));
         using var speculative = SpeculativeGenerator.WithNextN(model, 3, 128);
         var options = new GenerationOptions { MaxTokens = 25, Sampling = new SamplingOptions { Temperature = 0.8f, TopK = 0, TopP = 1, MinP = 0, Seed = 3 }, StopTokenIds = [] };
         var prompt = model.Tokenizer!.Encode("The quick brown fox");
