@@ -5,11 +5,11 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Tests.Support;
 
 /// <summary>
-/// Writes a <see cref="RandomGlmCheckpoint"/> as a Hugging Face FP8 checkpoint the way FP8 releases ship: every
+/// Writes a random checkpoint (dense or mixture-of-experts) as a Hugging Face FP8 checkpoint the way FP8 releases ship: every
 /// decoder-layer Linear as F8_E4M3 <c>weight</c> plus <c>weight_scale_inv</c> (one scale per block, amax/448),
 /// everything else F32, and config.json's quantization_config. Codes come from <see cref="E4M3Definition"/>.
 /// </summary>
-public sealed class Fp8HfCheckpoint(RandomGlmCheckpoint source, int blockRows = 128, int blockColumns = 128)
+public sealed class Fp8HfCheckpoint(IRandomCheckpoint source, int blockRows = 128, int blockColumns = 128)
 {
     public SafetensorsDtype ScaleType { get; init; } = SafetensorsDtype.F32;
 

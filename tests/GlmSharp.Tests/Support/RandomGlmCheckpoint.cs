@@ -10,7 +10,7 @@ namespace GlmSharp.Tests.Support;
 /// A random-weight GLM checkpoint held in memory under Hugging Face names, written out by our own GGUF and
 /// safetensors writers so that llama.cpp and GlmSharp can both run it.
 /// </summary>
-public sealed class RandomGlmCheckpoint
+public sealed class RandomGlmCheckpoint : IRandomCheckpoint
 {
     public TinyGlmSpec Spec { get; }
     public IReadOnlyDictionary<string, (long[] Shape, float[] Values)> Tensors => _tensors;

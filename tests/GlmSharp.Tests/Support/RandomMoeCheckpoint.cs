@@ -24,12 +24,13 @@ public sealed record TinyMoeSpec(
 /// safetensors folder or, through <see cref="GgufExporter"/>, as a GGUF with llama.cpp's merged expert tensors.
 /// With NextN, a multi-token-prediction layer follows the stack (index Layers), as GLM-4.5 ships it.
 /// </summary>
-public sealed class RandomMoeCheckpoint
+public sealed class RandomMoeCheckpoint : IRandomCheckpoint
 {
     private readonly Dictionary<string, (long[] Shape, float[] Values)> _tensors = new();
     private readonly Random _random;
 
     public TinyMoeSpec Spec { get; }
+    public IReadOnlyDictionary<string, (long[] Shape, float[] Values)> Tensors => _tensors;
 
     public RandomMoeCheckpoint(TinyMoeSpec spec, int seed)
     {
@@ -182,12 +183,27 @@ public sealed class RandomMoeCheckpoint
         return v;
     }
 
-    public string WriteHuggingFace(string folder)
+    /// <summary>The same checkpoint with every value, norms and biases included, rounded through <paramref name="type"/> (e.g. BF16) and back.</summary>
+    public RandomMoeCheckpoint RoundedTo(GgmlType type) =>
+        WithValues(_tensors.ToDictionary(t => t.Key, t =>
+        {
+            var encoded = new byte[GgmlTypeInfo.RowByteSize(type, t.Value.Values.Length)];
+            var back = new float[t.Value.Values.Length];
+            TensorCodec.QuantizeRow(type, t.Value.Values, encoded);
+            TensorCodec.DequantizeRow(type, encoded, back);
+            return back;
+        }));
+
+    /// <summary>The same checkpoint with the named tensors' values replaced (shapes unchanged).</summary>
+    public RandomMoeCheckpoint WithValues(IReadOnlyDictionary<string, float[]> replaced) =>
+        new(Spec, _tensors.ToDictionary(t => t.Key, t => (t.Value.Shape, replaced.TryGetValue(t.Key, out var v) ? v : t.Value.Values)));
+
+    public string WriteHuggingFace(string folder, SafetensorsDtype type = SafetensorsDtype.F32)
     {
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "config.json"), ConfigJsonText());
         var writer = new SafetensorsWriter();
-        foreach (var (name, (shape, values)) in _tensors) writer.AddFloats(name, SafetensorsDtype.F32, shape, values);
+        foreach (var (name, (shape, values)) in _tensors) writer.AddFloats(name, type, shape, values);
         writer.WriteTo(Path.Combine(folder, "model.safetensors"));
         return folder;
     }
