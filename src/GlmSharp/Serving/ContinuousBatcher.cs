@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using GlmSharp.Batching;
+using GlmSharp.Errors;
+using GlmSharp.Inference;
+using GlmSharp.Kernels;
+using GlmSharp.Models;
+using GlmSharp.Tokenizers;
+
+namespace GlmSharp.Serving;
+
+/// <summary>How a <see cref="ContinuousBatcher"/> shares the model between requests.</summary>
+public sealed record BatcherOptions
+{
+    /// <summary>Requests decoded together at most; more wait in a queue.</summary>
+    public int MaxSequences { get; init; } = 8;
+
+    /// <summary>Most positions one request may hold, prompt and output together.</summary>
+    public int ContextLength { get; init; } = 4096;
+
+    /// <summary>KV cache positions all requests share (in blocks of <see cref="CausalLm.DefaultBlockPositions"/>).</summary>
+    public int CachePositions { get; init; } = 16_384;
+
+    /// <summary>Rows per step: every decoding request's row first, then prompt chunks of the others in the rest.</summary>
+    public int StepTokens { get; init; } = 256;
+
+    public KvCacheType CacheType { get; init; } = KvCacheType.F16;
+}
+
+/// <summary>
+/// Continuous batching over one model: requests join and leave the running batch at every step. A step holds one row
+/// per decoding request and fills the rest of its token budget with prompt chunks of newly admitted ones, so a long
+/// prompt neither stalls the others' decoding nor runs alone. When the shared KV cache cannot hold a step, the request
+/// admitted last gives its blocks back and waits to be recomputed from its tokens (its sampler state is kept, so its
+/// output is what it would have been). A cancelled request's blocks are freed at the next step. One thread runs the
+/// steps; requests come from any thread.
+/// </summary>
+public sealed class ContinuousBatcher : IDisposable
+{
+    private readonly CausalLm _model;
+    private readonly BpeTokenizer _tokenizer;
+    private readonly IReadOnlyList<int> _defaultStopIds;
+    private readonly BatcherOptions _options;
+    private readonly ModelContext _context;
+    private readonly Batch _batch;
+    private readonly float[] _logits;
+    private readonly ConcurrentQueue<BatchedRequest> _incoming = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly List<BatchedRequest> _waiting = [], _running = [];
+    private readonly Thread _loop;
+    private volatile bool _stopping;
+
+    public ContinuousBatcher(LoadedModel model, BatcherOptions options)
+    {
+        _model = model.Model;
+        _tokenizer = model.Tokenizer ?? throw new UnsupportedModelException($"{model.Path}: the model has no tokenizer, so it cannot serve text");
+        _defaultStopIds = model.StopTokenIds;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSequences, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.StepTokens, options.MaxSequences);
+        if (options.ContextLength < 2 || options.ContextLength > model.Config.MaxPositions)
+            throw new ContextLimitException($"context length {options.ContextLength} is outside 2..{model.Config.MaxPositions} (max_position_embeddings of {model.Path})");
+        _options = options;
+        _context = _model.CreateContext(Math.Max(options.CachePositions, options.ContextLength), options.StepTokens, options.CacheType);
+        _batch = new Batch(options.StepTokens);
+        _logits = new float[options.MaxSequences * model.Config.VocabSize];
+        _loop = new Thread(Run) { IsBackground = true, Name = "glm-batcher" };
+        _loop.Start();
+    }
+
+    /// <summary>Requests waiting for a place in the batch.</summary>
+    public int Waiting => _waiting.Count + _incoming.Count;
+
+    /// <summary>Requests in the running batch.</summary>
+    public int Running => _running.Count;
+
+    /// <summary>Times a request gave its cache back because a step did not fit.</summary>
+    public int Preemptions { get; private set; }
+
+    public KvBlockPoolUse CacheUse => new(_context.Pool.UsedBlocks, _context.Pool.BlockCount, _context.Pool.BlockPositions);
+
+    /// <summary>
+    /// Queues a request and streams its continuation; the last chunk carries the finish reason. Cancelling
+    /// <paramref name="cancellationToken"/> ends the stream and frees the request's cache at the next step.
+    /// </summary>
+    public IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("the prompt is empty", nameof(prompt));
+        if (prompt.Count >= _options.ContextLength)
+            throw new ContextLimitException($"the prompt has {prompt.Count} tokens, the context holds {_options.ContextLength}; shorten the prompt or raise the context length");
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTokens);
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        var request = new BatchedRequest(prompt, options, new Sampler(options.Sampling, _model.Config.VocabSize),
+            new GenerationOutput(_tokenizer, options, _defaultStopIds));
+        request.Cancellation = cancellationToken.Register(() =>
+        {
+            request.Cancelled = true;
+            _wake.Release();
+        });
+        _incoming.Enqueue(request);
+        _wake.Release();
+        return request.Output.Reader.ReadAllAsync(cancellationToken);
+    }
+
+    private void Run()
+    {
+        while (!_stopping)
+        {
+            Admit();
+            if (_running.Count == 0)
+            {
+                _wake.Wait();
+                continue;
+            }
+            try
+            {
+                Step();
+            }
+            catch (KvCacheFullException) when (_running.Count > 1)
+            {
+                Preempt(_running[^1]);
+            }
+            catch (Exception e)
+            {
+                foreach (var request in _running.ToArray()) Finish(request, error: e);
+            }
+        }
+        foreach (var request in _running.Concat(_waiting).ToArray()) Finish(request, error: new ObjectDisposedException(nameof(ContinuousBatcher)));
+    }
+
+    /// <summary>
+    /// Takes new requests, drops cancelled ones, and moves waiting requests into free places of the batch while the
+    /// cache has blocks for all their tokens and one more for each running request to grow into.
+    /// </summary>
+    private void Admit()
+    {
+        while (_incoming.TryDequeue(out var request))
+        {
+            if (request.Options.MaxTokens == 0) Finish(request, FinishReason.Length);
+            else _waiting.Add(request);
+        }
+        foreach (var request in _running.Concat(_waiting).Where(r => r.Cancelled).ToArray()) Finish(request, error: new OperationCanceledException());
+        int blockPositions = _context.Pool.BlockPositions;
+        while (_running.Count < _options.MaxSequences && _waiting.Count > 0)
+        {
+            var request = _waiting[0];
+            int needed = (request.History.Count + blockPositions) / blockPositions + _running.Count;
+            if (_running.Count > 0 && _context.Pool.FreeBlocks < needed) break;
+            _waiting.RemoveAt(0);
+            request.Sequence = _context.Cache.CreateSequence();
+            _running.Add(request);
+        }
+    }
+
+    private void Step()
+    {
+        _batch.Clear();
+        int budget = _options.StepTokens;
+        var decoding = _running.Where(r => r.History.Count - r.Fed == 1);
+        foreach (var request in decoding.Concat(_running.Where(r => r.History.Count - r.Fed > 1)))
+        {
+            int rows = Math.Min(budget, request.History.Count - request.Fed);
+            request.RowsInStep = rows;
+            if (rows == 0) continue;
+            var tokens = CollectionsMarshal.AsSpan(request.History).Slice(request.Fed, rows);
+            _batch.AddSequence(tokens, request.Sequence, request.Fed, logitsForLast: request.Fed + rows == request.History.Count);
+            budget -= rows;
+        }
+        _model.Decode(_batch, _context, _logits);
+
+        int vocab = _model.Config.VocabSize, logitRow = 0;
+        foreach (var request in decoding.Concat(_running.Where(r => r.History.Count - r.Fed > 1)).Where(r => r.RowsInStep > 0).ToArray())
+        {
+            request.Fed += request.RowsInStep;
+            request.RowsInStep = 0;
+            if (request.Fed == request.History.Count) Sample(request, _logits.AsSpan(logitRow++ * vocab, vocab));
+        }
+    }
+
+    private void Sample(BatchedRequest request, Span<float> logits)
+    {
+        int next = request.Sampler.Sample(logits, CollectionsMarshal.AsSpan(request.History));
+        if (request.Text.IsStopToken(next))
+        {
+            Finish(request, FinishReason.Stop);
+            return;
+        }
+        request.History.Add(next);
+        request.Produced++;
+        request.Output.Writer.TryWrite(request.Text.Token(next));
+        if (request.Text.Stopped) Finish(request, FinishReason.Stop);
+        else if (request.Produced >= request.Options.MaxTokens) Finish(request, FinishReason.Length);
+        else if (request.History.Count >= _options.ContextLength) Finish(request, FinishReason.ContextFull);
+    }
+
+    /// <summary>Gives the request's blocks back and queues it first, to be fed its tokens again when there is room.</summary>
+    private void Preempt(BatchedRequest request)
+    {
+        _context.Cache.Free(request.Sequence);
+        Preemptions++;
+        request.Fed = 0;
+        _running.Remove(request);
+        _waiting.Insert(0, request);
+    }
+
+    private void Finish(BatchedRequest request, FinishReason reason = FinishReason.Stop, Exception? error = null)
+    {
+        if (_running.Remove(request)) _context.Cache.Free(request.Sequence);
+        _waiting.Remove(request);
+        if (error is null) request.Output.Writer.TryWrite(request.Text.Finish(reason));
+        request.Output.Writer.TryComplete(error);
+        request.Cancellation.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _wake.Release();
+        _loop.Join();
+        _context.Dispose();
+        _wake.Dispose();
+    }
+}
+
+/// <summary>How much of the shared KV cache is in use.</summary>
+public readonly record struct KvBlockPoolUse(int UsedBlocks, int Blocks, int BlockPositions);
+
+/// <summary>One request's state in the batcher: its tokens so far, how many the cache holds, its sampler and its stream.</summary>
+internal sealed class BatchedRequest(IReadOnlyList<int> prompt, GenerationOptions options, Sampler sampler, GenerationOutput text)
+{
+    public List<int> History { get; } = [.. prompt];
+    public GenerationOptions Options { get; } = options;
+    public Sampler Sampler { get; } = sampler;
+    public GenerationOutput Text { get; } = text;
+    public Channel<GenerationChunk> Output { get; } = Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    public CancellationTokenRegistration Cancellation { get; set; }
+    public volatile bool Cancelled;
+    public int Sequence { get; set; } = -1;
+    public int Fed { get; set; }
+    public int RowsInStep { get; set; }
+    public int Produced { get; set; }
+}

@@ -1,0 +1,104 @@
+using GlmSharp.Errors;
+using GlmSharp.Inference;
+using GlmSharp.Models;
+using GlmSharp.Serving;
+using Xunit.Abstractions;
+
+namespace GlmSharp.Tests.Serving;
+
+/// <summary>
+/// Continuous batching on the shipped model: whatever else shares its steps — other requests' prompt chunks and decode
+/// rows, a cache too small for all of them (preemption and recomputation) — each request gets exactly what it gets
+/// served alone, and a cancelled request's cache is freed.
+/// </summary>
+public sealed class ContinuousBatcherTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly string DefaultModel = Path.Combine(AppContext.BaseDirectory, "models", "glm-tiny-chat");
+    private readonly LoadedModel _model = ModelLoader.Load(DefaultModel);
+
+    public void Dispose() => _model.Dispose();
+
+    private static readonly string[] Prompts =
+    [
+        "The king said", "Once upon a time, there was", "In the morning, the old man", "春眠不觉晓", "Tell me a fortune.",
+        "The weather today", "A long time ago in a small village by the sea, the people", "Numbers: 1, 2, 3,", "She opened the door and",
+        "请写一首诗。", "The quick brown fox", "Money is",
+    ];
+
+    [Fact]
+    public async Task Each_Of_Many_Concurrent_Requests_Gets_What_It_Gets_Alone()
+    {
+        var options = new GenerationOptions { MaxTokens = 24, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 4, StepTokens = 16, ContextLength = 512 });
+        await AssertSameAsAlone(batcher, Prompts.Select(p => (p, options)).ToArray());
+    }
+
+    [Fact]
+    public async Task Sampled_Requests_With_Seeds_Get_What_They_Get_Alone()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 3, StepTokens = 24, ContextLength = 512 });
+        await AssertSameAsAlone(batcher, Prompts.Take(6).Select((p, i) =>
+            (p, new GenerationOptions { MaxTokens = 20, Sampling = new SamplingOptions { Temperature = 0.9f, TopK = 40, Seed = 100 + i } })).ToArray());
+    }
+
+    /// <summary>Three blocks of 64 positions for four requests of up to ~100 tokens: steps run out of cache, requests give theirs back and are recomputed.</summary>
+    [Fact]
+    public async Task A_Cache_Too_Small_For_Every_Request_Preempts_And_Recomputes_Without_Changing_Outputs()
+    {
+        var options = new GenerationOptions { MaxTokens = 60, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 4, StepTokens = 32, ContextLength = 128, CachePositions = 192 });
+        await AssertSameAsAlone(batcher, Prompts.Take(5).Select(p => (p, options)).ToArray());
+        output.WriteLine($"{batcher.Preemptions} preemptions");
+        Assert.True(batcher.Preemptions > 0, "the cache held every request: nothing was preempted");
+        Assert.Equal(0, batcher.CacheUse.UsedBlocks);
+    }
+
+    [Fact]
+    public async Task A_Cancelled_Request_Gives_Its_Cache_Back_And_The_Others_Finish()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, StepTokens = 16, ContextLength = 512 });
+        using var cancel = new CancellationTokenSource();
+        var options = new GenerationOptions { MaxTokens = 300, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
+        var other = Collect(batcher.GenerateAsync(_model.Tokenizer!.Encode("Money is"), options with { MaxTokens = 10 }));
+        int received = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in batcher.GenerateAsync(_model.Tokenizer!.Encode("The king said"), options, cancel.Token))
+                if (++received == 3) cancel.Cancel();
+        });
+        Assert.Equal(11, (await other).Count);
+        for (int wait = 0; wait < 200 && (batcher.Running > 0 || batcher.CacheUse.UsedBlocks > 0); wait++) await Task.Delay(10);
+        Assert.Equal(0, batcher.Running);
+        Assert.Equal(0, batcher.CacheUse.UsedBlocks);
+    }
+
+    [Fact]
+    public void A_Prompt_Over_The_Context_Is_Refused_At_Once_Naming_The_Limit()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { ContextLength = 16 });
+        var e = Assert.Throws<ContextLimitException>(() => batcher.GenerateAsync(Enumerable.Repeat(5, 16).ToArray(), new GenerationOptions()));
+        Assert.Contains("the context holds 16", e.Message);
+    }
+
+    private async Task AssertSameAsAlone(ContinuousBatcher batcher, (string Prompt, GenerationOptions Options)[] requests)
+    {
+        var tokenizer = _model.Tokenizer!;
+        var served = requests.Select(r => Collect(batcher.GenerateAsync(tokenizer.Encode(r.Prompt), r.Options))).ToArray();
+        await Task.WhenAll(served);
+        using var alone = new Generator(_model, 512);
+        for (int i = 0; i < requests.Length; i++)
+        {
+            var expected = await Collect(alone.GenerateAsync(tokenizer.Encode(requests[i].Prompt), requests[i].Options));
+            var actual = await served[i];
+            output.WriteLine($"{requests[i].Prompt} → {string.Concat(actual.Select(c => c.Text))}");
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    private static async Task<List<GenerationChunk>> Collect(IAsyncEnumerable<GenerationChunk> chunks)
+    {
+        var list = new List<GenerationChunk>();
+        await foreach (var chunk in chunks) list.Add(chunk);
+        return list;
+    }
+}
