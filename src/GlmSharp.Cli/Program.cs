@@ -16,5 +16,6 @@ root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);

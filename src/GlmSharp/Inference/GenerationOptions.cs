@@ -11,6 +11,9 @@ public sealed record GenerationOptions
 
     /// <summary>Token ids that end generation; null means the model's own end-of-turn ids.</summary>
     public IReadOnlyList<int>? StopTokenIds { get; init; }
+
+    /// <summary>Whether special tokens (GLM's <c>&lt;think&gt;</c>, <c>&lt;tool_call&gt;</c>, …) are written as text, for a parser to read.</summary>
+    public bool IncludeSpecialTokens { get; init; }
 }
 
 /// <summary>Why generation ended.</summary>

@@ -9,7 +9,7 @@ namespace GlmSharp.Inference;
 internal sealed class GenerationOutput(BpeTokenizer tokenizer, GenerationOptions options, IReadOnlyList<int> defaultStopIds)
 {
     private readonly IReadOnlyList<int> _stopIds = options.StopTokenIds ?? defaultStopIds;
-    private readonly IncrementalDetokenizer _detokenizer = new(tokenizer, includeSpecial: false);
+    private readonly IncrementalDetokenizer _detokenizer = new(tokenizer, includeSpecial: options.IncludeSpecialTokens);
     private readonly StopStringFilter _stops = new(options.StopStrings);
 
     public bool IsStopToken(int id) => _stopIds.Contains(id);

@@ -36,7 +36,7 @@ public sealed record BatcherOptions
 /// output is what it would have been). A cancelled request's blocks are freed at the next step. One thread runs the
 /// steps; requests come from any thread.
 /// </summary>
-public sealed class ContinuousBatcher : IDisposable
+public sealed class ContinuousBatcher : ITextGenerationService
 {
     private readonly CausalLm _model;
     private readonly BpeTokenizer _tokenizer;
@@ -76,6 +76,8 @@ public sealed class ContinuousBatcher : IDisposable
 
     /// <summary>Times a request gave its cache back because a step did not fit.</summary>
     public int Preemptions { get; private set; }
+
+    public int ContextLength => _options.ContextLength;
 
     public KvBlockPoolUse CacheUse => new(_context.Pool.UsedBlocks, _context.Pool.BlockCount, _context.Pool.BlockPositions);
 

@@ -89,7 +89,7 @@ public static class GlmToolCall
     private static string ArgumentsJson(string tool, List<(string Key, string Value)> arguments, ToolSchemas schemas)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             foreach (var (key, value) in arguments)

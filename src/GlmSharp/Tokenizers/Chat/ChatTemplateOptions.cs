@@ -8,4 +8,7 @@ public sealed record ChatTemplateOptions
     /// <summary>GLM-4.5+: false appends <c>/nothink</c> to user turns and an empty think block to the generation prompt
     /// (the template's <c>enable_thinking=false</c>). Ignored by GLM-4 style.</summary>
     public bool EnableThinking { get; init; } = true;
+
+    /// <summary>Tool definitions, each the JSON of one OpenAI-style tool as <see cref="TemplateJson"/> writes it (GLM-4.5+).</summary>
+    public IReadOnlyList<string> Tools { get; init; } = [];
 }

@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.Text.Json;
+using GlmSharp.Serving;
+
+namespace GlmSharp.Server;
+
+/// <summary>The JSON of chat completion responses and stream chunks, in OpenAI's shapes (reasoning as <c>reasoning_content</c>).</summary>
+internal sealed class ChatCompletionWriter(string id, long created, string model)
+{
+    public byte[] Completion(IReadOnlyList<Reply> replies, int promptTokens) => Json(w =>
+    {
+        Header(w, "chat.completion");
+        w.WriteStartArray("choices");
+        for (int i = 0; i < replies.Count; i++)
+        {
+            var sent = replies[i].Parser.Sent;
+            w.WriteStartObject();
+            w.WriteNumber("index", i);
+            w.WriteStartObject("message");
+            w.WriteString("role", "assistant");
+            if (sent.Content.Length > 0 || sent.ToolCalls.Count == 0) w.WriteString("content", sent.Content);
+            else w.WriteNull("content");
+            if (sent.Reasoning.Length > 0) w.WriteString("reasoning_content", sent.Reasoning);
+            if (sent.ToolCalls.Count > 0) ToolCalls(w, sent.ToolCalls, 0, i);
+            w.WriteEndObject();
+            w.WriteString("finish_reason", replies[i].FinishReason);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        Usage(w, promptTokens, replies.Sum(r => r.CompletionTokens));
+    });
+
+    public byte[] RoleChunk(int choice) => Chunk(choice, w => w.WriteString("role", "assistant"), null);
+
+    public byte[] DeltaChunk(int choice, OutputDelta delta, int firstCallIndex) => Chunk(choice, w =>
+    {
+        if (delta.Reasoning.Length > 0) w.WriteString("reasoning_content", delta.Reasoning);
+        if (delta.Content.Length > 0) w.WriteString("content", delta.Content);
+        if (delta.ToolCalls.Count > 0) ToolCalls(w, delta.ToolCalls, firstCallIndex, choice);
+    }, null);
+
+    public byte[] FinishChunk(int choice, string reason) => Chunk(choice, _ => { }, reason);
+
+    public byte[] UsageChunk(int promptTokens, int completionTokens) => Json(w =>
+    {
+        Header(w, "chat.completion.chunk");
+        w.WriteStartArray("choices");
+        w.WriteEndArray();
+        Usage(w, promptTokens, completionTokens);
+    });
+
+    private byte[] Chunk(int choice, Action<Utf8JsonWriter> delta, string? finishReason) => Json(w =>
+    {
+        Header(w, "chat.completion.chunk");
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", choice);
+        w.WriteStartObject("delta");
+        delta(w);
+        w.WriteEndObject();
+        if (finishReason is null) w.WriteNull("finish_reason");
+        else w.WriteString("finish_reason", finishReason);
+        w.WriteEndObject();
+        w.WriteEndArray();
+    });
+
+    private void Header(Utf8JsonWriter w, string kind)
+    {
+        w.WriteString("id", id);
+        w.WriteString("object", kind);
+        w.WriteNumber("created", created);
+        w.WriteString("model", model);
+    }
+
+    private void ToolCalls(Utf8JsonWriter w, IReadOnlyList<ParsedToolCall> calls, int firstIndex, int choice)
+    {
+        w.WriteStartArray("tool_calls");
+        for (int c = 0; c < calls.Count; c++)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", firstIndex + c);
+            w.WriteString("id", $"call_{id[^12..]}_{choice}_{firstIndex + c}");
+            w.WriteString("type", "function");
+            w.WriteStartObject("function");
+            w.WriteString("name", calls[c].Name);
+            w.WriteString("arguments", calls[c].ArgumentsJson);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static void Usage(Utf8JsonWriter w, int prompt, int completion)
+    {
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", prompt);
+        w.WriteNumber("completion_tokens", completion);
+        w.WriteNumber("total_tokens", prompt + completion);
+        w.WriteEndObject();
+    }
+
+    private static byte[] Json(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using GlmSharp.Inference;
+using GlmSharp.Serving;
+using GlmSharp.Tokenizers;
+using GlmSharp.Tokenizers.Chat;
+using Microsoft.AspNetCore.Http;
+
+namespace GlmSharp.Server;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: renders the conversation with the model's chat template, generates through the
+/// shared batcher, and splits the reply into reasoning, content and tool calls (<see cref="GlmOutputParser"/>), whole
+/// or as server-sent events.
+/// </summary>
+internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenizer tokenizer, IChatTemplate template, SamplingOptions defaults, ServerOptions options)
+{
+    public async Task Handle(HttpContext http, JsonElement body)
+    {
+        var request = ChatRequest.Parse(body, defaults, options.ModelName, engine.ContextLength);
+        string prompt;
+        try
+        {
+            prompt = template.Render(request.Messages, new ChatTemplateOptions { EnableThinking = request.EnableThinking, Tools = request.ToolDefinitions });
+        }
+        catch (JsonException e)
+        {
+            throw ApiError.Invalid($"a tool call's arguments could not be read: {e.Message}", "messages");
+        }
+        var tokens = tokenizer.Encode(prompt);
+        if (tokens.Length >= engine.ContextLength)
+            throw new ApiError(400, "exceed_context_size_error",
+                $"the prompt has {tokens.Length} tokens, the context holds {engine.ContextLength}; shorten the conversation", "messages");
+        bool startsInReasoning = prompt.TrimEnd().EndsWith("<think>", StringComparison.Ordinal);
+        string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var replies = Enumerable.Range(0, request.Choices).Select(i => new Reply(
+            engine.GenerateAsync(tokens, request.Generation with { Sampling = request.Generation.Sampling with { Seed = request.Generation.Sampling.Seed + i } }, http.RequestAborted),
+            new GlmOutputParser(request.Tools, startsInReasoning))).ToArray();
+        var writer = new ChatCompletionWriter(id, created, options.ModelName);
+        if (request.Stream) await Stream(http, writer, replies, tokens.Length, request.IncludeUsage);
+        else
+        {
+            foreach (var reply in replies) await reply.RunToEnd(http.RequestAborted);
+            http.Response.ContentType = "application/json";
+            await http.Response.Body.WriteAsync(writer.Completion(replies, tokens.Length), http.RequestAborted);
+        }
+    }
+
+    private static async Task Stream(HttpContext http, ChatCompletionWriter writer, Reply[] replies, int promptTokens, bool includeUsage)
+    {
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-cache";
+        var cancel = http.RequestAborted;
+        for (int i = 0; i < replies.Length; i++)
+        {
+            await Event(http, writer.RoleChunk(i), cancel);
+            var reply = replies[i];
+            await foreach (var chunk in reply.Tokens.WithCancellation(cancel))
+            {
+                var delta = reply.Take(chunk);
+                if (!delta.IsEmpty) await Event(http, writer.DeltaChunk(i, delta, reply.CallsSent - delta.ToolCalls.Count), cancel);
+                if (chunk.Finish is not null) await Event(http, writer.FinishChunk(i, reply.FinishReason), cancel);
+            }
+        }
+        if (includeUsage) await Event(http, writer.UsageChunk(promptTokens, replies.Sum(r => r.CompletionTokens)), cancel);
+        await http.Response.WriteAsync("data: [DONE]\n\n", cancel);
+    }
+
+    private static async Task Event(HttpContext http, byte[] json, CancellationToken cancel)
+    {
+        await http.Response.WriteAsync("data: ", cancel);
+        await http.Response.Body.WriteAsync(json, cancel);
+        await http.Response.WriteAsync("\n\n", cancel);
+        await http.Response.Body.FlushAsync(cancel);
+    }
+}
+
+/// <summary>One choice being generated: its token stream, its parser, and how it ended.</summary>
+internal sealed class Reply(IAsyncEnumerable<GenerationChunk> tokens, GlmOutputParser parser)
+{
+    public IAsyncEnumerable<GenerationChunk> Tokens { get; } = tokens;
+    public GlmOutputParser Parser { get; } = parser;
+    public int CompletionTokens { get; private set; }
+    public int CallsSent => Parser.Sent.ToolCalls.Count;
+    public string FinishReason { get; private set; } = "stop";
+
+    public OutputDelta Take(GenerationChunk chunk)
+    {
+        if (chunk.TokenId is not null) CompletionTokens++;
+        var delta = Parser.Append(chunk.Text);
+        if (chunk.Finish is not { } finish) return delta;
+        var last = Parser.Finish(truncated: finish != Inference.FinishReason.Stop);
+        FinishReason = Parser.Sent.ToolCalls.Count > 0 ? "tool_calls" : finish == Inference.FinishReason.Stop ? "stop" : "length";
+        return new OutputDelta(delta.Reasoning + last.Reasoning, delta.Content + last.Content, [.. delta.ToolCalls, .. last.ToolCalls]);
+    }
+
+    public async Task RunToEnd(CancellationToken cancel)
+    {
+        await foreach (var chunk in Tokens.WithCancellation(cancel)) Take(chunk);
+    }
+}

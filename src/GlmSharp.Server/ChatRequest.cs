@@ -1,0 +1,171 @@
+using System.Text.Json;
+using GlmSharp.Inference;
+using GlmSharp.Serving;
+using GlmSharp.Tokenizers.Chat;
+
+namespace GlmSharp.Server;
+
+/// <summary>A checked <c>POST /v1/chat/completions</c> body: the conversation, the tools, and how to generate.</summary>
+internal sealed record ChatRequest(
+    IReadOnlyList<ChatMessage> Messages, IReadOnlyList<string> ToolDefinitions, ToolSchemas Tools, GenerationOptions Generation,
+    int Choices, bool Stream, bool IncludeUsage, bool EnableThinking)
+{
+    public const int MaxChoices = 8;
+
+    /// <summary>Reads the body; every field that is present must be valid, and the error names it.</summary>
+    public static ChatRequest Parse(JsonElement body, SamplingOptions defaults, string modelName, int contextLength)
+    {
+        if (body.ValueKind != JsonValueKind.Object) throw ApiError.Invalid("the request body must be a JSON object");
+        if (body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String && model.GetString() is { Length: > 0 } name && name != modelName)
+            throw new ApiError(404, "model_not_found", $"the model '{name}' does not exist; this server has '{modelName}'", "model");
+        if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+            throw ApiError.Invalid("'messages' must be a non-empty array", "messages");
+        if (body.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.True)
+            throw ApiError.Invalid("'logprobs' is not supported by this server yet", "logprobs");
+
+        bool useTools = !(body.TryGetProperty("tool_choice", out var choice) && choice.ValueKind == JsonValueKind.String && choice.GetString() == "none");
+        var toolDefinitions = new List<string>();
+        var schemas = ToolSchemas.None;
+        if (body.TryGetProperty("tools", out var tools) && tools.ValueKind != JsonValueKind.Null)
+        {
+            if (tools.ValueKind != JsonValueKind.Array) throw ApiError.Invalid("'tools' must be an array", "tools");
+            foreach (var tool in tools.EnumerateArray())
+                if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("function", out var f) || f.ValueKind != JsonValueKind.Object || !f.TryGetProperty("name", out var toolName) || toolName.ValueKind != JsonValueKind.String)
+                    throw ApiError.Invalid("every tool must be {\"type\": \"function\", \"function\": {\"name\": …}}", "tools");
+            if (useTools)
+            {
+                schemas = ToolSchemas.FromOpenAiTools(tools);
+                toolDefinitions.AddRange(tools.EnumerateArray().Select(TemplateJson.Serialize));
+            }
+        }
+
+        var sampling = defaults with
+        {
+            Temperature = (float?)Number(body, "temperature", 0, 2) ?? defaults.Temperature,
+            TopP = (float?)Number(body, "top_p", 0, 1) ?? defaults.TopP,
+            TopK = (int?)Number(body, "top_k", 0, 1_000_000) ?? defaults.TopK,
+            MinP = (float?)Number(body, "min_p", 0, 1) ?? defaults.MinP,
+            PresencePenalty = (float?)Number(body, "presence_penalty", -2, 2) ?? defaults.PresencePenalty,
+            FrequencyPenalty = (float?)Number(body, "frequency_penalty", -2, 2) ?? defaults.FrequencyPenalty,
+            RepetitionPenalty = (float?)Number(body, "repetition_penalty", 0.01, 10) ?? defaults.RepetitionPenalty,
+            Seed = (int?)Number(body, "seed", int.MinValue, int.MaxValue) ?? defaults.Seed,
+        };
+        int maxTokens = (int?)(Number(body, "max_completion_tokens", 1, contextLength) ?? Number(body, "max_tokens", 1, contextLength)) ?? contextLength;
+        var generation = new GenerationOptions { MaxTokens = maxTokens, Sampling = sampling, StopStrings = Stops(body), IncludeSpecialTokens = true };
+
+        if (body.TryGetProperty("response_format", out var format) && format.ValueKind != JsonValueKind.Null
+            && !(format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var type) && type.GetString() is "text" or "json_object"))
+            throw ApiError.Invalid("'response_format' must be {\"type\": \"text\"} or {\"type\": \"json_object\"}", "response_format");
+        bool stream = Bool(body, "stream") ?? false;
+        bool includeUsage = body.TryGetProperty("stream_options", out var streamOptions) && streamOptions.ValueKind == JsonValueKind.Object && (Bool(streamOptions, "include_usage") ?? false);
+        int n = (int?)Number(body, "n", 1, MaxChoices) ?? 1;
+        return new ChatRequest([.. messages.EnumerateArray().Select((m, i) => Message(m, i))], toolDefinitions, schemas, generation, n, stream, includeUsage, Thinking(body));
+    }
+
+    /// <summary>GLM's switches: <c>thinking: {"type": "disabled"}</c>, <c>enable_thinking</c>, or the template argument of the same name.</summary>
+    private static bool Thinking(JsonElement body)
+    {
+        if (body.TryGetProperty("thinking", out var thinking) && thinking.ValueKind == JsonValueKind.Object && thinking.TryGetProperty("type", out var type))
+            return type.GetString() switch
+            {
+                "enabled" => true,
+                "disabled" => false,
+                _ => throw ApiError.Invalid("'thinking.type' must be \"enabled\" or \"disabled\"", "thinking"),
+            };
+        if (Bool(body, "enable_thinking") is { } enabled) return enabled;
+        if (body.TryGetProperty("chat_template_kwargs", out var kwargs) && kwargs.ValueKind == JsonValueKind.Object && Bool(kwargs, "enable_thinking") is { } templateEnabled)
+            return templateEnabled;
+        if (body.TryGetProperty("reasoning_effort", out var effort) && effort.ValueKind == JsonValueKind.String)
+            return effort.GetString() switch
+            {
+                "none" => false,
+                "minimal" or "low" or "medium" or "high" => true,
+                _ => throw ApiError.Invalid("'reasoning_effort' must be none, minimal, low, medium or high", "reasoning_effort"),
+            };
+        return true;
+    }
+
+    private static ChatMessage Message(JsonElement m, int index)
+    {
+        string field = $"messages[{index}]";
+        if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var roleValue) || roleValue.ValueKind != JsonValueKind.String)
+            throw ApiError.Invalid($"{field} must be an object with a 'role'", field);
+        var role = roleValue.GetString() switch
+        {
+            "system" or "developer" => ChatRole.System,
+            "user" => ChatRole.User,
+            "assistant" => ChatRole.Assistant,
+            "tool" => ChatRole.Tool,
+            var other => throw ApiError.Invalid($"{field}.role '{other}' is not one of system, user, assistant, tool", field + ".role"),
+        };
+        string content = Content(m, field);
+        string? reasoning = m.TryGetProperty("reasoning_content", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+        List<ChatToolCall>? calls = null;
+        if (role == ChatRole.Assistant && m.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
+        {
+            calls = [];
+            foreach (var call in toolCalls.EnumerateArray())
+            {
+                if (!call.TryGetProperty("function", out var function) || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+                    throw ApiError.Invalid($"{field}.tool_calls: every call needs function.name", field + ".tool_calls");
+                string arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "{}";
+                try
+                {
+                    using var parsed = JsonDocument.Parse(arguments.Length == 0 ? "{}" : arguments);
+                    if (parsed.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException();
+                }
+                catch (JsonException)
+                {
+                    throw ApiError.Invalid($"{field}.tool_calls: the arguments of '{name.GetString()}' are not a JSON object", field + ".tool_calls");
+                }
+                calls.Add(new ChatToolCall(name.GetString()!, arguments.Length == 0 ? "{}" : arguments));
+            }
+        }
+        return new ChatMessage(role, content, reasoning, calls);
+    }
+
+    /// <summary>A string, or an array of parts whose text parts are joined; null or absent is empty.</summary>
+    private static string Content(JsonElement m, string field)
+    {
+        if (!m.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null) return "";
+        if (content.ValueKind == JsonValueKind.String) return content.GetString()!;
+        if (content.ValueKind != JsonValueKind.Array) throw ApiError.Invalid($"{field}.content must be a string or an array of parts", field + ".content");
+        var text = new System.Text.StringBuilder();
+        foreach (var part in content.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type)) throw ApiError.Invalid($"{field}.content: every part needs a type", field + ".content");
+            if (type.GetString() != "text" || !part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
+                throw ApiError.Invalid($"{field}.content: only text parts are supported by this model", field + ".content");
+            text.Append(partText.GetString());
+        }
+        return text.ToString();
+    }
+
+    private static IReadOnlyList<string> Stops(JsonElement body)
+    {
+        if (!body.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null) return [];
+        if (stop.ValueKind == JsonValueKind.String) return [stop.GetString()!];
+        if (stop.ValueKind == JsonValueKind.Array && stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String && s.GetString()!.Length > 0))
+            return [.. stop.EnumerateArray().Select(s => s.GetString()!)];
+        throw ApiError.Invalid("'stop' must be a string or an array of non-empty strings", "stop");
+    }
+
+    private static double? Number(JsonElement body, string name, double min, double max)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double number) || double.IsNaN(number) || number < min || number > max)
+            throw ApiError.Invalid($"'{name}' must be a number from {min} to {max}", name);
+        return number;
+    }
+
+    private static bool? Bool(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw ApiError.Invalid($"'{name}' must be true or false", name),
+        };
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using GlmSharp.Inference;
+using GlmSharp.Models;
+using GlmSharp.Serving;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GlmSharp.Server;
+
+/// <summary>
+/// The OpenAI-compatible HTTP server over one model: <c>POST /v1/chat/completions</c>, <c>GET /v1/models</c>,
+/// <c>GET /health</c>. Requests share the model through <paramref name="engine"/> (continuous batching). Every refusal
+/// is an OpenAI error body with a status that says why; no request can take the process down.
+/// </summary>
+public static class GlmServer
+{
+    public static WebApplication Create(LoadedModel model, ITextGenerationService engine, ServerOptions options)
+    {
+        var tokenizer = model.Tokenizer ?? throw new Errors.UnsupportedModelException($"{model.Path}: the model has no tokenizer, so it cannot serve chat");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
+        });
+        var app = builder.Build();
+        var chat = new ChatCompletions(engine, tokenizer, model.ChatTemplate, SamplingOptions.Defaults(model.Generation), options);
+
+        app.Use(async (http, next) =>
+        {
+            try
+            {
+                if (options.ApiKey is { } key && http.Request.Path.StartsWithSegments("/v1") && http.Request.Headers.Authorization != $"Bearer {key}")
+                    throw new ApiError(401, "invalid_api_key", "missing or wrong API key: send 'Authorization: Bearer KEY'");
+                await next(http);
+            }
+            catch (ApiError e) when (!http.Response.HasStarted)
+            {
+                await WriteError(http, e);
+            }
+            catch (Errors.ContextLimitException e) when (!http.Response.HasStarted)
+            {
+                await WriteError(http, new ApiError(400, "exceed_context_size_error", e.Message));
+            }
+            catch (BadHttpRequestException e) when (!http.Response.HasStarted)
+            {
+                await WriteError(http, new ApiError(e.StatusCode, "invalid_request_error", e.Message));
+            }
+            catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+            {
+            }
+            catch (Exception e) when (!http.Response.HasStarted)
+            {
+                await WriteError(http, new ApiError(500, "server_error", e.Message));
+            }
+        });
+
+        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/v1/models", () => Results.Json(new
+        {
+            @object = "list",
+            data = new[] { new { id = options.ModelName, @object = "model", created = 0, owned_by = "glmsharp" } },
+        }));
+        app.MapPost("/v1/chat/completions", async (HttpContext http) => await chat.Handle(http, await ReadJson(http)));
+        return app;
+    }
+
+    private static async Task<JsonElement> ReadJson(HttpContext http)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw ApiError.Invalid($"the request body is not valid JSON: {e.Message}");
+        }
+    }
+
+    private static Task WriteError(HttpContext http, ApiError e)
+    {
+        http.Response.StatusCode = e.Status;
+        return http.Response.WriteAsJsonAsync(new { error = new { message = e.Message, type = e.Type, param = e.Param, code = e.Type } });
+    }
+}

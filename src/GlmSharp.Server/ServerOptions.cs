@@ -1,0 +1,18 @@
+namespace GlmSharp.Server;
+
+/// <summary>Where and how <c>glm serve</c> listens.</summary>
+public sealed record ServerOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port (tests).</summary>
+    public int Port { get; init; } = 8080;
+
+    /// <summary>When set, every /v1 request must carry <c>Authorization: Bearer KEY</c>.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>The name clients use for the model (GET /v1/models, the "model" field).</summary>
+    public string ModelName { get; init; } = "glm";
+
+    public long MaxRequestBytes { get; init; } = 4 << 20;
+}

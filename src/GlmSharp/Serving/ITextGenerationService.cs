@@ -1,0 +1,19 @@
+using GlmSharp.Inference;
+
+namespace GlmSharp.Serving;
+
+/// <summary>What a server needs of an engine: token streams for many requests at once.</summary>
+public interface ITextGenerationService : IDisposable
+{
+    /// <summary>The most positions one request may hold, prompt and output together.</summary>
+    int ContextLength { get; }
+
+    /// <summary>Requests waiting for a place in the running batch.</summary>
+    int Waiting { get; }
+
+    /// <summary>Requests being decoded.</summary>
+    int Running { get; }
+
+    /// <summary>Streams the continuation of <paramref name="prompt"/>; refuses a prompt over the context at once.</summary>
+    IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default);
+}
