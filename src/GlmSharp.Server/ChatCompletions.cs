@@ -17,25 +17,22 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
     public async Task Handle(HttpContext http, JsonElement body)
     {
         var request = ChatRequest.Parse(body, defaults, options.ModelName, engine.ContextLength);
-        string prompt;
+        ChatPrompt prompt;
         try
         {
-            prompt = template.Render(request.Messages, new ChatTemplateOptions { EnableThinking = request.EnableThinking, Tools = request.ToolDefinitions });
+            prompt = ChatPrompt.Prepare(template, tokenizer, request.Messages,
+                new ChatTemplateOptions { EnableThinking = request.EnableThinking, Tools = request.ToolDefinitions }, engine.ContextLength);
         }
         catch (JsonException e)
         {
             throw ApiError.Invalid($"a tool call's arguments could not be read: {e.Message}", "messages");
         }
-        var tokens = tokenizer.Encode(prompt);
-        if (tokens.Length >= engine.ContextLength)
-            throw new ApiError(400, "exceed_context_size_error",
-                $"the prompt has {tokens.Length} tokens, the context holds {engine.ContextLength}; shorten the conversation", "messages");
-        bool startsInReasoning = prompt.TrimEnd().EndsWith("<think>", StringComparison.Ordinal);
+        var tokens = prompt.Tokens;
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var replies = Enumerable.Range(0, request.Choices).Select(i => new Reply(
             engine.GenerateAsync(tokens, request.Generation with { Sampling = request.Generation.Sampling with { Seed = request.Generation.Sampling.Seed + i } }, http.RequestAborted),
-            new GlmOutputParser(request.Tools, startsInReasoning))).ToArray();
+            new GlmOutputParser(request.Tools, prompt.StartsInReasoning))).ToArray();
         var writer = new ChatCompletionWriter(id, created, options.ModelName);
         if (request.Stream) await Stream(http, writer, replies, tokens.Length, request.IncludeUsage);
         else

@@ -6,11 +6,14 @@ using GlmSharp.Serving;
 namespace GlmSharp.Tests.Server;
 
 /// <summary>
-/// An engine that writes a fixed reply in small pieces, whatever the prompt: the tiny shipped model cannot be made to
-/// call a tool or think, and the server's handling of those replies is what the tests check. It keeps the prompts it saw.
+/// An engine that writes fixed replies in small pieces, whatever the prompt (request i gets reply i, the last one
+/// after that): the tiny shipped model cannot be made to call a tool or think, and the server's handling of those
+/// replies is what the tests check. It keeps the prompts it saw.
 /// </summary>
-internal sealed class ScriptedEngine(string reply, int pieceLength = 3) : ITextGenerationService
+internal sealed class ScriptedEngine(params string[] replies) : ITextGenerationService
 {
+    private const int PieceLength = 3;
+
     public List<IReadOnlyList<int>> Prompts { get; } = [];
     public int ContextLength => 4096;
     public int Waiting => 0;
@@ -19,17 +22,22 @@ internal sealed class ScriptedEngine(string reply, int pieceLength = 3) : ITextG
     public IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         if (prompt.Count >= ContextLength) throw new ContextLimitException($"the prompt has {prompt.Count} tokens, the context holds {ContextLength}");
-        lock (Prompts) Prompts.Add(prompt);
-        return Pieces(cancellationToken);
+        string reply;
+        lock (Prompts)
+        {
+            reply = replies[Math.Min(Prompts.Count, replies.Length - 1)];
+            Prompts.Add(prompt);
+        }
+        return Pieces(reply, cancellationToken);
     }
 
-    private async IAsyncEnumerable<GenerationChunk> Pieces([EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<GenerationChunk> Pieces(string reply, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        for (int i = 0; i < reply.Length; i += pieceLength)
+        for (int i = 0; i < reply.Length; i += PieceLength)
         {
             await Task.Yield();
             cancellationToken.ThrowIfCancellationRequested();
-            yield return new GenerationChunk(i, reply.Substring(i, Math.Min(pieceLength, reply.Length - i)));
+            yield return new GenerationChunk(i, reply.Substring(i, Math.Min(PieceLength, reply.Length - i)));
         }
         yield return new GenerationChunk(null, "", FinishReason.Stop);
     }

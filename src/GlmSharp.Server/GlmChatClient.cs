@@ -1,0 +1,150 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using GlmSharp.Inference;
+using GlmSharp.Models;
+using GlmSharp.Serving;
+using GlmSharp.Tokenizers;
+using GlmSharp.Tokenizers.Chat;
+using Microsoft.Extensions.AI;
+using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+using AiChatRole = Microsoft.Extensions.AI.ChatRole;
+using GlmChatMessage = GlmSharp.Tokenizers.Chat.ChatMessage;
+using GlmChatRole = GlmSharp.Tokenizers.Chat.ChatRole;
+
+namespace GlmSharp.Server;
+
+/// <summary>
+/// Microsoft.Extensions.AI's <see cref="IChatClient"/> in process, over the same engine the server uses: the model's chat
+/// template, its tools and thinking, replies split into text, <see cref="TextReasoningContent"/> and
+/// <see cref="FunctionCallContent"/>, whole or streamed. <c>AdditionalProperties["enable_thinking"] = false</c> turns
+/// GLM's thinking off.
+/// </summary>
+public sealed class GlmChatClient : IChatClient
+{
+    private readonly LoadedModel _model;
+    private readonly ITextGenerationService _engine;
+    private readonly BpeTokenizer _tokenizer;
+    private readonly ChatClientMetadata _metadata;
+
+    public GlmChatClient(LoadedModel model, ITextGenerationService engine)
+    {
+        _model = model;
+        _engine = engine;
+        _tokenizer = model.Tokenizer ?? throw new Errors.UnsupportedModelException($"{model.Path}: the model has no tokenizer, so it cannot chat");
+        _metadata = new ChatClientMetadata("glmsharp", defaultModelId: Path.GetFileName(model.Path.TrimEnd('/')));
+    }
+
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<AiChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken)) updates.Add(update);
+        return updates.ToChatResponse();
+    }
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<AiChatMessage> messages, ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var (conversation, tools, schemas) = Convert(messages, options);
+        bool thinking = !(options?.AdditionalProperties?.TryGetValue("enable_thinking", out var value) == true && value is false);
+        var prompt = ChatPrompt.Prepare(_model.ChatTemplate, _tokenizer, conversation, new ChatTemplateOptions { EnableThinking = thinking, Tools = tools }, _engine.ContextLength);
+        var parser = new GlmOutputParser(schemas, prompt.StartsInReasoning);
+        string responseId = "glm-" + Guid.NewGuid().ToString("N")[..16];
+        int completionTokens = 0, callIndex = 0;
+        await foreach (var chunk in _engine.GenerateAsync(prompt.Tokens, Generation(options), cancellationToken))
+        {
+            if (chunk.TokenId is not null) completionTokens++;
+            var delta = parser.Append(chunk.Text);
+            ChatFinishReason? finish = null;
+            if (chunk.Finish is { } reason)
+            {
+                var last = parser.Finish(truncated: reason != FinishReason.Stop);
+                delta = new OutputDelta(delta.Reasoning + last.Reasoning, delta.Content + last.Content, [.. delta.ToolCalls, .. last.ToolCalls]);
+                finish = parser.Sent.ToolCalls.Count > 0 ? ChatFinishReason.ToolCalls : reason == FinishReason.Stop ? ChatFinishReason.Stop : ChatFinishReason.Length;
+            }
+            var contents = new List<AIContent>();
+            if (delta.Reasoning.Length > 0) contents.Add(new TextReasoningContent(delta.Reasoning));
+            if (delta.Content.Length > 0) contents.Add(new TextContent(delta.Content));
+            foreach (var call in delta.ToolCalls) contents.Add(new FunctionCallContent($"{responseId}-call-{callIndex++}", call.Name, Arguments(call.ArgumentsJson)));
+            if (finish is not null)
+                contents.Add(new UsageContent(new UsageDetails { InputTokenCount = prompt.Tokens.Length, OutputTokenCount = completionTokens, TotalTokenCount = prompt.Tokens.Length + completionTokens }));
+            if (contents.Count == 0 && finish is null) continue;
+            yield return new ChatResponseUpdate(AiChatRole.Assistant, contents) { ResponseId = responseId, FinishReason = finish, ModelId = _metadata.DefaultModelId };
+        }
+    }
+
+    private GenerationOptions Generation(ChatOptions? options)
+    {
+        var defaults = SamplingOptions.Defaults(_model.Generation);
+        var sampling = defaults with
+        {
+            Temperature = options?.Temperature ?? defaults.Temperature,
+            TopP = options?.TopP ?? defaults.TopP,
+            TopK = options?.TopK ?? defaults.TopK,
+            PresencePenalty = options?.PresencePenalty ?? defaults.PresencePenalty,
+            FrequencyPenalty = options?.FrequencyPenalty ?? defaults.FrequencyPenalty,
+            Seed = options?.Seed is { } seed ? unchecked((int)seed) : defaults.Seed,
+        };
+        return new GenerationOptions
+        {
+            MaxTokens = options?.MaxOutputTokens ?? _engine.ContextLength,
+            Sampling = sampling,
+            StopStrings = options?.StopSequences?.ToArray() ?? [],
+            IncludeSpecialTokens = true,
+        };
+    }
+
+    private static (List<GlmChatMessage> Conversation, List<string> Tools, ToolSchemas Schemas) Convert(IEnumerable<AiChatMessage> messages, ChatOptions? options)
+    {
+        var conversation = new List<GlmChatMessage>();
+        foreach (var message in messages)
+        {
+            var role = message.Role == AiChatRole.System ? GlmChatRole.System
+                : message.Role == AiChatRole.Assistant ? GlmChatRole.Assistant
+                : message.Role == AiChatRole.Tool ? GlmChatRole.Tool
+                : GlmChatRole.User;
+            if (role == GlmChatRole.Tool)
+            {
+                foreach (var result in message.Contents.OfType<FunctionResultContent>())
+                    conversation.Add(GlmChatMessage.Tool(result.Result switch
+                    {
+                        string text => text,
+                        JsonElement { ValueKind: JsonValueKind.String } text => text.GetString()!,
+                        var other => JsonSerializer.Serialize(other),
+                    }));
+                continue;
+            }
+            string reasoning = string.Concat(message.Contents.OfType<TextReasoningContent>().Select(r => r.Text));
+            var calls = message.Contents.OfType<FunctionCallContent>().Select(c => new ChatToolCall(c.Name, JsonSerializer.Serialize(c.Arguments ?? new Dictionary<string, object?>()))).ToList();
+            conversation.Add(new GlmChatMessage(role, message.Text, reasoning.Length > 0 ? reasoning : null, calls.Count > 0 ? calls : null));
+        }
+        var tools = new List<string>();
+        var schemas = ToolSchemas.None;
+        if (options?.Tools is { Count: > 0 } declared && options.ToolMode is not NoneChatToolMode)
+        {
+            var definitions = declared.OfType<AIFunctionDeclaration>().Select(f => JsonSerializer.SerializeToElement(new
+            {
+                type = "function",
+                function = new { name = f.Name, description = f.Description, parameters = f.JsonSchema },
+            })).ToArray();
+            tools.AddRange(definitions.Select(TemplateJson.Serialize));
+            schemas = ToolSchemas.FromOpenAiTools(JsonSerializer.SerializeToElement(definitions));
+        }
+        return (conversation, tools, schemas);
+    }
+
+    private static Dictionary<string, object?> Arguments(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is not null ? null
+        : serviceType == typeof(ChatClientMetadata) ? _metadata
+        : serviceType.IsInstanceOfType(this) ? this
+        : null;
+
+    public void Dispose()
+    {
+    }
+}
