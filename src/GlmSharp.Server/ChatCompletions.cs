@@ -12,10 +12,12 @@ namespace GlmSharp.Server;
 /// shared batcher, and splits the reply into reasoning, content and tool calls (<see cref="GlmOutputParser"/>), whole
 /// or as server-sent events.
 /// </summary>
-internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenizer tokenizer, IChatTemplate template, SamplingOptions defaults, ServerOptions options)
+internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenizer tokenizer, IChatTemplate template, SamplingOptions defaults, ServerOptions options, ServerMetrics metrics)
 {
     public async Task Handle(HttpContext http, JsonElement body)
     {
+        if (engine.Waiting >= options.MaxQueuedRequests)
+            throw new ApiError(503, "server_overloaded", $"{engine.Waiting} requests are already waiting (the limit is {options.MaxQueuedRequests}); retry shortly");
         var request = ChatRequest.Parse(body, defaults, options.ModelName, engine.ContextLength);
         ChatPrompt prompt;
         try
@@ -33,6 +35,7 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
         var replies = Enumerable.Range(0, request.Choices).Select(i => new Reply(
             engine.GenerateAsync(tokens, request.Generation with { Sampling = request.Generation.Sampling with { Seed = request.Generation.Sampling.Seed + i } }, http.RequestAborted),
             new GlmOutputParser(request.Tools, prompt.StartsInReasoning))).ToArray();
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var writer = new ChatCompletionWriter(id, created, options.ModelName);
         if (request.Stream) await Stream(http, writer, replies, tokens.Length, request.IncludeUsage);
         else
@@ -41,6 +44,8 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
             http.Response.ContentType = "application/json";
             await http.Response.Body.WriteAsync(writer.Completion(replies, tokens.Length), http.RequestAborted);
         }
+        foreach (var reply in replies) metrics.Generation(tokens.Length, reply.CompletionTokens, reply.FirstToken ?? started.Elapsed, started.Elapsed);
+        metrics.Request("chat", "ok");
     }
 
     private static async Task Stream(HttpContext http, ChatCompletionWriter writer, Reply[] replies, int promptTokens, bool includeUsage)
@@ -81,9 +86,14 @@ internal sealed class Reply(IAsyncEnumerable<GenerationChunk> tokens, GlmOutputP
     public int CallsSent => Parser.Sent.ToolCalls.Count;
     public string FinishReason { get; private set; } = "stop";
 
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+    /// <summary>When the first token came, from when the reply was asked for.</summary>
+    public TimeSpan? FirstToken { get; private set; }
+
     public OutputDelta Take(GenerationChunk chunk)
     {
-        if (chunk.TokenId is not null) CompletionTokens++;
+        if (chunk.TokenId is not null && CompletionTokens++ == 0) FirstToken = _clock.Elapsed;
         var delta = Parser.Append(chunk.Text);
         if (chunk.Finish is not { } finish) return delta;
         var last = Parser.Finish(truncated: finish != Inference.FinishReason.Stop);

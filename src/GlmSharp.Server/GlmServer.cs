@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace GlmSharp.Server;
 
@@ -28,8 +29,11 @@ public static class GlmServer
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
         });
+        var metrics = new ServerMetrics(engine);
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
         var app = builder.Build();
-        var chat = new ChatCompletions(engine, tokenizer, model.ChatTemplate, SamplingOptions.Defaults(model.Generation), options);
+        var chat = new ChatCompletions(engine, tokenizer, model.ChatTemplate, SamplingOptions.Defaults(model.Generation), options, metrics);
 
         app.Use(async (http, next) =>
         {
@@ -41,6 +45,7 @@ public static class GlmServer
             }
             catch (ApiError e) when (!http.Response.HasStarted)
             {
+                metrics.Request(http.Request.Path, e.Type);
                 await WriteError(http, e);
             }
             catch (Errors.ContextLimitException e) when (!http.Response.HasStarted)
@@ -60,6 +65,7 @@ public static class GlmServer
             }
         });
 
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         app.MapGet("/v1/models", () => Results.Json(new
         {
@@ -86,6 +92,7 @@ public static class GlmServer
     private static Task WriteError(HttpContext http, ApiError e)
     {
         http.Response.StatusCode = e.Status;
+        if (e.Status is 429 or 503) http.Response.Headers.RetryAfter = "1";
         return http.Response.WriteAsJsonAsync(new { error = new { message = e.Message, type = e.Type, param = e.Param, code = e.Type } });
     }
 }

@@ -15,4 +15,7 @@ public sealed record ServerOptions
     public string ModelName { get; init; } = "glm";
 
     public long MaxRequestBytes { get; init; } = 4 << 20;
+
+    /// <summary>Requests the engine may have waiting before new ones are refused with 503 and Retry-After.</summary>
+    public int MaxQueuedRequests { get; init; } = 512;
 }

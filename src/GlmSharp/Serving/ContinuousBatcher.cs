@@ -79,6 +79,8 @@ public sealed class ContinuousBatcher : ITextGenerationService
 
     public int ContextLength => _options.ContextLength;
 
+    public double CacheUsed => (double)_context.Pool.UsedBlocks / _context.Pool.BlockCount;
+
     public KvBlockPoolUse CacheUse => new(_context.Pool.UsedBlocks, _context.Pool.BlockCount, _context.Pool.BlockPositions);
 
     /// <summary>

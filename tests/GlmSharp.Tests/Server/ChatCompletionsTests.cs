@@ -161,4 +161,42 @@ public sealed class ChatCompletionsTests : IDisposable
             .GetOpenAIModelClient().GetModelsAsync();
         Assert.Equal("glm-tiny-chat", Assert.Single(models.Value).Id);
     }
+
+    [Fact]
+    public async Task An_Overloaded_Queue_Is_503_With_Retry_After()
+    {
+        using var engine = new ScriptedEngine("unused") { Waiting = 10_000 };
+        await using var server = await RunningServer.Start(_model, engine);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        var response = await http.PostAsJsonAsync("/v1/chat/completions", new { messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("server_overloaded", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_Body_Over_The_Limit_Is_Refused_With_413()
+    {
+        using var engine = new ScriptedEngine("unused");
+        await using var server = await RunningServer.Start(_model, engine);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        string huge = new('x', 5 << 20);
+        var response = await http.PostAsJsonAsync("/v1/chat/completions", new { messages = new[] { new { role = "user", content = huge } } });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Empty(engine.Prompts);
+    }
+
+    [Fact]
+    public async Task Metrics_Report_Requests_Tokens_Latencies_And_The_Engine_In_Prometheus_Text()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, ContextLength = 512 });
+        await using var server = await RunningServer.Start(_model, batcher);
+        await Client(server).CompleteChatAsync([new UserChatMessage("Tell me a fortune.")], Greedy);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        string metrics = await http.GetStringAsync("/metrics");
+        foreach (string name in new[] { "glm_requests_total", "glm_prompt_tokens_total", "glm_completion_tokens_total", "glm_time_to_first_token_seconds_bucket",
+                     "glm_time_per_output_token_seconds_bucket", "glm_queue_length", "glm_batch_size", "glm_kv_cache_used_ratio" })
+            Assert.Contains(name, metrics);
+        Assert.Matches(@"glm_requests_total\{[^}]*outcome=""ok""[^}]*\} 1", metrics);
+    }
 }

@@ -16,8 +16,9 @@ internal sealed class ScriptedEngine(params string[] replies) : ITextGenerationS
 
     public List<IReadOnlyList<int>> Prompts { get; } = [];
     public int ContextLength => 4096;
-    public int Waiting => 0;
+    public int Waiting { get; init; }
     public int Running => 0;
+    public double CacheUsed => 0;
 
     public IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default)
     {
