@@ -10,8 +10,6 @@ internal sealed record ChatRequest(
     IReadOnlyList<ChatMessage> Messages, IReadOnlyList<string> ToolDefinitions, ToolSchemas Tools, GenerationOptions Generation,
     int Choices, bool Stream, bool IncludeUsage, bool EnableThinking)
 {
-    public const int MaxChoices = 8;
-
     /// <summary>Reads the body; every field that is present must be valid, and the error names it.</summary>
     public static ChatRequest Parse(JsonElement body, SamplingOptions defaults, string modelName, int contextLength)
     {
@@ -20,8 +18,6 @@ internal sealed record ChatRequest(
             throw new ApiError(404, "model_not_found", $"the model '{name}' does not exist; this server has '{modelName}'", "model");
         if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
             throw ApiError.Invalid("'messages' must be a non-empty array", "messages");
-        if (body.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.True)
-            throw ApiError.Invalid("'logprobs' is not supported by this server yet", "logprobs");
 
         bool useTools = !(body.TryGetProperty("tool_choice", out var choice) && choice.ValueKind == JsonValueKind.String && choice.GetString() == "none");
         var toolDefinitions = new List<string>();
@@ -39,26 +35,11 @@ internal sealed record ChatRequest(
             }
         }
 
-        var sampling = defaults with
-        {
-            Temperature = (float?)Number(body, "temperature", 0, 2) ?? defaults.Temperature,
-            TopP = (float?)Number(body, "top_p", 0, 1) ?? defaults.TopP,
-            TopK = (int?)Number(body, "top_k", 0, 1_000_000) ?? defaults.TopK,
-            MinP = (float?)Number(body, "min_p", 0, 1) ?? defaults.MinP,
-            PresencePenalty = (float?)Number(body, "presence_penalty", -2, 2) ?? defaults.PresencePenalty,
-            FrequencyPenalty = (float?)Number(body, "frequency_penalty", -2, 2) ?? defaults.FrequencyPenalty,
-            RepetitionPenalty = (float?)Number(body, "repetition_penalty", 0.01, 10) ?? defaults.RepetitionPenalty,
-            Seed = (int?)Number(body, "seed", int.MinValue, int.MaxValue) ?? defaults.Seed,
-        };
-        int maxTokens = (int?)(Number(body, "max_completion_tokens", 1, contextLength) ?? Number(body, "max_tokens", 1, contextLength)) ?? contextLength;
-        var generation = new GenerationOptions { MaxTokens = maxTokens, Sampling = sampling, StopStrings = Stops(body), IncludeSpecialTokens = true };
-
+        var generation = GenerationFields.Parse(body, defaults, contextLength, defaultMaxTokens: contextLength);
         if (body.TryGetProperty("response_format", out var format) && format.ValueKind != JsonValueKind.Null
             && !(format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var type) && type.GetString() is "text" or "json_object"))
             throw ApiError.Invalid("'response_format' must be {\"type\": \"text\"} or {\"type\": \"json_object\"}", "response_format");
-        bool stream = Bool(body, "stream") ?? false;
-        bool includeUsage = body.TryGetProperty("stream_options", out var streamOptions) && streamOptions.ValueKind == JsonValueKind.Object && (Bool(streamOptions, "include_usage") ?? false);
-        int n = (int?)Number(body, "n", 1, MaxChoices) ?? 1;
+        var (n, stream, includeUsage) = GenerationFields.Delivery(body);
         return new ChatRequest([.. messages.EnumerateArray().Select((m, i) => Message(m, i))], toolDefinitions, schemas, generation, n, stream, includeUsage, Thinking(body));
     }
 
@@ -72,8 +53,8 @@ internal sealed record ChatRequest(
                 "disabled" => false,
                 _ => throw ApiError.Invalid("'thinking.type' must be \"enabled\" or \"disabled\"", "thinking"),
             };
-        if (Bool(body, "enable_thinking") is { } enabled) return enabled;
-        if (body.TryGetProperty("chat_template_kwargs", out var kwargs) && kwargs.ValueKind == JsonValueKind.Object && Bool(kwargs, "enable_thinking") is { } templateEnabled)
+        if (GenerationFields.Bool(body, "enable_thinking") is { } enabled) return enabled;
+        if (body.TryGetProperty("chat_template_kwargs", out var kwargs) && kwargs.ValueKind == JsonValueKind.Object && GenerationFields.Bool(kwargs, "enable_thinking") is { } templateEnabled)
             return templateEnabled;
         if (body.TryGetProperty("reasoning_effort", out var effort) && effort.ValueKind == JsonValueKind.String)
             return effort.GetString() switch
@@ -139,33 +120,5 @@ internal sealed record ChatRequest(
             text.Append(partText.GetString());
         }
         return text.ToString();
-    }
-
-    private static IReadOnlyList<string> Stops(JsonElement body)
-    {
-        if (!body.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null) return [];
-        if (stop.ValueKind == JsonValueKind.String) return [stop.GetString()!];
-        if (stop.ValueKind == JsonValueKind.Array && stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String && s.GetString()!.Length > 0))
-            return [.. stop.EnumerateArray().Select(s => s.GetString()!)];
-        throw ApiError.Invalid("'stop' must be a string or an array of non-empty strings", "stop");
-    }
-
-    private static double? Number(JsonElement body, string name, double min, double max)
-    {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double number) || double.IsNaN(number) || number < min || number > max)
-            throw ApiError.Invalid($"'{name}' must be a number from {min} to {max}", name);
-        return number;
-    }
-
-    private static bool? Bool(JsonElement body, string name)
-    {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        return value.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw ApiError.Invalid($"'{name}' must be true or false", name),
-        };
     }
 }

@@ -13,8 +13,8 @@ using OpenTelemetry.Metrics;
 namespace GlmSharp.Server;
 
 /// <summary>
-/// The OpenAI-compatible HTTP server over one model: <c>POST /v1/chat/completions</c>, <c>GET /v1/models</c>,
-/// <c>GET /health</c>. Requests share the model through <paramref name="engine"/> (continuous batching). Every refusal
+/// The OpenAI-compatible HTTP server over one model: <c>POST /v1/chat/completions</c>, <c>POST /v1/completions</c>,
+/// <c>GET /v1/models</c>, <c>GET /health</c>, <c>GET /metrics</c>. Requests share the model through <paramref name="engine"/> (continuous batching). Every refusal
 /// is an OpenAI error body with a status that says why; no request can take the process down.
 /// </summary>
 public static class GlmServer
@@ -33,7 +33,9 @@ public static class GlmServer
         builder.Services.AddSingleton(metrics);
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
         var app = builder.Build();
-        var chat = new ChatCompletions(engine, tokenizer, model.ChatTemplate, SamplingOptions.Defaults(model.Generation), options, metrics);
+        var defaults = SamplingOptions.Defaults(model.Generation);
+        var chat = new ChatCompletions(engine, tokenizer, model.ChatTemplate, defaults, options, metrics);
+        var text = new TextCompletions(engine, tokenizer, defaults, options, metrics);
 
         app.Use(async (http, next) =>
         {
@@ -73,6 +75,7 @@ public static class GlmServer
             data = new[] { new { id = options.ModelName, @object = "model", created = 0, owned_by = "glmsharp" } },
         }));
         app.MapPost("/v1/chat/completions", async (HttpContext http) => await chat.Handle(http, await ReadJson(http)));
+        app.MapPost("/v1/completions", async (HttpContext http) => await text.Handle(http, await ReadJson(http)));
         return app;
     }
 

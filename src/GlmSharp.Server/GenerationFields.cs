@@ -1,0 +1,65 @@
+using System.Text.Json;
+using GlmSharp.Inference;
+
+namespace GlmSharp.Server;
+
+/// <summary>The request fields chat and text completions share: sampling, length, stop strings, and how the answer is delivered.</summary>
+internal static class GenerationFields
+{
+    public const int MaxChoices = 8;
+
+    public static GenerationOptions Parse(JsonElement body, SamplingOptions defaults, int contextLength, int defaultMaxTokens)
+    {
+        var sampling = defaults with
+        {
+            Temperature = (float?)Number(body, "temperature", 0, 2) ?? defaults.Temperature,
+            TopP = (float?)Number(body, "top_p", 0, 1) ?? defaults.TopP,
+            TopK = (int?)Number(body, "top_k", 0, 1_000_000) ?? defaults.TopK,
+            MinP = (float?)Number(body, "min_p", 0, 1) ?? defaults.MinP,
+            PresencePenalty = (float?)Number(body, "presence_penalty", -2, 2) ?? defaults.PresencePenalty,
+            FrequencyPenalty = (float?)Number(body, "frequency_penalty", -2, 2) ?? defaults.FrequencyPenalty,
+            RepetitionPenalty = (float?)Number(body, "repetition_penalty", 0.01, 10) ?? defaults.RepetitionPenalty,
+            Seed = (int?)Number(body, "seed", int.MinValue, int.MaxValue) ?? defaults.Seed,
+        };
+        int maxTokens = (int?)(Number(body, "max_completion_tokens", 1, contextLength) ?? Number(body, "max_tokens", 1, contextLength)) ?? defaultMaxTokens;
+        if (body.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind is JsonValueKind.True or JsonValueKind.Number)
+            throw ApiError.Invalid("'logprobs' is not supported by this server yet", "logprobs");
+        return new GenerationOptions { MaxTokens = maxTokens, Sampling = sampling, StopStrings = Stops(body), IncludeSpecialTokens = true };
+    }
+
+    /// <summary>How many answers (<c>n</c>), whether streamed, and whether the stream ends with usage.</summary>
+    public static (int Choices, bool Stream, bool IncludeUsage) Delivery(JsonElement body)
+    {
+        bool stream = Bool(body, "stream") ?? false;
+        bool includeUsage = body.TryGetProperty("stream_options", out var streamOptions) && streamOptions.ValueKind == JsonValueKind.Object && (Bool(streamOptions, "include_usage") ?? false);
+        return ((int?)Number(body, "n", 1, MaxChoices) ?? 1, stream, includeUsage);
+    }
+
+    internal static IReadOnlyList<string> Stops(JsonElement body)
+    {
+        if (!body.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null) return [];
+        if (stop.ValueKind == JsonValueKind.String) return [stop.GetString()!];
+        if (stop.ValueKind == JsonValueKind.Array && stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String && s.GetString()!.Length > 0))
+            return [.. stop.EnumerateArray().Select(s => s.GetString()!)];
+        throw ApiError.Invalid("'stop' must be a string or an array of non-empty strings", "stop");
+    }
+
+    internal static double? Number(JsonElement body, string name, double min, double max)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double number) || double.IsNaN(number) || number < min || number > max)
+            throw ApiError.Invalid($"'{name}' must be a number from {min} to {max}", name);
+        return number;
+    }
+
+    internal static bool? Bool(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw ApiError.Invalid($"'{name}' must be true or false", name),
+        };
+    }
+}

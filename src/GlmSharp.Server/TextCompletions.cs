@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using GlmSharp.Inference;
+using GlmSharp.Serving;
+using GlmSharp.Tokenizers;
+using Microsoft.AspNetCore.Http;
+
+namespace GlmSharp.Server;
+
+/// <summary>
+/// <c>POST /v1/completions</c>: a raw prompt continued (no chat template, special tokens in the prompt are read as
+/// such), whole or as server-sent events, in OpenAI's text_completion shape.
+/// </summary>
+internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenizer tokenizer, SamplingOptions defaults, ServerOptions options, ServerMetrics metrics)
+{
+    /// <summary>OpenAI's default for this endpoint.</summary>
+    private const int DefaultMaxTokens = 16;
+
+    public async Task Handle(HttpContext http, JsonElement body)
+    {
+        if (engine.Waiting >= options.MaxQueuedRequests)
+            throw new ApiError(503, "server_overloaded", $"{engine.Waiting} requests are already waiting (the limit is {options.MaxQueuedRequests}); retry shortly");
+        if (body.ValueKind != JsonValueKind.Object) throw ApiError.Invalid("the request body must be a JSON object");
+        if (body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String && model.GetString() is { Length: > 0 } name && name != options.ModelName)
+            throw new ApiError(404, "model_not_found", $"the model '{name}' does not exist; this server has '{options.ModelName}'", "model");
+        string prompt = Prompt(body);
+        var generation = GenerationFields.Parse(body, defaults, engine.ContextLength, DefaultMaxTokens) with { IncludeSpecialTokens = false };
+        var (choices, stream, includeUsage) = GenerationFields.Delivery(body);
+        var tokens = tokenizer.Encode(prompt);
+        if (tokens.Length == 0) throw ApiError.Invalid("'prompt' is empty", "prompt");
+        if (tokens.Length >= engine.ContextLength)
+            throw new ApiError(400, "exceed_context_size_error", $"the prompt has {tokens.Length} tokens, the context holds {engine.ContextLength}; shorten the prompt", "prompt");
+        string id = "cmpl-" + Guid.NewGuid().ToString("N")[..24];
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var streams = Enumerable.Range(0, choices).Select(i =>
+            engine.GenerateAsync(tokens, generation with { Sampling = generation.Sampling with { Seed = generation.Sampling.Seed + i } }, http.RequestAborted)).ToArray();
+        var texts = new StringBuilder[choices];
+        var finishes = new string[choices];
+        int completionTokens = 0;
+        if (stream)
+        {
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-cache";
+        }
+        for (int i = 0; i < choices; i++)
+        {
+            texts[i] = new StringBuilder();
+            await foreach (var chunk in streams[i].WithCancellation(http.RequestAborted))
+            {
+                if (chunk.TokenId is not null) completionTokens++;
+                texts[i].Append(chunk.Text);
+                if (chunk.Finish is { } finish) finishes[i] = finish == FinishReason.Stop ? "stop" : "length";
+                if (stream && (chunk.Text.Length > 0 || chunk.Finish is not null)) await Event(http, Json(w => Body(w, id, created, [(i, chunk.Text, finishes[i])])));
+            }
+        }
+        if (stream)
+        {
+            if (includeUsage) await Event(http, Json(w => { Body(w, id, created, []); Usage(w, tokens.Length, completionTokens); }));
+            await http.Response.WriteAsync("data: [DONE]\n\n", http.RequestAborted);
+        }
+        else
+        {
+            http.Response.ContentType = "application/json";
+            await http.Response.Body.WriteAsync(Json(w =>
+            {
+                Body(w, id, created, [.. Enumerable.Range(0, choices).Select(i => (i, texts[i].ToString(), (string?)finishes[i]))]);
+                Usage(w, tokens.Length, completionTokens);
+            }), http.RequestAborted);
+        }
+        metrics.Request("completions", "ok");
+    }
+
+    private static string Prompt(JsonElement body)
+    {
+        if (!body.TryGetProperty("prompt", out var prompt)) throw ApiError.Invalid("'prompt' is required", "prompt");
+        if (prompt.ValueKind == JsonValueKind.String) return prompt.GetString()!;
+        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() == 1 && prompt[0].ValueKind == JsonValueKind.String) return prompt[0].GetString()!;
+        throw ApiError.Invalid("'prompt' must be a string (or an array of one string)", "prompt");
+    }
+
+    private void Body(Utf8JsonWriter w, string id, long created, IEnumerable<(int Index, string Text, string? Finish)> choices)
+    {
+        w.WriteString("id", id);
+        w.WriteString("object", "text_completion");
+        w.WriteNumber("created", created);
+        w.WriteString("model", options.ModelName);
+        w.WriteStartArray("choices");
+        foreach (var (index, text, finish) in choices)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", index);
+            w.WriteString("text", text);
+            w.WriteNull("logprobs");
+            if (finish is null) w.WriteNull("finish_reason");
+            else w.WriteString("finish_reason", finish);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static void Usage(Utf8JsonWriter w, int prompt, int completion)
+    {
+        w.WriteStartObject("usage");
+        w.WriteNumber("prompt_tokens", prompt);
+        w.WriteNumber("completion_tokens", completion);
+        w.WriteNumber("total_tokens", prompt + completion);
+        w.WriteEndObject();
+    }
+
+    private static byte[] Json(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static async Task Event(HttpContext http, byte[] json)
+    {
+        await http.Response.WriteAsync("data: ", http.RequestAborted);
+        await http.Response.Body.WriteAsync(json, http.RequestAborted);
+        await http.Response.WriteAsync("\n\n", http.RequestAborted);
+        await http.Response.Body.FlushAsync(http.RequestAborted);
+    }
+}
