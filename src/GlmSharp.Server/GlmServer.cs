@@ -14,7 +14,7 @@ namespace GlmSharp.Server;
 
 /// <summary>
 /// The OpenAI-compatible HTTP server over one model: <c>POST /v1/chat/completions</c>, <c>POST /v1/completions</c>,
-/// <c>GET /v1/models</c>, <c>GET /health</c>, <c>GET /metrics</c>. Requests share the model through <paramref name="engine"/> (continuous batching). Every refusal
+/// <c>GET /v1/models</c>, <c>GET /health</c>, <c>GET /metrics</c>, and a chat page at <c>/</c>. Requests share the model through <paramref name="engine"/> (continuous batching). Every refusal
 /// is an OpenAI error body with a status that says why; no request can take the process down.
 /// </summary>
 public static class GlmServer
@@ -68,6 +68,8 @@ public static class GlmServer
         });
 
         app.MapPrometheusScrapingEndpoint("/metrics");
+        byte[] page = ChatPage();
+        app.MapGet("/", () => Results.Bytes(page, "text/html; charset=utf-8"));
         app.MapGet("/health", () => Results.Json(new { status = "ok" }));
         app.MapGet("/v1/models", () => Results.Json(new
         {
@@ -77,6 +79,15 @@ public static class GlmServer
         app.MapPost("/v1/chat/completions", async (HttpContext http) => await chat.Handle(http, await ReadJson(http)));
         app.MapPost("/v1/completions", async (HttpContext http) => await text.Handle(http, await ReadJson(http)));
         return app;
+    }
+
+    /// <summary>The chat page: one HTML file with its script and style inline, served as it is (no build step, no CDN).</summary>
+    private static byte[] ChatPage()
+    {
+        using var stream = typeof(GlmServer).Assembly.GetManifestResourceStream("GlmSharp.Server.index.html")!;
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
     }
 
     private static async Task<JsonElement> ReadJson(HttpContext http)

@@ -15,6 +15,9 @@ internal sealed class ScriptedEngine(params string[] replies) : ITextGenerationS
     private const int PieceLength = 3;
 
     public List<IReadOnlyList<int>> Prompts { get; } = [];
+
+    /// <summary>A pause before each piece, for replies that must still be streaming when the test acts.</summary>
+    public TimeSpan Delay { get; init; }
     public int ContextLength => 4096;
     public int Waiting { get; init; }
     public int Running => 0;
@@ -32,11 +35,12 @@ internal sealed class ScriptedEngine(params string[] replies) : ITextGenerationS
         return Pieces(reply, cancellationToken);
     }
 
-    private static async IAsyncEnumerable<GenerationChunk> Pieces(string reply, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<GenerationChunk> Pieces(string reply, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         for (int i = 0; i < reply.Length; i += PieceLength)
         {
-            await Task.Yield();
+            if (Delay > TimeSpan.Zero) await Task.Delay(Delay, cancellationToken);
+            else await Task.Yield();
             cancellationToken.ThrowIfCancellationRequested();
             yield return new GenerationChunk(i, reply.Substring(i, Math.Min(PieceLength, reply.Length - i)));
         }
