@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// Q4_K and Q6_K rows times Q8_K activations on 256-bit vectors. Weight codes are unsigned (Q4_K nibbles 0–15,
+/// Q4_K and Q6_K rows times Q8_K activations on 256-bit vectors (Q5_K's, built on the same pieces, are in <see cref="Q5KKernels"/>). Weight codes are unsigned (Q4_K nibbles 0–15,
 /// Q6_K codes 0–63), so pmaddubsw multiplies them with the signed activation bytes into 16-bit pair sums without
 /// saturating (63·127·2 &lt; 2¹⁵), and pmaddwd (vpdpwssd with AVX-VNNI) applies the 16-bit sub-block scales while
 /// widening to 32 bits.
@@ -26,7 +26,7 @@ internal static unsafe class KQuantKernels
     public static long UnpackedBytes(int n) => 2L * n + (n / SuperBlock + n / Group) * sizeof(float);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> ScaledDot(Vector256<int> acc, Vector256<byte> u, sbyte* a, Vector256<short> scales)
+    internal static Vector256<int> ScaledDot(Vector256<int> acc, Vector256<byte> u, sbyte* a, Vector256<short> scales)
     {
         var pairs = Avx2.MultiplyAddAdjacent(u, Vector256.Load(a));
         // vpdpwssd applies the scales and accumulates in one instruction where AVX-VNNI is present.
@@ -116,7 +116,7 @@ internal static unsafe class KQuantKernels
     /// (the layout of <see cref="Tensors.Q4_K.ScaleMin"/>: sub-blocks 4–7 keep their top bits in bytes 0–7).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong Scales, ulong Mins) Q4ScalesAndMins(byte* packed)
+    internal static (ulong Scales, ulong Mins) Q4ScalesAndMins(byte* packed)
     {
         uint p0 = *(uint*)packed, p1 = *(uint*)(packed + 4), p2 = *(uint*)(packed + 8);
         uint scalesHigh = (p2 & 0x0f0f0f0f) | (((p0 >> 6) & 0x03030303) << 4);

@@ -5,14 +5,14 @@ namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
 /// Plain-loop K-quant kernels: the definition the SIMD paths are tested against. As in llama.cpp (ggml's
-/// vec_dot_type of Q4_K and Q6_K is Q8_K), activations are quantized to 256-value Q8_K blocks, so both engines
+/// vec_dot_type of Q4_K, Q5_K and Q6_K is Q8_K), activations are quantized to 256-value Q8_K blocks, so both engines
 /// multiply the same integers and differ only in float summation order.
 /// </summary>
 internal static unsafe class ScalarKQuantKernels
 {
     public const int SuperBlock = 256;
     public const int Group = 16;
-    public const int Q4_KBytes = 144, Q6_KBytes = 210;
+    public const int Q4_KBytes = 144, Q5_KBytes = 176, Q6_KBytes = 210;
 
     /// <summary>
     /// quantize_row_q8_K_ref: per 256 values iscale = −127/m with m the signed value of largest magnitude,
@@ -70,6 +70,30 @@ internal static unsafe class ScalarKQuantKernels
                 int shift = 4 * (j % 2);
                 int sub = 0;
                 for (int l = 0; l < 32; l++) sub += ((qs[l] >> shift) & 0x0f) * a[32 * j + l];
+                dot += scale * sub;
+                minDot += min * (sums[2 * j] + sums[2 * j + 1]);
+            }
+            total += HalfFloat.ToSingle(*(ushort*)w) * da[b] * dot - HalfFloat.ToSingle(*(ushort*)(w + 2)) * da[b] * minDot;
+        }
+        return total;
+    }
+
+    /// <summary>As <see cref="DotQ4_K"/> for one Q5_K row, each code's fifth bit taken from the block's qh bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float DotQ5_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks)
+    {
+        float total = 0;
+        for (int b = 0; b < superBlocks; b++, w += Q5_KBytes, a += SuperBlock, sums += SuperBlock / Group)
+        {
+            var packed = new ReadOnlySpan<byte>(w + 4, 12);
+            int dot = 0, minDot = 0;
+            for (int j = 0; j < 8; j++)
+            {
+                var (scale, min) = Q4_K.ScaleMin(packed, j);
+                byte* qs = w + 48 + 32 * (j / 2);
+                int shift = 4 * (j % 2);
+                int sub = 0;
+                for (int l = 0; l < 32; l++) sub += (((qs[l] >> shift) & 0x0f) | (((w[16 + l] >> j) & 1) << 4)) * a[32 * j + l];
                 dot += scale * sub;
                 minDot += min * (sums[2 * j] + sums[2 * j + 1]);
             }
