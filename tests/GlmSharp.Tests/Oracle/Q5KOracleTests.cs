@@ -1,0 +1,40 @@
+using GlmSharp.Formats.Gguf;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
+using Xunit.Abstractions;
+
+namespace GlmSharp.Tests.Oracle;
+
+/// <summary>
+/// Random-weight glm4 models written in Q5_K (every matrix) and in llama-quantize's Q5_K_M mix (Q5_K with Q6_K for
+/// the LM head and some value and down projections), run by llama.cpp and by GlmSharp.
+/// </summary>
+[Trait("Oracle", "llama.cpp")]
+public sealed class Q5KOracleTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// Both engines quantize the activations of K-quant rows to the same Q8_K blocks and sum the same integers, so only
+    /// the order of the float sums over super-blocks differs (Q4_K_M measured ~4e-7 relative): a float-rounding bound,
+    /// which a wrong fifth bit or scale would exceed by orders of magnitude.
+    /// </summary>
+    [Theory]
+    [InlineData("q5_k")]
+    [InlineData("q5_k_m")]
+    public void Glm4_Logits_And_Greedy_Continuation_Match_LlamaCpp(string scheme)
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 256, 3, 4, 2, 64, 512, 0.5, Bias: true, Tied: false);
+        using var dir = new TempDirectory();
+        string gguf = new RandomGlmCheckpoint(spec, seed: 17).WriteGguf(dir.File("model.gguf"), QuantizationScheme.Parse(scheme));
+        using (var file = GgufFile.Open(gguf))
+            Assert.Contains(file.Tensors, t => t.Type == GgmlType.Q5_K);
+
+        var prompt = spec.RandomPrompt(40, seed: 6);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"{scheme}: worst relative logit error {error:E2}");
+        Assert.True(error <= 1e-4, $"{scheme}: worst relative logit error {error:E2} > 1e-4");
+
+        var shortPrompt = prompt[..8];
+        Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 32, spec.Vocab, spec.Context), GlmSharpRun.Greedy(gguf, shortPrompt, 32));
+    }
+}
