@@ -507,8 +507,8 @@ internal static unsafe class CpuMatMul
             byte* w = job->Weights + o * job->RowBytes;
             job->Y[o] = job->Type switch
             {
-                GgmlType.Q4_K => KQuantKernels.DotQ4_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
-                GgmlType.Q5_K => Q5KKernels.DotQ5_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
+                GgmlType.Q4_K => KQuantKernels.DotScaleMin<Q4_KCodes>(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
+                GgmlType.Q5_K => KQuantKernels.DotScaleMin<Q5_KCodes>(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
                 _ => KQuantKernels.DotQ6_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
             };
         }
@@ -678,8 +678,8 @@ internal static unsafe class CpuMatMul
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
             if (legacy) LegacyQuantKernels.Unpack(job->Type, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            else if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackQ4_KGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            else if (job->Type == GgmlType.Q5_K) Q5KKernels.UnpackGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackScaleMinGrouped<Q4_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else if (job->Type == GgmlType.Q5_K) KQuantKernels.UnpackScaleMinGrouped<Q5_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else Int8Kernels.Unpack(q4, signedQ8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
         }
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
