@@ -139,7 +139,7 @@ public sealed class MatMulKernelTests
         using var backend = new CpuBackend(threads: 1);
         unsafe
         {
-            var view = new TensorView("blk.0.ffn_up.weight", GgmlType.Q5_K, [1, 256], null, 176, "model.gguf");
+            var view = new TensorView("blk.0.ffn_up.weight", GgmlType.Q8_K, [1, 256], null, 292, "model.gguf");
             var e = Assert.Throws<GlmSharp.Errors.UnsupportedModelException>(() => backend.MatMul([view], new float[256], 1));
             Assert.Contains("blk.0.ffn_up.weight", e.Message);
         }

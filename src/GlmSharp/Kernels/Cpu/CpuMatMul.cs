@@ -171,8 +171,8 @@ internal static unsafe class CpuMatMul
         bool int8Simd = job.Int8 >= Int8Path.Avx2Maddubs;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         // Prefill treats Q4_K's and Q5_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
-        bool q4KTiled = IsScaleMinKQuant(weight.Type) && tiled;
-        if (UsesInt8(weight.Type) || q4KTiled)
+        bool scaleMinTiled = IsScaleMinKQuant(weight.Type) && tiled;
+        if (UsesInt8(weight.Type) || scaleMinTiled)
         {
             int blocks = inputs / Int8Kernels.Block;
             job.Groups = (blocks + Int8Kernels.GroupBlocks - 1) / Int8Kernels.GroupBlocks;
