@@ -90,15 +90,9 @@ internal static unsafe class KQuantKernels
             var bothScales = Vector256.Create(wideScales, wideScales);
             // Four accumulators: one chain of eight dependent vpdpwssd per block was latency-bound (22 → 30 GB/s per core measured).
             Vector256<int> dot0 = default, dot1 = default, dot2 = default, dot3 = default;
-            for (int chunk = 0; chunk < 4; chunk += 2)
-            {
-                var (u0, u1) = TCodes.Chunk(w, chunk);
-                dot0 = ScaledDot(dot0, u0, a + 64 * chunk, Avx2.Shuffle(bothScales, patterns[2 * chunk]).AsInt16());
-                dot1 = ScaledDot(dot1, u1, a + 64 * chunk + 32, Avx2.Shuffle(bothScales, patterns[2 * chunk + 1]).AsInt16());
-                var (u2, u3) = TCodes.Chunk(w, chunk + 1);
-                dot2 = ScaledDot(dot2, u2, a + 64 * chunk + 64, Avx2.Shuffle(bothScales, patterns[2 * chunk + 2]).AsInt16());
-                dot3 = ScaledDot(dot3, u3, a + 64 * chunk + 96, Avx2.Shuffle(bothScales, patterns[2 * chunk + 3]).AsInt16());
-            }
+            // Written out for the two pairs of chunks, so that each chunk's number (Q5_K's shift of its fifth bits) is a constant.
+            ChunkPair<TCodes>(w, 0, a, bothScales, patterns, ref dot0, ref dot1, ref dot2, ref dot3);
+            ChunkPair<TCodes>(w, 2, a, bothScales, patterns, ref dot0, ref dot1, ref dot2, ref dot3);
             var dot = (dot0 + dot1) + (dot2 + dot3);
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(table[*(ushort*)w] * da[b]), acc);
             // Lane j: min_j times the activation sum of sub-block j (two 16-value sums).
@@ -202,6 +196,19 @@ internal static unsafe class KQuantKernels
         }
     }
 
+    /// <summary>Chunks <paramref name="chunk"/> and <paramref name="chunk"/> + 1 of a block into the four accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChunkPair<TCodes>(byte* w, int chunk, sbyte* a, Vector256<byte> bothScales, Vector256<byte>* patterns,
+        ref Vector256<int> dot0, ref Vector256<int> dot1, ref Vector256<int> dot2, ref Vector256<int> dot3) where TCodes : struct, IScaleMinCodes
+    {
+        TCodes.Chunk(w, chunk, out var u0, out var u1);
+        dot0 = ScaledDot(dot0, u0, a + 64 * chunk, Avx2.Shuffle(bothScales, patterns[2 * chunk]).AsInt16());
+        dot1 = ScaledDot(dot1, u1, a + 64 * chunk + 32, Avx2.Shuffle(bothScales, patterns[2 * chunk + 1]).AsInt16());
+        TCodes.Chunk(w, chunk + 1, out var u2, out var u3);
+        dot2 = ScaledDot(dot2, u2, a + 64 * chunk + 64, Avx2.Shuffle(bothScales, patterns[2 * chunk + 2]).AsInt16());
+        dot3 = ScaledDot(dot3, u3, a + 64 * chunk + 96, Avx2.Shuffle(bothScales, patterns[2 * chunk + 3]).AsInt16());
+    }
+
     /// <summary>
     /// A Q4_K or Q5_K row in <see cref="Int8Kernels.Unpack"/>'s form for the prefill tile: its eight 32-value sub-blocks
     /// per super-block become blocks with w = (d·scale)·u − dmin·min, which is how both decode.
@@ -218,7 +225,7 @@ internal static unsafe class KQuantKernels
             float d = table[*(ushort*)block], dmin = table[*(ushort*)(block + 2)];
             for (int chunk = 0; chunk < 4; chunk++)
             {
-                var (low, high) = TCodes.Chunk(block, chunk);
+                TCodes.Chunk(block, chunk, out var low, out var high);
                 blocks[2 * chunk] = low.AsInt32();
                 blocks[2 * chunk + 1] = high.AsInt32();
             }

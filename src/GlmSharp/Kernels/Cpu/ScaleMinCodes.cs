@@ -13,7 +13,7 @@ internal unsafe interface IScaleMinCodes
     static abstract int BlockBytes { get; }
 
     /// <summary>The unsigned codes of 64-value chunk <paramref name="chunk"/> (0–3): sub-block 2c, then 2c + 1, in element order.</summary>
-    static abstract (Vector256<byte> Low, Vector256<byte> High) Chunk(byte* block, int chunk);
+    static abstract void Chunk(byte* block, int chunk, out Vector256<byte> low, out Vector256<byte> high);
 }
 
 /// <summary>Q4_K: chunk c's 32 bytes of nibbles after the header, sub-block 2c in the low nibbles.</summary>
@@ -22,11 +22,12 @@ internal readonly unsafe struct Q4_KCodes : IScaleMinCodes
     public static int BlockBytes => ScalarKQuantKernels.Q4_KBytes;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<byte> Low, Vector256<byte> High) Chunk(byte* block, int chunk)
+    public static void Chunk(byte* block, int chunk, out Vector256<byte> low, out Vector256<byte> high)
     {
         var nibble = Vector256.Create((byte)0x0f);
         var q = Vector256.Load(block + 16 + 32 * chunk);
-        return (q & nibble, Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble);
+        low = q & nibble;
+        high = Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble;
     }
 }
 
@@ -39,14 +40,14 @@ internal readonly unsafe struct Q5_KCodes : IScaleMinCodes
     public static int BlockBytes => ScalarKQuantKernels.Q5_KBytes;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<byte> Low, Vector256<byte> High) Chunk(byte* block, int chunk)
+    public static void Chunk(byte* block, int chunk, out Vector256<byte> low, out Vector256<byte> high)
     {
         var nibble = Vector256.Create((byte)0x0f);
         var fifth = Vector256.Create((byte)0x10);
         var q = Vector256.Load(block + 48 + 32 * chunk);
         // Shifted in 16-bit lanes: bits that cross a byte boundary land above bit 1, which is all the shifts below keep.
-        var high = Vector256.ShiftRightLogical(Vector256.Load(block + 16).AsUInt16(), 2 * chunk);
-        return ((q & nibble) | (Vector256.ShiftLeft(high, 4).AsByte() & fifth),
-            (Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble) | (Vector256.ShiftLeft(high, 3).AsByte() & fifth));
+        var bits = Vector256.ShiftRightLogical(Vector256.Load(block + 16).AsUInt16(), 2 * chunk);
+        low = (q & nibble) | (Vector256.ShiftLeft(bits, 4).AsByte() & fifth);
+        high = (Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & nibble) | (Vector256.ShiftLeft(bits, 3).AsByte() & fifth);
     }
 }
