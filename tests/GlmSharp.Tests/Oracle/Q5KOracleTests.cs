@@ -39,4 +39,19 @@ public sealed class Q5KOracleTests(ITestOutputHelper output)
         var shortPrompt = prompt[..8];
         Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 32, spec.Vocab, spec.Context), GlmSharpRun.Greedy(gguf, shortPrompt, 32));
     }
+
+    /// <summary>A Q5_K_M file written by llama.cpp's own quantizer loads and gives llama.cpp's logits (same bound as above).</summary>
+    [Fact]
+    public void Q5_K_M_File_Written_By_LlamaCpp_Gives_LlamaCpp_Logits()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 256, 3, 4, 2, 64, 512, 0.5, Bias: false, Tied: true);
+        using var dir = new TempDirectory();
+        string f32 = new RandomGlmCheckpoint(spec, seed: 23).WriteGguf(dir.File("f32.gguf"), GgmlType.F32);
+        string gguf = dir.File("q5_k_m.gguf");
+        KQuantPresetModels.Quantize(f32, gguf, KQuantPreset.Q5_K_M);
+        var prompt = spec.RandomPrompt(24, seed: 2);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"llama.cpp's Q5_K_M: worst relative logit error {error:E2}");
+        Assert.True(error <= 1e-4, $"llama.cpp's Q5_K_M: worst relative logit error {error:E2} > 1e-4");
+    }
 }
