@@ -13,10 +13,11 @@ internal static class QuantizeCommand
         var output = new Argument<string>("OUT.gguf") { Description = "GGUF file to write" }.WritableFile();
         var type = new Option<string>("--type")
         {
-            Description = "Element type of the matrices, or q4_k_m for llama.cpp's mix (Q4_K, Q6_K for the output and "
-                + "some attn_v / ffn_down). Norms and biases stay f32. Rows that K-quant blocks do not tile fall back as in "
-                + "llama.cpp: q4_k to q5_0, q6_k to q8_0, then f16; other types to f16. A fused attn_qkv is written as attn_q, attn_k "
-                + "and attn_v, each with its rows of the fused tensor.",
+            Description = "Element type of the matrices, or a llama-quantize preset (q2_k, q3_k_s/m/l, q4_k_s/m, q5_k_s/m, q6_k) "
+                + "that picks each tensor's type as llama.cpp does (q4_k_m: Q4_K, Q6_K for the output and some attn_v / ffn_down). "
+                + "Norms and biases stay f32. Rows that K-quant blocks do not tile fall back as in llama.cpp: q2_k and q3_k to "
+                + "q4_0, q4_k to q5_0, q5_k to q5_1, q6_k to q8_0, then f16; other types to f16. A fused attn_qkv is written as "
+                + "attn_q, attn_k and attn_v, each with its rows of the fused tensor.",
             Required = true,
         }.OneOf(QuantizationScheme.Names);
         var command = new Command("quantize", "Write a model as a GGUF of the given type, with tensors byte for byte as llama.cpp's quantizer writes them")

@@ -36,7 +36,7 @@ public static class GgufExporter
         foreach (var (key, value) in TokenizerMetadata(vocabulary, config)) writer.SetMetadata(key, value);
 
         var tensors = ExportedTensors(weights, architecture);
-        var types = scheme.Assign(tensors.Select(t => (t.Name, t.Shape)), config.NumLayers + ((config as Glm4MoeConfig)?.NextNLayers ?? 0), (config as IMoeConfig)?.Moe.RoutedExperts ?? 0);
+        var types = scheme.AssignEncodable(tensors.Select(t => (t.Name, t.Shape)), QuantizationTarget.Of(config));
         long totalBytes = tensors.Sum(t => GgmlTypeInfo.TensorByteSize(types[t.Name], t.Shape));
         long writtenBytes = 0;
         int done = 0;

@@ -4,51 +4,60 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Models;
 
 /// <summary>
-/// How a GGUF export chooses each tensor's element type: one type for every matrix, or llama.cpp's Q4_K_M mix.
-/// Norms, biases and other vectors always stay F32, as llama.cpp keeps them.
+/// How a GGUF export chooses each tensor's element type: one type for every matrix, or one of llama-quantize's
+/// K-quant presets (<see cref="KQuantPreset"/>), whose per-tensor choices follow llama.cpp's. Norms, biases and
+/// other vectors always stay F32, as llama.cpp keeps them.
 /// </summary>
 public sealed class QuantizationScheme
 {
-    private const string Q4KMName = "q4_k_m";
-
     public string Name { get; }
 
     /// <summary>The type most matrices get.</summary>
     public GgmlType MatrixType { get; }
 
-    private readonly bool _q4KM;
+    /// <summary>The llama-quantize preset this scheme follows, or null for one type everywhere.</summary>
+    public KQuantPreset? Preset { get; }
 
-    private QuantizationScheme(string name, GgmlType matrixType, bool q4KM)
+    private QuantizationScheme(string name, GgmlType matrixType, KQuantPreset? preset)
     {
         Name = name;
         MatrixType = matrixType;
-        _q4KM = q4KM;
+        Preset = preset;
     }
 
     public static QuantizationScheme Uniform(GgmlType type) =>
         TensorCodec.CanQuantize(type)
-            ? new(type.ToString().ToLowerInvariant(), type, false)
+            ? new(type.ToString().ToLowerInvariant(), type, null)
             : throw new UnsupportedModelException($"cannot quantize to {type}; supported: {string.Join(", ", Names)}");
 
-    /// <summary>LLAMA_FTYPE_MOSTLY_Q4_K_M: Q4_K, with Q6_K where llama.cpp spends more bits.</summary>
-    public static QuantizationScheme Q4_K_M { get; } = new(Q4KMName, GgmlType.Q4_K, true);
+    /// <summary>A llama-quantize preset. Presets that need a type GlmSharp cannot write yet are refused when a file is written.</summary>
+    public static QuantizationScheme ForPreset(KQuantPreset preset) =>
+        new(preset.ToString().ToLowerInvariant(), KQuantMix.DefaultType(preset), preset);
 
-    /// <summary>Every name <see cref="Parse"/> accepts: the encodable types, then the mixes.</summary>
+    /// <summary>LLAMA_FTYPE_MOSTLY_Q4_K_M: Q4_K, with Q6_K where llama.cpp spends more bits.</summary>
+    public static QuantizationScheme Q4_K_M { get; } = ForPreset(KQuantPreset.Q4_K_M);
+
+    /// <summary>
+    /// Every name <see cref="Parse"/> accepts: the encodable types, then the presets. A preset's name wins over a
+    /// type of the same name (q6_k is both, and the preset writes the same file), as in llama-quantize.
+    /// </summary>
     public static IReadOnlyList<string> Names { get; } =
-        [.. TensorCodec.Types.Where(TensorCodec.CanQuantize).Select(t => t.ToString().ToLowerInvariant()), Q4KMName];
+        [.. TensorCodec.Types.Where(TensorCodec.CanQuantize).Select(t => t.ToString().ToLowerInvariant())
+            .Union(Enum.GetValues<KQuantPreset>().Select(p => p.ToString().ToLowerInvariant()))];
 
     public static QuantizationScheme Parse(string name)
     {
-        string key = name.Trim().ToLowerInvariant();
-        if (key == Q4KMName) return Q4_K_M;
+        string key = name.Trim();
+        if (Enum.TryParse<KQuantPreset>(key, ignoreCase: true, out var preset) && Enum.IsDefined(preset) && !int.TryParse(key, out _))
+            return ForPreset(preset);
         foreach (var type in TensorCodec.Types)
             if (type.ToString().Equals(key, StringComparison.OrdinalIgnoreCase) && TensorCodec.CanQuantize(type)) return Uniform(type);
         throw new UnsupportedModelException($"unknown quantization type '{name}'; supported: {string.Join(", ", Names)}");
     }
 
-    /// <summary>llama.cpp's <c>general.file_type</c> (llama_ftype). A file of Q4_K matrices only is what llama.cpp
-    /// writes for Q4_K_S with --pure, so it carries that number.</summary>
-    public uint FileType => _q4KM ? 15u : MatrixType switch
+    /// <summary>llama.cpp's <c>general.file_type</c> (llama_ftype). A file of Q4_K (Q5_K) matrices only is what llama.cpp
+    /// writes for Q4_K_S (Q5_K_S) with --pure, so it carries that number.</summary>
+    public uint FileType => Preset is { } preset ? (uint)preset : MatrixType switch
     {
         GgmlType.F32 => 0,
         GgmlType.F16 => 1,
@@ -58,6 +67,7 @@ public sealed class QuantizationScheme
         GgmlType.Q5_0 => 8,
         GgmlType.Q5_1 => 9,
         GgmlType.Q4_K => 14,
+        GgmlType.Q5_K => 16,
         GgmlType.Q6_K => 18,
         GgmlType.IQ4_NL => 25,
         GgmlType.BF16 => 32,
@@ -70,17 +80,15 @@ public sealed class QuantizationScheme
     /// <summary>
     /// The element type of every tensor, given GGUF names and torch-order shapes. llama_tensor_get_type counts the
     /// attn_v and ffn_down tensors it has seen, in layer order (blk.2 before blk.10), and decides by that count;
-    /// the count is reproduced here over the same order. In a mixture of experts (<paramref name="experts"/> &gt; 1) a
-    /// layer has several ffn_down tensors, so llama.cpp takes an ffn_down's layer from its name (measured against
-    /// <paramref name="layers"/>, the file's block_count); with exactly 8 experts it also keeps attention's k and v in Q8_0 and its output in
-    /// Q5_K (a Mixtral-era rule).
+    /// the count is reproduced here over the same order (see <see cref="KQuantMix"/>).
     /// </summary>
-    public IReadOnlyDictionary<string, GgmlType> Assign(IEnumerable<(string Name, long[] Shape)> tensors, int layers, int experts = 0)
+    public IReadOnlyDictionary<string, GgmlType> Assign(IEnumerable<(string Name, long[] Shape)> tensors, QuantizationTarget target)
     {
         var ordered = tensors.OrderBy(t => GlmTensorNames.LayerOf(t.Name)).ThenBy(t => t.Name, StringComparer.Ordinal).ToArray();
-        bool hasOutput = ordered.Any(t => t.Name == "output.weight");
-        int valueCount = ordered.Count(t => t.Name.Contains("attn_v.weight", StringComparison.Ordinal));
-        int valueIndex = 0, downIndex = 0;
+        bool tiedOutput = !ordered.Any(t => t.Name == "output.weight");
+        var mix = Preset is { } preset
+            ? new KQuantMix(preset, target, ordered.Count(t => t.Name.Contains("attn_v.weight", StringComparison.Ordinal)))
+            : null;
         var types = new Dictionary<string, GgmlType>();
         foreach (var (name, shape) in ordered)
         {
@@ -91,46 +99,35 @@ public sealed class QuantizationScheme
                 continue;
             }
             long columns = shape[^1];
-            if (!_q4KM)
-            {
-                types[name] = FitRow(MatrixType, columns);
-                continue;
-            }
-            var type = GgmlType.Q4_K;
-            if (name == "output.weight" || (!hasOutput && name == "token_embd.weight"))
-                type = columns % Q6_K.BlockSize == 0 ? GgmlType.Q6_K : GgmlType.Q8_0;
-            else if (name.Contains("attn_v.weight", StringComparison.Ordinal))
-            {
-                if (UseMoreBits(valueIndex, valueCount)) type = GgmlType.Q6_K;
-                if (experts == 8) type = GgmlType.Q8_0;
-                valueIndex++;
-            }
-            else if (name.Contains("attn_k.weight", StringComparison.Ordinal) && experts == 8) type = GgmlType.Q8_0;
-            else if (name.Contains("attn_output.weight", StringComparison.Ordinal) && experts == 8) type = GgmlType.Q5_K;
-            else if (name.Contains("ffn_down", StringComparison.Ordinal))
-            {
-                if (experts > 1 ? UseMoreBits(GlmTensorNames.LayerOf(name), layers) : UseMoreBits(downIndex, layers)) type = GgmlType.Q6_K;
-                downIndex++;
-            }
-            types[name] = FitRow(type, columns);
+            types[name] = FitRow(mix?.TypeOf(name, columns, tiedOutput) ?? MatrixType, columns);
         }
         return types;
     }
 
-    /// <summary>llama.cpp's use_more_bits: the first and last eighth of the layers and every third one between.</summary>
-    private static bool UseMoreBits(int layer, int layers) =>
-        layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    /// <summary>
+    /// <see cref="Assign"/>, refusing a preset that puts a type GlmSharp cannot write yet on one of the tensors.
+    /// </summary>
+    public IReadOnlyDictionary<string, GgmlType> AssignEncodable(IEnumerable<(string Name, long[] Shape)> tensors, QuantizationTarget target)
+    {
+        var types = Assign(tensors, target);
+        foreach (var (name, type) in types.OrderBy(t => t.Key, StringComparer.Ordinal))
+            if (!TensorCodec.CanQuantize(type))
+                throw new UnsupportedModelException($"{Name} gives {name} the type {type}, which GlmSharp cannot write yet");
+        return types;
+    }
 
     /// <summary>
-    /// A type whose blocks do not tile the row is replaced as llama.cpp's quantizer does: Q4_K by Q5_0, Q6_K by Q8_0
-    /// (32-value blocks), and F16 when even 32 does not divide the row.
+    /// A type whose blocks do not tile the row is replaced as llama.cpp's quantizer does: Q2_K and Q3_K by Q4_0,
+    /// Q4_K by Q5_0, Q5_K by Q5_1, Q6_K by Q8_0 (32-value blocks), and F16 when even 32 does not divide the row.
     /// </summary>
     private static GgmlType FitRow(GgmlType type, long columns)
     {
         if (columns % GgmlTypeInfo.BlockSize(type) == 0) return type;
         var fallback = type switch
         {
+            GgmlType.Q2_K or GgmlType.Q3_K => GgmlType.Q4_0,
             GgmlType.Q4_K => GgmlType.Q5_0,
+            GgmlType.Q5_K => GgmlType.Q5_1,
             GgmlType.Q6_K => GgmlType.Q8_0,
             _ => GgmlType.F16,
         };

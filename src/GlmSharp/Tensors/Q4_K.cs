@@ -21,65 +21,11 @@ public static class Q4_K
     public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst)
     {
         Span<byte> codes = stackalloc byte[BlockSize];
-        Span<byte> trial = stackalloc byte[32];
-        Span<float> weights = stackalloc float[32];
-        Span<float> scales = stackalloc float[8];
-        Span<float> mins = stackalloc float[8];
         for (int b = 0; b < src.Length / BlockSize; b++)
         {
-            var x = src.Slice(b * BlockSize, BlockSize);
             var block = dst.Slice(b * BytesPerBlock, BytesPerBlock);
-            float maxScale = 0, maxMin = 0;
-            for (int j = 0; j < 8; j++)
-            {
-                var xs = x.Slice(32 * j, 32);
-                float sumX2 = 0;
-                foreach (var v in xs) sumX2 += v * v;
-                // Weights favour large magnitudes on top of the sub-block's RMS, as in the reference encoder.
-                float rms = MathF.Sqrt(sumX2 / 32);
-                for (int l = 0; l < 32; l++) weights[l] = rms + MathF.Abs(xs[l]);
-                scales[j] = KQuantFit.ScaleAndMin(xs, weights, 15, codes.Slice(32 * j, 32), trial, -1f, 0.1f, 20, out mins[j]);
-                if (scales[j] > maxScale) maxScale = scales[j];
-                if (mins[j] > maxMin) maxMin = mins[j];
-            }
-
-            var packed = block.Slice(4, 12);
-            packed.Clear();
-            float inverseScale = maxScale > 0 ? 63f / maxScale : 0f;
-            float inverseMin = maxMin > 0 ? 63f / maxMin : 0f;
-            for (int j = 0; j < 8; j++)
-            {
-                // ggml stores nearest_int into a uint8_t before clamping, so the truncation is part of the format's behaviour.
-                int ls = Math.Min(63, (int)(byte)KQuantFit.NearestInt(inverseScale * scales[j]));
-                int lm = Math.Min(63, (int)(byte)KQuantFit.NearestInt(inverseMin * mins[j]));
-                if (j < 4)
-                {
-                    packed[j] = (byte)ls;
-                    packed[j + 4] = (byte)lm;
-                }
-                else
-                {
-                    packed[j + 4] = (byte)((ls & 0xf) | ((lm & 0xf) << 4));
-                    packed[j - 4] |= (byte)((ls >> 4) << 6);
-                    packed[j] |= (byte)((lm >> 4) << 6);
-                }
-            }
-            ushort dBits = Fp16.FromFloat(maxScale / 63f), dminBits = Fp16.FromFloat(maxMin / 63f);
-            BinaryPrimitives.WriteUInt16LittleEndian(block, dBits);
-            BinaryPrimitives.WriteUInt16LittleEndian(block[2..], dminBits);
-
-            // Codes are recomputed against the rounded 6-bit scales and fp16 super-scales that decoding will use.
-            float d = Fp16.ToFloat(dBits), dmin = Fp16.ToFloat(dminBits);
-            for (int j = 0; j < 8; j++)
-            {
-                var (scale, min) = ScaleMin(packed, j);
-                float dj = d * scale;
-                if (dj == 0) continue;
-                float mj = dmin * min;
-                for (int l = 0; l < 32; l++)
-                    codes[32 * j + l] = (byte)Math.Max(0, Math.Min(15, KQuantFit.NearestInt((x[32 * j + l] + mj) / dj)));
-            }
-            var qs = block[16..];
+            ScaleMinHeader.Encode(src.Slice(b * BlockSize, BlockSize), block, codes, nmax: 15, rangeStart: -1f, steps: 20);
+            var qs = block[ScaleMinHeader.Bytes..];
             for (int chunk = 0; chunk < 4; chunk++)
                 for (int l = 0; l < 32; l++)
                     qs[32 * chunk + l] = (byte)(codes[64 * chunk + l] | (codes[64 * chunk + 32 + l] << 4));

@@ -7,7 +7,7 @@ namespace GlmSharp.Tests.Kernels;
 /// Weights with the extreme codes of the format in a pseudo-random sign pattern, every block scale 1: Q8_0 and Q4_0
 /// written byte by byte (Q8_0: −128 or 127; Q4_0: nibble 0 or 15, i.e. −8 or 7); Q4_1, Q5_0, Q5_1 and IQ4_NL encoded
 /// from the two ends of their range (codes 0 and 15 or 31; IQ4_NL's grid ends −127 and 113), which their quantizers
-/// map onto scale 1 exactly.
+/// map onto scale 1 exactly. Q5_K is written byte by byte with d = dmin = 1 and every 6-bit scale and min 63, codes 0 or 31.
 /// </summary>
 internal sealed unsafe class ExtremeMatrix : IDisposable
 {
@@ -26,6 +26,25 @@ internal sealed unsafe class ExtremeMatrix : IDisposable
         long rowBytes = GgmlTypeInfo.RowByteSize(type, inputs);
         _data = (byte*)NativeMemory.AllocZeroed((nuint)(rowBytes * outputs));
         int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
+        if (type == GgmlType.Q5_K)
+        {
+            for (int o = 0; o < outputs; o++)
+                for (int b = 0; b < inputs / Q5_K.BlockSize; b++)
+                {
+                    byte* block = _data + o * rowBytes + b * blockBytes;
+                    *(Half*)block = *(Half*)(block + 2) = (Half)1;
+                    new Span<byte>(block + 4, 12).Fill(0xff);
+                    for (int e = 0; e < Q5_K.BlockSize; e++)
+                    {
+                        if (Negative(o, b * Q5_K.BlockSize + e)) continue;
+                        int chunk = e / 64, l = e % 32, upper = e % 64 / 32;
+                        block[48 + 32 * chunk + l] |= (byte)(0x0f << (4 * upper));
+                        block[16 + l] |= (byte)(1 << (2 * chunk + upper));
+                    }
+                }
+            View = new TensorView("extreme.weight", type, [outputs, inputs], _data, rowBytes * outputs, "test");
+            return;
+        }
         if (type is not (GgmlType.Q8_0 or GgmlType.Q4_0))
         {
             var (low, high) = RangeEnds(type);

@@ -13,7 +13,7 @@ public sealed class FusedMatMulTests
 {
     public static TheoryData<GgmlType> Types() =>
         [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL, GgmlType.Q4_K,
-         GgmlType.Q6_K, GgmlType.MXFP4, GgmlType.NVFP4];
+         GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.MXFP4, GgmlType.NVFP4];
 
     [Theory]
     [MemberData(nameof(Types))]

@@ -4,7 +4,7 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q4_K / Q6_K matrix products: every SIMD path (decode and the unpacked prefill tile) against the scalar
+/// Q4_K / Q5_K / Q6_K matrix products: every SIMD path (decode and the unpacked prefill tile) against the scalar
 /// reference, the reference against the exact dot of the decoded weights within Q8_K activation rounding, and
 /// the Q8_K activation quantizer on values worked out by hand.
 /// </summary>
@@ -22,12 +22,13 @@ public sealed class KQuantKernelTests
     {
         using var simd = new CpuBackend(threads: 2, isa);
         // Same integers on both paths; only the float sums over super-blocks are ordered differently.
-        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
+        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
             KernelAgreement.AssertSimdMatchesScalar(simd, type, Shapes, TokenCounts, relative: 1e-5, isa.ToString());
     }
 
     [Theory]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     public void Portable_Path_Multiplies_Decoded_Rows_With_Unrounded_Activations(GgmlType type)
     {
@@ -48,6 +49,7 @@ public sealed class KQuantKernelTests
     /// <summary>Each activation is rounded to the step amax/127 of its 256-value block, so at most half a step off.</summary>
     [Theory]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     public void Scalar_Reference_Equals_Decoded_Dot_Within_Q8_K_Activation_Rounding(GgmlType type) =>
         KernelAgreement.AssertScalarWithinActivationRounding(type, outputs: 6, inputs: 512, activationBlock: 256);

@@ -58,8 +58,8 @@ public sealed class MatMulKernelTests
     }
 
     /// <summary>
-    /// The largest products the formats allow: Q8_0 codes −128 and 127, 4-bit codes 0 and 15, 5-bit codes 0 and 31,
-    /// IQ4_NL's grid ends −127 and 113, against activation codes ±127 of the sign that makes every product of a block
+    /// The largest products the formats allow: Q8_0 codes −128 and 127, 4-bit codes 0 and 15, 5-bit codes 0 and 31
+    /// (Q5_K's with its largest sub-block scales), IQ4_NL's grid ends −127 and 113, against activation codes ±127 of the sign that makes every product of a block
     /// add up. 16-bit pair sums that saturated (vpmaddubsw on offset Q8_0 codes, or too many 4- or 5-bit sums added
     /// before widening) would fall short of the scalar reference.
     /// </summary>
@@ -72,7 +72,7 @@ public sealed class MatMulKernelTests
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
         // 1 token: the decode dot; 2: Q4_0's few-token decode; 4: the prefill tile (16-bit group sums for 4-bit codes).
         const int outputs = 4, inputs = 512, tokens = 4;
-        foreach (var type in (GgmlType[])[GgmlType.Q8_0, GgmlType.Q4_0, .. LegacyTypes])
+        foreach (var type in (GgmlType[])[GgmlType.Q8_0, GgmlType.Q4_0, .. LegacyTypes, GgmlType.Q5_K])
         {
             using var w = ExtremeMatrix.Create(type, outputs, inputs);
             var x = new float[tokens * inputs];
@@ -139,7 +139,7 @@ public sealed class MatMulKernelTests
         using var backend = new CpuBackend(threads: 1);
         unsafe
         {
-            var view = new TensorView("blk.0.ffn_up.weight", GgmlType.Q5_K, [1, 256], null, 176, "model.gguf");
+            var view = new TensorView("blk.0.ffn_up.weight", GgmlType.Q8_K, [1, 256], null, 292, "model.gguf");
             var e = Assert.Throws<GlmSharp.Errors.UnsupportedModelException>(() => backend.MatMul([view], new float[256], 1));
             Assert.Contains("blk.0.ffn_up.weight", e.Message);
         }

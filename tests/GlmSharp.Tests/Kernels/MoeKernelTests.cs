@@ -70,6 +70,7 @@ public sealed class MoeKernelTests
     [InlineData(GgmlType.F32, false)]
     [InlineData(GgmlType.Q8_0, true)]
     [InlineData(GgmlType.Q4_K, false)]
+    [InlineData(GgmlType.Q5_K, true)]
     public unsafe void Expert_Products_Of_A_Merged_Stack_Equal_Each_Row_Times_Its_Expert(GgmlType type, bool inputPerSlot)
     {
         const int experts = 6, outputs = 40, inputs = 256, rows = 5, slots = 3;
@@ -96,6 +97,7 @@ public sealed class MoeKernelTests
     [InlineData(GgmlType.F32)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     public unsafe void Gate_And_Up_In_One_Operation_Equal_Each_Alone(GgmlType type)
     {
         const int experts = 5, width = 24, inputs = 256, rows = 7, slots = 2;

@@ -10,7 +10,8 @@ namespace GlmSharp.Tests.Oracle;
 
 /// <summary>
 /// The same F32 GGUF quantized by llama.cpp's quantizer (llama_model_quantize through LLamaSharp) and by GlmSharp's
-/// exporter: every tensor must get the same type and the same bytes.
+/// exporter: every tensor must get the same type and the same bytes. The type assignment of the presets GlmSharp cannot
+/// write yet is held against llama.cpp's in <see cref="KQuantPresetOracleTests"/>.
 /// </summary>
 [Trait("Oracle", "llama.cpp")]
 public sealed class QuantizeOracleTests(ITestOutputHelper output)
@@ -114,24 +115,54 @@ public sealed class QuantizeOracleTests(ITestOutputHelper output)
     [Fact]
     public void Q4_K_M_Export_Of_A_Mixture_Of_Experts_Has_LlamaCpp_Tensor_Types_And_Bytes()
     {
-        // 16 experts: with exactly 8, llama.cpp's Mixtral rule asks for Q5_K attention outputs, which GlmSharp cannot write yet.
+        // 16 experts; exactly 8 (llama.cpp's Mixtral rule) is Preset_Export_Of_Eight_Experts_Has_LlamaCpp_Tensor_Types_And_Bytes.
         var spec = new TinyMoeSpec(160, 256, 4, 4, 2, 64, 256, Experts: 16, ExpertsPerToken: 2, ExpertWidth: 256, SharedExperts: 1, FirstDense: 1, QkNorm: true);
         var checkpoint = new RandomMoeCheckpoint(spec, seed: 3);
         AssertSameAsLlamaCpp(path => checkpoint.WriteGguf(path, GgmlType.F32), path => checkpoint.WriteGguf(path, QuantizationScheme.Q4_K_M));
     }
 
+    /// <summary>
+    /// The presets GlmSharp can write, each on a dense model whose 17 layers make the layer rules matter (Q3_K_M's
+    /// first sixteenth, Q4_K_S's first eighth, the use_more_bits layers), with four query heads per key-value head,
+    /// and on a tied model whose 352-wide down projections take each type's 32-block fallback.
+    /// </summary>
+    public static TheoryData<KQuantPreset, TinyGlmSpec> WritablePresets()
+    {
+        var data = new TheoryData<KQuantPreset, TinyGlmSpec>();
+        foreach (var preset in Enum.GetValues<KQuantPreset>().Where(p => TensorCodec.CanQuantize(QuantizationScheme.ForPreset(p).MatrixType)))
+            foreach (var spec in new[] { KQuantPresetModels.DenseLayers, KQuantPresetModels.TiedOddRows })
+                data.Add(preset, spec);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WritablePresets))]
+    public void Preset_Export_Has_LlamaCpp_Tensor_Types_And_Bytes(KQuantPreset preset, TinyGlmSpec spec)
+    {
+        var checkpoint = new RandomGlmCheckpoint(spec, seed: spec.Layers * 10 + (int)preset);
+        AssertSameAsLlamaCpp(path => checkpoint.WriteGguf(path, GgmlType.F32), path => checkpoint.WriteGguf(path, QuantizationScheme.ForPreset(preset)), preset);
+    }
+
+    /// <summary>glm4_moe with exactly eight experts: llama.cpp's Mixtral rule puts attention's k and v in Q8_0 and its output in Q5_K.</summary>
+    [Theory]
+    [InlineData(KQuantPreset.Q4_K_M)]
+    [InlineData(KQuantPreset.Q5_K_M)]
+    public void Preset_Export_Of_Eight_Experts_Has_LlamaCpp_Tensor_Types_And_Bytes(KQuantPreset preset)
+    {
+        var checkpoint = new RandomMoeCheckpoint(KQuantPresetModels.EightExperts with { Layers = 3 }, seed: 6);
+        AssertSameAsLlamaCpp(path => checkpoint.WriteGguf(path, GgmlType.F32), path => checkpoint.WriteGguf(path, QuantizationScheme.ForPreset(preset)), preset);
+    }
+
     private void AssertSameAsLlamaCpp(RandomGlmCheckpoint checkpoint) =>
         AssertSameAsLlamaCpp(path => checkpoint.WriteGguf(path, GgmlType.F32), path => checkpoint.WriteGguf(path, QuantizationScheme.Q4_K_M));
 
-    private void AssertSameAsLlamaCpp(Func<string, string> writeF32, Func<string, string> writeQ4KM)
+    private void AssertSameAsLlamaCpp(Func<string, string> writeF32, Func<string, string> writeOurs, KQuantPreset preset = KQuantPreset.Q4_K_M)
     {
         using var dir = new TempDirectory();
         string f32 = writeF32(dir.File("f32.gguf"));
         string expectedPath = dir.File("llama.gguf");
-        NativeApi.llama_empty_call();
-        // llama-quantize quantizes the output tensor by default; LLamaSharp's wrapper defaults to leaving it F32.
-        Assert.True(LLamaQuantizer.Quantize(f32, expectedPath, LLamaFtype.MOSTLY_Q4_K_M, nthread: 1, quantizeOutputTensor: true));
-        string actualPath = writeQ4KM(dir.File("ours.gguf"));
+        KQuantPresetModels.Quantize(f32, expectedPath, preset);
+        string actualPath = writeOurs(dir.File("ours.gguf"));
 
         using var expected = GgufFile.Open(expectedPath);
         using var actual = GgufFile.Open(actualPath);
@@ -142,7 +173,7 @@ public sealed class QuantizeOracleTests(ITestOutputHelper output)
             Assert.True(actual.TryGetTensorInfo(e.Name, out var a));
             Assert.True(e.Type == a.Type, $"{e.Name}: llama.cpp wrote {e.Type}, GlmSharp {a.Type}");
             int differing = DifferingBlocks(e.Type, Bytes(expected.View(e)), Bytes(actual.View(a)));
-            output.WriteLine($"{e.Name} {e.Type}: {differing} differing blocks");
+            output.WriteLine($"{preset} {e.Name} {e.Type}: {differing} differing blocks");
             Assert.True(differing == 0, $"{e.Name} ({e.Type}): {differing} blocks differ from llama.cpp's");
         }
     }

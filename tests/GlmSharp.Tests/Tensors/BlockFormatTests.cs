@@ -176,15 +176,15 @@ public class BlockFormatTests
     [Fact]
     public void Unsupported_Type_Raises_UnsupportedModelException()
     {
-        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.DequantizeRow(GgmlType.Q5_K, new byte[176], new float[256]));
-        Assert.Contains("Q5_K", e.Message);
+        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.DequantizeRow(GgmlType.Q8_K, new byte[292], new float[256]));
+        Assert.Contains("Q8_K", e.Message);
     }
 
     [Fact]
     public void Encoding_To_A_Type_Without_An_Encoder_Is_Refused()
     {
-        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.QuantizeRow(GgmlType.Q5_K, new float[256], new byte[176]));
-        Assert.Contains("Q5_K", e.Message);
+        var e = Assert.Throws<UnsupportedModelException>(() => TensorCodec.QuantizeRow(GgmlType.Q8_K, new float[256], new byte[292]));
+        Assert.Contains("Q8_K", e.Message);
     }
 
     [Fact]

@@ -41,6 +41,26 @@ public sealed class KQuantTests
         Assert.Equal(-1.5f, y[1]);
     }
 
+    [Fact]
+    public void Q5_K_Fifth_Bit_Of_Chunk_C_Is_Bit_2c_Of_Qh_For_Low_Nibbles_And_2c_Plus_1_For_High()
+    {
+        var block = new byte[Q5_K.BytesPerBlock];
+        block[1] = 0x3C;          // d = 1
+        block[3] = 0x38;          // dmin = 0.5
+        new Span<byte>(block, 4, 4).Fill(1);  // sub-blocks 0–3: scale 1, min 0
+        block[12] = 0x01;         // sub-block 4: scale 1, min 0
+        block[13] = 0x21;         // sub-block 5: scale 1, min 2
+        block[16 + 3] = 0b0010_0001; // fifth bits: element 3 (chunk 0, low nibble) and element 160 + 3 (chunk 2, high)
+        block[48 + 3] = 0x72;     // element 3: nibble 2; element 35: nibble 7 (no fifth bit)
+        block[48 + 64 + 3] = 0x59; // element 128 + 3: nibble 9; element 160 + 3: nibble 5
+        var y = new float[256];
+        TensorCodec.DequantizeRow(GgmlType.Q5_K, block, y);
+        Assert.Equal(16 + 2f, y[3]);
+        Assert.Equal(7f, y[35]);
+        Assert.Equal(9f, y[128 + 3]);
+        Assert.Equal(16 + 5 - 0.5f * 2, y[160 + 3]);
+    }
+
     /// <summary>
     /// llama.cpp's own quantizer writes the Q4_K_M mix (Q4_K for most matrices, Q6_K for the LM head and some
     /// value / down projections); GlmSharp must read both block types and give llama.cpp's logits.

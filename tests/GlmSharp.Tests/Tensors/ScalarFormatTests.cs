@@ -72,6 +72,7 @@ public class ScalarFormatTests
     [InlineData(GgmlType.Q8_0, 64, 68)]
     [InlineData(GgmlType.Q4_0, 64, 36)]
     [InlineData(GgmlType.Q4_K, 512, 288)]
+    [InlineData(GgmlType.Q5_K, 512, 352)]
     [InlineData(GgmlType.Q6_K, 256, 210)]
     [InlineData(GgmlType.MXFP4, 32, 17)]
     public void RowByteSize_Matches_Ggml_Block_Layout(GgmlType type, long elements, long bytes) =>

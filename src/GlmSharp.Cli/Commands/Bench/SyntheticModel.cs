@@ -64,7 +64,7 @@ internal static class SyntheticModel
             .Select(t => (Hf: t.Name, Gguf: GlmTensorNames.HfToGguf(t.Name, architecture.LayerTensorNames)
                 ?? throw new InvalidOperationException($"no GGUF name for {t.Name}"), t.Shape))
             .ToArray();
-        var types = scheme.Assign(tensors.Select(t => (t.Gguf, t.Shape)), config.NumLayers + ((config as Glm4MoeConfig)?.NextNLayers ?? 0), (config as IMoeConfig)?.Moe.RoutedExperts ?? 0);
+        var types = scheme.AssignEncodable(tensors.Select(t => (t.Gguf, t.Shape)), QuantizationTarget.Of(config));
         long totalBytes = tensors.Sum(t => GgmlTypeInfo.TensorByteSize(types[t.Gguf], t.Shape));
         long written = 0;
         int seed = 0;

@@ -71,7 +71,10 @@ internal static unsafe class CpuMatMul
     /// widening byte dot, so there its rows are decoded to floats for the Vector&lt;T&gt; kernels instead, which is faster
     /// than the scalar integer loops.
     /// </summary>
-    public static bool UsesQ8K(GgmlType type, CpuIsa isa) => (type is GgmlType.Q4_K or GgmlType.Q6_K) && isa != CpuIsa.Portable;
+    public static bool UsesQ8K(GgmlType type, CpuIsa isa) => (type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K) && isa != CpuIsa.Portable;
+
+    /// <summary>K-quants whose 32-value sub-blocks have a scale and a min each: prefill runs them on the int8 tile.</summary>
+    private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K;
 
     /// <summary>
     /// Float prefill on AVX-512 goes through <see cref="FloatPanelGemm"/> once there are enough tokens to pay for
@@ -167,9 +170,9 @@ internal static unsafe class CpuMatMul
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2 && !smallBatch && !repacked;
         bool int8Simd = job.Int8 >= Int8Path.Avx2Maddubs;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
-        // Prefill treats Q4_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
-        bool q4KTiled = weight.Type == GgmlType.Q4_K && tiled;
-        if (UsesInt8(weight.Type) || q4KTiled)
+        // Prefill treats Q4_K's and Q5_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
+        bool scaleMinTiled = IsScaleMinKQuant(weight.Type) && tiled;
+        if (UsesInt8(weight.Type) || scaleMinTiled)
         {
             int blocks = inputs / Int8Kernels.Block;
             job.Groups = (blocks + Int8Kernels.GroupBlocks - 1) / Int8Kernels.GroupBlocks;
@@ -304,7 +307,7 @@ internal static unsafe class CpuMatMul
             float* xt = job->X + (long)t * job->Inputs;
             sbyte* q = job->Codes + (long)t * job->ActRowBytes;
             float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
-            if (job->Type == GgmlType.Q4_K) KQuantKernels.QuantizeActivationsGrouped(xt, job->Inputs, q, scales, sums);
+            if (IsScaleMinKQuant(job->Type)) KQuantKernels.QuantizeActivationsGrouped(xt, job->Inputs, q, scales, sums);
             else if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout, LegacyQuantKernels.UsesHalfSums(job->Type));
             else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, LegacyQuantKernels.UsesHalfSums(job->Type));
         }
@@ -367,7 +370,7 @@ internal static unsafe class CpuMatMul
         {
             if (job->Isa == CpuIsa.Scalar) KQuantReference(job, first, end);
             else if (job->Tokens == 1) KQuantDecode(job, first, end);
-            else if (job->Type == GgmlType.Q4_K) Int8Tiled(job, first, end, job->Scratch + thread);
+            else if (IsScaleMinKQuant(job->Type)) Int8Tiled(job, first, end, job->Scratch + thread);
             else KQuantTiled(job, first, end, job->Scratch + thread);
         }
         else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
@@ -486,9 +489,13 @@ internal static unsafe class CpuMatMul
                 byte* w = job->Weights + o * job->RowBytes;
                 sbyte* a = job->Codes + (long)t * n;
                 float* da = job->Scales + (long)t * superBlocks;
-                job->Y[(long)t * job->Outputs + o] = job->Type == GgmlType.Q4_K
-                    ? ScalarKQuantKernels.DotQ4_K(w, a, da, job->GroupSums + (long)t * groups, superBlocks)
-                    : ScalarKQuantKernels.DotQ6_K(w, a, da, superBlocks);
+                short* sums = job->GroupSums + (long)t * groups;
+                job->Y[(long)t * job->Outputs + o] = job->Type switch
+                {
+                    GgmlType.Q4_K => ScalarKQuantKernels.DotQ4_K(w, a, da, sums, superBlocks),
+                    GgmlType.Q5_K => ScalarKQuantKernels.DotQ5_K(w, a, da, sums, superBlocks),
+                    _ => ScalarKQuantKernels.DotQ6_K(w, a, da, superBlocks),
+                };
             }
     }
 
@@ -498,9 +505,12 @@ internal static unsafe class CpuMatMul
         for (int o = first; o < end; o++)
         {
             byte* w = job->Weights + o * job->RowBytes;
-            job->Y[o] = job->Type == GgmlType.Q4_K
-                ? KQuantKernels.DotQ4_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks)
-                : KQuantKernels.DotQ6_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks);
+            job->Y[o] = job->Type switch
+            {
+                GgmlType.Q4_K => KQuantKernels.DotScaleMin<Q4_KCodes>(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
+                GgmlType.Q5_K => KQuantKernels.DotScaleMin<Q5_KCodes>(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
+                _ => KQuantKernels.DotQ6_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
+            };
         }
     }
 
@@ -661,14 +671,15 @@ internal static unsafe class CpuMatMul
         bool q4 = job->Type == GgmlType.Q4_0, bw = job->Int8 == Int8Path.Avx512BW && !legacy;
         // Q8_0 stays signed where the dot takes signed codes: vpmaddubsw after moving the sign (AVX-512BW, plain AVX2).
         bool signedQ8 = bw || job->Int8 == Int8Path.Avx2Maddubs;
-        // Q4_0 and Q4_K unpack to unsigned 4-bit codes with offsets; Q8_0 to signed or offset bytes by path.
-        bool offsetNibbles = q4 || job->Type == GgmlType.Q4_K;
+        // Q4_0, Q4_K and Q5_K unpack to unsigned 4- or 5-bit codes with offsets; Q8_0 to signed or offset bytes by path.
+        bool offsetNibbles = q4 || IsScaleMinKQuant(job->Type);
         bool hasOffsets = offsetNibbles || (legacy ? !LegacyQuantKernels.SignedTile(job->Type, job->Int8) : !signedQ8);
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
             if (legacy) LegacyQuantKernels.Unpack(job->Type, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            else if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackQ4_KGrouped(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackScaleMinGrouped<Q4_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else if (job->Type == GgmlType.Q5_K) KQuantKernels.UnpackScaleMinGrouped<Q5_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else Int8Kernels.Unpack(q4, signedQ8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
         }
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
@@ -684,6 +695,8 @@ internal static unsafe class CpuMatMul
                 if (legacy) LegacyQuantKernels.DotTile(job->Type, job->Int8, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (bw) Int8KernelsAvx512.DotTile(offsetNibbles, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (job->Int8 == Int8Path.AvxVnni256) Int8Kernels.DotTile<VnniDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                // Q5_K's 5-bit codes widen their pair sums every step: a group's eight would overflow 16 bits.
+                else if (job->Type == GgmlType.Q5_K) Int8Kernels.DotTile<LegacyQuantKernels.WideNibbleDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (offsetNibbles) Int8Kernels.DotTile<NibbleDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else Int8Kernels.DotTile<SignedDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
             }

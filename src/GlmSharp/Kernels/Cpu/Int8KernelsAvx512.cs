@@ -163,7 +163,7 @@ internal static unsafe class Int8KernelsAvx512
         return Vector256.Sum(acc);
     }
 
-    /// <summary>Four rows by two tokens; a lane of the 16-bit pair sums collects four of them per group (≤ 4 × 3 810) before one vpmaddwd.</summary>
+    /// <summary>Four rows by two tokens; a lane of the 16-bit pair sums collects four of them per group (≤ 4 × 3 810; Q5_K's 5-bit codes ≤ 4 × 7 874) before one vpmaddwd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x2Q4(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride)
     {

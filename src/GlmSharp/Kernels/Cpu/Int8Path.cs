@@ -55,7 +55,7 @@ internal static class Int8Paths
     /// <summary>The kernels that run one multiplication: <see cref="Int8Path.Avx512WithVnni"/> splits by type and phase.</summary>
     public static Int8Path Resolve(Int8Path path, GgmlType type, bool prefill) =>
         path != Int8Path.Avx512WithVnni ? path
-        : type is GgmlType.Q4_0 or GgmlType.Q4_K && prefill ? Int8Path.Avx512BW
+        : type is GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q5_K && prefill ? Int8Path.Avx512BW
         : Int8Path.AvxVnni256;
 
     /// <summary>The weakest instruction set whose float kernels can accompany <paramref name="path"/> (tests, benchmarks).</summary>

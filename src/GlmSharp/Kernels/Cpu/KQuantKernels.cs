@@ -5,11 +5,11 @@ using System.Runtime.Intrinsics.X86;
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// Q4_K and Q6_K rows times Q8_K activations on 256-bit vectors. Weight codes are unsigned (Q4_K nibbles 0–15,
+/// Q4_K, Q5_K and Q6_K rows times Q8_K activations on 256-bit vectors. Weight codes are unsigned (Q4_K nibbles 0–15, Q5_K codes 0–31,
 /// Q6_K codes 0–63), so pmaddubsw multiplies them with the signed activation bytes into 16-bit pair sums without
 /// saturating (63·127·2 &lt; 2¹⁵), and pmaddwd (vpdpwssd with AVX-VNNI) applies the 16-bit sub-block scales while
 /// widening to 32 bits.
-/// Offsets leave the integer loop as one product per 16 values with the activation block sums: Q4_K's
+/// Offsets leave the integer loop as one product per 16 values with the activation block sums: Q4_K's and Q5_K's
 /// −dmin·min, and Q6_K's −32 (Σ(u − 32)·a = Σu·a − 32·Σa).
 /// <para>
 /// Decode reads the stored blocks directly. Prefill unpacks a row once into codes in element order, a 16-bit scale
@@ -72,35 +72,27 @@ internal static unsafe class KQuantKernels
         }
     }
 
+    /// <summary>One Q4_K or Q5_K row (<typeparamref name="TCodes"/>) times Q8_K activations.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float DotQ4_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks)
+    public static float DotScaleMin<TCodes>(byte* w, sbyte* a, float* da, short* sums, int superBlocks) where TCodes : struct, IScaleMinCodes
     {
         float* table = HalfFloat.TablePointer;
-        var mask = Vector256.Create((byte)0x0f);
         var ones = Vector256.Create((short)1);
         var patterns = stackalloc Vector256<byte>[8];
         for (int j = 0; j < 8; j++) patterns[j] = Vector256.Create((ushort)(2 * j | (2 * j + 1) << 8)).AsByte();
         Vector256<float> acc = default, minAcc = default;
-        for (int b = 0; b < superBlocks; b++, w += ScalarKQuantKernels.Q4_KBytes, a += SuperBlock, sums += GroupsPerSuperBlock)
+        for (int b = 0; b < superBlocks; b++, w += TCodes.BlockBytes, a += SuperBlock, sums += GroupsPerSuperBlock)
         {
-            StreamPrefetch.Ahead(w, ScalarKQuantKernels.Q4_KBytes);
+            StreamPrefetch.Ahead(w, TCodes.BlockBytes);
             var (scales, mins) = Q4ScalesAndMins(w + 4);
             // Sixteen-bit scales 0–7 in both 128-bit halves; pshufb then broadcasts one without leaving the vector unit.
             var wideScales = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(scales).AsByte()).AsByte();
             var bothScales = Vector256.Create(wideScales, wideScales);
             // Four accumulators: one chain of eight dependent vpdpwssd per block was latency-bound (22 → 30 GB/s per core measured).
             Vector256<int> dot0 = default, dot1 = default, dot2 = default, dot3 = default;
-            for (int chunk = 0; chunk < 4; chunk += 2)
-            {
-                var q = Vector256.Load(w + 16 + 32 * chunk);
-                dot0 = ScaledDot(dot0, q & mask, a + 64 * chunk, Avx2.Shuffle(bothScales, patterns[2 * chunk]).AsInt16());
-                dot1 = ScaledDot(dot1, Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & mask, a + 64 * chunk + 32,
-                    Avx2.Shuffle(bothScales, patterns[2 * chunk + 1]).AsInt16());
-                q = Vector256.Load(w + 48 + 32 * chunk);
-                dot2 = ScaledDot(dot2, q & mask, a + 64 * chunk + 64, Avx2.Shuffle(bothScales, patterns[2 * chunk + 2]).AsInt16());
-                dot3 = ScaledDot(dot3, Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & mask, a + 64 * chunk + 96,
-                    Avx2.Shuffle(bothScales, patterns[2 * chunk + 3]).AsInt16());
-            }
+            // Written out for the two pairs of chunks, so that each chunk's number (Q5_K's shift of its fifth bits) is a constant.
+            ChunkPair<TCodes>(w, 0, a, bothScales, patterns, ref dot0, ref dot1, ref dot2, ref dot3);
+            ChunkPair<TCodes>(w, 2, a, bothScales, patterns, ref dot0, ref dot1, ref dot2, ref dot3);
             var dot = (dot0 + dot1) + (dot2 + dot3);
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(table[*(ushort*)w] * da[b]), acc);
             // Lane j: min_j times the activation sum of sub-block j (two 16-value sums).
@@ -204,26 +196,38 @@ internal static unsafe class KQuantKernels
         }
     }
 
+    /// <summary>Chunks <paramref name="chunk"/> and <paramref name="chunk"/> + 1 of a block into the four accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChunkPair<TCodes>(byte* w, int chunk, sbyte* a, Vector256<byte> bothScales, Vector256<byte>* patterns,
+        ref Vector256<int> dot0, ref Vector256<int> dot1, ref Vector256<int> dot2, ref Vector256<int> dot3) where TCodes : struct, IScaleMinCodes
+    {
+        TCodes.Chunk(w, chunk, out var u0, out var u1);
+        dot0 = ScaledDot(dot0, u0, a + 64 * chunk, Avx2.Shuffle(bothScales, patterns[2 * chunk]).AsInt16());
+        dot1 = ScaledDot(dot1, u1, a + 64 * chunk + 32, Avx2.Shuffle(bothScales, patterns[2 * chunk + 1]).AsInt16());
+        TCodes.Chunk(w, chunk + 1, out var u2, out var u3);
+        dot2 = ScaledDot(dot2, u2, a + 64 * chunk + 64, Avx2.Shuffle(bothScales, patterns[2 * chunk + 2]).AsInt16());
+        dot3 = ScaledDot(dot3, u3, a + 64 * chunk + 96, Avx2.Shuffle(bothScales, patterns[2 * chunk + 3]).AsInt16());
+    }
+
     /// <summary>
-    /// A Q4_K row in <see cref="Int8Kernels.Unpack"/>'s form for the prefill tile: its eight 32-value sub-blocks per
-    /// super-block become blocks with w = (d·scale)·u − dmin·min, which is how Q4_K decodes.
+    /// A Q4_K or Q5_K row in <see cref="Int8Kernels.Unpack"/>'s form for the prefill tile: its eight 32-value sub-blocks
+    /// per super-block become blocks with w = (d·scale)·u − dmin·min, which is how both decode.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void UnpackQ4_KGrouped(byte* w, int superBlocks, byte* u, float* scales, float* offsets)
+    public static void UnpackScaleMinGrouped<TCodes>(byte* w, int superBlocks, byte* u, float* scales, float* offsets) where TCodes : struct, IScaleMinCodes
     {
         float* table = HalfFloat.TablePointer;
-        var mask = Vector256.Create((byte)0x0f);
         Span<Vector256<int>> blocks = stackalloc Vector256<int>[Int8Kernels.GroupBlocks];
         for (int b = 0; b < superBlocks; b++)
         {
-            byte* block = w + (long)b * ScalarKQuantKernels.Q4_KBytes;
+            byte* block = w + (long)b * TCodes.BlockBytes;
             var (subScales, subMins) = Q4ScalesAndMins(block + 4);
             float d = table[*(ushort*)block], dmin = table[*(ushort*)(block + 2)];
             for (int chunk = 0; chunk < 4; chunk++)
             {
-                var packed = Vector256.Load(block + 16 + 32 * chunk);
-                blocks[2 * chunk] = (packed & mask).AsInt32();
-                blocks[2 * chunk + 1] = (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask).AsInt32();
+                TCodes.Chunk(block, chunk, out var low, out var high);
+                blocks[2 * chunk] = low.AsInt32();
+                blocks[2 * chunk + 1] = high.AsInt32();
             }
             for (int j = 0; j < Int8Kernels.GroupBlocks; j++)
             {

@@ -5,14 +5,14 @@ namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
 /// Plain-loop K-quant kernels: the definition the SIMD paths are tested against. As in llama.cpp (ggml's
-/// vec_dot_type of Q4_K and Q6_K is Q8_K), activations are quantized to 256-value Q8_K blocks, so both engines
+/// vec_dot_type of Q4_K, Q5_K and Q6_K is Q8_K), activations are quantized to 256-value Q8_K blocks, so both engines
 /// multiply the same integers and differ only in float summation order.
 /// </summary>
 internal static unsafe class ScalarKQuantKernels
 {
     public const int SuperBlock = 256;
     public const int Group = 16;
-    public const int Q4_KBytes = 144, Q6_KBytes = 210;
+    public const int Q4_KBytes = 144, Q5_KBytes = 176, Q6_KBytes = 210;
 
     /// <summary>
     /// quantize_row_q8_K_ref: per 256 values iscale = −127/m with m the signed value of largest magnitude,
@@ -54,22 +54,34 @@ internal static unsafe class ScalarKQuantKernels
         }
     }
 
-    /// <summary>Σ over super-blocks of d_a·(d·Σ_j scale_j·Σ q·a − dmin·Σ_j min_j·Σa) for one Q4_K row.</summary>
+    public static float DotQ4_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks) => DotScaleMin(w, a, da, sums, superBlocks, fiveBit: false);
+
+    public static float DotQ5_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks) => DotScaleMin(w, a, da, sums, superBlocks, fiveBit: true);
+
+    /// <summary>
+    /// Σ over super-blocks of d_a·(d·Σ_j scale_j·Σ q·a − dmin·Σ_j min_j·Σa) for one Q4_K row, or one Q5_K row
+    /// (<paramref name="fiveBit"/>), whose codes take a fifth bit from the 32 qh bytes between header and nibbles.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float DotQ4_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks)
+    private static float DotScaleMin(byte* w, sbyte* a, float* da, short* sums, int superBlocks, bool fiveBit)
     {
+        int blockBytes = fiveBit ? Q5_KBytes : Q4_KBytes, nibbles = fiveBit ? 48 : 16;
         float total = 0;
-        for (int b = 0; b < superBlocks; b++, w += Q4_KBytes, a += SuperBlock, sums += SuperBlock / Group)
+        for (int b = 0; b < superBlocks; b++, w += blockBytes, a += SuperBlock, sums += SuperBlock / Group)
         {
             var packed = new ReadOnlySpan<byte>(w + 4, 12);
             int dot = 0, minDot = 0;
             for (int j = 0; j < 8; j++)
             {
                 var (scale, min) = Q4_K.ScaleMin(packed, j);
-                byte* qs = w + 16 + 32 * (j / 2);
+                byte* qs = w + nibbles + 32 * (j / 2);
                 int shift = 4 * (j % 2);
                 int sub = 0;
-                for (int l = 0; l < 32; l++) sub += ((qs[l] >> shift) & 0x0f) * a[32 * j + l];
+                for (int l = 0; l < 32; l++)
+                {
+                    int code = ((qs[l] >> shift) & 0x0f) | (fiveBit ? ((w[16 + l] >> j) & 1) << 4 : 0);
+                    sub += code * a[32 * j + l];
+                }
                 dot += scale * sub;
                 minDot += min * (sums[2 * j] + sums[2 * j + 1]);
             }
