@@ -46,8 +46,8 @@ public sealed class QuantizationScheme
         throw new UnsupportedModelException($"unknown quantization type '{name}'; supported: {string.Join(", ", Names)}");
     }
 
-    /// <summary>llama.cpp's <c>general.file_type</c> (llama_ftype). A file of Q4_K matrices only is what llama.cpp
-    /// writes for Q4_K_S with --pure, so it carries that number.</summary>
+    /// <summary>llama.cpp's <c>general.file_type</c> (llama_ftype). A file of Q4_K (Q3_K) matrices only is what
+    /// llama.cpp writes for Q4_K_S (Q3_K_S) with --pure, so it carries that number.</summary>
     public uint FileType => _q4KM ? 15u : MatrixType switch
     {
         GgmlType.F32 => 0,
@@ -57,6 +57,8 @@ public sealed class QuantizationScheme
         GgmlType.Q8_0 => 7,
         GgmlType.Q5_0 => 8,
         GgmlType.Q5_1 => 9,
+        GgmlType.Q2_K => 10,
+        GgmlType.Q3_K => 11,
         GgmlType.Q4_K => 14,
         GgmlType.Q6_K => 18,
         GgmlType.IQ4_NL => 25,
@@ -122,14 +124,15 @@ public sealed class QuantizationScheme
         layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
 
     /// <summary>
-    /// A type whose blocks do not tile the row is replaced as llama.cpp's quantizer does: Q4_K by Q5_0, Q6_K by Q8_0
-    /// (32-value blocks), and F16 when even 32 does not divide the row.
+    /// A type whose blocks do not tile the row is replaced as llama.cpp's quantizer does: Q2_K and Q3_K by IQ4_NL, Q4_K
+    /// by Q5_0, Q6_K by Q8_0 (32-value blocks), and F16 when even 32 does not divide the row.
     /// </summary>
     private static GgmlType FitRow(GgmlType type, long columns)
     {
         if (columns % GgmlTypeInfo.BlockSize(type) == 0) return type;
         var fallback = type switch
         {
+            GgmlType.Q2_K or GgmlType.Q3_K => GgmlType.IQ4_NL,
             GgmlType.Q4_K => GgmlType.Q5_0,
             GgmlType.Q6_K => GgmlType.Q8_0,
             _ => GgmlType.F16,
