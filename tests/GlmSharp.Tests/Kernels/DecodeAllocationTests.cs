@@ -12,7 +12,8 @@ public sealed class DecodeAllocationTests
     public static TheoryData<GgmlType, KvCacheType> Types()
     {
         var data = new TheoryData<GgmlType, KvCacheType>();
-        foreach (var weights in new[] { GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL })
+        foreach (var weights in new[] { GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL,
+                     GgmlType.Q2_K, GgmlType.Q3_K })
             data.Add(weights, KvCacheType.F16);
         data.Add(GgmlType.Q8_0, KvCacheType.F32);
         data.Add(GgmlType.Q8_0, KvCacheType.Q8_0);
@@ -20,11 +21,14 @@ public sealed class DecodeAllocationTests
     }
 
     // Head size 32 so that a Q8_0 cache fits; a 70-token prompt so that decoding spans two attention tiles and
-    // splits each row's positions over the two threads.
+    // splits each row's positions over the two threads. K-quant types get rows of 256, so that their own kernels run
+    // rather than the 32-value fallback type.
     [Theory]
     [MemberData(nameof(Types))]
     public void Decoding_A_Token_Allocates_No_Managed_Memory(GgmlType type, KvCacheType cacheType) =>
-        Assert.Equal(0, AllocatedWhileDecoding(new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128),
+        Assert.Equal(0, AllocatedWhileDecoding(GgmlTypeInfo.BlockSize(type) == 256
+                ? new TinyGlmSpec("glm4", 160, 256, 2, 8, 2, 32, 256, 0.5, Bias: true, Tied: false, Context: 128)
+                : new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128),
             QuantizationScheme.Uniform(type), cacheType));
 
     /// <summary>Rows of 256 so that the K-quant kernels (not their 32-block fallbacks) run.</summary>
