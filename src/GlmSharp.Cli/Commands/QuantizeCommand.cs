@@ -15,7 +15,7 @@ internal static class QuantizeCommand
         {
             Description = "Element type of the matrices, or q4_k_m for llama.cpp's mix (Q4_K, Q6_K for the output and "
                 + "some attn_v / ffn_down). Norms and biases stay f32. Rows that K-quant blocks do not tile fall back as in "
-                + "llama.cpp: q4_k to q5_0, q6_k to q8_0, then f16; other types to f16. A fused attn_qkv is written as attn_q, attn_k "
+                + "llama.cpp: q2_k and q3_k to iq4_nl, q4_k to q5_0, q6_k to q8_0, then f16; other types to f16. A fused attn_qkv is written as attn_q, attn_k "
                 + "and attn_v, each with its rows of the fused tensor.",
             Required = true,
         }.OneOf(QuantizationScheme.Names);

@@ -74,9 +74,10 @@ public sealed class QuantizeCliTests : IDisposable
     }
 
     /// <summary>
-    /// `glm quantize --type T` for the 32-value types against llama.cpp's quantizer with the same file type: llama.cpp
-    /// gives a few tensors other types (its mix: output.weight Q6_K, for IQ4_NL some attention matrices K-quants); every
-    /// tensor it writes as T must hold our bytes, and GlmSharp writes every matrix as T.
+    /// `glm quantize --type T` for the 32-value types, Q3_K and Q2_K against llama.cpp's quantizer with the same file
+    /// type: llama.cpp gives a few tensors other types (its mix: output.weight Q6_K, for IQ4_NL some attention matrices
+    /// K-quants, for Q3_K_S and Q2_K attn_v and ffn_down more bits); every tensor it writes as T must hold our bytes,
+    /// and GlmSharp writes every matrix as T.
     /// </summary>
     [Trait("Oracle", "llama.cpp")]
     [Theory]
@@ -84,7 +85,9 @@ public sealed class QuantizeCliTests : IDisposable
     [InlineData("q5_0", GgmlType.Q5_0, LLama.Native.LLamaFtype.MOSTLY_Q5_0)]
     [InlineData("q5_1", GgmlType.Q5_1, LLama.Native.LLamaFtype.MOSTLY_Q5_1)]
     [InlineData("iq4_nl", GgmlType.IQ4_NL, LLama.Native.LLamaFtype.MOSTLY_IQ4_NL)]
-    public void Legacy_Type_From_A_Gguf_Has_LlamaCpps_Bytes(string name, GgmlType type, LLama.Native.LLamaFtype fileType)
+    [InlineData("q3_k", GgmlType.Q3_K, LLama.Native.LLamaFtype.MOSTLY_Q3_K_S)]
+    [InlineData("q2_k", GgmlType.Q2_K, LLama.Native.LLamaFtype.MOSTLY_Q2_K)]
+    public void Uniform_Type_From_A_Gguf_Has_LlamaCpps_Bytes(string name, GgmlType type, LLama.Native.LLamaFtype fileType)
     {
         string f32 = new RandomGlmCheckpoint(Spec, seed: 8).WriteGguf(_dir.File("f32.gguf"), GgmlType.F32);
         string ours = _dir.File("ours.gguf"), theirs = _dir.File("llama.gguf");
@@ -118,9 +121,9 @@ public sealed class QuantizeCliTests : IDisposable
     public void Unknown_Type_Is_Refused_With_The_Supported_List()
     {
         string f32 = new RandomGlmCheckpoint(Spec, seed: 7).WriteGguf(_dir.File("f32.gguf"), GgmlType.F32);
-        var result = GlmCli.Run("quantize", f32, _dir.File("out.gguf"), "--type", "q3_k");
+        var result = GlmCli.Run("quantize", f32, _dir.File("out.gguf"), "--type", "q7_k");
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("q3_k", result.Stderr);
+        Assert.Contains("q7_k", result.Stderr);
         Assert.Contains("q4_k_m", result.Stderr);
         Assert.False(File.Exists(_dir.File("out.gguf")));
     }
@@ -149,7 +152,7 @@ public sealed class QuantizeCliTests : IDisposable
     public void Parse_Accepts_Every_Listed_Name_And_Rejects_Others_By_Name()
     {
         foreach (var name in QuantizationScheme.Names) Assert.Equal(name, QuantizationScheme.Parse(name).Name);
-        var e = Assert.Throws<Errors.UnsupportedModelException>(() => QuantizationScheme.Parse("q2_k"));
-        Assert.Contains("'q2_k'", e.Message);
+        var e = Assert.Throws<Errors.UnsupportedModelException>(() => QuantizationScheme.Parse("q7_k"));
+        Assert.Contains("'q7_k'", e.Message);
     }
 }
