@@ -101,21 +101,7 @@ internal static class KQuantFit
     public static float SymmetricScale(ReadOnlySpan<float> x, int nmax, Span<byte> codes)
     {
         int n = x.Length;
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; i++)
-        {
-            float ax = MathF.Abs(x[i]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[i];
-            }
-        }
-        if (amax < GroupMaxEps)
-        {
-            codes[..n].Clear();
-            return 0f;
-        }
+        if (!TrySignedMax(x, codes, out float max)) return 0f;
         float iscale = -nmax / max;
         float sumLX = 0, sumL2 = 0;
         for (int i = 0; i < n; i++)
@@ -159,21 +145,7 @@ internal static class KQuantFit
     public static float SymmetricScaleRefined(ReadOnlySpan<float> x, int nmax, Span<byte> codes)
     {
         int n = x.Length;
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; i++)
-        {
-            float ax = MathF.Abs(x[i]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[i];
-            }
-        }
-        if (amax < GroupMaxEps)
-        {
-            codes[..n].Clear();
-            return 0f;
-        }
+        if (!TrySignedMax(x, codes, out float max)) return 0f;
         Span<int> levels = stackalloc int[n];
         float iscale = -nmax / max;
         float sumLX = 0, sumL2 = 0;
@@ -210,6 +182,25 @@ internal static class KQuantFit
         }
         for (int i = 0; i < n; i++) codes[i] = (byte)(levels[i] + nmax);
         return sumLX / sumL2;
+    }
+
+    /// <summary>
+    /// The value of largest magnitude (the first of equals), or false with all codes 0 when that magnitude is below
+    /// <see cref="GroupMaxEps"/>: ggml's all-zero group.
+    /// </summary>
+    private static bool TrySignedMax(ReadOnlySpan<float> x, Span<byte> codes, out float max)
+    {
+        float amax = 0;
+        max = 0;
+        foreach (float v in x)
+            if (MathF.Abs(v) > amax)
+            {
+                amax = MathF.Abs(v);
+                max = v;
+            }
+        if (amax >= GroupMaxEps) return true;
+        codes[..x.Length].Clear();
+        return false;
     }
 
     private static int Clamp(int l, int nmax) => Math.Max(-nmax, Math.Min(nmax - 1, l));

@@ -66,22 +66,7 @@ public sealed class LowBitKQuantFormatTests
     [InlineData(GgmlType.Q3_K)]
     public void Quantized_Bytes_Equal_LlamaCpps_Model_Quantizer(GgmlType type)
     {
-        int blockBytes = GgmlTypeInfo.BytesPerBlock(type), differing = 0, blocks = 0;
-        string? first = null;
-        for (int seed = 0; seed < 40; seed++)
-        {
-            var x = Values(14, seed);
-            var ours = new byte[GgmlTypeInfo.RowByteSize(type, x.Length)];
-            TensorCodec.QuantizeRow(type, x, ours);
-            var theirs = GgmlTypeTraits.QuantizeAsModelQuantizer(type, x);
-            for (int b = 0; b < x.Length / 256; b++, blocks++)
-            {
-                if (theirs.AsSpan(b * blockBytes, blockBytes).SequenceEqual(ours.AsSpan(b * blockBytes, blockBytes))) continue;
-                differing++;
-                first ??= $"seed {seed} block {b}: ggml {Convert.ToHexString(theirs, b * blockBytes, blockBytes)}, ours {Convert.ToHexString(ours, b * blockBytes, blockBytes)}";
-            }
-        }
-        Assert.True(differing == 0, $"{type}: {differing} of {blocks} blocks differ from ggml's; first {first}");
+        for (int seed = 0; seed < 40; seed++) GgmlCodecParity.AssertQuantizedBytesEqual(type, Values(14, seed), $"seed {seed}");
     }
 
     [Trait("Oracle", "llama.cpp")]
@@ -99,12 +84,7 @@ public sealed class LowBitKQuantFormatTests
         for (int b = 0; b < blocks; b++)
             for (int h = 0; h < halves; h++)
                 BitConverter.TryWriteBytes(bytes.AsSpan((b + 1) * blockBytes - 2 * (halves - h)), (ushort)(random.Next(0x7C00) | (random.Next(2) << 15)));
-        var ours = new float[blocks * 256];
-        TensorCodec.DequantizeRow(type, bytes, ours);
-        var theirs = GgmlTypeTraits.Dequantize(type, bytes, ours.Length);
-        for (int i = 0; i < ours.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(theirs[i]) == BitConverter.SingleToInt32Bits(ours[i]),
-                $"{type} element {i}: ggml {theirs[i]}, ours {ours[i]}");
+        GgmlCodecParity.AssertDecodedEqual(type, bytes);
     }
 
     [Fact]
