@@ -190,17 +190,23 @@ internal static class KQuantFit
     /// </summary>
     private static bool TrySignedMax(ReadOnlySpan<float> x, Span<byte> codes, out float max)
     {
-        float amax = 0;
-        max = 0;
+        max = LargestMagnitude(x);
+        if (MathF.Abs(max) >= GroupMaxEps) return true;
+        codes[..x.Length].Clear();
+        return false;
+    }
+
+    /// <summary>The first value of largest magnitude, sign kept (0 when all are 0): how ggml picks the value a scale maps to its extreme code.</summary>
+    public static float LargestMagnitude(ReadOnlySpan<float> x)
+    {
+        float amax = 0, max = 0;
         foreach (float v in x)
             if (MathF.Abs(v) > amax)
             {
                 amax = MathF.Abs(v);
                 max = v;
             }
-        if (amax >= GroupMaxEps) return true;
-        codes[..x.Length].Clear();
-        return false;
+        return max;
     }
 
     private static int Clamp(int l, int nmax) => Math.Max(-nmax, Math.Min(nmax - 1, l));

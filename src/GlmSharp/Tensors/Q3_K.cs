@@ -37,16 +37,8 @@ public static class Q3_K
         {
             var x = src.Slice(b * BlockSize, BlockSize);
             var block = dst.Slice(b * BytesPerBlock, BytesPerBlock);
-            float maxScale = 0, maxAbsScale = 0;
-            for (int j = 0; j < 16; j++)
-            {
-                scales[j] = KQuantFit.SymmetricScaleRefined(x.Slice(16 * j, 16), 4, codes.Slice(16 * j, 16));
-                if (MathF.Abs(scales[j]) > maxAbsScale)
-                {
-                    maxAbsScale = MathF.Abs(scales[j]);
-                    maxScale = scales[j];
-                }
-            }
+            for (int j = 0; j < 16; j++) scales[j] = KQuantFit.SymmetricScaleRefined(x.Slice(16 * j, 16), 4, codes.Slice(16 * j, 16));
+            float maxScale = KQuantFit.LargestMagnitude(scales);
 
             var packed = block.Slice(ScalesOffset, 12);
             packed.Clear();
