@@ -56,21 +56,19 @@ internal static unsafe class LowBitKQuantKernels
         }
 
         /// <summary>
-        /// The sixteen signed scales (−32…31) from the twelve packed bytes read as three 32-bit words: the low nibbles
-        /// of words 0 and 1 give groups 0–7, their high nibbles groups 8–15, word 2 the top two bits. Stored codes are
-        /// q = value + 4, so the offset is 4·d·scale.
+        /// The sixteen signed scales (−32…31) from the twelve packed bytes: the low nibbles of bytes 0–7 give groups
+        /// 0–7, their high nibbles groups 8–15, and 32-bit word 2 shifted by 2·(g / 4) the top two bits of group g in
+        /// byte g % 4. Stored codes are q = value + 4, so the offset is 4·d·scale.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static (Vector256<short> Scales, Vector256<short> OffsetWeights, float D, float OffsetScale) Header(byte* block, float* table)
         {
-            const uint nibbles = 0x0f0f0f0f, pairs = 0x03030303;
             byte* packed = block + Q3_K.ScalesOffset;
-            uint p0 = *(uint*)packed, p1 = *(uint*)(packed + 4), p2 = *(uint*)(packed + 8);
-            var scales = Avx2.ConvertToVector256Int16(Vector128.Create(
-                (p0 & nibbles) | ((p2 & pairs) << 4),
-                (p1 & nibbles) | (((p2 >> 2) & pairs) << 4),
-                ((p0 >> 4) & nibbles) | (((p2 >> 4) & pairs) << 4),
-                ((p1 >> 4) & nibbles) | (((p2 >> 6) & pairs) << 4)).AsSByte() - Vector128.Create((sbyte)32));
+            var bytes = Vector128.CreateScalar(*(ulong*)packed).AsByte();
+            var nibble = Vector128.Create((byte)0x0f);
+            var low = Sse2.UnpackLow((bytes & nibble).AsUInt64(), (Vector128.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte() & nibble).AsUInt64());
+            var top = Avx2.ShiftRightLogicalVariable(Vector128.Create(*(uint*)(packed + 8)), Vector128.Create(0u, 2, 4, 6)) & Vector128.Create(0x03030303u);
+            var scales = Avx2.ConvertToVector256Int16((low.AsByte() | Vector128.ShiftLeft(top, 4).AsByte()).AsSByte() - Vector128.Create((sbyte)32));
             float d = table[*(ushort*)(block + Q3_K.ScaleOffset)];
             return (scales, scales, d, 4 * d);
         }
