@@ -139,8 +139,8 @@ internal static class KQuantFit
     /// <summary>
     /// make_q3_quants with do_rmse: signed codes −nmax…nmax−1 (stored + nmax) from the scale −nmax/max, then up to five
     /// sweeps that move single codes to where the x²-weighted least-squares fit of the others puts them, while that
-    /// raises Σlx²/Σl² (the fit's quality). An all-zero group (below <see cref="GroupMaxEps"/>) gets codes 0, not nmax,
-    /// as in ggml. Returns the least-squares scale of the final codes.
+    /// raises (Σw·l·x)²/Σw·l², the part of Σw·x² the fit explains. An all-zero group (below <see cref="GroupMaxEps"/>)
+    /// gets codes 0, not nmax, as in ggml. Returns the least-squares scale of the final codes.
     /// </summary>
     public static float SymmetricScaleRefined(ReadOnlySpan<float> x, int nmax, Span<byte> codes)
     {
@@ -164,7 +164,8 @@ internal static class KQuantFit
             {
                 float w = x[i] * x[i];
                 float slx = sumLX - w * x[i] * levels[i];
-                if (slx <= 0) continue;
+                // Written as ggml's test so that a NaN sum skips the code as it does there.
+                if (!(slx > 0)) continue;
                 float sl2 = sumL2 - w * levels[i] * levels[i];
                 int l = Clamp(NearestInt(x[i] * sl2 / slx), nmax);
                 if (l == levels[i]) continue;
