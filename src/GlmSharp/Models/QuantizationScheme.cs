@@ -66,6 +66,8 @@ public sealed class QuantizationScheme
         GgmlType.Q8_0 => 7,
         GgmlType.Q5_0 => 8,
         GgmlType.Q5_1 => 9,
+        GgmlType.Q2_K => 10,
+        GgmlType.Q3_K => 11,
         GgmlType.Q4_K => 14,
         GgmlType.Q5_K => 16,
         GgmlType.Q6_K => 18,

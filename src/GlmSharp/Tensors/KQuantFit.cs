@@ -19,11 +19,11 @@ internal static class KQuantFit
     /// <summary>
     /// make_qkx2_quants: codes 0…<paramref name="nmax"/> with x ≈ scale·L − min, first from the range, then from a
     /// scan of <paramref name="steps"/> + 1 stretched ranges, each solved by weighted least squares for scale and
-    /// min and kept when its weighted squared error is lower. Returns the scale; <paramref name="min"/> is the
-    /// subtracted minimum (≥ 0).
+    /// min and kept when its weighted squared error (weighted absolute error with <paramref name="absoluteError"/>,
+    /// ggml's use_mad) is lower. Returns the scale; <paramref name="min"/> is the subtracted minimum (≥ 0).
     /// </summary>
     public static float ScaleAndMin(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, int nmax, Span<byte> codes,
-        Span<byte> trial, float rangeStart, float rangeStep, int steps, out float min)
+        Span<byte> trial, float rangeStart, float rangeStep, int steps, out float min, bool absoluteError = false)
     {
         int n = x.Length;
         float lo = x[0], hi = x[0];
@@ -51,8 +51,7 @@ internal static class KQuantFit
         {
             int l = NearestInt(iscale * (x[i] - lo));
             codes[i] = (byte)Math.Max(0, Math.Min(nmax, l));
-            float diff = scale * codes[i] + lo - x[i];
-            bestError += weights[i] * (diff * diff);
+            bestError += weights[i] * Loss(scale * codes[i] + lo - x[i], absoluteError);
         }
         for (int step = 0; step <= steps; step++)
         {
@@ -79,8 +78,7 @@ internal static class KQuantFit
             float error = 0;
             for (int i = 0; i < n; i++)
             {
-                float diff = trialScale * trial[i] + trialMin - x[i];
-                error += weights[i] * (diff * diff);
+                error += weights[i] * Loss(trialScale * trial[i] + trialMin - x[i], absoluteError);
             }
             if (error < bestError)
             {
@@ -94,6 +92,8 @@ internal static class KQuantFit
         return scale;
     }
 
+    private static float Loss(float diff, bool absolute) => absolute ? MathF.Abs(diff) : diff * diff;
+
     /// <summary>
     /// make_qx_quants with rmse_type 1 and no importance weights: signed codes −nmax…nmax−1 (stored + nmax) with
     /// x ≈ scale·L, weighted by x², trying nineteen scales around −nmax/max and keeping the best least-squares fit.
@@ -101,21 +101,7 @@ internal static class KQuantFit
     public static float SymmetricScale(ReadOnlySpan<float> x, int nmax, Span<byte> codes)
     {
         int n = x.Length;
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; i++)
-        {
-            float ax = MathF.Abs(x[i]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[i];
-            }
-        }
-        if (amax < GroupMaxEps)
-        {
-            codes[..n].Clear();
-            return 0f;
-        }
+        if (!TrySignedMax(x, codes, out float max)) return 0f;
         float iscale = -nmax / max;
         float sumLX = 0, sumL2 = 0;
         for (int i = 0; i < n; i++)
@@ -148,6 +134,80 @@ internal static class KQuantFit
             }
         }
         return scale;
+    }
+
+    /// <summary>
+    /// make_q3_quants with do_rmse: signed codes −nmax…nmax−1 (stored + nmax) from the scale −nmax/max, then up to five
+    /// sweeps that move single codes to where the x²-weighted least-squares fit of the others puts them, while that
+    /// raises (Σw·l·x)²/Σw·l², the part of Σw·x² the fit explains. An all-zero group (below <see cref="GroupMaxEps"/>)
+    /// gets codes 0, not nmax, as in ggml. Returns the least-squares scale of the final codes.
+    /// </summary>
+    public static float SymmetricScaleRefined(ReadOnlySpan<float> x, int nmax, Span<byte> codes)
+    {
+        int n = x.Length;
+        if (!TrySignedMax(x, codes, out float max)) return 0f;
+        Span<int> levels = stackalloc int[n];
+        float iscale = -nmax / max;
+        float sumLX = 0, sumL2 = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int l = Clamp(NearestInt(iscale * x[i]), nmax);
+            levels[i] = l;
+            float w = x[i] * x[i];
+            sumLX += w * x[i] * l;
+            sumL2 += w * l * l;
+        }
+        for (int sweep = 0; sweep < 5; sweep++)
+        {
+            int changed = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float w = x[i] * x[i];
+                float slx = sumLX - w * x[i] * levels[i];
+                // Written as ggml's test so that a NaN sum skips the code as it does there.
+                if (!(slx > 0)) continue;
+                float sl2 = sumL2 - w * levels[i] * levels[i];
+                int l = Clamp(NearestInt(x[i] * sl2 / slx), nmax);
+                if (l == levels[i]) continue;
+                slx += w * x[i] * l;
+                sl2 += w * l * l;
+                if (sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2)
+                {
+                    levels[i] = l;
+                    sumLX = slx;
+                    sumL2 = sl2;
+                    changed++;
+                }
+            }
+            if (changed == 0) break;
+        }
+        for (int i = 0; i < n; i++) codes[i] = (byte)(levels[i] + nmax);
+        return sumLX / sumL2;
+    }
+
+    /// <summary>
+    /// The value of largest magnitude (the first of equals), or false with all codes 0 when that magnitude is below
+    /// <see cref="GroupMaxEps"/>: ggml's all-zero group.
+    /// </summary>
+    private static bool TrySignedMax(ReadOnlySpan<float> x, Span<byte> codes, out float max)
+    {
+        max = LargestMagnitude(x);
+        if (MathF.Abs(max) >= GroupMaxEps) return true;
+        codes[..x.Length].Clear();
+        return false;
+    }
+
+    /// <summary>The first value of largest magnitude, sign kept (0 when all are 0): how ggml picks the value a scale maps to its extreme code.</summary>
+    public static float LargestMagnitude(ReadOnlySpan<float> x)
+    {
+        float amax = 0, max = 0;
+        foreach (float v in x)
+            if (MathF.Abs(v) > amax)
+            {
+                amax = MathF.Abs(v);
+                max = v;
+            }
+        return max;
     }
 
     private static int Clamp(int l, int nmax) => Math.Max(-nmax, Math.Min(nmax - 1, l));

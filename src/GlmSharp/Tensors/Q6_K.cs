@@ -21,18 +21,10 @@ public static class Q6_K
         {
             var x = src.Slice(b * BlockSize, BlockSize);
             var block = dst.Slice(b * BytesPerBlock, BytesPerBlock);
-            float maxScale = 0, maxAbsScale = 0;
-            for (int s = 0; s < 16; s++)
-            {
-                scales[s] = KQuantFit.SymmetricScale(x.Slice(16 * s, 16), 32, codes.Slice(16 * s, 16));
-                if (MathF.Abs(scales[s]) > maxAbsScale)
-                {
-                    maxAbsScale = MathF.Abs(scales[s]);
-                    maxScale = scales[s];
-                }
-            }
+            for (int s = 0; s < 16; s++) scales[s] = KQuantFit.SymmetricScale(x.Slice(16 * s, 16), 32, codes.Slice(16 * s, 16));
+            float maxScale = KQuantFit.LargestMagnitude(scales);
             block.Clear();
-            if (maxAbsScale < KQuantFit.GroupMaxEps) continue;
+            if (MathF.Abs(maxScale) < KQuantFit.GroupMaxEps) continue;
 
             // The scale of largest magnitude maps to −128, so the signed 8-bit sub-scales use their full range.
             float iscale = -128f / maxScale;

@@ -8,8 +8,8 @@ public static class TensorCodec
 {
     /// <summary>Every type rows can be encoded to and decoded from, in ggml's order: the one list tools offer as targets.</summary>
     public static IReadOnlyList<GgmlType> Types { get; } =
-        [GgmlType.F32, GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
-         GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.MXFP4, GgmlType.NVFP4];
+        [GgmlType.F32, GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K,
+         GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.MXFP4, GgmlType.NVFP4];
 
     /// <summary>Types rows can be decoded from: <see cref="Types"/> and FP8 E4M3, which only Hugging Face checkpoints carry.</summary>
     public static bool Supports(GgmlType type) => Types.Contains(type) || type == GgmlType.F8_E4M3;
@@ -37,6 +37,8 @@ public static class TensorCodec
             case GgmlType.MXFP4: Mxfp4.Dequantize(src, dst); break;
             case GgmlType.NVFP4: Nvfp4.Dequantize(src, dst); break;
             case GgmlType.F8_E4M3: Fp8E4M3.Decode(src, dst); break;
+            case GgmlType.Q2_K: Q2_K.Dequantize(src, dst); break;
+            case GgmlType.Q3_K: Q3_K.Dequantize(src, dst); break;
             case GgmlType.Q4_K: Q4_K.Dequantize(src, dst); break;
             case GgmlType.Q5_K: Q5_K.Dequantize(src, dst); break;
             case GgmlType.Q6_K: Q6_K.Dequantize(src, dst); break;
@@ -63,6 +65,8 @@ public static class TensorCodec
             case GgmlType.Q5_0: Q5_0.Quantize(src, dst); break;
             case GgmlType.Q5_1: Q5_1.Quantize(src, dst); break;
             case GgmlType.IQ4_NL: Iq4Nl.Quantize(src, dst); break;
+            case GgmlType.Q2_K: Q2_K.Quantize(src, dst); break;
+            case GgmlType.Q3_K: Q3_K.Quantize(src, dst); break;
             case GgmlType.Q4_K: Q4_K.Quantize(src, dst); break;
             case GgmlType.Q5_K: Q5_K.Quantize(src, dst); break;
             case GgmlType.Q6_K: Q6_K.Quantize(src, dst); break;

@@ -58,7 +58,7 @@ public sealed class BenchCliTests : IDisposable
     [InlineData("--model M --engine llamacpp", "--engine llamacpp")]
     [InlineData("--model M --threads two", "'two'")]
     [InlineData("--synthetic edge-9b", "'edge-9b'")]
-    [InlineData("--synthetic edge-1.5b --type q3_k", "'q3_k'")]
+    [InlineData("--synthetic edge-1.5b --type q7_k", "'q7_k'")]
     [InlineData("--runs 1", "give --model")]
     [InlineData("--model M", "M: no such file")]
     [InlineData("--model M --layers 2", "--layers shortens a --synthetic model")]

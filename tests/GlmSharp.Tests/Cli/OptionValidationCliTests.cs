@@ -63,7 +63,7 @@ public sealed class OptionValidationCliTests
 
         { "IN no-such-model: no such file or folder", ["quantize", "no-such-model", "out.gguf", "--type", "q8_0"] },
         { $"OUT.gguf {AnyFolder}: is a folder; give a file name", ["quantize", AnyFile, AnyFolder, "--type", "q8_0"] },
-        { $"--type q3_k: must be one of {QuantizeTypes}", ["quantize", AnyFile, "out.gguf", "--type", "q3_k"] },
+        { $"--type q7_k: must be one of {QuantizeTypes}", ["quantize", AnyFile, "out.gguf", "--type", "q7_k"] },
 
         { "--file no-such-text.txt: no such file", ["perplexity", "--file", "no-such-text.txt"] },
         { "--context 3: must be an integer ≥ 4", ["perplexity", "--file", AnyFile, "--context", "3"] },

@@ -12,7 +12,8 @@ public sealed class DecodeAllocationTests
     public static TheoryData<GgmlType, KvCacheType> Types()
     {
         var data = new TheoryData<GgmlType, KvCacheType>();
-        foreach (var weights in new[] { GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL, GgmlType.Q5_K })
+        foreach (var weights in new[] { GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL,
+                     GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K })
             data.Add(weights, KvCacheType.F16);
         data.Add(GgmlType.Q8_0, KvCacheType.F32);
         data.Add(GgmlType.Q8_0, KvCacheType.Q8_0);

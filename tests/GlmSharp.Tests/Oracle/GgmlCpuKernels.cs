@@ -24,6 +24,19 @@ internal static unsafe class GgmlCpuKernels
         return bytes;
     }
 
+    /// <summary>The Q8_K activation blocks llama.cpp multiplies K-quant weights with (quantize_row_q8_K): fp32 d, 256 codes, sixteen 16-bit sums.</summary>
+    public static byte[] QuantizeQ8K(float[] x)
+    {
+        var quantize = (delegate* unmanaged<float*, void*, long, void>)NativeLibrary.GetExport(Library.Value, "quantize_row_q8_K");
+        var bytes = new byte[x.Length / 256 * Q8KBlockBytes];
+        fixed (float* xp = x)
+        fixed (byte* yp = bytes)
+            quantize(xp, yp, x.Length);
+        return bytes;
+    }
+
+    public const int Q8KBlockBytes = 4 + 256 + 2 * 16;
+
     /// <summary>ggml_vec_dot_&lt;weight&gt;_&lt;activation&gt; of one row each.</summary>
     public static float Dot(string function, int n, byte[] weights, byte[] activations)
     {

@@ -36,19 +36,7 @@ public sealed class LegacyQuantOracleTests(ITestOutputHelper output)
         {
             using var dir = new TempDirectory();
             string gguf = new RandomGlmCheckpoint(spec, seed: 13).WriteGguf(dir.File("model.gguf"), type);
-            var prompt = spec.RandomPrompt(24, seed: 3);
-            var actual = GlmSharpRun.Logits(gguf, prompt);
-            var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context);
-            var errors = Enumerable.Range(0, prompt.Length)
-                .Select(t => LogitComparison.WorstRelativeError(actual.AsSpan(t * spec.Vocab, spec.Vocab), expected.AsSpan(t * spec.Vocab, spec.Vocab), spec.Vocab))
-                .Order().ToArray();
-            double median = errors[errors.Length / 2], worst = errors[^1];
-            output.WriteLine($"{spec.ModelType} {type}: relative logit error median {median:E2}, worst {worst:E2}");
-            Assert.True(median <= medianBound, $"{spec.ModelType} {type}: median relative logit error {median:E2} > {medianBound:E0}");
-            Assert.True(worst <= worstBound, $"{spec.ModelType} {type}: worst relative logit error {worst:E2} > {worstBound:E0}");
-
-            var shortPrompt = prompt[..8];
-            Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 32, spec.Vocab, spec.Context), GlmSharpRun.Greedy(gguf, shortPrompt, 32));
+            QuantizedModelParity.AssertMatchesLlamaCpp(output, spec, gguf, type.ToString(), medianBound, worstBound);
         }
     }
 }

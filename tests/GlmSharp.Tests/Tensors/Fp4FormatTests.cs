@@ -73,12 +73,7 @@ public sealed class Fp4FormatTests
         new Random(1).NextBytes(bytes);
         for (int b = 0; b < blocks; b++)
             for (int s = 0; s < scalesPerBlock; s++) bytes[b * blockBytes + s] = (byte)(b * scalesPerBlock + s);
-        var ours = new float[blocks * blockSize];
-        TensorCodec.DequantizeRow(type, bytes, ours);
-        var theirs = GgmlTypeTraits.Dequantize(type, bytes, ours.Length);
-        for (int i = 0; i < ours.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(theirs[i]) == BitConverter.SingleToInt32Bits(ours[i]),
-                $"{type} element {i}: ggml {theirs[i]}, ours {ours[i]}");
+        GgmlCodecParity.AssertDecodedEqual(type, bytes);
     }
 
     [Fact]

@@ -14,6 +14,8 @@ public sealed class GgmlTypeLayoutTests
     [InlineData(GgmlType.Q5_0, "q5_0")]
     [InlineData(GgmlType.Q5_1, "q5_1")]
     [InlineData(GgmlType.IQ4_NL, "iq4_nl")]
+    [InlineData(GgmlType.Q2_K, "q2_K")]
+    [InlineData(GgmlType.Q3_K, "q3_K")]
     public void Type_Id_And_Block_Layout_Are_Ggmls(GgmlType type, string ggmlName)
     {
         Assert.Equal(ggmlName, GgmlTypeTraits.Name(type));

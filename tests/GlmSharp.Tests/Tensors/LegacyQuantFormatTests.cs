@@ -56,17 +56,7 @@ public sealed class LegacyQuantFormatTests
     [InlineData(GgmlType.IQ4_NL)]
     public void Quantized_Bytes_Equal_LlamaCpps_Model_Quantizer(GgmlType type)
     {
-        for (int seed = 0; seed < 30; seed++)
-        {
-            var x = Values(27, seed);
-            var ours = new byte[GgmlTypeInfo.RowByteSize(type, x.Length)];
-            TensorCodec.QuantizeRow(type, x, ours);
-            var theirs = GgmlTypeTraits.QuantizeAsModelQuantizer(type, x);
-            int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
-            for (int b = 0; b < x.Length / 32; b++)
-                Assert.True(theirs.AsSpan(b * blockBytes, blockBytes).SequenceEqual(ours.AsSpan(b * blockBytes, blockBytes)),
-                    $"{type} seed {seed} block {b}: ggml {Convert.ToHexString(theirs, b * blockBytes, blockBytes)}, ours {Convert.ToHexString(ours, b * blockBytes, blockBytes)}");
-        }
+        for (int seed = 0; seed < 30; seed++) GgmlCodecParity.AssertQuantizedBytesEqual(type, Values(27, seed), $"seed {seed}");
     }
 
     [Trait("Oracle", "llama.cpp")]
@@ -85,12 +75,7 @@ public sealed class LegacyQuantFormatTests
         for (int b = 0; b < blocks; b++)
             for (int h = 0; h < (type is GgmlType.Q4_1 or GgmlType.Q5_1 ? 2 : 1); h++)
                 BitConverter.TryWriteBytes(bytes.AsSpan(b * blockBytes + 2 * h), (ushort)(random.Next(0x7C00) | (random.Next(2) << 15)));
-        var ours = new float[blocks * 32];
-        TensorCodec.DequantizeRow(type, bytes, ours);
-        var theirs = GgmlTypeTraits.Dequantize(type, bytes, ours.Length);
-        for (int i = 0; i < ours.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(theirs[i]) == BitConverter.SingleToInt32Bits(ours[i]),
-                $"{type} element {i}: ggml {theirs[i]}, ours {ours[i]}");
+        GgmlCodecParity.AssertDecodedEqual(type, bytes);
     }
 
     [Fact]

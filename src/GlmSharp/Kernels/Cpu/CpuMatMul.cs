@@ -71,7 +71,8 @@ internal static unsafe class CpuMatMul
     /// widening byte dot, so there its rows are decoded to floats for the Vector&lt;T&gt; kernels instead, which is faster
     /// than the scalar integer loops.
     /// </summary>
-    public static bool UsesQ8K(GgmlType type, CpuIsa isa) => (type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K) && isa != CpuIsa.Portable;
+    public static bool UsesQ8K(GgmlType type, CpuIsa isa) =>
+        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K) && isa != CpuIsa.Portable;
 
     /// <summary>K-quants whose 32-value sub-blocks have a scale and a min each: prefill runs them on the int8 tile.</summary>
     private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K;
@@ -492,6 +493,8 @@ internal static unsafe class CpuMatMul
                 short* sums = job->GroupSums + (long)t * groups;
                 job->Y[(long)t * job->Outputs + o] = job->Type switch
                 {
+                    GgmlType.Q2_K => ScalarLowBitKQuantKernels.DotQ2_K(w, a, da, sums, superBlocks),
+                    GgmlType.Q3_K => ScalarLowBitKQuantKernels.DotQ3_K(w, a, da, superBlocks),
                     GgmlType.Q4_K => ScalarKQuantKernels.DotQ4_K(w, a, da, sums, superBlocks),
                     GgmlType.Q5_K => ScalarKQuantKernels.DotQ5_K(w, a, da, sums, superBlocks),
                     _ => ScalarKQuantKernels.DotQ6_K(w, a, da, superBlocks),
@@ -507,6 +510,8 @@ internal static unsafe class CpuMatMul
             byte* w = job->Weights + o * job->RowBytes;
             job->Y[o] = job->Type switch
             {
+                GgmlType.Q2_K => LowBitKQuantKernels.DotQ2_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
+                GgmlType.Q3_K => LowBitKQuantKernels.DotQ3_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
                 GgmlType.Q4_K => KQuantKernels.DotScaleMin<Q4_KCodes>(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
                 GgmlType.Q5_K => KQuantKernels.DotScaleMin<Q5_KCodes>(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
                 _ => KQuantKernels.DotQ6_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
@@ -516,11 +521,14 @@ internal static unsafe class CpuMatMul
 
     private static void KQuantTiled(Job* job, int first, int end, NativeBuffer* scratch)
     {
-        bool q6 = job->Type == GgmlType.Q6_K;
         int n = job->Inputs, rows = end - first;
         long unpackedBytes = KQuantKernels.UnpackedBytes(n);
         for (int r = 0; r < rows; r++)
-            KQuantKernels.Unpack(q6, job->Weights + (first + r) * job->RowBytes, n, scratch->Pointer + r * unpackedBytes);
+        {
+            byte* row = job->Weights + (first + r) * job->RowBytes, u = scratch->Pointer + r * unpackedBytes;
+            if (job->Type is GgmlType.Q2_K or GgmlType.Q3_K) LowBitKQuantKernels.Unpack(job->Type, row, n, u);
+            else KQuantKernels.Unpack(job->Type == GgmlType.Q6_K, row, n, u);
+        }
         int superBlocks = n / ScalarKQuantKernels.SuperBlock, groups = n / ScalarKQuantKernels.Group;
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
         {

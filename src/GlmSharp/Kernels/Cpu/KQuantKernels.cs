@@ -26,7 +26,7 @@ internal static unsafe class KQuantKernels
     public static long UnpackedBytes(int n) => 2L * n + (n / SuperBlock + n / Group) * sizeof(float);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> ScaledDot(Vector256<int> acc, Vector256<byte> u, sbyte* a, Vector256<short> scales)
+    public static Vector256<int> ScaledDot(Vector256<int> acc, Vector256<byte> u, sbyte* a, Vector256<short> scales)
     {
         var pairs = Avx2.MultiplyAddAdjacent(u, Vector256.Load(a));
         // vpdpwssd applies the scales and accumulates in one instruction where AVX-VNNI is present.
@@ -151,7 +151,7 @@ internal static unsafe class KQuantKernels
     }
 
     /// <summary>Bytes selecting 16-bit lane 2k of a 128-bit half in the low half and lane 2k + 1 in the high half.</summary>
-    private static Vector256<byte> PairScalePattern(int k) => Vector256.Create(
+    public static Vector256<byte> PairScalePattern(int k) => Vector256.Create(
         Vector128.Create((ushort)(4 * k | (4 * k + 1) << 8)).AsByte(),
         Vector128.Create((ushort)((4 * k + 2) | (4 * k + 3) << 8)).AsByte());
 
