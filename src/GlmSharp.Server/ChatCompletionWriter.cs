@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using GlmSharp.Serving;
 
@@ -7,7 +6,7 @@ namespace GlmSharp.Server;
 /// <summary>The JSON of chat completion responses and stream chunks, in OpenAI's shapes (reasoning as <c>reasoning_content</c>).</summary>
 internal sealed class ChatCompletionWriter(string id, long created, string model)
 {
-    public byte[] Completion(IReadOnlyList<Reply> replies, int promptTokens) => Json(w =>
+    public byte[] Completion(IReadOnlyList<Reply> replies, int promptTokens) => OpenAiJson.Object(w =>
     {
         Header(w, "chat.completion");
         w.WriteStartArray("choices");
@@ -27,7 +26,7 @@ internal sealed class ChatCompletionWriter(string id, long created, string model
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        Usage(w, promptTokens, replies.Sum(r => r.CompletionTokens));
+        OpenAiJson.Usage(w, promptTokens, replies.Sum(r => r.CompletionTokens));
     });
 
     public byte[] RoleChunk(int choice) => Chunk(choice, w => w.WriteString("role", "assistant"), null);
@@ -41,15 +40,15 @@ internal sealed class ChatCompletionWriter(string id, long created, string model
 
     public byte[] FinishChunk(int choice, string reason) => Chunk(choice, _ => { }, reason);
 
-    public byte[] UsageChunk(int promptTokens, int completionTokens) => Json(w =>
+    public byte[] UsageChunk(int promptTokens, int completionTokens) => OpenAiJson.Object(w =>
     {
         Header(w, "chat.completion.chunk");
         w.WriteStartArray("choices");
         w.WriteEndArray();
-        Usage(w, promptTokens, completionTokens);
+        OpenAiJson.Usage(w, promptTokens, completionTokens);
     });
 
-    private byte[] Chunk(int choice, Action<Utf8JsonWriter> delta, string? finishReason) => Json(w =>
+    private byte[] Chunk(int choice, Action<Utf8JsonWriter> delta, string? finishReason) => OpenAiJson.Object(w =>
     {
         Header(w, "chat.completion.chunk");
         w.WriteStartArray("choices");
@@ -88,26 +87,5 @@ internal sealed class ChatCompletionWriter(string id, long created, string model
             w.WriteEndObject();
         }
         w.WriteEndArray();
-    }
-
-    private static void Usage(Utf8JsonWriter w, int prompt, int completion)
-    {
-        w.WriteStartObject("usage");
-        w.WriteNumber("prompt_tokens", prompt);
-        w.WriteNumber("completion_tokens", completion);
-        w.WriteNumber("total_tokens", prompt + completion);
-        w.WriteEndObject();
-    }
-
-    private static byte[] Json(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
     }
 }

@@ -50,30 +50,21 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
 
     private static async Task Stream(HttpContext http, ChatCompletionWriter writer, Reply[] replies, int promptTokens, bool includeUsage)
     {
-        http.Response.ContentType = "text/event-stream";
-        http.Response.Headers.CacheControl = "no-cache";
+        OpenAiJson.BeginEvents(http);
         var cancel = http.RequestAborted;
         for (int i = 0; i < replies.Length; i++)
         {
-            await Event(http, writer.RoleChunk(i), cancel);
+            await OpenAiJson.Event(http, writer.RoleChunk(i));
             var reply = replies[i];
             await foreach (var chunk in reply.Tokens.WithCancellation(cancel))
             {
                 var delta = reply.Take(chunk);
-                if (!delta.IsEmpty) await Event(http, writer.DeltaChunk(i, delta, reply.CallsSent - delta.ToolCalls.Count), cancel);
-                if (chunk.Finish is not null) await Event(http, writer.FinishChunk(i, reply.FinishReason), cancel);
+                if (!delta.IsEmpty) await OpenAiJson.Event(http, writer.DeltaChunk(i, delta, reply.CallsSent - delta.ToolCalls.Count));
+                if (chunk.Finish is not null) await OpenAiJson.Event(http, writer.FinishChunk(i, reply.FinishReason));
             }
         }
-        if (includeUsage) await Event(http, writer.UsageChunk(promptTokens, replies.Sum(r => r.CompletionTokens)), cancel);
-        await http.Response.WriteAsync("data: [DONE]\n\n", cancel);
-    }
-
-    private static async Task Event(HttpContext http, byte[] json, CancellationToken cancel)
-    {
-        await http.Response.WriteAsync("data: ", cancel);
-        await http.Response.Body.WriteAsync(json, cancel);
-        await http.Response.WriteAsync("\n\n", cancel);
-        await http.Response.Body.FlushAsync(cancel);
+        if (includeUsage) await OpenAiJson.Event(http, writer.UsageChunk(promptTokens, replies.Sum(r => r.CompletionTokens)));
+        await OpenAiJson.Done(http);
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using GlmSharp.Inference;
@@ -40,8 +39,7 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
         int completionTokens = 0;
         if (stream)
         {
-            http.Response.ContentType = "text/event-stream";
-            http.Response.Headers.CacheControl = "no-cache";
+            OpenAiJson.BeginEvents(http);
         }
         for (int i = 0; i < choices; i++)
         {
@@ -51,21 +49,21 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
                 if (chunk.TokenId is not null) completionTokens++;
                 texts[i].Append(chunk.Text);
                 if (chunk.Finish is { } finish) finishes[i] = finish == FinishReason.Stop ? "stop" : "length";
-                if (stream && (chunk.Text.Length > 0 || chunk.Finish is not null)) await Event(http, Json(w => Body(w, id, created, [(i, chunk.Text, finishes[i])])));
+                if (stream && (chunk.Text.Length > 0 || chunk.Finish is not null)) await OpenAiJson.Event(http, OpenAiJson.Object(w => Body(w, id, created, [(i, chunk.Text, finishes[i])])));
             }
         }
         if (stream)
         {
-            if (includeUsage) await Event(http, Json(w => { Body(w, id, created, []); Usage(w, tokens.Length, completionTokens); }));
-            await http.Response.WriteAsync("data: [DONE]\n\n", http.RequestAborted);
+            if (includeUsage) await OpenAiJson.Event(http, OpenAiJson.Object(w => { Body(w, id, created, []); OpenAiJson.Usage(w, tokens.Length, completionTokens); }));
+            await OpenAiJson.Done(http);
         }
         else
         {
             http.Response.ContentType = "application/json";
-            await http.Response.Body.WriteAsync(Json(w =>
+            await http.Response.Body.WriteAsync(OpenAiJson.Object(w =>
             {
                 Body(w, id, created, [.. Enumerable.Range(0, choices).Select(i => (i, texts[i].ToString(), (string?)finishes[i]))]);
-                Usage(w, tokens.Length, completionTokens);
+                OpenAiJson.Usage(w, tokens.Length, completionTokens);
             }), http.RequestAborted);
         }
         metrics.Request("completions", "ok");
@@ -97,34 +95,5 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
             w.WriteEndObject();
         }
         w.WriteEndArray();
-    }
-
-    private static void Usage(Utf8JsonWriter w, int prompt, int completion)
-    {
-        w.WriteStartObject("usage");
-        w.WriteNumber("prompt_tokens", prompt);
-        w.WriteNumber("completion_tokens", completion);
-        w.WriteNumber("total_tokens", prompt + completion);
-        w.WriteEndObject();
-    }
-
-    private static byte[] Json(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    private static async Task Event(HttpContext http, byte[] json)
-    {
-        await http.Response.WriteAsync("data: ", http.RequestAborted);
-        await http.Response.Body.WriteAsync(json, http.RequestAborted);
-        await http.Response.WriteAsync("\n\n", http.RequestAborted);
-        await http.Response.Body.FlushAsync(http.RequestAborted);
     }
 }
