@@ -49,7 +49,7 @@ public sealed class LoadTests(ITestOutputHelper output) : IDisposable
         }));
         output.WriteLine($"{requests} requests ({cancelled} cancelled) in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
 
-        for (int wait = 0; wait < 500 && (batcher.Running > 0 || batcher.Waiting > 0 || batcher.CacheUse.UsedBlocks > 0); wait++) await Task.Delay(10);
+        for (int wait = 0; wait < 2000 && (batcher.Running > 0 || batcher.Waiting > 0 || batcher.CacheUse.UsedBlocks > 0); wait++) await Task.Delay(10);
         Assert.Equal(0, batcher.Running);
         Assert.Equal(0, batcher.Waiting);
         Assert.Equal(0, batcher.CacheUse.UsedBlocks);

@@ -67,7 +67,7 @@ public sealed class ContinuousBatcherTests(ITestOutputHelper output) : IDisposab
                 if (++received == 3) cancel.Cancel();
         });
         Assert.Equal(11, (await other).Count);
-        for (int wait = 0; wait < 200 && (batcher.Running > 0 || batcher.CacheUse.UsedBlocks > 0); wait++) await Task.Delay(10);
+        for (int wait = 0; wait < 1000 && (batcher.Running > 0 || batcher.CacheUse.UsedBlocks > 0); wait++) await Task.Delay(10);
         Assert.Equal(0, batcher.Running);
         Assert.Equal(0, batcher.CacheUse.UsedBlocks);
     }
