@@ -32,7 +32,23 @@ internal static class SyntheticModel
          "num_nextn_predict_layers": 0, "eos_token_id": [151329, 151336, 151338]}
         """;
 
-    public static IReadOnlyList<string> Names => ["edge-1.5b", "glm-4.5-air"];
+    /// <summary>GLM-4-9B-0414's dimensions: a 13,696-wide MLP that no K-quant block tiles, 16:1 GQA, a 151,552-token head.</summary>
+    private const string Glm4_9b = """
+        {"architectures": ["Glm4ForCausalLM"], "model_type": "glm4", "vocab_size": 151552, "hidden_size": 4096,
+         "num_hidden_layers": 40, "num_attention_heads": 32, "num_key_value_heads": 2, "head_dim": 128,
+         "intermediate_size": 13696, "partial_rotary_factor": 0.5, "attention_bias": true, "tie_word_embeddings": false,
+         "max_position_embeddings": 32768, "rope_theta": 10000.0, "rms_norm_eps": 1e-05, "eos_token_id": [151329, 151336, 151338]}
+        """;
+
+    /// <summary>GLM-4-32B-0414's dimensions (no q/k/v bias); with --layers, its layer shapes in a file that fits.</summary>
+    private const string Glm4_32b = """
+        {"architectures": ["Glm4ForCausalLM"], "model_type": "glm4", "vocab_size": 151552, "hidden_size": 6144,
+         "num_hidden_layers": 61, "num_attention_heads": 48, "num_key_value_heads": 8, "head_dim": 128,
+         "intermediate_size": 23040, "partial_rotary_factor": 0.5, "attention_bias": false, "tie_word_embeddings": false,
+         "max_position_embeddings": 32768, "rope_theta": 10000.0, "rms_norm_eps": 1e-05, "eos_token_id": [151329, 151336, 151338]}
+        """;
+
+    public static IReadOnlyList<string> Names => ["edge-1.5b", "glm-4-9b", "glm-4-32b", "glm-4.5-air"];
 
     /// <param name="layers">Keep only the first this many layers (all when null): the layer shapes of a large model in a file that fits.</param>
     public static ModelConfig Config(string name, int? layers = null)
@@ -40,6 +56,8 @@ internal static class SyntheticModel
         var config = name switch
         {
             "edge-1.5b" => HfConfigLoader.Parse(ConfigJson.Parse(Edge15bConfig, "edge-1.5b")),
+            "glm-4-9b" => HfConfigLoader.Parse(ConfigJson.Parse(Glm4_9b, "glm-4-9b")),
+            "glm-4-32b" => HfConfigLoader.Parse(ConfigJson.Parse(Glm4_32b, "glm-4-32b")),
             "glm-4.5-air" => HfConfigLoader.Parse(ConfigJson.Parse(Air, "glm-4.5-air")),
             _ => throw new Errors.GlmException($"unknown synthetic model '{name}'; known: {string.Join(", ", Names)}"),
         };
