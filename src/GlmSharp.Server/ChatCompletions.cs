@@ -16,9 +16,7 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
 {
     public async Task Handle(HttpContext http, JsonElement body)
     {
-        if (engine.Waiting >= options.MaxQueuedRequests)
-            throw new ApiError(503, "server_overloaded", $"{engine.Waiting} requests are already waiting (the limit is {options.MaxQueuedRequests}); retry shortly");
-        var request = ChatRequest.Parse(body, defaults, options.ModelName, engine.ContextLength);
+        var request = ChatRequest.Parse(body, defaults, engine.ContextLength);
         ChatPrompt prompt;
         try
         {
@@ -85,11 +83,10 @@ internal sealed class Reply(IAsyncEnumerable<GenerationChunk> tokens, GlmOutputP
     public OutputDelta Take(GenerationChunk chunk)
     {
         if (chunk.TokenId is not null && CompletionTokens++ == 0) FirstToken = _clock.Elapsed;
-        var delta = Parser.Append(chunk.Text);
-        if (chunk.Finish is not { } finish) return delta;
-        var last = Parser.Finish(truncated: finish != Inference.FinishReason.Stop);
-        FinishReason = Parser.Sent.ToolCalls.Count > 0 ? "tool_calls" : finish == Inference.FinishReason.Stop ? "stop" : "length";
-        return new OutputDelta(delta.Reasoning + last.Reasoning, delta.Content + last.Content, [.. delta.ToolCalls, .. last.ToolCalls]);
+        var delta = Parser.Append(chunk);
+        if (chunk.Finish is { } finish)
+            FinishReason = Parser.Sent.ToolCalls.Count > 0 ? "tool_calls" : finish == Inference.FinishReason.Stop ? "stop" : "length";
+        return delta;
     }
 
     public async Task RunToEnd(CancellationToken cancel)

@@ -11,11 +11,9 @@ internal sealed record ChatRequest(
     int Choices, bool Stream, bool IncludeUsage, bool EnableThinking)
 {
     /// <summary>Reads the body; every field that is present must be valid, and the error names it.</summary>
-    public static ChatRequest Parse(JsonElement body, SamplingOptions defaults, string modelName, int contextLength)
+    public static ChatRequest Parse(JsonElement body, SamplingOptions defaults, int contextLength)
     {
         if (body.ValueKind != JsonValueKind.Object) throw ApiError.Invalid("the request body must be a JSON object");
-        if (body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String && model.GetString() is { Length: > 0 } name && name != modelName)
-            throw new ApiError(404, "model_not_found", $"the model '{name}' does not exist; this server has '{modelName}'", "model");
         if (!body.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
             throw ApiError.Invalid("'messages' must be a non-empty array", "messages");
 
@@ -35,7 +33,7 @@ internal sealed record ChatRequest(
             }
         }
 
-        var generation = GenerationFields.Parse(body, defaults, contextLength, defaultMaxTokens: contextLength);
+        var generation = GenerationFields.Parse(body, defaults, contextLength, defaultMaxTokens: contextLength, specialTokensAsText: true);
         if (body.TryGetProperty("response_format", out var format) && format.ValueKind != JsonValueKind.Null
             && !(format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var type) && type.GetString() is "text" or "json_object"))
             throw ApiError.Invalid("'response_format' must be {\"type\": \"text\"} or {\"type\": \"json_object\"}", "response_format");

@@ -8,7 +8,8 @@ internal static class GenerationFields
 {
     public const int MaxChoices = 8;
 
-    public static GenerationOptions Parse(JsonElement body, SamplingOptions defaults, int contextLength, int defaultMaxTokens)
+    /// <param name="specialTokensAsText">Whether GLM's tags (think, tool calls) reach the text, for a reply parser to read.</param>
+    public static GenerationOptions Parse(JsonElement body, SamplingOptions defaults, int contextLength, int defaultMaxTokens, bool specialTokensAsText)
     {
         var sampling = defaults with
         {
@@ -24,7 +25,7 @@ internal static class GenerationFields
         int maxTokens = (int?)(Number(body, "max_completion_tokens", 1, contextLength) ?? Number(body, "max_tokens", 1, contextLength)) ?? defaultMaxTokens;
         if (body.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind is JsonValueKind.True or JsonValueKind.Number)
             throw ApiError.Invalid("'logprobs' is not supported by this server yet", "logprobs");
-        return new GenerationOptions { MaxTokens = maxTokens, Sampling = sampling, StopStrings = Stops(body), IncludeSpecialTokens = true };
+        return new GenerationOptions { MaxTokens = maxTokens, Sampling = sampling, StopStrings = Stops(body), IncludeSpecialTokens = specialTokensAsText };
     }
 
     /// <summary>How many answers (<c>n</c>), whether streamed, and whether the stream ends with usage.</summary>

@@ -53,14 +53,10 @@ public sealed class GlmChatClient : IChatClient
         await foreach (var chunk in _engine.GenerateAsync(prompt.Tokens, Generation(options), cancellationToken))
         {
             if (chunk.TokenId is not null) completionTokens++;
-            var delta = parser.Append(chunk.Text);
-            ChatFinishReason? finish = null;
-            if (chunk.Finish is { } reason)
-            {
-                var last = parser.Finish(truncated: reason != FinishReason.Stop);
-                delta = new OutputDelta(delta.Reasoning + last.Reasoning, delta.Content + last.Content, [.. delta.ToolCalls, .. last.ToolCalls]);
-                finish = parser.Sent.ToolCalls.Count > 0 ? ChatFinishReason.ToolCalls : reason == FinishReason.Stop ? ChatFinishReason.Stop : ChatFinishReason.Length;
-            }
+            var delta = parser.Append(chunk);
+            ChatFinishReason? finish = chunk.Finish is not { } reason ? null
+                : parser.Sent.ToolCalls.Count > 0 ? ChatFinishReason.ToolCalls
+                : reason == FinishReason.Stop ? ChatFinishReason.Stop : ChatFinishReason.Length;
             var contents = new List<AIContent>();
             if (delta.Reasoning.Length > 0) contents.Add(new TextReasoningContent(delta.Reasoning));
             if (delta.Content.Length > 0) contents.Add(new TextContent(delta.Content));

@@ -76,9 +76,21 @@ public static class GlmServer
             @object = "list",
             data = new[] { new { id = options.ModelName, @object = "model", created = 0, owned_by = "glmsharp" } },
         }));
-        app.MapPost("/v1/chat/completions", async (HttpContext http) => await chat.Handle(http, await ReadJson(http)));
-        app.MapPost("/v1/completions", async (HttpContext http) => await text.Handle(http, await ReadJson(http)));
+        app.MapPost("/v1/chat/completions", async (HttpContext http) => await chat.Handle(http, await Admit(http)));
+        app.MapPost("/v1/completions", async (HttpContext http) => await text.Handle(http, await Admit(http)));
         return app;
+
+        // What both generating endpoints refuse before reading anything else: a full queue, another model's name.
+        async Task<JsonElement> Admit(HttpContext http)
+        {
+            if (engine.Waiting >= options.MaxQueuedRequests)
+                throw new ApiError(503, "server_overloaded", $"{engine.Waiting} requests are already waiting (the limit is {options.MaxQueuedRequests}); retry shortly");
+            var body = await ReadJson(http);
+            if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String
+                && model.GetString() is { Length: > 0 } name && name != options.ModelName)
+                throw new ApiError(404, "model_not_found", $"the model '{name}' does not exist; this server has '{options.ModelName}'", "model");
+            return body;
+        }
     }
 
     /// <summary>The chat page: one HTML file with its script and style inline, served as it is (no build step, no CDN).</summary>

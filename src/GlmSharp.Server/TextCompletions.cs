@@ -18,13 +18,9 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
 
     public async Task Handle(HttpContext http, JsonElement body)
     {
-        if (engine.Waiting >= options.MaxQueuedRequests)
-            throw new ApiError(503, "server_overloaded", $"{engine.Waiting} requests are already waiting (the limit is {options.MaxQueuedRequests}); retry shortly");
         if (body.ValueKind != JsonValueKind.Object) throw ApiError.Invalid("the request body must be a JSON object");
-        if (body.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String && model.GetString() is { Length: > 0 } name && name != options.ModelName)
-            throw new ApiError(404, "model_not_found", $"the model '{name}' does not exist; this server has '{options.ModelName}'", "model");
         string prompt = Prompt(body);
-        var generation = GenerationFields.Parse(body, defaults, engine.ContextLength, DefaultMaxTokens) with { IncludeSpecialTokens = false };
+        var generation = GenerationFields.Parse(body, defaults, engine.ContextLength, DefaultMaxTokens, specialTokensAsText: false);
         var (choices, stream, includeUsage) = GenerationFields.Delivery(body);
         var tokens = tokenizer.Encode(prompt);
         if (tokens.Length == 0) throw ApiError.Invalid("'prompt' is empty", "prompt");

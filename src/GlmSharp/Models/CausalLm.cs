@@ -112,21 +112,8 @@ public sealed class CausalLm : IDisposable
         return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType, _backend), Math.Max(1, maxStepRows), Config.MaxPositions);
     }
 
-    private ModelContext CreateContext(KvBlockPool pool, int maxStepRows, int maxSequenceLength)
-    {
-        ForwardScratch? scratch = null;
-        try
-        {
-            scratch = new ForwardScratch(_backend, Config, maxStepRows);
-            return new ModelContext(new PagedKvCache(pool), scratch, maxSequenceLength);
-        }
-        catch
-        {
-            scratch?.Dispose();
-            pool.Dispose();
-            throw;
-        }
-    }
+    private ModelContext CreateContext(KvBlockPool pool, int maxStepRows, int maxSequenceLength) =>
+        ModelContext.Create(_backend, Config, pool, maxStepRows, maxSequenceLength);
 
     /// <summary>A new, empty conversation; its KV cache holds <paramref name="cacheType"/> values (F16 unless asked, as llama.cpp).</summary>
     public ModelSession CreateSession(int? contextLength = null, int maxBatchRows = DefaultBatchRows, KvCacheType cacheType = KvCacheType.F16)

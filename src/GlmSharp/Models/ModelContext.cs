@@ -1,4 +1,6 @@
 using GlmSharp.Batching;
+using GlmSharp.Configs;
+using GlmSharp.Kernels;
 using GlmSharp.Kernels.Paging;
 
 namespace GlmSharp.Models;
@@ -29,6 +31,23 @@ public sealed class ModelContext : IDisposable
     }
 
     public KvBlockPool Pool => Cache.Pool;
+
+    /// <summary>A context over <paramref name="pool"/> with working memory for <paramref name="maxStepRows"/> rows; the pool is disposed if that fails.</summary>
+    internal static ModelContext Create(IComputeBackend backend, ModelConfig config, KvBlockPool pool, int maxStepRows, int maxSequenceLength)
+    {
+        ForwardScratch? scratch = null;
+        try
+        {
+            scratch = new ForwardScratch(backend, config, maxStepRows);
+            return new ModelContext(new PagedKvCache(pool), scratch, maxSequenceLength);
+        }
+        catch
+        {
+            scratch?.Dispose();
+            pool.Dispose();
+            throw;
+        }
+    }
 
     public void Dispose()
     {

@@ -48,18 +48,15 @@ public sealed class MtpLayer
         ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 1);
         int rows = Math.Min(maxBatchRows, contextLength);
         int blocks = (contextLength + CausalLm.DefaultBlockPositions - 1) / CausalLm.DefaultBlockPositions;
-        var pool = new KvBlockPool([_layer.CacheSpec], blocks, CausalLm.DefaultBlockPositions, cacheType, _backend);
-        ForwardScratch? scratch = null;
+        var context = ModelContext.Create(_backend, _config, new KvBlockPool([_layer.CacheSpec], blocks, CausalLm.DefaultBlockPositions, cacheType, _backend),
+            rows, contextLength);
         try
         {
-            scratch = new ForwardScratch(_backend, _config, rows);
-            var context = new ModelContext(new Batching.PagedKvCache(pool), scratch, contextLength);
             return new MtpSession(new ModelSession(context, contextLength, positionComponents: 1), _backend.Allocate<float>(checked(rows * 2 * _config.HiddenSize)));
         }
         catch
         {
-            scratch?.Dispose();
-            pool.Dispose();
+            context.Dispose();
             throw;
         }
     }

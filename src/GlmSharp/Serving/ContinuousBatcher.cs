@@ -48,6 +48,9 @@ public sealed class ContinuousBatcher : ITextGenerationService
     private readonly ConcurrentQueue<BatchedRequest> _incoming = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly List<BatchedRequest> _waiting = [], _running = [];
+
+    /// <summary>The running requests in the order a step lays out their rows: decoding ones first, then prompt chunks.</summary>
+    private readonly List<BatchedRequest> _stepOrder = [];
     private readonly Thread _loop;
     private volatile bool _stopping;
 
@@ -78,8 +81,6 @@ public sealed class ContinuousBatcher : ITextGenerationService
     public int Preemptions { get; private set; }
 
     public int ContextLength => _options.ContextLength;
-
-    public double CacheUsed => (double)_context.Pool.UsedBlocks / _context.Pool.BlockCount;
 
     public KvBlockPoolUse CacheUse => new(_context.Pool.UsedBlocks, _context.Pool.BlockCount, _context.Pool.BlockPositions);
 
@@ -159,9 +160,11 @@ public sealed class ContinuousBatcher : ITextGenerationService
     private void Step()
     {
         _batch.Clear();
+        _stepOrder.Clear();
+        foreach (var request in _running) if (request.History.Count - request.Fed == 1) _stepOrder.Add(request);
+        foreach (var request in _running) if (request.History.Count - request.Fed > 1) _stepOrder.Add(request);
         int budget = _options.StepTokens;
-        var decoding = _running.Where(r => r.History.Count - r.Fed == 1);
-        foreach (var request in decoding.Concat(_running.Where(r => r.History.Count - r.Fed > 1)))
+        foreach (var request in _stepOrder)
         {
             int rows = Math.Min(budget, request.History.Count - request.Fed);
             request.RowsInStep = rows;
@@ -173,8 +176,9 @@ public sealed class ContinuousBatcher : ITextGenerationService
         _model.Decode(_batch, _context, _logits);
 
         int vocab = _model.Config.VocabSize, logitRow = 0;
-        foreach (var request in decoding.Concat(_running.Where(r => r.History.Count - r.Fed > 1)).Where(r => r.RowsInStep > 0).ToArray())
+        foreach (var request in _stepOrder)
         {
+            if (request.RowsInStep == 0) continue;
             request.Fed += request.RowsInStep;
             request.RowsInStep = 0;
             if (request.Fed == request.History.Count) Sample(request, _logits.AsSpan(logitRow++ * vocab, vocab));
@@ -227,7 +231,11 @@ public sealed class ContinuousBatcher : ITextGenerationService
 }
 
 /// <summary>How much of the shared KV cache is in use.</summary>
-public readonly record struct KvBlockPoolUse(int UsedBlocks, int Blocks, int BlockPositions);
+public readonly record struct KvBlockPoolUse(int UsedBlocks, int Blocks, int BlockPositions)
+{
+    /// <summary>The share of the blocks in use, 0 to 1 (0 for an engine without a cache).</summary>
+    public double UsedShare => Blocks == 0 ? 0 : (double)UsedBlocks / Blocks;
+}
 
 /// <summary>One request's state in the batcher: its tokens so far, how many the cache holds, its sampler and its stream.</summary>
 internal sealed class BatchedRequest(IReadOnlyList<int> prompt, GenerationOptions options, Sampler sampler, GenerationOutput text)

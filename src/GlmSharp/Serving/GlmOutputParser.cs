@@ -42,6 +42,18 @@ public sealed class GlmOutputParser(ToolSchemas schemas, bool startsInReasoning 
     }
 
     /// <summary>
+    /// Adds a chunk of a generation; the closing chunk (with its finish reason) also finishes the reply, as cut off by the
+    /// token limit unless the model stopped it.
+    /// </summary>
+    public OutputDelta Append(Inference.GenerationChunk chunk)
+    {
+        var delta = Append(chunk.Text);
+        if (chunk.Finish is not { } finish) return delta;
+        var last = Finish(truncated: finish != Inference.FinishReason.Stop);
+        return new OutputDelta(delta.Reasoning + last.Reasoning, delta.Content + last.Content, [.. delta.ToolCalls, .. last.ToolCalls]);
+    }
+
+    /// <summary>
     /// The reply ended (<paramref name="truncated"/>: by the token limit, not by the model); returns the rest: held-back
     /// text, an unclosed tool call as text, and the answer of a reply whose opened thinking never closed.
     /// </summary>

@@ -14,8 +14,8 @@ public interface ITextGenerationService : IDisposable
     /// <summary>Requests being decoded.</summary>
     int Running { get; }
 
-    /// <summary>The share of the KV cache in use, 0 to 1.</summary>
-    double CacheUsed { get; }
+    /// <summary>How much of the KV cache is in use.</summary>
+    KvBlockPoolUse CacheUse { get; }
 
     /// <summary>Streams the continuation of <paramref name="prompt"/>; refuses a prompt over the context at once.</summary>
     IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default);

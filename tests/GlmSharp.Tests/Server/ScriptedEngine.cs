@@ -21,7 +21,7 @@ internal sealed class ScriptedEngine(params string[] replies) : ITextGenerationS
     public int ContextLength => 4096;
     public int Waiting { get; init; }
     public int Running => 0;
-    public double CacheUsed => 0;
+    public KvBlockPoolUse CacheUse => default;
 
     public IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default)
     {
