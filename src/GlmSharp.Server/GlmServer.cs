@@ -31,7 +31,7 @@ public static class GlmServer
         });
         var metrics = new ServerMetrics(engine);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(metrics.MeterName).AddPrometheusExporter());
         var app = builder.Build();
         var defaults = SamplingOptions.Defaults(model.Generation);
         var chat = new ChatCompletions(engine, tokenizer, model.ChatTemplate, defaults, options, metrics);

@@ -9,14 +9,21 @@ namespace GlmSharp.Server;
 /// </summary>
 internal sealed class ServerMetrics : IDisposable
 {
-    public const string MeterName = "GlmSharp.Server";
+    private static int _instances;
 
-    private readonly Meter _meter = new(MeterName);
+    /// <summary>
+    /// "GlmSharp.Server", numbered per server in the process: each server's /metrics reports its own requests, not those
+    /// of another server the same process runs (tests start many).
+    /// </summary>
+    public string MeterName { get; } = $"GlmSharp.Server.{Interlocked.Increment(ref _instances)}";
+
+    private readonly Meter _meter;
     private readonly Counter<long> _requests, _promptTokens, _completionTokens;
     private readonly Histogram<double> _timeToFirstToken, _timePerOutputToken;
 
     public ServerMetrics(ITextGenerationService engine)
     {
+        _meter = new Meter(MeterName);
         _requests = _meter.CreateCounter<long>("glm_requests", description: "Requests answered, by endpoint and outcome");
         _promptTokens = _meter.CreateCounter<long>("glm_prompt_tokens", description: "Prompt tokens of answered requests");
         _completionTokens = _meter.CreateCounter<long>("glm_completion_tokens", description: "Tokens generated");
