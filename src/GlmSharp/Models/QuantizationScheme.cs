@@ -5,7 +5,7 @@ namespace GlmSharp.Models;
 
 /// <summary>
 /// How a GGUF export chooses each tensor's element type: one type for every matrix, or one of llama-quantize's
-/// K-quant presets (<see cref="KQuantPreset"/>), whose per-tensor choices follow llama.cpp's. Norms, biases and
+/// presets (<see cref="QuantPreset"/>), whose per-tensor choices follow llama.cpp's. Norms, biases and
 /// other vectors always stay F32, as llama.cpp keeps them.
 /// </summary>
 public sealed class QuantizationScheme
@@ -16,9 +16,9 @@ public sealed class QuantizationScheme
     public GgmlType MatrixType { get; }
 
     /// <summary>The llama-quantize preset this scheme follows, or null for one type everywhere.</summary>
-    public KQuantPreset? Preset { get; }
+    public QuantPreset? Preset { get; }
 
-    private QuantizationScheme(string name, GgmlType matrixType, KQuantPreset? preset)
+    private QuantizationScheme(string name, GgmlType matrixType, QuantPreset? preset)
     {
         Name = name;
         MatrixType = matrixType;
@@ -31,11 +31,11 @@ public sealed class QuantizationScheme
             : throw new UnsupportedModelException($"cannot quantize to {type}; supported: {string.Join(", ", Names)}");
 
     /// <summary>A llama-quantize preset. Presets that need a type GlmSharp cannot write yet are refused when a file is written.</summary>
-    public static QuantizationScheme ForPreset(KQuantPreset preset) =>
-        new(preset.ToString().ToLowerInvariant(), KQuantMix.DefaultType(preset), preset);
+    public static QuantizationScheme ForPreset(QuantPreset preset) =>
+        new(preset.ToString().ToLowerInvariant(), QuantPresetMix.DefaultType(preset), preset);
 
     /// <summary>LLAMA_FTYPE_MOSTLY_Q4_K_M: Q4_K, with Q6_K where llama.cpp spends more bits.</summary>
-    public static QuantizationScheme Q4_K_M { get; } = ForPreset(KQuantPreset.Q4_K_M);
+    public static QuantizationScheme Q4_K_M { get; } = ForPreset(QuantPreset.Q4_K_M);
 
     /// <summary>
     /// Every name <see cref="Parse"/> accepts: the encodable types, then the presets. A preset's name wins over a
@@ -43,12 +43,12 @@ public sealed class QuantizationScheme
     /// </summary>
     public static IReadOnlyList<string> Names { get; } =
         [.. TensorCodec.Types.Where(TensorCodec.CanQuantize).Select(t => t.ToString().ToLowerInvariant())
-            .Union(Enum.GetValues<KQuantPreset>().Select(p => p.ToString().ToLowerInvariant()))];
+            .Union(Enum.GetValues<QuantPreset>().Select(p => p.ToString().ToLowerInvariant()))];
 
     public static QuantizationScheme Parse(string name)
     {
         string key = name.Trim();
-        if (Enum.TryParse<KQuantPreset>(key, ignoreCase: true, out var preset) && Enum.IsDefined(preset) && !int.TryParse(key, out _))
+        if (Enum.TryParse<QuantPreset>(key, ignoreCase: true, out var preset) && Enum.IsDefined(preset) && !int.TryParse(key, out _))
             return ForPreset(preset);
         foreach (var type in TensorCodec.Types)
             if (type.ToString().Equals(key, StringComparison.OrdinalIgnoreCase) && TensorCodec.CanQuantize(type)) return Uniform(type);
@@ -82,14 +82,14 @@ public sealed class QuantizationScheme
     /// <summary>
     /// The element type of every tensor, given GGUF names and torch-order shapes. llama_tensor_get_type counts the
     /// attn_v and ffn_down tensors it has seen, in layer order (blk.2 before blk.10), and decides by that count;
-    /// the count is reproduced here over the same order (see <see cref="KQuantMix"/>).
+    /// the count is reproduced here over the same order (see <see cref="QuantPresetMix"/>).
     /// </summary>
     public IReadOnlyDictionary<string, GgmlType> Assign(IEnumerable<(string Name, long[] Shape)> tensors, QuantizationTarget target)
     {
         var ordered = tensors.OrderBy(t => GlmTensorNames.LayerOf(t.Name)).ThenBy(t => t.Name, StringComparer.Ordinal).ToArray();
         bool tiedOutput = !ordered.Any(t => t.Name == "output.weight");
         var mix = Preset is { } preset
-            ? new KQuantMix(preset, target, ordered.Count(t => t.Name.Contains("attn_v.weight", StringComparison.Ordinal)))
+            ? new QuantPresetMix(preset, target, ordered.Count(t => t.Name.Contains("attn_v.weight", StringComparison.Ordinal)))
             : null;
         var types = new Dictionary<string, GgmlType>();
         foreach (var (name, shape) in ordered)
@@ -101,7 +101,7 @@ public sealed class QuantizationScheme
                 continue;
             }
             long columns = shape[^1];
-            types[name] = FitRow(mix?.TypeOf(name, columns, tiedOutput) ?? MatrixType, columns);
+            types[name] = FitRow(mix?.TypeOf(name, shape, tiedOutput) ?? MatrixType, columns);
         }
         return types;
     }

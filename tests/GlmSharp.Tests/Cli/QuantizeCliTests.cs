@@ -78,7 +78,7 @@ public sealed class QuantizeCliTests : IDisposable
     /// llama.cpp gives a few tensors other types (its mix: output.weight Q6_K, for IQ4_NL some attention matrices
     /// K-quants, for Q3_K_S attn_v and ffn_down more bits); every tensor it writes as T must hold our bytes, and GlmSharp
     /// writes every matrix as T. (`q2_k` names llama-quantize's Q2_K preset, whose whole file is checked with the other
-    /// presets in KQuantPresetOracleTests.)
+    /// presets in QuantPresetOracleTests.)
     /// </summary>
     [Trait("Oracle", "llama.cpp")]
     [Theory]
@@ -126,7 +126,7 @@ public sealed class QuantizeCliTests : IDisposable
         string ours = _dir.File("ours.gguf"), theirs = _dir.File("llama.gguf");
         var result = GlmCli.Run("quantize", f32, ours, "--type", "q5_k_m");
         Assert.True(result.ExitCode == 0, result.Stderr);
-        KQuantPresetModels.Quantize(f32, theirs, KQuantPreset.Q5_K_M);
+        QuantPresetModels.Quantize(f32, theirs, QuantPreset.Q5_K_M);
 
         using var actual = GgufFile.Open(ours);
         using var expected = GgufFile.Open(theirs);

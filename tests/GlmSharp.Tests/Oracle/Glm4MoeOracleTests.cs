@@ -86,6 +86,27 @@ public sealed class Glm4MoeOracleTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The files users download: llama.cpp's quantizer writes its Q4_K_M mix (Q6_K and Q8_0 rows among the Q4_K ones)
+    /// and its MXFP4_MOE mix (MXFP4 experts, Q8_0 elsewhere) from an F32 file, and both engines run that file. The
+    /// bound is the rounding-flip bound of the uniform types above.
+    /// </summary>
+    [Theory]
+    [InlineData(QuantPreset.Q4_K_M)]
+    [InlineData(QuantPreset.MXFP4_MOE)]
+    public void LlamaCpps_Own_Mix_Gives_LlamaCpps_Logits(QuantPreset preset)
+    {
+        var spec = new TinyMoeSpec(160, 256, 3, 4, 2, 64, 256, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 256, SharedExperts: 1, FirstDense: 1, QkNorm: true);
+        using var dir = new TempDirectory();
+        string f32 = new RandomMoeCheckpoint(spec, seed: 12).WriteGguf(dir.File("f32.gguf"), GgmlType.F32);
+        string gguf = dir.File($"{preset}.gguf");
+        QuantPresetModels.Quantize(f32, gguf, preset);
+        var prompt = spec.RandomPrompt(40, seed: 5);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"{preset}: worst relative logit error {error:E2}");
+        Assert.True(error <= 5e-2, $"{preset}: worst relative logit error {error:E2} > 5E-02");
+    }
+
+    /// <summary>
     /// Hugging Face glm4_moe checkpoints as released. BF16: every tensor (norms, router and its bias too) is BF16 in the
     /// file, so the reference is llama.cpp on a GGUF of the BF16-rounded weights, its matrices BF16. Both engines round
     /// activations to BF16 for those products, and a one-ulp fp32 difference in a sum (the experts' summation order

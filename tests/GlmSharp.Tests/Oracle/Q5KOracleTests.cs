@@ -48,7 +48,7 @@ public sealed class Q5KOracleTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         string f32 = new RandomGlmCheckpoint(spec, seed: 23).WriteGguf(dir.File("f32.gguf"), GgmlType.F32);
         string gguf = dir.File("q5_k_m.gguf");
-        KQuantPresetModels.Quantize(f32, gguf, KQuantPreset.Q5_K_M);
+        QuantPresetModels.Quantize(f32, gguf, QuantPreset.Q5_K_M);
         var prompt = spec.RandomPrompt(24, seed: 2);
         double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
         output.WriteLine($"llama.cpp's Q5_K_M: worst relative logit error {error:E2}");

@@ -11,7 +11,7 @@ namespace GlmSharp.Tests.Oracle;
 /// <summary>
 /// The same F32 GGUF quantized by llama.cpp's quantizer (llama_model_quantize through LLamaSharp) and by GlmSharp's
 /// exporter: every tensor must get the same type and the same bytes. The type assignment of the presets GlmSharp cannot
-/// write yet is held against llama.cpp's in <see cref="KQuantPresetOracleTests"/>.
+/// write yet is held against llama.cpp's in <see cref="QuantPresetOracleTests"/>.
 /// </summary>
 [Trait("Oracle", "llama.cpp")]
 public sealed class QuantizeOracleTests(ITestOutputHelper output)
@@ -126,42 +126,44 @@ public sealed class QuantizeOracleTests(ITestOutputHelper output)
     /// first sixteenth, Q4_K_S's first eighth, the use_more_bits layers), with four query heads per key-value head,
     /// and on a tied model whose 352-wide down projections take each type's 32-block fallback.
     /// </summary>
-    public static TheoryData<KQuantPreset, TinyGlmSpec> WritablePresets()
+    public static TheoryData<QuantPreset, TinyGlmSpec> WritablePresets()
     {
-        var data = new TheoryData<KQuantPreset, TinyGlmSpec>();
-        foreach (var preset in Enum.GetValues<KQuantPreset>().Where(p => TensorCodec.CanQuantize(QuantizationScheme.ForPreset(p).MatrixType)))
-            foreach (var spec in new[] { KQuantPresetModels.DenseLayers, KQuantPresetModels.TiedOddRows })
+        var data = new TheoryData<QuantPreset, TinyGlmSpec>();
+        foreach (var preset in Enum.GetValues<QuantPreset>().Where(p => TensorCodec.CanQuantize(QuantizationScheme.ForPreset(p).MatrixType)))
+            foreach (var spec in new[] { QuantPresetModels.DenseLayers, QuantPresetModels.TiedOddRows })
                 data.Add(preset, spec);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(WritablePresets))]
-    public void Preset_Export_Has_LlamaCpp_Tensor_Types_And_Bytes(KQuantPreset preset, TinyGlmSpec spec)
+    public void Preset_Export_Has_LlamaCpp_Tensor_Types_And_Bytes(QuantPreset preset, TinyGlmSpec spec)
     {
         var checkpoint = new RandomGlmCheckpoint(spec, seed: spec.Layers * 10 + (int)preset);
         AssertSameAsLlamaCpp(path => checkpoint.WriteGguf(path, GgmlType.F32), path => checkpoint.WriteGguf(path, QuantizationScheme.ForPreset(preset)), preset);
     }
 
-    /// <summary>glm4_moe with exactly eight experts: llama.cpp's Mixtral rule puts attention's k and v in Q8_0 and its output in Q5_K.</summary>
+    /// <summary>glm4_moe with exactly eight experts: llama.cpp's Mixtral rule puts attention's k and v in Q8_0 and its output in
+    /// Q5_K; MXFP4_MOE puts the expert stacks in MXFP4 and every other matrix in Q8_0.</summary>
     [Theory]
-    [InlineData(KQuantPreset.Q4_K_M)]
-    [InlineData(KQuantPreset.Q5_K_M)]
-    public void Preset_Export_Of_Eight_Experts_Has_LlamaCpp_Tensor_Types_And_Bytes(KQuantPreset preset)
+    [InlineData(QuantPreset.Q4_K_M)]
+    [InlineData(QuantPreset.Q5_K_M)]
+    [InlineData(QuantPreset.MXFP4_MOE)]
+    public void Preset_Export_Of_Eight_Experts_Has_LlamaCpp_Tensor_Types_And_Bytes(QuantPreset preset)
     {
-        var checkpoint = new RandomMoeCheckpoint(KQuantPresetModels.EightExperts with { Layers = 3 }, seed: 6);
+        var checkpoint = new RandomMoeCheckpoint(QuantPresetModels.EightExperts with { Layers = 3 }, seed: 6);
         AssertSameAsLlamaCpp(path => checkpoint.WriteGguf(path, GgmlType.F32), path => checkpoint.WriteGguf(path, QuantizationScheme.ForPreset(preset)), preset);
     }
 
     private void AssertSameAsLlamaCpp(RandomGlmCheckpoint checkpoint) =>
         AssertSameAsLlamaCpp(path => checkpoint.WriteGguf(path, GgmlType.F32), path => checkpoint.WriteGguf(path, QuantizationScheme.Q4_K_M));
 
-    private void AssertSameAsLlamaCpp(Func<string, string> writeF32, Func<string, string> writeOurs, KQuantPreset preset = KQuantPreset.Q4_K_M)
+    private void AssertSameAsLlamaCpp(Func<string, string> writeF32, Func<string, string> writeOurs, QuantPreset preset = QuantPreset.Q4_K_M)
     {
         using var dir = new TempDirectory();
         string f32 = writeF32(dir.File("f32.gguf"));
         string expectedPath = dir.File("llama.gguf");
-        KQuantPresetModels.Quantize(f32, expectedPath, preset);
+        QuantPresetModels.Quantize(f32, expectedPath, preset);
         string actualPath = writeOurs(dir.File("ours.gguf"));
 
         using var expected = GgufFile.Open(expectedPath);

@@ -3,29 +3,34 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Models;
 
 /// <summary>
-/// llama.cpp's choice of a tensor's type under a K-quant preset with no importance matrix (llama_tensor_get_type in
+/// llama.cpp's choice of a tensor's type under a llama-quantize preset with no importance matrix (llama_tensor_get_type in
 /// src/llama-quant.cpp, for a model that is neither Falcon nor of its 70B size class), before the row-fit fallback.
 /// It counts the attn_v and ffn_down tensors it has seen, as llama.cpp does, so tensors must come in llama.cpp's
 /// order: by layer, then by name.
 /// </summary>
-internal sealed class KQuantMix(KQuantPreset preset, QuantizationTarget target, int valueTensors)
+internal sealed class QuantPresetMix(QuantPreset preset, QuantizationTarget target, int valueTensors)
 {
     private int _valueIndex, _downIndex;
 
-    public static GgmlType DefaultType(KQuantPreset preset) => preset switch
+    public static GgmlType DefaultType(QuantPreset preset) => preset switch
     {
-        KQuantPreset.Q2_K => GgmlType.Q2_K,
-        KQuantPreset.Q3_K_S or KQuantPreset.Q3_K_M or KQuantPreset.Q3_K_L => GgmlType.Q3_K,
-        KQuantPreset.Q4_K_S or KQuantPreset.Q4_K_M => GgmlType.Q4_K,
-        KQuantPreset.Q5_K_S or KQuantPreset.Q5_K_M => GgmlType.Q5_K,
+        QuantPreset.Q2_K => GgmlType.Q2_K,
+        QuantPreset.Q3_K_S or QuantPreset.Q3_K_M or QuantPreset.Q3_K_L => GgmlType.Q3_K,
+        QuantPreset.Q4_K_S or QuantPreset.Q4_K_M => GgmlType.Q4_K,
+        QuantPreset.Q5_K_S or QuantPreset.Q5_K_M => GgmlType.Q5_K,
+        QuantPreset.MXFP4_MOE => GgmlType.MXFP4,
         _ => GgmlType.Q6_K,
     };
 
-    /// <summary>The type of the matrix <paramref name="name"/> whose rows hold <paramref name="columns"/> values.</summary>
-    public GgmlType TypeOf(string name, long columns, bool tiedOutput)
+    /// <summary>The type of the matrix <paramref name="name"/> of torch-order <paramref name="shape"/>.</summary>
+    public GgmlType TypeOf(string name, long[] shape, bool tiedOutput)
     {
         var type = DefaultType(preset);
         int layers = target.Layers;
+        long columns = shape[^1];
+        if (preset == QuantPreset.MXFP4_MOE)
+            // A stack of more than one expert is MXFP4; every other matrix, the LM head included, Q8_0.
+            return shape.Length == 3 && shape[0] > 1 ? GgmlType.MXFP4 : GgmlType.Q8_0;
         if (name == "output.weight" || (tiedOutput && name == "token_embd.weight"))
             // The LM head keeps six bits, or Q8_0 where super-blocks do not tile its rows.
             return columns % GgmlTypeInfo.BlockSize(type) == 0 ? GgmlType.Q6_K : GgmlType.Q8_0;
@@ -51,35 +56,35 @@ internal sealed class KQuantMix(KQuantPreset preset, QuantizationTarget target, 
 
     private GgmlType ValueType(GgmlType type, int index) => preset switch
     {
-        KQuantPreset.Q2_K => target.GroupedQueries >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K,
-        KQuantPreset.Q3_K_M => index < 2 ? GgmlType.Q5_K : GgmlType.Q4_K,
-        KQuantPreset.Q3_K_L => GgmlType.Q5_K,
-        KQuantPreset.Q4_K_M or KQuantPreset.Q5_K_M when UseMoreBits(index, valueTensors) => GgmlType.Q6_K,
-        KQuantPreset.Q4_K_S when index < 4 => GgmlType.Q5_K,
+        QuantPreset.Q2_K => target.GroupedQueries >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K,
+        QuantPreset.Q3_K_M => index < 2 ? GgmlType.Q5_K : GgmlType.Q4_K,
+        QuantPreset.Q3_K_L => GgmlType.Q5_K,
+        QuantPreset.Q4_K_M or QuantPreset.Q5_K_M when UseMoreBits(index, valueTensors) => GgmlType.Q6_K,
+        QuantPreset.Q4_K_S when index < 4 => GgmlType.Q5_K,
         _ => type,
     };
 
     private GgmlType OutputProjectionType(GgmlType type)
     {
         if (target.Experts == 8)
-            return preset is KQuantPreset.Q2_K or KQuantPreset.Q3_K_S or KQuantPreset.Q3_K_M or KQuantPreset.Q4_K_S or KQuantPreset.Q4_K_M
+            return preset is QuantPreset.Q2_K or QuantPreset.Q3_K_S or QuantPreset.Q3_K_M or QuantPreset.Q4_K_S or QuantPreset.Q4_K_M
                 ? GgmlType.Q5_K : type;
         return preset switch
         {
-            KQuantPreset.Q2_K => GgmlType.Q3_K,
-            KQuantPreset.Q3_K_M => GgmlType.Q4_K,
-            KQuantPreset.Q3_K_L => GgmlType.Q5_K,
+            QuantPreset.Q2_K => GgmlType.Q3_K,
+            QuantPreset.Q3_K_M => GgmlType.Q4_K,
+            QuantPreset.Q3_K_L => GgmlType.Q5_K,
             _ => type,
         };
     }
 
     private GgmlType DownType(GgmlType type, int layer, int layers) => preset switch
     {
-        KQuantPreset.Q2_K => GgmlType.Q3_K,
-        KQuantPreset.Q3_K_M => layer < layers / 16 ? GgmlType.Q5_K : GgmlType.Q4_K,
-        KQuantPreset.Q3_K_L => GgmlType.Q5_K,
-        KQuantPreset.Q4_K_M or KQuantPreset.Q5_K_M when UseMoreBits(layer, layers) => GgmlType.Q6_K,
-        KQuantPreset.Q4_K_S when layer < layers / 8 => GgmlType.Q5_K,
+        QuantPreset.Q2_K => GgmlType.Q3_K,
+        QuantPreset.Q3_K_M => layer < layers / 16 ? GgmlType.Q5_K : GgmlType.Q4_K,
+        QuantPreset.Q3_K_L => GgmlType.Q5_K,
+        QuantPreset.Q4_K_M or QuantPreset.Q5_K_M when UseMoreBits(layer, layers) => GgmlType.Q6_K,
+        QuantPreset.Q4_K_S when layer < layers / 8 => GgmlType.Q5_K,
         _ => type,
     };
 

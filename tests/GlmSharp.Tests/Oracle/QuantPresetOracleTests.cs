@@ -14,7 +14,7 @@ namespace GlmSharp.Tests.Oracle;
 /// of the others are compared in <see cref="QuantizeOracleTests"/>.
 /// </summary>
 [Trait("Oracle", "llama.cpp")]
-public sealed class KQuantPresetOracleTests(ITestOutputHelper output)
+public sealed class QuantPresetOracleTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Models() => ["dense", "tied", "moe"];
 
@@ -25,10 +25,10 @@ public sealed class KQuantPresetOracleTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         var (f32, config) = WriteF32(model, dir.File("f32.gguf"));
         var mismatches = new List<string>();
-        foreach (var preset in Enum.GetValues<KQuantPreset>())
+        foreach (var preset in Enum.GetValues<QuantPreset>())
         {
             string expectedPath = dir.File($"{preset}.gguf");
-            KQuantPresetModels.Quantize(f32, expectedPath, preset);
+            QuantPresetModels.Quantize(f32, expectedPath, preset);
             using var expected = GgufFile.Open(expectedPath);
             using var source = GgufFile.Open(f32);
             var actual = QuantizationScheme.ForPreset(preset).Assign(source.Tensors.Select(t => (t.Name, t.Shape)), QuantizationTarget.Of(config));
@@ -45,10 +45,10 @@ public sealed class KQuantPresetOracleTests(ITestOutputHelper output)
     {
         if (model == "moe")
         {
-            var moe = new RandomMoeCheckpoint(KQuantPresetModels.EightExperts, seed: 4);
+            var moe = new RandomMoeCheckpoint(QuantPresetModels.EightExperts, seed: 4);
             return (moe.WriteGguf(path, GgmlType.F32), HfConfigLoader.Parse(ConfigJson.Parse(moe.ConfigJsonText(), "config.json")));
         }
-        var dense = new RandomGlmCheckpoint(model == "dense" ? KQuantPresetModels.DenseLayers : KQuantPresetModels.TiedOddRows, seed: 4);
+        var dense = new RandomGlmCheckpoint(model == "dense" ? QuantPresetModels.DenseLayers : QuantPresetModels.TiedOddRows, seed: 4);
         return (dense.WriteGguf(path, GgmlType.F32), dense.HfConfig());
     }
 }
