@@ -26,7 +26,7 @@ internal sealed class ChatCompletionWriter(string id, long created, string model
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        OpenAiJson.Usage(w, promptTokens, replies.Sum(r => r.CompletionTokens));
+        OpenAiJson.Usage(w, promptTokens, replies.Sum(r => r.CompletionTokens), replies[0].CachedPromptTokens);
     });
 
     public byte[] RoleChunk(int choice) => Chunk(choice, w => w.WriteString("role", "assistant"), null);
@@ -40,12 +40,12 @@ internal sealed class ChatCompletionWriter(string id, long created, string model
 
     public byte[] FinishChunk(int choice, string reason) => Chunk(choice, _ => { }, reason);
 
-    public byte[] UsageChunk(int promptTokens, int completionTokens) => OpenAiJson.Object(w =>
+    public byte[] UsageChunk(IReadOnlyList<Reply> replies, int promptTokens) => OpenAiJson.Object(w =>
     {
         Header(w, "chat.completion.chunk");
         w.WriteStartArray("choices");
         w.WriteEndArray();
-        OpenAiJson.Usage(w, promptTokens, completionTokens);
+        OpenAiJson.Usage(w, promptTokens, replies.Sum(r => r.CompletionTokens), replies[0].CachedPromptTokens);
     });
 
     private byte[] Chunk(int choice, Action<Utf8JsonWriter> delta, string? finishReason) => OpenAiJson.Object(w =>

@@ -61,7 +61,7 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
                 if (chunk.Finish is not null) await OpenAiJson.Event(http, writer.FinishChunk(i, reply.FinishReason));
             }
         }
-        if (includeUsage) await OpenAiJson.Event(http, writer.UsageChunk(promptTokens, replies.Sum(r => r.CompletionTokens)));
+        if (includeUsage) await OpenAiJson.Event(http, writer.UsageChunk(replies, promptTokens));
         await OpenAiJson.Done(http);
     }
 }
@@ -72,6 +72,10 @@ internal sealed class Reply(IAsyncEnumerable<GenerationChunk> tokens, GlmOutputP
     public IAsyncEnumerable<GenerationChunk> Tokens { get; } = tokens;
     public GlmOutputParser Parser { get; } = parser;
     public int CompletionTokens { get; private set; }
+
+    /// <summary>Prompt tokens the engine took from its prefix cache (known once the reply ends).</summary>
+    public int CachedPromptTokens { get; private set; }
+
     public int CallsSent => Parser.Sent.ToolCalls.Count;
     public string FinishReason { get; private set; } = "stop";
 
@@ -85,7 +89,10 @@ internal sealed class Reply(IAsyncEnumerable<GenerationChunk> tokens, GlmOutputP
         if (chunk.TokenId is not null && CompletionTokens++ == 0) FirstToken = _clock.Elapsed;
         var delta = Parser.Append(chunk);
         if (chunk.Finish is { } finish)
+        {
+            CachedPromptTokens = chunk.CachedPromptTokens;
             FinishReason = Parser.Sent.ToolCalls.Count > 0 ? "tool_calls" : finish == Inference.FinishReason.Stop ? "stop" : "length";
+        }
         return delta;
     }
 

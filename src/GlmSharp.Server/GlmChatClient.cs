@@ -62,7 +62,11 @@ public sealed class GlmChatClient : IChatClient
             if (delta.Content.Length > 0) contents.Add(new TextContent(delta.Content));
             foreach (var call in delta.ToolCalls) contents.Add(new FunctionCallContent($"{responseId}-call-{callIndex++}", call.Name, Arguments(call.ArgumentsJson)));
             if (finish is not null)
-                contents.Add(new UsageContent(new UsageDetails { InputTokenCount = prompt.Tokens.Length, OutputTokenCount = completionTokens, TotalTokenCount = prompt.Tokens.Length + completionTokens }));
+                contents.Add(new UsageContent(new UsageDetails
+                {
+                    InputTokenCount = prompt.Tokens.Length, OutputTokenCount = completionTokens, TotalTokenCount = prompt.Tokens.Length + completionTokens,
+                    CachedInputTokenCount = chunk.CachedPromptTokens,
+                }));
             if (contents.Count == 0 && finish is null) continue;
             yield return new ChatResponseUpdate(AiChatRole.Assistant, contents) { ResponseId = responseId, FinishReason = finish, ModelId = _metadata.DefaultModelId };
         }

@@ -23,12 +23,16 @@ internal static class OpenAiJson
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static void Usage(Utf8JsonWriter w, int prompt, int completion)
+    /// <param name="cachedPrompt">Prompt tokens whose KV came from the prefix cache.</param>
+    public static void Usage(Utf8JsonWriter w, int prompt, int completion, int cachedPrompt)
     {
         w.WriteStartObject("usage");
         w.WriteNumber("prompt_tokens", prompt);
         w.WriteNumber("completion_tokens", completion);
         w.WriteNumber("total_tokens", prompt + completion);
+        w.WriteStartObject("prompt_tokens_details");
+        w.WriteNumber("cached_tokens", cachedPrompt);
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 

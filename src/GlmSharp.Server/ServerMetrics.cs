@@ -31,7 +31,8 @@ internal sealed class ServerMetrics : IDisposable
         _timePerOutputToken = _meter.CreateHistogram<double>("glm_time_per_output_token", "s", "Between tokens after the first");
         _meter.CreateObservableGauge("glm_queue_length", () => engine.Waiting, description: "Requests waiting for a place in the batch");
         _meter.CreateObservableGauge("glm_batch_size", () => engine.Running, description: "Requests being decoded");
-        _meter.CreateObservableGauge("glm_kv_cache_used_ratio", () => engine.CacheUse.UsedShare, description: "Share of the KV cache in use");
+        _meter.CreateObservableGauge("glm_kv_cache_used_ratio", () => engine.CacheUse.UsedShare, description: "Share of the KV cache running requests hold");
+        _meter.CreateObservableGauge("glm_kv_cache_prefix_ratio", () => engine.CacheUse.PrefixShare, description: "Share of the KV cache kept for prefix reuse only");
     }
 
     public void Request(string endpoint, string outcome) =>

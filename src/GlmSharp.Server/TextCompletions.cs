@@ -32,7 +32,7 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
             engine.GenerateAsync(tokens, generation with { Sampling = generation.Sampling with { Seed = generation.Sampling.Seed + i } }, http.RequestAborted)).ToArray();
         var texts = new StringBuilder[choices];
         var finishes = new string[choices];
-        int completionTokens = 0;
+        int completionTokens = 0, cachedPromptTokens = 0;
         if (stream)
         {
             OpenAiJson.BeginEvents(http);
@@ -44,13 +44,17 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
             {
                 if (chunk.TokenId is not null) completionTokens++;
                 texts[i].Append(chunk.Text);
-                if (chunk.Finish is { } finish) finishes[i] = finish == FinishReason.Stop ? "stop" : "length";
+                if (chunk.Finish is { } finish)
+                {
+                    finishes[i] = finish == FinishReason.Stop ? "stop" : "length";
+                    if (i == 0) cachedPromptTokens = chunk.CachedPromptTokens;
+                }
                 if (stream && (chunk.Text.Length > 0 || chunk.Finish is not null)) await OpenAiJson.Event(http, OpenAiJson.Object(w => Body(w, id, created, [(i, chunk.Text, finishes[i])])));
             }
         }
         if (stream)
         {
-            if (includeUsage) await OpenAiJson.Event(http, OpenAiJson.Object(w => { Body(w, id, created, []); OpenAiJson.Usage(w, tokens.Length, completionTokens); }));
+            if (includeUsage) await OpenAiJson.Event(http, OpenAiJson.Object(w => { Body(w, id, created, []); OpenAiJson.Usage(w, tokens.Length, completionTokens, cachedPromptTokens); }));
             await OpenAiJson.Done(http);
         }
         else
@@ -59,7 +63,7 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
             await http.Response.Body.WriteAsync(OpenAiJson.Object(w =>
             {
                 Body(w, id, created, [.. Enumerable.Range(0, choices).Select(i => (i, texts[i].ToString(), (string?)finishes[i]))]);
-                OpenAiJson.Usage(w, tokens.Length, completionTokens);
+                OpenAiJson.Usage(w, tokens.Length, completionTokens, cachedPromptTokens);
             }), http.RequestAborted);
         }
         metrics.Request("completions", "ok");

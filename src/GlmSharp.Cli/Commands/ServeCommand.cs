@@ -22,9 +22,10 @@ internal static class ServeCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1 requests" }.NotEmpty();
         var parallel = new Option<int>("--parallel") { Description = "Requests decoded together (more wait in a queue)", DefaultValueFactory = _ => 8 }.Within(NumericRange.Closed(1, 256));
         var context = new Option<int>("--context") { Description = "Most tokens one request may hold, prompt and reply", DefaultValueFactory = _ => 4096 }.Within(NumericRange.AtLeast(2));
+        var noPrefixCache = new Option<bool>("--no-prefix-cache") { Description = "Compute every prompt in full instead of reusing the KV of finished requests that start the same way" };
         var kvBudget = new Option<int?>("--kv-budget") { Description = "MB of KV cache all requests share (default: room for --parallel full contexts)" }.Within(NumericRange.AtLeast(1));
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API with continuous batching")
-            { model, cacheType, host, port, apiKey, parallel, context, kvBudget };
+            { model, cacheType, host, port, apiKey, parallel, context, kvBudget, noPrefixCache };
         command.SetAction(async (parse, cancellation) =>
         {
             string address = parse.GetValue(host)!;
@@ -39,6 +40,7 @@ internal static class ServeCommand
             using var batcher = new ContinuousBatcher(loaded, new BatcherOptions
             {
                 MaxSequences = sequences, ContextLength = contextLength, CachePositions = positions, CacheType = cache, StepTokens = Math.Max(256, sequences),
+                PrefixCacheEntries = parse.GetValue(noPrefixCache) ? 0 : new BatcherOptions().PrefixCacheEntries,
             });
             var options = new ServerOptions { Host = address, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey), ModelName = Path.GetFileName(loaded.Path.TrimEnd('/')) };
             if (!IPAddress.IsLoopback(ip) && options.ApiKey is null)

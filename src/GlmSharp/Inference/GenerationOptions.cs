@@ -33,4 +33,8 @@ public enum FinishReason
 /// One step of a streamed generation: the token drawn (null on the closing chunk), the text that became safe to
 /// show (never half a UTF-8 character, never part of a stop string), and on the last chunk why it ended.
 /// </summary>
-public readonly record struct GenerationChunk(int? TokenId, string Text, FinishReason? Finish = null);
+public readonly record struct GenerationChunk(int? TokenId, string Text, FinishReason? Finish = null)
+{
+    /// <summary>On the last chunk: how many prompt tokens came from a prefix cache instead of being computed.</summary>
+    public int CachedPromptTokens { get; init; }
+}

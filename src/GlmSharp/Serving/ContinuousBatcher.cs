@@ -26,6 +26,9 @@ public sealed record BatcherOptions
     public int StepTokens { get; init; } = 256;
 
     public KvCacheType CacheType { get; init; } = KvCacheType.F16;
+
+    /// <summary>Finished requests whose KV is kept for later requests that start the same way; 0 turns reuse off.</summary>
+    public int PrefixCacheEntries { get; init; } = 64;
 }
 
 /// <summary>
@@ -33,8 +36,9 @@ public sealed record BatcherOptions
 /// per decoding request and fills the rest of its token budget with prompt chunks of newly admitted ones, so a long
 /// prompt neither stalls the others' decoding nor runs alone. When the shared KV cache cannot hold a step, the request
 /// admitted last gives its blocks back and waits to be recomputed from its tokens (its sampler state is kept, so its
-/// output is what it would have been). A cancelled request's blocks are freed at the next step. One thread runs the
-/// steps; requests come from any thread.
+/// output is what it would have been). A cancelled request's blocks are freed at the next step. A finished request's
+/// KV stays in a <see cref="PrefixCache"/> until its blocks are needed, and a request that starts with the same tokens
+/// begins after them. One thread runs the steps; requests come from any thread.
 /// </summary>
 public sealed class ContinuousBatcher : ITextGenerationService
 {
@@ -51,6 +55,9 @@ public sealed class ContinuousBatcher : ITextGenerationService
 
     /// <summary>The running requests in the order a step lays out their rows: decoding ones first, then prompt chunks.</summary>
     private readonly List<BatchedRequest> _stepOrder = [];
+    private readonly PrefixCache _prefixes;
+    private readonly List<int> _runningSequences = [];
+    private volatile int _idlePrefixBlocks;
     private readonly Thread _loop;
     private volatile bool _stopping;
 
@@ -65,6 +72,7 @@ public sealed class ContinuousBatcher : ITextGenerationService
             throw new ContextLimitException($"context length {options.ContextLength} is outside 2..{model.Config.MaxPositions} (max_position_embeddings of {model.Path})");
         _options = options;
         _context = _model.CreateContext(Math.Max(options.CachePositions, options.ContextLength), options.StepTokens, options.CacheType);
+        _prefixes = new PrefixCache(_context.Cache, options.PrefixCacheEntries);
         _batch = new Batch(options.StepTokens);
         _logits = new float[options.MaxSequences * model.Config.VocabSize];
         _loop = new Thread(Run) { IsBackground = true, Name = "glm-batcher" };
@@ -82,7 +90,14 @@ public sealed class ContinuousBatcher : ITextGenerationService
 
     public int ContextLength => _options.ContextLength;
 
-    public KvBlockPoolUse CacheUse => new(_context.Pool.UsedBlocks, _context.Pool.BlockCount, _context.Pool.BlockPositions);
+    public KvBlockPoolUse CacheUse
+    {
+        get
+        {
+            int idle = _idlePrefixBlocks;
+            return new(_context.Pool.UsedBlocks - idle, _context.Pool.BlockCount, _context.Pool.BlockPositions, idle);
+        }
+    }
 
     /// <summary>
     /// Queues a request and streams its continuation; the last chunk carries the finish reason. Cancelling
@@ -114,6 +129,7 @@ public sealed class ContinuousBatcher : ITextGenerationService
             Admit();
             if (_running.Count == 0)
             {
+                CountIdlePrefixBlocks();
                 _wake.Wait();
                 continue;
             }
@@ -121,14 +137,15 @@ public sealed class ContinuousBatcher : ITextGenerationService
             {
                 Step();
             }
-            catch (KvCacheFullException) when (_running.Count > 1)
+            catch (KvCacheFullException) when (_prefixes.Count > 0 || _running.Count > 1)
             {
-                Preempt(_running[^1]);
+                if (!_prefixes.EvictOldest()) Preempt(_running[^1]);
             }
             catch (Exception e)
             {
                 foreach (var request in _running.ToArray()) Finish(request, error: e);
             }
+            CountIdlePrefixBlocks();
         }
         foreach (var request in _running.Concat(_waiting).ToArray()) Finish(request, error: new ObjectDisposedException(nameof(ContinuousBatcher)));
     }
@@ -150,9 +167,11 @@ public sealed class ContinuousBatcher : ITextGenerationService
         {
             var request = _waiting[0];
             int needed = (request.History.Count + blockPositions) / blockPositions + _running.Count;
+            while (_running.Count > 0 && _context.Pool.FreeBlocks < needed && _prefixes.EvictOldest()) { }
             if (_running.Count > 0 && _context.Pool.FreeBlocks < needed) break;
             _waiting.RemoveAt(0);
-            request.Sequence = _context.Cache.CreateSequence();
+            (request.Sequence, request.Fed) = _prefixes.Open(CollectionsMarshal.AsSpan(request.History));
+            if (request.Produced == 0) request.CachedPromptTokens = request.Fed;
             _running.Add(request);
         }
     }
@@ -201,21 +220,32 @@ public sealed class ContinuousBatcher : ITextGenerationService
         else if (request.History.Count >= _options.ContextLength) Finish(request, FinishReason.ContextFull);
     }
 
+    private void CountIdlePrefixBlocks()
+    {
+        _runningSequences.Clear();
+        foreach (var request in _running) _runningSequences.Add(request.Sequence);
+        _idlePrefixBlocks = _prefixes.IdleBlocks(_runningSequences);
+    }
+
     /// <summary>Gives the request's blocks back and queues it first, to be fed its tokens again when there is room.</summary>
     private void Preempt(BatchedRequest request)
     {
         _context.Cache.Free(request.Sequence);
         Preemptions++;
-        request.Fed = 0;
         _running.Remove(request);
         _waiting.Insert(0, request);
     }
 
     private void Finish(BatchedRequest request, FinishReason reason = FinishReason.Stop, Exception? error = null)
     {
-        if (_running.Remove(request)) _context.Cache.Free(request.Sequence);
+        if (_running.Remove(request))
+        {
+            // The cache holds exactly the fed tokens unless the step that failed left it part-written.
+            if (error is null or OperationCanceledException) _prefixes.Retire(request.Sequence, CollectionsMarshal.AsSpan(request.History)[..request.Fed]);
+            else _context.Cache.Free(request.Sequence);
+        }
         _waiting.Remove(request);
-        if (error is null) request.Output.Writer.TryWrite(request.Text.Finish(reason));
+        if (error is null) request.Output.Writer.TryWrite(request.Text.Finish(reason) with { CachedPromptTokens = request.CachedPromptTokens });
         request.Output.Writer.TryComplete(error);
         request.Cancellation.Dispose();
     }
@@ -230,11 +260,17 @@ public sealed class ContinuousBatcher : ITextGenerationService
     }
 }
 
-/// <summary>How much of the shared KV cache is in use.</summary>
-public readonly record struct KvBlockPoolUse(int UsedBlocks, int Blocks, int BlockPositions)
+/// <summary>
+/// How much of the shared KV cache is in use: blocks running requests hold, and blocks only the prefix cache holds
+/// (finished requests' KV, given back whenever a request needs room).
+/// </summary>
+public readonly record struct KvBlockPoolUse(int UsedBlocks, int Blocks, int BlockPositions, int PrefixBlocks = 0)
 {
     /// <summary>The share of the blocks in use, 0 to 1 (0 for an engine without a cache).</summary>
     public double UsedShare => Blocks == 0 ? 0 : (double)UsedBlocks / Blocks;
+
+    /// <summary>The share of the blocks only the prefix cache holds, 0 to 1.</summary>
+    public double PrefixShare => Blocks == 0 ? 0 : (double)PrefixBlocks / Blocks;
 }
 
 /// <summary>One request's state in the batcher: its tokens so far, how many the cache holds, its sampler and its stream.</summary>
@@ -251,4 +287,7 @@ internal sealed class BatchedRequest(IReadOnlyList<int> prompt, GenerationOption
     public int Fed { get; set; }
     public int RowsInStep { get; set; }
     public int Produced { get; set; }
+
+    /// <summary>Prompt positions taken from the prefix cache when the request was admitted.</summary>
+    public int CachedPromptTokens { get; set; }
 }

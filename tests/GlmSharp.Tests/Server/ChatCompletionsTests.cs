@@ -51,6 +51,22 @@ public sealed class ChatCompletionsTests : IDisposable
         Assert.Equal(whole.Usage.InputTokenCount + whole.Usage.OutputTokenCount, whole.Usage.TotalTokenCount);
     }
 
+    /// <summary>A second conversation with the same long system message reports the prompt tokens it took from the prefix cache.</summary>
+    [Fact]
+    public async Task Usage_Reports_Prompt_Tokens_Reused_From_Earlier_Requests()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, ContextLength = 1024 });
+        await using var server = await RunningServer.Start(_model, batcher);
+        var client = Client(server);
+        var system = new SystemChatMessage(string.Concat(Enumerable.Repeat("You are a patient and helpful assistant who answers in short sentences. ", 8)));
+
+        ChatCompletion first = await client.CompleteChatAsync([system, new UserChatMessage("Tell me a fortune.")], Greedy);
+        ChatCompletion second = await client.CompleteChatAsync([system, new UserChatMessage("What is the weather?")], Greedy);
+
+        Assert.Equal(0, first.Usage.InputTokenDetails.CachedTokenCount);
+        Assert.InRange(second.Usage.InputTokenDetails.CachedTokenCount, 64, second.Usage.InputTokenCount - 1);
+    }
+
     [Fact]
     public async Task A_Tool_Call_Round_Trip_With_Typed_Arguments()
     {
@@ -195,7 +211,7 @@ public sealed class ChatCompletionsTests : IDisposable
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         string metrics = await http.GetStringAsync("/metrics");
         foreach (string name in new[] { "glm_requests_total", "glm_prompt_tokens_total", "glm_completion_tokens_total", "glm_time_to_first_token_seconds_bucket",
-                     "glm_time_per_output_token_seconds_bucket", "glm_queue_length", "glm_batch_size", "glm_kv_cache_used_ratio" })
+                     "glm_time_per_output_token_seconds_bucket", "glm_queue_length", "glm_batch_size", "glm_kv_cache_used_ratio", "glm_kv_cache_prefix_ratio" })
             Assert.Contains(name, metrics);
         Assert.Matches(@"glm_requests_total\{[^}]*outcome=""ok""[^}]*\} 1", metrics);
     }

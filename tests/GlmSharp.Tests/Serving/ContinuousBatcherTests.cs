@@ -51,6 +51,7 @@ public sealed class ContinuousBatcherTests(ITestOutputHelper output) : IDisposab
         output.WriteLine($"{batcher.Preemptions} preemptions");
         Assert.True(batcher.Preemptions > 0, "the cache held every request: nothing was preempted");
         Assert.Equal(0, batcher.CacheUse.UsedBlocks);
+        Assert.InRange(batcher.CacheUse.PrefixBlocks, 1, 3);
     }
 
     [Fact]
@@ -72,6 +73,57 @@ public sealed class ContinuousBatcherTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(0, batcher.CacheUse.UsedBlocks);
     }
 
+    private const string SharedStart =
+        "You are a helpful assistant in a small village by the sea. The people there fish, sing and tell old stories, " +
+        "and they ask you about the weather, the tides, the boats and the king who lived in the castle on the hill. " +
+        "Answer them kindly, in short sentences, as an old friend would. ";
+
+    [Fact]
+    public async Task A_Request_That_Starts_Like_A_Finished_One_Reuses_Its_Cache_And_Gets_What_It_Gets_Alone()
+    {
+        var tokenizer = _model.Tokenizer!;
+        var options = new GenerationOptions { MaxTokens = 16, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, StepTokens = 32, ContextLength = 512 });
+        var first = tokenizer.Encode(SharedStart + "What is the weather today?");
+        var second = tokenizer.Encode(SharedStart + "Tell me about the king.");
+        int shared = first.AsSpan().CommonPrefixLength(second);
+        Assert.True(shared > CausalLm.DefaultBlockPositions, $"the prompts share only {shared} tokens");
+
+        await AssertSameAsAlone(batcher, [(SharedStart + "What is the weather today?", options)]);
+        var reply = await Collect(batcher.GenerateAsync(second, options));
+        Assert.Equal(shared, reply[^1].CachedPromptTokens);
+        await AssertSameAsAlone(batcher, [(SharedStart + "Tell me about the king.", options)]);
+    }
+
+    /// <summary>The next turn of a chat is the last prompt, the reply and more: all of it but the reply's last token (never fed) is reused.</summary>
+    [Fact]
+    public async Task A_Follow_Up_Turn_Reuses_The_Previous_Prompt_And_Reply()
+    {
+        var tokenizer = _model.Tokenizer!;
+        var options = new GenerationOptions { MaxTokens = 12, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, StepTokens = 32, ContextLength = 512 });
+        var turn = tokenizer.Encode(SharedStart + "Once upon a time");
+        var reply = await Collect(batcher.GenerateAsync(turn, options));
+        int[] next = [.. turn, .. reply.Where(c => c.TokenId is not null).Select(c => c.TokenId!.Value), .. tokenizer.Encode(" And then?")];
+
+        var followUp = await Collect(batcher.GenerateAsync(next, options));
+        Assert.Equal(turn.Length + 12 - 1, followUp[^1].CachedPromptTokens);
+        using var alone = new Generator(_model, 512);
+        Assert.Equal(await Collect(alone.GenerateAsync(next, options)), followUp.Select(c => c with { CachedPromptTokens = 0 }).ToList());
+    }
+
+    [Fact]
+    public async Task Without_A_Prefix_Cache_Every_Prompt_Is_Computed_In_Full()
+    {
+        var options = new GenerationOptions { MaxTokens = 4, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, ContextLength = 512, PrefixCacheEntries = 0 });
+        var prompt = _model.Tokenizer!.Encode(SharedStart + "Hello");
+        await Collect(batcher.GenerateAsync(prompt, options));
+        var again = await Collect(batcher.GenerateAsync(prompt, options));
+        Assert.Equal(0, again[^1].CachedPromptTokens);
+        Assert.Equal(0, batcher.CacheUse.PrefixBlocks);
+    }
+
     [Fact]
     public void A_Prompt_Over_The_Context_Is_Refused_At_Once_Naming_The_Limit()
     {
@@ -89,7 +141,8 @@ public sealed class ContinuousBatcherTests(ITestOutputHelper output) : IDisposab
         for (int i = 0; i < requests.Length; i++)
         {
             var expected = await Collect(alone.GenerateAsync(tokenizer.Encode(requests[i].Prompt), requests[i].Options));
-            var actual = await served[i];
+            // Served alone, nothing comes from a prefix cache; what the batcher reused is checked where it is the subject.
+            var actual = (await served[i]).Select(c => c with { CachedPromptTokens = 0 }).ToList();
             output.WriteLine($"{requests[i].Prompt} → {string.Concat(actual.Select(c => c.Text))}");
             Assert.Equal(expected, actual);
         }
