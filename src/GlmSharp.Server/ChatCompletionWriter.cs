@@ -4,7 +4,8 @@ using GlmSharp.Serving;
 namespace GlmSharp.Server;
 
 /// <summary>The JSON of chat completion responses and stream chunks, in OpenAI's shapes (reasoning as <c>reasoning_content</c>).</summary>
-internal sealed class ChatCompletionWriter(string id, long created, string model)
+/// <param name="logprobs">How to write log-probabilities; null when the request did not ask for them.</param>
+internal sealed class ChatCompletionWriter(string id, long created, string model, LogprobsJson? logprobs)
 {
     public byte[] Completion(IReadOnlyList<Reply> replies, int promptTokens) => OpenAiJson.Object(w =>
     {
@@ -23,22 +24,23 @@ internal sealed class ChatCompletionWriter(string id, long created, string model
             if (sent.ToolCalls.Count > 0) ToolCalls(w, sent.ToolCalls, 0, i);
             w.WriteEndObject();
             w.WriteString("finish_reason", replies[i].FinishReason);
+            Logprobs(w, replies[i].Scores);
             w.WriteEndObject();
         }
         w.WriteEndArray();
         OpenAiJson.Usage(w, promptTokens, replies.Sum(r => r.CompletionTokens), replies[0].CachedPromptTokens);
     });
 
-    public byte[] RoleChunk(int choice) => Chunk(choice, w => w.WriteString("role", "assistant"), null);
+    public byte[] RoleChunk(int choice) => Chunk(choice, w => w.WriteString("role", "assistant"), null, []);
 
-    public byte[] DeltaChunk(int choice, OutputDelta delta, int firstCallIndex) => Chunk(choice, w =>
+    public byte[] DeltaChunk(int choice, OutputDelta delta, int firstCallIndex, IReadOnlyList<ScoredToken> scores) => Chunk(choice, w =>
     {
         if (delta.Reasoning.Length > 0) w.WriteString("reasoning_content", delta.Reasoning);
         if (delta.Content.Length > 0) w.WriteString("content", delta.Content);
         if (delta.ToolCalls.Count > 0) ToolCalls(w, delta.ToolCalls, firstCallIndex, choice);
-    }, null);
+    }, null, scores);
 
-    public byte[] FinishChunk(int choice, string reason) => Chunk(choice, _ => { }, reason);
+    public byte[] FinishChunk(int choice, string reason, IReadOnlyList<ScoredToken> scores) => Chunk(choice, _ => { }, reason, scores);
 
     public byte[] UsageChunk(IReadOnlyList<Reply> replies, int promptTokens) => OpenAiJson.Object(w =>
     {
@@ -48,7 +50,7 @@ internal sealed class ChatCompletionWriter(string id, long created, string model
         OpenAiJson.Usage(w, promptTokens, replies.Sum(r => r.CompletionTokens), replies[0].CachedPromptTokens);
     });
 
-    private byte[] Chunk(int choice, Action<Utf8JsonWriter> delta, string? finishReason) => OpenAiJson.Object(w =>
+    private byte[] Chunk(int choice, Action<Utf8JsonWriter> delta, string? finishReason, IReadOnlyList<ScoredToken> scores) => OpenAiJson.Object(w =>
     {
         Header(w, "chat.completion.chunk");
         w.WriteStartArray("choices");
@@ -59,9 +61,16 @@ internal sealed class ChatCompletionWriter(string id, long created, string model
         w.WriteEndObject();
         if (finishReason is null) w.WriteNull("finish_reason");
         else w.WriteString("finish_reason", finishReason);
+        Logprobs(w, scores);
         w.WriteEndObject();
         w.WriteEndArray();
     });
+
+    private void Logprobs(Utf8JsonWriter w, IReadOnlyList<ScoredToken> scores)
+    {
+        if (logprobs is null) w.WriteNull("logprobs");
+        else logprobs.WriteChat(w, scores);
+    }
 
     private void Header(Utf8JsonWriter w, string kind)
     {

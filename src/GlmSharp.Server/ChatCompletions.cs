@@ -34,7 +34,7 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
             engine.GenerateAsync(tokens, request.Generation with { Sampling = request.Generation.Sampling with { Seed = request.Generation.Sampling.Seed + i } }, http.RequestAborted),
             new GlmOutputParser(request.Tools, prompt.StartsInReasoning))).ToArray();
         var started = System.Diagnostics.Stopwatch.StartNew();
-        var writer = new ChatCompletionWriter(id, created, options.ModelName);
+        var writer = new ChatCompletionWriter(id, created, options.ModelName, request.Generation.TopLogprobs is null ? null : new LogprobsJson(tokenizer));
         if (request.Stream) await Stream(http, writer, replies, tokens.Length, request.IncludeUsage);
         else
         {
@@ -57,8 +57,9 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
             await foreach (var chunk in reply.Tokens.WithCancellation(cancel))
             {
                 var delta = reply.Take(chunk);
-                if (!delta.IsEmpty) await OpenAiJson.Event(http, writer.DeltaChunk(i, delta, reply.CallsSent - delta.ToolCalls.Count));
-                if (chunk.Finish is not null) await OpenAiJson.Event(http, writer.FinishChunk(i, reply.FinishReason));
+                // Log-probabilities of tokens the parser holds back wait for the delta (or the finish) that shows them.
+                if (!delta.IsEmpty) await OpenAiJson.Event(http, writer.DeltaChunk(i, delta, reply.CallsSent - delta.ToolCalls.Count, reply.TakeUnsentScores()));
+                if (chunk.Finish is not null) await OpenAiJson.Event(http, writer.FinishChunk(i, reply.FinishReason, reply.TakeUnsentScores()));
             }
         }
         if (includeUsage) await OpenAiJson.Event(http, writer.UsageChunk(replies, promptTokens));
@@ -77,6 +78,10 @@ internal sealed class Reply(IAsyncEnumerable<GenerationChunk> tokens, GlmOutputP
     public int CachedPromptTokens { get; private set; }
 
     public int CallsSent => Parser.Sent.ToolCalls.Count;
+
+    /// <summary>Every generated token with its log-probabilities, when the request asked for them.</summary>
+    public List<ScoredToken> Scores { get; } = [];
+    private int _scoresSent;
     public string FinishReason { get; private set; } = "stop";
 
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
@@ -87,6 +92,7 @@ internal sealed class Reply(IAsyncEnumerable<GenerationChunk> tokens, GlmOutputP
     public OutputDelta Take(GenerationChunk chunk)
     {
         if (chunk.TokenId is not null && CompletionTokens++ == 0) FirstToken = _clock.Elapsed;
+        if (chunk is { TokenId: { } token, Logprobs: { } logprobs }) Scores.Add(new ScoredToken(token, logprobs));
         var delta = Parser.Append(chunk);
         if (chunk.Finish is { } finish)
         {
@@ -94,6 +100,14 @@ internal sealed class Reply(IAsyncEnumerable<GenerationChunk> tokens, GlmOutputP
             FinishReason = Parser.Sent.ToolCalls.Count > 0 ? "tool_calls" : finish == Inference.FinishReason.Stop ? "stop" : "length";
         }
         return delta;
+    }
+
+    /// <summary>The scored tokens no stream chunk has carried yet.</summary>
+    public IReadOnlyList<ScoredToken> TakeUnsentScores()
+    {
+        var unsent = Scores[_scoresSent..];
+        _scoresSent = Scores.Count;
+        return unsent;
     }
 
     public async Task RunToEnd(CancellationToken cancel)

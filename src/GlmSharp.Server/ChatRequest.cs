@@ -33,7 +33,8 @@ internal sealed record ChatRequest(
             }
         }
 
-        var generation = GenerationFields.Parse(body, defaults, contextLength, defaultMaxTokens: contextLength, specialTokensAsText: true);
+        var generation = GenerationFields.Parse(body, defaults, contextLength, defaultMaxTokens: contextLength, specialTokensAsText: true)
+            with { TopLogprobs = GenerationFields.ChatLogprobs(body) };
         if (body.TryGetProperty("response_format", out var format) && format.ValueKind != JsonValueKind.Null
             && !(format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var type) && type.GetString() is "text" or "json_object"))
             throw ApiError.Invalid("'response_format' must be {\"type\": \"text\"} or {\"type\": \"json_object\"}", "response_format");

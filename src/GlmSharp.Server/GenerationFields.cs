@@ -23,10 +23,20 @@ internal static class GenerationFields
             Seed = (int?)Number(body, "seed", int.MinValue, int.MaxValue) ?? defaults.Seed,
         };
         int maxTokens = (int?)(Number(body, "max_completion_tokens", 1, contextLength) ?? Number(body, "max_tokens", 1, contextLength)) ?? defaultMaxTokens;
-        if (body.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind is JsonValueKind.True or JsonValueKind.Number)
-            throw ApiError.Invalid("'logprobs' is not supported by this server yet", "logprobs");
         return new GenerationOptions { MaxTokens = maxTokens, Sampling = sampling, StopStrings = Stops(body), IncludeSpecialTokens = specialTokensAsText };
     }
+
+    /// <summary>Chat's <c>logprobs: true</c> with <c>top_logprobs</c> alternatives (0 to 20); null when not asked for.</summary>
+    public static int? ChatLogprobs(JsonElement body)
+    {
+        int? top = (int?)Number(body, "top_logprobs", 0, TokenLogprobs.MaxTop);
+        if (Bool(body, "logprobs") == true) return top ?? 0;
+        if (top is not null) throw ApiError.Invalid("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+        return null;
+    }
+
+    /// <summary>The completions endpoint's <c>logprobs</c>: how many alternatives to list (0 to 20); null when not asked for.</summary>
+    public static int? CompletionLogprobs(JsonElement body) => (int?)Number(body, "logprobs", 0, TokenLogprobs.MaxTop);
 
     /// <summary>How many answers (<c>n</c>), whether streamed, and whether the stream ends with usage.</summary>
     public static (int Choices, bool Stream, bool IncludeUsage) Delivery(JsonElement body)

@@ -20,7 +20,9 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
     {
         if (body.ValueKind != JsonValueKind.Object) throw ApiError.Invalid("the request body must be a JSON object");
         string prompt = Prompt(body);
-        var generation = GenerationFields.Parse(body, defaults, engine.ContextLength, DefaultMaxTokens, specialTokensAsText: false);
+        var generation = GenerationFields.Parse(body, defaults, engine.ContextLength, DefaultMaxTokens, specialTokensAsText: false)
+            with { TopLogprobs = GenerationFields.CompletionLogprobs(body) };
+        var logprobs = generation.TopLogprobs is null ? null : new LogprobsJson(tokenizer);
         var (choices, stream, includeUsage) = GenerationFields.Delivery(body);
         var tokens = tokenizer.Encode(prompt);
         if (tokens.Length == 0) throw ApiError.Invalid("'prompt' is empty", "prompt");
@@ -32,6 +34,7 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
             engine.GenerateAsync(tokens, generation with { Sampling = generation.Sampling with { Seed = generation.Sampling.Seed + i } }, http.RequestAborted)).ToArray();
         var texts = new StringBuilder[choices];
         var finishes = new string[choices];
+        var scores = new List<ScoredToken>[choices];
         int completionTokens = 0, cachedPromptTokens = 0;
         if (stream)
         {
@@ -40,21 +43,32 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
         for (int i = 0; i < choices; i++)
         {
             texts[i] = new StringBuilder();
+            scores[i] = [];
+            int unsent = 0, sentText = 0;
             await foreach (var chunk in streams[i].WithCancellation(http.RequestAborted))
             {
                 if (chunk.TokenId is not null) completionTokens++;
+                if (chunk is { TokenId: { } token, Logprobs: { } scored }) scores[i].Add(new ScoredToken(token, scored));
                 texts[i].Append(chunk.Text);
                 if (chunk.Finish is { } finish)
                 {
                     finishes[i] = finish == FinishReason.Stop ? "stop" : "length";
                     if (i == 0) cachedPromptTokens = chunk.CachedPromptTokens;
                 }
-                if (stream && (chunk.Text.Length > 0 || chunk.Finish is not null)) await OpenAiJson.Event(http, OpenAiJson.Object(w => Body(w, id, created, [(i, chunk.Text, finishes[i])])));
+                if (stream && (chunk.Text.Length > 0 || chunk.Finish is not null))
+                {
+                    // A token whose text the stop-string filter holds back is scored in the event that shows its text.
+                    var eventScores = scores[i][unsent..];
+                    int offset = sentText;
+                    await OpenAiJson.Event(http, OpenAiJson.Object(w => Body(w, id, created, [new Choice(i, chunk.Text, finishes[i], eventScores, offset)], logprobs)));
+                    unsent = scores[i].Count;
+                    sentText = texts[i].Length;
+                }
             }
         }
         if (stream)
         {
-            if (includeUsage) await OpenAiJson.Event(http, OpenAiJson.Object(w => { Body(w, id, created, []); OpenAiJson.Usage(w, tokens.Length, completionTokens, cachedPromptTokens); }));
+            if (includeUsage) await OpenAiJson.Event(http, OpenAiJson.Object(w => { Body(w, id, created, [], logprobs); OpenAiJson.Usage(w, tokens.Length, completionTokens, cachedPromptTokens); }));
             await OpenAiJson.Done(http);
         }
         else
@@ -62,7 +76,7 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
             http.Response.ContentType = "application/json";
             await http.Response.Body.WriteAsync(OpenAiJson.Object(w =>
             {
-                Body(w, id, created, [.. Enumerable.Range(0, choices).Select(i => (i, texts[i].ToString(), (string?)finishes[i]))]);
+                Body(w, id, created, [.. Enumerable.Range(0, choices).Select(i => new Choice(i, texts[i].ToString(), finishes[i], scores[i], 0))], logprobs);
                 OpenAiJson.Usage(w, tokens.Length, completionTokens, cachedPromptTokens);
             }), http.RequestAborted);
         }
@@ -77,21 +91,25 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
         throw ApiError.Invalid("'prompt' must be a string (or an array of one string)", "prompt");
     }
 
-    private void Body(Utf8JsonWriter w, string id, long created, IEnumerable<(int Index, string Text, string? Finish)> choices)
+    /// <summary>One choice in a response or stream event: its text, and the scored tokens behind it, starting at <paramref name="TextOffset"/>.</summary>
+    private readonly record struct Choice(int Index, string Text, string? Finish, IReadOnlyList<ScoredToken> Scores, int TextOffset);
+
+    private void Body(Utf8JsonWriter w, string id, long created, IEnumerable<Choice> choices, LogprobsJson? logprobs)
     {
         w.WriteString("id", id);
         w.WriteString("object", "text_completion");
         w.WriteNumber("created", created);
         w.WriteString("model", options.ModelName);
         w.WriteStartArray("choices");
-        foreach (var (index, text, finish) in choices)
+        foreach (var choice in choices)
         {
             w.WriteStartObject();
-            w.WriteNumber("index", index);
-            w.WriteString("text", text);
-            w.WriteNull("logprobs");
-            if (finish is null) w.WriteNull("finish_reason");
-            else w.WriteString("finish_reason", finish);
+            w.WriteNumber("index", choice.Index);
+            w.WriteString("text", choice.Text);
+            if (logprobs is null) w.WriteNull("logprobs");
+            else logprobs.WriteCompletion(w, choice.Scores, choice.TextOffset);
+            if (choice.Finish is null) w.WriteNull("finish_reason");
+            else w.WriteString("finish_reason", choice.Finish);
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -14,6 +14,12 @@ public sealed record GenerationOptions
 
     /// <summary>Whether special tokens (GLM's <c>&lt;think&gt;</c>, <c>&lt;tool_call&gt;</c>, …) are written as text, for a parser to read.</summary>
     public bool IncludeSpecialTokens { get; init; }
+
+    /// <summary>
+    /// Null for no log-probabilities; else each chunk carries its token's and this many most likely alternatives'
+    /// (0 to <see cref="TokenLogprobs.MaxTop"/>).
+    /// </summary>
+    public int? TopLogprobs { get; init; }
 }
 
 /// <summary>Why generation ended.</summary>
@@ -37,4 +43,7 @@ public readonly record struct GenerationChunk(int? TokenId, string Text, FinishR
 {
     /// <summary>On the last chunk: how many prompt tokens came from a prefix cache instead of being computed.</summary>
     public int CachedPromptTokens { get; init; }
+
+    /// <summary>The token's log-probabilities, when the request asked for them (<see cref="GenerationOptions.TopLogprobs"/>).</summary>
+    public TokenLogprobs? Logprobs { get; init; }
 }

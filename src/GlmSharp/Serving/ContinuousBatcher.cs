@@ -58,6 +58,9 @@ public sealed class ContinuousBatcher : ITextGenerationService
     private readonly PrefixCache _prefixes;
     private readonly List<int> _runningSequences = [];
     private volatile int _idlePrefixBlocks;
+
+    /// <summary>The logits of a row before the sampler changes them, for requests that ask for log-probabilities.</summary>
+    private readonly float[] _rawLogits;
     private readonly Thread _loop;
     private volatile bool _stopping;
 
@@ -75,6 +78,7 @@ public sealed class ContinuousBatcher : ITextGenerationService
         _prefixes = new PrefixCache(_context.Cache, options.PrefixCacheEntries);
         _batch = new Batch(options.StepTokens);
         _logits = new float[options.MaxSequences * model.Config.VocabSize];
+        _rawLogits = new float[model.Config.VocabSize];
         _loop = new Thread(Run) { IsBackground = true, Name = "glm-batcher" };
         _loop.Start();
     }
@@ -109,6 +113,8 @@ public sealed class ContinuousBatcher : ITextGenerationService
         if (prompt.Count >= _options.ContextLength)
             throw new ContextLimitException($"the prompt has {prompt.Count} tokens, the context holds {_options.ContextLength}; shorten the prompt or raise the context length");
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTokens);
+        if (options.TopLogprobs is < 0 or > TokenLogprobs.MaxTop)
+            throw new ArgumentOutOfRangeException(nameof(options), options.TopLogprobs, $"TopLogprobs must be 0 to {TokenLogprobs.MaxTop}");
         ObjectDisposedException.ThrowIf(_stopping, this);
         var request = new BatchedRequest(prompt, options, new Sampler(options.Sampling, _model.Config.VocabSize),
             new GenerationOutput(_tokenizer, options, _defaultStopIds));
@@ -206,6 +212,7 @@ public sealed class ContinuousBatcher : ITextGenerationService
 
     private void Sample(BatchedRequest request, Span<float> logits)
     {
+        if (request.Options.TopLogprobs is not null) logits.CopyTo(_rawLogits);
         int next = request.Sampler.Sample(logits, CollectionsMarshal.AsSpan(request.History));
         if (request.Text.IsStopToken(next))
         {
@@ -214,7 +221,9 @@ public sealed class ContinuousBatcher : ITextGenerationService
         }
         request.History.Add(next);
         request.Produced++;
-        request.Output.Writer.TryWrite(request.Text.Token(next));
+        var chunk = request.Text.Token(next);
+        if (request.Options.TopLogprobs is { } top) chunk = chunk with { Logprobs = TokenLogprobs.Of(_rawLogits, next, top) };
+        request.Output.Writer.TryWrite(chunk);
         if (request.Text.Stopped) Finish(request, FinishReason.Stop);
         else if (request.Produced >= request.Options.MaxTokens) Finish(request, FinishReason.Length);
         else if (request.History.Count >= _options.ContextLength) Finish(request, FinishReason.ContextFull);

@@ -51,6 +51,31 @@ public sealed class ChatCompletionsTests : IDisposable
         Assert.Equal(whole.Usage.InputTokenCount + whole.Usage.OutputTokenCount, whole.Usage.TotalTokenCount);
     }
 
+    [Fact]
+    public async Task Log_Probabilities_Come_For_Every_Token_Whole_And_Streamed()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, ContextLength = 1024 });
+        await using var server = await RunningServer.Start(_model, batcher);
+        var client = Client(server);
+        var options = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 16, IncludeLogProbabilities = true, TopLogProbabilityCount = 3 };
+        ChatMessage[] messages = [new UserChatMessage("Tell me a fortune.")];
+
+        ChatCompletion whole = await client.CompleteChatAsync(messages, options);
+        Assert.Equal(whole.Usage.OutputTokenCount, whole.ContentTokenLogProbabilities.Count);
+        foreach (var token in whole.ContentTokenLogProbabilities)
+        {
+            Assert.Equal(3, token.TopLogProbabilities.Count);
+            // Greedy: the drawn token is the most likely one.
+            Assert.Equal(token.TopLogProbabilities[0].LogProbability, token.LogProbability);
+            Assert.InRange(token.LogProbability, float.NegativeInfinity, 0f);
+            Assert.Equal(token.Token, Encoding.UTF8.GetString(token.Utf8Bytes!.Value.Span));
+        }
+
+        var streamed = new List<ChatTokenLogProbabilityDetails>();
+        await foreach (var update in client.CompleteChatStreamingAsync(messages, options)) streamed.AddRange(update.ContentTokenLogProbabilities);
+        Assert.Equal(whole.ContentTokenLogProbabilities.Select(t => (t.Token, t.LogProbability)), streamed.Select(t => (t.Token, t.LogProbability)));
+    }
+
     /// <summary>A second conversation with the same long system message reports the prompt tokens it took from the prefix cache.</summary>
     [Fact]
     public async Task Usage_Reports_Prompt_Tokens_Reused_From_Earlier_Requests()
@@ -131,6 +156,8 @@ public sealed class ChatCompletionsTests : IDisposable
     [InlineData("""{"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}]}""", HttpStatusCode.NotFound, "model_not_found")]
     [InlineData("""{"messages": [{"role": "user", "content": "hi"}], "temperature": 7}""", HttpStatusCode.BadRequest, "invalid_request_error")]
     [InlineData("""{"messages": [{"role": "wizard", "content": "hi"}]}""", HttpStatusCode.BadRequest, "invalid_request_error")]
+    [InlineData("""{"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 2}""", HttpStatusCode.BadRequest, "invalid_request_error")]
+    [InlineData("""{"messages": [{"role": "user", "content": "hi"}], "logprobs": true, "top_logprobs": 21}""", HttpStatusCode.BadRequest, "invalid_request_error")]
     public async Task Bad_Requests_Get_An_Error_Body_Naming_The_Problem(string body, HttpStatusCode status, string type)
     {
         using var engine = new ScriptedEngine("unused");

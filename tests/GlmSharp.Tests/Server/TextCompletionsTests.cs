@@ -41,7 +41,24 @@ public sealed class TextCompletionsTests : IDisposable
         Assert.EndsWith("data: [DONE]\n\n", events);
     }
 
+    [Fact]
+    public async Task Logprobs_Give_Each_Token_Its_Log_Probability_And_Alternatives()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, ContextLength = 512 });
+        await using var server = await RunningServer.Start(_model, batcher);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var whole = JsonDocument.Parse(await (await http.PostAsJsonAsync("/v1/completions", new { prompt = "Once upon a time", max_tokens = 8, temperature = 0, logprobs = 2 })).Content.ReadAsStringAsync());
+        var logprobs = whole.RootElement.GetProperty("choices")[0].GetProperty("logprobs");
+        int completionTokens = whole.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32();
+        Assert.Equal(completionTokens, logprobs.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(completionTokens, logprobs.GetProperty("token_logprobs").GetArrayLength());
+        Assert.All(logprobs.GetProperty("top_logprobs").EnumerateArray(), alternatives => Assert.InRange(alternatives.EnumerateObject().Count(), 1, 2));
+        Assert.Equal(0, logprobs.GetProperty("text_offset")[0].GetInt32());
+        Assert.Equal(whole.RootElement.GetProperty("choices")[0].GetProperty("text").GetString(), string.Concat(logprobs.GetProperty("tokens").EnumerateArray().Select(t => t.GetString())));
+    }
+
     [Theory]
+    [InlineData("""{"prompt": "x", "logprobs": true}""", "logprobs")]
     [InlineData("""{"max_tokens": 5}""", "prompt")]
     [InlineData("""{"prompt": 42}""", "prompt")]
     [InlineData("""{"prompt": "x", "max_tokens": 0}""", "max_tokens")]

@@ -2,6 +2,7 @@ using GlmSharp.Errors;
 using GlmSharp.Inference;
 using GlmSharp.Models;
 using GlmSharp.Serving;
+using GlmSharp.Tests.Support;
 using Xunit.Abstractions;
 
 namespace GlmSharp.Tests.Serving;
@@ -122,6 +123,28 @@ public sealed class ContinuousBatcherTests(ITestOutputHelper output) : IDisposab
         var again = await Collect(batcher.GenerateAsync(prompt, options));
         Assert.Equal(0, again[^1].CachedPromptTokens);
         Assert.Equal(0, batcher.CacheUse.PrefixBlocks);
+    }
+
+    /// <summary>Each token's log-probabilities are the log-softmax of the model's logits at its position (computed here from a plain forward pass).</summary>
+    [Fact]
+    public async Task Log_Probabilities_Are_The_Log_Softmax_Of_The_Models_Logits()
+    {
+        var prompt = _model.Tokenizer!.Encode("The quick brown fox");
+        var options = new GenerationOptions { MaxTokens = 6, Sampling = new SamplingOptions { Temperature = 0.8f, Seed = 5 }, StopTokenIds = [], TopLogprobs = 4 };
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, ContextLength = 512 });
+        var tokens = (await Collect(batcher.GenerateAsync(prompt, options))).Where(c => c.TokenId is not null).ToList();
+        Assert.Equal(6, tokens.Count);
+
+        int vocab = _model.Config.VocabSize;
+        var logits = GlmSharpRun.Logits(_model, [.. prompt, .. tokens.Select(c => c.TokenId!.Value).SkipLast(1)]);
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            var row = logits.AsSpan((prompt.Length - 1 + i) * vocab, vocab).ToArray();
+            double logSumExp = Math.Log(row.Sum(l => Math.Exp(l - row.Max()))) + row.Max();
+            var scores = tokens[i].Logprobs!;
+            Assert.Equal(row[tokens[i].TokenId!.Value] - logSumExp, scores.Logprob, 3);
+            Assert.Equal(row.Select((l, id) => (l, id)).OrderByDescending(p => p.l).Take(4).Select(p => p.id), scores.Top.Select(t => t.TokenId));
+        }
     }
 
     [Fact]
