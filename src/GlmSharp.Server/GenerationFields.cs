@@ -23,7 +23,9 @@ internal static class GenerationFields
             Seed = (int?)Number(body, "seed", int.MinValue, int.MaxValue) ?? defaults.Seed,
         };
         int maxTokens = (int?)(Number(body, "max_completion_tokens", 1, contextLength) ?? Number(body, "max_tokens", 1, contextLength)) ?? defaultMaxTokens;
-        return new GenerationOptions { MaxTokens = maxTokens, Sampling = sampling, StopStrings = Stops(body), IncludeSpecialTokens = specialTokensAsText };
+        // vLLM's ignore_eos: generate max_tokens whatever comes, as benchmarks want.
+        IReadOnlyList<int>? stopIds = Bool(body, "ignore_eos") == true ? [] : null;
+        return new GenerationOptions { MaxTokens = maxTokens, Sampling = sampling, StopStrings = Stops(body), IncludeSpecialTokens = specialTokensAsText, StopTokenIds = stopIds };
     }
 
     /// <summary>Chat's <c>logprobs: true</c> with <c>top_logprobs</c> alternatives (0 to 20); null when not asked for.</summary>

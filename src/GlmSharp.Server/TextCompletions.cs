@@ -19,12 +19,11 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
     public async Task Handle(HttpContext http, JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object) throw ApiError.Invalid("the request body must be a JSON object");
-        string prompt = Prompt(body);
         var generation = GenerationFields.Parse(body, defaults, engine.ContextLength, DefaultMaxTokens, specialTokensAsText: false)
             with { TopLogprobs = GenerationFields.CompletionLogprobs(body) };
         var logprobs = generation.TopLogprobs is null ? null : new LogprobsJson(tokenizer);
         var (choices, stream, includeUsage) = GenerationFields.Delivery(body);
-        var tokens = tokenizer.Encode(prompt);
+        var tokens = PromptTokens(body);
         if (tokens.Length == 0) throw ApiError.Invalid("'prompt' is empty", "prompt");
         if (tokens.Length >= engine.ContextLength)
             throw new ApiError(400, "exceed_context_size_error", $"the prompt has {tokens.Length} tokens, the context holds {engine.ContextLength}; shorten the prompt", "prompt");
@@ -83,13 +82,17 @@ internal sealed class TextCompletions(ITextGenerationService engine, BpeTokenize
         metrics.Request("completions", "ok");
     }
 
-    private static string Prompt(JsonElement body)
+    /// <summary>The prompt as text (a string, or an array of one) or as token ids, as OpenAI's API takes it.</summary>
+    private int[] PromptTokens(JsonElement body)
     {
         if (!body.TryGetProperty("prompt", out var prompt)) throw ApiError.Invalid("'prompt' is required", "prompt");
-        if (prompt.ValueKind == JsonValueKind.String) return prompt.GetString()!;
-        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() == 1 && prompt[0].ValueKind == JsonValueKind.String) return prompt[0].GetString()!;
-        throw ApiError.Invalid("'prompt' must be a string (or an array of one string)", "prompt");
+        if (prompt.ValueKind == JsonValueKind.String) return tokenizer.Encode(prompt.GetString()!);
+        if (prompt.ValueKind == JsonValueKind.Array && prompt.GetArrayLength() == 1 && prompt[0].ValueKind == JsonValueKind.String) return tokenizer.Encode(prompt[0].GetString()!);
+        if (prompt.ValueKind == JsonValueKind.Array && prompt.EnumerateArray().All(IsTokenId)) return [.. prompt.EnumerateArray().Select(id => id.GetInt32())];
+        throw ApiError.Invalid($"'prompt' must be a string, an array of one string, or an array of token ids from 0 to {tokenizer.VocabSize - 1}", "prompt");
     }
+
+    private bool IsTokenId(JsonElement id) => id.ValueKind == JsonValueKind.Number && id.TryGetInt32(out int value) && value >= 0 && value < tokenizer.VocabSize;
 
     /// <summary>One choice in a response or stream event: its text, and the scored tokens behind it, starting at <paramref name="TextOffset"/>.</summary>
     private readonly record struct Choice(int Index, string Text, string? Finish, IReadOnlyList<ScoredToken> Scores, int TextOffset);

@@ -28,6 +28,7 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "timed runs per engine", DefaultValueFactory = _ => 5 };
         var versus = new Option<bool>("--vs-llamacpp") { Description = $"also run llama.cpp (LLamaSharp 0.30.0), interleaved; builds {LlamaCppBenchTool.Project} on first use" };
         var json = new Option<bool>("--json") { Description = "print one JSON object of medians" };
+        var serve = new Option<bool>("--serve") { Description = "time GlmSharp through glm serve: --parallel HTTP clients stream one completion each (TTFT and TPOT percentiles); llama.cpp runs its batched decode" };
         var engine = new Option<string?>("--engine") { Description = "run GlmSharp once and print its result as JSON (used by the benchmark itself)", Hidden = true };
 
         var command = new Command("bench", "Prefill and decode speed, load time and peak memory, optionally against llama.cpp")
@@ -35,7 +36,7 @@ internal static class BenchCommand
             model, synthetic, type, output, layers,
         };
         foreach (var option in run.All) command.Options.Add(option);
-        foreach (var option in new Option[] { runs, versus, json, engine }) command.Options.Add(option);
+        foreach (var option in new Option[] { runs, versus, json, serve, engine }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var settings = run.Read(parse);
@@ -43,7 +44,9 @@ internal static class BenchCommand
             if (parse.GetValue(engine) is { } single)
             {
                 if (single != EngineRun.GlmSharp) throw new GlmException($"--engine {single}: only {EngineRun.GlmSharp} runs in glm");
-                Console.WriteLine(JsonSerializer.Serialize(EngineRun.Run(ExistingFile(parse.GetValue(model)), settings)));
+                string file = ExistingFile(parse.GetValue(model));
+                var result = parse.GetValue(serve) ? ServeRun.Run(file, settings).GetAwaiter().GetResult() : EngineRun.Run(file, settings);
+                Console.WriteLine(JsonSerializer.Serialize(result));
                 return 0;
             }
             int runCount = parse.GetValue(runs);
@@ -62,7 +65,7 @@ internal static class BenchCommand
                 SyntheticModel.Config(syntheticName, parse.GetValue(layers));
             }
             var llama = parse.GetValue(versus) ? LlamaCppBenchTool.Prepare(Environment.CurrentDirectory, AppContext.BaseDirectory) : null;
-            return Orchestrate(modelPath, syntheticName, parse.GetValue(layers), scheme, parse.GetValue(output), settings, runCount, llama, parse.GetValue(json));
+            return Orchestrate(modelPath, syntheticName, parse.GetValue(layers), scheme, parse.GetValue(output), settings, runCount, llama, parse.GetValue(json), parse.GetValue(serve));
         });
         return command;
     }
@@ -74,7 +77,7 @@ internal static class BenchCommand
     }
 
     private static int Orchestrate(string? modelPath, string? synthetic, int? layers, QuantizationScheme type, string? output,
-        RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json)
+        RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json, bool serve)
     {
         string? temporary = null;
         if (synthetic is not null)
@@ -92,7 +95,7 @@ internal static class BenchCommand
             for (int i = 0; i < runs; i++)
             {
                 if (!json) Console.Error.WriteLine($"run {i + 1}/{runs} (each after a read-bandwidth probe)");
-                ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run)));
+                ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run, serve)));
                 if (llamaTool is not null) llama!.Add(ProbedRun("llama.cpp", llamaTool.RunStart(model, run)));
             }
             var report = new BenchReport(Path.GetFileName(model), run, SyntheticModel.DecodeBytesPerStep(model, run.Parallel), ours, llama);
@@ -127,12 +130,12 @@ internal static class BenchCommand
     }
 
     /// <summary>This program again, in the hidden one-run mode.</summary>
-    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run)
+    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run, bool serve)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!);
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (var argument in (string[])["bench", "--engine", EngineRun.GlmSharp, "--model", model, .. run.Arguments])
+        foreach (var argument in (string[])["bench", "--engine", EngineRun.GlmSharp, "--model", model, .. run.Arguments, .. (string[])(serve ? ["--serve"] : [])])
             start.ArgumentList.Add(argument);
         return start;
     }

@@ -44,6 +44,33 @@ public sealed class BenchCliTests : IDisposable
         Assert.True(fraction > 0 && double.IsFinite(fraction), $"roofline fraction {fraction}");
     }
 
+    /// <summary>
+    /// With --serve GlmSharp's runs go through glm serve: three streaming HTTP clients at once, whose times to first token
+    /// and per output token come as percentiles; llama.cpp runs its batched decode of the same shape. Serving needs a
+    /// tokenizer, so the model is the shipped one converted to GGUF.
+    /// </summary>
+    [Fact]
+    public void Served_Runs_Report_Client_Latency_Percentiles_Beside_Both_Engines()
+    {
+        string gguf = _dir.File("model.gguf");
+        var convert = GlmCli.Run("convert", Path.Combine(AppContext.BaseDirectory, "models", "glm-tiny-chat"), gguf, "--type", "q8_0");
+        Assert.True(convert.ExitCode == 0, convert.Stderr);
+
+        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "2", "--prompt", "8", "--gen", "6", "--parallel", "3", "--serve", "--vs-llamacpp", "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var report = JsonDocument.Parse(result.Stdout);
+        var root = report.RootElement;
+        foreach (var engine in new[] { "glmsharp", "llamacpp" })
+            Assert.True(root.GetProperty(engine).GetProperty("decode_tok_s").GetDouble() > 0, engine);
+        foreach (var latency in new[] { "glmsharp_ttft_ms", "glmsharp_tpot_ms" })
+        {
+            var percentiles = root.GetProperty(latency);
+            double p50 = percentiles.GetProperty("p50").GetDouble(), p90 = percentiles.GetProperty("p90").GetDouble(), p99 = percentiles.GetProperty("p99").GetDouble();
+            Assert.True(p50 > 0 && p50 <= p90 && p90 <= p99, $"{latency}: {p50}, {p90}, {p99}");
+        }
+    }
+
     /// <summary>Every option out of range is one line naming it, before any model is written or run.</summary>
     [Theory]
     [InlineData("--model M --threads 0", "--threads 0")]

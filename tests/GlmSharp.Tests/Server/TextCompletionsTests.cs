@@ -39,6 +39,22 @@ public sealed class TextCompletionsTests : IDisposable
             streamed.Append(JsonDocument.Parse(data).RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
         Assert.Equal(expected, streamed.ToString());
         Assert.EndsWith("data: [DONE]\n\n", events);
+
+        using var fromIds = JsonDocument.Parse(await (await http.PostAsJsonAsync("/v1/completions", new { prompt = _model.Tokenizer!.Encode(prompt), max_tokens = 20, temperature = 0 })).Content.ReadAsStringAsync());
+        Assert.Equal(expected, fromIds.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+    }
+
+    /// <summary>vLLM's ignore_eos: the reply runs to max_tokens even where the model would end its text.</summary>
+    [Fact]
+    public async Task Ignore_Eos_Generates_Max_Tokens()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 1, ContextLength = 512 });
+        await using var server = await RunningServer.Start(_model, batcher);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var plain = JsonDocument.Parse(await (await http.PostAsJsonAsync("/v1/completions", new { prompt = "The king said", max_tokens = 200, temperature = 0 })).Content.ReadAsStringAsync());
+        using var ignoring = JsonDocument.Parse(await (await http.PostAsJsonAsync("/v1/completions", new { prompt = "The king said", max_tokens = 200, temperature = 0, ignore_eos = true })).Content.ReadAsStringAsync());
+        Assert.Equal("stop", plain.RootElement.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal(200, ignoring.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
     }
 
     [Fact]
@@ -61,6 +77,8 @@ public sealed class TextCompletionsTests : IDisposable
     [InlineData("""{"prompt": "x", "logprobs": true}""", "logprobs")]
     [InlineData("""{"max_tokens": 5}""", "prompt")]
     [InlineData("""{"prompt": 42}""", "prompt")]
+    [InlineData("""{"prompt": [5, -1]}""", "prompt")]
+    [InlineData("""{"prompt": [5, 99999999]}""", "prompt")]
     [InlineData("""{"prompt": "x", "max_tokens": 0}""", "max_tokens")]
     public async Task Bad_Fields_Are_400_Naming_Them(string body, string field)
     {

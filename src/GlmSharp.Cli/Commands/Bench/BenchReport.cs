@@ -24,6 +24,20 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
         Median(runs.Select(r => r.Result.PrefillTokS)), Median(runs.Select(r => r.Result.DecodeTokS)),
         Median(runs.Select(r => r.Result.LoadS)), Median(runs.Select(r => r.Result.PeakRssMb)));
 
+    /// <summary>Percentiles of one client time over every client of every served run (nearest rank).</summary>
+    private sealed record Percentiles(
+        [property: JsonPropertyName("p50")] double P50,
+        [property: JsonPropertyName("p90")] double P90,
+        [property: JsonPropertyName("p99")] double P99);
+
+    private Percentiles? ClientTimes(Func<EngineResult, double[]?> times)
+    {
+        if (times(ours[0].Result) is null) return null;
+        var all = ours.SelectMany(r => times(r.Result)!).Order().ToArray();
+        double At(double p) => all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
+        return new Percentiles(At(0.5), At(0.9), At(0.99));
+    }
+
     private IEnumerable<double> Bandwidths => ours.Concat(llama ?? []).Select(r => r.Bandwidth);
 
     /// <summary>Decode speed (of all sequences) if every byte of a step were read at the median probed bandwidth.</summary>
@@ -44,7 +58,9 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
         [property: JsonPropertyName("ratio_decode")] double? RatioDecode,
         [property: JsonPropertyName("roofline_decode_tok_s")] double RooflineDecodeTokS,
         [property: JsonPropertyName("glmsharp_roofline_fraction")] double GlmSharpRooflineFraction,
-        [property: JsonPropertyName("ratio_decode_paired")] double? RatioDecodePaired);
+        [property: JsonPropertyName("ratio_decode_paired")] double? RatioDecodePaired,
+        [property: JsonPropertyName("glmsharp_ttft_ms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Percentiles? TimeToFirstTokenMs,
+        [property: JsonPropertyName("glmsharp_tpot_ms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Percentiles? TimePerOutputTokenMs);
 
     /// <summary>
     /// Median over the interleaved pairs (GlmSharp's run i and the llama.cpp run right after it) of their ratio: the two
@@ -59,7 +75,8 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
         var a = Medians(ours);
         var b = llama is null ? null : Medians(llama);
         return JsonSerializer.Serialize(new Json(model, run.Threads, run.CacheType.Name(), run.Parallel, a, b, b is null ? null : a.PrefillTokS / b.PrefillTokS,
-            b is null ? null : a.DecodeTokS / b.DecodeTokS, RooflineDecode, RooflineFraction(ours), PairedRatio(r => r.DecodeTokS)));
+            b is null ? null : a.DecodeTokS / b.DecodeTokS, RooflineDecode, RooflineFraction(ours), PairedRatio(r => r.DecodeTokS),
+            ClientTimes(r => r.TimeToFirstTokenMs), ClientTimes(r => r.TimePerOutputTokenMs)));
     }
 
     public void Print(TextWriter output)
@@ -79,8 +96,19 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
             output.WriteLine(string.Create(c, $"ratio GlmSharp / llama.cpp: prefill {a.PrefillTokS / b.PrefillTokS:F2}×, decode {a.DecodeTokS / b.DecodeTokS:F2}× " +
                 $"(median of per-pair ratios: prefill {PairedRatio(r => r.PrefillTokS):F2}×, decode {PairedRatio(r => r.DecodeTokS):F2}×)"));
         }
+        if (ours[0].Result.TimeToFirstTokenMs is not null)
+        {
+            output.WriteLine($"glmsharp ran behind glm serve: {run.Parallel} streaming HTTP clients at once per run; {ClientPercentiles(r => r.TimeToFirstTokenMs!, "time to first token")}; " +
+                ClientPercentiles(r => r.TimePerOutputTokenMs!, "time per output token"));
+        }
         string llamaShare = llama is null ? "" : string.Create(c, $", {RooflineFraction(llama) * 100:F0}% for llama.cpp");
         output.WriteLine(string.Create(c, $"decode at {RooflineFraction(ours) * 100:F0}% of the roofline for GlmSharp{llamaShare} (median over runs, each against the probe before it)"));
+
+        string ClientPercentiles(Func<EngineResult, double[]> times, string name)
+        {
+            var p = ClientTimes(times)!;
+            return string.Create(c, $"{name} p50 {p.P50:F0} ms, p90 {p.P90:F0} ms, p99 {p.P99:F0} ms");
+        }
 
         void Row(string name, IReadOnlyList<TimedRun> runs)
         {

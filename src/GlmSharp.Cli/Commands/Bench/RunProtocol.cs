@@ -17,7 +17,18 @@ internal sealed record EngineResult(
     [property: JsonPropertyName("prefill_tok_s")] double PrefillTokS,
     [property: JsonPropertyName("decode_tok_s")] double DecodeTokS,
     [property: JsonPropertyName("load_s")] double LoadS,
-    [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb);
+    [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb)
+{
+    /// <summary>A served run's clients' times to first token (absent for an engine run).</summary>
+    [JsonPropertyName("ttft_ms")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[]? TimeToFirstTokenMs { get; init; }
+
+    /// <summary>A served run's clients' times per output token after the first.</summary>
+    [JsonPropertyName("tpot_ms")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[]? TimePerOutputTokenMs { get; init; }
+}
 
 /// <summary>What one run does: <see cref="Parallel"/> sequences of <see cref="Prompt"/> tokens each, then <see cref="Gen"/> decode steps.</summary>
 internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Parallel, KvCacheType CacheType)

@@ -2,14 +2,15 @@ using GlmSharp.Configs;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
+using GlmSharp.Tokenizers;
 
 namespace GlmSharp.Cli.Commands.Bench;
 
 /// <summary>
 /// Benchmark models with real dimensions and random weights, written by our own GGUF writer so that GlmSharp and
 /// llama.cpp run the same bytes. Matrices take the types a <see cref="QuantizationScheme"/> picks; norms stay F32 as
-/// llama.cpp keeps them.
-/// No vocabulary is stored (tokenizer "none"): both engines are fed token ids.
+/// llama.cpp keeps them. The vocabulary is a stand-in of the model's size (<see cref="Vocabulary"/>), enough for
+/// `glm serve` to run the file; the engines are fed token ids.
 /// </summary>
 internal static class SyntheticModel
 {
@@ -76,7 +77,8 @@ internal static class SyntheticModel
             writer.SetMetadata(key, value);
         writer.SetMetadata("general.name", $"synthetic {name} {scheme.Name}");
         writer.SetMetadata("general.file_type", scheme.FileType);
-        writer.SetMetadata("tokenizer.ggml.model", "none");
+        foreach (var (key, value) in GgufVocabulary.ToMetadata(Vocabulary(config)))
+            writer.SetMetadata(key, value);
 
         var tensors = ExpertStacks.Group(TensorListing.For(architecture, config).Select(t => (t.Name, t.Shape)), name)
             .Select(t => (Hf: t.Name, Gguf: GlmTensorNames.HfToGguf(t.Name, architecture.LayerTensorNames)
@@ -98,6 +100,32 @@ internal static class SyntheticModel
             });
         }
         writer.WriteTo(path);
+    }
+
+    /// <summary>
+    /// A byte-level vocabulary of the model's size with no merges: the 256 byte tokens first (text tokenizes to one
+    /// token per byte), GLM's special tokens from the model's first end-of-text id on, as GLM numbers them, and
+    /// distinct filler tokens in between and after.
+    /// </summary>
+    internal static TokenizerVocabulary Vocabulary(ModelConfig config)
+    {
+        string[] specials = ["<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"];
+        int endOfText = config.EosTokenIds[0];
+        var tokens = new string[config.VocabSize];
+        var kinds = new TokenKind[config.VocabSize];
+        for (int id = 0; id < tokens.Length; id++)
+        {
+            bool special = id >= endOfText && id - endOfText < specials.Length;
+            tokens[id] = id < 256 ? ByteLevelAlphabet.CharOf((byte)id).ToString() : special ? specials[id - endOfText] : $"filler{id}";
+            kinds[id] = special ? TokenKind.Control : TokenKind.Normal;
+        }
+        return new TokenizerVocabulary
+        {
+            Tokens = tokens,
+            Kinds = kinds,
+            Merges = [],
+            SpecialIds = new SpecialTokenIds { Eos = endOfText, Eot = endOfText + 7 },
+        };
     }
 
     /// <summary>Rows are generated and encoded in parallel chunks, then written in order.</summary>
