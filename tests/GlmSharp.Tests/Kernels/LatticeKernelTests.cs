@@ -8,7 +8,8 @@ namespace GlmSharp.Tests.Kernels;
 /// <summary>
 /// The lattice types' SIMD decode and prefill kernels against the scalar reference: random blocks over odd row
 /// counts, several row lengths, one token (decode) and many (the prefill tile, with a token count that leaves a
-/// remainder), and blocks at the largest scale of each type.
+/// remainder), and blocks at the largest scale of each type. The portable path decodes rows to floats
+/// (<see cref="KQuantKernelTests"/>).
 /// </summary>
 public sealed unsafe class LatticeKernelTests
 {
@@ -26,17 +27,6 @@ public sealed unsafe class LatticeKernelTests
     {
         using var simd = new CpuBackend(threads: 2, isa);
         KernelAgreement.AssertSimdMatchesScalar(simd, type, [(1, 256), (7, 512), (33, 1280)], [1, 2, 5, 67], relative: 1e-5, isa.ToString());
-    }
-
-    public static TheoryData<GgmlType> Types() => new(RandomLatticeBlocks.Types);
-
-    /// <summary>The portable path decodes rows to floats: it meets the int8 reference within the activations' rounding.</summary>
-    [Theory]
-    [MemberData(nameof(Types))]
-    public void Portable_Path_Decodes_Rows_To_The_Scalar_Reference(GgmlType type)
-    {
-        using var portable = new CpuBackend(threads: 1, CpuIsa.Portable);
-        KernelAgreement.AssertSimdMatchesScalar(portable, type, [(5, 512)], [1, 3], relative: 1e-2, "portable");
     }
 
     [Fact]
