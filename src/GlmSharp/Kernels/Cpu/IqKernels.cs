@@ -31,7 +31,7 @@ internal static unsafe class IqKernels
         return copy;
     }
 
-    public static bool Handles(GgmlType type) => TensorCodec.DecodeOnlyLatticeTypes.Contains(type);
+    public static bool Handles(GgmlType type) => type is GgmlType.IQ2_XXS or GgmlType.IQ2_XS or GgmlType.IQ2_S or GgmlType.IQ1_S or GgmlType.IQ1_M;
 
     public static float Dot(GgmlType type, byte* w, sbyte* a, float* da, int superBlocks) => type switch
     {
@@ -62,27 +62,31 @@ internal static unsafe class IqKernels
         static abstract int MaxMagnitude { get; }
         static abstract ushort ScaleBits(byte* block);
 
+        /// <summary>The type's grid, read once per row: a static field read inside the loop costs a class-initialisation check each time.</summary>
+        static abstract ulong* Grid { get; }
+
         /// <summary>
         /// Sub-block <paramref name="ib"/>'s 32 |v|, a vector whose byte j is negative where v_j is (and never 0), and
         /// the scale of its first 16 values in the low 128 bits, of its second 16 in the high.
         /// </summary>
-        static abstract (Vector256<byte> Magnitudes, Vector256<sbyte> Signs, Vector256<short> Scales) SubBlock(byte* block, int ib);
+        static abstract (Vector256<byte> Magnitudes, Vector256<sbyte> Signs, Vector256<short> Scales) SubBlock(byte* block, int ib, ulong* grid, byte* parity);
     }
 
     private readonly struct Iq2XxsLanes : ILanes
     {
         public static int Bytes => Iq2Xxs.BytesPerBlock;
         public static int MaxMagnitude => Iq2Xxs.MaxMagnitude;
+        public static ulong* Grid => Xxs;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
         {
             byte* sub = block + 2 + 8 * ib;
             uint high = *(uint*)(sub + 4);
-            uint patterns = EvenParity[high & 127] | (uint)EvenParity[(high >> 7) & 127] << 8
-                | (uint)EvenParity[(high >> 14) & 127] << 16 | (uint)EvenParity[(high >> 21) & 127] << 24;
-            return (Vector256.Create(Xxs[sub[0]], Xxs[sub[1]], Xxs[sub[2]], Xxs[sub[3]]).AsByte(), Signs(patterns),
+            uint patterns = parity[high & 127] | (uint)parity[(high >> 7) & 127] << 8
+                | (uint)parity[(high >> 14) & 127] << 16 | (uint)parity[(high >> 21) & 127] << 24;
+            return (Vector256.Create(grid[sub[0]], grid[sub[1]], grid[sub[2]], grid[sub[3]]).AsByte(), Signs(patterns),
                 Vector256.Create((short)(2 * (high >> 28) + 1)));
         }
     }
@@ -91,15 +95,16 @@ internal static unsafe class IqKernels
     {
         public static int Bytes => Iq2Xs.BytesPerBlock;
         public static int MaxMagnitude => Iq2Xs.MaxMagnitude;
+        public static ulong* Grid => Xs;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
         {
             ushort* words = (ushort*)(block + 2) + 4 * ib;
-            uint patterns = EvenParity[words[0] >> 9] | (uint)EvenParity[words[1] >> 9] << 8
-                | (uint)EvenParity[words[2] >> 9] << 16 | (uint)EvenParity[words[3] >> 9] << 24;
-            return (Vector256.Create(Xs[words[0] & 511], Xs[words[1] & 511], Xs[words[2] & 511], Xs[words[3] & 511]).AsByte(),
+            uint patterns = parity[words[0] >> 9] | (uint)parity[words[1] >> 9] << 8
+                | (uint)parity[words[2] >> 9] << 16 | (uint)parity[words[3] >> 9] << 24;
+            return (Vector256.Create(grid[words[0] & 511], grid[words[1] & 511], grid[words[2] & 511], grid[words[3] & 511]).AsByte(),
                 Signs(patterns), NibbleScales(block[Iq2Xs.ScalesOffset + ib]));
         }
     }
@@ -108,15 +113,16 @@ internal static unsafe class IqKernels
     {
         public static int Bytes => Iq2S.BytesPerBlock;
         public static int MaxMagnitude => Iq2S.MaxMagnitude;
+        public static ulong* Grid => S;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
         {
             byte* low = block + Iq2S.IndexOffset + 4 * ib;
             int high = block[Iq2S.HighBitsOffset + ib];
-            return (Vector256.Create(S[low[0] | (high & 3) << 8], S[low[1] | (high & 0x0c) << 6],
-                    S[low[2] | (high & 0x30) << 4], S[low[3] | (high & 0xc0) << 2]).AsByte(),
+            return (Vector256.Create(grid[low[0] | (high & 3) << 8], grid[low[1] | (high & 0x0c) << 6],
+                    grid[low[2] | (high & 0x30) << 4], grid[low[3] | (high & 0xc0) << 2]).AsByte(),
                 Signs(*(uint*)(block + Iq2S.SignsOffset + 4 * ib)), NibbleScales(block[Iq2S.ScalesOffset + ib]));
         }
     }
@@ -125,16 +131,17 @@ internal static unsafe class IqKernels
     {
         public static int Bytes => Iq1S.BytesPerBlock;
         public static int MaxMagnitude => Iq1S.MaxMagnitude;
+        public static ulong* Grid => Iq1;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
         {
             byte* low = block + 2 + 4 * ib;
             int high = *(ushort*)(block + Iq1S.HighOffset + 2 * ib);
-            var grid = Vector256.Create(Iq1[low[0] | (high & 7) << 8], Iq1[low[1] | (high & 0x38) << 5],
-                Iq1[low[2] | (high & 0x1c0) << 2], Iq1[low[3] | (high & 0xe00) >> 1]).AsSByte();
-            var values = Eighths(grid) + Vector256.Create((sbyte)((high & 0x8000) != 0 ? -1 : 1));
+            var entries = Vector256.Create(grid[low[0] | (high & 7) << 8], grid[low[1] | (high & 0x38) << 5],
+                grid[low[2] | (high & 0x1c0) << 2], grid[low[3] | (high & 0xe00) >> 1]).AsSByte();
+            var values = Eighths(entries) + Vector256.Create((sbyte)(1 - 2 * (high >> 15)));
             return (Vector256.Abs(values).AsByte(), values, Vector256.Create((short)(2 * ((high >> 12) & 7) + 1)));
         }
     }
@@ -143,6 +150,7 @@ internal static unsafe class IqKernels
     {
         public static int Bytes => Iq1M.BytesPerBlock;
         public static int MaxMagnitude => Iq1M.MaxMagnitude;
+        public static ulong* Grid => Iq1;
 
         public static ushort ScaleBits(byte* block)
         {
@@ -151,22 +159,29 @@ internal static unsafe class IqKernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
         {
             byte* low = block + 4 * ib;
             int high = *(ushort*)(block + Iq1M.HighOffset + 2 * ib);
-            var grid = Vector256.Create(Iq1[low[0] | (high & 7) << 8], Iq1[low[1] | (high & 0x70) << 4],
-                Iq1[low[2] | (high & 0x700)], Iq1[low[3] | (high & 0x7000) >> 4]).AsSByte();
-            // Bit 3 of each eight values' nibble sets their shift to −1.
-            var shifts = Vector256.Create(Shift(high, 3), Shift(high, 7), Shift(high, 11), Shift(high, 15)).AsSByte();
-            var values = Eighths(grid) + shifts;
-            int word = *(ushort*)(block + Iq1M.ScalesOffset + 2 * (ib / 2)) >> (6 * (ib % 2));
+            var entries = Vector256.Create(grid[low[0] | (high & 7) << 8], grid[low[1] | (high & 0x70) << 4],
+                grid[low[2] | (high & 0x700)], grid[low[3] | (high & 0x7000) >> 4]).AsSByte();
+            var values = Eighths(entries) + Shifts(high);
+            int word = *(ushort*)(block + Iq1M.ScalesOffset + 2 * (ib >> 1)) >> (6 * (ib & 1));
             return (Vector256.Abs(values).AsByte(), values,
                 Vector256.Create(Vector128.Create((short)(2 * (word & 7) + 1)), Vector128.Create((short)(2 * ((word >> 3) & 7) + 1))));
         }
 
+        /// <summary>
+        /// The 32 values' shifts: +1, or −1 where bit 3 of their eight values' nibble of <paramref name="high"/> is set
+        /// (bits 3, 7, 11, 15), spread and tested as <see cref="Signs"/> does.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ulong Shift(int high, int bit) => ((high >> bit) & 1) != 0 ? ulong.MaxValue : 0x0101010101010101UL;
+        private static Vector256<sbyte> Shifts(int high)
+        {
+            var spread = Avx2.Shuffle(Vector256.Create((ushort)high).AsByte(), Vector256.Create(0UL, 0UL, 0x0101010101010101UL, 0x0101010101010101UL).AsByte());
+            var bits = Vector256.Create(0x0808080808080808UL, 0x8080808080808080UL, 0x0808080808080808UL, 0x8080808080808080UL).AsByte();
+            return (Vector256.Equals(spread & bits, bits) | Vector256.Create((byte)1)).AsSByte();
+        }
     }
 
     /// <summary>8·g for grid values g of −1, 0 and 1.</summary>
@@ -190,38 +205,36 @@ internal static unsafe class IqKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Signs(uint patterns)
     {
-        var spread = Avx2.Shuffle(Vector256.Create(patterns).AsByte(), SpreadPatterns);
+        var spread = Avx2.Shuffle(Vector256.Create(patterns).AsByte(),
+            Vector256.Create(0x0000000000000000UL, 0x0101010101010101UL, 0x0202020202020202UL, 0x0303030303030303UL).AsByte());
         var bits = Vector256.Create(0x8040201008040201UL).AsByte();
         return (Vector256.Equals(spread & bits, bits) | Vector256.Create((byte)1)).AsSByte();
     }
 
-    private static readonly Vector256<byte> SpreadPatterns = Vector256.Create(0x0000000000000000UL, 0x0101010101010101UL, 0x0202020202020202UL, 0x0303030303030303UL).AsByte();
-
+    /// <summary>Σ scale·|v|·(sign · a) of sub-block <paramref name="ib"/>, eight 32-bit partial sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> ScaledSignedDot(Vector256<int> acc, Vector256<byte> magnitudes, Vector256<sbyte> signs, sbyte* a, Vector256<short> scales)
+    private static Vector256<int> SubBlockDot<TLanes>(byte* w, sbyte* a, int ib, ulong* grid, byte* parity) where TLanes : struct, ILanes
     {
-        var pairs = Avx2.MultiplyAddAdjacent(magnitudes, Avx2.Sign(Vector256.Load(a), signs));
-        return AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, pairs, scales) : acc + Avx2.MultiplyAddAdjacent(pairs, scales);
+        var (magnitudes, signs, scales) = TLanes.SubBlock(w, ib, grid, parity);
+        var pairs = Avx2.MultiplyAddAdjacent(magnitudes, Avx2.Sign(Vector256.Load(a + 32 * ib), signs));
+        return Avx2.MultiplyAddAdjacent(pairs, scales);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot<TLanes>(byte* w, sbyte* a, float* da, int superBlocks) where TLanes : struct, ILanes
     {
         float* table = HalfFloat.TablePointer;
+        ulong* grid = TLanes.Grid;
+        byte* parity = EvenParity;
         Vector256<float> acc = default;
         for (int b = 0; b < superBlocks; b++, w += TLanes.Bytes, a += SuperBlock)
         {
             StreamPrefetch.Ahead(w, TLanes.Bytes);
-            // Two accumulators: one chain of eight dependent pmaddwd adds is latency-bound.
-            Vector256<int> dot0 = default, dot1 = default;
-            for (int ib = 0; ib < SubBlocks; ib += 2)
-            {
-                var (m0, s0, c0) = TLanes.SubBlock(w, ib);
-                dot0 = ScaledSignedDot(dot0, m0, s0, a + 32 * ib, c0);
-                var (m1, s1, c1) = TLanes.SubBlock(w, ib + 1);
-                dot1 = ScaledSignedDot(dot1, m1, s1, a + 32 * ib + 32, c1);
-            }
-            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot0 + dot1), Vector256.Create(table[TLanes.ScaleBits(w)] * da[b]), acc);
+            // Written out and summed as a tree: no chain of dependent adds, and a loop over the sub-blocks kept its
+            // accumulators in memory.
+            var dot = ((SubBlockDot<TLanes>(w, a, 0, grid, parity) + SubBlockDot<TLanes>(w, a, 1, grid, parity)) + (SubBlockDot<TLanes>(w, a, 2, grid, parity) + SubBlockDot<TLanes>(w, a, 3, grid, parity)))
+                + ((SubBlockDot<TLanes>(w, a, 4, grid, parity) + SubBlockDot<TLanes>(w, a, 5, grid, parity)) + (SubBlockDot<TLanes>(w, a, 6, grid, parity) + SubBlockDot<TLanes>(w, a, 7, grid, parity)));
+            acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(table[TLanes.ScaleBits(w)] * da[b]), acc);
         }
         return 0.125f * Vector256.Sum(acc);
     }
@@ -230,6 +243,8 @@ internal static unsafe class IqKernels
     private static void Unpack<TLanes>(byte* w, int n, byte* u) where TLanes : struct, ILanes
     {
         float* table = HalfFloat.TablePointer;
+        ulong* grid = TLanes.Grid;
+        byte* parity = EvenParity;
         short* pairScales = (short*)(u + n);
         float* superScales = (float*)(u + 2L * n);
         float* offsets = superScales + n / SuperBlock;
@@ -240,7 +255,7 @@ internal static unsafe class IqKernels
             superScales[b] = d;
             for (int ib = 0; ib < SubBlocks; ib++)
             {
-                var (magnitudes, signs, scales) = TLanes.SubBlock(w, ib);
+                var (magnitudes, signs, scales) = TLanes.SubBlock(w, ib, grid, parity);
                 (Avx2.Sign(magnitudes.AsSByte(), signs) + bias).AsByte().Store(u + b * SuperBlock + 32 * ib);
                 scales.Store(pairScales + b * SuperBlock / 2 + 16 * ib);
                 offsets[b * Groups + 2 * ib] = d * TLanes.MaxMagnitude * scales.GetElement(0);
