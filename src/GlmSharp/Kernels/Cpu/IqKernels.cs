@@ -21,7 +21,20 @@ internal static unsafe class IqKernels
     private const int SuperBlock = IqCodec.BlockSize, SubBlocks = SuperBlock / 32, Groups = SuperBlock / IqCodec.Group;
 
     private static readonly ulong* Xxs = Pin(Iq2Grids.Xxs), Xs = Pin(Iq2Grids.Xs), S = Pin(Iq2Grids.S), Iq1 = Pin(Iq1Grid.Entries);
-    private static readonly byte* EvenParity = Pin(EvenParitySigns.Table);
+    private static readonly ulong* EvenSigns = Pin(SignBytes(EvenParitySigns.Table));
+    private static readonly ulong* AllSigns = Pin(SignBytes([.. Enumerable.Range(0, 256).Select(pattern => (byte)pattern)]));
+
+    /// <summary>
+    /// Sign patterns (bit j set: value j negative) as eight bytes of +1, or −1 where the value is negative: four
+    /// loads give psignb its 32 signs, as in ggml's keven_signs_q2xs.
+    /// </summary>
+    private static ulong[] SignBytes(ReadOnlySpan<byte> patterns)
+    {
+        var signs = new ulong[patterns.Length];
+        for (int code = 0; code < signs.Length; code++)
+            for (int j = 0; j < 8; j++) signs[code] |= (ulong)(((patterns[code] >> j) & 1) != 0 ? 0xFF : 0x01) << (8 * j);
+        return signs;
+    }
 
     /// <summary>Tables the kernels index by pointer: copied once to memory that never moves.</summary>
     private static T* Pin<T>(ReadOnlySpan<T> table) where T : unmanaged
@@ -62,14 +75,18 @@ internal static unsafe class IqKernels
         static abstract int MaxMagnitude { get; }
         static abstract ushort ScaleBits(byte* block);
 
-        /// <summary>The type's grid, read once per row: a static field read inside the loop costs a class-initialisation check each time.</summary>
+        /// <summary>
+        /// The type's grid and sign table (<see cref="SignBytes"/>), read once per row: a static field read inside the
+        /// loop cost a class-initialisation check each time.
+        /// </summary>
         static abstract ulong* Grid { get; }
+        static abstract ulong* SignTable { get; }
 
         /// <summary>
         /// Sub-block <paramref name="ib"/>'s 32 |v|, a vector whose byte j is negative where v_j is (and never 0), and
         /// the scale of its first 16 values in the low 128 bits, of its second 16 in the high.
         /// </summary>
-        static abstract (Vector256<byte> Magnitudes, Vector256<sbyte> Signs, Vector256<short> Scales) SubBlock(byte* block, int ib, ulong* grid, byte* parity);
+        static abstract (Vector256<byte> Magnitudes, Vector256<sbyte> Signs, Vector256<short> Scales) SubBlock(byte* block, int ib, ulong* grid, ulong* signTable);
     }
 
     private readonly struct Iq2XxsLanes : ILanes
@@ -77,16 +94,16 @@ internal static unsafe class IqKernels
         public static int Bytes => Iq2Xxs.BytesPerBlock;
         public static int MaxMagnitude => Iq2Xxs.MaxMagnitude;
         public static ulong* Grid => Xxs;
+        public static ulong* SignTable => EvenSigns;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, ulong* signTable)
         {
             byte* sub = block + 2 + 8 * ib;
             uint high = *(uint*)(sub + 4);
-            uint patterns = parity[high & 127] | (uint)parity[(high >> 7) & 127] << 8
-                | (uint)parity[(high >> 14) & 127] << 16 | (uint)parity[(high >> 21) & 127] << 24;
-            return (Vector256.Create(grid[sub[0]], grid[sub[1]], grid[sub[2]], grid[sub[3]]).AsByte(), Signs(patterns),
+            return (Vector256.Create(grid[sub[0]], grid[sub[1]], grid[sub[2]], grid[sub[3]]).AsByte(),
+                Vector256.Create(signTable[high & 127], signTable[(high >> 7) & 127], signTable[(high >> 14) & 127], signTable[(high >> 21) & 127]).AsSByte(),
                 Vector256.Create((short)(2 * (high >> 28) + 1)));
         }
     }
@@ -96,16 +113,15 @@ internal static unsafe class IqKernels
         public static int Bytes => Iq2Xs.BytesPerBlock;
         public static int MaxMagnitude => Iq2Xs.MaxMagnitude;
         public static ulong* Grid => Xs;
+        public static ulong* SignTable => EvenSigns;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, ulong* signTable)
         {
             ushort* words = (ushort*)(block + 2) + 4 * ib;
-            uint patterns = parity[words[0] >> 9] | (uint)parity[words[1] >> 9] << 8
-                | (uint)parity[words[2] >> 9] << 16 | (uint)parity[words[3] >> 9] << 24;
             return (Vector256.Create(grid[words[0] & 511], grid[words[1] & 511], grid[words[2] & 511], grid[words[3] & 511]).AsByte(),
-                Signs(patterns), NibbleScales(block[Iq2Xs.ScalesOffset + ib]));
+                Vector256.Create(signTable[words[0] >> 9], signTable[words[1] >> 9], signTable[words[2] >> 9], signTable[words[3] >> 9]).AsSByte(), NibbleScales(block[Iq2Xs.ScalesOffset + ib]));
         }
     }
 
@@ -114,16 +130,17 @@ internal static unsafe class IqKernels
         public static int Bytes => Iq2S.BytesPerBlock;
         public static int MaxMagnitude => Iq2S.MaxMagnitude;
         public static ulong* Grid => S;
+        public static ulong* SignTable => AllSigns;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, ulong* signTable)
         {
-            byte* low = block + Iq2S.IndexOffset + 4 * ib;
+            byte* low = block + Iq2S.IndexOffset + 4 * ib, sign = block + Iq2S.SignsOffset + 4 * ib;
             int high = block[Iq2S.HighBitsOffset + ib];
             return (Vector256.Create(grid[low[0] | (high & 3) << 8], grid[low[1] | (high & 0x0c) << 6],
                     grid[low[2] | (high & 0x30) << 4], grid[low[3] | (high & 0xc0) << 2]).AsByte(),
-                Signs(*(uint*)(block + Iq2S.SignsOffset + 4 * ib)), NibbleScales(block[Iq2S.ScalesOffset + ib]));
+                Vector256.Create(signTable[sign[0]], signTable[sign[1]], signTable[sign[2]], signTable[sign[3]]).AsSByte(), NibbleScales(block[Iq2S.ScalesOffset + ib]));
         }
     }
 
@@ -132,10 +149,11 @@ internal static unsafe class IqKernels
         public static int Bytes => Iq1S.BytesPerBlock;
         public static int MaxMagnitude => Iq1S.MaxMagnitude;
         public static ulong* Grid => Iq1;
+        public static ulong* SignTable => null;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, ulong* signTable)
         {
             byte* low = block + 2 + 4 * ib;
             int high = *(ushort*)(block + Iq1S.HighOffset + 2 * ib);
@@ -151,6 +169,7 @@ internal static unsafe class IqKernels
         public static int Bytes => Iq1M.BytesPerBlock;
         public static int MaxMagnitude => Iq1M.MaxMagnitude;
         public static ulong* Grid => Iq1;
+        public static ulong* SignTable => null;
 
         public static ushort ScaleBits(byte* block)
         {
@@ -159,7 +178,7 @@ internal static unsafe class IqKernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, byte* parity)
+        public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, ulong* signTable)
         {
             byte* low = block + 4 * ib;
             int high = *(ushort*)(block + Iq1M.HighOffset + 2 * ib);
@@ -198,24 +217,11 @@ internal static unsafe class IqKernels
     private static Vector256<short> NibbleScales(int packed) =>
         Vector256.Create(Vector128.Create((short)(2 * (packed & 0x0f) + 1)), Vector128.Create((short)(2 * (packed >> 4) + 1)));
 
-    /// <summary>
-    /// ±1 bytes from four sign patterns (bit j of byte l set: value 8·l + j negative): each pattern byte is spread over
-    /// its eight values, tested against that value's bit.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Signs(uint patterns)
-    {
-        var spread = Avx2.Shuffle(Vector256.Create(patterns).AsByte(),
-            Vector256.Create(0x0000000000000000UL, 0x0101010101010101UL, 0x0202020202020202UL, 0x0303030303030303UL).AsByte());
-        var bits = Vector256.Create(0x8040201008040201UL).AsByte();
-        return (Vector256.Equals(spread & bits, bits) | Vector256.Create((byte)1)).AsSByte();
-    }
-
     /// <summary>Σ scale·|v|·(sign · a) of sub-block <paramref name="ib"/>, eight 32-bit partial sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> SubBlockDot<TLanes>(byte* w, sbyte* a, int ib, ulong* grid, byte* parity) where TLanes : struct, ILanes
+    private static Vector256<int> SubBlockDot<TLanes>(byte* w, sbyte* a, int ib, ulong* grid, ulong* signTable) where TLanes : struct, ILanes
     {
-        var (magnitudes, signs, scales) = TLanes.SubBlock(w, ib, grid, parity);
+        var (magnitudes, signs, scales) = TLanes.SubBlock(w, ib, grid, signTable);
         var pairs = Avx2.MultiplyAddAdjacent(magnitudes, Avx2.Sign(Vector256.Load(a + 32 * ib), signs));
         return Avx2.MultiplyAddAdjacent(pairs, scales);
     }
@@ -225,15 +231,17 @@ internal static unsafe class IqKernels
     {
         float* table = HalfFloat.TablePointer;
         ulong* grid = TLanes.Grid;
-        byte* parity = EvenParity;
+        ulong* signTable = TLanes.SignTable;
         Vector256<float> acc = default;
         for (int b = 0; b < superBlocks; b++, w += TLanes.Bytes, a += SuperBlock)
         {
             StreamPrefetch.Ahead(w, TLanes.Bytes);
             // Written out and summed as a tree: no chain of dependent adds, and a loop over the sub-blocks kept its
             // accumulators in memory.
-            var dot = ((SubBlockDot<TLanes>(w, a, 0, grid, parity) + SubBlockDot<TLanes>(w, a, 1, grid, parity)) + (SubBlockDot<TLanes>(w, a, 2, grid, parity) + SubBlockDot<TLanes>(w, a, 3, grid, parity)))
-                + ((SubBlockDot<TLanes>(w, a, 4, grid, parity) + SubBlockDot<TLanes>(w, a, 5, grid, parity)) + (SubBlockDot<TLanes>(w, a, 6, grid, parity) + SubBlockDot<TLanes>(w, a, 7, grid, parity)));
+            var dot = ((SubBlockDot<TLanes>(w, a, 0, grid, signTable) + SubBlockDot<TLanes>(w, a, 1, grid, signTable))
+                    + (SubBlockDot<TLanes>(w, a, 2, grid, signTable) + SubBlockDot<TLanes>(w, a, 3, grid, signTable)))
+                + ((SubBlockDot<TLanes>(w, a, 4, grid, signTable) + SubBlockDot<TLanes>(w, a, 5, grid, signTable))
+                    + (SubBlockDot<TLanes>(w, a, 6, grid, signTable) + SubBlockDot<TLanes>(w, a, 7, grid, signTable)));
             acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(table[TLanes.ScaleBits(w)] * da[b]), acc);
         }
         return 0.125f * Vector256.Sum(acc);
@@ -244,7 +252,7 @@ internal static unsafe class IqKernels
     {
         float* table = HalfFloat.TablePointer;
         ulong* grid = TLanes.Grid;
-        byte* parity = EvenParity;
+        ulong* signTable = TLanes.SignTable;
         short* pairScales = (short*)(u + n);
         float* superScales = (float*)(u + 2L * n);
         float* offsets = superScales + n / SuperBlock;
@@ -255,7 +263,7 @@ internal static unsafe class IqKernels
             superScales[b] = d;
             for (int ib = 0; ib < SubBlocks; ib++)
             {
-                var (magnitudes, signs, scales) = TLanes.SubBlock(w, ib, grid, parity);
+                var (magnitudes, signs, scales) = TLanes.SubBlock(w, ib, grid, signTable);
                 (Avx2.Sign(magnitudes.AsSByte(), signs) + bias).AsByte().Store(u + b * SuperBlock + 32 * ib);
                 scales.Store(pairScales + b * SuperBlock / 2 + 16 * ib);
                 offsets[b * Groups + 2 * ib] = d * TLanes.MaxMagnitude * scales.GetElement(0);
