@@ -16,8 +16,6 @@ public readonly struct Iq1S : IIqBlock
     public static int MaxMagnitude => 9;
     public static bool ValuesInEighths => true;
 
-    public static ushort ScaleBits(ReadOnlySpan<byte> block) => BinaryPrimitives.ReadUInt16LittleEndian(block);
-
     public static void Expand(ReadOnlySpan<byte> block, Span<sbyte> values, Span<short> scales)
     {
         for (int ib = 0; ib < 8; ib++)

@@ -16,8 +16,6 @@ public readonly struct Iq2Xs : IIqBlock
     public static int MaxMagnitude => 43;
     public static bool ValuesInEighths => false;
 
-    public static ushort ScaleBits(ReadOnlySpan<byte> block) => BinaryPrimitives.ReadUInt16LittleEndian(block);
-
     public static void Expand(ReadOnlySpan<byte> block, Span<sbyte> values, Span<short> scales)
     {
         for (int k = 0; k < 32; k++)

@@ -15,8 +15,6 @@ public readonly struct Iq2Xxs : IIqBlock
     public static int MaxMagnitude => 43;
     public static bool ValuesInEighths => false;
 
-    public static ushort ScaleBits(ReadOnlySpan<byte> block) => BinaryPrimitives.ReadUInt16LittleEndian(block);
-
     public static void Expand(ReadOnlySpan<byte> block, Span<sbyte> values, Span<short> scales)
     {
         for (int ib = 0; ib < 8; ib++)

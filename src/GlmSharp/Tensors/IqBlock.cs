@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace GlmSharp.Tensors;
 
 /// <summary>
@@ -16,8 +18,8 @@ public interface IIqBlock
     /// <summary>True for the IQ1 types, whose v are eighths of the grid value.</summary>
     static abstract bool ValuesInEighths { get; }
 
-    /// <summary>The block's fp16 d as bits.</summary>
-    static abstract ushort ScaleBits(ReadOnlySpan<byte> block);
+    /// <summary>The block's fp16 d as bits: its first two bytes, but for IQ1_M.</summary>
+    static virtual ushort ScaleBits(ReadOnlySpan<byte> block) => BinaryPrimitives.ReadUInt16LittleEndian(block);
 
     /// <summary>The 256 values v and the 16 scales (each 2·s + 1 of its stored field s).</summary>
     static abstract void Expand(ReadOnlySpan<byte> block, Span<sbyte> values, Span<short> scales);

@@ -19,7 +19,7 @@ public sealed class LatticeCliTests : IDisposable
     public void Info_Names_The_Type_And_Bench_Runs_It(GgmlType type)
     {
         var spec = new TinyGlmSpec("glm4", 160, 256, 1, 4, 2, 64, 256, 0.5, Bias: true, Tied: false);
-        string gguf = RandomLatticeBlocks.WriteModel(new RandomGlmCheckpoint(spec, seed: 5), _dir.File($"{type}.gguf"), type, seed: 6);
+        string gguf = RandomLatticeBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 5).WriteGguf(p, GgmlType.F32), _dir.File($"{type}.gguf"), type, seed: 6);
 
         var info = GlmCli.Run("info", "--model", gguf);
         Assert.True(info.ExitCode == 0, info.Stderr);

@@ -42,7 +42,7 @@ public sealed class DecodeAllocationTests
     {
         if (TensorCodec.CanQuantize(type)) return AllocatedWhileDecoding(spec, QuantizationScheme.Uniform(type), cacheType);
         using var dir = new TempDirectory();
-        return AllocatedWhileDecoding(spec, RandomLatticeBlocks.WriteModel(new RandomGlmCheckpoint(spec, seed: 1), dir.File("model.gguf"), type, seed: 2), cacheType);
+        return AllocatedWhileDecoding(spec, RandomLatticeBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 2), cacheType);
     }
 
     private static long AllocatedWhileDecoding(TinyGlmSpec spec, QuantizationScheme scheme, KvCacheType cacheType)

@@ -61,11 +61,7 @@ public sealed unsafe class LatticeKernelTests
             var view = new TensorView("extreme.weight", type, [outputs, inputs], data, bytes.Length, "test");
             foreach (int n in new[] { 1, tokens })
             {
-                var expected = KernelAgreement.Run(scalar, view, x, n);
-                var actual = KernelAgreement.Run(simd, view, x, n);
-                for (int i = 0; i < expected.Length; i++)
-                    Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-6 * magnitude + 1e-5 * Math.Abs(expected[i]),
-                        $"{isa} {type} × {n} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
+                var expected = KernelAgreement.AssertSimdMatchesScalar(scalar, simd, view, x, n, magnitude, $"{isa} {type}");
                 for (int t = 0; t < n; t++)
                 {
                     int o = t % outputs;

@@ -31,8 +31,28 @@ public sealed class LatticeOracleTests(ITestOutputHelper output)
         })
         {
             using var dir = new TempDirectory();
-            string gguf = RandomLatticeBlocks.WriteModel(new RandomGlmCheckpoint(spec, seed: 17), dir.File("model.gguf"), type, seed: 5);
+            string gguf = RandomLatticeBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 17).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 5);
             QuantizedModelParity.AssertMatchesLlamaCpp(output, spec, gguf, type.ToString(), 1e-5, 5e-2, cleanShare: 1.0 / 3);
         }
+    }
+
+    /// <summary>
+    /// glm4moe (the GLM-4.5 family these types make fit in memory) with every matrix, the experts' included, of the
+    /// type, rows of 256 throughout; its router stays F32 as llama.cpp keeps it. The bound is
+    /// <see cref="Glm4MoeOracleTests"/>' for quantized experts, which covers codes flipped by summation order.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void Glm4Moe_Experts_Match_LlamaCpp(GgmlType type)
+    {
+        var spec = new TinyMoeSpec(160, 256, 3, 4, 2, 64, 256, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 256, SharedExperts: 1, FirstDense: 1, QkNorm: true);
+        using var dir = new TempDirectory();
+        string gguf = RandomLatticeBlocks.WriteModel(p => new RandomMoeCheckpoint(spec, seed: 11).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 12);
+        using (var file = GlmSharp.Formats.Gguf.GgufFile.Open(gguf))
+            Assert.Contains(file.Tensors, t => t.Name.EndsWith("ffn_down_exps.weight", StringComparison.Ordinal) && t.Type == type);
+        var prompt = spec.RandomPrompt(40, seed: 4);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"glm4moe {type}: worst relative logit error {error:E2}");
+        Assert.True(error <= 5e-2, $"glm4moe {type}: worst relative logit error {error:E2} > 5e-2");
     }
 }

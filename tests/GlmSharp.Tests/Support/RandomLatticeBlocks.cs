@@ -34,16 +34,17 @@ internal static class RandomLatticeBlocks
     }
 
     /// <summary>
-    /// <paramref name="checkpoint"/> as a GGUF whose matrices (every 2-D tensor with rows of whole blocks) hold random
-    /// <paramref name="type"/> blocks of the random weights' root mean square, the rest as F32.
+    /// The GGUF <paramref name="writeF32"/> writes at a path, with its matrices (every tensor of two or more dimensions
+    /// whose rows are whole blocks, but for the MoE router, which llama.cpp keeps in F32) replaced by random
+    /// <paramref name="type"/> blocks of the same root mean square.
     /// </summary>
-    public static unsafe string WriteModel(RandomGlmCheckpoint checkpoint, string path, GgmlType type, int seed)
+    public static unsafe string WriteModel(Func<string, string> writeF32, string path, GgmlType type, int seed)
     {
-        string f32 = checkpoint.WriteGguf(path + ".f32", GgmlType.F32);
+        string f32 = writeF32(path + ".f32");
         var random = new Random(seed);
         GgufRewrite.WithTensors(f32, path, (info, view) =>
         {
-            if (info.Ne.Length != 2 || info.Ne[0] % 256 != 0) return null;
+            if (info.Ne.Length < 2 || info.Ne[0] % 256 != 0 || info.Name.Contains("ffn_gate_inp", StringComparison.Ordinal)) return null;
             var values = new ReadOnlySpan<float>(view.Data, checked((int)(view.ByteLength / sizeof(float))));
             double rms = 0;
             foreach (float v in values) rms += (double)v * v;

@@ -171,11 +171,7 @@ internal static unsafe class IqKernels
         public static ulong* Grid => Iq1;
         public static ulong* SignTable => null;
 
-        public static ushort ScaleBits(byte* block)
-        {
-            ushort* words = (ushort*)(block + Iq1M.ScalesOffset);
-            return (ushort)((words[0] >> 12) | ((words[1] >> 8) & 0x00f0) | ((words[2] >> 4) & 0x0f00) | (words[3] & 0xf000));
-        }
+        public static ushort ScaleBits(byte* block) => Iq1M.ScaleBits(new ReadOnlySpan<byte>(block, Iq1M.BytesPerBlock));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static (Vector256<byte>, Vector256<sbyte>, Vector256<short>) SubBlock(byte* block, int ib, ulong* grid, ulong* signTable)
