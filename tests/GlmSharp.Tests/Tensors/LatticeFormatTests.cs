@@ -65,5 +65,6 @@ public sealed class LatticeFormatTests
         Assert.Equal(2 * 5 * (-1 + 0.125f), y[0]);
         Assert.Equal(2 * 5 * (-1 - 0.125f), y[8]);
         Assert.Equal(2 * 3 * (-1 + 0.125f), y[16]);
+        Assert.Equal(2 * 1 * (-1 + 0.125f), y[255]); // group 15 shares word 3 with d's top nibble; its scale field is 0
     }
 }
