@@ -20,7 +20,7 @@ internal static unsafe class IqKernels
 {
     private const int SuperBlock = IqCodec.BlockSize, SubBlocks = SuperBlock / 32, Groups = SuperBlock / IqCodec.Group;
 
-    private static readonly ulong* Xxs = Pin(Iq2Grids.Xxs), Xs = Pin(Iq2Grids.Xs), S = Pin(Iq2Grids.S), Iq1 = Pin(Iq1Grid.Entries);
+    private static readonly ulong* Xxs = Pin(Iq2Grids.Xxs), Xs = Pin(Iq2Grids.Xs), S = Pin(Iq2Grids.S), Iq1Eighths = Pin(TimesEight(Iq1Grid.Entries));
     private static readonly ulong* EvenSigns = Pin(SignBytes(EvenParitySigns.Table));
     private static readonly ulong* AllSigns = Pin(SignBytes([.. Enumerable.Range(0, 256).Select(pattern => (byte)pattern)]));
 
@@ -34,6 +34,15 @@ internal static unsafe class IqKernels
         for (int code = 0; code < signs.Length; code++)
             for (int j = 0; j < 8; j++) signs[code] |= (ulong)(((patterns[code] >> j) & 1) != 0 ? 0xFF : 0x01) << (8 * j);
         return signs;
+    }
+
+    /// <summary>The IQ1 grid with each value −1, 0, 1 as −8, 0, 8: the values in eighths before their shift.</summary>
+    private static ulong[] TimesEight(ReadOnlySpan<ulong> grid)
+    {
+        var eighths = new ulong[grid.Length];
+        for (int i = 0; i < grid.Length; i++)
+            for (int j = 0; j < 8; j++) eighths[i] |= (ulong)(byte)(8 * (sbyte)(grid[i] >> (8 * j))) << (8 * j);
+        return eighths;
     }
 
     /// <summary>Tables the kernels index by pointer: copied once to memory that never moves.</summary>
@@ -148,7 +157,7 @@ internal static unsafe class IqKernels
     {
         public static int Bytes => Iq1S.BytesPerBlock;
         public static int MaxMagnitude => Iq1S.MaxMagnitude;
-        public static ulong* Grid => Iq1;
+        public static ulong* Grid => Iq1Eighths;
         public static ulong* SignTable => null;
         public static ushort ScaleBits(byte* block) => *(ushort*)block;
 
@@ -159,7 +168,7 @@ internal static unsafe class IqKernels
             int high = *(ushort*)(block + Iq1S.HighOffset + 2 * ib);
             var entries = Vector256.Create(grid[low[0] | (high & 7) << 8], grid[low[1] | (high & 0x38) << 5],
                 grid[low[2] | (high & 0x1c0) << 2], grid[low[3] | (high & 0xe00) >> 1]).AsSByte();
-            var values = Eighths(entries) + Vector256.Create((sbyte)(1 - 2 * (high >> 15)));
+            var values = entries + Vector256.Create((sbyte)(1 - 2 * (high >> 15)));
             return (Vector256.Abs(values).AsByte(), values, Vector256.Create((short)(2 * ((high >> 12) & 7) + 1)));
         }
     }
@@ -168,7 +177,7 @@ internal static unsafe class IqKernels
     {
         public static int Bytes => Iq1M.BytesPerBlock;
         public static int MaxMagnitude => Iq1M.MaxMagnitude;
-        public static ulong* Grid => Iq1;
+        public static ulong* Grid => Iq1Eighths;
         public static ulong* SignTable => null;
 
         public static ushort ScaleBits(byte* block) => Iq1M.ScaleBits(new ReadOnlySpan<byte>(block, Iq1M.BytesPerBlock));
@@ -180,7 +189,7 @@ internal static unsafe class IqKernels
             int high = *(ushort*)(block + Iq1M.HighOffset + 2 * ib);
             var entries = Vector256.Create(grid[low[0] | (high & 7) << 8], grid[low[1] | (high & 0x70) << 4],
                 grid[low[2] | (high & 0x700)], grid[low[3] | (high & 0x7000) >> 4]).AsSByte();
-            var values = Eighths(entries) + Shifts(high);
+            var values = entries + Shifts(high);
             int word = *(ushort*)(block + Iq1M.ScalesOffset + 2 * (ib >> 1)) >> (6 * (ib & 1));
             return (Vector256.Abs(values).AsByte(), values,
                 Vector256.Create(Vector128.Create((short)(2 * (word & 7) + 1)), Vector128.Create((short)(2 * ((word >> 3) & 7) + 1))));
@@ -197,15 +206,6 @@ internal static unsafe class IqKernels
             var bits = Vector256.Create(0x0808080808080808UL, 0x8080808080808080UL, 0x0808080808080808UL, 0x8080808080808080UL).AsByte();
             return (Vector256.Equals(spread & bits, bits) | Vector256.Create((byte)1)).AsSByte();
         }
-    }
-
-    /// <summary>8·g for grid values g of −1, 0 and 1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Eighths(Vector256<sbyte> grid)
-    {
-        var twice = grid + grid;
-        var four = twice + twice;
-        return four + four;
     }
 
     /// <summary>Two 4-bit scales s, low nibble for the first 16 values, as 2·s + 1.</summary>
