@@ -26,14 +26,35 @@ internal sealed unsafe class BenchWeights : IDisposable
         var row = new float[inputs];
         for (int o = 0; o < outputs; o++)
         {
-            for (int k = 0; k < inputs; k++) row[k] = (float)(random.NextDouble() * 2 - 1);
-            TensorCodec.QuantizeRow(type, row, new Span<byte>(_data + o * rowBytes, (int)rowBytes));
+            var encoded = new Span<byte>(_data + o * rowBytes, (int)rowBytes);
+            if (TensorCodec.CanQuantize(type))
+            {
+                for (int k = 0; k < inputs; k++) row[k] = (float)(random.NextDouble() * 2 - 1);
+                TensorCodec.QuantizeRow(type, row, encoded);
+            }
+            else RandomLatticeBlocks(type, encoded, random);
         }
         _copies = new TensorView[copies];
         for (int c = 0; c < copies; c++)
         {
             if (c > 0) Buffer.MemoryCopy(_data, _data + c * BytesPerCopy, BytesPerCopy, BytesPerCopy);
             _copies[c] = new TensorView("bench.weight", type, [outputs, inputs], _data + c * BytesPerCopy, BytesPerCopy, "bench");
+        }
+    }
+
+    /// <summary>
+    /// Types GlmSharp only reads (the lattice types, written by llama.cpp from an importance matrix): random bytes, which
+    /// are valid blocks of these types, with each block's fp16 d made finite (1, or for IQ1_M, whose d is spread over
+    /// the top nibbles of its four scale words, an exponent field below all ones).
+    /// </summary>
+    private static void RandomLatticeBlocks(GgmlType type, Span<byte> row, Random random)
+    {
+        random.NextBytes(row);
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
+        for (int b = 0; b < row.Length; b += blockBytes)
+        {
+            if (type == GgmlType.IQ1_M) row[b + Iq1M.BytesPerBlock - 1] = (byte)(row[b + Iq1M.BytesPerBlock - 1] & 0x0f | 0x30);
+            else BitConverter.TryWriteBytes(row[b..], (ushort)0x3C00);
         }
     }
 

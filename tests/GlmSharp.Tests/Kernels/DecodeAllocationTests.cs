@@ -13,7 +13,7 @@ public sealed class DecodeAllocationTests
     {
         var data = new TheoryData<GgmlType, KvCacheType>();
         foreach (var weights in new[] { GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL,
-                     GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K })
+                     GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ1_S, GgmlType.IQ1_M })
             data.Add(weights, KvCacheType.F16);
         data.Add(GgmlType.Q8_0, KvCacheType.F32);
         data.Add(GgmlType.Q8_0, KvCacheType.Q8_0);
@@ -29,7 +29,7 @@ public sealed class DecodeAllocationTests
         Assert.Equal(0, AllocatedWhileDecoding(GgmlTypeInfo.BlockSize(type) == 256
                 ? new TinyGlmSpec("glm4", 160, 256, 2, 8, 2, 32, 256, 0.5, Bias: true, Tied: false, Context: 128)
                 : new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128),
-            QuantizationScheme.Uniform(type), cacheType));
+            type, cacheType));
 
     /// <summary>Rows of 256 so that the K-quant kernels (not their 32-block fallbacks) run.</summary>
     [Fact]
@@ -37,10 +37,22 @@ public sealed class DecodeAllocationTests
         Assert.Equal(0, AllocatedWhileDecoding(new TinyGlmSpec("glm4", 160, 256, 2, 4, 2, 64, 256, 0.5, Bias: true, Tied: false, Context: 128),
             QuantizationScheme.Q4_K_M, KvCacheType.F16));
 
+    /// <summary>Types GlmSharp cannot write get random blocks (<see cref="RandomLatticeBlocks"/>).</summary>
+    private static long AllocatedWhileDecoding(TinyGlmSpec spec, GgmlType type, KvCacheType cacheType)
+    {
+        if (TensorCodec.CanQuantize(type)) return AllocatedWhileDecoding(spec, QuantizationScheme.Uniform(type), cacheType);
+        using var dir = new TempDirectory();
+        return AllocatedWhileDecoding(spec, RandomLatticeBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 2), cacheType);
+    }
+
     private static long AllocatedWhileDecoding(TinyGlmSpec spec, QuantizationScheme scheme, KvCacheType cacheType)
     {
         using var dir = new TempDirectory();
-        string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), scheme);
+        return AllocatedWhileDecoding(spec, new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), scheme), cacheType);
+    }
+
+    private static long AllocatedWhileDecoding(TinyGlmSpec spec, string gguf, KvCacheType cacheType)
+    {
         // A backend of its own: on the shared one, tests running in parallel contend for its locks, and the
         // runtime allocates a lock's wait event the first time a thread has to block on it.
         using var backend = new CpuBackend(threads: 2);

@@ -32,6 +32,11 @@ public sealed class KQuantKernelTests
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.IQ2_XXS)]
+    [InlineData(GgmlType.IQ2_XS)]
+    [InlineData(GgmlType.IQ2_S)]
+    [InlineData(GgmlType.IQ1_S)]
+    [InlineData(GgmlType.IQ1_M)]
     public void Portable_Path_Multiplies_Decoded_Rows_With_Unrounded_Activations(GgmlType type)
     {
         using var portable = new CpuBackend(threads: 2, CpuIsa.Portable);

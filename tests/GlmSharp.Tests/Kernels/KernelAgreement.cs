@@ -17,6 +17,20 @@ internal static class KernelAgreement
     }
 
     /// <summary>
+    /// The scalar reference's outputs for <paramref name="w"/>, after checking that each SIMD output is within
+    /// 1e-6·<paramref name="magnitude"/> (a bound on Σ|w·x|, for outputs that cancel) + 1e-5·|scalar| of it.
+    /// </summary>
+    public static float[] AssertSimdMatchesScalar(CpuBackend scalar, CpuBackend simd, TensorView w, float[] x, int tokens, double magnitude, string label)
+    {
+        var expected = Run(scalar, w, x, tokens);
+        var actual = Run(simd, w, x, tokens);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-6 * magnitude + 1e-5 * Math.Abs(expected[i]),
+                $"{label} × {tokens} tokens, output {i}: scalar {expected[i]}, simd {actual[i]}");
+        return expected;
+    }
+
+    /// <summary>
     /// Each output within 1e-5·inputs + <paramref name="relative"/>·|scalar| of the scalar reference; with
     /// <paramref name="prepared"/> the SIMD backend multiplies its own <see cref="CpuBackend.PrepareMatrix"/> of the weights.
     /// </summary>

@@ -1,9 +1,13 @@
 using System.Runtime.InteropServices;
 using GlmSharp.Tensors;
+using GlmSharp.Tests.Support;
 
 namespace GlmSharp.Tests.Kernels;
 
-/// <summary>A random weight matrix encoded with our codecs into pinned memory, viewed as a <see cref="TensorView"/>.</summary>
+/// <summary>
+/// A random weight matrix encoded with our codecs into pinned memory (for a type without an encoder, random blocks:
+/// <see cref="RandomLatticeBlocks"/>), viewed as a <see cref="TensorView"/>.
+/// </summary>
 internal sealed unsafe class TestMatrix : IDisposable
 {
     private readonly byte* _data;
@@ -19,10 +23,13 @@ internal sealed unsafe class TestMatrix : IDisposable
         long rowBytes = GgmlTypeInfo.RowByteSize(type, inputs);
         _data = (byte*)NativeMemory.Alloc((nuint)(rowBytes * outputs));
         Decoded = new float[values.Length];
+        // Types GlmSharp cannot write get random blocks of about the values' spread instead.
+        var blocks = TensorCodec.CanQuantize(type) ? null : RandomLatticeBlocks.WithRms(type, (long)outputs * inputs, random, 1 / Math.Sqrt(3));
         for (int o = 0; o < outputs; o++)
         {
             var row = new Span<byte>(_data + o * rowBytes, (int)rowBytes);
-            TensorCodec.QuantizeRow(type, values.AsSpan(o * inputs, inputs), row);
+            if (blocks is null) TensorCodec.QuantizeRow(type, values.AsSpan(o * inputs, inputs), row);
+            else blocks.AsSpan((int)(o * rowBytes), (int)rowBytes).CopyTo(row);
             TensorCodec.DequantizeRow(type, row, Decoded.AsSpan(o * inputs, inputs));
         }
         View = new TensorView("test.weight", type, [outputs, inputs], _data, rowBytes * outputs, "test");

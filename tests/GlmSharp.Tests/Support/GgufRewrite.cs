@@ -1,11 +1,23 @@
 using GlmSharp.Formats.Gguf;
+using GlmSharp.Tensors;
 
 namespace GlmSharp.Tests.Support;
 
-/// <summary>A copy of a GGUF file with some metadata values replaced (or removed, for a null value); tensors unchanged.</summary>
+/// <summary>A copy of a GGUF file with some metadata values replaced (or removed, for a null value), or some tensors re-encoded.</summary>
 internal static class GgufRewrite
 {
-    public static string WithMetadata(string source, string destination, IReadOnlyDictionary<string, object?> changes)
+    public static string WithMetadata(string source, string destination, IReadOnlyDictionary<string, object?> changes) =>
+        Rewrite(source, destination, changes, replace: (_, _) => null);
+
+    /// <summary>
+    /// Every tensor for which <paramref name="replace"/> returns a type and bytes is stored as those, with its shape
+    /// unchanged; the others are copied.
+    /// </summary>
+    public static string WithTensors(string source, string destination, Func<GgufTensorInfo, TensorView, (GgmlType Type, byte[] Data)?> replace) =>
+        Rewrite(source, destination, new Dictionary<string, object?>(), replace);
+
+    private static string Rewrite(string source, string destination, IReadOnlyDictionary<string, object?> changes,
+        Func<GgufTensorInfo, TensorView, (GgmlType Type, byte[] Data)?> replace)
     {
         using var file = GgufFile.Open(source);
         var writer = new GgufWriter((uint)file.Alignment);
@@ -16,11 +28,12 @@ internal static class GgufRewrite
         foreach (var info in file.Tensors)
         {
             var view = file.View(info);
-            writer.AddTensor(info.Name, view.Type, info.Shape, CopyOf(view));
+            if (replace(info, view) is var (type, data)) writer.AddTensor(info.Name, type, info.Shape, data);
+            else writer.AddTensor(info.Name, view.Type, info.Shape, CopyOf(view));
         }
         writer.WriteTo(destination);
         return destination;
     }
 
-    private static unsafe byte[] CopyOf(GlmSharp.Tensors.TensorView view) => new ReadOnlySpan<byte>(view.Data, checked((int)view.ByteLength)).ToArray();
+    private static unsafe byte[] CopyOf(TensorView view) => new ReadOnlySpan<byte>(view.Data, checked((int)view.ByteLength)).ToArray();
 }

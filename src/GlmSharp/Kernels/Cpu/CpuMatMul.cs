@@ -72,7 +72,7 @@ internal static unsafe class CpuMatMul
     /// than the scalar integer loops.
     /// </summary>
     public static bool UsesQ8K(GgmlType type, CpuIsa isa) =>
-        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K) && isa != CpuIsa.Portable;
+        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K || IqKernels.Handles(type)) && isa != CpuIsa.Portable;
 
     /// <summary>K-quants whose 32-value sub-blocks have a scale and a min each: prefill runs them on the int8 tile.</summary>
     private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K;
@@ -491,7 +491,7 @@ internal static unsafe class CpuMatMul
                 sbyte* a = job->Codes + (long)t * n;
                 float* da = job->Scales + (long)t * superBlocks;
                 short* sums = job->GroupSums + (long)t * groups;
-                job->Y[(long)t * job->Outputs + o] = job->Type switch
+                job->Y[(long)t * job->Outputs + o] = IqKernels.Handles(job->Type) ? ScalarIqKernels.Dot(job->Type, w, a, da, superBlocks) : job->Type switch
                 {
                     GgmlType.Q2_K => ScalarLowBitKQuantKernels.DotQ2_K(w, a, da, sums, superBlocks),
                     GgmlType.Q3_K => ScalarLowBitKQuantKernels.DotQ3_K(w, a, da, superBlocks),
@@ -508,7 +508,7 @@ internal static unsafe class CpuMatMul
         for (int o = first; o < end; o++)
         {
             byte* w = job->Weights + o * job->RowBytes;
-            job->Y[o] = job->Type switch
+            job->Y[o] = IqKernels.Handles(job->Type) ? IqKernels.Dot(job->Type, w, job->Codes, job->Scales, superBlocks) : job->Type switch
             {
                 GgmlType.Q2_K => LowBitKQuantKernels.DotQ2_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
                 GgmlType.Q3_K => LowBitKQuantKernels.DotQ3_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
@@ -527,6 +527,7 @@ internal static unsafe class CpuMatMul
         {
             byte* row = job->Weights + (first + r) * job->RowBytes, u = scratch->Pointer + r * unpackedBytes;
             if (job->Type is GgmlType.Q2_K or GgmlType.Q3_K) LowBitKQuantKernels.Unpack(job->Type, row, n, u);
+            else if (IqKernels.Handles(job->Type)) IqKernels.Unpack(job->Type, row, n, u);
             else KQuantKernels.Unpack(job->Type == GgmlType.Q6_K, row, n, u);
         }
         int superBlocks = n / ScalarKQuantKernels.SuperBlock, groups = n / ScalarKQuantKernels.Group;
