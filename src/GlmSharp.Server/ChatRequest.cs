@@ -33,13 +33,21 @@ internal sealed record ChatRequest(
             }
         }
 
+        bool json = JsonObjectFormat(body);
         var generation = GenerationFields.Parse(body, defaults, contextLength, defaultMaxTokens: contextLength, specialTokensAsText: true)
-            with { TopLogprobs = GenerationFields.ChatLogprobs(body) };
-        if (body.TryGetProperty("response_format", out var format) && format.ValueKind != JsonValueKind.Null
-            && !(format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var type) && type.GetString() is "text" or "json_object"))
-            throw ApiError.Invalid("'response_format' must be {\"type\": \"text\"} or {\"type\": \"json_object\"}", "response_format");
+            with { TopLogprobs = GenerationFields.ChatLogprobs(body), JsonObject = json };
         var (n, stream, includeUsage) = GenerationFields.Delivery(body);
-        return new ChatRequest([.. messages.EnumerateArray().Select((m, i) => Message(m, i))], toolDefinitions, schemas, generation, n, stream, includeUsage, Thinking(body));
+        // The object is the whole reply, so a JSON reply is asked for without thinking first.
+        return new ChatRequest([.. messages.EnumerateArray().Select((m, i) => Message(m, i))], toolDefinitions, schemas, generation, n, stream, includeUsage, !json && Thinking(body));
+    }
+
+    /// <summary>Whether <c>response_format</c> asks for a JSON object (enforced while sampling) rather than text.</summary>
+    private static bool JsonObjectFormat(JsonElement body)
+    {
+        if (!body.TryGetProperty("response_format", out var format) || format.ValueKind == JsonValueKind.Null) return false;
+        if (format.ValueKind == JsonValueKind.Object && format.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() is "text" or "json_object")
+            return type.GetString() == "json_object";
+        throw ApiError.Invalid("'response_format' must be {\"type\": \"text\"} or {\"type\": \"json_object\"}", "response_format");
     }
 
     /// <summary>GLM's switches: <c>thinking: {"type": "disabled"}</c>, <c>enable_thinking</c>, or the template argument of the same name.</summary>

@@ -20,6 +20,9 @@ public sealed record GenerationOptions
     /// (0 to <see cref="TokenLogprobs.MaxTop"/>).
     /// </summary>
     public int? TopLogprobs { get; init; }
+
+    /// <summary>Whether the reply must be one JSON object (OpenAI's <c>response_format: json_object</c>); it ends when the object closes.</summary>
+    public bool JsonObject { get; init; }
 }
 
 /// <summary>Why generation ended.</summary>

@@ -117,7 +117,7 @@ public sealed class ContinuousBatcher : ITextGenerationService
             throw new ArgumentOutOfRangeException(nameof(options), options.TopLogprobs, $"TopLogprobs must be 0 to {TokenLogprobs.MaxTop}");
         ObjectDisposedException.ThrowIf(_stopping, this);
         var request = new BatchedRequest(prompt, options, new Sampler(options.Sampling, _model.Config.VocabSize),
-            new GenerationOutput(_tokenizer, options, _defaultStopIds));
+            new GenerationOutput(_tokenizer, options, _defaultStopIds), options.JsonObject ? new JsonObjectConstraint(_tokenizer) : null);
         request.Cancellation = cancellationToken.Register(() =>
         {
             request.Cancelled = true;
@@ -213,18 +213,20 @@ public sealed class ContinuousBatcher : ITextGenerationService
     private void Sample(BatchedRequest request, Span<float> logits)
     {
         if (request.Options.TopLogprobs is not null) logits.CopyTo(_rawLogits);
+        request.Constraint?.Mask(logits);
         int next = request.Sampler.Sample(logits, CollectionsMarshal.AsSpan(request.History));
         if (request.Text.IsStopToken(next))
         {
             Finish(request, FinishReason.Stop);
             return;
         }
+        request.Constraint?.Advance(next);
         request.History.Add(next);
         request.Produced++;
         var chunk = request.Text.Token(next);
         if (request.Options.TopLogprobs is { } top) chunk = chunk with { Logprobs = TokenLogprobs.Of(_rawLogits, next, top) };
         request.Output.Writer.TryWrite(chunk);
-        if (request.Text.Stopped) Finish(request, FinishReason.Stop);
+        if (request.Text.Stopped || request.Constraint?.IsComplete == true) Finish(request, FinishReason.Stop);
         else if (request.Produced >= request.Options.MaxTokens) Finish(request, FinishReason.Length);
         else if (request.History.Count >= _options.ContextLength) Finish(request, FinishReason.ContextFull);
     }
@@ -283,12 +285,13 @@ public readonly record struct KvBlockPoolUse(int UsedBlocks, int Blocks, int Blo
 }
 
 /// <summary>One request's state in the batcher: its tokens so far, how many the cache holds, its sampler and its stream.</summary>
-internal sealed class BatchedRequest(IReadOnlyList<int> prompt, GenerationOptions options, Sampler sampler, GenerationOutput text)
+internal sealed class BatchedRequest(IReadOnlyList<int> prompt, GenerationOptions options, Sampler sampler, GenerationOutput text, JsonObjectConstraint? constraint)
 {
     public List<int> History { get; } = [.. prompt];
     public GenerationOptions Options { get; } = options;
     public Sampler Sampler { get; } = sampler;
     public GenerationOutput Text { get; } = text;
+    public JsonObjectConstraint? Constraint { get; } = constraint;
     public Channel<GenerationChunk> Output { get; } = Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     public CancellationTokenRegistration Cancellation { get; set; }
     public volatile bool Cancelled;

@@ -76,6 +76,23 @@ public sealed class ChatCompletionsTests : IDisposable
         Assert.Equal(whole.ContentTokenLogProbabilities.Select(t => (t.Token, t.LogProbability)), streamed.Select(t => (t.Token, t.LogProbability)));
     }
 
+    /// <summary>The reply is a JSON object, or the start of one where max_tokens cut it (the shipped model likes long strings).</summary>
+    [Fact]
+    public async Task A_Json_Object_Response_Format_Gives_A_Json_Object()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 2, ContextLength = 1024 });
+        await using var server = await RunningServer.Start(_model, batcher);
+        var options = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 200, ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat() };
+
+        ChatCompletion reply = await Client(server).CompleteChatAsync([new UserChatMessage("Reply in JSON: what is the weather?")], options);
+
+        string text = reply.Content[0].Text;
+        var prefix = new GlmSharp.Inference.JsonPrefix();
+        Assert.True(prefix.Push(Encoding.UTF8.GetBytes(text)), $"not the start of a JSON object: {text}");
+        if (reply.FinishReason == ChatFinishReason.Stop) Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(text).RootElement.ValueKind);
+        else Assert.Equal(200, reply.Usage.OutputTokenCount);
+    }
+
     /// <summary>A second conversation with the same long system message reports the prompt tokens it took from the prefix cache.</summary>
     [Fact]
     public async Task Usage_Reports_Prompt_Tokens_Reused_From_Earlier_Requests()

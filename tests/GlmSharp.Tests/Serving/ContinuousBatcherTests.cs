@@ -147,6 +147,26 @@ public sealed class ContinuousBatcherTests(ITestOutputHelper output) : IDisposab
         }
     }
 
+    /// <summary>A reply held to a JSON object is one, whatever the sampling; it ends when the object closes.</summary>
+    [Fact]
+    public async Task A_Json_Object_Reply_Is_A_Json_Object()
+    {
+        using var batcher = new ContinuousBatcher(_model, new BatcherOptions { MaxSequences = 4, ContextLength = 512 });
+        var prompt = _model.Tokenizer!.Encode("Give the answer as JSON: the capital of France is");
+        var samplings = new[] { SamplingOptions.Greedy }.Concat(Enumerable.Range(0, 5).Select(seed => new SamplingOptions { Temperature = 1f, Seed = seed }));
+        var replies = await Task.WhenAll(samplings.Select(s => Collect(batcher.GenerateAsync(prompt, new GenerationOptions { MaxTokens = 200, Sampling = s, JsonObject = true }))));
+        foreach (var reply in replies)
+        {
+            string text = string.Concat(reply.Select(c => c.Text));
+            output.WriteLine($"{reply[^1].Finish}: {text}");
+            var prefix = new JsonPrefix();
+            Assert.True(prefix.Push(System.Text.Encoding.UTF8.GetBytes(text)), $"not the start of a JSON object: {text}");
+            if (reply[^1].Finish == FinishReason.Stop)
+                Assert.Equal(System.Text.Json.JsonValueKind.Object, System.Text.Json.JsonDocument.Parse(text).RootElement.ValueKind);
+        }
+        Assert.Contains(replies, r => r[^1].Finish == FinishReason.Stop);
+    }
+
     [Fact]
     public void A_Prompt_Over_The_Context_Is_Refused_At_Once_Naming_The_Limit()
     {
