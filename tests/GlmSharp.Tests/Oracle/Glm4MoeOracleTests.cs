@@ -75,14 +75,20 @@ public sealed class Glm4MoeOracleTests(ITestOutputHelper output)
     [InlineData(GgmlType.MXFP4, 5e-2)]
     public void Quantized_Experts_Match_LlamaCpp(GgmlType type, double bound)
     {
-        // Rows of 256 so that K-quant blocks tile every matrix (no fallback types).
-        var spec = new TinyMoeSpec(160, 256, 3, 4, 2, 64, 256, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 256, SharedExperts: 1, FirstDense: 1, QkNorm: true);
         using var dir = new TempDirectory();
-        string gguf = new RandomMoeCheckpoint(spec, seed: 11).WriteGguf(dir.File("model.gguf"), type);
-        var prompt = spec.RandomPrompt(40, seed: 4);
-        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
-        output.WriteLine($"{type}: worst relative logit error {error:E2}");
-        Assert.True(error <= bound, $"{type}: worst relative logit error {error:E2} > {bound:E0}");
+        string gguf = new RandomMoeCheckpoint(TiledSpec, seed: 11).WriteGguf(dir.File("model.gguf"), type);
+        AssertSameLogits(gguf, TiledSpec.RandomPrompt(40, seed: 4), $"{type}", bound);
+    }
+
+    /// <summary>Rows of 256 so that K-quant blocks tile every matrix (no fallback types).</summary>
+    private static readonly TinyMoeSpec TiledSpec =
+        new(160, 256, 3, 4, 2, 64, 256, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 256, SharedExperts: 1, FirstDense: 1, QkNorm: true);
+
+    private void AssertSameLogits(string gguf, int[] prompt, string label, double bound)
+    {
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, TiledSpec.Vocab, TiledSpec.Context), TiledSpec.Vocab);
+        output.WriteLine($"{label}: worst relative logit error {error:E2}");
+        Assert.True(error <= bound, $"{label}: worst relative logit error {error:E2} > {bound:E0}");
     }
 
     /// <summary>
@@ -95,15 +101,11 @@ public sealed class Glm4MoeOracleTests(ITestOutputHelper output)
     [InlineData(QuantPreset.MXFP4_MOE)]
     public void LlamaCpps_Own_Mix_Gives_LlamaCpps_Logits(QuantPreset preset)
     {
-        var spec = new TinyMoeSpec(160, 256, 3, 4, 2, 64, 256, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 256, SharedExperts: 1, FirstDense: 1, QkNorm: true);
         using var dir = new TempDirectory();
-        string f32 = new RandomMoeCheckpoint(spec, seed: 12).WriteGguf(dir.File("f32.gguf"), GgmlType.F32);
+        string f32 = new RandomMoeCheckpoint(TiledSpec, seed: 12).WriteGguf(dir.File("f32.gguf"), GgmlType.F32);
         string gguf = dir.File($"{preset}.gguf");
         QuantPresetModels.Quantize(f32, gguf, preset);
-        var prompt = spec.RandomPrompt(40, seed: 5);
-        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
-        output.WriteLine($"{preset}: worst relative logit error {error:E2}");
-        Assert.True(error <= 5e-2, $"{preset}: worst relative logit error {error:E2} > 5E-02");
+        AssertSameLogits(gguf, TiledSpec.RandomPrompt(40, seed: 5), $"{preset}", 5e-2);
     }
 
     /// <summary>
