@@ -11,8 +11,11 @@ public static class TensorCodec
         [GgmlType.F32, GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K,
          GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.MXFP4, GgmlType.NVFP4];
 
-    /// <summary>Types rows can be decoded from: <see cref="Types"/> and FP8 E4M3, which only Hugging Face checkpoints carry.</summary>
-    public static bool Supports(GgmlType type) => Types.Contains(type) || type == GgmlType.F8_E4M3;
+    /// <summary>Types GlmSharp reads but does not write: llama.cpp's IQ types, which its own quantizer makes.</summary>
+    public static IReadOnlyList<GgmlType> DecodeOnlyTypes { get; } = [GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.IQ4_XS];
+
+    /// <summary>Types rows can be decoded from: <see cref="Types"/>, <see cref="DecodeOnlyTypes"/> and FP8 E4M3, which only Hugging Face checkpoints carry.</summary>
+    public static bool Supports(GgmlType type) => Types.Contains(type) || DecodeOnlyTypes.Contains(type) || type == GgmlType.F8_E4M3;
 
     /// <summary>True when rows can also be encoded to the type.</summary>
     public static bool CanQuantize(GgmlType type) => Types.Contains(type);
@@ -42,6 +45,9 @@ public static class TensorCodec
             case GgmlType.Q4_K: Q4_K.Dequantize(src, dst); break;
             case GgmlType.Q5_K: Q5_K.Dequantize(src, dst); break;
             case GgmlType.Q6_K: Q6_K.Dequantize(src, dst); break;
+            case GgmlType.IQ4_XS: Iq4Xs.Dequantize(src, dst); break;
+            case GgmlType.IQ3_XXS: Iq3Xxs.Dequantize(src, dst); break;
+            case GgmlType.IQ3_S: Iq3S.Dequantize(src, dst); break;
             default: throw Unsupported(type);
         }
     }
@@ -90,5 +96,5 @@ public static class TensorCodec
     }
 
     private static UnsupportedModelException Unsupported(GgmlType type) =>
-        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: {string.Join(", ", Types)} (both ways), F8_E4M3 (to float).");
+        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: {string.Join(", ", Types)} (both ways), {string.Join(", ", DecodeOnlyTypes)}, F8_E4M3 (to float).");
 }
