@@ -13,7 +13,7 @@ public sealed class DecodeAllocationTests
     {
         var data = new TheoryData<GgmlType, KvCacheType>();
         foreach (var weights in new[] { GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL,
-                     GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K })
+                     GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ4_XS, GgmlType.IQ3_XXS, GgmlType.IQ3_S })
             data.Add(weights, KvCacheType.F16);
         data.Add(GgmlType.Q8_0, KvCacheType.F32);
         data.Add(GgmlType.Q8_0, KvCacheType.Q8_0);
@@ -29,18 +29,22 @@ public sealed class DecodeAllocationTests
         Assert.Equal(0, AllocatedWhileDecoding(GgmlTypeInfo.BlockSize(type) == 256
                 ? new TinyGlmSpec("glm4", 160, 256, 2, 8, 2, 32, 256, 0.5, Bias: true, Tied: false, Context: 128)
                 : new TinyGlmSpec("glm4", 160, 64, 2, 8, 2, 32, 96, 0.5, Bias: true, Tied: false, Context: 128),
-            QuantizationScheme.Uniform(type), cacheType));
+            (checkpoint, path) => TensorCodec.CanQuantize(type)
+                ? checkpoint.WriteGguf(path, type)
+                : GgufRewrite.WithRandomBlocks(checkpoint.WriteGguf(path + ".f32", GgmlType.F32), path, type, seed: 1),
+            cacheType));
 
     /// <summary>Rows of 256 so that the K-quant kernels (not their 32-block fallbacks) run.</summary>
     [Fact]
     public void Decoding_A_Q4_K_M_Token_Allocates_No_Managed_Memory() =>
         Assert.Equal(0, AllocatedWhileDecoding(new TinyGlmSpec("glm4", 160, 256, 2, 4, 2, 64, 256, 0.5, Bias: true, Tied: false, Context: 128),
-            QuantizationScheme.Q4_K_M, KvCacheType.F16));
+            (checkpoint, path) => checkpoint.WriteGguf(path, QuantizationScheme.Q4_K_M), KvCacheType.F16));
 
-    private static long AllocatedWhileDecoding(TinyGlmSpec spec, QuantizationScheme scheme, KvCacheType cacheType)
+    /// <param name="write">Writes the model's GGUF at the path given, returning the path.</param>
+    private static long AllocatedWhileDecoding(TinyGlmSpec spec, Func<RandomGlmCheckpoint, string, string> write, KvCacheType cacheType)
     {
         using var dir = new TempDirectory();
-        string gguf = new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), scheme);
+        string gguf = write(new RandomGlmCheckpoint(spec, seed: 1), dir.File("model.gguf"));
         // A backend of its own: on the shared one, tests running in parallel contend for its locks, and the
         // runtime allocates a lock's wait event the first time a thread has to block on it.
         using var backend = new CpuBackend(threads: 2);
