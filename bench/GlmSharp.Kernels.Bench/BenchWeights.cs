@@ -4,7 +4,7 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Kernels.Bench;
 
 /// <summary>
-/// Random weights of one type and shape, quantized with GlmSharp's codecs, in as many copies as it takes to exceed the
+/// Random weights of one type and shape, quantized with GlmSharp's codecs (random blocks for a type it only reads), in as many copies as it takes to exceed the
 /// last-level cache: successive calls take the next copy (<see cref="MatMulTimer"/>), so weights stream from memory as a model's layers do.
 /// With <c>inCache</c> there is one copy, which stays in cache when small enough: the kernel's compute ceiling.
 /// </summary>
@@ -26,8 +26,14 @@ internal sealed unsafe class BenchWeights : IDisposable
         var row = new float[inputs];
         for (int o = 0; o < outputs; o++)
         {
+            var encoded = new Span<byte>(_data + o * rowBytes, (int)rowBytes);
+            if (!TensorCodec.CanQuantize(type))
+            {
+                RandomBlocks(type, encoded, random);
+                continue;
+            }
             for (int k = 0; k < inputs; k++) row[k] = (float)(random.NextDouble() * 2 - 1);
-            TensorCodec.QuantizeRow(type, row, new Span<byte>(_data + o * rowBytes, (int)rowBytes));
+            TensorCodec.QuantizeRow(type, row, encoded);
         }
         _copies = new TensorView[copies];
         for (int c = 0; c < copies; c++)
@@ -35,6 +41,14 @@ internal sealed unsafe class BenchWeights : IDisposable
             if (c > 0) Buffer.MemoryCopy(_data, _data + c * BytesPerCopy, BytesPerCopy, BytesPerCopy);
             _copies[c] = new TensorView("bench.weight", type, [outputs, inputs], _data + c * BytesPerCopy, BytesPerCopy, "bench");
         }
+    }
+
+    /// <summary>Random bytes with d = 2⁻¹⁰: the IQ types GlmSharp reads keep their fp16 d in each block's first two bytes.</summary>
+    private static void RandomBlocks(GgmlType type, Span<byte> row, Random random)
+    {
+        random.NextBytes(row);
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
+        for (int b = 0; b < row.Length; b += blockBytes) BitConverter.TryWriteBytes(row[b..], Fp16.FromFloat(1f / 1024));
     }
 
     /// <summary>The first copy, for its shape.</summary>

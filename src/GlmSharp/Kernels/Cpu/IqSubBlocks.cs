@@ -17,6 +17,13 @@ internal unsafe interface IIqSubBlocks
     /// <summary>The block's float scale times any constant its integer scales leave out.</summary>
     static abstract float D(byte* block, float* halfTable);
 
+    /// <summary>
+    /// The type's lookup tables, for kernels to read once per call and pass to <see cref="SubBlock"/>: kernels are
+    /// compiled fully optimised before the tables' class is initialised, so a static read inside their loops would
+    /// repeat the initialisation check (as <see cref="HalfFloat.TablePointer"/> explains).
+    /// </summary>
+    static abstract byte* Tables { get; }
+
     /// <summary>The integer scale of sub-block <paramref name="s"/>.</summary>
     static abstract short Scale(byte* block, int s);
 
@@ -24,17 +31,16 @@ internal unsafe interface IIqSubBlocks
     /// Sub-block <paramref name="s"/>'s 32 magnitudes (at most 127) in element order, and for vpsignb a byte per
     /// element whose sign is the element's (never zero where the magnitude is not).
     /// </summary>
-    static abstract (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s);
+    static abstract (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s, byte* tables);
 }
 
 /// <summary>IQ4_XS (<see cref="Iq4Xs"/>): sixteen indices per half sub-block, looked up in the IQ4_NL grid with vpshufb.</summary>
 internal readonly unsafe struct Iq4XsSubBlocks : IIqSubBlocks
 {
-    private static readonly Vector256<byte> Grid = Vector256.Create(
-        Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
-        Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)).AsByte();
-
     public static int Bytes => Iq4Xs.BytesPerBlock;
+
+    /// <summary>None: the grid is a constant vector.</summary>
+    public static byte* Tables => null;
 
     public static float D(byte* block, float* halfTable) => halfTable[*(ushort*)block];
 
@@ -43,12 +49,14 @@ internal readonly unsafe struct Iq4XsSubBlocks : IIqSubBlocks
         (short)((((block[Iq4Xs.ScalesLowOffset + s / 2] >> (4 * (s & 1))) & 0x0f) | (((*(ushort*)(block + Iq4Xs.ScalesHighOffset) >> (2 * s)) & 3) << 4)) - 32);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s)
+    public static (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s, byte* tables)
     {
+        var grid = Vector256.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+            -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113).AsByte();
         var packed = Vector128.Load(block + Iq4Xs.CodesOffset + 16 * s);
         var nibble = Vector128.Create((byte)0x0f);
         var indices = Vector256.Create(packed & nibble, Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibble);
-        var values = Avx2.Shuffle(Grid, indices).AsSByte();
+        var values = Avx2.Shuffle(grid, indices).AsSByte();
         return (Avx2.Abs(values), values);
     }
 }
@@ -56,12 +64,14 @@ internal readonly unsafe struct Iq4XsSubBlocks : IIqSubBlocks
 /// <summary>IQ3_XXS (<see cref="Iq3Xxs"/>): eight grid words per sub-block, and four 7-bit codes whose even-parity patterns become ±1 bytes.</summary>
 internal readonly unsafe struct Iq3XxsSubBlocks : IIqSubBlocks
 {
-    private static readonly uint* Grid = IqTables.Copy(Iq3Grids.Xxs);
+    private const int GridBytes = 256 * sizeof(uint);
 
-    /// <summary>For each 7-bit sign code, its eight signs as bytes ±1 (<see cref="EvenParitySigns"/>).</summary>
-    private static readonly ulong* SignWords = IqTables.SignBytes(EvenParitySigns.Table);
+    /// <summary>The grid, then for each 7-bit sign code its eight signs as bytes ±1 (<see cref="EvenParitySigns"/>).</summary>
+    private static readonly byte* GridAndSigns = IqTables.GridAndSignBytes(Iq3Grids.Xxs, EvenParitySigns.Table);
 
     public static int Bytes => Iq3Xxs.BytesPerBlock;
+
+    public static byte* Tables => GridAndSigns;
 
     public static float D(byte* block, float* halfTable) => 0.25f * halfTable[*(ushort*)block];
 
@@ -69,13 +79,13 @@ internal readonly unsafe struct Iq3XxsSubBlocks : IIqSubBlocks
     public static short Scale(byte* block, int s) => (short)(2 * (*(uint*)(block + Iq3Xxs.ScalesAndSignsOffset + 4 * s) >> 28) + 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s)
+    public static (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s, byte* tables)
     {
         byte* q = block + Iq3Xxs.IndicesOffset + 8 * s;
-        uint* grid = Grid;
+        uint* grid = (uint*)tables;
         var magnitudes = Vector256.Create(grid[q[0]], grid[q[1]], grid[q[2]], grid[q[3]], grid[q[4]], grid[q[5]], grid[q[6]], grid[q[7]]);
         uint word = *(uint*)(block + Iq3Xxs.ScalesAndSignsOffset + 4 * s);
-        ulong* signs = SignWords;
+        ulong* signs = (ulong*)(tables + GridBytes);
         var signBytes = Vector256.Create(signs[word & 127], signs[(word >> 7) & 127], signs[(word >> 14) & 127], signs[(word >> 21) & 127]);
         return (magnitudes.AsByte(), signBytes.AsSByte());
     }
@@ -84,15 +94,11 @@ internal readonly unsafe struct Iq3XxsSubBlocks : IIqSubBlocks
 /// <summary>IQ3_S (<see cref="Iq3S"/>): eight 9-bit grid indices per sub-block, and one sign bit per element spread to bytes.</summary>
 internal readonly unsafe struct Iq3SSubBlocks : IIqSubBlocks
 {
-    private static readonly uint* Grid = IqTables.Copy(Iq3Grids.S);
-
-    /// <summary>Byte j takes byte j / 8 of the sign word, then tests bit j % 8 of it.</summary>
-    private static readonly Vector256<byte> SpreadBytes = Vector256.Create(
-        (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-
-    private static readonly Vector256<byte> BitOfByte = Vector256.Create(0x8040201008040201ul).AsByte();
+    private static readonly byte* Grid = IqTables.GridAndSignBytes(Iq3Grids.S, []);
 
     public static int Bytes => Iq3S.BytesPerBlock;
+
+    public static byte* Tables => Grid;
 
     public static float D(byte* block, float* halfTable) => halfTable[*(ushort*)block];
 
@@ -100,16 +106,19 @@ internal readonly unsafe struct Iq3SSubBlocks : IIqSubBlocks
     public static short Scale(byte* block, int s) => (short)(2 * ((block[Iq3S.ScalesOffset + s / 2] >> (4 * (s & 1))) & 0x0f) + 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s)
+    public static (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s, byte* tables)
     {
         byte* q = block + Iq3S.IndicesOffset + 8 * s;
         uint high = (uint)block[Iq3S.HighBitsOffset + s] << 8;
-        uint* grid = Grid;
+        uint* grid = (uint*)tables;
         var magnitudes = Vector256.Create(
             grid[q[0] | (high & 256)], grid[q[1] | ((high >> 1) & 256)], grid[q[2] | ((high >> 2) & 256)], grid[q[3] | ((high >> 3) & 256)],
             grid[q[4] | ((high >> 4) & 256)], grid[q[5] | ((high >> 5) & 256)], grid[q[6] | ((high >> 6) & 256)], grid[q[7] | ((high >> 7) & 256)]);
-        var bits = Avx2.Shuffle(Vector256.Create(*(uint*)(block + Iq3S.SignsOffset + 4 * s)).AsByte(), SpreadBytes) & BitOfByte;
-        var negative = Vector256.Equals(bits, BitOfByte);
+        // Byte j takes byte j / 8 of the sign word, then tests bit j % 8 of it.
+        var spread = Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        var bitOfByte = Vector256.Create(0x8040201008040201ul).AsByte();
+        var bits = Avx2.Shuffle(Vector256.Create(*(uint*)(block + Iq3S.SignsOffset + 4 * s)).AsByte(), spread) & bitOfByte;
+        var negative = Vector256.Equals(bits, bitOfByte);
         return (magnitudes.AsByte(), (negative | Vector256.Create((byte)1)).AsSByte());
     }
 }
@@ -117,23 +126,22 @@ internal readonly unsafe struct Iq3SSubBlocks : IIqSubBlocks
 /// <summary>Lookup tables the IQ kernels read through pointers, allocated once and never freed.</summary>
 internal static unsafe class IqTables
 {
-    public static uint* Copy(ReadOnlySpan<uint> table)
+    /// <summary>
+    /// A grid, then each 8-bit sign pattern (bit j: element j negative) as eight bytes −1 or +1, in one 64-byte
+    /// aligned allocation.
+    /// </summary>
+    public static byte* GridAndSignBytes(ReadOnlySpan<uint> grid, ReadOnlySpan<byte> signPatterns)
     {
-        var copy = (uint*)NativeMemory.AlignedAlloc((nuint)(table.Length * sizeof(uint)), 64);
-        table.CopyTo(new Span<uint>(copy, table.Length));
-        return copy;
-    }
-
-    /// <summary>Each 8-bit sign pattern (bit j: element j negative) as eight bytes −1 or +1.</summary>
-    public static ulong* SignBytes(ReadOnlySpan<byte> patterns)
-    {
-        var words = (ulong*)NativeMemory.AlignedAlloc((nuint)(patterns.Length * sizeof(ulong)), 64);
-        for (int code = 0; code < patterns.Length; code++)
+        int gridBytes = grid.Length * sizeof(uint);
+        var tables = (byte*)NativeMemory.AlignedAlloc((nuint)(gridBytes + signPatterns.Length * sizeof(ulong)), 64);
+        grid.CopyTo(new Span<uint>(tables, grid.Length));
+        var words = (ulong*)(tables + gridBytes);
+        for (int code = 0; code < signPatterns.Length; code++)
         {
             ulong word = 0;
-            for (int j = 0; j < 8; j++) word |= (ulong)((patterns[code] >> j & 1) != 0 ? 0xFF : 0x01) << (8 * j);
+            for (int j = 0; j < 8; j++) word |= (ulong)((signPatterns[code] >> j & 1) != 0 ? 0xFF : 0x01) << (8 * j);
             words[code] = word;
         }
-        return words;
+        return tables;
     }
 }
