@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace GlmSharp.Tensors;
 
 /// <summary>
@@ -27,17 +25,6 @@ public static class Iq3S
         return (block[SignsOffset + 4 * s + k / 8] >> (k % 8) & 1) != 0 ? -magnitude : magnitude;
     }
 
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            var block = src.Slice(b * BytesPerBlock, BytesPerBlock);
-            float d = Fp16.ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(block));
-            for (int s = 0; s < BlockSize / SubBlock; s++)
-            {
-                float scale = d * Scale(block, s);
-                for (int j = 0; j < SubBlock; j++) dst[b * BlockSize + SubBlock * s + j] = scale * Code(block, SubBlock * s + j);
-            }
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
+        IqSubBlockDecoder.Dequantize(src, dst, BytesPerBlock, static (block, d, s) => d * Scale(block, s), Code);
 }

@@ -29,18 +29,7 @@ public static class Iq3Xxs
         return (signs >> (k % 8) & 1) != 0 ? -magnitude : magnitude;
     }
 
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            var block = src.Slice(b * BytesPerBlock, BytesPerBlock);
-            float d = Fp16.ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(block));
-            for (int s = 0; s < BlockSize / SubBlock; s++)
-            {
-                // ggml's operation order, so that the products round alike.
-                float scale = d * (0.5f + (Word(block, s) >> 28)) * 0.5f;
-                for (int j = 0; j < SubBlock; j++) dst[b * BlockSize + SubBlock * s + j] = scale * Code(block, SubBlock * s + j);
-            }
-        }
-    }
+    /// <summary>Sub-block scales in ggml's operation order, d·(0.5 + s)·0.5, so that the products round alike.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
+        IqSubBlockDecoder.Dequantize(src, dst, BytesPerBlock, static (block, d, s) => d * (0.5f + (Word(block, s) >> 28)) * 0.5f, Code);
 }

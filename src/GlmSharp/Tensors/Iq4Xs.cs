@@ -30,17 +30,6 @@ public static class Iq4Xs
         return Iq4Nl.Values[(packed >> (4 * (e % SubBlock / 16))) & 0x0f];
     }
 
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        for (int b = 0; b < dst.Length / BlockSize; b++)
-        {
-            var block = src.Slice(b * BytesPerBlock, BytesPerBlock);
-            float d = Fp16.ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(block));
-            for (int s = 0; s < BlockSize / SubBlock; s++)
-            {
-                float scale = d * Scale(block, s);
-                for (int j = 0; j < SubBlock; j++) dst[b * BlockSize + SubBlock * s + j] = scale * Code(block, SubBlock * s + j);
-            }
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
+        IqSubBlockDecoder.Dequantize(src, dst, BytesPerBlock, static (block, d, s) => d * Scale(block, s), Code);
 }

@@ -5,51 +5,12 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// IQ4_XS, IQ3_XXS and IQ3_S matrix products on random blocks: every SIMD path (decode and the int8 prefill tile)
-/// against the scalar reference, the reference against the exact dot of the decoded weights within Q8_K activation
-/// rounding, the portable path's decoded rows, and blocks of the formats' extreme codes and scales.
+/// IQ4_XS, IQ3_XXS and IQ3_S matrix products on blocks of the formats' extreme codes and scales, and IQ4_XS's scale
+/// unpacking without BMI2 (random blocks: <see cref="KQuantKernelTests"/>).
 /// </summary>
 public sealed unsafe class IqKernelTests
 {
-    private static readonly (int Outputs, int Inputs)[] Shapes = [(1, 256), (5, 512), (7, 768), (13, 1280), (21, 512)];
-    private static readonly int[] TokenCounts = [1, 2, 3, 5, 70]; // 70: more than one prefill token chunk
-
     public static TheoryData<CpuIsa> SimdPaths() => KernelPaths.Supported(CpuIsa.Avx2, CpuIsa.Avx512);
-
-    public static TheoryData<GgmlType> Types() => [GgmlType.IQ4_XS, GgmlType.IQ3_XXS, GgmlType.IQ3_S];
-
-    [Theory]
-    [MemberData(nameof(SimdPaths))]
-    public void Simd_Decode_And_Prefill_Match_Scalar_Reference(CpuIsa isa)
-    {
-        using var simd = new CpuBackend(threads: 2, isa);
-        foreach (var type in new[] { GgmlType.IQ4_XS, GgmlType.IQ3_XXS, GgmlType.IQ3_S })
-            KernelAgreement.AssertSimdMatchesScalar(simd, type, Shapes, TokenCounts, relative: 1e-5, isa.ToString());
-    }
-
-    /// <summary>Each activation is rounded to the step amax/127 of its 256-value block, so at most half a step off.</summary>
-    [Theory]
-    [MemberData(nameof(Types))]
-    public void Scalar_Reference_Equals_Decoded_Dot_Within_Q8_K_Activation_Rounding(GgmlType type) =>
-        KernelAgreement.AssertScalarWithinActivationRounding(type, outputs: 6, inputs: 512, activationBlock: 256);
-
-    [Theory]
-    [MemberData(nameof(Types))]
-    public void Portable_Path_Multiplies_Decoded_Rows_With_Unrounded_Activations(GgmlType type)
-    {
-        using var portable = new CpuBackend(threads: 2, CpuIsa.Portable);
-        const int outputs = 7, inputs = 512, tokens = 3;
-        using var w = new TestMatrix(type, outputs, inputs, seed: 8);
-        var x = TestMatrix.RandomActivations(tokens * inputs, seed: 9);
-        var y = KernelAgreement.Run(portable, w.View, x, tokens);
-        for (int t = 0; t < tokens; t++)
-            for (int o = 0; o < outputs; o++)
-            {
-                double dot = 0;
-                for (int k = 0; k < inputs; k++) dot += (double)w.Decoded[o * inputs + k] * x[t * inputs + k];
-                Assert.Equal(dot, y[t * outputs + o], 3);
-            }
-    }
 
     [Fact]
     public void Iq4_Xs_Scale_Spreading_Without_Bmi2_Equals_Pdep()

@@ -10,7 +10,7 @@ namespace GlmSharp.Tests.Oracle;
 /// glm4 and glm models whose matrices are IQ4_XS, IQ3_XXS or IQ3_S, run by llama.cpp and by GlmSharp. GlmSharp cannot
 /// write these types, so a model is either random blocks of each matrix's spread (<see cref="GgufRewrite.WithRandomBlocks"/>)
 /// or llama.cpp's own quantization of a random F32 model, as users download such files. Both engines quantize the
-/// activations to the same Q8_K blocks and take exact integer sums (<see cref="IqDotOracleTests"/>), so, as for Q3_K
+/// activations to the same Q8_K blocks and take exact integer sums (<see cref="LowBitKQuantDotOracleTests"/>), so, as for Q3_K
 /// and Q2_K (<see cref="LowBitKQuantOracleTests"/>), positions agree to float rounding until an activation rounded to
 /// a neighbouring 8-bit code in one engine moves the positions after it by up to a few 1e-2: the median position is
 /// held to 1e-5 and the worst to 5e-2. The prompt's logits come from the prefill tile; the greedy continuation runs
