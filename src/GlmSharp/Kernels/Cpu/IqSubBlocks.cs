@@ -46,7 +46,7 @@ internal readonly unsafe struct Iq4XsSubBlocks : IIqSubBlocks
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static short Scale(byte* block, int s) =>
-        (short)((((block[Iq4Xs.ScalesLowOffset + s / 2] >> (4 * (s & 1))) & 0x0f) | (((*(ushort*)(block + Iq4Xs.ScalesHighOffset) >> (2 * s)) & 3) << 4)) - 32);
+        (short)((((block[Iq4Xs.ScalesLowOffset + (s >> 1)] >> (4 * (s & 1))) & 0x0f) | (((*(ushort*)(block + Iq4Xs.ScalesHighOffset) >> (2 * s)) & 3) << 4)) - 32);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s, byte* tables)
@@ -103,7 +103,7 @@ internal readonly unsafe struct Iq3SSubBlocks : IIqSubBlocks
     public static float D(byte* block, float* halfTable) => halfTable[*(ushort*)block];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static short Scale(byte* block, int s) => (short)(2 * ((block[Iq3S.ScalesOffset + s / 2] >> (4 * (s & 1))) & 0x0f) + 1);
+    public static short Scale(byte* block, int s) => (short)(2 * ((block[Iq3S.ScalesOffset + (s >> 1)] >> (4 * (s & 1))) & 0x0f) + 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector256<byte> Magnitudes, Vector256<sbyte> Signs) SubBlock(byte* block, int s, byte* tables)
