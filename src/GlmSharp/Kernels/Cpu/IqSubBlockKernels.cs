@@ -104,19 +104,9 @@ internal static unsafe class IqSubBlockKernels
     private static Vector256<short> Iq4XsScales(byte* block)
     {
         uint low = *(uint*)(block + Iq4Xs.ScalesLowOffset), high = *(ushort*)(block + Iq4Xs.ScalesHighOffset);
-        ulong packed = Bmi2.X64.IsSupported
-            ? Bmi2.X64.ParallelBitDeposit(low, 0x0F0F0F0F0F0F0F0Ful) | Bmi2.X64.ParallelBitDeposit(high, 0x3030303030303030ul)
-            : SpreadScales(low, high);
+        ulong packed = IqTables.Deposit(low, 0x0F0F0F0F0F0F0F0Ful) | IqTables.Deposit(high, 0x3030303030303030ul);
         var scales = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(packed).AsByte()) - Vector128.Create((short)32);
         return Vector256.Create(scales, scales);
-    }
-
-    /// <summary>What the two pdep give, for AVX2 processors without BMI2.</summary>
-    internal static ulong SpreadScales(uint low, uint high)
-    {
-        ulong packed = 0;
-        for (int s = 0; s < SubBlocks; s++) packed |= (ulong)(((low >> (4 * s)) & 0x0f) | ((high >> (2 * s)) & 3) << 4) << (8 * s);
-        return packed;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
