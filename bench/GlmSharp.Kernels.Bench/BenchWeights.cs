@@ -4,7 +4,7 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Kernels.Bench;
 
 /// <summary>
-/// Random weights of one type and shape, quantized with GlmSharp's codecs, in as many copies as it takes to exceed the
+/// Random weights of one type and shape, quantized with GlmSharp's codecs (random blocks for a type it only reads), in as many copies as it takes to exceed the
 /// last-level cache: successive calls take the next copy (<see cref="MatMulTimer"/>), so weights stream from memory as a model's layers do.
 /// With <c>inCache</c> there is one copy, which stays in cache when small enough: the kernel's compute ceiling.
 /// </summary>
@@ -32,7 +32,7 @@ internal sealed unsafe class BenchWeights : IDisposable
                 for (int k = 0; k < inputs; k++) row[k] = (float)(random.NextDouble() * 2 - 1);
                 TensorCodec.QuantizeRow(type, row, encoded);
             }
-            else RandomLatticeBlocks(type, encoded, random);
+            else RandomIqBlocks(type, encoded, random);
         }
         _copies = new TensorView[copies];
         for (int c = 0; c < copies; c++)
@@ -43,11 +43,10 @@ internal sealed unsafe class BenchWeights : IDisposable
     }
 
     /// <summary>
-    /// Types GlmSharp only reads (the lattice types, written by llama.cpp from an importance matrix): random bytes, which
-    /// are valid blocks of these types, with each block's fp16 d made finite (1, or for IQ1_M, whose d is spread over
+    /// Types GlmSharp only reads (the IQ types): random bytes, which are valid blocks of these types, with each block's fp16 d made finite (1, or for IQ1_M, whose d is spread over
     /// the top nibbles of its four scale words, an exponent field below all ones).
     /// </summary>
-    private static void RandomLatticeBlocks(GgmlType type, Span<byte> row, Random random)
+    private static void RandomIqBlocks(GgmlType type, Span<byte> row, Random random)
     {
         random.NextBytes(row);
         int blockBytes = GgmlTypeInfo.BytesPerBlock(type);

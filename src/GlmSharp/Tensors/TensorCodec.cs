@@ -12,13 +12,14 @@ public static class TensorCodec
          GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.BF16, GgmlType.MXFP4, GgmlType.NVFP4];
 
     /// <summary>
-    /// The lattice types GlmSharp reads but does not write: llama.cpp writes them only from an importance matrix.
+    /// The IQ types GlmSharp reads but does not write: llama.cpp writes IQ2_*/IQ1_* only from an importance matrix, and
+    /// GlmSharp has no writer for the others yet.
     /// </summary>
-    public static IReadOnlyList<GgmlType> DecodeOnlyLatticeTypes { get; } =
-        [GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ1_S, GgmlType.IQ1_M];
+    public static IReadOnlyList<GgmlType> DecodeOnlyTypes { get; } =
+        [GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ3_XXS, GgmlType.IQ1_S, GgmlType.IQ3_S, GgmlType.IQ2_S, GgmlType.IQ4_XS, GgmlType.IQ1_M];
 
-    /// <summary>Types rows can be decoded from: <see cref="Types"/>, <see cref="DecodeOnlyLatticeTypes"/> and FP8 E4M3, which only Hugging Face checkpoints carry.</summary>
-    public static bool Supports(GgmlType type) => Types.Contains(type) || DecodeOnlyLatticeTypes.Contains(type) || type == GgmlType.F8_E4M3;
+    /// <summary>Types rows can be decoded from: <see cref="Types"/>, <see cref="DecodeOnlyTypes"/> and FP8 E4M3, which only Hugging Face checkpoints carry.</summary>
+    public static bool Supports(GgmlType type) => Types.Contains(type) || DecodeOnlyTypes.Contains(type) || type == GgmlType.F8_E4M3;
 
     /// <summary>True when rows can also be encoded to the type.</summary>
     public static bool CanQuantize(GgmlType type) => Types.Contains(type);
@@ -53,6 +54,9 @@ public static class TensorCodec
             case GgmlType.IQ2_S: Iq2S.Dequantize(src, dst); break;
             case GgmlType.IQ1_S: Iq1S.Dequantize(src, dst); break;
             case GgmlType.IQ1_M: Iq1M.Dequantize(src, dst); break;
+            case GgmlType.IQ4_XS: Iq4Xs.Dequantize(src, dst); break;
+            case GgmlType.IQ3_XXS: Iq3Xxs.Dequantize(src, dst); break;
+            case GgmlType.IQ3_S: Iq3S.Dequantize(src, dst); break;
             default: throw Unsupported(type);
         }
     }
@@ -101,5 +105,5 @@ public static class TensorCodec
     }
 
     private static UnsupportedModelException Unsupported(GgmlType type) =>
-        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: {string.Join(", ", Types)} (both ways), {string.Join(", ", DecodeOnlyLatticeTypes)}, F8_E4M3 (to float).");
+        new($"Tensor type {type} (ggml type id {(uint)type}) cannot be converted yet; supported: {string.Join(", ", Types)} (both ways), {string.Join(", ", DecodeOnlyTypes)}, F8_E4M3 (to float).");
 }

@@ -13,7 +13,8 @@ public sealed class DecodeAllocationTests
     {
         var data = new TheoryData<GgmlType, KvCacheType>();
         foreach (var weights in new[] { GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL,
-                     GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ1_S, GgmlType.IQ1_M })
+                     GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ1_S, GgmlType.IQ1_M,
+                     GgmlType.IQ4_XS, GgmlType.IQ3_XXS, GgmlType.IQ3_S })
             data.Add(weights, KvCacheType.F16);
         data.Add(GgmlType.Q8_0, KvCacheType.F32);
         data.Add(GgmlType.Q8_0, KvCacheType.Q8_0);
@@ -37,12 +38,12 @@ public sealed class DecodeAllocationTests
         Assert.Equal(0, AllocatedWhileDecoding(new TinyGlmSpec("glm4", 160, 256, 2, 4, 2, 64, 256, 0.5, Bias: true, Tied: false, Context: 128),
             QuantizationScheme.Q4_K_M, KvCacheType.F16));
 
-    /// <summary>Types GlmSharp cannot write get random blocks (<see cref="RandomLatticeBlocks"/>).</summary>
+    /// <summary>Types GlmSharp cannot write get random blocks (<see cref="RandomIqBlocks"/>).</summary>
     private static long AllocatedWhileDecoding(TinyGlmSpec spec, GgmlType type, KvCacheType cacheType)
     {
         if (TensorCodec.CanQuantize(type)) return AllocatedWhileDecoding(spec, QuantizationScheme.Uniform(type), cacheType);
         using var dir = new TempDirectory();
-        return AllocatedWhileDecoding(spec, RandomLatticeBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 2), cacheType);
+        return AllocatedWhileDecoding(spec, RandomIqBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 2), cacheType);
     }
 
     private static long AllocatedWhileDecoding(TinyGlmSpec spec, QuantizationScheme scheme, KvCacheType cacheType)

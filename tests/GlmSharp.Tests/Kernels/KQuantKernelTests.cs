@@ -4,7 +4,8 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q2_K / Q3_K / Q4_K / Q5_K / Q6_K matrix products: every SIMD path (decode and the unpacked prefill tile) against the scalar
+/// Q2_K / Q3_K / Q4_K / Q5_K / Q6_K matrix products, and those of IQ4_XS / IQ3_XXS / IQ3_S (random blocks, which
+/// GlmSharp reads but does not write): every SIMD path (decode and the unpacked prefill tile) against the scalar
 /// reference, the reference against the exact dot of the decoded weights within Q8_K activation rounding, and
 /// the Q8_K activation quantizer on values worked out by hand.
 /// </summary>
@@ -22,7 +23,7 @@ public sealed class KQuantKernelTests
     {
         using var simd = new CpuBackend(threads: 2, isa);
         // Same integers on both paths; only the float sums over super-blocks are ordered differently.
-        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q3_K, GgmlType.Q2_K })
+        foreach (var type in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.IQ4_XS, GgmlType.IQ3_XXS, GgmlType.IQ3_S })
             KernelAgreement.AssertSimdMatchesScalar(simd, type, Shapes, TokenCounts, relative: 1e-5, isa.ToString());
     }
 
@@ -37,6 +38,9 @@ public sealed class KQuantKernelTests
     [InlineData(GgmlType.IQ2_S)]
     [InlineData(GgmlType.IQ1_S)]
     [InlineData(GgmlType.IQ1_M)]
+    [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.IQ3_XXS)]
+    [InlineData(GgmlType.IQ3_S)]
     public void Portable_Path_Multiplies_Decoded_Rows_With_Unrounded_Activations(GgmlType type)
     {
         using var portable = new CpuBackend(threads: 2, CpuIsa.Portable);
@@ -60,6 +64,9 @@ public sealed class KQuantKernelTests
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.IQ3_XXS)]
+    [InlineData(GgmlType.IQ3_S)]
     public void Scalar_Reference_Equals_Decoded_Dot_Within_Q8_K_Activation_Rounding(GgmlType type) =>
         KernelAgreement.AssertScalarWithinActivationRounding(type, outputs: 6, inputs: 512, activationBlock: 256);
 

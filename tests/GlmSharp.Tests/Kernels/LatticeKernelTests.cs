@@ -17,7 +17,7 @@ public sealed unsafe class LatticeKernelTests
     {
         var data = new TheoryData<CpuIsa, GgmlType>();
         foreach (var isa in new[] { CpuIsa.Avx2, CpuIsa.Avx512 }.Where(CpuIsaSupport.IsSupported))
-            foreach (var type in RandomLatticeBlocks.Types) data.Add(isa, type);
+            foreach (var type in RandomIqBlocks.LatticeTypes) data.Add(isa, type);
         return data;
     }
 
@@ -32,7 +32,7 @@ public sealed unsafe class LatticeKernelTests
     [Fact]
     public void Scalar_Reference_Is_The_Exact_Dot_Within_Activation_Rounding()
     {
-        foreach (var type in RandomLatticeBlocks.Types) KernelAgreement.AssertScalarWithinActivationRounding(type, 4, 512, 256);
+        foreach (var type in RandomIqBlocks.LatticeTypes) KernelAgreement.AssertScalarWithinActivationRounding(type, 4, 512, 256);
     }
 
     /// <summary>
@@ -47,7 +47,7 @@ public sealed unsafe class LatticeKernelTests
         using var simd = new CpuBackend(threads: 1, isa);
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
         const int outputs = 3, inputs = 1024, tokens = 4;
-        var bytes = RandomLatticeBlocks.Create(type, outputs * inputs, new Random(7), _ => 0x3C00);
+        var bytes = RandomIqBlocks.Create(type, outputs * inputs, new Random(7), _ => 0x3C00);
         int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
         for (int b = 0; b < bytes.Length / blockBytes; b++) LargestScales(type, bytes.AsSpan(b * blockBytes, blockBytes));
         var decoded = new float[outputs * inputs];

@@ -6,7 +6,7 @@ namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
 /// A random weight matrix encoded with our codecs into pinned memory (for a type without an encoder, random blocks:
-/// <see cref="RandomLatticeBlocks"/>), viewed as a <see cref="TensorView"/>.
+/// <see cref="RandomIqBlocks"/>), viewed as a <see cref="TensorView"/>.
 /// </summary>
 internal sealed unsafe class TestMatrix : IDisposable
 {
@@ -24,7 +24,7 @@ internal sealed unsafe class TestMatrix : IDisposable
         _data = (byte*)NativeMemory.Alloc((nuint)(rowBytes * outputs));
         Decoded = new float[values.Length];
         // Types GlmSharp cannot write get random blocks of about the values' spread instead.
-        var blocks = TensorCodec.CanQuantize(type) ? null : RandomLatticeBlocks.WithRms(type, (long)outputs * inputs, random, 1 / Math.Sqrt(3));
+        var blocks = TensorCodec.CanQuantize(type) ? null : RandomIqBlocks.WithRms(type, (long)outputs * inputs, random, 1 / Math.Sqrt(3));
         for (int o = 0; o < outputs; o++)
         {
             var row = new Span<byte>(_data + o * rowBytes, (int)rowBytes);

@@ -6,7 +6,7 @@ namespace GlmSharp.Tests.Oracle;
 
 /// <summary>
 /// glm4 and glm models whose matrices hold random blocks of one lattice type (llama.cpp writes these only from an
-/// importance matrix, and any bit pattern is a valid block: <see cref="RandomLatticeBlocks"/>), run by llama.cpp and
+/// importance matrix, and any bit pattern is a valid block: <see cref="RandomIqBlocks"/>), run by llama.cpp and
 /// by GlmSharp. Both engines quantize the activations to the same Q8_K blocks and take exact integer sums
 /// (<see cref="LatticeDotOracleTests"/>), so, as for <see cref="LowBitKQuantOracleTests"/>, only fp32 summation order
 /// differs: clean positions agree to 1e-7 to 5e-7 (measured). Where an activation lies within that rounding of a code
@@ -18,7 +18,7 @@ namespace GlmSharp.Tests.Oracle;
 [Trait("Oracle", "llama.cpp")]
 public sealed class LatticeOracleTests(ITestOutputHelper output)
 {
-    public static TheoryData<GgmlType> Types() => new(RandomLatticeBlocks.Types);
+    public static TheoryData<GgmlType> Types() => new(RandomIqBlocks.LatticeTypes);
 
     [Theory]
     [MemberData(nameof(Types))]
@@ -31,7 +31,7 @@ public sealed class LatticeOracleTests(ITestOutputHelper output)
         })
         {
             using var dir = new TempDirectory();
-            string gguf = RandomLatticeBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 17).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 5);
+            string gguf = RandomIqBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 17).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 5);
             QuantizedModelParity.AssertMatchesLlamaCpp(output, spec, gguf, type.ToString(), 1e-5, 5e-2, cleanShare: 1.0 / 3);
         }
     }
@@ -47,7 +47,7 @@ public sealed class LatticeOracleTests(ITestOutputHelper output)
     {
         var spec = new TinyMoeSpec(160, 256, 3, 4, 2, 64, 256, Experts: 8, ExpertsPerToken: 2, ExpertWidth: 256, SharedExperts: 1, FirstDense: 1, QkNorm: true);
         using var dir = new TempDirectory();
-        string gguf = RandomLatticeBlocks.WriteModel(p => new RandomMoeCheckpoint(spec, seed: 11).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 12);
+        string gguf = RandomIqBlocks.WriteModel(p => new RandomMoeCheckpoint(spec, seed: 11).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 12);
         using (var file = GlmSharp.Formats.Gguf.GgufFile.Open(gguf))
             Assert.Contains(file.Tensors, t => t.Name.EndsWith("ffn_down_exps.weight", StringComparison.Ordinal) && t.Type == type);
         var prompt = spec.RandomPrompt(40, seed: 4);

@@ -5,9 +5,9 @@ using GlmSharp.Tests.Kernels;
 namespace GlmSharp.Tests.Oracle;
 
 /// <summary>
-/// The Q8_K activation quantizer and the scalar references of Q3_K and Q2_K against ggml-cpu's: activation blocks
-/// field for field (quantize_row_q8_K), and the row dot within fp32 summation order of ggml_vec_dot_q3_K_q8_K /
-/// ggml_vec_dot_q2_K_q8_K on the same blocks.
+/// The Q8_K activation quantizer and the scalar references of Q3_K, Q2_K, IQ4_XS, IQ3_XXS and IQ3_S (random blocks)
+/// against ggml-cpu's: activation blocks field for field (quantize_row_q8_K), and the row dot within fp32 summation
+/// order of ggml_vec_dot_&lt;type&gt;_q8_K on the same blocks.
 /// </summary>
 [Trait("Oracle", "llama.cpp")]
 public sealed unsafe class LowBitKQuantDotOracleTests
@@ -15,6 +15,9 @@ public sealed unsafe class LowBitKQuantDotOracleTests
     [Theory]
     [InlineData(GgmlType.Q3_K, "ggml_vec_dot_q3_K_q8_K")]
     [InlineData(GgmlType.Q2_K, "ggml_vec_dot_q2_K_q8_K")]
+    [InlineData(GgmlType.IQ4_XS, "ggml_vec_dot_iq4_xs_q8_K")]
+    [InlineData(GgmlType.IQ3_XXS, "ggml_vec_dot_iq3_xxs_q8_K")]
+    [InlineData(GgmlType.IQ3_S, "ggml_vec_dot_iq3_s_q8_K")]
     public void Scalar_Reference_Dot_Equals_Ggml_Cpus_Vec_Dot(GgmlType type, string function)
     {
         foreach (int n in new[] { 256, 512, 256 * 13 })
@@ -42,7 +45,12 @@ public sealed unsafe class LowBitKQuantDotOracleTests
 
             float ours;
             fixed (byte* wp = weights) fixed (sbyte* qp = q) fixed (float* dp = d) fixed (short* sp = sums)
-                ours = type == GgmlType.Q3_K ? ScalarLowBitKQuantKernels.DotQ3_K(wp, qp, dp, n / 256) : ScalarLowBitKQuantKernels.DotQ2_K(wp, qp, dp, sp, n / 256);
+                ours = type switch
+                {
+                    GgmlType.Q3_K => ScalarLowBitKQuantKernels.DotQ3_K(wp, qp, dp, n / 256),
+                    GgmlType.Q2_K => ScalarLowBitKQuantKernels.DotQ2_K(wp, qp, dp, sp, n / 256),
+                    _ => ScalarIqSubBlockKernels.Dot(type, wp, qp, dp, n / 256),
+                };
             double magnitude = 0;
             for (int k = 0; k < n; k++) magnitude += Math.Abs(w.Decoded[k] * x[k]);
             Assert.True(Math.Abs(theirs - ours) <= 1e-6 * magnitude, $"{type} n={n}: ggml {theirs}, ours {ours}");

@@ -11,13 +11,13 @@ namespace GlmSharp.Tests.Tensors;
 /// </summary>
 public sealed class LatticeFormatTests
 {
-    public static TheoryData<GgmlType> Types() => new(RandomLatticeBlocks.Types);
+    public static TheoryData<GgmlType> Types() => new(RandomIqBlocks.LatticeTypes);
 
     [Trait("Oracle", "llama.cpp")]
     [Theory]
     [MemberData(nameof(Types))]
     public void Decoded_Values_Equal_Ggmls_For_Random_Blocks(GgmlType type) =>
-        GgmlCodecParity.AssertDecodedEqual(type, RandomLatticeBlocks.Create(type, 256 * 256, new Random(2), RandomLatticeBlocks.AnyFiniteScale));
+        GgmlCodecParity.AssertDecodedEqual(type, RandomIqBlocks.Create(type, 256 * 256, new Random(2), RandomIqBlocks.AnyFiniteScale));
 
     [Theory]
     [MemberData(nameof(Types))]

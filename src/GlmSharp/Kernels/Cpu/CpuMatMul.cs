@@ -72,10 +72,14 @@ internal static unsafe class CpuMatMul
     /// than the scalar integer loops.
     /// </summary>
     public static bool UsesQ8K(GgmlType type, CpuIsa isa) =>
-        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K || IqKernels.Handles(type)) && isa != CpuIsa.Portable;
+        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K || IqKernels.Handles(type) || IqSubBlockKernels.Handles(type))
+        && isa != CpuIsa.Portable;
 
     /// <summary>K-quants whose 32-value sub-blocks have a scale and a min each: prefill runs them on the int8 tile.</summary>
     private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K;
+
+    /// <summary>Q8_K types whose prefill runs on the int8 tile, with one scale (and offset) per 32 values.</summary>
+    private static bool TilesQ8KBlocks(GgmlType type) => IsScaleMinKQuant(type) || IqSubBlockKernels.Handles(type);
 
     /// <summary>
     /// Float prefill on AVX-512 goes through <see cref="FloatPanelGemm"/> once there are enough tokens to pay for
@@ -172,7 +176,7 @@ internal static unsafe class CpuMatMul
         bool int8Simd = job.Int8 >= Int8Path.Avx2Maddubs;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
         // Prefill treats Q4_K's and Q5_K's 32-value sub-blocks as int8 blocks with a scale and an offset each, for the int8 tile.
-        bool scaleMinTiled = IsScaleMinKQuant(weight.Type) && tiled;
+        bool scaleMinTiled = TilesQ8KBlocks(weight.Type) && tiled;
         if (UsesInt8(weight.Type) || scaleMinTiled)
         {
             int blocks = inputs / Int8Kernels.Block;
@@ -308,7 +312,7 @@ internal static unsafe class CpuMatMul
             float* xt = job->X + (long)t * job->Inputs;
             sbyte* q = job->Codes + (long)t * job->ActRowBytes;
             float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
-            if (IsScaleMinKQuant(job->Type)) KQuantKernels.QuantizeActivationsGrouped(xt, job->Inputs, q, scales, sums);
+            if (TilesQ8KBlocks(job->Type)) KQuantKernels.QuantizeActivationsGrouped(xt, job->Inputs, q, scales, sums);
             else if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout, LegacyQuantKernels.UsesHalfSums(job->Type));
             else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, LegacyQuantKernels.UsesHalfSums(job->Type));
         }
@@ -371,7 +375,7 @@ internal static unsafe class CpuMatMul
         {
             if (job->Isa == CpuIsa.Scalar) KQuantReference(job, first, end);
             else if (job->Tokens == 1) KQuantDecode(job, first, end);
-            else if (IsScaleMinKQuant(job->Type)) Int8Tiled(job, first, end, job->Scratch + thread);
+            else if (TilesQ8KBlocks(job->Type)) Int8Tiled(job, first, end, job->Scratch + thread);
             else KQuantTiled(job, first, end, job->Scratch + thread);
         }
         else if (!IsFloatLike(job->Type)) DecodedRows(job, first, end, job->Scratch + thread);
@@ -497,6 +501,7 @@ internal static unsafe class CpuMatMul
                     GgmlType.Q3_K => ScalarLowBitKQuantKernels.DotQ3_K(w, a, da, superBlocks),
                     GgmlType.Q4_K => ScalarKQuantKernels.DotQ4_K(w, a, da, sums, superBlocks),
                     GgmlType.Q5_K => ScalarKQuantKernels.DotQ5_K(w, a, da, sums, superBlocks),
+                    var type when IqSubBlockKernels.Handles(type) => ScalarIqSubBlockKernels.Dot(type, w, a, da, superBlocks),
                     _ => ScalarKQuantKernels.DotQ6_K(w, a, da, superBlocks),
                 };
             }
@@ -514,6 +519,7 @@ internal static unsafe class CpuMatMul
                 GgmlType.Q3_K => LowBitKQuantKernels.DotQ3_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
                 GgmlType.Q4_K => KQuantKernels.DotScaleMin<Q4_KCodes>(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
                 GgmlType.Q5_K => KQuantKernels.DotScaleMin<Q5_KCodes>(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
+                var type when IqSubBlockKernels.Handles(type) => IqSubBlockKernels.Dot(type, w, job->Codes, job->Scales, superBlocks),
                 _ => KQuantKernels.DotQ6_K(w, job->Codes, job->Scales, job->GroupSums, superBlocks),
             };
         }
@@ -689,6 +695,7 @@ internal static unsafe class CpuMatMul
             if (legacy) LegacyQuantKernels.Unpack(job->Type, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackScaleMinGrouped<Q4_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (job->Type == GgmlType.Q5_K) KQuantKernels.UnpackScaleMinGrouped<Q5_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else if (IqSubBlockKernels.Handles(job->Type)) IqSubBlockKernels.UnpackGrouped(job->Type, row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks, flip: !signedQ8);
             else Int8Kernels.Unpack(q4, signedQ8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
         }
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)

@@ -4,13 +4,14 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Tests.Support;
 
 /// <summary>
-/// Blocks of the lattice types (IQ2_XXS, IQ2_XS, IQ2_S, IQ1_S, IQ1_M), which neither GlmSharp nor llama.cpp writes
-/// without an importance matrix: random bytes, since every bit pattern of their index, sign, shift and scale fields
-/// is a valid block, with d chosen apart (IQ1_M spreads it over the top nibbles of its four scale words).
+/// Blocks of the IQ types GlmSharp reads but does not write (llama.cpp writes IQ2_*/IQ1_* only from an importance
+/// matrix): random bytes, since every bit pattern of their index, sign, shift and scale fields is a valid block, with
+/// d chosen apart (first in every block but IQ1_M, which spreads it over the top nibbles of its four scale words).
 /// </summary>
-internal static class RandomLatticeBlocks
+internal static class RandomIqBlocks
 {
-    public static IReadOnlyList<GgmlType> Types => TensorCodec.DecodeOnlyLatticeTypes;
+    /// <summary>The types whose values lie on lattice grids with signs (IQ2_*, IQ1_*), which share their tests.</summary>
+    public static IReadOnlyList<GgmlType> LatticeTypes { get; } = [GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ1_S, GgmlType.IQ1_M];
 
     /// <summary>Random blocks whose d are fp16 bit patterns drawn by <paramref name="scaleBits"/>.</summary>
     public static byte[] Create(GgmlType type, long values, Random random, Func<Random, ushort> scaleBits)
