@@ -15,9 +15,10 @@ namespace GlmSharp.Cli.Commands.Bench;
 /// One timed run of `glm serve`: the model behind the HTTP server on loopback with continuous batching, and
 /// <see cref="RunSettings.Parallel"/> clients that each stream one completion of <see cref="RunSettings.Gen"/> tokens
 /// for their own prompt of token ids (the ids the engine runs are fed), all sent at once. Prefill is all prompt tokens
-/// over the time until the last client saw its first token; decode is the sum over clients of their token rate after
-/// the first token, comparable with a batched decode's aggregate; each client's time to first token and time per
-/// output token are kept for percentiles.
+/// over the time until the last client saw its first token. Decode is the tokens all clients received while every one
+/// of them was decoding (from the last first token to the first last token) over that time: the steady state a
+/// batched decode measures, without the steps that also carried other clients' prompt chunks. Each client's time to
+/// first token and time per output token (which do include those steps) are kept for percentiles.
 /// </summary>
 internal static class ServeRun
 {
@@ -39,23 +40,27 @@ internal static class ServeRun
         using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = Timeout.InfiniteTimeSpan };
 
         var ids = run.TokenIds(path);
-        await Complete(http, ids[0][..run.WarmupPrompt], RunSettings.WarmupDecode);
-        var clients = await Task.WhenAll(ids.Select(sequence => Complete(http, sequence[..run.Prompt], run.Gen)));
+        await Complete(http, ids[0][..run.WarmupPrompt], RunSettings.WarmupDecode, Stopwatch.GetTimestamp());
+        var sent = Stopwatch.GetTimestamp();
+        var clients = await Task.WhenAll(ids.Select(sequence => Complete(http, sequence[..run.Prompt], run.Gen, sent)));
 
-        double lastFirstToken = clients.Max(c => c.FirstToken);
-        return new EngineResult(run.Parallel * run.Prompt / lastFirstToken, clients.Sum(c => c.DecodeRate), load, RunSettings.PeakRssMb())
+        double allDecoding = clients.Max(c => c.Tokens[0]), firstDone = clients.Min(c => c.Tokens[^1]);
+        if (firstDone <= allDecoding)
+            throw new Errors.GlmException($"--gen {run.Gen}: a client finished before the last one had its first token; give more tokens to decode");
+        int steady = clients.Sum(c => c.Tokens.Count(t => t > allDecoding && t <= firstDone));
+        return new EngineResult(run.Parallel * run.Prompt / allDecoding, steady / (firstDone - allDecoding), load, RunSettings.PeakRssMb())
         {
-            TimeToFirstTokenMs = [.. clients.Select(c => c.FirstToken * 1000)],
-            TimePerOutputTokenMs = [.. clients.Select(c => 1000 / c.DecodeRate)],
+            TimeToFirstTokenMs = [.. clients.Select(c => c.Tokens[0] * 1000)],
+            TimePerOutputTokenMs = [.. clients.Select(c => (c.Tokens[^1] - c.Tokens[0]) * 1000 / (c.Tokens.Length - 1))],
         };
     }
 
-    /// <summary>One client's view: seconds to its first token, and tokens per second after it.</summary>
-    private readonly record struct ClientTiming(double FirstToken, double DecodeRate);
+    /// <summary>One client's view: when each of its tokens arrived, in seconds from when the clients were started.</summary>
+    private readonly record struct ClientTiming(double[] Tokens);
 
-    private static async Task<ClientTiming> Complete(HttpClient http, int[] prompt, int tokens)
+    /// <param name="sent">The clock the arrival times count from.</param>
+    private static async Task<ClientTiming> Complete(HttpClient http, int[] prompt, int tokens, long sent)
     {
-        var sent = Stopwatch.GetTimestamp();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
         {
             Content = JsonContent.Create(new
@@ -67,7 +72,7 @@ internal static class ServeRun
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        double first = 0, last = 0;
+        var arrivals = new List<double>();
         int generated = 0;
         while (await reader.ReadLineAsync() is { } line)
         {
@@ -76,10 +81,9 @@ internal static class ServeRun
             using var chunk = JsonDocument.Parse(line.AsMemory("data: ".Length));
             if (chunk.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
                 generated = usage.GetProperty("completion_tokens").GetInt32();
-            else if (first == 0) first = now;
-            else last = now;
+            else if (chunk.RootElement.GetProperty("choices")[0].GetProperty("text").GetString() is { Length: > 0 }) arrivals.Add(now);
         }
         if (generated != tokens) throw new Errors.GlmException($"a bench client asked for {tokens} tokens and got {generated}");
-        return new ClientTiming(first, (generated - 1) / (last - first));
+        return new ClientTiming([.. arrivals]);
     }
 }
