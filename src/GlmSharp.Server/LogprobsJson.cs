@@ -40,9 +40,10 @@ internal sealed class LogprobsJson(BpeTokenizer tokenizer)
     /// <param name="textOffset">Where the first token's text starts in the choice's text.</param>
     public void WriteCompletion(Utf8JsonWriter w, IReadOnlyList<ScoredToken> tokens, int textOffset)
     {
+        var texts = tokens.Select(t => Text(t.TokenId)).ToArray();
         w.WriteStartObject("logprobs");
         w.WriteStartArray("tokens");
-        foreach (var token in tokens) w.WriteStringValue(Text(token.TokenId));
+        foreach (string text in texts) w.WriteStringValue(text);
         w.WriteEndArray();
         w.WriteStartArray("token_logprobs");
         foreach (var token in tokens) w.WriteNumberValue(token.Logprobs.Logprob);
@@ -56,10 +57,10 @@ internal sealed class LogprobsJson(BpeTokenizer tokenizer)
         }
         w.WriteEndArray();
         w.WriteStartArray("text_offset");
-        foreach (var token in tokens)
+        foreach (string text in texts)
         {
             w.WriteNumberValue(textOffset);
-            textOffset += Text(token.TokenId).Length;
+            textOffset += text.Length;
         }
         w.WriteEndArray();
         w.WriteEndObject();
