@@ -54,7 +54,7 @@ internal sealed record ChatRequest(
     private static bool Thinking(JsonElement body)
     {
         if (body.TryGetProperty("thinking", out var thinking) && thinking.ValueKind == JsonValueKind.Object && thinking.TryGetProperty("type", out var type))
-            return type.GetString() switch
+            return (type.ValueKind == JsonValueKind.String ? type.GetString() : null) switch
             {
                 "enabled" => true,
                 "disabled" => false,
@@ -94,7 +94,8 @@ internal sealed record ChatRequest(
             calls = [];
             foreach (var call in toolCalls.EnumerateArray())
             {
-                if (!call.TryGetProperty("function", out var function) || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+                if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+                    || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
                     throw ApiError.Invalid($"{field}.tool_calls: every call needs function.name", field + ".tool_calls");
                 string arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "{}";
                 try
@@ -122,7 +123,7 @@ internal sealed record ChatRequest(
         foreach (var part in content.EnumerateArray())
         {
             if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type)) throw ApiError.Invalid($"{field}.content: every part needs a type", field + ".content");
-            if (type.GetString() != "text" || !part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
+            if (type.ValueKind != JsonValueKind.String || type.GetString() != "text" || !part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
                 throw ApiError.Invalid($"{field}.content: only text parts are supported by this model", field + ".content");
             text.Append(partText.GetString());
         }

@@ -14,9 +14,9 @@ internal static class GenerationFields
         var sampling = defaults with
         {
             Temperature = (float?)Number(body, "temperature", 0, 2) ?? defaults.Temperature,
-            TopP = (float?)Number(body, "top_p", 0, 1) ?? defaults.TopP,
+            TopP = Fraction(body, "top_p", zeroAllowed: false, oneAllowed: true) ?? defaults.TopP,
             TopK = (int?)Number(body, "top_k", 0, 1_000_000) ?? defaults.TopK,
-            MinP = (float?)Number(body, "min_p", 0, 1) ?? defaults.MinP,
+            MinP = Fraction(body, "min_p", zeroAllowed: true, oneAllowed: false) ?? defaults.MinP,
             PresencePenalty = (float?)Number(body, "presence_penalty", -2, 2) ?? defaults.PresencePenalty,
             FrequencyPenalty = (float?)Number(body, "frequency_penalty", -2, 2) ?? defaults.FrequencyPenalty,
             RepetitionPenalty = (float?)Number(body, "repetition_penalty", 0.01, 10) ?? defaults.RepetitionPenalty,
@@ -51,7 +51,7 @@ internal static class GenerationFields
     internal static IReadOnlyList<string> Stops(JsonElement body)
     {
         if (!body.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null) return [];
-        if (stop.ValueKind == JsonValueKind.String) return [stop.GetString()!];
+        if (stop.ValueKind == JsonValueKind.String && stop.GetString()!.Length > 0) return [stop.GetString()!];
         if (stop.ValueKind == JsonValueKind.Array && stop.EnumerateArray().All(s => s.ValueKind == JsonValueKind.String && s.GetString()!.Length > 0))
             return [.. stop.EnumerateArray().Select(s => s.GetString()!)];
         throw ApiError.Invalid("'stop' must be a string or an array of non-empty strings", "stop");
@@ -63,6 +63,19 @@ internal static class GenerationFields
         if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double number) || double.IsNaN(number) || number < min || number > max)
             throw ApiError.Invalid($"'{name}' must be a number from {min} to {max}", name);
         return number;
+    }
+
+    /// <summary>
+    /// A probability as the sampler takes it, a float: top-p keeps some mass (above 0, at most 1), min-p cannot ask for
+    /// more than the top token (at least 0, below 1). Judged after rounding to float, so 1e-50 is 0 and 0.999999999 is 1.
+    /// </summary>
+    private static float? Fraction(JsonElement body, string name, bool zeroAllowed, bool oneAllowed)
+    {
+        if (Number(body, name, 0, 1) is not { } number) return null;
+        float fraction = (float)number;
+        if ((fraction == 0 && !zeroAllowed) || (fraction == 1 && !oneAllowed))
+            throw ApiError.Invalid($"'{name}' must be {(zeroAllowed ? "at least 0" : "greater than 0")} and {(oneAllowed ? "at most 1" : "below 1")}", name);
+        return fraction;
     }
 
     internal static bool? Bool(JsonElement body, string name)

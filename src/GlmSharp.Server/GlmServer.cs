@@ -107,11 +107,16 @@ public static class GlmServer
         try
         {
             using var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+            Formats.JsonText.RequireValidText(document.RootElement, "the request body");
             return document.RootElement.Clone();
         }
         catch (JsonException e)
         {
             throw ApiError.Invalid($"the request body is not valid JSON: {e.Message}");
+        }
+        catch (Errors.ModelFormatException e)
+        {
+            throw ApiError.Invalid(e.Message);
         }
     }
 

@@ -12,7 +12,7 @@ internal static unsafe class Pipeline
     public const int GeneratedTokens = 3;
 
     /// <summary>One thread: the supervisor runs one worker per core, and a pool per worker would make them contend.</summary>
-    private static readonly Kernels.Cpu.CpuBackend Backend = new(threads: 1);
+    public static readonly Kernels.Cpu.CpuBackend Backend = new(threads: 1);
 
     public static void Run(string modelPath, string chatText)
     {

@@ -42,7 +42,7 @@ internal static class SeedCorpus
             ["partial_rotary_factor"] = 0.5,
             ["attention_bias"] = true,
             ["tie_word_embeddings"] = false,
-            ["max_position_embeddings"] = 128,
+            ["max_position_embeddings"] = 1024,
             ["rope_theta"] = 10000.0,
             ["rms_norm_eps"] = 1e-5,
             ["eos_token_id"] = new[] { vocab - 1 },
@@ -62,6 +62,71 @@ internal static class SeedCorpus
                 GgufExporter.Write(loaded.Architecture, loaded.Config, loaded.Model.Weights, vocabulary,
                     Path.Combine(root, $"model-{type.ToString().ToLowerInvariant()}.gguf"), type, "fuzz seed");
         WriteMixtureOfExperts(Path.Combine(root, "moe"), hf, vocab, vocabulary);
+        WriteRequests(Path.Combine(root, "http"));
+    }
+
+    /// <summary>
+    /// Request bodies for <c>glm serve</c> that use every field it reads: a conversation with each role, tools and a
+    /// tool call, sampling and penalties, stops, several choices, log-probabilities, a JSON-object reply, thinking
+    /// switches, streaming with usage, and a completion prompt as text and as token ids.
+    /// </summary>
+    private static void WriteRequests(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var weather = new Dictionary<string, object>
+        {
+            ["type"] = "function",
+            ["function"] = new Dictionary<string, object>
+            {
+                ["name"] = "get_weather",
+                ["description"] = "The weather in a city",
+                ["parameters"] = new Dictionary<string, object>
+                {
+                    ["type"] = "object",
+                    ["properties"] = new Dictionary<string, object> { ["city"] = new Dictionary<string, object> { ["type"] = "string" }, ["days"] = new Dictionary<string, object> { ["type"] = "integer" } },
+                    ["required"] = new[] { "city" },
+                },
+            },
+        };
+        object[] conversation =
+        [
+            new Dictionary<string, object> { ["role"] = "system", ["content"] = "You are terse." },
+            new Dictionary<string, object> { ["role"] = "user", ["content"] = new[] { new Dictionary<string, object> { ["type"] = "text", ["text"] = ChatMessage } } },
+            new Dictionary<string, object>
+            {
+                ["role"] = "assistant", ["content"] = "", ["reasoning_content"] = "The user wants weather.",
+                ["tool_calls"] = new[] { new Dictionary<string, object> { ["id"] = "call_1", ["type"] = "function", ["function"] = new Dictionary<string, object> { ["name"] = "get_weather", ["arguments"] = "{\"city\": \"Beijing\", \"days\": 2}" } } },
+            },
+            new Dictionary<string, object> { ["role"] = "tool", ["tool_call_id"] = "call_1", ["content"] = "{\"sky\": \"clear\"}" },
+            new Dictionary<string, object> { ["role"] = "user", ["content"] = "And tomorrow?" },
+        ];
+        Write("chat.json", new Dictionary<string, object>
+        {
+            ["model"] = "fuzz", ["messages"] = conversation, ["tools"] = new[] { weather }, ["tool_choice"] = "auto",
+            ["max_tokens"] = 4, ["temperature"] = 0.7, ["top_p"] = 0.9, ["top_k"] = 20, ["min_p"] = 0.05, ["seed"] = 3, ["n"] = 2,
+            ["presence_penalty"] = 0.5, ["frequency_penalty"] = 0.25, ["repetition_penalty"] = 1.1, ["stop"] = new[] { "\n\n", "sea" },
+            ["logprobs"] = true, ["top_logprobs"] = 2, ["thinking"] = new Dictionary<string, object> { ["type"] = "disabled" },
+        });
+        Write("chat-stream.json", new Dictionary<string, object>
+        {
+            ["messages"] = conversation[..2], ["max_completion_tokens"] = 6, ["stream"] = true,
+            ["stream_options"] = new Dictionary<string, object> { ["include_usage"] = true },
+            ["response_format"] = new Dictionary<string, object> { ["type"] = "json_object" },
+            ["chat_template_kwargs"] = new Dictionary<string, object> { ["enable_thinking"] = true }, ["reasoning_effort"] = "low",
+            ["logprobs"] = true, ["temperature"] = 0,
+        });
+        Write("completions.json", new Dictionary<string, object>
+        {
+            ["model"] = "fuzz", ["prompt"] = "The quick brown fox", ["max_tokens"] = 4, ["n"] = 2, ["logprobs"] = 3, ["seed"] = 11,
+            ["stop"] = "dog", ["temperature"] = 1.2,
+        });
+        Write("completions-stream.json", new Dictionary<string, object>
+        {
+            ["prompt"] = new[] { 5, 17, 42, 99, 3 }, ["max_tokens"] = 5, ["stream"] = true, ["ignore_eos"] = true, ["logprobs"] = 1,
+            ["stream_options"] = new Dictionary<string, object> { ["include_usage"] = true },
+        });
+
+        void Write(string name, Dictionary<string, object> body) => File.WriteAllText(Path.Combine(folder, name), JsonSerializer.Serialize(body));
     }
 
     /// <summary>A glm4_moe checkpoint with the same vocabulary: one dense lead layer, then 8 experts (top 2, 2 groups) and a shared one.</summary>

@@ -12,9 +12,10 @@ internal enum InputKind
 
 /// <summary>
 /// One fuzzed input file of the seed corpus: <see cref="File"/> (relative to the corpus) is replaced by a mutant, and
-/// the model at <see cref="LoadPath"/> is then run the whole way.
+/// the model at <see cref="LoadPath"/> is then run the whole way. A target with an <see cref="Endpoint"/> fuzzes a
+/// request body instead: the mutant is posted there, to <c>glm serve</c>'s application over that model.
 /// </summary>
-internal sealed record Target(string Name, string File, InputKind Kind, string LoadPath)
+internal sealed record Target(string Name, string File, InputKind Kind, string LoadPath, string? Endpoint = null)
 {
     public static IReadOnlyList<Target> All { get; } =
     [
@@ -30,6 +31,10 @@ internal sealed record Target(string Name, string File, InputKind Kind, string L
         new("chat", "chat.txt", InputKind.ChatText, "hf"),
         new("gguf-moe", "model-moe-q8_0.gguf", InputKind.Binary, "model-moe-q8_0.gguf"),
         new("moe-config", "moe/config.json", InputKind.Json, "moe"),
+        new("http-chat", "http/chat.json", InputKind.Json, "hf", "/v1/chat/completions"),
+        new("http-chat-stream", "http/chat-stream.json", InputKind.Json, "hf", "/v1/chat/completions"),
+        new("http-completions", "http/completions.json", InputKind.Json, "hf", "/v1/completions"),
+        new("http-completions-stream", "http/completions-stream.json", InputKind.Json, "hf", "/v1/completions"),
     ];
 
     public static Target Named(string name) =>

@@ -16,6 +16,7 @@ internal static class Worker
         long structured = Safetensors.StructuredBytes(Path.Combine(corpus, target.File));
         string modelPath = Path.Combine(work, target.LoadPath);
         var output = Console.Out;
+        using var served = target.Endpoint is null ? null : new ServedModel(modelPath);
         try
         {
             for (long i = first; i < first + count; i++)
@@ -33,10 +34,10 @@ internal static class Worker
                 }
                 string chat = SeedCorpus.ChatMessage;
                 if (target.Kind == InputKind.ChatText) chat = Pipeline.ChatText(mutant);
-                else File.WriteAllBytes(Path.Combine(work, target.File), mutant);
+                else if (served is null) File.WriteAllBytes(Path.Combine(work, target.File), mutant);
                 output.WriteLine($"run {i}");
                 output.Flush();
-                output.WriteLine(Outcome(modelPath, chat, i));
+                output.WriteLine(served is null ? Outcome(modelPath, chat, i) : served.Outcome(target.Endpoint!, mutant, i));
                 output.Flush();
             }
         }

@@ -36,7 +36,7 @@ public static class JsonText
         {
             if (requireObject && document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new ModelFormatException($"{origin}: expected a JSON object, found {document.RootElement.ValueKind}");
-            CheckText(document.RootElement, origin, "");
+            RequireValidText(document.RootElement, origin);
             return document;
         }
         catch
@@ -45,6 +45,9 @@ public static class JsonText
             throw;
         }
     }
+
+    /// <summary>Decodes every string and key of <paramref name="root"/> once (for JSON parsed elsewhere, such as an HTTP body).</summary>
+    public static void RequireValidText(JsonElement root, string origin) => CheckText(root, origin, "");
 
     private static void CheckText(JsonElement element, string origin, string path)
     {

@@ -13,9 +13,16 @@ public sealed class ToolSchemas
 
     public static ToolSchemas None { get; } = new();
 
-    /// <summary>Tool name → parameter name → JSON Schema type ("string", "integer", "object", …; "" when the schema gives none).</summary>
-    public void Add(string tool, IEnumerable<(string Parameter, string Type)> parameters) =>
-        _types[tool] = parameters.ToDictionary(p => p.Parameter, p => p.Type, StringComparer.Ordinal);
+    /// <summary>
+    /// Tool name → parameter name → JSON Schema type ("string", "integer", "object", …; "" when the schema gives none).
+    /// A parameter named twice (JSON allows repeated keys) keeps its last type, as a JSON parser keeps the last value.
+    /// </summary>
+    public void Add(string tool, IEnumerable<(string Parameter, string Type)> parameters)
+    {
+        var types = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (parameter, type) in parameters) types[parameter] = type;
+        _types[tool] = types;
+    }
 
     /// <summary>Reads an OpenAI <c>tools</c> array; entries that are not functions with a name are skipped.</summary>
     public static ToolSchemas FromOpenAiTools(JsonElement tools)

@@ -6,7 +6,8 @@ namespace GlmSharp.Tests.Fuzzing;
 
 /// <summary>
 /// A short run of the fuzzer (tools/GlmSharp.Fuzz) over every input kind: mutated GGUF, safetensors, index, config,
-/// generation config, tokenizer, tokenizer config and chat text, each taken the whole way to generated tokens. Any
+/// generation config, tokenizer, tokenizer config and chat text, each taken the whole way to generated tokens, and
+/// request bodies posted to `glm serve`'s chat and text completions, whole and streamed. Any
 /// untyped exception, crash or hang fails the suite with the reproducer's name; scripts/fuzz.sh runs the long version.
 /// </summary>
 [Trait("Fuzz", "smoke")]
@@ -31,7 +32,8 @@ public sealed class FuzzSmokeTests(ITestOutputHelper output)
         output.WriteLine(report + await stderr);
 
         Assert.True(process.ExitCode == 0, $"the fuzzer found untyped exceptions, crashes or hangs:\n{report}");
-        foreach (var target in new[] { "gguf-q8_0", "gguf-q4_0", "gguf-f16", "safetensors", "safetensors-index", "config", "generation-config", "tokenizer", "tokenizer-config", "chat", "gguf-moe", "moe-config" })
+        foreach (var target in new[] { "gguf-q8_0", "gguf-q4_0", "gguf-f16", "safetensors", "safetensors-index", "config", "generation-config", "tokenizer", "tokenizer-config", "chat", "gguf-moe", "moe-config",
+                     "http-chat", "http-chat-stream", "http-completions", "http-completions-stream" })
             Assert.Contains($" {target}: ", report);
         // The summary line; a fast run also prints a progress line every 10,000 inputs before it.
         string summary = report.Split('\n').Single(line => line.Contains(" inputs in ", StringComparison.Ordinal));
