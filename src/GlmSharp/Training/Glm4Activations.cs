@@ -1,3 +1,5 @@
+using GlmSharp.Training.Layers;
+
 namespace GlmSharp.Training;
 
 /// <summary>What one glm4 layer's forward pass keeps for its backward pass; N = batch·seqLen rows.</summary>
@@ -8,11 +10,7 @@ internal sealed class Glm4LayerActivations
         int n = batch * seqLen, h = s.HiddenSize;
         AttnIn = new float[n * h];
         AttnInRstd = new float[n];
-        Q = new float[n * s.QueryWidth];
-        K = new float[n * s.KeyValueWidth];
-        V = new float[n * s.KeyValueWidth];
-        Probs = new float[(long)batch * s.NumHeads * seqLen * seqLen];
-        Context = new float[n * s.QueryWidth];
+        Attention = new AttentionActivations(s, batch, seqLen);
         AttnOut = new float[n * h];
         AttnOutRstd = new float[n];
         Mid = new float[n * h];
@@ -26,11 +24,7 @@ internal sealed class Glm4LayerActivations
 
     public float[] AttnIn { get; }       // input_layernorm(x)           [N, H]
     public float[] AttnInRstd { get; }   //                              [N]
-    public float[] Q { get; }            // after bias and RoPE          [N, heads·D]
-    public float[] K { get; }            // after bias and RoPE          [N, kv·D]
-    public float[] V { get; }            //                              [N, kv·D]
-    public float[] Probs { get; }        // attention probabilities      [B, heads, T, T]
-    public float[] Context { get; }      // attention output             [N, heads·D]
+    public AttentionActivations Attention { get; }
     public float[] AttnOut { get; }      // o_proj output                [N, H]
     public float[] AttnOutRstd { get; }  //                              [N]
     public float[] Mid { get; }          // x + post_self_attn_norm(o)   [N, H]
@@ -52,24 +46,18 @@ internal sealed class Glm4GradientScratch
         Hidden = new float[rows * h];
         Act = new float[rows * i];
         GateUp = new float[rows * 2 * i];
-        Q = new float[rows * s.QueryWidth];
-        K = new float[rows * s.KeyValueWidth];
-        V = new float[rows * s.KeyValueWidth];
-        Context = new float[rows * s.QueryWidth];
         int widest = Math.Max(Math.Max(h, s.QueryWidth), i);
         InputTransposed = new float[rows * widest];
         long largestWeight = Math.Max(Math.Max((long)s.VocabSize * h, 2L * i * h), (long)s.QueryWidth * h);
         WeightTransposed = new float[largestWeight];
+        Attention = new AttentionGradients(s, rows, InputTransposed, WeightTransposed);
     }
 
     public float[] Residual { get; }
     public float[] Hidden { get; }
     public float[] Act { get; }
     public float[] GateUp { get; }
-    public float[] Q { get; }
-    public float[] K { get; }
-    public float[] V { get; }
-    public float[] Context { get; }
+    public AttentionGradients Attention { get; }
     public float[] InputTransposed { get; }
     public float[] WeightTransposed { get; }
 }

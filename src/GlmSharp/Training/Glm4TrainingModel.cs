@@ -13,7 +13,7 @@ public sealed class Glm4TrainingModel
 {
     private readonly Glm4TrainingShape _s;
     private readonly TrainingParameters _p;
-    private readonly InterleavedRope _rope;
+    private readonly SelfAttention _attention;
     private readonly float[][] _residuals;
     private readonly Glm4LayerActivations[] _layers;
     private readonly float[] _final;
@@ -33,7 +33,7 @@ public sealed class Glm4TrainingModel
         BatchSize = batchSize;
         SeqLen = seqLen;
         _p = weights.Parameters;
-        _rope = new InterleavedRope(_s.RotaryDims, _s.RopeTheta, seqLen);
+        _attention = new SelfAttention(_s, new TrainingRope(Kernels.RopeLayout.AdjacentPairs, _s.RotaryDims, _s.RopeTheta, seqLen), batchSize, seqLen);
         int n = Rows, h = _s.HiddenSize;
         _residuals = Enumerable.Range(0, _s.NumLayers + 1).Select(_ => new float[n * h]).ToArray();
         _layers = Enumerable.Range(0, _s.NumLayers).Select(_ => new Glm4LayerActivations(_s, batchSize, seqLen)).ToArray();
@@ -92,17 +92,11 @@ public sealed class Glm4TrainingModel
 
     private void LayerForward(Glm4LayerWeights w, Glm4LayerActivations a, float[] x, float[] output)
     {
-        int n = Rows, h = _s.HiddenSize, qw = _s.QueryWidth, kvw = _s.KeyValueWidth, inner = _s.IntermediateSize;
+        int n = Rows, h = _s.HiddenSize, inner = _s.IntermediateSize;
         var scratch = _g.WeightTransposed;
 
         RmsNorm.Forward(x, Value(w.InputNorm), a.AttnIn, a.AttnInRstd, n, h, Eps);
-        Linear.Forward(a.AttnIn, Value(w.QProj), Value(w.QBias), a.Q, scratch, n, h, qw);
-        Linear.Forward(a.AttnIn, Value(w.KProj), Value(w.KBias), a.K, scratch, n, h, kvw);
-        Linear.Forward(a.AttnIn, Value(w.VProj), Value(w.VBias), a.V, scratch, n, h, kvw);
-        _rope.Rotate(a.Q, n, _s.NumHeads, _s.HeadDim, SeqLen);
-        _rope.Rotate(a.K, n, _s.NumKvHeads, _s.HeadDim, SeqLen);
-        CausalGqaAttention.Forward(a.Q, a.K, a.V, a.Probs, a.Context, BatchSize, SeqLen, _s.NumHeads, _s.NumKvHeads, _s.HeadDim);
-        Linear.Forward(a.Context, Value(w.OProj), [], a.AttnOut, scratch, n, qw, h);
+        _attention.Forward(_p, w.Attention, a.Attention, a.AttnIn, a.AttnOut, scratch);
         RmsNorm.Forward(a.AttnOut, Value(w.PostSelfAttnNorm), a.Mid, a.AttnOutRstd, n, h, Eps);
         System.Numerics.Tensors.TensorPrimitives.Add(a.Mid, x, a.Mid);
 
@@ -117,7 +111,7 @@ public sealed class Glm4TrainingModel
     /// <summary>On entry <paramref name="dx"/> holds d(output); on exit d(x).</summary>
     private void LayerBackward(Glm4LayerWeights w, Glm4LayerActivations a, float[] x, float[] dx)
     {
-        int n = Rows, h = _s.HiddenSize, qw = _s.QueryWidth, kvw = _s.KeyValueWidth, inner = _s.IntermediateSize;
+        int n = Rows, h = _s.HiddenSize, inner = _s.IntermediateSize;
         var xT = _g.InputTransposed;
         var wT = _g.WeightTransposed;
         var dHidden = _g.Hidden;
@@ -134,14 +128,7 @@ public sealed class Glm4TrainingModel
         // Attention half: mid = x + post_self_attn_norm(o_proj(context)); dx now carries d(x) through the residual.
         RmsNorm.Backward(a.AttnOut, Value(w.PostSelfAttnNorm), a.AttnOutRstd, dx, dHidden, Grad(w.PostSelfAttnNorm), n, h,
             accumulateDx: false);
-        Linear.Backward(a.Context, Value(w.OProj), dHidden, _g.Context, Grad(w.OProj), [], xT, wT, n, qw, h, accumulateDx: false);
-        CausalGqaAttention.Backward(a.Q, a.K, a.V, a.Probs, _g.Context, _g.Q, _g.K, _g.V,
-            BatchSize, SeqLen, _s.NumHeads, _s.NumKvHeads, _s.HeadDim);
-        _rope.RotateBack(_g.Q, n, _s.NumHeads, _s.HeadDim, SeqLen);
-        _rope.RotateBack(_g.K, n, _s.NumKvHeads, _s.HeadDim, SeqLen);
-        Linear.Backward(a.AttnIn, Value(w.QProj), _g.Q, dHidden, Grad(w.QProj), Grad(w.QBias), xT, wT, n, h, qw, accumulateDx: false);
-        Linear.Backward(a.AttnIn, Value(w.KProj), _g.K, dHidden, Grad(w.KProj), Grad(w.KBias), xT, wT, n, h, kvw, accumulateDx: true);
-        Linear.Backward(a.AttnIn, Value(w.VProj), _g.V, dHidden, Grad(w.VProj), Grad(w.VBias), xT, wT, n, h, kvw, accumulateDx: true);
+        _attention.Backward(_p, w.Attention, a.Attention, a.AttnIn, dHidden, dHidden, _g.Attention);
         RmsNorm.Backward(x, Value(w.InputNorm), a.AttnInRstd, dHidden, dx, Grad(w.InputNorm), n, h, accumulateDx: true);
     }
 

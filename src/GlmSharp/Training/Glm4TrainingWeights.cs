@@ -1,12 +1,11 @@
+using GlmSharp.Training.Layers;
+
 namespace GlmSharp.Training;
 
 /// <summary>The tensors of one glm4 decoder layer, by their place in <see cref="TrainingParameters"/>.</summary>
 public sealed record Glm4LayerWeights(
     TrainingParameter InputNorm,
-    TrainingParameter QProj, TrainingParameter? QBias,
-    TrainingParameter KProj, TrainingParameter? KBias,
-    TrainingParameter VProj, TrainingParameter? VBias,
-    TrainingParameter OProj,
+    AttentionWeights Attention,
     TrainingParameter PostSelfAttnNorm,
     TrainingParameter PostAttentionNorm,
     TrainingParameter GateUpProj,
@@ -42,35 +41,16 @@ public sealed class Glm4TrainingWeights
 
     public IReadOnlyList<Glm4LayerWeights> Layers { get; }
 
-    /// <summary>Matrices and biases from N(0, 0.02²) (biases zero), norm weights one — the Hugging Face initialisation.</summary>
-    public void Initialize(ulong seed)
-    {
-        var values = Parameters.Values;
-        for (int index = 0; index < Parameters.All.Count; index++)
-        {
-            var p = Parameters.All[index];
-            var span = p.Of(values);
-            if (p.Name.EndsWith("norm.weight", StringComparison.Ordinal)) span.Fill(1f);
-            else if (p.Name.EndsWith(".bias", StringComparison.Ordinal)) span.Clear();
-            else
-            {
-                var random = TrainingRandom.ForStream(seed, 1, (ulong)index);
-                for (int i = 0; i < span.Length; i++) span[i] = (float)(random.NextGaussian() * InitStd);
-            }
-        }
-    }
+    /// <summary>Matrices from N(0, 0.02²), biases zero, norm weights one — the Hugging Face initialisation.</summary>
+    public void Initialize(ulong seed) => Parameters.InitializeLikeHuggingFace(seed, InitStd);
 
     private Glm4LayerWeights LayerAt(int layer)
     {
         string prefix = $"model.layers.{layer}.";
         TrainingParameter P(string name) => Parameters[prefix + name];
-        TrainingParameter? Bias(string name) => Shape.AttentionBias ? P(name) : null;
         return new Glm4LayerWeights(
             P("input_layernorm.weight"),
-            P("self_attn.q_proj.weight"), Bias("self_attn.q_proj.bias"),
-            P("self_attn.k_proj.weight"), Bias("self_attn.k_proj.bias"),
-            P("self_attn.v_proj.weight"), Bias("self_attn.v_proj.bias"),
-            P("self_attn.o_proj.weight"),
+            AttentionAt(Parameters, prefix, Shape.AttentionBias),
             P("post_self_attn_layernorm.weight"),
             P("post_attention_layernorm.weight"),
             P("mlp.gate_up_proj.weight"),
@@ -78,21 +58,40 @@ public sealed class Glm4TrainingWeights
             P("post_mlp_layernorm.weight"));
     }
 
+    /// <summary>The attention projections of the layer whose names start with <paramref name="prefix"/>.</summary>
+    internal static AttentionWeights AttentionAt(TrainingParameters parameters, string prefix, bool bias)
+    {
+        TrainingParameter P(string name) => parameters[prefix + name];
+        TrainingParameter? Bias(string name) => bias ? P(name) : null;
+        return new AttentionWeights(
+            P("self_attn.q_proj.weight"), Bias("self_attn.q_proj.bias"),
+            P("self_attn.k_proj.weight"), Bias("self_attn.k_proj.bias"),
+            P("self_attn.v_proj.weight"), Bias("self_attn.v_proj.bias"),
+            P("self_attn.o_proj.weight"));
+    }
+
+    /// <summary>Layout entries of a layer's attention projections, in Hugging Face's order.</summary>
+    internal static IEnumerable<(string, int[])> AttentionLayout(Glm4TrainingShape s, string prefix)
+    {
+        int h = s.HiddenSize, q = s.QueryWidth, kv = s.KeyValueWidth;
+        yield return (prefix + "self_attn.q_proj.weight", [q, h]);
+        if (s.AttentionBias) yield return (prefix + "self_attn.q_proj.bias", [q]);
+        yield return (prefix + "self_attn.k_proj.weight", [kv, h]);
+        if (s.AttentionBias) yield return (prefix + "self_attn.k_proj.bias", [kv]);
+        yield return (prefix + "self_attn.v_proj.weight", [kv, h]);
+        if (s.AttentionBias) yield return (prefix + "self_attn.v_proj.bias", [kv]);
+        yield return (prefix + "self_attn.o_proj.weight", [h, q]);
+    }
+
     private static IEnumerable<(string, int[])> Layout(Glm4TrainingShape s)
     {
-        int h = s.HiddenSize, q = s.QueryWidth, kv = s.KeyValueWidth, i = s.IntermediateSize;
+        int h = s.HiddenSize, i = s.IntermediateSize;
         yield return ("model.embed_tokens.weight", [s.VocabSize, h]);
         for (int layer = 0; layer < s.NumLayers; layer++)
         {
             string prefix = $"model.layers.{layer}.";
             yield return (prefix + "input_layernorm.weight", [h]);
-            yield return (prefix + "self_attn.q_proj.weight", [q, h]);
-            if (s.AttentionBias) yield return (prefix + "self_attn.q_proj.bias", [q]);
-            yield return (prefix + "self_attn.k_proj.weight", [kv, h]);
-            if (s.AttentionBias) yield return (prefix + "self_attn.k_proj.bias", [kv]);
-            yield return (prefix + "self_attn.v_proj.weight", [kv, h]);
-            if (s.AttentionBias) yield return (prefix + "self_attn.v_proj.bias", [kv]);
-            yield return (prefix + "self_attn.o_proj.weight", [h, q]);
+            foreach (var entry in AttentionLayout(s, prefix)) yield return entry;
             yield return (prefix + "post_self_attn_layernorm.weight", [h]);
             yield return (prefix + "post_attention_layernorm.weight", [h]);
             yield return (prefix + "mlp.gate_up_proj.weight", [2 * i, h]);

@@ -43,4 +43,24 @@ public sealed class TrainingParameters
     public bool Contains(string name) => _byName.ContainsKey(name);
 
     public void ZeroGradients() => Array.Clear(Gradients);
+
+    /// <summary>
+    /// Matrices from N(0, std²) (a stream per parameter), biases (and GLM-4.5's router selection bias) zero, norm
+    /// weights one, as Hugging Face initialises a model.
+    /// </summary>
+    public void InitializeLikeHuggingFace(ulong seed, float std)
+    {
+        for (int index = 0; index < All.Count; index++)
+        {
+            var p = All[index];
+            var span = p.Of(Values);
+            if (p.Name.EndsWith("norm.weight", StringComparison.Ordinal)) span.Fill(1f);
+            else if (p.Name.EndsWith("bias", StringComparison.Ordinal)) span.Clear();
+            else
+            {
+                var random = TrainingRandom.ForStream(seed, 1, (ulong)index);
+                for (int i = 0; i < span.Length; i++) span[i] = (float)(random.NextGaussian() * std);
+            }
+        }
+    }
 }

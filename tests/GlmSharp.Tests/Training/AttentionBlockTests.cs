@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Training.Layers;
 
 namespace GlmSharp.Tests.Training;
@@ -8,7 +9,7 @@ public class AttentionBlockTests
     public void Rope_Rotates_Adjacent_Pairs_Of_The_First_Rotary_Dims_And_Passes_The_Rest()
     {
         // head_dim 6, R = 4, theta 100: pair 0 turns by p·1, pair 1 by p·100^(-2/4) = p·0.1; dims 4, 5 untouched.
-        var rope = new InterleavedRope(rotaryDims: 4, theta: 100, maxPositions: 3);
+        var rope = new TrainingRope(RopeLayout.AdjacentPairs, rotaryDims: 4, theta: 100, maxPositions: 3);
         var x = new float[3 * 6];
         float[] token = [1, 0, 0, 1, 5, 6];
         token.CopyTo(x, 2 * 6);

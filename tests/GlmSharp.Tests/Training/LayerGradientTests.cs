@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Training.Layers;
 
 namespace GlmSharp.Tests.Training;
@@ -138,11 +139,13 @@ public class LayerGradientTests
         FiniteDifference.AssertClose(v, dv, Loss, "dv");
     }
 
-    [Fact]
-    public void Rope_Backward_Is_The_Gradient_Of_The_Rotation_Including_Pass_Through_Dims()
+    [Theory]
+    [InlineData(RopeLayout.AdjacentPairs)]
+    [InlineData(RopeLayout.SplitHalves)]
+    public void Rope_Backward_Is_The_Gradient_Of_The_Rotation_Including_Pass_Through_Dims(RopeLayout layout)
     {
         const int seqLen = 3, heads = 2, headDim = 8;
-        var rope = new InterleavedRope(rotaryDims: 4, theta: 10000, maxPositions: seqLen);
+        var rope = new TrainingRope(layout, rotaryDims: 4, theta: 10000, maxPositions: seqLen);
         var x = R(seqLen * heads * headDim, 17);
         var probe = R(x.Length, 18);
         double Loss()

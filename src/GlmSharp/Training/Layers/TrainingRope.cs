@@ -3,20 +3,20 @@ using GlmSharp.Kernels;
 namespace GlmSharp.Training.Layers;
 
 /// <summary>
-/// glm/glm4 rotary embedding for training: the engine's <see cref="RopeTable"/> with adjacent pairs, so the trainer
-/// rotates by the same angles as inference. Its cos/sin are computed once per position of the training window. The
-/// rotation is orthogonal, so its gradient is the inverse rotation.
+/// Rotary embedding for training: the engine's <see cref="RopeTable"/> in the model's pair layout (adjacent pairs for
+/// glm/glm4, split halves for glm4_moe), so the trainer rotates by the same angles as inference. Its cos/sin are
+/// computed once per position of the training window. The rotation is orthogonal, so its gradient is the inverse rotation.
 /// </summary>
-public sealed class InterleavedRope
+public sealed class TrainingRope
 {
     private readonly RopeTable _table;
     private readonly float[] _cos;
     private readonly float[] _sin;
     private readonly int _pairs;
 
-    public InterleavedRope(int rotaryDims, double theta, int maxPositions)
+    public TrainingRope(RopeLayout layout, int rotaryDims, double theta, int maxPositions)
     {
-        _table = new RopeTable(RopeLayout.AdjacentPairs, rotaryDims, theta);
+        _table = new RopeTable(layout, rotaryDims, theta);
         MaxPositions = maxPositions;
         _pairs = rotaryDims / 2;
         _cos = new float[maxPositions * _pairs];
