@@ -1,0 +1,208 @@
+using GlmSharp.Errors;
+using GlmSharp.Kernels;
+using GlmSharp.Training.Layers;
+
+namespace GlmSharp.Training;
+
+/// <summary>
+/// The glm4_moe decoder (GLM-4.5) with a forward pass that keeps its activations and a hand-written backward pass.
+/// Per layer, pre-norm: h = x + attn(input_layernorm(x)) with split-half partial RoPE; out = h + FFN(post_attention_layernorm(h)),
+/// FFN a SwiGLU in the first first_k_dense_replace layers and routed experts plus the shared experts after them.
+/// Then model.norm and lm_head. After each forward pass <see cref="BalanceRouters"/> moves the routers' selection biases.
+/// </summary>
+public sealed class Glm4MoeTrainingModel
+{
+    private readonly Glm4MoeTrainingShape _s;
+    private readonly TrainingParameters _p;
+    private readonly SelfAttention _attention;
+    private readonly float[][] _residuals;
+    private readonly MoeLayerActivations[] _layers;
+    private readonly float[] _final, _finalRstd, _logits, _dLogits;
+    private readonly float[] _dResidual, _dHidden, _dAct, _dGateUp, _inputTransposed, _weightTransposed;
+    private readonly AttentionGradients _attentionGradients;
+    private readonly int[] _inputs;
+
+    public Glm4MoeTrainingModel(Glm4MoeTrainingWeights weights, int batchSize, int seqLen)
+    {
+        _s = weights.Shape;
+        var a = _s.Attention;
+        if (batchSize <= 0) throw new GlmException($"batch size must be positive, found {batchSize}");
+        if (seqLen <= 0 || seqLen > a.MaxPositions)
+            throw new GlmException($"sequence length {seqLen} must be in [1, max_position_embeddings {a.MaxPositions}]");
+        Weights = weights;
+        BatchSize = batchSize;
+        SeqLen = seqLen;
+        _p = weights.Parameters;
+        _attention = new SelfAttention(a, new TrainingRope(RopeLayout.SplitHalves, a.RotaryDims, a.RopeTheta, seqLen), batchSize, seqLen);
+        int n = Rows, h = _s.HiddenSize;
+        _residuals = Enumerable.Range(0, _s.NumLayers + 1).Select(_ => new float[n * h]).ToArray();
+        _layers = Enumerable.Range(0, _s.NumLayers).Select(l => new MoeLayerActivations(_s, l, batchSize, seqLen)).ToArray();
+        _final = new float[n * h];
+        _finalRstd = new float[n];
+        _logits = new float[(long)n * _s.VocabSize];
+        _dLogits = new float[(long)n * _s.VocabSize];
+        int inner = Math.Max(Math.Max(a.IntermediateSize, _s.SharedIntermediateSize), 1);
+        _dResidual = new float[n * h];
+        _dHidden = new float[n * h];
+        _dAct = new float[n * inner];
+        _dGateUp = new float[n * 2 * inner];
+        _inputTransposed = new float[n * Math.Max(Math.Max(h, a.QueryWidth), inner)];
+        _weightTransposed = new float[Math.Max(Math.Max((long)_s.VocabSize * h, 2L * inner * h), (long)a.QueryWidth * h)];
+        _attentionGradients = new AttentionGradients(a, n, _inputTransposed, _weightTransposed);
+        _inputs = new int[n];
+    }
+
+    public Glm4MoeTrainingWeights Weights { get; }
+    public int BatchSize { get; }
+    public int SeqLen { get; }
+    public int Rows => BatchSize * SeqLen;
+
+    /// <summary>Logits [rows, vocab] of the last forward pass.</summary>
+    public ReadOnlySpan<float> Logits => _logits;
+
+    /// <summary>The routed experts of layer <paramref name="layer"/> (null for a dense layer), with the last pass's choice and load.</summary>
+    public RoutedExperts? ExpertsOf(int layer) => _layers[layer].Routed;
+
+    /// <summary>
+    /// Runs the model on <paramref name="inputs"/> (batch·seqLen token ids) and returns the mean cross-entropy against
+    /// <paramref name="targets"/> (negative = not scored). Keeps what <see cref="Backward"/> needs.
+    /// </summary>
+    public float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets)
+    {
+        int n = Rows, h = _s.HiddenSize, vocab = _s.VocabSize;
+        if (inputs.Length != n || targets.Length != n)
+            throw new ArgumentException($"expected {n} inputs and targets, found {inputs.Length} and {targets.Length}");
+        foreach (int id in inputs)
+            if ((uint)id >= (uint)vocab) throw new ContextLimitException($"token id {id} is outside the vocabulary of {vocab}");
+        foreach (int id in targets)
+            if (id >= vocab) throw new ContextLimitException($"target id {id} is outside the vocabulary of {vocab}");
+        inputs.CopyTo(_inputs);
+
+        Embedding.Forward(inputs, Value(Weights.Embedding), _residuals[0], h);
+        for (int l = 0; l < _s.NumLayers; l++) LayerForward(Weights.Layers[l], _layers[l], _residuals[l], _residuals[l + 1]);
+        RmsNorm.Forward(_residuals[^1], Value(Weights.FinalNorm), _final, _finalRstd, n, h, Eps);
+        Linear.Forward(_final, Value(Weights.LmHead), [], _logits, _weightTransposed, n, h, vocab);
+        return CrossEntropy.ForwardBackward(_logits, targets, _dLogits, n, vocab);
+    }
+
+    /// <summary>Adds the gradient of the last <see cref="Forward"/>'s loss to <see cref="TrainingParameters.Gradients"/>.</summary>
+    public void Backward()
+    {
+        int n = Rows, h = _s.HiddenSize;
+        var dx = _dResidual;
+        Linear.Backward(_final, Value(Weights.LmHead), _dLogits, _dHidden, Grad(Weights.LmHead), [],
+            _inputTransposed, _weightTransposed, n, h, _s.VocabSize, accumulateDx: false);
+        RmsNorm.Backward(_residuals[^1], Value(Weights.FinalNorm), _finalRstd, _dHidden, dx, Grad(Weights.FinalNorm), n, h, accumulateDx: false);
+        for (int l = _s.NumLayers - 1; l >= 0; l--) LayerBackward(Weights.Layers[l], _layers[l], _residuals[l], dx);
+        Embedding.Backward(_inputs, dx, Grad(Weights.Embedding), h);
+    }
+
+    /// <summary>
+    /// GLM-4.5's auxiliary-loss-free balancing after a training step: each router's selection bias moves by
+    /// <paramref name="rate"/> towards the experts its last forward pass used less than the mean.
+    /// </summary>
+    public void BalanceRouters(float rate)
+    {
+        for (int l = 0; l < _s.NumLayers; l++)
+            if (_layers[l].Routed is { } routed) routed.BalanceBias(Value(Weights.Layers[l].Moe!.SelectionBias), rate);
+    }
+
+    private float Eps => (float)_s.Attention.RmsNormEps;
+
+    private void LayerForward(Glm4MoeLayerWeights w, MoeLayerActivations a, float[] x, float[] output)
+    {
+        int n = Rows, h = _s.HiddenSize;
+        RmsNorm.Forward(x, Value(w.InputNorm), a.AttnIn, a.AttnInRstd, n, h, Eps);
+        _attention.Forward(_p, w.Attention, a.Attention, a.AttnIn, a.Mid, _weightTransposed);
+        System.Numerics.Tensors.TensorPrimitives.Add(a.Mid, x, a.Mid);
+
+        RmsNorm.Forward(a.Mid, Value(w.PostAttentionNorm), a.MlpIn, a.MlpInRstd, n, h, Eps);
+        if (w.Dense is { } dense) SwiGluForward(dense, a.MlpIn, a.GateUp, a.Act, output, _s.Attention.IntermediateSize);
+        else
+        {
+            var moe = w.Moe!;
+            a.Routed!.Forward(a.MlpIn, Value(moe.Router), Value(moe.SelectionBias), Value(moe.ExpertsGateUp), Value(moe.ExpertsDown), output, n);
+            if (moe.Shared is { } shared)
+            {
+                SwiGluForward(shared, a.MlpIn, a.GateUp, a.Act, a.SharedOut, _s.SharedIntermediateSize);
+                System.Numerics.Tensors.TensorPrimitives.Add(output, a.SharedOut, output);
+            }
+        }
+        System.Numerics.Tensors.TensorPrimitives.Add(output, a.Mid, output);
+    }
+
+    /// <summary>On entry <paramref name="dx"/> holds d(output); on exit d(x).</summary>
+    private void LayerBackward(Glm4MoeLayerWeights w, MoeLayerActivations a, float[] x, float[] dx)
+    {
+        int n = Rows, h = _s.HiddenSize;
+        // FFN half: output = mid + FFN(post_attention_layernorm(mid)); dx carries d(mid) through the residual.
+        if (w.Dense is { } dense) SwiGluBackward(dense, a.MlpIn, a.GateUp, a.Act, dx, _dHidden, _s.Attention.IntermediateSize, accumulate: false);
+        else
+        {
+            var moe = w.Moe!;
+            a.Routed!.Backward(a.MlpIn, Value(moe.Router), Value(moe.ExpertsGateUp), Value(moe.ExpertsDown), dx, _dHidden,
+                Grad(moe.Router), Grad(moe.ExpertsGateUp), Grad(moe.ExpertsDown));
+            if (moe.Shared is { } shared) SwiGluBackward(shared, a.MlpIn, a.GateUp, a.Act, dx, _dHidden, _s.SharedIntermediateSize, accumulate: true);
+        }
+        RmsNorm.Backward(a.Mid, Value(w.PostAttentionNorm), a.MlpInRstd, _dHidden, dx, Grad(w.PostAttentionNorm), n, h, accumulateDx: true);
+
+        // Attention half: mid = x + attn(input_layernorm(x)).
+        _attention.Backward(_p, w.Attention, a.Attention, a.AttnIn, dx, _dHidden, _attentionGradients);
+        RmsNorm.Backward(x, Value(w.InputNorm), a.AttnInRstd, _dHidden, dx, Grad(w.InputNorm), n, h, accumulateDx: true);
+    }
+
+    private void SwiGluForward(SwiGluWeights w, float[] input, float[] gateUp, float[] act, Span<float> output, int inner)
+    {
+        int n = Rows, h = _s.HiddenSize;
+        Linear.Forward(input, Value(w.GateUp), [], gateUp, _weightTransposed, n, h, 2 * inner);
+        SwiGlu.Forward(gateUp, act, n, inner);
+        Linear.Forward(act, Value(w.Down), [], output, _weightTransposed, n, inner, h);
+    }
+
+    /// <summary>Writes (or adds) d(input) for d(output) of a SwiGLU, from its forward pass's gate_up and act.</summary>
+    private void SwiGluBackward(SwiGluWeights w, float[] input, float[] gateUp, float[] act, ReadOnlySpan<float> dOutput, Span<float> dInput, int inner, bool accumulate)
+    {
+        int n = Rows, h = _s.HiddenSize;
+        var dAct = _dAct.AsSpan(0, n * inner);
+        var dGateUp = _dGateUp.AsSpan(0, n * 2 * inner);
+        Linear.Backward(act.AsSpan(0, n * inner), Value(w.Down), dOutput, dAct, Grad(w.Down), [], _inputTransposed, _weightTransposed, n, inner, h, accumulateDx: false);
+        SwiGlu.Backward(gateUp.AsSpan(0, n * 2 * inner), dAct, dGateUp, n, inner);
+        Linear.Backward(input, Value(w.GateUp), dGateUp, dInput, Grad(w.GateUp), [], _inputTransposed, _weightTransposed, n, h, 2 * inner, accumulateDx: accumulate);
+    }
+
+    private Span<float> Value(TrainingParameter p) => p.Of(_p.Values);
+
+    private Span<float> Grad(TrainingParameter p) => p.Of(_p.Gradients);
+}
+
+/// <summary>What one glm4_moe layer's forward pass keeps for its backward pass.</summary>
+internal sealed class MoeLayerActivations
+{
+    public MoeLayerActivations(Glm4MoeTrainingShape s, int layer, int batch, int seqLen)
+    {
+        int n = batch * seqLen, h = s.HiddenSize;
+        int inner = s.IsDense(layer) ? s.Attention.IntermediateSize : s.SharedIntermediateSize;
+        AttnIn = new float[n * h];
+        AttnInRstd = new float[n];
+        Attention = new AttentionActivations(s.Attention, batch, seqLen);
+        Mid = new float[n * h];
+        MlpIn = new float[n * h];
+        MlpInRstd = new float[n];
+        GateUp = new float[n * 2 * inner];
+        Act = new float[n * inner];
+        SharedOut = new float[s.IsDense(layer) ? 0 : n * h];
+        Routed = s.IsDense(layer) ? null
+            : new RoutedExperts(h, s.ExpertIntermediateSize, s.Experts, s.ExpertsPerToken, s.NormTopkProb, (float)s.RoutedScalingFactor, n);
+    }
+
+    public float[] AttnIn { get; }       // input_layernorm(x)                 [N, H]
+    public float[] AttnInRstd { get; }   //                                    [N]
+    public AttentionActivations Attention { get; }
+    public float[] Mid { get; }          // x + attention                      [N, H]
+    public float[] MlpIn { get; }        // post_attention_layernorm(mid)      [N, H]
+    public float[] MlpInRstd { get; }    //                                    [N]
+    public float[] GateUp { get; }       // dense or shared gate_up output     [N, 2I]
+    public float[] Act { get; }          // silu(gate)·up                      [N, I]
+    public float[] SharedOut { get; }    // shared experts' output             [N, H]
+    public RoutedExperts? Routed { get; }
+}
