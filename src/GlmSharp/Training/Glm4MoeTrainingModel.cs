@@ -21,8 +21,10 @@ public sealed class Glm4MoeTrainingModel
     private readonly float[] _dResidual, _dHidden, _dAct, _dGateUp, _inputTransposed, _weightTransposed;
     private readonly AttentionGradients _attentionGradients;
     private readonly int[] _inputs;
+    private readonly MtpActivations? _mtp;
 
-    public Glm4MoeTrainingModel(Glm4MoeTrainingWeights weights, int batchSize, int seqLen)
+    /// <param name="mtpLossWeight">λ of the multi-token-prediction loss, added to the main loss for the gradient (DeepSeek-V3 trains with 0.1–0.3).</param>
+    public Glm4MoeTrainingModel(Glm4MoeTrainingWeights weights, int batchSize, int seqLen, float mtpLossWeight = 0.3f)
     {
         _s = weights.Shape;
         var a = _s.Attention;
@@ -46,11 +48,19 @@ public sealed class Glm4MoeTrainingModel
         _dHidden = new float[n * h];
         _dAct = new float[n * inner];
         _dGateUp = new float[n * 2 * inner];
-        _inputTransposed = new float[n * Math.Max(Math.Max(h, a.QueryWidth), inner)];
+        // The widest input of a matrix product: the NextN projection reads [embedding; hidden] rows of 2·hidden.
+        _inputTransposed = new float[n * Math.Max(Math.Max(2 * h, a.QueryWidth), inner)];
         _weightTransposed = new float[Math.Max(Math.Max((long)_s.VocabSize * h, 2L * inner * h), (long)a.QueryWidth * h)];
         _attentionGradients = new AttentionGradients(a, n, _inputTransposed, _weightTransposed);
         _inputs = new int[n];
+        MtpLossWeight = mtpLossWeight;
+        if (weights.Mtp is not null) _mtp = new MtpActivations(_s, batchSize, seqLen);
     }
+
+    public float MtpLossWeight { get; }
+
+    /// <summary>The multi-token-prediction loss of the last forward pass (NaN without the layer).</summary>
+    public float MtpLoss { get; private set; } = float.NaN;
 
     public Glm4MoeTrainingWeights Weights { get; }
     public int BatchSize { get; }
@@ -60,8 +70,17 @@ public sealed class Glm4MoeTrainingModel
     /// <summary>Logits [rows, vocab] of the last forward pass.</summary>
     public ReadOnlySpan<float> Logits => _logits;
 
-    /// <summary>The routed experts of layer <paramref name="layer"/> (null for a dense layer), with the last pass's choice and load.</summary>
-    public RoutedExperts? ExpertsOf(int layer) => _layers[layer].Routed;
+    /// <summary>The main model's hidden states after its final norm [rows, hidden], what the NextN layer reads.</summary>
+    public ReadOnlySpan<float> FinalHidden => _final;
+
+    /// <summary>The NextN layer's logits [rows, vocab] of the last forward pass (row p predicts t_{p+2}); empty without the layer.</summary>
+    public ReadOnlySpan<float> MtpLogits => _mtp is null ? [] : _mtp.Logits;
+
+    /// <summary>
+    /// The routed experts of layer <paramref name="layer"/> (null for a dense layer; layer num_hidden_layers is the NextN
+    /// layer), with the last pass's choice and load.
+    /// </summary>
+    public RoutedExperts? ExpertsOf(int layer) => layer == _s.NumLayers ? _mtp?.Layer.Routed : _layers[layer].Routed;
 
     /// <summary>
     /// Runs the model on <paramref name="inputs"/> (batch·seqLen token ids) and returns the mean cross-entropy against
@@ -82,7 +101,58 @@ public sealed class Glm4MoeTrainingModel
         for (int l = 0; l < _s.NumLayers; l++) LayerForward(Weights.Layers[l], _layers[l], _residuals[l], _residuals[l + 1]);
         RmsNorm.Forward(_residuals[^1], Value(Weights.FinalNorm), _final, _finalRstd, n, h, Eps);
         Linear.Forward(_final, Value(Weights.LmHead), [], _logits, _weightTransposed, n, h, vocab);
-        return CrossEntropy.ForwardBackward(_logits, targets, _dLogits, n, vocab);
+        float loss = CrossEntropy.ForwardBackward(_logits, targets, _dLogits, n, vocab);
+        if (_mtp is not null) MtpForward(Weights.Mtp!, _mtp, inputs, targets);
+        return loss;
+    }
+
+    /// <summary>
+    /// Row p: z = NextN layer(eh_proj([enorm(embed(t_{p+1})); hnorm(h_p)])) predicts t_{p+2} through shared_head.norm and
+    /// the main head; h_p is the main model's hidden state after its final norm, as inference feeds it. The last row of
+    /// each sequence has no t_{p+1} and is not scored.
+    /// </summary>
+    private void MtpForward(MtpWeights w, MtpActivations m, ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets)
+    {
+        int n = Rows, h = _s.HiddenSize, vocab = _s.VocabSize;
+        for (int r = 0; r < n; r++)
+        {
+            bool last = r % SeqLen == SeqLen - 1;
+            m.NextTokens[r] = last ? inputs[r] : inputs[r + 1];
+            m.Targets[r] = last ? -1 : targets[r + 1];
+        }
+        Embedding.Forward(m.NextTokens, Value(Weights.Embedding), m.Embedded, h);
+        RmsNorm.Forward(m.Embedded, Value(w.EmbeddingNorm), m.EmbeddedNormed, m.EmbeddedRstd, n, h, Eps);
+        RmsNorm.Forward(_final, Value(w.HiddenNorm), m.HiddenNormed, m.HiddenRstd, n, h, Eps);
+        for (int r = 0; r < n; r++)
+        {
+            m.EmbeddedNormed.AsSpan(r * h, h).CopyTo(m.Joined.AsSpan(2 * r * h, h));
+            m.HiddenNormed.AsSpan(r * h, h).CopyTo(m.Joined.AsSpan((2 * r + 1) * h, h));
+        }
+        Linear.Forward(m.Joined, Value(w.Projection), [], m.LayerIn, _weightTransposed, n, 2 * h, h);
+        LayerForward(w.Layer, m.Layer, m.LayerIn, m.LayerOut);
+        RmsNorm.Forward(m.LayerOut, Value(w.HeadNorm), m.HeadIn, m.HeadRstd, n, h, Eps);
+        Linear.Forward(m.HeadIn, Value(Weights.LmHead), [], m.Logits, _weightTransposed, n, h, vocab);
+        MtpLoss = CrossEntropy.ForwardBackward(m.Logits, m.Targets, m.DLogits, n, vocab);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(m.DLogits, MtpLossWeight, m.DLogits);
+    }
+
+    /// <summary>Adds the gradients of λ·(the multi-token-prediction loss) and writes its part of d(h_p) to <see cref="MtpActivations.DFinal"/>.</summary>
+    private void MtpBackward(MtpWeights w, MtpActivations m)
+    {
+        int n = Rows, h = _s.HiddenSize;
+        Linear.Backward(m.HeadIn, Value(Weights.LmHead), m.DLogits, _dHidden, Grad(Weights.LmHead), [],
+            _inputTransposed, _weightTransposed, n, h, _s.VocabSize, accumulateDx: false);
+        RmsNorm.Backward(m.LayerOut, Value(w.HeadNorm), m.HeadRstd, _dHidden, m.DLayer, Grad(w.HeadNorm), n, h, accumulateDx: false);
+        LayerBackward(w.Layer, m.Layer, m.LayerIn, m.DLayer);
+        Linear.Backward(m.Joined, Value(w.Projection), m.DLayer, m.DJoined, Grad(w.Projection), [], _inputTransposed, _weightTransposed, n, 2 * h, h, accumulateDx: false);
+        for (int r = 0; r < n; r++)
+        {
+            m.DJoined.AsSpan(2 * r * h, h).CopyTo(m.DEmbeddedNormed.AsSpan(r * h, h));
+            m.DJoined.AsSpan((2 * r + 1) * h, h).CopyTo(m.DHiddenNormed.AsSpan(r * h, h));
+        }
+        RmsNorm.Backward(m.Embedded, Value(w.EmbeddingNorm), m.EmbeddedRstd, m.DEmbeddedNormed, m.DEmbedded, Grad(w.EmbeddingNorm), n, h, accumulateDx: false);
+        Embedding.Backward(m.NextTokens, m.DEmbedded, Grad(Weights.Embedding), h);
+        RmsNorm.Backward(_final, Value(w.HiddenNorm), m.HiddenRstd, m.DHiddenNormed, m.DFinal, Grad(w.HiddenNorm), n, h, accumulateDx: false);
     }
 
     /// <summary>Adds the gradient of the last <see cref="Forward"/>'s loss to <see cref="TrainingParameters.Gradients"/>.</summary>
@@ -90,8 +160,10 @@ public sealed class Glm4MoeTrainingModel
     {
         int n = Rows, h = _s.HiddenSize;
         var dx = _dResidual;
+        if (_mtp is not null) MtpBackward(Weights.Mtp!, _mtp);
         Linear.Backward(_final, Value(Weights.LmHead), _dLogits, _dHidden, Grad(Weights.LmHead), [],
             _inputTransposed, _weightTransposed, n, h, _s.VocabSize, accumulateDx: false);
+        if (_mtp is not null) System.Numerics.Tensors.TensorPrimitives.Add(_dHidden, _mtp.DFinal, _dHidden);
         RmsNorm.Backward(_residuals[^1], Value(Weights.FinalNorm), _finalRstd, _dHidden, dx, Grad(Weights.FinalNorm), n, h, accumulateDx: false);
         for (int l = _s.NumLayers - 1; l >= 0; l--) LayerBackward(Weights.Layers[l], _layers[l], _residuals[l], dx);
         Embedding.Backward(_inputs, dx, Grad(Weights.Embedding), h);
@@ -105,6 +177,7 @@ public sealed class Glm4MoeTrainingModel
     {
         for (int l = 0; l < _s.NumLayers; l++)
             if (_layers[l].Routed is { } routed) routed.BalanceBias(Value(Weights.Layers[l].Moe!.SelectionBias), rate);
+        if (_mtp?.Layer.Routed is { } mtpRouted) mtpRouted.BalanceBias(Value(Weights.Mtp!.Layer.Moe!.SelectionBias), rate);
     }
 
     private float Eps => (float)_s.Attention.RmsNormEps;
@@ -205,4 +278,32 @@ internal sealed class MoeLayerActivations
     public float[] Act { get; }          // silu(gate)·up                      [N, I]
     public float[] SharedOut { get; }    // shared experts' output             [N, H]
     public RoutedExperts? Routed { get; }
+}
+
+/// <summary>What the multi-token-prediction layer's forward pass keeps, and its gradient buffers.</summary>
+internal sealed class MtpActivations(Glm4MoeTrainingShape s, int batch, int seqLen)
+{
+    private static float[] Rows(int n, int width) => new float[n * width];
+
+    public int[] NextTokens { get; } = new int[batch * seqLen];
+    public int[] Targets { get; } = new int[batch * seqLen];
+    public float[] Embedded { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] EmbeddedNormed { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] EmbeddedRstd { get; } = new float[batch * seqLen];
+    public float[] HiddenNormed { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] HiddenRstd { get; } = new float[batch * seqLen];
+    public float[] Joined { get; } = Rows(batch * seqLen, 2 * s.HiddenSize);
+    public float[] LayerIn { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public MoeLayerActivations Layer { get; } = new(s, s.NumLayers, batch, seqLen);
+    public float[] LayerOut { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] HeadIn { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] HeadRstd { get; } = new float[batch * seqLen];
+    public float[] Logits { get; } = new float[(long)batch * seqLen * s.VocabSize];
+    public float[] DLogits { get; } = new float[(long)batch * seqLen * s.VocabSize];
+    public float[] DLayer { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] DJoined { get; } = Rows(batch * seqLen, 2 * s.HiddenSize);
+    public float[] DEmbeddedNormed { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] DEmbedded { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] DHiddenNormed { get; } = Rows(batch * seqLen, s.HiddenSize);
+    public float[] DFinal { get; } = Rows(batch * seqLen, s.HiddenSize);
 }

@@ -19,6 +19,9 @@ public sealed record Glm4MoeTrainingShape
     public double RoutedScalingFactor { get; init; } = 1.0;
     public bool NormTopkProb { get; init; } = true;
 
+    /// <summary>Multi-token-prediction layers after the main stack (0 or 1): GLM-4.5's NextN layer, a MoE layer that predicts one token further.</summary>
+    public int NextNLayers { get; init; }
+
     public int HiddenSize => Attention.HiddenSize;
     public int NumLayers => Attention.NumLayers;
     public int VocabSize => Attention.VocabSize;
@@ -39,6 +42,7 @@ public sealed record Glm4MoeTrainingShape
         if (SharedExperts < 0) throw new GlmException($"n_shared_experts must be ≥ 0, found {SharedExperts}");
         if (FirstDenseLayers < 0 || FirstDenseLayers > NumLayers)
             throw new GlmException($"first_k_dense_replace must be in [0, num_hidden_layers {NumLayers}], found {FirstDenseLayers}");
+        if (NextNLayers is not (0 or 1)) throw new GlmException($"num_nextn_predict_layers must be 0 or 1 for training, found {NextNLayers}");
         if (!(RoutedScalingFactor > 0)) throw new GlmException($"routed_scaling_factor must be positive, found {RoutedScalingFactor}");
     }
 }

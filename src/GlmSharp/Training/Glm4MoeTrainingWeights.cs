@@ -12,6 +12,13 @@ public sealed record SwiGluWeights(TrainingParameter GateUp, TrainingParameter D
 public sealed record MoeWeights(TrainingParameter Router, TrainingParameter SelectionBias, TrainingParameter ExpertsGateUp,
     TrainingParameter ExpertsDown, SwiGluWeights? Shared);
 
+/// <summary>
+/// GLM-4.5's NextN layer: eh_proj over [enorm(embed(t_{p+1})); hnorm(h_p)], a glm4_moe layer, then shared_head.norm
+/// before the main model's head (the layer's own embedding and head are left out: it shares the main ones).
+/// </summary>
+public sealed record MtpWeights(TrainingParameter EmbeddingNorm, TrainingParameter HiddenNorm, TrainingParameter Projection,
+    TrainingParameter HeadNorm, Glm4MoeLayerWeights Layer);
+
 /// <summary>One glm4_moe layer: pre-norm attention with q/k/v bias, then a dense SwiGLU or a mixture of experts.</summary>
 public sealed record Glm4MoeLayerWeights(
     TrainingParameter InputNorm,
@@ -36,6 +43,10 @@ public sealed class Glm4MoeTrainingWeights
         FinalNorm = Parameters["model.norm.weight"];
         LmHead = shape.Attention.TieWordEmbeddings ? Embedding : Parameters["lm_head.weight"];
         Layers = Enumerable.Range(0, shape.NumLayers).Select(LayerAt).ToArray();
+        if (shape.NextNLayers == 0) return;
+        string prefix = $"model.layers.{shape.NumLayers}.";
+        Mtp = new MtpWeights(Parameters[prefix + "enorm.weight"], Parameters[prefix + "hnorm.weight"], Parameters[prefix + "eh_proj.weight"],
+            Parameters[prefix + "shared_head.norm.weight"], LayerAt(shape.NumLayers));
     }
 
     public Glm4MoeTrainingShape Shape { get; }
@@ -44,6 +55,9 @@ public sealed class Glm4MoeTrainingWeights
     public TrainingParameter FinalNorm { get; }
     public TrainingParameter LmHead { get; }
     public IReadOnlyList<Glm4MoeLayerWeights> Layers { get; }
+
+    /// <summary>The multi-token-prediction layer, when the shape has one.</summary>
+    public MtpWeights? Mtp { get; }
 
     public void Initialize(ulong seed) => Parameters.InitializeLikeHuggingFace(seed, Glm4TrainingWeights.InitStd);
 
@@ -67,9 +81,16 @@ public sealed class Glm4MoeTrainingWeights
         var a = s.Attention;
         int h = a.HiddenSize;
         yield return ("model.embed_tokens.weight", [a.VocabSize, h]);
-        for (int layer = 0; layer < a.NumLayers; layer++)
+        for (int layer = 0; layer < a.NumLayers + s.NextNLayers; layer++)
         {
             string prefix = $"model.layers.{layer}.";
+            if (layer == a.NumLayers)
+            {
+                yield return (prefix + "enorm.weight", [h]);
+                yield return (prefix + "hnorm.weight", [h]);
+                yield return (prefix + "eh_proj.weight", [h, 2 * h]);
+                yield return (prefix + "shared_head.norm.weight", [h]);
+            }
             yield return (prefix + "input_layernorm.weight", [h]);
             foreach (var entry in Glm4TrainingWeights.AttentionLayout(a, prefix)) yield return entry;
             yield return (prefix + "post_attention_layernorm.weight", [h]);

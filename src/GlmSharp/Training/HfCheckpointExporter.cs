@@ -122,7 +122,7 @@ public static class HfCheckpointExporter
         config["routed_scaling_factor"] = s.RoutedScalingFactor;
         config["norm_topk_prob"] = s.NormTopkProb;
         config["use_qk_norm"] = false;
-        config["num_nextn_predict_layers"] = 0;
+        config["num_nextn_predict_layers"] = s.NextNLayers;
         return config;
     }
 

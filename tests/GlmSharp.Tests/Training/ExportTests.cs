@@ -41,14 +41,7 @@ public class ExportTests
             using var session = loaded.Model.CreateSession(16, cacheType: KvCacheType.F32);
             var logits = new float[16 * shape.VocabSize];
             loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
-            double maxDiff = 0, maxAbs = 0;
-            for (int i = 0; i < logits.Length; i++)
-            {
-                maxDiff = Math.Max(maxDiff, Math.Abs(logits[i] - expected[i]));
-                maxAbs = Math.Max(maxAbs, Math.Abs(expected[i]));
-            }
-            Assert.True(maxAbs > 1, "logits are too flat for the comparison to mean anything");
-            Assert.True(maxDiff < 1e-3 * maxAbs, $"engine and trainer logits differ by {maxDiff:E2} (largest logit {maxAbs:F2})");
+            AssertSameLogits(expected, logits);
         }
         finally
         {
@@ -57,18 +50,20 @@ public class ExportTests
     }
 
     [Theory]
-    [InlineData(true, true)]
-    [InlineData(false, false)]
-    public void Exported_Moe_Checkpoint_Gives_The_Engine_The_Trainers_Logits(bool shared, bool normalize)
+    [InlineData(true, true, false)]
+    [InlineData(false, false, false)]
+    [InlineData(true, true, true)]
+    public void Exported_Moe_Checkpoint_Gives_The_Engine_The_Trainers_Logits(bool shared, bool normalize, bool nextN)
     {
-        // The engine's glm4_moe (checked against llama.cpp's glm4moe) reads the Hugging Face per-expert layout.
+        // The engine's glm4_moe (checked against llama.cpp's glm4moe) reads the Hugging Face per-expert layout, and its
+        // NextN layer (checked against llama.cpp running the layer as a model) the trained multi-token-prediction layer.
         var vocabulary = TinyVocabulary(300);
-        var tiny = MoeModelGradientTests.Tiny(shared, normalize);
+        var tiny = MoeModelGradientTests.Tiny(shared, normalize, nextN);
         var shape = tiny with { Attention = tiny.Attention with { VocabSize = 300, MaxPositions = 64 } };
         var weights = new Glm4MoeTrainingWeights(shape);
         ModelGradientTests.RandomizeAll(weights.Parameters);
         // Selection biases small enough that the router scores, not the biases alone, decide the choice.
-        foreach (var layer in weights.Layers)
+        foreach (var layer in weights.Mtp is { } mtp ? [.. weights.Layers, mtp.Layer] : weights.Layers)
             if (layer.Moe is { } moe)
                 System.Numerics.Tensors.TensorPrimitives.Multiply(moe.SelectionBias.Of(weights.Parameters.Values), 0.1f, moe.SelectionBias.Of(weights.Parameters.Values));
         var tokenizer = new BpeTokenizer(vocabulary);
@@ -90,19 +85,31 @@ public class ExportTests
             using var session = loaded.Model.CreateSession(16, cacheType: KvCacheType.F32);
             var logits = new float[16 * shape.VocabSize];
             loaded.Model.Forward(tokens, session, logits, LogitsFor.AllTokens);
-            double maxDiff = 0, maxAbs = 0;
-            for (int i = 0; i < logits.Length; i++)
-            {
-                maxDiff = Math.Max(maxDiff, Math.Abs(logits[i] - expected[i]));
-                maxAbs = Math.Max(maxAbs, Math.Abs(expected[i]));
-            }
-            Assert.True(maxAbs > 1, "logits are too flat for the comparison to mean anything");
-            Assert.True(maxDiff < 1e-3 * maxAbs, $"engine and trainer logits differ by {maxDiff:E2} (largest logit {maxAbs:F2})");
+            AssertSameLogits(expected, logits);
+            if (!nextN) return;
+
+            // Row p of the NextN layer reads t_{p+1} and the main model's normed hidden state h_p; the last row has no t_{p+1}.
+            using var mtp = loaded.Model.NextN!.CreateSession(16, KvCacheType.F32);
+            var mtpLogits = new float[15 * shape.VocabSize];
+            loaded.Model.NextN.Forward(tokens[1..], model.FinalHidden[..(15 * shape.HiddenSize)], mtp, mtpLogits, LogitsFor.AllTokens);
+            AssertSameLogits(model.MtpLogits[..mtpLogits.Length].ToArray(), mtpLogits);
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    private static void AssertSameLogits(float[] expected, float[] actual)
+    {
+        double maxDiff = 0, maxAbs = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            maxDiff = Math.Max(maxDiff, Math.Abs(actual[i] - expected[i]));
+            maxAbs = Math.Max(maxAbs, Math.Abs(expected[i]));
+        }
+        Assert.True(maxAbs > 1, "logits are too flat for the comparison to mean anything");
+        Assert.True(maxDiff < 1e-3 * maxAbs, $"engine and trainer logits differ by {maxDiff:E2} (largest logit {maxAbs:F2})");
     }
 
     [Fact]
