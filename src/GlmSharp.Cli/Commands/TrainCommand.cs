@@ -9,8 +9,8 @@ using Spectre.Console;
 namespace GlmSharp.Cli.Commands;
 
 /// <summary>
-/// <c>glm train</c>: trains a glm4 model from scratch on the prepared corpus (data/train.txt, data/valid.txt), with
-/// checkpoints that can be resumed, and exports a Hugging Face folder at the end.
+/// <c>glm train</c>: trains a glm4 or glm4_moe model from scratch on the prepared corpus (data/train.txt,
+/// data/valid.txt), with checkpoints that can be resumed, and exports a Hugging Face folder at the end.
 /// </summary>
 internal static class TrainCommand
 {
@@ -19,8 +19,16 @@ internal static class TrainCommand
     private static readonly Option<string?> Tokenizer = new Option<string?>("--tokenizer") { Description = "Folder with tokenizer.json; without it a byte-level BPE is trained on --train" }.ExistingFolder();
     private static readonly Option<int> VocabSize = new Option<int>("--vocab-size") { Description = "Vocabulary size of a newly trained tokenizer", DefaultValueFactory = _ => 6144 }
         .Within(NumericRange.AtLeast(256 + BpeTrainer.GlmSpecialTokens.Count)); // every byte and every special token has an id
-    private static readonly Option<string> Size = new Option<string>("--size") { Description = $"Model size: {string.Join(", ", Glm4TrainingPresets.Names)}", DefaultValueFactory = _ => "base" }
-        .OneOf(Glm4TrainingPresets.Names);
+    private static readonly Option<string> Arch = new Option<string>("--arch") { Description = "Architecture: glm4 (dense) or glm4_moe (GLM-4.5's experts and NextN layer)", DefaultValueFactory = _ => "glm4" }
+        .OneOf(["glm4", "glm4_moe"]);
+    private static readonly Option<string?> Size = new Option<string?>("--size")
+    {
+        Description = $"Model size: {string.Join(", ", Glm4TrainingPresets.Names)} (glm4, default base); {string.Join(", ", Glm4MoeTrainingPresets.Names)} (glm4_moe, default moe-small)",
+    }.OneOf([.. Glm4TrainingPresets.Names, .. Glm4MoeTrainingPresets.Names]);
+    private static readonly Option<float> MtpWeight = new Option<float>("--mtp-weight") { Description = "glm4_moe: weight λ of the NextN layer's loss", DefaultValueFactory = _ => 0.3f }
+        .Within(NumericRange.AtLeast(0));
+    private static readonly Option<float> BiasRate = new Option<float>("--bias-rate") { Description = "glm4_moe: step of the routers' balancing bias per optimiser step", DefaultValueFactory = _ => 1e-3f }
+        .Within(NumericRange.AtLeast(0));
     private static readonly Option<int> Steps = new Option<int>("--steps") { Description = "Optimiser steps", DefaultValueFactory = _ => 2000 }.Within(NumericRange.AtLeast(1));
     private static readonly Option<int> Batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => 16 }.Within(NumericRange.AtLeast(1));
     private static readonly Option<int> SeqLen = new Option<int>("--seq-len") { Description = "Tokens per sequence", DefaultValueFactory = _ => 256 }.Within(NumericRange.AtLeast(1));
@@ -53,9 +61,9 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var command = new Command("train", "Train a small glm4 model from scratch on plain text")
+        var command = new Command("train", "Train a small glm4 or glm4_moe model from scratch on plain text")
         {
-            TrainText, ValidText, Tokenizer, VocabSize, Size, Steps, Batch, SeqLen, LearningRate, MinLearningRate, Warmup,
+            TrainText, ValidText, Tokenizer, VocabSize, Arch, Size, MtpWeight, BiasRate, Steps, Batch, SeqLen, LearningRate, MinLearningRate, Warmup,
             WeightDecay, Clip, Seed, EvalInterval, EvalBatches, CheckpointDir, CheckpointInterval, Resume, InitFrom, Dialogue, Output, Dtype,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
@@ -69,7 +77,7 @@ internal static class TrainCommand
         if (parse.GetValue(Resume) && checkpointDir is null) throw new GlmException("--resume needs --checkpoint-dir");
         if (parse.GetValue(MinLearningRate) > parse.GetValue(LearningRate))
             throw new GlmException($"--min-lr {parse.GetValue(MinLearningRate)}: must be at most --lr {parse.GetValue(LearningRate)}");
-        if (!parse.GetValue(Resume)) Glm4TrainingPresets.For(parse.GetValue(Size)!, vocabSize: 256).Validate();
+        if (!parse.GetValue(Resume)) CheckSize(parse);
         var (vocabulary, train, valid) = parse.GetValue(Dialogue) ? ReadDialogue(parse) : ReadText(parse);
         AnsiConsole.MarkupLine($"corpus: [bold]{train.Ids.Length:N0}[/] training and [bold]{valid.Ids.Length:N0}[/] validation tokens, vocabulary {vocabulary.Tokens.Count}");
 
@@ -83,20 +91,47 @@ internal static class TrainCommand
             CheckpointDirectory = parse.GetValue(CheckpointDir), CheckpointInterval = parse.GetValue(CheckpointInterval),
         };
         var trainer = CreateTrainer(parse, options, vocabulary.Tokens.Count);
-        var shape = trainer.Weights.Shape;
-        AnsiConsole.MarkupLine($"model: glm4, [bold]{shape.ParameterCount:N0}[/] parameters ({shape.NumLayers} layers, hidden {shape.HiddenSize}, " +
-            $"{shape.NumHeads} heads / {shape.NumKvHeads} KV, head_dim {shape.HeadDim}, rotary {shape.RotaryDims}, MLP {shape.IntermediateSize}); " +
-            $"{options.BatchSize}×{options.SeqLen} tokens per step, starting at step {trainer.Step}");
+        AnsiConsole.MarkupLine($"model: {Markup.Escape(Describe(trainer.Model))}; {options.BatchSize}×{options.SeqLen} tokens per step, starting at step {trainer.Step}");
 
         float validationLoss = RunWithProgress(trainer, train, valid, cancellation);
         AnsiConsole.MarkupLine($"validation loss [bold]{validationLoss:F4}[/], perplexity [bold]{Math.Exp(validationLoss):F2}[/]");
         if (parse.GetValue(Output) is { } output)
         {
-            HfCheckpointExporter.Export(trainer.Weights, vocabulary, output, dtype);
+            switch (trainer.Model)
+            {
+                case Glm4MoeTrainingModel moe: HfCheckpointExporter.Export(moe.Weights, vocabulary, output, dtype); break;
+                case Glm4TrainingModel dense: HfCheckpointExporter.Export(dense.Weights, vocabulary, output, dtype); break;
+            }
             AnsiConsole.MarkupLine($"exported to [bold]{Markup.Escape(output)}[/]");
         }
         return 0;
     }
+
+    /// <summary>A --size that belongs to --arch, and a shape that validates.</summary>
+    private static void CheckSize(ParseResult parse)
+    {
+        bool moe = parse.GetValue(Arch) == "glm4_moe";
+        string size = SizeOf(parse);
+        var names = moe ? Glm4MoeTrainingPresets.Names : Glm4TrainingPresets.Names;
+        if (!names.Contains(size))
+            throw new GlmException($"--size {size} is not a {parse.GetValue(Arch)} size; choose one of {string.Join(", ", names)}");
+        if (moe) Glm4MoeTrainingPresets.For(size, vocabSize: 256).Validate();
+        else Glm4TrainingPresets.For(size, vocabSize: 256).Validate();
+    }
+
+    private static string SizeOf(ParseResult parse) => parse.GetValue(Size) ?? (parse.GetValue(Arch) == "glm4_moe" ? "moe-small" : "base");
+
+    private static string Describe(ITrainingModel model) => model switch
+    {
+        Glm4MoeTrainingModel { Weights.Shape: var s } =>
+            $"glm4_moe, {model.Parameters.Count:N0} parameters ({s.NumLayers} layers + {s.NextNLayers} NextN, hidden {s.HiddenSize}, " +
+            $"{s.Attention.NumHeads} heads / {s.Attention.NumKvHeads} KV, {s.FirstDenseLayers} dense (MLP {s.Attention.IntermediateSize}), " +
+            $"{s.Experts} experts of {s.ExpertIntermediateSize}, top {s.ExpertsPerToken}, {s.SharedExperts} shared)",
+        Glm4TrainingModel { Weights.Shape: var s } =>
+            $"glm4, {s.ParameterCount:N0} parameters ({s.NumLayers} layers, hidden {s.HiddenSize}, {s.NumHeads} heads / {s.NumKvHeads} KV, " +
+            $"head_dim {s.HeadDim}, rotary {s.RotaryDims}, MLP {s.IntermediateSize})",
+        _ => model.Architecture,
+    };
 
     private static (TokenizerVocabulary, TokenStream, TokenStream) ReadText(ParseResult parse)
     {
@@ -133,31 +168,53 @@ internal static class TrainCommand
         return vocabulary;
     }
 
-    private static Glm4Trainer CreateTrainer(ParseResult parse, TrainingOptions options, int vocabSize)
+    private static ModelTrainer CreateTrainer(ParseResult parse, TrainingOptions options, int vocabSize)
     {
         if (parse.GetValue(Resume))
         {
-            string path = Path.Combine(options.CheckpointDirectory!, Glm4Trainer.CheckpointFileName);
+            string path = Path.Combine(options.CheckpointDirectory!, ModelTrainer.CheckpointFileName);
             var checkpoint = TrainingCheckpoint.Load(path);
-            var resumed = new Glm4Trainer(new Glm4TrainingWeights(checkpoint.Shape), options);
+            var resumed = new ModelTrainer(ModelOf(parse, checkpoint, path, options), options);
             resumed.Resume(checkpoint);
             return resumed;
         }
         if (parse.GetValue(InitFrom) is { } initFrom)
         {
             var start = TrainingCheckpoint.Load(initFrom);
-            if (start.Shape.VocabSize != vocabSize)
-                throw new GlmException($"{initFrom}: the checkpoint's vocab_size {start.Shape.VocabSize} differs from the tokenizer's {vocabSize}");
-            var initialised = new Glm4TrainingWeights(start.Shape);
-            start.Values.CopyTo(initialised.Parameters.Values, 0);
-            return new Glm4Trainer(initialised, options);
+            var model = ModelOf(parse, start, initFrom, options);
+            if (model.VocabSize != vocabSize)
+                throw new GlmException($"{initFrom}: the checkpoint's vocab_size {model.VocabSize} differs from the tokenizer's {vocabSize}");
+            if (start.Values.Length != model.Parameters.Count)
+                throw new GlmException($"{initFrom}: the checkpoint holds {start.Values.Length} parameters, its shape {model.Parameters.Count}");
+            start.Values.CopyTo(model.Parameters.Values, 0);
+            return new ModelTrainer(model, options);
         }
-        var weights = new Glm4TrainingWeights(Glm4TrainingPresets.For(parse.GetValue(Size)!, vocabSize));
-        weights.Initialize(options.Seed);
-        return new Glm4Trainer(weights, options);
+        ITrainingModel fresh;
+        if (parse.GetValue(Arch) == "glm4_moe")
+        {
+            var weights = new Glm4MoeTrainingWeights(Glm4MoeTrainingPresets.For(SizeOf(parse), vocabSize));
+            weights.Initialize(options.Seed);
+            fresh = new Glm4MoeTrainingModel(weights, options.BatchSize, options.SeqLen, parse.GetValue(MtpWeight), parse.GetValue(BiasRate));
+        }
+        else
+        {
+            var weights = new Glm4TrainingWeights(Glm4TrainingPresets.For(SizeOf(parse), vocabSize));
+            weights.Initialize(options.Seed);
+            fresh = new Glm4TrainingModel(weights, options.BatchSize, options.SeqLen);
+        }
+        return new ModelTrainer(fresh, options);
     }
 
-    private static float RunWithProgress(Glm4Trainer trainer, TokenStream train, TokenStream valid, CancellationToken cancellation)
+    /// <summary>A model of the checkpoint's architecture and shape, its values not yet copied in.</summary>
+    private static ITrainingModel ModelOf(ParseResult parse, TrainingCheckpoint checkpoint, string path, TrainingOptions options) => checkpoint.Architecture switch
+    {
+        "glm4" => new Glm4TrainingModel(new Glm4TrainingWeights(checkpoint.Shape<Glm4TrainingShape>(path)), options.BatchSize, options.SeqLen),
+        "glm4_moe" => new Glm4MoeTrainingModel(new Glm4MoeTrainingWeights(checkpoint.Shape<Glm4MoeTrainingShape>(path)), options.BatchSize, options.SeqLen,
+            parse.GetValue(MtpWeight), parse.GetValue(BiasRate)),
+        var other => throw new ModelFormatException($"{path}: training checkpoint architecture '{other}' is not glm4 or glm4_moe"),
+    };
+
+    private static float RunWithProgress(ModelTrainer trainer, TokenStream train, TokenStream valid, CancellationToken cancellation)
     {
         float lastValidation = float.NaN;
         string Describe(TrainingProgress p)

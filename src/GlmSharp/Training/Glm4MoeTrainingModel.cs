@@ -10,7 +10,7 @@ namespace GlmSharp.Training;
 /// FFN a SwiGLU in the first first_k_dense_replace layers and routed experts plus the shared experts after them.
 /// Then model.norm and lm_head. After each forward pass <see cref="BalanceRouters"/> moves the routers' selection biases.
 /// </summary>
-public sealed class Glm4MoeTrainingModel
+public sealed class Glm4MoeTrainingModel : ITrainingModel
 {
     private readonly Glm4MoeTrainingShape _s;
     private readonly TrainingParameters _p;
@@ -24,7 +24,8 @@ public sealed class Glm4MoeTrainingModel
     private readonly MtpActivations? _mtp;
 
     /// <param name="mtpLossWeight">λ of the multi-token-prediction loss, added to the main loss for the gradient (DeepSeek-V3 trains with 0.1–0.3).</param>
-    public Glm4MoeTrainingModel(Glm4MoeTrainingWeights weights, int batchSize, int seqLen, float mtpLossWeight = 0.3f)
+    /// <param name="biasUpdateRate">How far <see cref="AfterStep"/> moves each selection bias (DeepSeek-V3's γ, 0.001).</param>
+    public Glm4MoeTrainingModel(Glm4MoeTrainingWeights weights, int batchSize, int seqLen, float mtpLossWeight = 0.3f, float biasUpdateRate = 1e-3f)
     {
         _s = weights.Shape;
         var a = _s.Attention;
@@ -54,10 +55,18 @@ public sealed class Glm4MoeTrainingModel
         _attentionGradients = new AttentionGradients(a, n, _inputTransposed, _weightTransposed);
         _inputs = new int[n];
         MtpLossWeight = mtpLossWeight;
+        BiasUpdateRate = biasUpdateRate;
         if (weights.Mtp is not null) _mtp = new MtpActivations(_s, batchSize, seqLen);
     }
 
     public float MtpLossWeight { get; }
+    public float BiasUpdateRate { get; }
+    public string Architecture => "glm4_moe";
+    public string ShapeJson => System.Text.Json.JsonSerializer.Serialize(Weights.Shape);
+    public TrainingParameters Parameters => Weights.Parameters;
+    public int VocabSize => _s.VocabSize;
+
+    public void AfterStep() => BalanceRouters(BiasUpdateRate);
 
     /// <summary>The multi-token-prediction loss of the last forward pass (NaN without the layer).</summary>
     public float MtpLoss { get; private set; } = float.NaN;

@@ -9,7 +9,7 @@ namespace GlmSharp.Training;
 /// m = post_attention_layernorm(h); out = h + post_mlp_layernorm(down(silu(gate)·up)). Then model.norm and lm_head
 /// (or the tied embedding). Buffers are sized once for <see cref="BatchSize"/> × <see cref="SeqLen"/>.
 /// </summary>
-public sealed class Glm4TrainingModel
+public sealed class Glm4TrainingModel : ITrainingModel
 {
     private readonly Glm4TrainingShape _s;
     private readonly TrainingParameters _p;
@@ -46,6 +46,13 @@ public sealed class Glm4TrainingModel
     }
 
     public Glm4TrainingWeights Weights { get; }
+    public string Architecture => "glm4";
+    public string ShapeJson => System.Text.Json.JsonSerializer.Serialize(Weights.Shape);
+    public TrainingParameters Parameters => Weights.Parameters;
+    public int VocabSize => _s.VocabSize;
+
+    /// <summary>glm4 has nothing to update outside the gradient.</summary>
+    public void AfterStep() { }
     public int BatchSize { get; }
     public int SeqLen { get; }
     public int Rows => BatchSize * SeqLen;

@@ -6,17 +6,18 @@ using GlmSharp.Errors;
 namespace GlmSharp.Training;
 
 /// <summary>
-/// Everything needed to continue training bit for bit: the shape, the completed step count, the parameters and both AdamW
-/// moments. Layout (little-endian): "GLMTRAIN", int32 version, int32 + UTF-8 shape JSON, int64 step, int64 optimiser
-/// steps, int64 parameter count, then values, first moments and second moments as fp32.
+/// Everything needed to continue training bit for bit: the architecture and shape, the completed step count, the
+/// parameters and both AdamW moments. Layout (little-endian): "GLMTRAIN", int32 version, [version 2: int32 + UTF-8
+/// architecture,] int32 + UTF-8 shape JSON, int64 step, int64 optimiser steps, int64 parameter count, then values,
+/// first moments and second moments as fp32. Version 1 files (before glm4_moe) are glm4.
 /// </summary>
 public sealed record TrainingCheckpoint(
-    Glm4TrainingShape Shape, long Step, long OptimizerSteps, float[] Values, float[] FirstMoment, float[] SecondMoment)
+    string Architecture, string ShapeJson, long Step, long OptimizerSteps, float[] Values, float[] FirstMoment, float[] SecondMoment)
 {
     private const string Magic = "GLMTRAIN";
-    private const int Version = 1;
+    private const int Version = 2;
 
-    public static void Save(string path, Glm4TrainingShape shape, long step, TrainingParameters parameters, AdamW optimizer)
+    public static void Save(string path, ITrainingModel model, long step, AdamW optimizer)
     {
         string temporary = path + ".tmp";
         using (var stream = File.Create(temporary))
@@ -24,13 +25,12 @@ public sealed record TrainingCheckpoint(
         {
             writer.Write(Encoding.ASCII.GetBytes(Magic));
             writer.Write(Version);
-            byte[] json = JsonSerializer.SerializeToUtf8Bytes(shape);
-            writer.Write(json.Length);
-            writer.Write(json);
+            WriteText(writer, model.Architecture);
+            WriteText(writer, model.ShapeJson);
             writer.Write(step);
             writer.Write(optimizer.StepCount);
-            writer.Write((long)parameters.Count);
-            writer.Write(MemoryMarshal.AsBytes(parameters.Values.AsSpan()));
+            writer.Write((long)model.Parameters.Count);
+            writer.Write(MemoryMarshal.AsBytes(model.Parameters.Values.AsSpan()));
             writer.Write(MemoryMarshal.AsBytes(optimizer.FirstMoment.AsSpan()));
             writer.Write(MemoryMarshal.AsBytes(optimizer.SecondMoment.AsSpan()));
         }
@@ -47,35 +47,61 @@ public sealed record TrainingCheckpoint(
             string magic = Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length));
             if (magic != Magic) throw Bad(path, "magic", Magic, magic);
             int version = reader.ReadInt32();
-            if (version != Version) throw Bad(path, "version", Version.ToString(), version.ToString());
-            int jsonLength = reader.ReadInt32();
-            if (jsonLength <= 0 || jsonLength > stream.Length) throw Bad(path, "shape length", "a positive size within the file", jsonLength.ToString());
-            var shape = JsonSerializer.Deserialize<Glm4TrainingShape>(reader.ReadBytes(jsonLength))
-                ?? throw Bad(path, "shape", "a JSON object", "null");
+            if (version is not (1 or Version)) throw Bad(path, "version", $"1 or {Version}", version.ToString());
+            string architecture = version == 1 ? "glm4" : ReadText(reader, stream, path, "architecture");
+            string shape = ReadText(reader, stream, path, "shape");
             long step = reader.ReadInt64();
             long optimizerSteps = reader.ReadInt64();
             long count = reader.ReadInt64();
-            if (count != shape.ParameterCount) throw Bad(path, "parameter count", shape.ParameterCount.ToString(), count.ToString());
             long expectedLength = stream.Position + 3 * count * sizeof(float);
-            if (stream.Length != expectedLength) throw Bad(path, "file length", expectedLength.ToString(), stream.Length.ToString());
-            return new TrainingCheckpoint(shape, step, optimizerSteps, ReadFloats(reader, count), ReadFloats(reader, count),
+            if (count <= 0 || stream.Length != expectedLength) throw Bad(path, "file length", expectedLength.ToString(), stream.Length.ToString());
+            return new TrainingCheckpoint(architecture, shape, step, optimizerSteps, ReadFloats(reader, count), ReadFloats(reader, count),
                 ReadFloats(reader, count));
         }
-        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        catch (EndOfStreamException e)
         {
             throw new ModelFormatException($"{path}: training checkpoint is truncated or corrupt ({e.Message})", e);
         }
     }
 
-    /// <summary>Copies the saved state into a model of the same shape and its optimiser.</summary>
-    public void RestoreInto(Glm4TrainingWeights weights, AdamW optimizer)
+    /// <summary>The saved shape, for an architecture whose shape record is <typeparamref name="TShape"/>.</summary>
+    public TShape Shape<TShape>(string path)
     {
-        if (weights.Shape != Shape)
-            throw new GlmException($"checkpoint shape {Shape} does not match the model being trained {weights.Shape}");
-        Values.CopyTo(weights.Parameters.Values, 0);
+        try
+        {
+            return JsonSerializer.Deserialize<TShape>(ShapeJson) ?? throw Bad(path, "shape", "a JSON object", "null");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException($"{path}: training checkpoint field 'shape' is not a {Architecture} shape ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Copies the saved state into a model of the same architecture and shape, and its optimiser.</summary>
+    public void RestoreInto(ITrainingModel model, AdamW optimizer)
+    {
+        if (model.Architecture != Architecture || model.ShapeJson != ShapeJson)
+            throw new GlmException($"checkpoint {Architecture} shape {ShapeJson} does not match the model being trained, {model.Architecture} {model.ShapeJson}");
+        if (model.Parameters.Count != Values.Length)
+            throw new GlmException($"checkpoint holds {Values.Length} parameters, the model being trained has {model.Parameters.Count}");
+        Values.CopyTo(model.Parameters.Values, 0);
         FirstMoment.CopyTo(optimizer.FirstMoment, 0);
         SecondMoment.CopyTo(optimizer.SecondMoment, 0);
         optimizer.StepCount = OptimizerSteps;
+    }
+
+    private static void WriteText(BinaryWriter writer, string text)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static string ReadText(BinaryReader reader, Stream stream, string path, string field)
+    {
+        int length = reader.ReadInt32();
+        if (length <= 0 || length > stream.Length - stream.Position) throw Bad(path, $"{field} length", "a positive size within the file", length.ToString());
+        return Encoding.UTF8.GetString(reader.ReadBytes(length));
     }
 
     private static float[] ReadFloats(BinaryReader reader, long count)

@@ -11,11 +11,11 @@ public class TrainerTests
         Seed = 7, EvalBatches = 4, CheckpointDirectory = checkpoints, CheckpointInterval = 1000,
     };
 
-    private static Glm4Trainer NewTrainer(TrainingOptions options, bool tied = true)
+    private static ModelTrainer NewTrainer(TrainingOptions options, bool tied = true)
     {
         var weights = new Glm4TrainingWeights(TinyCorpus.Shape(tied));
         weights.Initialize(options.Seed);
-        return new Glm4Trainer(weights, options);
+        return new ModelTrainer(weights, options);
     }
 
     [Fact]
@@ -43,16 +43,71 @@ public class TrainerTests
 
             var first = NewTrainer(Options(6, folder));
             first.Run(text, null);
-            var checkpoint = TrainingCheckpoint.Load(Path.Combine(folder, Glm4Trainer.CheckpointFileName));
+            var checkpoint = TrainingCheckpoint.Load(Path.Combine(folder, ModelTrainer.CheckpointFileName));
             Assert.Equal(6, checkpoint.Step);
             var resumed = NewTrainer(Options(12));
-            Array.Clear(resumed.Weights.Parameters.Values);
+            Array.Clear(resumed.Parameters.Values);
             resumed.Resume(checkpoint);
             resumed.Run(text, null);
 
             Assert.Equal(12, resumed.Step);
-            Assert.Equal(straight.Weights.Parameters.Values, resumed.Weights.Parameters.Values);
+            Assert.Equal(straight.Parameters.Values, resumed.Parameters.Values);
             Assert.Equal(straight.Optimizer.SecondMoment, resumed.Optimizer.SecondMoment);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static ModelTrainer NewMoeTrainer(TrainingOptions options)
+    {
+        var tiny = MoeModelGradientTests.Tiny(shared: true, normalize: true, nextN: true);
+        var weights = new Glm4MoeTrainingWeights(tiny with { Attention = TinyCorpus.Shape(tied: true) with { NumLayers = 2 } });
+        weights.Initialize(options.Seed);
+        return new ModelTrainer(new Glm4MoeTrainingModel(weights, options.BatchSize, options.SeqLen), options);
+    }
+
+    [Fact]
+    public void Tiny_Moe_Model_Learns_A_Fixed_Text_And_Balances_Its_Experts()
+    {
+        var trainer = NewMoeTrainer(Options(300));
+        var model = (Glm4MoeTrainingModel)trainer.Model;
+        var text = TinyCorpus.Stream();
+        float before = trainer.Evaluate(text);
+        float after = trainer.Run(text, text);
+        Assert.InRange(before, 5.0f, 6.0f);
+        Assert.True(after < 1.5f, $"validation loss {after:F3} after 300 steps is not below 1.5 (started at {before:F3})");
+        Assert.True(model.MtpLoss < before, $"the NextN layer's loss {model.MtpLoss:F3} did not fall below the start {before:F3}");
+        // Balancing keeps every expert in use: with 4 experts, 2 per row, the mean load is half the rows.
+        var load = model.ExpertsOf(1)!.Load.ToArray();
+        Assert.True(load.Min() > 0, $"an expert went unused: loads {string.Join(", ", load)}");
+        var bias = model.Weights.Layers[1].Moe!.SelectionBias.Of(model.Parameters.Values).ToArray();
+        Assert.Contains(bias, b => b != 0);
+    }
+
+    [Fact]
+    public void Resuming_A_Moe_Model_Continues_Bit_For_Bit_Including_Router_Biases()
+    {
+        string folder = Directory.CreateTempSubdirectory("glm-train-moe-").FullName;
+        try
+        {
+            var text = TinyCorpus.Stream();
+            var straight = NewMoeTrainer(Options(8));
+            straight.Run(text, null);
+
+            NewMoeTrainer(Options(4, folder)).Run(text, null);
+            var checkpoint = TrainingCheckpoint.Load(Path.Combine(folder, ModelTrainer.CheckpointFileName));
+            Assert.Equal("glm4_moe", checkpoint.Architecture);
+            var resumed = NewMoeTrainer(Options(8));
+            Array.Clear(resumed.Parameters.Values);
+            resumed.Resume(checkpoint);
+            resumed.Run(text, null);
+            Assert.Equal(straight.Parameters.Values, resumed.Parameters.Values);
+
+            var dense = NewTrainer(Options(1));
+            var e = Assert.Throws<GlmException>(() => dense.Resume(checkpoint));
+            Assert.Contains("does not match", e.Message);
         }
         finally
         {

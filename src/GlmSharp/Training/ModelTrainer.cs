@@ -4,27 +4,33 @@ namespace GlmSharp.Training;
 
 /// <summary>
 /// The training loop: sample a batch for the step, forward, backward, clip the global gradient norm, AdamW with the
-/// warm-up + cosine learning rate; evaluate and checkpoint at intervals.
+/// warm-up + cosine learning rate, then the model's own update (router balancing); evaluate and checkpoint at intervals.
 /// </summary>
-public sealed class Glm4Trainer
+public sealed class ModelTrainer
 {
     public const string CheckpointFileName = "checkpoint.bin";
 
-    private readonly Glm4TrainingModel _model;
     private readonly int[] _inputs;
     private readonly int[] _targets;
 
-    public Glm4Trainer(Glm4TrainingWeights weights, TrainingOptions options)
+    public ModelTrainer(ITrainingModel model, TrainingOptions options)
     {
-        Weights = weights;
+        if (model.Rows != options.BatchSize * options.SeqLen)
+            throw new ArgumentException($"the model runs {model.Rows} rows a step, the options ask for {options.BatchSize}×{options.SeqLen}");
+        Model = model;
         Options = options;
-        _model = new Glm4TrainingModel(weights, options.BatchSize, options.SeqLen);
-        Optimizer = new AdamW(weights.Parameters, options.Optimizer);
-        _inputs = new int[_model.Rows];
-        _targets = new int[_model.Rows];
+        Optimizer = new AdamW(model.Parameters, options.Optimizer);
+        _inputs = new int[model.Rows];
+        _targets = new int[model.Rows];
     }
 
-    public Glm4TrainingWeights Weights { get; }
+    public ModelTrainer(Glm4TrainingWeights weights, TrainingOptions options)
+        : this(new Glm4TrainingModel(weights, options.BatchSize, options.SeqLen), options)
+    {
+    }
+
+    public ITrainingModel Model { get; }
+    public TrainingParameters Parameters => Model.Parameters;
     public TrainingOptions Options { get; }
     public AdamW Optimizer { get; }
 
@@ -36,22 +42,23 @@ public sealed class Glm4Trainer
 
     public void Resume(TrainingCheckpoint checkpoint)
     {
-        checkpoint.RestoreInto(Weights, Optimizer);
+        checkpoint.RestoreInto(Model, Optimizer);
         Step = checkpoint.Step;
     }
 
-    public void SaveCheckpoint(string path) => TrainingCheckpoint.Save(path, Weights.Shape, Step, Weights.Parameters, Optimizer);
+    public void SaveCheckpoint(string path) => TrainingCheckpoint.Save(path, Model, Step, Optimizer);
 
     /// <summary>One optimiser step on the sampler's batch for the current step; returns the loss and the gradient norm.</summary>
     public (float Loss, float GradientNorm, float LearningRate) TrainStep(TokenBatchSampler sampler)
     {
         sampler.Fill(Step, _inputs, _targets);
-        Weights.Parameters.ZeroGradients();
-        float loss = _model.Forward(_inputs, _targets);
-        _model.Backward();
-        float norm = GradientClipping.ClipByGlobalNorm(Weights.Parameters.Gradients, Options.GradientClip);
+        Parameters.ZeroGradients();
+        float loss = Model.Forward(_inputs, _targets);
+        Model.Backward();
+        float norm = GradientClipping.ClipByGlobalNorm(Parameters.Gradients, Options.GradientClip);
         float lr = Options.Schedule.At(Step);
         Optimizer.Step(lr);
+        Model.AfterStep();
         Step++;
         return (loss, norm, lr);
     }
@@ -63,7 +70,7 @@ public sealed class Glm4Trainer
         int batches = 0;
         foreach (var (inputs, targets) in TokenBatchSampler.Sequential(stream, Options.BatchSize, Options.SeqLen, Options.EvalBatches))
         {
-            sum += _model.Forward(inputs, targets);
+            sum += Model.Forward(inputs, targets);
             batches++;
         }
         return batches == 0 ? float.NaN : (float)(sum / batches);
@@ -76,8 +83,8 @@ public sealed class Glm4Trainer
     public float Run(TokenStream train, TokenStream? validation, Action<TrainingProgress>? onProgress = null,
         CancellationToken cancellation = default)
     {
-        train.CheckVocabulary(Weights.Shape.VocabSize, "training data");
-        validation?.CheckVocabulary(Weights.Shape.VocabSize, "validation data");
+        train.CheckVocabulary(Model.VocabSize, "training data");
+        validation?.CheckVocabulary(Model.VocabSize, "validation data");
         if (Options.CheckpointDirectory is not null) Directory.CreateDirectory(Options.CheckpointDirectory);
         var sampler = new TokenBatchSampler(train, Options.BatchSize, Options.SeqLen, Options.Seed);
         var clock = Stopwatch.StartNew();
@@ -99,7 +106,7 @@ public sealed class Glm4Trainer
             double seconds = clock.Elapsed.TotalSeconds;
             long done = Step - firstStep;
             onProgress?.Invoke(new TrainingProgress(Step, Options.Steps, loss, lr, norm,
-                done * (double)_model.Rows / seconds, clock.Elapsed,
+                done * (double)Model.Rows / seconds, clock.Elapsed,
                 TimeSpan.FromSeconds(seconds / done * (Options.Steps - Step)), evaluated));
         }
         return validationLoss;

@@ -1,0 +1,29 @@
+namespace GlmSharp.Training;
+
+/// <summary>
+/// A model the training loop runs: its parameters, a forward pass that returns the loss it reports (the next-token
+/// cross-entropy), the backward pass of the loss it optimises, and what it does after each optimiser step.
+/// </summary>
+public interface ITrainingModel
+{
+    /// <summary>The Hugging Face model_type it trains ("glm4", "glm4_moe").</summary>
+    string Architecture { get; }
+
+    /// <summary>Its shape as JSON, what a checkpoint records and a resumed run must match.</summary>
+    string ShapeJson { get; }
+
+    TrainingParameters Parameters { get; }
+    int VocabSize { get; }
+
+    /// <summary>Rows of one forward pass: batch × sequence length.</summary>
+    int Rows { get; }
+
+    /// <summary>Mean next-token cross-entropy of <paramref name="targets"/> (negative = not scored); keeps what <see cref="Backward"/> needs.</summary>
+    float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets);
+
+    /// <summary>Adds the gradient of the last forward pass's training loss to <see cref="TrainingParameters.Gradients"/>.</summary>
+    void Backward();
+
+    /// <summary>State that moves outside the gradient, after each optimiser step (GLM-4.5's router balancing).</summary>
+    void AfterStep();
+}
