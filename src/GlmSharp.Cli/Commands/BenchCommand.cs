@@ -29,6 +29,8 @@ internal static class BenchCommand
         var versus = new Option<bool>("--vs-llamacpp") { Description = $"also run llama.cpp (LLamaSharp 0.30.0), interleaved; builds {LlamaCppBenchTool.Project} on first use" };
         var json = new Option<bool>("--json") { Description = "print one JSON object of medians" };
         var serve = new Option<bool>("--serve") { Description = "time GlmSharp through glm serve: --parallel HTTP clients stream one completion each (TTFT and TPOT percentiles); llama.cpp runs its batched decode" };
+        var mtp = new Option<bool>("--mtp") { Description = "GlmSharp drafts with the model's NextN layer (greedy output; reports acceptance and tokens per step); one sequence" };
+        var draftTokens = new Option<int>("--draft-tokens") { Description = "tokens the NextN layer drafts per step with --mtp", DefaultValueFactory = _ => 1 };
         var engine = new Option<string?>("--engine") { Description = "run GlmSharp once and print its result as JSON (used by the benchmark itself)", Hidden = true };
 
         var command = new Command("bench", "Prefill and decode speed, load time and peak memory, optionally against llama.cpp")
@@ -36,16 +38,22 @@ internal static class BenchCommand
             model, synthetic, type, output, layers,
         };
         foreach (var option in run.All) command.Options.Add(option);
-        foreach (var option in new Option[] { runs, versus, json, serve, engine }) command.Options.Add(option);
+        foreach (var option in new Option[] { runs, versus, json, serve, mtp, draftTokens, engine }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var settings = run.Read(parse);
             var scheme = QuantizationScheme.Parse(parse.GetValue(type)!);
+            int? drafting = parse.GetValue(mtp) ? parse.GetValue(draftTokens) : null;
+            if (drafting is { } k && (k < 1 || k > Inference.SpeculativeGenerator.MaxDraftTokens))
+                throw new GlmException($"--draft-tokens {k}: must be from 1 to {Inference.SpeculativeGenerator.MaxDraftTokens}");
+            if (drafting is not null && parse.GetValue(serve)) throw new GlmException("--mtp and --serve time different things; give one");
+            if (drafting is not null && settings.Parallel != 1) throw new GlmException($"--mtp drafts for one sequence; --parallel {settings.Parallel} is not supported with it");
             if (parse.GetValue(engine) is { } single)
             {
                 if (single != EngineRun.GlmSharp) throw new GlmException($"--engine {single}: only {EngineRun.GlmSharp} runs in glm");
                 string file = ExistingFile(parse.GetValue(model));
-                var result = parse.GetValue(serve) ? ServeRun.Run(file, settings).GetAwaiter().GetResult() : EngineRun.Run(file, settings);
+                var result = parse.GetValue(serve) ? ServeRun.Run(file, settings).GetAwaiter().GetResult()
+                    : drafting is { } draft ? MtpRun.Run(file, settings, draft) : EngineRun.Run(file, settings);
                 Console.WriteLine(JsonSerializer.Serialize(result));
                 return 0;
             }
@@ -65,7 +73,7 @@ internal static class BenchCommand
                 SyntheticModel.Config(syntheticName, parse.GetValue(layers));
             }
             var llama = parse.GetValue(versus) ? LlamaCppBenchTool.Prepare(Environment.CurrentDirectory, AppContext.BaseDirectory) : null;
-            return Orchestrate(modelPath, syntheticName, parse.GetValue(layers), scheme, parse.GetValue(output), settings, runCount, llama, parse.GetValue(json), parse.GetValue(serve));
+            return Orchestrate(modelPath, syntheticName, parse.GetValue(layers), scheme, parse.GetValue(output), settings, runCount, llama, parse.GetValue(json), parse.GetValue(serve), drafting);
         });
         return command;
     }
@@ -77,7 +85,7 @@ internal static class BenchCommand
     }
 
     private static int Orchestrate(string? modelPath, string? synthetic, int? layers, QuantizationScheme type, string? output,
-        RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json, bool serve)
+        RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json, bool serve, int? drafting)
     {
         string? temporary = null;
         if (synthetic is not null)
@@ -95,7 +103,7 @@ internal static class BenchCommand
             for (int i = 0; i < runs; i++)
             {
                 if (!json) Console.Error.WriteLine($"run {i + 1}/{runs} (each after a read-bandwidth probe)");
-                ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run, serve)));
+                ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run, serve, drafting)));
                 if (llamaTool is not null) llama!.Add(ProbedRun("llama.cpp", llamaTool.RunStart(model, run)));
             }
             var report = new BenchReport(Path.GetFileName(model), run, SyntheticModel.DecodeBytesPerStep(model, run.Parallel), ours, llama);
@@ -130,12 +138,13 @@ internal static class BenchCommand
     }
 
     /// <summary>This program again, in the hidden one-run mode.</summary>
-    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run, bool serve)
+    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run, bool serve, int? drafting)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!);
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (var argument in (string[])["bench", "--engine", EngineRun.GlmSharp, "--model", model, .. run.Arguments, .. (string[])(serve ? ["--serve"] : [])])
+        string[] mode = serve ? ["--serve"] : drafting is { } k ? ["--mtp", "--draft-tokens", $"{k}"] : [];
+        foreach (var argument in (string[])["bench", "--engine", EngineRun.GlmSharp, "--model", model, .. run.Arguments, .. mode])
             start.ArgumentList.Add(argument);
         return start;
     }

@@ -71,6 +71,38 @@ public sealed class BenchCliTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// With --mtp GlmSharp drafts with the model's NextN layer and reports how many drafts the model kept and the tokens
+    /// each main-model step made; llama.cpp decodes the same prompt one token a step. The model is a glm4_moe with a
+    /// NextN layer, from the trainer (random weights, a small vocabulary) converted to GGUF.
+    /// </summary>
+    [Fact]
+    public void Mtp_Runs_Report_Acceptance_And_Tokens_Per_Step()
+    {
+        var vocabulary = GlmSharp.Tokenizers.BpeTrainer.Train([Training.TinyCorpus.Text], 300);
+        var tiny = Training.MoeModelGradientTests.Tiny(shared: true, normalize: true, nextN: true);
+        var weights = new GlmSharp.Training.Glm4MoeTrainingWeights(tiny with { Attention = tiny.Attention with { VocabSize = 300, MaxPositions = 256 } });
+        weights.Initialize(seed: 3);
+        string folder = _dir.File("moe");
+        GlmSharp.Training.HfCheckpointExporter.Export(weights, vocabulary, folder);
+        string gguf = _dir.File("moe.gguf");
+        var convert = GlmCli.Run("convert", folder, gguf, "--type", "f32");
+        Assert.True(convert.ExitCode == 0, convert.Stderr);
+
+        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "1", "--prompt", "8", "--gen", "12", "--mtp", "--draft-tokens", "2", "--vs-llamacpp", "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var report = JsonDocument.Parse(result.Stdout);
+        var ours = report.RootElement.GetProperty("glmsharp");
+        double acceptance = ours.GetProperty("mtp_acceptance").GetDouble(), perStep = ours.GetProperty("tokens_per_step").GetDouble();
+        Assert.InRange(acceptance, 0, 1);
+        // Each step makes its accepted drafts plus one token of its own: 1 + 2·acceptance with two drafts a step.
+        Assert.InRange(perStep, 1, 3);
+        Assert.True(ours.GetProperty("decode_tok_s").GetDouble() > 0);
+        Assert.True(report.RootElement.GetProperty("llamacpp").GetProperty("decode_tok_s").GetDouble() > 0);
+        Assert.False(report.RootElement.GetProperty("llamacpp").TryGetProperty("mtp_acceptance", out _));
+    }
+
     /// <summary>Every option out of range is one line naming it, before any model is written or run.</summary>
     [Theory]
     [InlineData("--model M --threads 0", "--threads 0")]
@@ -91,6 +123,9 @@ public sealed class BenchCliTests : IDisposable
     [InlineData("--model M --layers 2", "--layers shortens a --synthetic model")]
     [InlineData("--synthetic glm-4.5-air --layers 0", "--layers 0")]
     [InlineData("--synthetic glm-4.5-air --layers 47", "--layers 47: glm-4.5-air has 1 to 46 layers")]
+    [InlineData("--model M --mtp --draft-tokens 0", "--draft-tokens 0")]
+    [InlineData("--model M --mtp --serve", "--mtp and --serve")]
+    [InlineData("--model M --mtp --parallel 2", "--parallel 2")]
     public void A_Bad_Option_Is_One_Line_Naming_It_And_Exit_Code_1(string arguments, string named)
     {
         string model = _dir.File("missing.gguf");

@@ -22,7 +22,11 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
 
     private static EngineResult Medians(IReadOnlyList<TimedRun> runs) => new(
         Median(runs.Select(r => r.Result.PrefillTokS)), Median(runs.Select(r => r.Result.DecodeTokS)),
-        Median(runs.Select(r => r.Result.LoadS)), Median(runs.Select(r => r.Result.PeakRssMb)));
+        Median(runs.Select(r => r.Result.LoadS)), Median(runs.Select(r => r.Result.PeakRssMb)))
+    {
+        MtpAcceptance = runs[0].Result.MtpAcceptance is null ? null : Median(runs.Select(r => r.Result.MtpAcceptance!.Value)),
+        TokensPerStep = runs[0].Result.TokensPerStep is null ? null : Median(runs.Select(r => r.Result.TokensPerStep!.Value)),
+    };
 
     /// <summary>Percentiles of one client time over every client of every served run (nearest rank).</summary>
     private sealed record Percentiles(
@@ -101,6 +105,9 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
             output.WriteLine($"glmsharp ran behind glm serve: {run.Parallel} streaming HTTP clients at once per run; {ClientPercentiles(r => r.TimeToFirstTokenMs!, "time to first token")}; " +
                 ClientPercentiles(r => r.TimePerOutputTokenMs!, "time per output token"));
         }
+        if (Medians(ours) is { MtpAcceptance: { } acceptance, TokensPerStep: { } perStep })
+            output.WriteLine(string.Create(c, $"glmsharp drafted with its NextN layer (greedy output): {acceptance * 100:F0}% of drafts accepted, " +
+                $"{perStep:F2} tokens per main-model step (medians); llama.cpp has no NextN graph and decodes one token a step"));
         string llamaShare = llama is null ? "" : string.Create(c, $", {RooflineFraction(llama) * 100:F0}% for llama.cpp");
         output.WriteLine(string.Create(c, $"decode at {RooflineFraction(ours) * 100:F0}% of the roofline for GlmSharp{llamaShare} (median over runs, each against the probe before it)"));
 

@@ -28,6 +28,16 @@ internal sealed record EngineResult(
     [JsonPropertyName("tpot_ms")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double[]? TimePerOutputTokenMs { get; init; }
+
+    /// <summary>A run drafting with the NextN layer: the share of drafted tokens the model kept.</summary>
+    [JsonPropertyName("mtp_acceptance")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? MtpAcceptance { get; init; }
+
+    /// <summary>A run drafting with the NextN layer: tokens made per step of the main model.</summary>
+    [JsonPropertyName("tokens_per_step")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TokensPerStep { get; init; }
 }
 
 /// <summary>What one run does: <see cref="Parallel"/> sequences of <see cref="Prompt"/> tokens each, then <see cref="Gen"/> decode steps.</summary>
