@@ -98,12 +98,7 @@ public sealed class Glm4MoeTrainingModel : ITrainingModel
     public float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets)
     {
         int n = Rows, h = _s.HiddenSize, vocab = _s.VocabSize;
-        if (inputs.Length != n || targets.Length != n)
-            throw new ArgumentException($"expected {n} inputs and targets, found {inputs.Length} and {targets.Length}");
-        foreach (int id in inputs)
-            if ((uint)id >= (uint)vocab) throw new ContextLimitException($"token id {id} is outside the vocabulary of {vocab}");
-        foreach (int id in targets)
-            if (id >= vocab) throw new ContextLimitException($"target id {id} is outside the vocabulary of {vocab}");
+        TrainingBatch.Check(inputs, targets, n, vocab);
         inputs.CopyTo(_inputs);
 
         Embedding.Forward(inputs, Value(Weights.Embedding), _residuals[0], h);

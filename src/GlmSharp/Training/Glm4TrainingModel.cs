@@ -67,12 +67,7 @@ public sealed class Glm4TrainingModel : ITrainingModel
     public float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets)
     {
         int n = Rows, h = _s.HiddenSize, vocab = _s.VocabSize;
-        if (inputs.Length != n || targets.Length != n)
-            throw new ArgumentException($"expected {n} inputs and targets, found {inputs.Length} and {targets.Length}");
-        foreach (int id in inputs)
-            if ((uint)id >= (uint)vocab) throw new ContextLimitException($"token id {id} is outside the vocabulary of {vocab}");
-        foreach (int id in targets)
-            if (id >= vocab) throw new ContextLimitException($"target id {id} is outside the vocabulary of {vocab}");
+        TrainingBatch.Check(inputs, targets, n, vocab);
         inputs.CopyTo(_inputs);
 
         Embedding.Forward(inputs, _p.Values.AsSpan(Weights.Embedding.Offset, Weights.Embedding.Length), _residuals[0], h);

@@ -27,3 +27,18 @@ public interface ITrainingModel
     /// <summary>State that moves outside the gradient, after each optimiser step (GLM-4.5's router balancing).</summary>
     void AfterStep();
 }
+
+/// <summary>The checks every training model makes of a batch before it runs.</summary>
+internal static class TrainingBatch
+{
+    /// <summary>One input and one target per row; inputs inside the vocabulary, targets inside it or negative (not scored).</summary>
+    public static void Check(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int rows, int vocab)
+    {
+        if (inputs.Length != rows || targets.Length != rows)
+            throw new ArgumentException($"expected {rows} inputs and targets, found {inputs.Length} and {targets.Length}");
+        foreach (int id in inputs)
+            if ((uint)id >= (uint)vocab) throw new Errors.ContextLimitException($"token id {id} is outside the vocabulary of {vocab}");
+        foreach (int id in targets)
+            if (id >= vocab) throw new Errors.ContextLimitException($"target id {id} is outside the vocabulary of {vocab}");
+    }
+}
