@@ -1,4 +1,3 @@
-using GlmSharp.Errors;
 using GlmSharp.Kernels;
 using GlmSharp.Training.Layers;
 
@@ -29,9 +28,7 @@ public sealed class Glm4MoeTrainingModel : ITrainingModel
     {
         _s = weights.Shape;
         var a = _s.Attention;
-        if (batchSize <= 0) throw new GlmException($"batch size must be positive, found {batchSize}");
-        if (seqLen <= 0 || seqLen > a.MaxPositions)
-            throw new GlmException($"sequence length {seqLen} must be in [1, max_position_embeddings {a.MaxPositions}]");
+        TrainingBatch.CheckSize(batchSize, seqLen, a.MaxPositions);
         Weights = weights;
         BatchSize = batchSize;
         SeqLen = seqLen;

@@ -1,4 +1,3 @@
-using GlmSharp.Errors;
 using GlmSharp.Training.Layers;
 
 namespace GlmSharp.Training;
@@ -26,9 +25,7 @@ public sealed class Glm4TrainingModel : ITrainingModel
     public Glm4TrainingModel(Glm4TrainingWeights weights, int batchSize, int seqLen)
     {
         _s = weights.Shape;
-        if (batchSize <= 0) throw new GlmException($"batch size must be positive, found {batchSize}");
-        if (seqLen <= 0 || seqLen > _s.MaxPositions)
-            throw new GlmException($"sequence length {seqLen} must be in [1, max_position_embeddings {_s.MaxPositions}]");
+        TrainingBatch.CheckSize(batchSize, seqLen, _s.MaxPositions);
         Weights = weights;
         BatchSize = batchSize;
         SeqLen = seqLen;

@@ -31,6 +31,14 @@ public interface ITrainingModel
 /// <summary>The checks every training model makes of a batch before it runs.</summary>
 internal static class TrainingBatch
 {
+    /// <summary>A positive batch of sequences that fit the model's positions.</summary>
+    public static void CheckSize(int batchSize, int seqLen, int maxPositions)
+    {
+        if (batchSize <= 0) throw new Errors.GlmException($"batch size must be positive, found {batchSize}");
+        if (seqLen <= 0 || seqLen > maxPositions)
+            throw new Errors.GlmException($"sequence length {seqLen} must be in [1, max_position_embeddings {maxPositions}]");
+    }
+
     /// <summary>One input and one target per row; inputs inside the vocabulary, targets inside it or negative (not scored).</summary>
     public static void Check(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int rows, int vocab)
     {
