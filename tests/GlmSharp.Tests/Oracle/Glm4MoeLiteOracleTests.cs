@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
@@ -45,5 +46,54 @@ public sealed class Glm4MoeLiteOracleTests(ITestOutputHelper output)
 
         var shortPrompt = prompt[..6];
         Assert.Equal(LlamaCpp.Greedy(gguf, shortPrompt, 32, spec.Vocab, spec.Context), GlmSharpRun.Greedy(gguf, shortPrompt, 32));
+    }
+
+    /// <summary>
+    /// Both engines store the latent rows rounded to the cache type and round each query alike (fp16, or Q8_0 blocks, for
+    /// the products with them). The bounds and the "clearly closer than an F32 cache" check are those of the dense
+    /// GLM test (DenseGlmOracleTests), whose reasons hold here: llama.cpp rounds softmax weights to fp16 with an F16
+    /// cache, and a key projection one fp32 step from a Q8_0 rounding boundary can land on the other code. Rope 32 and
+    /// kv_lora_rank 64 keep the latent and its rope part whole Q8_0 blocks; 150 positions span three attention tiles.
+    /// </summary>
+    [Theory]
+    [InlineData(KvCacheType.F16, 1.5e-3)]
+    [InlineData(KvCacheType.Q8_0, 2e-3)]
+    public void Reduced_Precision_Cache_Logits_Match_LlamaCpp_With_The_Same_Cache_Type(KvCacheType cache, double tolerance)
+    {
+        var spec = new TinyMlaSpec(160, 128, 2, 4, QLora: 64, KvLora: 64, Nope: 32, Rope: 32, ValueDim: 32, DenseIntermediate: 96,
+            Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1, Context: 160);
+        using var dir = new TempDirectory();
+        string gguf = new RandomMlaCheckpoint(spec, seed: 31).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var prompt = spec.RandomPrompt(150, seed: 8);
+
+        var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context, cache);
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt, cache), expected, spec.Vocab);
+        double unrounded = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt, KvCacheType.F32), expected, spec.Vocab);
+        output.WriteLine($"{cache}: worst relative logit error {error:E2} (bound {tolerance:G2}); with an F32 cache {unrounded:E2}");
+        Assert.True(error <= tolerance, $"{cache}: worst relative logit error {error:E2} > {tolerance:G2}");
+        Assert.True(error <= 0.6 * unrounded, $"{cache}: error {error:E2} is not clearly below the F32 cache's {unrounded:E2}");
+    }
+
+    /// <summary>
+    /// Several sequences of different lengths in one step, prefill and decode rows mixed, through one context: every row
+    /// gets llama.cpp's logits for the same schedule, and the logits it gets when its sequence runs alone.
+    /// </summary>
+    [Fact]
+    public void Mixed_Batch_Matches_LlamaCpp_And_Each_Sequence_Alone()
+    {
+        var spec = new TinyMlaSpec(160, 64, 3, 4, QLora: 48, KvLora: 32, Nope: 24, Rope: 16, ValueDim: 32, DenseIntermediate: 96,
+            Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1);
+        using var dir = new TempDirectory();
+        string gguf = new RandomMlaCheckpoint(spec, seed: 17).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var schedule = new MixedBatchSchedule(spec.RandomPrompt, sequences: 6, decodeSteps: 5, seed: 6);
+
+        var expected = LlamaCpp.ScheduleLogits(gguf, schedule, spec.Vocab);
+        using var loaded = ModelLoader.Load(gguf);
+        var batched = GlmSharpRun.ScheduleLogits(loaded, schedule);
+        double error = LogitComparison.WorstRelativeError(batched, expected, spec.Vocab);
+        double alone = LogitComparison.WorstRelativeError(batched, GlmSharpRun.ScheduleLogitsAlone(loaded, schedule), spec.Vocab);
+        output.WriteLine($"6 sequences, {schedule.TotalRows} rows in {schedule.Steps.Count} steps: {error:E2} from llama.cpp, {alone:E2} from each sequence alone");
+        Assert.True(error <= 1e-3, $"worst relative logit error {error:E2} > 1e-3");
+        Assert.True(alone <= 2e-6, $"batched rows differ from their sequences run alone by {alone:E2} > 2e-6");
     }
 }
