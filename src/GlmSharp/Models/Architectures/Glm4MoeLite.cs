@@ -182,10 +182,13 @@ public sealed class Glm4MoeLite : IArchitecture
         return dot > 0 && int.TryParse(hfName.AsSpan(prefix.Length, dot - prefix.Length), out int layer) ? layer : -1;
     }
 
+    /// <summary>Adjacent pairs over the qk_rope_head_dim rotary dims, as llama.cpp's deepseek2 (ggml NORM rope).</summary>
+    public static RopeTable Rope(MlaMoeConfig config) => new(RopeLayout.AdjacentPairs, config.Mla.QkRopeHeadDim, config.RopeTheta);
+
     public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
     {
         var c = (MlaMoeConfig)config;
-        var rope = new RopeTable(RopeLayout.AdjacentPairs, c.Mla.QkRopeHeadDim, c.RopeTheta);
+        var rope = Rope(c);
         return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => new Glm4MoeLiteDecoderLayer(w, weights.Backend, c, rope, dense: layer < c.Moe.FirstDenseLayers));
     }
 }
