@@ -49,6 +49,26 @@ public sealed class Glm4MoeLiteOracleTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// GLM-4.7-Flash's attention shapes (20 heads, q_lora_rank 768, kv_lora_rank 512, nope 192 + rope 64, v 256) in a
+    /// model of small hidden size, vocabulary and experts: the widths the SIMD kernels meet in the real model, a latent
+    /// row of 576 that 20 query heads read at once.
+    /// </summary>
+    [Fact]
+    public void Glm_4_7_Flash_Attention_Shapes_Match_LlamaCpp()
+    {
+        var spec = new TinyMlaSpec(128, 256, 2, 20, QLora: 768, KvLora: 512, Nope: 192, Rope: 64, ValueDim: 256, DenseIntermediate: 256,
+            Experts: 8, ExpertsPerToken: 4, ExpertWidth: 64, SharedExperts: 1, FirstDense: 1, Scaling: 1.8);
+        using var dir = new TempDirectory();
+        string gguf = new RandomMlaCheckpoint(spec, seed: 47).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var prompt = spec.RandomPrompt(70, seed: 9);
+
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"GLM-4.7-Flash attention shapes: worst relative logit error {error:E2}");
+        Assert.True(error <= 1e-3, $"worst relative logit error {error:E2} > 1e-3");
+        Assert.Equal(LlamaCpp.Greedy(gguf, prompt[..4], 16, spec.Vocab, spec.Context), GlmSharpRun.Greedy(gguf, prompt[..4], 16));
+    }
+
+    /// <summary>
     /// Both engines store the latent rows rounded to the cache type and round each query alike (fp16, or Q8_0 blocks, for
     /// the products with them). The bounds and the "clearly closer than an F32 cache" check are those of the dense
     /// GLM test (DenseGlmOracleTests), whose reasons hold here: llama.cpp rounds softmax weights to fp16 with an F16
