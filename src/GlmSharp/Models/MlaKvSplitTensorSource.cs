@@ -14,15 +14,10 @@ namespace GlmSharp.Models;
 /// <c>k_b_proj</c> = [heads, kv_lora_rank, nope] (each head's nope rows transposed, decoded to F32) and
 /// <c>v_b_proj</c> = [heads, v, kv_lora_rank] (each head's v rows, bytes as stored). Both are copies made once at load.
 /// </summary>
-public sealed partial class MlaKvSplitTensorSource : ITensorSource
+public sealed partial class MlaKvSplitTensorSource : DerivedTensorSource
 {
-    private readonly ITensorSource _inner;
-    private readonly Dictionary<string, TensorView> _split = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _fused = new(StringComparer.Ordinal);
-
-    public MlaKvSplitTensorSource(ITensorSource inner, MlaMoeConfig config)
+    public MlaKvSplitTensorSource(ITensorSource inner, MlaMoeConfig config) : base(inner)
     {
-        _inner = inner;
         var s = config.Mla;
         int heads = config.NumHeads;
         foreach (var name in inner.Names)
@@ -39,25 +34,11 @@ public sealed partial class MlaKvSplitTensorSource : ITensorSource
             foreach (var part in (string[])["k_b_proj", "v_b_proj"])
                 if (inner.TryGet($"{layer}self_attn.{part}.weight", out var separate))
                     throw new ModelFormatException($"{inner.Origin}: a layer has both '{fused.Name}' and '{separate.Name}'; it takes either kv_b or k_b and v_b");
-            _fused.Add(name);
-            _split[$"{layer}self_attn.k_b_proj.weight"] = KeyHeads(fused, heads, s);
-            _split[$"{layer}self_attn.v_b_proj.weight"] = ValueHeads(fused, heads, s);
+            Replace(name);
+            Derive($"{layer}self_attn.k_b_proj.weight", KeyHeads(fused, heads, s));
+            Derive($"{layer}self_attn.v_b_proj.weight", ValueHeads(fused, heads, s));
         }
-        Names = [.. inner.Names.Where(n => !_fused.Contains(n)), .. _split.Keys];
     }
-
-    public string Origin => _inner.Origin;
-
-    public IReadOnlyCollection<string> Names { get; }
-
-    public bool TryGet(string name, out TensorView tensor)
-    {
-        if (_split.TryGetValue(name, out tensor!)) return true;
-        if (_fused.Contains(name)) return false;
-        return _inner.TryGet(name, out tensor);
-    }
-
-    public void Dispose() => _inner.Dispose();
 
     private static unsafe TensorView KeyHeads(TensorView fused, int heads, MlaShape s)
     {

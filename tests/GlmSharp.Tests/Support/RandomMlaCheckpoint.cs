@@ -1,5 +1,4 @@
 using System.Text.Json;
-using GlmSharp.Formats.Safetensors;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 
@@ -33,7 +32,7 @@ public enum MlaGgufLayout
 public sealed class RandomMlaCheckpoint : IRandomCheckpoint
 {
     private readonly Dictionary<string, (long[] Shape, float[] Values)> _tensors = new();
-    private readonly Random _random;
+    private readonly RandomTensors _random;
 
     public TinyMlaSpec Spec { get; }
     public IReadOnlyDictionary<string, (long[] Shape, float[] Values)> Tensors => _tensors;
@@ -41,11 +40,9 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
     public RandomMlaCheckpoint(TinyMlaSpec spec, int seed)
     {
         Spec = spec;
-        _random = new Random(seed);
+        _random = new RandomTensors(_tensors, seed);
         int h = spec.Hidden;
-        Matrix("model.embed_tokens.weight", spec.Vocab, h, 1.0f);
-        Norm("model.norm.weight", h);
-        Matrix("lm_head.weight", spec.Vocab, h, 0.25f);
+        _random.EmbeddingAndHead(spec.Vocab, h);
         for (int i = 0; i < spec.Layers + spec.NextN; i++) Layer(i, dense: i < spec.FirstDense);
     }
 
@@ -54,58 +51,32 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
         var s = Spec;
         int h = s.Hidden, qkHead = s.Nope + s.Rope;
         string p = $"model.layers.{i}.";
-        Norm(p + "input_layernorm.weight", h);
+        _random.Norm(p + "input_layernorm.weight", h);
         string a = p + "self_attn.";
         if (s.QLora is int qLora)
         {
-            Matrix(a + "q_a_proj.weight", qLora, h, 0.25f);
-            Norm(a + "q_a_layernorm.weight", qLora);
-            Matrix(a + "q_b_proj.weight", s.Heads * qkHead, qLora, 0.25f);
+            _random.Matrix(a + "q_a_proj.weight", qLora, h, 0.25f);
+            _random.Norm(a + "q_a_layernorm.weight", qLora);
+            _random.Matrix(a + "q_b_proj.weight", s.Heads * qkHead, qLora, 0.25f);
         }
-        else Matrix(a + "q_proj.weight", s.Heads * qkHead, h, 0.25f);
-        Matrix(a + "kv_a_proj_with_mqa.weight", s.KvLora + s.Rope, h, 0.25f);
-        Norm(a + "kv_a_layernorm.weight", s.KvLora);
-        Matrix(a + "kv_b_proj.weight", s.Heads * (s.Nope + s.ValueDim), s.KvLora, 0.25f);
-        Matrix(a + "o_proj.weight", h, s.Heads * s.ValueDim, 0.25f);
-        Norm(p + "post_attention_layernorm.weight", h);
+        else _random.Matrix(a + "q_proj.weight", s.Heads * qkHead, h, 0.25f);
+        _random.Matrix(a + "kv_a_proj_with_mqa.weight", s.KvLora + s.Rope, h, 0.25f);
+        _random.Norm(a + "kv_a_layernorm.weight", s.KvLora);
+        _random.Matrix(a + "kv_b_proj.weight", s.Heads * (s.Nope + s.ValueDim), s.KvLora, 0.25f);
+        _random.Matrix(a + "o_proj.weight", h, s.Heads * s.ValueDim, 0.25f);
+        _random.Norm(p + "post_attention_layernorm.weight", h);
         if (dense)
         {
-            Mlp(p + "mlp.", s.DenseIntermediate);
+            _random.SwiGlu(p + "mlp.", s.DenseIntermediate, Spec.Hidden);
             return;
         }
-        Matrix(p + "mlp.gate.weight", s.Experts, h, 0.5f);
-        Vector(p + "mlp.gate.e_score_correction_bias", s.Experts, 0.1f);
-        for (int e = 0; e < s.Experts; e++) Mlp($"{p}mlp.experts.{e}.", s.ExpertWidth);
-        if (s.SharedExperts > 0) Mlp(p + "mlp.shared_experts.", s.ExpertWidth * s.SharedExperts);
+        _random.Experts(p + "mlp.", s.Experts, s.ExpertWidth, s.SharedExperts, h);
     }
 
-    private void Mlp(string p, int width)
-    {
-        Matrix(p + "gate_proj.weight", width, Spec.Hidden, 0.25f);
-        Matrix(p + "up_proj.weight", width, Spec.Hidden, 0.25f);
-        Matrix(p + "down_proj.weight", Spec.Hidden, width, 0.25f);
-    }
 
-    private void Matrix(string name, int rows, int cols, float scale) => _tensors[name] = ([rows, cols], Uniform(rows * cols, -scale, scale));
-    private void Vector(string name, int n, float scale) => _tensors[name] = ([n], Uniform(n, -scale, scale));
-    private void Norm(string name, int n) => _tensors[name] = ([n], Uniform(n, 0.8f, 1.2f));
 
-    private float[] Uniform(int n, float lo, float hi)
-    {
-        var v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = lo + (float)_random.NextDouble() * (hi - lo);
-        return v;
-    }
 
-    public string WriteHuggingFace(string folder)
-    {
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "config.json"), ConfigJsonText());
-        var writer = new SafetensorsWriter();
-        foreach (var (name, (shape, values)) in _tensors) writer.AddFloats(name, SafetensorsDtype.F32, shape, values);
-        writer.WriteTo(Path.Combine(folder, "model.safetensors"));
-        return folder;
-    }
+    public string WriteHuggingFace(string folder) => RandomTensors.WriteHuggingFace(_tensors, ConfigJsonText(), folder);
 
     /// <summary>
     /// The main stack as llama.cpp's converter writes it (its NextN layer left out). The split layout is computed here,

@@ -55,8 +55,6 @@ public sealed class Glm4MoeLite : IArchitecture
         new("mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight"),
     ];
 
-    private const int SigmoidGating = 2;
-
     public ModelConfig ConfigFromHf(ConfigJson json)
     {
         if (json.OptString("scoring_func") is { } scoring and not "sigmoid")
@@ -70,8 +68,7 @@ public sealed class Glm4MoeLite : IArchitecture
     public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
     {
         string a = GgufArchitecture, origin = gguf.Origin;
-        if ((gguf.OptInt("expert_gating_func") ?? SigmoidGating) is not SigmoidGating and var gating)
-            throw new UnsupportedModelException($"{origin}: {a}.expert_gating_func {gating} is not supported; glm4_moe_lite routes with sigmoid scores ({SigmoidGating})");
+        var moe = MoeGgufKeys.Read(gguf);
         var fields = gguf.DenseConfig(ModelType);
         int rope = gguf.Int("rope.dimension_count"), kvLora = gguf.Int("attention.kv_lora_rank");
         int keyLength = gguf.Int("attention.key_length"), valueLength = gguf.Int("attention.value_length");
@@ -101,18 +98,6 @@ public sealed class Glm4MoeLite : IArchitecture
             QkNopeHeadDim = qkHead - rope,
             QkRopeHeadDim = rope,
             VHeadDim = valueHead,
-        };
-        var moe = new MoeShape
-        {
-            RoutedExperts = gguf.Int("expert_count"),
-            SharedExperts = gguf.OptInt("expert_shared_count") ?? 0,
-            ExpertsPerToken = gguf.Int("expert_used_count"),
-            ExpertIntermediateSize = gguf.Int("expert_feed_forward_length"),
-            FirstDenseLayers = gguf.OptInt("leading_dense_block_count") ?? 0,
-            ExpertGroups = gguf.OptInt("expert_group_count") ?? 1,
-            TopkGroups = gguf.OptInt("expert_group_used_count") ?? 1,
-            RoutedScalingFactor = gguf.OptDouble("expert_weights_scale") ?? 1,
-            NormTopkProb = gguf.OptBool("expert_weights_norm") ?? false,
         };
         // The converter writes head_count_kv 1 (MLA as one shared latent head); the Hugging Face config counts every head.
         var config = new MlaMoeConfig(fields with { NumKvHeads = fields.NumHeads, HeadDim = rope, PartialRotaryFactor = 1 }, mla, moe, nextNLayers: 0);
@@ -153,16 +138,7 @@ public sealed class Glm4MoeLite : IArchitecture
         keys[$"{a}.attention.kv_lora_rank"] = (uint)s.KvLoraRank;
         if (s.QLoraRank is int qLora) keys[$"{a}.attention.q_lora_rank"] = (uint)qLora;
         keys[$"{a}.rope.dimension_count"] = (uint)s.QkRopeHeadDim;
-        keys[$"{a}.leading_dense_block_count"] = (uint)c.Moe.FirstDenseLayers;
-        keys[$"{a}.expert_count"] = (uint)c.Moe.RoutedExperts;
-        keys[$"{a}.expert_used_count"] = (uint)c.Moe.ExpertsPerToken;
-        keys[$"{a}.expert_shared_count"] = (uint)c.Moe.SharedExperts;
-        keys[$"{a}.expert_feed_forward_length"] = (uint)c.Moe.ExpertIntermediateSize;
-        keys[$"{a}.expert_group_count"] = (uint)c.Moe.ExpertGroups;
-        keys[$"{a}.expert_group_used_count"] = (uint)c.Moe.TopkGroups;
-        keys[$"{a}.expert_gating_func"] = (uint)SigmoidGating;
-        keys[$"{a}.expert_weights_scale"] = (float)c.Moe.RoutedScalingFactor;
-        keys[$"{a}.expert_weights_norm"] = c.Moe.NormTopkProb;
+        MoeGgufKeys.Write(keys, a, c.Moe);
         return keys;
     }
 
@@ -189,18 +165,17 @@ public sealed class Glm4MoeLite : IArchitecture
     {
         var c = (MlaMoeConfig)config;
         var rope = Rope(c);
-        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => new Glm4MoeLiteDecoderLayer(w, weights.Backend, c, rope, dense: layer < c.Moe.FirstDenseLayers));
+        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => new Glm4MoeLiteDecoderLayer(w, weights.Backend, c, rope, layer));
     }
 }
 
 /// <summary>One glm4_moe_lite block: MLA, then the dense SwiGLU or the mixture of experts, each pre-normed and added to the residual.</summary>
-public sealed class Glm4MoeLiteDecoderLayer(WeightBuilder w, IComputeBackend backend, MlaMoeConfig c, RopeTable rope, bool dense) : IDecoderLayer
+public sealed class Glm4MoeLiteDecoderLayer(WeightBuilder w, IComputeBackend backend, MlaMoeConfig c, RopeTable rope, int layer) : IDecoderLayer
 {
     private readonly RmsNorm _inputNorm = RmsNorm.Load(w, backend, "input_layernorm", c.HiddenSize, c.RmsNormEps);
     private readonly MlaAttention _attention = new(w.At("self_attn"), backend, c, rope);
     private readonly RmsNorm _preFeedForwardNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
-    private readonly GatedMlp? _mlp = dense ? GatedMlp.Load(w.At("mlp"), backend, c.HiddenSize, c.IntermediateSize) : null;
-    private readonly MoeFeedForward? _experts = dense ? null : MoeFeedForward.Load(w.At("mlp"), backend, c.HiddenSize, c.Moe, ExpertScoring.Sigmoid, selectionBias: true);
+    private readonly LeadDenseMoeFeedForward _feedForward = new(w.At("mlp"), backend, c, c.Moe, layer);
 
     public LayerCacheSpec CacheSpec => _attention.CacheSpec;
 
@@ -215,8 +190,7 @@ public sealed class Glm4MoeLiteDecoderLayer(WeightBuilder w, IComputeBackend bac
         backend.Add(hidden, sublayerOut);
 
         _preFeedForwardNorm.Apply(hidden, normed, rows);
-        if (_mlp is not null) _mlp.Forward(normed, sublayerOut, rows, step.Scratch);
-        else _experts!.Forward(normed, sublayerOut, rows, step.Scratch);
+        _feedForward.Forward(normed, sublayerOut, rows, step.Scratch);
         backend.Add(hidden, sublayerOut);
     }
 }
