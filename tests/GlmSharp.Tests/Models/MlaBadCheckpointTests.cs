@@ -105,4 +105,14 @@ public sealed class MlaBadCheckpointTests : IDisposable
         Assert.Contains("model.layers.0.self_attn.kv_b_proj.weight", e.Message);
         Assert.Contains("expected [80,32]", e.Message);
     }
+
+    [Fact]
+    public void The_Cli_Reports_An_Inconsistent_File_In_One_Line_With_Exit_Code_1()
+    {
+        var result = GlmCli.Run("generate", "--model", GgufWith(new() { ["deepseek2.attention.key_length"] = 16u }), "--token-ids", "1,2");
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("error: ", result.Stderr);
+        Assert.Contains("deepseek2.attention.key_length 16", result.Stderr);
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+    }
 }

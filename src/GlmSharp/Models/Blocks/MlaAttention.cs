@@ -39,6 +39,7 @@ public sealed class MlaAttention
         _shape = s;
         _heads = heads;
         _latentRow = s.QkRopeHeadDim + s.KvLoraRank;
+        CacheSpec = new([new CacheStream("latents", 1, _latentRow)]);
         _scale = 1f / MathF.Sqrt(s.QkHeadDim);
         if (s.QLoraRank is int qLora)
         {
@@ -57,7 +58,7 @@ public sealed class MlaAttention
     private static TensorView[] Heads(TensorView stack) => [.. Enumerable.Range(0, (int)stack.Shape[0]).Select(h => stack.Slice(h))];
 
     /// <summary>One stream of one head: [RoPE(k_rope) ; c] per position.</summary>
-    public LayerCacheSpec CacheSpec => new([new CacheStream("latents", 1, _latentRow)]);
+    public LayerCacheSpec CacheSpec { get; }
 
     public void Forward(DeviceSpan<float> x, DeviceSpan<float> y, in ForwardStep step, LayerCache cache)
     {
