@@ -49,6 +49,33 @@ public sealed class Glm4MoeLiteOracleTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// `glm convert` of a Hugging Face folder (with its MTP layer) writes what llama.cpp's converter writes: kv_b_proj
+    /// split per head into attn_k_b (transposed) and attn_v_b, the MTP layer left out. llama.cpp runs the file with the
+    /// logits GlmSharp computes from the folder.
+    /// </summary>
+    [Fact]
+    public void Glm_Convert_Writes_A_File_LlamaCpp_Runs_With_Our_Logits()
+    {
+        var spec = new TinyMlaSpec(160, 64, 3, 4, QLora: 48, KvLora: 32, Nope: 24, Rope: 16, ValueDim: 32, DenseIntermediate: 96,
+            Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1, NextN: 1);
+        using var dir = new TempDirectory();
+        string hf = new RandomMlaCheckpoint(spec, seed: 23).WriteHuggingFace(dir.File("hf"));
+        string gguf = dir.File("converted.gguf");
+        var convert = GlmCli.Run("convert", hf, gguf, "--type", "f32");
+        Assert.True(convert.ExitCode == 0, convert.Stderr);
+        using (var file = GlmSharp.Formats.Gguf.GgufFile.Open(gguf))
+        {
+            Assert.Contains(file.Tensors, t => t.Name == "blk.2.attn_k_b.weight");
+            Assert.DoesNotContain(file.Tensors, t => t.Name.Contains("attn_kv_b", StringComparison.Ordinal) || t.Name.StartsWith("blk.3.", StringComparison.Ordinal));
+        }
+        var prompt = spec.RandomPrompt(30, seed: 2);
+
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"converted: worst relative logit error {error:E2}");
+        Assert.True(error <= 1e-3, $"worst relative logit error {error:E2} > 1e-3");
+    }
+
+    /// <summary>
     /// GLM-4.7-Flash's attention shapes (20 heads, q_lora_rank 768, kv_lora_rank 512, nope 192 + rope 64, v 256) in a
     /// model of small hidden size, vocabulary and experts: the widths the SIMD kernels meet in the real model, a latent
     /// row of 576 that 20 query heads read at once.
