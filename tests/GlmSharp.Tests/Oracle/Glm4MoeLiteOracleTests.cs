@@ -76,6 +76,27 @@ public sealed class Glm4MoeLiteOracleTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Q8_0 matrices everywhere, the per-head k_b and v_b included (llama.cpp multiplies them with Q8_0-quantized queries
+    /// and latents, as GlmSharp's grouped per-head products do). Rounding flips of the activation codes bound the error
+    /// as in the glm4_moe test (Glm4MoeOracleTests.Quantized_Experts_Match_LlamaCpp); dims are multiples of 32.
+    /// </summary>
+    [Fact]
+    public void Q8_0_Weights_Match_LlamaCpp()
+    {
+        var spec = new TinyMlaSpec(160, 64, 3, 4, QLora: 64, KvLora: 64, Nope: 32, Rope: 32, ValueDim: 32, DenseIntermediate: 96,
+            Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1);
+        using var dir = new TempDirectory();
+        string gguf = new RandomMlaCheckpoint(spec, seed: 29).WriteGguf(dir.File("model.gguf"), GgmlType.Q8_0);
+        using (var file = GlmSharp.Formats.Gguf.GgufFile.Open(gguf))
+            Assert.Equal(GgmlType.Q8_0, file.Tensors.Single(t => t.Name == "blk.1.attn_k_b.weight").Type);
+        var prompt = spec.RandomPrompt(40, seed: 4);
+
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"Q8_0: worst relative logit error {error:E2}");
+        Assert.True(error <= 5e-3, $"Q8_0: worst relative logit error {error:E2} > 5e-3");
+    }
+
+    /// <summary>
     /// GLM-4.7-Flash's attention shapes (20 heads, q_lora_rank 768, kv_lora_rank 512, nope 192 + rope 64, v 256) in a
     /// model of small hidden size, vocabulary and experts: the widths the SIMD kernels meet in the real model, a latent
     /// row of 576 that 20 query heads read at once.
