@@ -82,6 +82,23 @@ public interface IComputeBackend
     void Attention(DeviceSpan<float> q, CacheRows rows, PagedStream keys, PagedStream values, DeviceSpan<float> output, int heads, float scale);
 
     /// <summary>
+    /// Multi-head latent attention in its absorbed form (DeepSeek-V2's MLA, as llama.cpp's deepseek2 graph runs it): one
+    /// cached row per position of <paramref name="latents"/> (one head) is every query head's key, and its
+    /// <paramref name="valueWidth"/> values from <paramref name="valueOffset"/> are the value. q is [rows, heads, latents.Width],
+    /// output [rows, heads, valueWidth]; causal over each row's own sequence as <see cref="Attention"/>.
+    /// </summary>
+    void LatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads, float scale);
+
+    /// <summary>
+    /// Copies <paramref name="rows"/> runs of <paramref name="width"/> values from rows <paramref name="sourceStride"/> apart to rows
+    /// <paramref name="destinationStride"/> apart: gathers one part of each head (MLA's q_nope) or places parts side by side.
+    /// </summary>
+    void CopyRows(DeviceSpan<float> source, int sourceStride, DeviceSpan<float> destination, int destinationStride, int rows, int width)
+    {
+        for (int r = 0; r < rows; r++) Copy(source.Slice(r * sourceStride, width), destination.Slice(r * destinationStride, width));
+    }
+
+    /// <summary>
     /// Chooses each row's experts from router logits [rows, experts] as <paramref name="routing"/> says, writing
     /// [rows, ExpertsPerRow] expert ids (best first) and their mixing weights.
     /// </summary>

@@ -24,6 +24,9 @@ public sealed class ForwardScratch : IDisposable
 
     public int MaxRows { get; }
 
+    /// <summary>MLA attention's buffers, for an MLA model; null otherwise.</summary>
+    public MlaScratch? Mla { get; }
+
     public ForwardScratch(IComputeBackend backend, ModelConfig config, int maxRows)
     {
         MaxRows = maxRows;
@@ -43,6 +46,7 @@ public sealed class ForwardScratch : IDisposable
             _gateUp = Floats(backend, (long)maxRows * 2 * _mlpWidth);         // (rows, 2·intermediate)
             _intermediate = Floats(backend, (long)maxRows * _mlpWidth);
             _logits = Floats(backend, (long)Math.Min(maxRows, LogitRowsPerPass) * _vocab);
+            if (config is MlaMoeConfig mla) Mla = new MlaScratch(backend, mla, maxRows, length => Floats(backend, length), n => Track(backend.Allocate<int>(n)));
             if (moe is null) return;
             _experts = moe.RoutedExperts;
             _expertsPerRow = moe.ExpertsPerToken;

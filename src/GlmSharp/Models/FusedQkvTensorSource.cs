@@ -14,22 +14,17 @@ namespace GlmSharp.Models;
 /// its rows in the mapped file, never a copy. A layer holds either the fused or the separate tensors: where llama.cpp
 /// finds attn_qkv it reads no attn_q/k/v, and it refuses a file with tensors it did not read.
 /// </summary>
-public sealed partial class FusedQkvTensorSource : ITensorSource
+public sealed partial class FusedQkvTensorSource : DerivedTensorSource
 {
-    private readonly ITensorSource _inner;
-    private readonly Dictionary<string, TensorView> _projections = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _fusedNames = new(StringComparer.Ordinal);
-
-    public FusedQkvTensorSource(ITensorSource inner, ModelConfig config)
+    public FusedQkvTensorSource(ITensorSource inner, ModelConfig config) : base(inner)
     {
-        _inner = inner;
         long q = (long)config.NumHeads * config.HeadDim, kv = (long)config.NumKvHeads * config.HeadDim;
         var fusedLayers = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in inner.Names)
         {
             var match = FusedName().Match(name);
             if (!match.Success) continue;
-            _fusedNames.Add(name);
+            Replace(name);
             inner.TryGet(name, out var fused);
             string layer = match.Groups["layer"].Value, kind = match.Groups["kind"].Value;
             if (kind == "weight" || !fusedLayers.ContainsKey(layer)) fusedLayers[layer] = fused.Name;
@@ -38,9 +33,9 @@ public sealed partial class FusedQkvTensorSource : ITensorSource
                 throw new ModelFormatException(
                     $"{inner.Origin}: tensor '{fused.Name}' has shape {fused.ShapeText}, expected [{string.Join(",", expected)}] " +
                     $"(q, k, v rows {q} + {kv} + {kv} from {config.NumHeads} heads, {config.NumKvHeads} kv heads of {config.HeadDim})");
-            _projections[$"{layer}self_attn.q_proj.{kind}"] = fused.Rows(0, q);
-            _projections[$"{layer}self_attn.k_proj.{kind}"] = fused.Rows(q, kv);
-            _projections[$"{layer}self_attn.v_proj.{kind}"] = fused.Rows(q + kv, kv);
+            Derive($"{layer}self_attn.q_proj.{kind}", fused.Rows(0, q));
+            Derive($"{layer}self_attn.k_proj.{kind}", fused.Rows(q, kv));
+            Derive($"{layer}self_attn.v_proj.{kind}", fused.Rows(q + kv, kv));
         }
 
         foreach (var name in inner.Names)
@@ -53,21 +48,7 @@ public sealed partial class FusedQkvTensorSource : ITensorSource
                     $"{inner.Origin}: a layer has both the fused tensor '{fusedName}' and '{separate.Name}'; it takes either a fused q/k/v or separate ones");
             }
         }
-        Names = [.. inner.Names.Where(n => !_fusedNames.Contains(n)), .. _projections.Keys];
     }
-
-    public string Origin => _inner.Origin;
-
-    public IReadOnlyCollection<string> Names { get; }
-
-    public bool TryGet(string name, out TensorView tensor)
-    {
-        if (_projections.TryGetValue(name, out tensor!)) return true;
-        if (_fusedNames.Contains(name)) return false;
-        return _inner.TryGet(name, out tensor);
-    }
-
-    public void Dispose() => _inner.Dispose();
 
     [GeneratedRegex(@"^(?<layer>model\.layers\.\d+\.)self_attn\.query_key_value\.(?<kind>weight|bias)$")]
     private static partial Regex FusedName();

@@ -13,6 +13,9 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
 {
     public string Architecture => architecture;
 
+    /// <summary>The file, for error messages.</summary>
+    public string Origin => origin;
+
     /// <summary>The fields every dense GLM shares; architectures wrap them in their own config record.</summary>
     public ModelConfig DenseConfig(string modelType)
     {

@@ -1,5 +1,6 @@
 using GlmSharp.Configs;
 using GlmSharp.Formats;
+using GlmSharp.Kernels.Paging;
 using GlmSharp.Tensors;
 
 namespace GlmSharp.Models;
@@ -27,6 +28,13 @@ public sealed unsafe class TensorListing : ITensorSource
         var listing = new TensorListing(config);
         architecture.Build(config, listing, WeightBuilder.ForListing(listing));
         return listing.Tensors;
+    }
+
+    /// <summary>What each layer of the architecture at this config caches per position, from a build that reads no weights.</summary>
+    public static IReadOnlyList<LayerCacheSpec> CacheLayout(IArchitecture architecture, ModelConfig config)
+    {
+        var listing = new TensorListing(config);
+        return architecture.Build(config, listing, WeightBuilder.ForListing(listing)).CacheLayout;
     }
 
     internal bool IsPresent(string name) =>

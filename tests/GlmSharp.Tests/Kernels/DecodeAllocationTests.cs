@@ -43,23 +43,33 @@ public sealed class DecodeAllocationTests
     {
         if (TensorCodec.CanQuantize(type)) return AllocatedWhileDecoding(spec, QuantizationScheme.Uniform(type), cacheType);
         using var dir = new TempDirectory();
-        return AllocatedWhileDecoding(spec, RandomIqBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 2), cacheType);
+        return AllocatedWhileDecoding(spec.Vocab, RandomIqBlocks.WriteModel(p => new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(p, GgmlType.F32), dir.File("model.gguf"), type, seed: 2), cacheType);
     }
 
     private static long AllocatedWhileDecoding(TinyGlmSpec spec, QuantizationScheme scheme, KvCacheType cacheType)
     {
         using var dir = new TempDirectory();
-        return AllocatedWhileDecoding(spec, new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), scheme), cacheType);
+        return AllocatedWhileDecoding(spec.Vocab, new RandomGlmCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), scheme), cacheType);
     }
 
-    private static long AllocatedWhileDecoding(TinyGlmSpec spec, string gguf, KvCacheType cacheType)
+    /// <summary>glm4_moe_lite: MLA's absorbed attention, its per-head products and the experts; Q8_0 weights, an F16 latent cache.</summary>
+    [Fact]
+    public void Decoding_An_Mla_Token_Allocates_No_Managed_Memory()
+    {
+        var spec = new TinyMlaSpec(160, 64, 2, 4, QLora: 64, KvLora: 64, Nope: 32, Rope: 32, ValueDim: 32, DenseIntermediate: 96,
+            Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1, Context: 128);
+        using var dir = new TempDirectory();
+        Assert.Equal(0, AllocatedWhileDecoding(spec.Vocab, new RandomMlaCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), GgmlType.Q8_0), KvCacheType.F16));
+    }
+
+    private static long AllocatedWhileDecoding(int vocab, string gguf, KvCacheType cacheType)
     {
         // A backend of its own: on the shared one, tests running in parallel contend for its locks, and the
         // runtime allocates a lock's wait event the first time a thread has to block on it.
         using var backend = new CpuBackend(threads: 2);
         using var loaded = ModelLoader.Load(gguf, backend);
         using var session = loaded.Model.CreateSession(128, cacheType: cacheType);
-        var logits = new float[spec.Vocab];
+        var logits = new float[vocab];
         var token = new int[1];
         loaded.Model.Forward(Enumerable.Range(1, 70).ToArray(), session, logits);
         for (int i = 0; i < 40; i++) loaded.Model.Forward(token, session, logits); // warm-up past the JIT's tier-up (30 calls), scratch sized

@@ -11,12 +11,14 @@ public sealed class ModelRegistryTests
     [InlineData("glm", typeof(Glm))]
     [InlineData("chatglm", typeof(Glm))]
     [InlineData("glm4", typeof(Glm4))]
+    [InlineData("glm4_moe_lite", typeof(Glm4MoeLite))]
     public void A_Model_Type_Finds_Its_Architecture(string modelType, Type expected) =>
         Assert.IsType(expected, ModelRegistry.ByModelType(modelType, "config.json"));
 
     [Theory]
     [InlineData("chatglm", typeof(Glm))]
     [InlineData("glm4", typeof(Glm4))]
+    [InlineData("deepseek2", typeof(Glm4MoeLite))]
     public void A_Gguf_Architecture_Finds_Its_Architecture(string name, Type expected) =>
         Assert.IsType(expected, ModelRegistry.ByGgufArchitecture(name, "model.gguf"));
 
@@ -34,6 +36,6 @@ public sealed class ModelRegistryTests
     public void An_Unknown_Model_Type_Is_Refused_Naming_The_File_And_The_Supported_Ones()
     {
         var error = Assert.Throws<UnsupportedModelException>(() => ModelRegistry.ByModelType("glm4v", "/m/config.json"));
-        Assert.Equal("/m/config.json: model_type 'glm4v' is not supported (supported: glm, chatglm, glm4, glm4_moe)", error.Message);
+        Assert.Equal("/m/config.json: model_type 'glm4v' is not supported (supported: glm, chatglm, glm4, glm4_moe, glm4_moe_lite)", error.Message);
     }
 }

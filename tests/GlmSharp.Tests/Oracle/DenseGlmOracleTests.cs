@@ -130,12 +130,7 @@ public sealed class DenseGlmOracleTests(ITestOutputHelper output)
         string gguf = new RandomGlmCheckpoint(spec, seed: 31).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
         var prompt = spec.RandomPrompt(150, seed: 8);
 
-        var expected = LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context, cache);
-        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt, cache), expected, spec.Vocab);
-        double unrounded = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(gguf, prompt, KvCacheType.F32), expected, spec.Vocab);
-        output.WriteLine($"{cache}: worst relative logit error {error:E2} (bound {tolerance:G2}); with an F32 cache {unrounded:E2}");
-        Assert.True(error <= tolerance, $"{cache}: worst relative logit error {error:E2} > {tolerance:G2}");
-        Assert.True(error <= 0.6 * unrounded, $"{cache}: error {error:E2} is not clearly below the F32 cache's {unrounded:E2}");
+        ReducedPrecisionCache.AssertMatchesLlamaCpp(output, gguf, prompt, spec.Vocab, spec.Context, cache, tolerance);
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed record TinyMoeSpec(
 public sealed class RandomMoeCheckpoint : IRandomCheckpoint
 {
     private readonly Dictionary<string, (long[] Shape, float[] Values)> _tensors = new();
-    private readonly Random _random;
+    private readonly RandomTensors _random;
 
     public TinyMoeSpec Spec { get; }
     public IReadOnlyDictionary<string, (long[] Shape, float[] Values)> Tensors => _tensors;
@@ -35,20 +35,18 @@ public sealed class RandomMoeCheckpoint : IRandomCheckpoint
     public RandomMoeCheckpoint(TinyMoeSpec spec, int seed)
     {
         Spec = spec;
-        _random = new Random(seed);
+        _random = new RandomTensors(_tensors, seed);
         int h = spec.Hidden;
-        Matrix("model.embed_tokens.weight", spec.Vocab, h, 1.0f);
-        Norm("model.norm.weight", h);
-        Matrix("lm_head.weight", spec.Vocab, h, 0.25f);
+        _random.EmbeddingAndHead(spec.Vocab, h);
         for (int i = 0; i < spec.Layers + spec.NextN; i++) Layer(i, dense: i < spec.FirstDense);
         for (int i = spec.Layers; i < spec.Layers + spec.NextN; i++)
         {
             string p = $"model.layers.{i}.";
-            Norm(p + "enorm.weight", h);
-            Norm(p + "hnorm.weight", h);
-            Matrix(p + "eh_proj.weight", h, 2 * h, 0.25f);
-            Norm(p + "shared_head.norm.weight", h);
-            Matrix(p + "shared_head.head.weight", spec.Vocab, h, 0.25f);
+            _random.Norm(p + "enorm.weight", h);
+            _random.Norm(p + "hnorm.weight", h);
+            _random.Matrix(p + "eh_proj.weight", h, 2 * h, 0.25f);
+            _random.Norm(p + "shared_head.norm.weight", h);
+            _random.Matrix(p + "shared_head.head.weight", spec.Vocab, h, 0.25f);
         }
     }
 
@@ -79,7 +77,7 @@ public sealed class RandomMoeCheckpoint : IRandomCheckpoint
     {
         Spec = spec;
         _tensors = tensors;
-        _random = new Random(0);
+        _random = new RandomTensors(_tensors, 0);
     }
 
     /// <summary>
@@ -137,51 +135,33 @@ public sealed class RandomMoeCheckpoint : IRandomCheckpoint
         var s = Spec;
         int h = s.Hidden, q = s.Heads * s.HeadDim, kv = s.KvHeads * s.HeadDim;
         string p = $"model.layers.{i}.";
-        Norm(p + "input_layernorm.weight", h);
-        Matrix(p + "self_attn.q_proj.weight", q, h, 0.25f);
-        Matrix(p + "self_attn.k_proj.weight", kv, h, 0.25f);
-        Matrix(p + "self_attn.v_proj.weight", kv, h, 0.25f);
+        _random.Norm(p + "input_layernorm.weight", h);
+        _random.Matrix(p + "self_attn.q_proj.weight", q, h, 0.25f);
+        _random.Matrix(p + "self_attn.k_proj.weight", kv, h, 0.25f);
+        _random.Matrix(p + "self_attn.v_proj.weight", kv, h, 0.25f);
         if (s.Bias)
         {
-            Vector(p + "self_attn.q_proj.bias", q, 0.5f);
-            Vector(p + "self_attn.k_proj.bias", kv, 0.5f);
-            Vector(p + "self_attn.v_proj.bias", kv, 0.5f);
+            _random.Vector(p + "self_attn.q_proj.bias", q, 0.5f);
+            _random.Vector(p + "self_attn.k_proj.bias", kv, 0.5f);
+            _random.Vector(p + "self_attn.v_proj.bias", kv, 0.5f);
         }
         if (s.QkNorm)
         {
-            Norm(p + "self_attn.q_norm.weight", s.HeadDim);
-            Norm(p + "self_attn.k_norm.weight", s.HeadDim);
+            _random.Norm(p + "self_attn.q_norm.weight", s.HeadDim);
+            _random.Norm(p + "self_attn.k_norm.weight", s.HeadDim);
         }
-        Matrix(p + "self_attn.o_proj.weight", h, q, 0.25f);
-        Norm(p + "post_attention_layernorm.weight", h);
+        _random.Matrix(p + "self_attn.o_proj.weight", h, q, 0.25f);
+        _random.Norm(p + "post_attention_layernorm.weight", h);
         if (dense)
         {
-            Mlp(p + "mlp.", s.DenseIntermediate);
+            _random.SwiGlu(p + "mlp.", s.DenseIntermediate, Spec.Hidden);
             return;
         }
-        Matrix(p + "mlp.gate.weight", s.Experts, h, 0.5f);
-        Vector(p + "mlp.gate.e_score_correction_bias", s.Experts, 0.1f);
-        for (int e = 0; e < s.Experts; e++) Mlp($"{p}mlp.experts.{e}.", s.ExpertWidth);
-        if (s.SharedExperts > 0) Mlp(p + "mlp.shared_experts.", s.ExpertWidth * s.SharedExperts);
+        _random.Experts(p + "mlp.", s.Experts, s.ExpertWidth, s.SharedExperts, h);
     }
 
-    private void Mlp(string p, int width)
-    {
-        Matrix(p + "gate_proj.weight", width, Spec.Hidden, 0.25f);
-        Matrix(p + "up_proj.weight", width, Spec.Hidden, 0.25f);
-        Matrix(p + "down_proj.weight", Spec.Hidden, width, 0.25f);
-    }
 
-    private void Matrix(string name, int rows, int cols, float scale) => _tensors[name] = ([rows, cols], Uniform(rows * cols, -scale, scale));
-    private void Vector(string name, int n, float scale) => _tensors[name] = ([n], Uniform(n, -scale, scale));
-    private void Norm(string name, int n) => _tensors[name] = ([n], Uniform(n, 0.8f, 1.2f));
 
-    private float[] Uniform(int n, float lo, float hi)
-    {
-        var v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = lo + (float)_random.NextDouble() * (hi - lo);
-        return v;
-    }
 
     /// <summary>The same checkpoint with every value, norms and biases included, rounded through <paramref name="type"/> (e.g. BF16) and back.</summary>
     public RandomMoeCheckpoint RoundedTo(GgmlType type) =>
@@ -198,15 +178,7 @@ public sealed class RandomMoeCheckpoint : IRandomCheckpoint
     public RandomMoeCheckpoint WithValues(IReadOnlyDictionary<string, float[]> replaced) =>
         new(Spec, _tensors.ToDictionary(t => t.Key, t => (t.Value.Shape, replaced.TryGetValue(t.Key, out var v) ? v : t.Value.Values)));
 
-    public string WriteHuggingFace(string folder, SafetensorsDtype type = SafetensorsDtype.F32)
-    {
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "config.json"), ConfigJsonText());
-        var writer = new SafetensorsWriter();
-        foreach (var (name, (shape, values)) in _tensors) writer.AddFloats(name, type, shape, values);
-        writer.WriteTo(Path.Combine(folder, "model.safetensors"));
-        return folder;
-    }
+    public string WriteHuggingFace(string folder, SafetensorsDtype type = SafetensorsDtype.F32) => RandomTensors.WriteHuggingFace(_tensors, ConfigJsonText(), folder, type);
 
     public string WriteGguf(string path, GgmlType matrixType) => WriteGguf(path, QuantizationScheme.Uniform(matrixType));
 

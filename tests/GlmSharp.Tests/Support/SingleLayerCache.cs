@@ -5,9 +5,9 @@ using GlmSharp.Kernels.Paging;
 namespace GlmSharp.Tests.Support;
 
 /// <summary>
-/// One layer's paged keys and values for one sequence, for kernel tests. With <c>scatter</c>, a second sequence grows
-/// block by block beside it, so the tested sequence's blocks are not adjacent in the pool and attention must follow
-/// its block table.
+/// One layer's paged keys and values (or, with <see cref="Latents"/>, MLA's one latent stream) for one sequence, for
+/// kernel tests. With <c>scatter</c>, a second sequence grows block by block beside it, so the tested sequence's blocks
+/// are not adjacent in the pool and attention must follow its block table.
 /// </summary>
 internal sealed class SingleLayerCache : IDisposable
 {
@@ -20,15 +20,31 @@ internal sealed class SingleLayerCache : IDisposable
     public KvBlockPool Pool => _cache.Pool;
 
     public SingleLayerCache(int positions, int kvHeads, int headDim, KvCacheType type, int blockPositions = 64, bool scatter = false)
+        : this(LayerCacheSpec.KeysAndValues(kvHeads, headDim), positions, type, blockPositions, scatter)
+    {
+    }
+
+    /// <summary>One stream of one head of <paramref name="width"/> per position, as MLA caches its latent.</summary>
+    public static SingleLayerCache Latents(int positions, int width, KvCacheType type, int blockPositions, bool scatter) =>
+        new(new LayerCacheSpec([new CacheStream("latents", 1, width)]), positions, type, blockPositions, scatter);
+
+    private SingleLayerCache(LayerCacheSpec spec, int positions, KvCacheType type, int blockPositions, bool scatter)
     {
         int blocks = (positions + blockPositions - 1) / blockPositions * (scatter ? 2 : 1);
-        _cache = new PagedKvCache(new KvBlockPool([LayerCacheSpec.KeysAndValues(kvHeads, headDim)], blocks, blockPositions, type, GlmSharp.Kernels.Cpu.CpuBackend.Instance));
+        _cache = new PagedKvCache(new KvBlockPool([spec], blocks, blockPositions, type, GlmSharp.Kernels.Cpu.CpuBackend.Instance));
         _sequence = _cache.CreateSequence();
         if (scatter) _neighbour = _cache.CreateSequence();
     }
 
     /// <summary>Appends rows of keys and values ([rows, kvHeads·headDim] each) to the sequence.</summary>
     public void Append(IComputeBackend backend, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
+    {
+        AppendKeys(backend, keys);
+        backend.StoreRows(Values, Rows, backend.Upload(values));
+    }
+
+    /// <summary>Appends rows of the first stream only ([rows, heads·width]): keys, or MLA latents.</summary>
+    public void AppendKeys(IComputeBackend backend, ReadOnlySpan<float> keys)
     {
         int width = Keys.Heads * Keys.Width, rows = keys.Length / width, first = _cache.Length(_sequence);
         for (int r = 0; r < rows; r++)
@@ -38,7 +54,6 @@ internal sealed class SingleLayerCache : IDisposable
         }
         SetRows(first, rows);
         backend.StoreRows(Keys, Rows, backend.Upload(keys));
-        backend.StoreRows(Values, Rows, backend.Upload(values));
     }
 
     /// <summary>Rows at slots [first, first + count) of the sequence, each seeing the slots up to its own.</summary>
@@ -61,4 +76,13 @@ internal sealed class SingleLayerCache : IDisposable
     }
 
     public void Dispose() => _cache.Dispose();
+
+    /// <summary>Latent attention of rows at slots [first, first + rows): values are each latent row's [valueOffset, valueOffset + valueWidth).</summary>
+    public float[] AttendLatent(IComputeBackend backend, float[] q, int first, int rows, int heads, int valueOffset, int valueWidth, float scale)
+    {
+        SetRows(first, rows);
+        var output = backend.Allocate<float>(rows * heads * valueWidth);
+        backend.LatentAttention(q.On(backend), Rows, Keys, valueOffset, valueWidth, output, heads, scale);
+        return backend.ToArray(output);
+    }
 }

@@ -73,6 +73,9 @@ internal sealed class TransferCountingBackend(IComputeBackend inner) : IComputeB
     public void LayerNorm(DeviceSpan<float> x, DeviceSpan<float> weight, DeviceSpan<float> bias, float eps, DeviceSpan<float> y, int rows) =>
         inner.LayerNorm(x, weight, bias, eps, y, rows);
     public void Gelu(DeviceSpan<float> x, DeviceSpan<float> y, GeluApproximation approximation) => inner.Gelu(x, y, approximation);
+    public void LatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads, float scale) =>
+        inner.LatentAttention(q, rows, latents, valueOffset, valueWidth, output, heads, scale);
+
     public void BidirectionalAttention(DeviceSpan<float> q, DeviceSpan<float> k, DeviceSpan<float> v, DeviceSpan<float> output, int tokens, int heads, int headDim, float scale) =>
         inner.BidirectionalAttention(q, k, v, output, tokens, heads, headDim, scale);
 }

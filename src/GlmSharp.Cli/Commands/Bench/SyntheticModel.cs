@@ -49,7 +49,18 @@ internal static class SyntheticModel
          "max_position_embeddings": 32768, "rope_theta": 10000.0, "rms_norm_eps": 1e-05, "eos_token_id": [151329, 151336, 151338]}
         """;
 
-    public static IReadOnlyList<string> Names => ["edge-1.5b", "glm-4-9b", "glm-4-32b", "glm-4.5-air"];
+    /// <summary>GLM-4.7-Flash (glm4_moe_lite, llama.cpp deepseek2): MLA with q_lora 768 and kv_lora 512, 64 experts of 1536 + 1 shared, top 4; no NextN layer.</summary>
+    private const string Glm47Flash = """
+        {"architectures": ["Glm4MoeLiteForCausalLM"], "model_type": "glm4_moe_lite", "vocab_size": 154880, "hidden_size": 2048,
+         "num_hidden_layers": 47, "num_attention_heads": 20, "num_key_value_heads": 20, "q_lora_rank": 768, "kv_lora_rank": 512,
+         "qk_nope_head_dim": 192, "qk_rope_head_dim": 64, "v_head_dim": 256, "intermediate_size": 10240, "moe_intermediate_size": 1536,
+         "n_routed_experts": 64, "n_shared_experts": 1, "num_experts_per_tok": 4, "first_k_dense_replace": 1, "n_group": 1,
+         "topk_group": 1, "routed_scaling_factor": 1.8, "norm_topk_prob": true, "partial_rotary_factor": 1.0, "attention_bias": false,
+         "tie_word_embeddings": false, "max_position_embeddings": 202752, "rope_theta": 1000000, "rms_norm_eps": 1e-05,
+         "num_nextn_predict_layers": 0, "eos_token_id": [154820, 154827, 154829]}
+        """;
+
+    public static IReadOnlyList<string> Names => ["edge-1.5b", "glm-4-9b", "glm-4-32b", "glm-4.5-air", "glm-4.7-flash"];
 
     /// <param name="layers">Keep only the first this many layers (all when null): the layer shapes of a large model in a file that fits.</param>
     public static ModelConfig Config(string name, int? layers = null)
@@ -60,6 +71,7 @@ internal static class SyntheticModel
             "glm-4-9b" => HfConfigLoader.Parse(ConfigJson.Parse(Glm4_9b, "glm-4-9b")),
             "glm-4-32b" => HfConfigLoader.Parse(ConfigJson.Parse(Glm4_32b, "glm-4-32b")),
             "glm-4.5-air" => HfConfigLoader.Parse(ConfigJson.Parse(Air, "glm-4.5-air")),
+            "glm-4.7-flash" => HfConfigLoader.Parse(ConfigJson.Parse(Glm47Flash, "glm-4.7-flash")),
             _ => throw new Errors.GlmException($"unknown synthetic model '{name}'; known: {string.Join(", ", Names)}"),
         };
         if (layers is not { } kept) return config;

@@ -34,20 +34,20 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
     public static void RunItem(void* context, int item, int thread)
     {
         var job = (CpuAttention.Job*)context;
-        int splits = job->Splits, group = job->Group, headDim = job->HeadDim, rowBytes = job->RowBytes;
+        int splits = job->Splits, group = job->Group, headDim = job->HeadDim, valueDim = job->ValueDim, rowBytes = job->RowBytes;
         int split = item % splits, pair = item / splits, kv = pair % job->KvHeads, r = pair / job->KvHeads;
         int begin = split * job->SplitLength, end = Math.Min(begin + job->SplitLength, job->Slots[r] + 1);
         long firstHead = (long)r * job->Heads + (long)kv * group;
         float* q = job->Q + firstHead * headDim;
-        float* output = splits == 1 ? job->Output + firstHead * headDim : job->Partials + item * job->PartialFloats;
+        float* output = splits == 1 ? job->Output + firstHead * valueDim : job->Partials + item * job->PartialFloats;
         var scratch = new CpuAttention.ThreadScratch((float*)job->Scratch[thread].Pointer, group, headDim);
         float* weights = scratch.Weights;
-        float* maxima = splits == 1 ? scratch.Maxima : output + (long)group * headDim;
+        float* maxima = splits == 1 ? scratch.Maxima : output + (long)group * valueDim;
         float* sums = maxima + group;
         if (IntegerKeys) QuantizeQueries(q, group, headDim, scratch);
         if (HalfKeys) q = RoundQueriesToHalf(q, group * headDim, scratch);
 
-        new Span<float>(output, group * headDim).Clear();
+        new Span<float>(output, group * valueDim).Clear();
         new Span<float>(maxima, group).Fill(float.NegativeInfinity);
         new Span<float>(sums, group).Clear();
         int* table = job->BlockIds + job->TableStarts[r];
@@ -57,22 +57,22 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
         {
             int n = Math.Min(tile, end - t0);
             long at = job->Offset(table, t0, kv);
-            byte* keys = job->Keys + at, values = job->Values + at;
+            byte* keys = job->Keys + at, values = job->Values + at; // values may lie inside the key rows (MLA)
             byte* nextKeys = t0 + tile < end ? job->Keys + job->Offset(table, t0 + tile, kv) : keys;
             if (IntegerKeys) IntegerScores(scratch, group, headDim, keys, nextKeys, values, rowBytes, n, job->Scale);
             else Scores(q, group, headDim, keys, nextKeys, values, rowBytes, n, job->Scale, weights);
             for (int j = 0; j < group; j++)
             {
                 var tileWeights = new Span<float>(weights + j * Tile, n);
-                Fold(tileWeights, ref maxima[j], ref sums[j], new Span<float>(output + (long)j * headDim, headDim));
+                Fold(tileWeights, ref maxima[j], ref sums[j], new Span<float>(output + (long)j * valueDim, valueDim));
                 if (Unbiased) TensorPrimitives.Multiply(tileWeights, UnbiasScale, tileWeights);
             }
-            Accumulate(weights, group, values, rowBytes, n, headDim, output);
+            Accumulate(weights, group, values, rowBytes, n, valueDim, output);
         }
         if (splits == 1)
             for (int j = 0; j < group; j++)
             {
-                var row = new Span<float>(output + (long)j * headDim, headDim);
+                var row = new Span<float>(output + (long)j * valueDim, valueDim);
                 TensorPrimitives.Multiply(row, 1f / sums[j], row);
             }
     }
@@ -197,15 +197,15 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
     }
 
     /// <summary>output[j] += Σ_t weights[j, t] · v_t, one register of dimensions at a time over the tile's rows.</summary>
-    private static void Accumulate(float* weights, int group, byte* values, int rowBytes, int n, int headDim, float* output)
+    private static void Accumulate(float* weights, int group, byte* values, int rowBytes, int n, int valueDim, float* output)
     {
-        for (int d = 0; d < headDim; d += Width)
+        for (int d = 0; d < valueDim; d += Width)
         {
             int j = 0;
             for (; j + 4 <= group; j += 4)
             {
                 float* w0 = weights + j * Tile, w1 = w0 + Tile, w2 = w1 + Tile, w3 = w2 + Tile;
-                float* o0 = output + (long)j * headDim + d, o1 = o0 + headDim, o2 = o1 + headDim, o3 = o2 + headDim;
+                float* o0 = output + (long)j * valueDim + d, o1 = o0 + valueDim, o2 = o1 + valueDim, o3 = o2 + valueDim;
                 TLanes a0 = TLanes.Load(o0), a1 = TLanes.Load(o1), a2 = TLanes.Load(o2), a3 = TLanes.Load(o3);
                 byte* v = values;
                 for (int t = 0; t < n; t++, v += rowBytes)
@@ -223,7 +223,7 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
             }
             for (; j < group; j++)
             {
-                float* w0 = weights + j * Tile, o0 = output + (long)j * headDim + d;
+                float* w0 = weights + j * Tile, o0 = output + (long)j * valueDim + d;
                 TLanes a0 = TLanes.Load(o0);
                 byte* v = values;
                 for (int t = 0; t < n; t++, v += rowBytes)

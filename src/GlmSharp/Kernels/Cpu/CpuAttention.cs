@@ -25,7 +25,7 @@ internal static unsafe class CpuAttention
         public float* Q, Output, Partials;
         public byte* Keys, Values;
         public int* Slots, TableStarts, BlockIds;
-        public int Heads, KvHeads, Group, HeadDim, Splits, SplitLength, RowBytes, BlockPositions, TilePositions;
+        public int Heads, KvHeads, Group, HeadDim, ValueDim, Splits, SplitLength, RowBytes, BlockPositions, TilePositions;
         public long BlockBytes, HeadBytes;
         public float Scale;
         public NativeBuffer* Scratch;
@@ -35,7 +35,7 @@ internal static unsafe class CpuAttention
             table[slot / BlockPositions] * BlockBytes + kv * HeadBytes + (long)(slot % BlockPositions) * RowBytes;
 
         /// <summary>Floats of one item's partial result: the group's unnormalised outputs, then their maxima and sums.</summary>
-        public readonly long PartialFloats => (long)Group * (HeadDim + 2);
+        public readonly long PartialFloats => (long)Group * (ValueDim + 2);
     }
 
     /// <summary>
@@ -65,6 +65,18 @@ internal static unsafe class CpuAttention
     }
 
     public static void Run(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream keys, PagedStream values, float* output,
+        int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials) =>
+        Run(pool, isa, q, cacheRows, keys, values.Base, values.Width, output, heads, scale, scratch, ref partials);
+
+    /// <summary>
+    /// MLA's absorbed attention: one cached row per position is both the key (all of it) and, from
+    /// <paramref name="valueOffset"/>, the value (<paramref name="valueWidth"/> values), as one kv head that every query head reads.
+    /// </summary>
+    public static void RunLatent(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream latents, int valueOffset, int valueWidth,
+        float* output, int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials) =>
+        Run(pool, isa, q, cacheRows, latents, latents.Base + latents.ElementType.RowBytes(valueOffset), valueWidth, output, heads, scale, scratch, ref partials);
+
+    private static void Run(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream keys, byte* values, int valueDim, float* output,
         int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials)
     {
         int rows = cacheRows.Count, kvHeads = keys.Heads, group = heads / kvHeads, longest = cacheRows.LongestVisible();
@@ -76,8 +88,8 @@ internal static unsafe class CpuAttention
         {
             var job = new Job
             {
-                Q = q, Output = output, Keys = keys.Base, Values = values.Base, Slots = slots, TableStarts = tableStarts, BlockIds = blockIds,
-                Heads = heads, KvHeads = kvHeads, Group = group, HeadDim = keys.Width, Splits = splits, SplitLength = splitLength,
+                Q = q, Output = output, Keys = keys.Base, Values = values, Slots = slots, TableStarts = tableStarts, BlockIds = blockIds,
+                Heads = heads, KvHeads = kvHeads, Group = group, HeadDim = keys.Width, ValueDim = valueDim, Splits = splits, SplitLength = splitLength,
                 RowBytes = keys.RowBytes, BlockPositions = keys.BlockPositions, TilePositions = Math.Min(Tile, keys.BlockPositions),
                 BlockBytes = keys.BlockBytes, HeadBytes = keys.HeadBytes, Scale = scale, Scratch = scratch,
             };
@@ -87,7 +99,7 @@ internal static unsafe class CpuAttention
                 partials.Ensure(pairs * splits * job.PartialFloats * sizeof(float));
                 job.Partials = (float*)partials.Pointer;
             }
-            pool.For(pairs * splits, Kernel(isa, keys.ElementType, keys.Width), &job);
+            pool.For(pairs * splits, Kernel(isa, keys.ElementType, keys.Width, valueDim), &job);
             if (splits > 1) pool.For(rows * heads, &Merge, &job);
         }
     }
@@ -95,10 +107,10 @@ internal static unsafe class CpuAttention
     private static int CeilDiv(int a, int b) => (a + b - 1) / b;
 
     /// <summary>The widest path whose register divides the head size; the scalar one is the reference the others are tested against.</summary>
-    private static delegate*<void*, int, int, void> Kernel(CpuIsa isa, KvCacheType type, int headDim)
+    private static delegate*<void*, int, int, void> Kernel(CpuIsa isa, KvCacheType type, int headDim, int valueDim)
     {
-        bool wide = isa == CpuIsa.Avx512 && headDim % 16 == 0;
-        bool avx = isa is CpuIsa.Avx2 or CpuIsa.Avx512 && headDim % 8 == 0;
+        bool wide = isa == CpuIsa.Avx512 && headDim % 16 == 0 && valueDim % 16 == 0;
+        bool avx = isa is CpuIsa.Avx2 or CpuIsa.Avx512 && headDim % 8 == 0 && valueDim % 8 == 0;
         return type switch
         {
             KvCacheType.F32 => wide ? &AttentionKernel<Lanes512, F32Load>.RunItem : avx ? &AttentionKernel<Lanes256, F32Load>.RunItem : &AttentionKernel<Lanes1, F32Load>.RunItem,
@@ -112,23 +124,23 @@ internal static unsafe class CpuAttention
     private static void Merge(void* context, int item, int thread)
     {
         var job = (Job*)context;
-        int headDim = job->HeadDim, group = job->Group;
+        int valueDim = job->ValueDim, group = job->Group;
         int r = item / job->Heads, h = item % job->Heads, kv = h / group, j = h % group;
         float* first = job->Partials + ((long)r * job->KvHeads + kv) * job->Splits * job->PartialFloats;
         float best = float.NegativeInfinity;
         for (int s = 0; s < job->Splits; s++)
-            best = MathF.Max(best, first[s * job->PartialFloats + (long)group * headDim + j]);
-        var output = new Span<float>(job->Output + (long)item * headDim, headDim);
+            best = MathF.Max(best, first[s * job->PartialFloats + (long)group * valueDim + j]);
+        var output = new Span<float>(job->Output + (long)item * valueDim, valueDim);
         output.Clear();
         float total = 0;
         for (int s = 0; s < job->Splits; s++)
         {
             float* split = first + s * job->PartialFloats;
-            float sum = split[(long)group * headDim + group + j];
+            float sum = split[(long)group * valueDim + group + j];
             if (sum == 0) continue; // a split past this row's last position saw nothing
-            float weight = MathF.Exp(split[(long)group * headDim + j] - best);
+            float weight = MathF.Exp(split[(long)group * valueDim + j] - best);
             total += weight * sum;
-            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(split + (long)j * headDim, headDim), weight, output, output);
+            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(split + (long)j * valueDim, valueDim), weight, output, output);
         }
         TensorPrimitives.Multiply(output, 1f / total, output);
     }

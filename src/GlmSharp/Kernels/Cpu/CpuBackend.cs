@@ -226,6 +226,21 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         }
     }
 
+    public void LatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads, float scale)
+    {
+        if (latents.Heads != 1 || valueOffset < 0 || valueWidth <= 0 || valueOffset + valueWidth > latents.Width)
+            throw new ArgumentException($"latent attention: values {valueOffset}..{valueOffset + valueWidth} must lie in the one head of {latents.Heads}×{latents.Width}");
+        if (latents.ElementType == KvCacheType.Q8_0 && valueOffset % Q8_0.BlockSize != 0)
+            throw new ArgumentException($"latent attention: a q8_0 cache row's values must start on a {Q8_0.BlockSize}-value block, not at {valueOffset}");
+        if (q.Length < (long)rows.Count * heads * latents.Width || output.Length < (long)rows.Count * heads * valueWidth)
+            throw new ArgumentException($"latent attention of {rows.Count} rows × {heads} heads does not fit q or output");
+        fixed (float* qp = Host(q), op = Host(output))
+        {
+            var workspace = _workspaces.Value!;
+            CpuAttention.RunLatent(_pool, Isa, qp, rows, latents, valueOffset, valueWidth, op, heads, scale, workspace.ThreadScratch, ref workspace.AttentionPartials);
+        }
+    }
+
     public void RouteExperts(DeviceSpan<float> logits, int rows, MoeRouting routing, DeviceSpan<int> experts, DeviceSpan<float> weights)
     {
         routing.Validate();

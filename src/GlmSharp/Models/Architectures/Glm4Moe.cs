@@ -61,43 +61,18 @@ public sealed class Glm4Moe : IArchitecture
     /// <summary>block_count counts the NextN layers too; the main stack is block_count − nextn_predict_layers.</summary>
     public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
     {
-        if (gguf.OptInt("expert_gating_func") is { } gating and not SigmoidGating)
-            throw new UnsupportedModelException($"{GgufArchitecture}.expert_gating_func {gating} is not supported; glm4moe routes with sigmoid scores ({SigmoidGating})");
+        var moe = MoeGgufKeys.Read(gguf);
         var fields = gguf.DenseConfig(ModelType);
         int nextN = gguf.OptInt("nextn_predict_layers") ?? 0;
-        var moe = new MoeShape
-        {
-            RoutedExperts = gguf.Int("expert_count"),
-            SharedExperts = gguf.OptInt("expert_shared_count") ?? 0,
-            ExpertsPerToken = gguf.Int("expert_used_count"),
-            ExpertIntermediateSize = gguf.Int("expert_feed_forward_length"),
-            FirstDenseLayers = gguf.OptInt("leading_dense_block_count") ?? 0,
-            ExpertGroups = gguf.OptInt("expert_group_count") ?? 1,
-            TopkGroups = gguf.OptInt("expert_group_used_count") ?? 1,
-            RoutedScalingFactor = gguf.OptDouble("expert_weights_scale") ?? 1,
-            NormTopkProb = gguf.OptBool("expert_weights_norm") ?? false,
-        };
         return new Glm4MoeConfig(fields with { NumLayers = fields.NumLayers - nextN }, moe, gguf.HasTensor("blk.0.attn_q_norm.weight"), nextN);
     }
-
-    private const int SigmoidGating = 2;
 
     public Dictionary<string, object> GgufMetadata(ModelConfig config)
     {
         var c = (Glm4MoeConfig)config;
         var keys = GgufModelMetadata.FromDenseConfig(c with { NumLayers = c.NumLayers + c.NextNLayers }, GgufArchitecture);
-        string a = GgufArchitecture;
-        keys[$"{a}.expert_count"] = (uint)c.Moe.RoutedExperts;
-        keys[$"{a}.expert_used_count"] = (uint)c.Moe.ExpertsPerToken;
-        keys[$"{a}.expert_shared_count"] = (uint)c.Moe.SharedExperts;
-        keys[$"{a}.expert_feed_forward_length"] = (uint)c.Moe.ExpertIntermediateSize;
-        keys[$"{a}.leading_dense_block_count"] = (uint)c.Moe.FirstDenseLayers;
-        keys[$"{a}.expert_group_count"] = (uint)c.Moe.ExpertGroups;
-        keys[$"{a}.expert_group_used_count"] = (uint)c.Moe.TopkGroups;
-        keys[$"{a}.expert_gating_func"] = (uint)SigmoidGating;
-        keys[$"{a}.expert_weights_scale"] = (float)c.Moe.RoutedScalingFactor;
-        keys[$"{a}.expert_weights_norm"] = c.Moe.NormTopkProb;
-        keys[$"{a}.nextn_predict_layers"] = (uint)c.NextNLayers;
+        MoeGgufKeys.Write(keys, GgufArchitecture, c.Moe);
+        keys[$"{GgufArchitecture}.nextn_predict_layers"] = (uint)c.NextNLayers;
         return keys;
     }
 
@@ -114,18 +89,17 @@ public sealed class Glm4Moe : IArchitecture
             return new MtpLayer(w, weights.Backend, c, Layer(w, c.NumLayers), embedding, head);
         });
 
-        IDecoderLayer Layer(WeightBuilder w, int layer) => new Glm4MoeDecoderLayer(w, weights.Backend, c, rope, dense: layer < c.Moe.FirstDenseLayers);
+        IDecoderLayer Layer(WeightBuilder w, int layer) => new Glm4MoeDecoderLayer(w, weights.Backend, c, rope, layer);
     }
 }
 
 /// <summary>One glm4_moe block: attention, then the dense SwiGLU or the mixture of experts, each pre-normed and added to the residual.</summary>
-public sealed class Glm4MoeDecoderLayer(WeightBuilder w, IComputeBackend backend, Glm4MoeConfig c, RopeTable rope, bool dense) : IDecoderLayer
+public sealed class Glm4MoeDecoderLayer(WeightBuilder w, IComputeBackend backend, Glm4MoeConfig c, RopeTable rope, int layer) : IDecoderLayer
 {
     private readonly RmsNorm _inputNorm = RmsNorm.Load(w, backend, "input_layernorm", c.HiddenSize, c.RmsNormEps);
     private readonly GqaAttention _attention = GqaAttention.Load(w.At("self_attn"), backend, c, rope, headNorms: c.UseQkNorm);
     private readonly RmsNorm _preFeedForwardNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
-    private readonly GatedMlp? _mlp = dense ? GatedMlp.Load(w.At("mlp"), backend, c.HiddenSize, c.IntermediateSize) : null;
-    private readonly MoeFeedForward? _experts = dense ? null : MoeFeedForward.Load(w.At("mlp"), backend, c.HiddenSize, c.Moe, ExpertScoring.Sigmoid, selectionBias: true);
+    private readonly LeadDenseMoeFeedForward _feedForward = new(w.At("mlp"), backend, c, c.Moe, layer);
 
     public LayerCacheSpec CacheSpec => _attention.CacheSpec;
 
@@ -140,8 +114,7 @@ public sealed class Glm4MoeDecoderLayer(WeightBuilder w, IComputeBackend backend
         backend.Add(hidden, sublayerOut);
 
         _preFeedForwardNorm.Apply(hidden, normed, rows);
-        if (_mlp is not null) _mlp.Forward(normed, sublayerOut, rows, step.Scratch);
-        else _experts!.Forward(normed, sublayerOut, rows, step.Scratch);
+        _feedForward.Forward(normed, sublayerOut, rows, step.Scratch);
         backend.Add(hidden, sublayerOut);
     }
 }

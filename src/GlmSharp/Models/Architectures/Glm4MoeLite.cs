@@ -1,0 +1,196 @@
+using GlmSharp.Configs;
+using GlmSharp.Errors;
+using GlmSharp.Formats;
+using GlmSharp.Kernels;
+using GlmSharp.Kernels.Paging;
+using GlmSharp.Models.Blocks;
+
+namespace GlmSharp.Models.Architectures;
+
+/// <summary>
+/// GLM-4.7-Flash (<c>model_type: "glm4_moe_lite"</c>), which llama.cpp runs as <c>deepseek2</c>: DeepSeek-V2/V3's block —
+///   h   = x + MLA(input_layernorm(x))
+///   out = h + FFN(post_attention_layernorm(h))
+/// with multi-head latent attention (<see cref="MlaAttention"/>: queries through a q_lora_rank bottleneck or, without one,
+/// q_proj; keys and values from one cached latent of kv_lora_rank plus a shared RoPE key) and glm4_moe's FFN: a SwiGLU in
+/// the first first_k_dense_replace layers, then sigmoid-routed experts with a selection bias plus shared experts.
+/// RoPE turns adjacent pairs of the qk_rope_head_dim rotary dims: llama.cpp's deepseek2 uses ggml's NORM rope and its
+/// converter leaves the q and kv_a rows as Hugging Face stores them (transformers' interleaved DeepSeek rope rotates the
+/// same pairs). GGUF files come in two layouts: the current converter's per-head <c>attn_k_b</c> / <c>attn_v_b</c> (with
+/// <c>key_length_mla</c> / <c>value_length_mla</c>), and the older fused <c>attn_kv_b</c>, which Hugging Face's
+/// kv_b_proj also is; <see cref="MlaKvSplitTensorSource"/> serves the fused one split. The multi-token-prediction layer
+/// (layer num_hidden_layers of the checkpoint) is not read, as llama.cpp's converter skips it.
+/// </summary>
+public sealed class Glm4MoeLite : IArchitecture
+{
+    public string ModelType => "glm4_moe_lite";
+    public IReadOnlyList<string> HfModelTypes => [ModelType];
+    public string GgufArchitecture => "deepseek2";
+
+    public IReadOnlyList<TensorNamePair> LayerTensorNames { get; } =
+    [
+        new("input_layernorm.weight", "attn_norm.weight"),
+        new("self_attn.q_a_proj.weight", "attn_q_a.weight"),
+        new("self_attn.q_a_layernorm.weight", "attn_q_a_norm.weight"),
+        new("self_attn.q_b_proj.weight", "attn_q_b.weight"),
+        new("self_attn.q_proj.weight", "attn_q.weight"),
+        new("self_attn.kv_a_proj_with_mqa.weight", "attn_kv_a_mqa.weight"),
+        new("self_attn.kv_a_layernorm.weight", "attn_kv_a_norm.weight"),
+        new("self_attn.kv_b_proj.weight", "attn_kv_b.weight"),
+        new("self_attn.k_b_proj.weight", "attn_k_b.weight"),
+        new("self_attn.v_b_proj.weight", "attn_v_b.weight"),
+        new("self_attn.o_proj.weight", "attn_output.weight"),
+        new("post_attention_layernorm.weight", "ffn_norm.weight"),
+        new("mlp.gate_proj.weight", "ffn_gate.weight"),
+        new("mlp.up_proj.weight", "ffn_up.weight"),
+        new("mlp.down_proj.weight", "ffn_down.weight"),
+        new("mlp.gate.weight", "ffn_gate_inp.weight"),
+        new("mlp.gate.e_score_correction_bias", "exp_probs_b.bias"),
+        new("mlp.experts.gate_proj.weight", "ffn_gate_exps.weight"),
+        new("mlp.experts.up_proj.weight", "ffn_up_exps.weight"),
+        new("mlp.experts.down_proj.weight", "ffn_down_exps.weight"),
+        new("mlp.experts.gate_up_proj.weight", "ffn_gate_up_exps.weight"),
+        new("mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight"),
+        new("mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight"),
+        new("mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight"),
+    ];
+
+    public ModelConfig ConfigFromHf(ConfigJson json)
+    {
+        if (json.OptString("scoring_func") is { } scoring and not "sigmoid")
+            throw new UnsupportedModelException($"{json.Origin}: scoring_func '{scoring}' is not supported; glm4_moe_lite routes with sigmoid scores");
+        var config = MlaMoeConfig.Glm4MoeLiteFromJson(json);
+        if (config.PartialRotaryFactor != 1)
+            throw new UnsupportedModelException($"{json.Origin}: partial_rotary_factor {config.PartialRotaryFactor} is not supported; MLA rotates all qk_rope_head_dim dims");
+        return Checked(config with { RopeScaling = RopeScalingField.Read(json, config.MaxPositions) }, json.Origin);
+    }
+
+    public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
+    {
+        string a = GgufArchitecture, origin = gguf.Origin;
+        var moe = MoeGgufKeys.Read(gguf);
+        var fields = gguf.DenseConfig(ModelType);
+        int rope = gguf.Int("rope.dimension_count"), kvLora = gguf.Int("attention.kv_lora_rank");
+        int keyLength = gguf.Int("attention.key_length"), valueLength = gguf.Int("attention.value_length");
+        int qkHead, valueHead;
+        if (gguf.OptInt("attention.key_length_mla") is int keyLengthMla)
+        {
+            // The absorbed layout: llama.cpp's per-head key and value are the cached latent, the true head sizes are the _mla keys.
+            if (keyLength != kvLora + rope || valueLength != kvLora)
+                throw new ModelFormatException($"{origin}: {a}.attention.key_length {keyLength} and value_length {valueLength} must be " +
+                    $"kv_lora_rank + rope ({kvLora + rope}) and kv_lora_rank ({kvLora}) when key_length_mla is set");
+            RequireTensor(gguf, "blk.0.attn_k_b.weight", $"{a}.attention.key_length_mla says the split attn_k_b / attn_v_b layout");
+            qkHead = keyLengthMla;
+            valueHead = gguf.Int("attention.value_length_mla");
+        }
+        else
+        {
+            RequireTensor(gguf, "blk.0.attn_kv_b.weight", $"without {a}.attention.key_length_mla the file has the fused attn_kv_b layout");
+            qkHead = keyLength;
+            valueHead = valueLength;
+        }
+        bool queryLora = gguf.HasTensor("blk.0.attn_q_a.weight");
+        if (!queryLora) RequireTensor(gguf, "blk.0.attn_q.weight", "a layer takes its queries from attn_q_a / attn_q_b or from attn_q");
+        var mla = new MlaShape
+        {
+            QLoraRank = queryLora ? gguf.Int("attention.q_lora_rank") : null,
+            KvLoraRank = kvLora,
+            QkNopeHeadDim = qkHead - rope,
+            QkRopeHeadDim = rope,
+            VHeadDim = valueHead,
+        };
+        // The converter writes head_count_kv 1 (MLA as one shared latent head); the Hugging Face config counts every head.
+        var config = new MlaMoeConfig(fields with { NumKvHeads = fields.NumHeads, HeadDim = rope, PartialRotaryFactor = 1 }, mla, moe, nextNLayers: 0);
+        return Checked(config, origin);
+    }
+
+    private static void RequireTensor(GgufModelMetadata gguf, string name, string why)
+    {
+        if (!gguf.HasTensor(name)) throw new ModelFormatException($"{gguf.Origin}: tensor '{name}' is missing ({why})");
+    }
+
+    /// <summary>Head sizes every MLA product needs positive and even, and what this port does not compute yet.</summary>
+    private static MlaMoeConfig Checked(MlaMoeConfig c, string origin)
+    {
+        var s = c.Mla;
+        foreach (var (key, value) in (ReadOnlySpan<(string, int)>)[("qk_nope_head_dim", s.QkNopeHeadDim), ("v_head_dim", s.VHeadDim),
+                     ("kv_lora_rank", s.KvLoraRank), ("q_lora_rank", s.QLoraRank ?? 1)])
+            if (value < 1 || value > ModelConfigLimits.MaxWidth)
+                throw new ModelFormatException($"{origin}: {key} {value} is outside [1, {ModelConfigLimits.MaxWidth}]");
+        if (s.QkRopeHeadDim < 2 || s.QkRopeHeadDim % 2 != 0 || s.QkRopeHeadDim > ModelConfigLimits.MaxHeadDim)
+            throw new ModelFormatException($"{origin}: qk_rope_head_dim {s.QkRopeHeadDim} must be even, from 2 to {ModelConfigLimits.MaxHeadDim}");
+        if (c.RopeScaling is not null)
+            throw new UnsupportedModelException($"{origin}: YaRN rope scaling on an MLA model (its mscale folds into the attention scale) is not supported yet");
+        return c;
+    }
+
+    public Dictionary<string, object> GgufMetadata(ModelConfig config)
+    {
+        var c = (MlaMoeConfig)config;
+        var s = c.Mla;
+        string a = GgufArchitecture;
+        var keys = Models.GgufModelMetadata.FromDenseConfig(c, a);
+        keys[$"{a}.attention.head_count_kv"] = 1u;
+        keys[$"{a}.attention.key_length"] = (uint)(s.KvLoraRank + s.QkRopeHeadDim);
+        keys[$"{a}.attention.value_length"] = (uint)s.KvLoraRank;
+        keys[$"{a}.attention.key_length_mla"] = (uint)s.QkHeadDim;
+        keys[$"{a}.attention.value_length_mla"] = (uint)s.VHeadDim;
+        keys[$"{a}.attention.kv_lora_rank"] = (uint)s.KvLoraRank;
+        if (s.QLoraRank is int qLora) keys[$"{a}.attention.q_lora_rank"] = (uint)qLora;
+        keys[$"{a}.rope.dimension_count"] = (uint)s.QkRopeHeadDim;
+        MoeGgufKeys.Write(keys, a, c.Moe);
+        return keys;
+    }
+
+    /// <summary>The checkpoint's multi-token-prediction layer is dropped (llama.cpp's converter skips it); a fused kv_b is split.</summary>
+    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config)
+    {
+        var c = (MlaMoeConfig)config;
+        var mainStack = new RenamedTensorSource(weights, name => LayerIndex(name) >= c.NumLayers ? null : name);
+        return new MlaKvSplitTensorSource(mainStack, c);
+    }
+
+    private static int LayerIndex(string hfName)
+    {
+        const string prefix = "model.layers.";
+        if (!hfName.StartsWith(prefix, StringComparison.Ordinal)) return -1;
+        int dot = hfName.IndexOf('.', prefix.Length);
+        return dot > 0 && int.TryParse(hfName.AsSpan(prefix.Length, dot - prefix.Length), out int layer) ? layer : -1;
+    }
+
+    /// <summary>Adjacent pairs over the qk_rope_head_dim rotary dims, as llama.cpp's deepseek2 (ggml NORM rope).</summary>
+    public static RopeTable Rope(MlaMoeConfig config) => new(RopeLayout.AdjacentPairs, config.Mla.QkRopeHeadDim, config.RopeTheta);
+
+    public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
+    {
+        var c = (MlaMoeConfig)config;
+        var rope = Rope(c);
+        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => new Glm4MoeLiteDecoderLayer(w, weights.Backend, c, rope, layer));
+    }
+}
+
+/// <summary>One glm4_moe_lite block: MLA, then the dense SwiGLU or the mixture of experts, each pre-normed and added to the residual.</summary>
+public sealed class Glm4MoeLiteDecoderLayer(WeightBuilder w, IComputeBackend backend, MlaMoeConfig c, RopeTable rope, int layer) : IDecoderLayer
+{
+    private readonly RmsNorm _inputNorm = RmsNorm.Load(w, backend, "input_layernorm", c.HiddenSize, c.RmsNormEps);
+    private readonly MlaAttention _attention = new(w.At("self_attn"), backend, c, rope);
+    private readonly RmsNorm _preFeedForwardNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
+    private readonly LeadDenseMoeFeedForward _feedForward = new(w.At("mlp"), backend, c, c.Moe, layer);
+
+    public LayerCacheSpec CacheSpec => _attention.CacheSpec;
+
+    public void Forward(DeviceSpan<float> hidden, in ForwardStep step, LayerCache cache)
+    {
+        int rows = step.Rows;
+        var normed = step.Scratch.Normed(rows);
+        var sublayerOut = step.Scratch.Projected(rows);
+
+        _inputNorm.Apply(hidden, normed, rows);
+        _attention.Forward(normed, sublayerOut, step, cache);
+        backend.Add(hidden, sublayerOut);
+
+        _preFeedForwardNorm.Apply(hidden, normed, rows);
+        _feedForward.Forward(normed, sublayerOut, rows, step.Scratch);
+        backend.Add(hidden, sublayerOut);
+    }
+}

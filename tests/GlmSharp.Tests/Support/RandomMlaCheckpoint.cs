@@ -1,0 +1,176 @@
+using System.Text.Json;
+using GlmSharp.Models;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Tests.Support;
+
+/// <summary>The shape of a tiny random glm4_moe_lite (MLA + MoE) model; a null <see cref="QLora"/> projects queries directly.</summary>
+public sealed record TinyMlaSpec(
+    int Vocab, int Hidden, int Layers, int Heads, int? QLora, int KvLora, int Nope, int Rope, int ValueDim, int DenseIntermediate,
+    int Experts, int ExpertsPerToken, int ExpertWidth, int SharedExperts, int FirstDense,
+    int Groups = 1, int GroupsKept = 1, double Scaling = 1.0, bool NormTopk = true, int NextN = 0, int Context = 96)
+{
+    public int[] RandomPrompt(int length, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => random.Next(Vocab)).ToArray();
+    }
+}
+
+/// <summary>How a GGUF holds each layer's kv_b_proj: split per head for the absorbed form (llama.cpp's current converter), or fused (older files).</summary>
+public enum MlaGgufLayout
+{
+    SplitKeyValue,
+    FusedKeyValue,
+}
+
+/// <summary>
+/// A random-weight glm4_moe_lite checkpoint under Hugging Face names (DeepSeek-V2's attention names, one tensor per expert),
+/// written as a safetensors folder or, through <see cref="GgufExporter"/>, as a deepseek2 GGUF in either kv_b layout.
+/// With NextN, a multi-token-prediction layer follows the stack (index Layers), as GLM-4.7-Flash ships it.
+/// </summary>
+public sealed class RandomMlaCheckpoint : IRandomCheckpoint
+{
+    private readonly Dictionary<string, (long[] Shape, float[] Values)> _tensors = new();
+    private readonly RandomTensors _random;
+
+    public TinyMlaSpec Spec { get; }
+    public IReadOnlyDictionary<string, (long[] Shape, float[] Values)> Tensors => _tensors;
+
+    public RandomMlaCheckpoint(TinyMlaSpec spec, int seed)
+    {
+        Spec = spec;
+        _random = new RandomTensors(_tensors, seed);
+        int h = spec.Hidden;
+        _random.EmbeddingAndHead(spec.Vocab, h);
+        for (int i = 0; i < spec.Layers + spec.NextN; i++) Layer(i, dense: i < spec.FirstDense);
+    }
+
+    private void Layer(int i, bool dense)
+    {
+        var s = Spec;
+        int h = s.Hidden, qkHead = s.Nope + s.Rope;
+        string p = $"model.layers.{i}.";
+        _random.Norm(p + "input_layernorm.weight", h);
+        string a = p + "self_attn.";
+        if (s.QLora is int qLora)
+        {
+            _random.Matrix(a + "q_a_proj.weight", qLora, h, 0.25f);
+            _random.Norm(a + "q_a_layernorm.weight", qLora);
+            _random.Matrix(a + "q_b_proj.weight", s.Heads * qkHead, qLora, 0.25f);
+        }
+        else _random.Matrix(a + "q_proj.weight", s.Heads * qkHead, h, 0.25f);
+        _random.Matrix(a + "kv_a_proj_with_mqa.weight", s.KvLora + s.Rope, h, 0.25f);
+        _random.Norm(a + "kv_a_layernorm.weight", s.KvLora);
+        _random.Matrix(a + "kv_b_proj.weight", s.Heads * (s.Nope + s.ValueDim), s.KvLora, 0.25f);
+        _random.Matrix(a + "o_proj.weight", h, s.Heads * s.ValueDim, 0.25f);
+        _random.Norm(p + "post_attention_layernorm.weight", h);
+        if (dense)
+        {
+            _random.SwiGlu(p + "mlp.", s.DenseIntermediate, Spec.Hidden);
+            return;
+        }
+        _random.Experts(p + "mlp.", s.Experts, s.ExpertWidth, s.SharedExperts, h);
+    }
+
+
+
+
+    public string WriteHuggingFace(string folder) => RandomTensors.WriteHuggingFace(_tensors, ConfigJsonText(), folder);
+
+    /// <summary>
+    /// The main stack as llama.cpp's converter writes it (its NextN layer left out). The split layout is computed here,
+    /// apart from the engine, as the converter defines it: head h's nope rows of kv_b transposed ([kv_lora, nope]) and its
+    /// value rows as they are. The fused layout keeps kv_b and describes the heads with the older keys (every head its
+    /// own key and value: head_count_kv = heads, key_length = nope + rope, value_length = v, no *_mla keys).
+    /// </summary>
+    public string WriteGguf(string path, GgmlType matrixType, MlaGgufLayout layout = MlaGgufLayout.SplitKeyValue)
+    {
+        var s = Spec;
+        var architecture = ModelRegistry.ByModelType("glm4_moe_lite", "test");
+        var tensors = _tensors.Where(t => LayerOf(t.Key) < s.Layers).ToDictionary(t => t.Key, t => t.Value);
+        if (layout == MlaGgufLayout.SplitKeyValue)
+            foreach (var name in tensors.Keys.Where(n => n.EndsWith("kv_b_proj.weight", StringComparison.Ordinal)).ToArray())
+            {
+                var (keyUp, valueUp) = SplitKeyValue(tensors[name].Values);
+                tensors.Remove(name);
+                tensors[name.Replace("kv_b_proj", "k_b_proj")] = ([s.Heads, s.KvLora, s.Nope], keyUp);
+                tensors[name.Replace("kv_b_proj", "v_b_proj")] = ([s.Heads, s.ValueDim, s.KvLora], valueUp);
+            }
+        using var source = new InMemoryTensorSource(tensors);
+        var config = Configs.HfConfigLoader.Parse(Configs.ConfigJson.Parse(ConfigJsonText(), "config.json"));
+        string written = layout == MlaGgufLayout.SplitKeyValue ? path : path + ".split";
+        GgufExporter.Write(architecture, config, source, vocabulary: null, written, QuantizationScheme.Uniform(matrixType), "tiny random glm4_moe_lite");
+        if (layout == MlaGgufLayout.SplitKeyValue) return path;
+        GgufRewrite.WithMetadata(written, path, new Dictionary<string, object?>
+        {
+            ["deepseek2.attention.head_count_kv"] = (uint)s.Heads,
+            ["deepseek2.attention.key_length"] = (uint)(s.Nope + s.Rope),
+            ["deepseek2.attention.value_length"] = (uint)s.ValueDim,
+            ["deepseek2.attention.key_length_mla"] = null,
+            ["deepseek2.attention.value_length_mla"] = null,
+        });
+        File.Delete(written);
+        return path;
+    }
+
+    private (float[] KeyUp, float[] ValueUp) SplitKeyValue(float[] kvB)
+    {
+        var s = Spec;
+        int stride = s.Nope + s.ValueDim;
+        var keyUp = new float[s.Heads * s.KvLora * s.Nope];
+        var valueUp = new float[s.Heads * s.ValueDim * s.KvLora];
+        for (int h = 0; h < s.Heads; h++)
+        {
+            for (int i = 0; i < s.Nope; i++)
+                for (int j = 0; j < s.KvLora; j++)
+                    keyUp[(h * s.KvLora + j) * s.Nope + i] = kvB[(h * stride + i) * s.KvLora + j];
+            Array.Copy(kvB, (h * stride + s.Nope) * s.KvLora, valueUp, h * s.ValueDim * s.KvLora, s.ValueDim * s.KvLora);
+        }
+        return (keyUp, valueUp);
+    }
+
+    private static int LayerOf(string name)
+    {
+        const string prefix = "model.layers.";
+        return name.StartsWith(prefix, StringComparison.Ordinal) ? int.Parse(name.AsSpan(prefix.Length, name.IndexOf('.', prefix.Length) - prefix.Length)) : -1;
+    }
+
+    public string ConfigJsonText()
+    {
+        var s = Spec;
+        return JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["architectures"] = new[] { "Glm4MoeLiteForCausalLM" },
+            ["model_type"] = "glm4_moe_lite",
+            ["vocab_size"] = s.Vocab,
+            ["hidden_size"] = s.Hidden,
+            ["num_hidden_layers"] = s.Layers,
+            ["num_attention_heads"] = s.Heads,
+            ["num_key_value_heads"] = s.Heads,
+            ["q_lora_rank"] = s.QLora,
+            ["kv_lora_rank"] = s.KvLora,
+            ["qk_nope_head_dim"] = s.Nope,
+            ["qk_rope_head_dim"] = s.Rope,
+            ["v_head_dim"] = s.ValueDim,
+            ["intermediate_size"] = s.DenseIntermediate,
+            ["moe_intermediate_size"] = s.ExpertWidth,
+            ["n_routed_experts"] = s.Experts,
+            ["n_shared_experts"] = s.SharedExperts,
+            ["num_experts_per_tok"] = s.ExpertsPerToken,
+            ["first_k_dense_replace"] = s.FirstDense,
+            ["n_group"] = s.Groups,
+            ["topk_group"] = s.GroupsKept,
+            ["routed_scaling_factor"] = s.Scaling,
+            ["norm_topk_prob"] = s.NormTopk,
+            ["topk_method"] = "noaux_tc",
+            ["num_nextn_predict_layers"] = s.NextN,
+            ["max_position_embeddings"] = s.Context,
+            ["rope_theta"] = 10000.0,
+            ["rms_norm_eps"] = 1e-5,
+            ["attention_bias"] = false,
+            ["tie_word_embeddings"] = false,
+            ["eos_token_id"] = new[] { s.Vocab - 1 },
+        });
+    }
+}
