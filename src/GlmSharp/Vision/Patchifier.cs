@@ -1,3 +1,5 @@
+using GlmSharp.Vision.Blocks;
+
 namespace GlmSharp.Vision;
 
 /// <summary>
@@ -16,23 +18,20 @@ public static class Patchifier
         int pixelsPerPatch = patchSize * patchSize;
         int rowLength = 3 * temporalPatchSize * pixelsPerPatch;
         var patches = new float[(long)gridH * gridW * rowLength];
-        int row = 0;
-        for (int blockRow = 0; blockRow < gridH / mergeSize; blockRow++)
-            for (int blockCol = 0; blockCol < gridW / mergeSize; blockCol++)
-                for (int inRow = 0; inRow < mergeSize; inRow++)
-                    for (int inCol = 0; inCol < mergeSize; inCol++, row++)
-                    {
-                        int top = (blockRow * mergeSize + inRow) * patchSize, left = (blockCol * mergeSize + inCol) * patchSize;
-                        var dst = patches.AsSpan(row * rowLength, rowLength);
-                        for (int c = 0; c < 3; c++)
-                            for (int t = 0; t < temporalPatchSize; t++)
-                            {
-                                var slice = dst.Slice((c * temporalPatchSize + t) * pixelsPerPatch, pixelsPerPatch);
-                                for (int py = 0; py < patchSize; py++)
-                                    for (int px = 0; px < patchSize; px++)
-                                        slice[py * patchSize + px] = normalization[c * 256 + image[left + px, top + py, c]];
-                            }
-                    }
+        var positions = VisionPatchPositions.InMergeOrder(gridH, gridW, mergeSize);
+        for (int row = 0; row < positions.Length; row++)
+        {
+            int top = positions[row].Row * patchSize, left = positions[row].Col * patchSize;
+            var dst = patches.AsSpan(row * rowLength, rowLength);
+            for (int c = 0; c < 3; c++)
+                for (int t = 0; t < temporalPatchSize; t++)
+                {
+                    var slice = dst.Slice((c * temporalPatchSize + t) * pixelsPerPatch, pixelsPerPatch);
+                    for (int py = 0; py < patchSize; py++)
+                        for (int px = 0; px < patchSize; px++)
+                            slice[py * patchSize + px] = normalization[c * 256 + image[left + px, top + py, c]];
+                }
+        }
         return new VisionInput(patches, rowLength, 1, gridH, gridW, mergeSize);
     }
 }
