@@ -17,8 +17,6 @@ public sealed class ImagePreprocessor(
 
     public ImagePreprocessing Mode => mode;
 
-    public VisionInput PreprocessFile(string path) => Preprocess(ImageDecoder.DecodeFile(path), path);
-
     /// <summary>The size the image is resized (HF) or letterboxed (llama.cpp) to.</summary>
     public ImageSize TargetSize(int height, int width, string origin)
     {

@@ -9,9 +9,7 @@ public sealed class RgbImage
 
     public RgbImage(int width, int height, byte[] pixels)
     {
-        if (width < 1 || height < 1) throw new ArgumentOutOfRangeException(nameof(width), $"image size {width}x{height} is empty");
-        if (pixels.Length != checked(width * height * 3))
-            throw new ArgumentException($"{width}x{height} RGB needs {width * height * 3} bytes, got {pixels.Length}", nameof(pixels));
+        PixelBuffer.Check(width, height, 3, pixels, "RGB");
         Width = width;
         Height = height;
         Pixels = pixels;

@@ -9,9 +9,7 @@ public sealed class RgbaImage
 
     public RgbaImage(int width, int height, byte[] pixels)
     {
-        if (width < 1 || height < 1) throw new ArgumentOutOfRangeException(nameof(width), $"image size {width}x{height} is empty");
-        if (pixels.Length != checked(width * height * 4))
-            throw new ArgumentException($"{width}x{height} RGBA needs {width * height * 4} bytes, got {pixels.Length}", nameof(pixels));
+        PixelBuffer.Check(width, height, 4, pixels, "RGBA");
         Width = width;
         Height = height;
         Pixels = pixels;

@@ -1,3 +1,4 @@
+using GlmSharp.Imaging;
 using GlmSharp.Vision;
 using SkiaSharp;
 

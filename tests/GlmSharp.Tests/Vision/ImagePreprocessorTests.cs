@@ -1,4 +1,5 @@
 using GlmSharp.Configs;
+using GlmSharp.Imaging;
 using GlmSharp.Vision;
 using SkiaSharp;
 
@@ -110,7 +111,7 @@ public sealed class ImagePreprocessorTests
         string path = TestImages.WriteTemp(png, ".png");
         try
         {
-            var e = Assert.Throws<ImageInputException>(() => new ImagePreprocessor(Glm4vPreprocessorConfig.Default).PreprocessFile(path));
+            var e = Assert.Throws<ImageInputException>(() => new ImagePreprocessor(Glm4vPreprocessorConfig.Default).Preprocess(ImageDecoder.DecodeFile(path), path));
             Assert.StartsWith(path + ": aspect ratio 300", e.Message);
         }
         finally { File.Delete(path); }

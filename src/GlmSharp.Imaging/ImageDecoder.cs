@@ -1,8 +1,12 @@
+using GlmSharp.Vision;
 using SkiaSharp;
 
-namespace GlmSharp.Vision;
+namespace GlmSharp.Imaging;
 
-/// <summary>Reads PNG, JPEG, WebP (and the other formats Skia knows) into straight-alpha RGBA.</summary>
+/// <summary>
+/// Reads PNG, JPEG, WebP (and the other formats Skia knows) into straight-alpha RGBA for the vision pre-processor.
+/// Decoding lives outside the engine so that SkiaSharp's native libraries reach only the programs that read image files.
+/// </summary>
 public static class ImageDecoder
 {
     public static RgbaImage DecodeFile(string path)
