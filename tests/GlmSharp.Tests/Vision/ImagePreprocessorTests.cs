@@ -58,6 +58,18 @@ public sealed class ImagePreprocessorTests
     }
 
     [Fact]
+    public void Bicubic_Enlarging_Renormalises_The_Kernel_Cut_At_The_Border()
+    {
+        // Row [0, 255] → 4 pixels: centres at 0.25, 0.75, 1.25, 1.75 with support 2 reach only inputs 0 and 1.
+        // Output 0 reads them at distances 0.25 and 1.25: weights 0.8671875 and −0.0703125, renormalised by their sum
+        // 0.796875, give 255 · −0.0882 = −22.5 → clamped to 0. Output 1 (distances 0.25 and 0.75): 0.8671875 and
+        // 0.2265625 over 1.09375 give 255 · 0.2071 = 52.8 → 53. Outputs 2 and 3 mirror them: 202 and 255.
+        var source = new RgbImage(2, 1, [0, 0, 0, 255, 255, 255]);
+        var enlarged = AntialiasedBicubic.Resize(source, 4, 1);
+        Assert.Equal(new byte[] { 0, 0, 0, 53, 53, 53, 202, 202, 202, 255, 255, 255 }, enlarged.Pixels);
+    }
+
+    [Fact]
     public void Bicubic_Keeps_A_Flat_Image_Flat_When_Enlarging_Or_Shrinking()
     {
         var flat = RgbImage.Filled(37, 23, 90, 160, 250);
