@@ -1,0 +1,70 @@
+using GlmSharp.Errors;
+
+namespace GlmSharp.Configs;
+
+/// <summary>
+/// <c>model_type: "glm4v"</c> (GLM-4.1V-Thinking, Glm4vForConditionalGeneration): a glm4 text decoder with M-RoPE
+/// (<c>text_config</c>), a vision tower (<c>vision_config</c>) and the ids of the image and video marker tokens.
+/// Text defaults are Glm4vTextConfig's where they differ from glm4's (rms_norm_eps 1e-5, 32768 positions).
+/// </summary>
+public sealed record Glm4vConfig
+{
+    public required Glm4Config Text { get; init; }
+    public required Glm4vVisionConfig Vision { get; init; }
+
+    /// <summary>Frequency indices given to the t, h and w position components, in that order (sums to rotary dims / 2).</summary>
+    public required int[] MropeSection { get; init; }
+
+    public int ImageTokenId { get; init; } = 151343;
+    public int VideoTokenId { get; init; } = 151344;
+    public int ImageStartTokenId { get; init; } = 151339;
+    public int ImageEndTokenId { get; init; } = 151340;
+    public int VideoStartTokenId { get; init; } = 151341;
+    public int VideoEndTokenId { get; init; } = 151342;
+
+    public static Glm4vConfig Load(string path) => FromJson(ConfigJson.Load(path));
+
+    public static Glm4vConfig FromJson(ConfigJson j)
+    {
+        string modelType = j.String("model_type");
+        if (modelType != "glm4v")
+            throw new UnsupportedModelException($"{j.Origin}: model_type '{modelType}' is not glm4v");
+        var textJson = j.Object("text_config") ?? throw new ModelFormatException($"{j.Origin}: required field 'text_config' (an object) is missing");
+        var visionJson = j.Object("vision_config") ?? throw new ModelFormatException($"{j.Origin}: required field 'vision_config' (an object) is missing");
+
+        var text = new Glm4Config(DenseGlmDefaults.Read(textJson, "glm4") with
+        {
+            RmsNormEps = textJson.OptDouble("rms_norm_eps") ?? 1e-5,
+            MaxPositions = textJson.OptInt("max_position_embeddings") ?? 32768,
+        });
+        var vision = Glm4vVisionConfig.FromJson(visionJson);
+        if (vision.OutHiddenSize != text.HiddenSize)
+            throw new ModelFormatException($"{visionJson.Origin}: field 'out_hidden_size' is {vision.OutHiddenSize}, but text_config.hidden_size is {text.HiddenSize}");
+
+        int Id(string key, int fallback) => j.OptInt(key) ?? textJson.OptInt(key) ?? fallback;
+        return new Glm4vConfig
+        {
+            Text = text,
+            Vision = vision,
+            MropeSection = ReadMropeSection(textJson, text.RotaryDims),
+            ImageTokenId = Id("image_token_id", 151343),
+            VideoTokenId = Id("video_token_id", 151344),
+            ImageStartTokenId = Id("image_start_token_id", 151339),
+            ImageEndTokenId = Id("image_end_token_id", 151340),
+            VideoStartTokenId = Id("video_start_token_id", 151341),
+            VideoEndTokenId = Id("video_end_token_id", 151342),
+        };
+    }
+
+    private static int[] ReadMropeSection(ConfigJson text, int rotaryDims)
+    {
+        var scaling = text.Object("rope_scaling") ?? text.Object("rope_parameters")
+            ?? throw new ModelFormatException($"{text.Origin}: required field 'rope_scaling' with 'mrope_section' is missing");
+        int[] section = scaling.IntOrIntList("mrope_section");
+        if (section.Length != 3 || section.Any(s => s < 0))
+            throw new ModelFormatException($"{scaling.Origin}: field 'mrope_section' must be 3 non-negative integers (t, h, w), found [{string.Join(", ", section)}]");
+        if (section.Sum() != rotaryDims / 2)
+            throw new ModelFormatException($"{scaling.Origin}: field 'mrope_section' [{string.Join(", ", section)}] sums to {section.Sum()}, expected rotary dims / 2 = {rotaryDims / 2}");
+        return section;
+    }
+}
