@@ -56,7 +56,9 @@ public sealed class BenchCliTests : IDisposable
         var convert = GlmCli.Run("convert", Path.Combine(AppContext.BaseDirectory, "models", "glm-tiny-chat"), gguf, "--type", "q8_0");
         Assert.True(convert.ExitCode == 0, convert.Stderr);
 
-        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "2", "--prompt", "8", "--gen", "6", "--parallel", "3", "--serve", "--vs-llamacpp", "--json");
+        // 24 tokens each: the clients must all be decoding at once for a while, even when a loaded machine admits them
+        // several steps apart (6 was once too few under a fuzzing run).
+        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "2", "--prompt", "8", "--gen", "24", "--parallel", "3", "--serve", "--vs-llamacpp", "--json");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var report = JsonDocument.Parse(result.Stdout);
