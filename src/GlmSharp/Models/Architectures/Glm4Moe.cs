@@ -89,32 +89,7 @@ public sealed class Glm4Moe : IArchitecture
             return new MtpLayer(w, weights.Backend, c, Layer(w, c.NumLayers), embedding, head);
         });
 
-        IDecoderLayer Layer(WeightBuilder w, int layer) => new Glm4MoeDecoderLayer(w, weights.Backend, c, rope, layer);
-    }
-}
-
-/// <summary>One glm4_moe block: attention, then the dense SwiGLU or the mixture of experts, each pre-normed and added to the residual.</summary>
-public sealed class Glm4MoeDecoderLayer(WeightBuilder w, IComputeBackend backend, Glm4MoeConfig c, RopeTable rope, int layer) : IDecoderLayer
-{
-    private readonly RmsNorm _inputNorm = RmsNorm.Load(w, backend, "input_layernorm", c.HiddenSize, c.RmsNormEps);
-    private readonly GqaAttention _attention = GqaAttention.Load(w.At("self_attn"), backend, c, rope, headNorms: c.UseQkNorm);
-    private readonly RmsNorm _preFeedForwardNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
-    private readonly LeadDenseMoeFeedForward _feedForward = new(w.At("mlp"), backend, c, c.Moe, layer);
-
-    public LayerCacheSpec CacheSpec => _attention.CacheSpec;
-
-    public void Forward(DeviceSpan<float> hidden, in ForwardStep step, LayerCache cache)
-    {
-        int rows = step.Rows;
-        var normed = step.Scratch.Normed(rows);
-        var sublayerOut = step.Scratch.Projected(rows);
-
-        _inputNorm.Apply(hidden, normed, rows);
-        _attention.Forward(normed, sublayerOut, step, cache);
-        backend.Add(hidden, sublayerOut);
-
-        _preFeedForwardNorm.Apply(hidden, normed, rows);
-        _feedForward.Forward(normed, sublayerOut, rows, step.Scratch);
-        backend.Add(hidden, sublayerOut);
+        IDecoderLayer Layer(WeightBuilder w, int layer) =>
+            new PreNormMoeDecoderLayer(GqaAttention.Load(w.At("self_attn"), weights.Backend, c, rope, headNorms: c.UseQkNorm), w, weights.Backend, c, c.Moe, layer);
     }
 }

@@ -165,32 +165,7 @@ public sealed class Glm4MoeLite : IArchitecture
     {
         var c = (MlaMoeConfig)config;
         var rope = Rope(c);
-        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => new Glm4MoeLiteDecoderLayer(w, weights.Backend, c, rope, layer));
-    }
-}
-
-/// <summary>One glm4_moe_lite block: MLA, then the dense SwiGLU or the mixture of experts, each pre-normed and added to the residual.</summary>
-public sealed class Glm4MoeLiteDecoderLayer(WeightBuilder w, IComputeBackend backend, MlaMoeConfig c, RopeTable rope, int layer) : IDecoderLayer
-{
-    private readonly RmsNorm _inputNorm = RmsNorm.Load(w, backend, "input_layernorm", c.HiddenSize, c.RmsNormEps);
-    private readonly MlaAttention _attention = new(w.At("self_attn"), backend, c, rope);
-    private readonly RmsNorm _preFeedForwardNorm = RmsNorm.Load(w, backend, "post_attention_layernorm", c.HiddenSize, c.RmsNormEps);
-    private readonly LeadDenseMoeFeedForward _feedForward = new(w.At("mlp"), backend, c, c.Moe, layer);
-
-    public LayerCacheSpec CacheSpec => _attention.CacheSpec;
-
-    public void Forward(DeviceSpan<float> hidden, in ForwardStep step, LayerCache cache)
-    {
-        int rows = step.Rows;
-        var normed = step.Scratch.Normed(rows);
-        var sublayerOut = step.Scratch.Projected(rows);
-
-        _inputNorm.Apply(hidden, normed, rows);
-        _attention.Forward(normed, sublayerOut, step, cache);
-        backend.Add(hidden, sublayerOut);
-
-        _preFeedForwardNorm.Apply(hidden, normed, rows);
-        _feedForward.Forward(normed, sublayerOut, rows, step.Scratch);
-        backend.Add(hidden, sublayerOut);
+        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) =>
+            new PreNormMoeDecoderLayer(new MlaAttention(w.At("self_attn"), weights.Backend, c, rope), w, weights.Backend, c, c.Moe, layer));
     }
 }

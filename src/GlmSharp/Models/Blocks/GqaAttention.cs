@@ -11,7 +11,7 @@ namespace GlmSharp.Models.Blocks;
 /// with scale 1/sqrt(head_dim), and the output projection. Query head h reads kv head h / (heads / kvHeads).
 /// </summary>
 public sealed class GqaAttention(IComputeBackend backend, Linear query, Linear key, Linear value, Linear output,
-    RopeTable rope, int heads, int kvHeads, int headDim, RmsNorm? queryNorm = null, RmsNorm? keyNorm = null)
+    RopeTable rope, int heads, int kvHeads, int headDim, RmsNorm? queryNorm = null, RmsNorm? keyNorm = null) : IAttentionBlock
 {
     private readonly FusedProjections _queryKeyValue = new(backend, query, key, value);
 

@@ -17,7 +17,7 @@ namespace GlmSharp.Models.Blocks;
 /// latent part is also the value. The cached row puts the rope part first, so the backend's RoPE (which turns the leading
 /// dims of a head) rotates it in place; queries are laid out alike.
 /// </summary>
-public sealed class MlaAttention
+public sealed class MlaAttention : IAttentionBlock
 {
     private readonly IComputeBackend _backend;
     private readonly Linear? _queryDown, _queryUp, _query;
