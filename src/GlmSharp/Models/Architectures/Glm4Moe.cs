@@ -2,7 +2,6 @@ using GlmSharp.Configs;
 using GlmSharp.Errors;
 using GlmSharp.Formats;
 using GlmSharp.Kernels;
-using GlmSharp.Kernels.Paging;
 using GlmSharp.Models.Blocks;
 
 namespace GlmSharp.Models.Architectures;
