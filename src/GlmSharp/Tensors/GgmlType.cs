@@ -50,4 +50,7 @@ public enum GgmlType : uint
 
     /// <summary>A Q8_0 matrix repacked at load, as <see cref="Q4_0x8"/>; in memory only.</summary>
     Q8_0x8 = 0x1002,
+
+    /// <summary>A Q4_K matrix repacked at load, eight rows interleaved per super-block; in memory only.</summary>
+    Q4_Kx8 = 0x1003,
 }

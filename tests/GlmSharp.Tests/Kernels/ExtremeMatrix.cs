@@ -7,7 +7,8 @@ namespace GlmSharp.Tests.Kernels;
 /// Weights with the extreme codes of the format in a pseudo-random sign pattern, every block scale 1: Q8_0 and Q4_0
 /// written byte by byte (Q8_0: −128 or 127; Q4_0: nibble 0 or 15, i.e. −8 or 7); Q4_1, Q5_0, Q5_1 and IQ4_NL encoded
 /// from the two ends of their range (codes 0 and 15 or 31; IQ4_NL's grid ends −127 and 113), which their quantizers
-/// map onto scale 1 exactly. Q5_K is written byte by byte with d = dmin = 1 and every 6-bit scale and min 63, codes 0 or 31.
+/// map onto scale 1 exactly. Q4_K and Q5_K are written byte by byte with d = dmin = 1 and every 6-bit scale and min 63,
+/// codes 0 or 15 (31).
 /// </summary>
 internal sealed unsafe class ExtremeMatrix : IDisposable
 {
@@ -26,8 +27,9 @@ internal sealed unsafe class ExtremeMatrix : IDisposable
         long rowBytes = GgmlTypeInfo.RowByteSize(type, inputs);
         _data = (byte*)NativeMemory.AllocZeroed((nuint)(rowBytes * outputs));
         int blockBytes = GgmlTypeInfo.BytesPerBlock(type);
-        if (type == GgmlType.Q5_K)
+        if (type is GgmlType.Q4_K or GgmlType.Q5_K)
         {
+            int codes = type == GgmlType.Q5_K ? 48 : 16;
             for (int o = 0; o < outputs; o++)
                 for (int b = 0; b < inputs / Q5_K.BlockSize; b++)
                 {
@@ -38,8 +40,8 @@ internal sealed unsafe class ExtremeMatrix : IDisposable
                     {
                         if (Negative(o, b * Q5_K.BlockSize + e)) continue;
                         int chunk = e / 64, l = e % 32, upper = e % 64 / 32;
-                        block[48 + 32 * chunk + l] |= (byte)(0x0f << (4 * upper));
-                        block[16 + l] |= (byte)(1 << (2 * chunk + upper));
+                        block[codes + 32 * chunk + l] |= (byte)(0x0f << (4 * upper));
+                        if (type == GgmlType.Q5_K) block[16 + l] |= (byte)(1 << (2 * chunk + upper));
                     }
                 }
             View = new TensorView("extreme.weight", type, [outputs, inputs], _data, rowBytes * outputs, "test");

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
@@ -7,9 +8,9 @@ using GlmSharp.Tests.Support;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q4_0 / Q8_0 matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products as the
-/// stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep the
-/// stored layout.
+/// Q4_0 / Q8_0 / Q4_K matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
+/// as the stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep
+/// the stored layout.
 /// </summary>
 public sealed unsafe class RepackedMatrixTests
 {
@@ -17,7 +18,11 @@ public sealed unsafe class RepackedMatrixTests
     // 13 rows, which stays as stored.
     private static readonly (int Outputs, int Inputs)[] Shapes = [(8, 32), (16, 96), (24, 288), (8, 512), (40, 800), (8, 2080), (13, 288)];
 
-    // Every tile of four, two and one token; 70 goes through the stored tile for Q8_0 and spans two token chunks.
+    // Q4_K rows are whole 256-value super-blocks: one, two, three and ten of them, and a matrix of 13 rows.
+    private static readonly (int Outputs, int Inputs)[] SuperBlockShapes = [(8, 256), (16, 512), (24, 768), (40, 2560), (13, 256)];
+
+    // Every tile of four, two and one token; 70 spans two token chunks. Q4_K from five tokens on goes through the int8
+    // prefill tile, its rows put back in the stored layout.
     private static readonly int[] TokenCounts = [1, 2, 3, 4, 5, 7, 9, 70];
 
     private static CpuBackend Avx2() => new(threads: 2, CpuIsa.Avx2, Int8Path.Avx2Maddubs);
@@ -25,10 +30,11 @@ public sealed unsafe class RepackedMatrixTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
     public void Repacked_Matrix_Matches_Scalar_Reference_Of_The_Stored_One(GgmlType type)
     {
         using var simd = Avx2();
-        KernelAgreement.AssertSimdMatchesScalar(simd, type, Shapes, TokenCounts, relative: 1e-4, "repacked", prepared: true);
+        KernelAgreement.AssertSimdMatchesScalar(simd, type, type == GgmlType.Q4_K ? SuperBlockShapes : Shapes, TokenCounts, relative: 1e-4, "repacked", prepared: true);
     }
 
     /// <summary>
@@ -54,6 +60,65 @@ public sealed unsafe class RepackedMatrixTests
                 for (int o = 0; o < outputs; o++)
                     Assert.Equal(Model(type, w.View, o, x.AsSpan(t * inputs, inputs)), actual[t * outputs + o]);
         }
+    }
+
+    /// <summary>
+    /// The Q4_K kernel's arithmetic written out per row, on Q8_K activations: per super-block the exact integer sums
+    /// Σ_s scale_s·Σ q·a and Σ_s min_s·Σ a, then acc = fma(Σ scale·dot, d·d_a, acc) and acc = fma(−Σ min·sum, dmin·d_a, acc).
+    /// One to four tokens (the kernel's tiles) give each token the same operations, so the results are equal bit for bit.
+    /// </summary>
+    [Fact]
+    public void Repacked_Q4_K_Kernel_Equals_Its_Scalar_Model_Bit_For_Bit()
+    {
+        const int outputs = 24, inputs = 768;
+        using var simd = Avx2();
+        using var w = new TestMatrix(GgmlType.Q4_K, outputs, inputs, seed: 17);
+        var repacked = simd.PrepareMatrix(w.View);
+        Assert.Equal(GgmlType.Q4_Kx8, repacked.Type);
+        foreach (int tokens in new[] { 1, 2, 3, 4 })
+        {
+            var x = TestMatrix.RandomActivations(tokens * inputs, seed: 50 + tokens);
+            var actual = KernelAgreement.Run(simd, repacked, x, tokens);
+            for (int t = 0; t < tokens; t++)
+                for (int o = 0; o < outputs; o++)
+                    Assert.Equal(Q4KModel(w.View, o, x.AsSpan(t * inputs, inputs)), actual[t * outputs + o]);
+        }
+    }
+
+    private static float Q4KModel(TensorView stored, int row, ReadOnlySpan<float> x)
+    {
+        int superBlocks = x.Length / 256;
+        var codes = new sbyte[x.Length];
+        var scales = new float[superBlocks];
+        var sums = new short[x.Length / 16];
+        fixed (float* xp = x, sp = scales)
+        fixed (sbyte* q = codes)
+        fixed (short* sumsp = sums)
+            ScalarKQuantKernels.QuantizeActivations(xp, x.Length, q, sp, sumsp);
+        var block = new ReadOnlySpan<byte>(stored.Data + row * GgmlTypeInfo.RowByteSize(GgmlType.Q4_K, x.Length), superBlocks * Q4_K.BytesPerBlock);
+        float acc = 0;
+        for (int b = 0; b < superBlocks; b++)
+        {
+            var sb = block.Slice(b * Q4_K.BytesPerBlock, Q4_K.BytesPerBlock);
+            int dot = 0, min = 0;
+            for (int s = 0; s < 8; s++)
+            {
+                var (scale, m) = Q4_K.ScaleMin(sb.Slice(4, 12), s);
+                int subDot = 0;
+                for (int e = 0; e < 32; e++)
+                {
+                    int code = (sb[16 + 32 * (s / 2) + e] >> (4 * (s % 2))) & 0x0f;
+                    subDot += code * codes[b * 256 + 32 * s + e];
+                }
+                dot += scale * subDot;
+                min += m * (sums[b * 16 + 2 * s] + sums[b * 16 + 2 * s + 1]);
+            }
+            float d = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(sb));
+            float dmin = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(sb[2..]));
+            acc = MathF.FusedMultiplyAdd(dot, d * scales[b], acc);
+            acc = MathF.FusedMultiplyAdd(-min, dmin * scales[b], acc);
+        }
+        return acc;
     }
 
     /// <summary>
@@ -86,10 +151,11 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0, (ushort)0x7c00)]
     [InlineData(GgmlType.Q8_0, (ushort)0xfc00)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7e01)]
+    [InlineData(GgmlType.Q4_K, (ushort)0x7c00)]
     public void A_Matrix_With_A_Non_Finite_Scale_Is_Not_Repacked(GgmlType type, ushort scale)
     {
         using var simd = Avx2();
-        using var w = new TestMatrix(type, 64, 64, seed: 11);
+        using var w = new TestMatrix(type, 64, 512, seed: 11);
         SetScale(w.View, 37, 1, scale);
         Assert.Same(w.View, simd.PrepareMatrix(w.View));
     }
@@ -126,12 +192,24 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     /// <summary>
-    /// Q8_0 codes −128 and 127, Q4_0 nibbles 0 and 15, against activation codes ±127 whose signs make every product of a
-    /// block add up: the largest 16-bit sums the kernels form (a Q4_0 block's 30480; a Q8_0 pair's 32512).
+    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's scales and mins 63), against activation codes ±127
+    /// whose signs make every product of a block add up: the largest 16-bit sums the kernels form (a Q4_0 block's and a
+    /// Q4_K sub-block's 30480; a Q8_0 pair's 32512).
     /// </summary>
+    /// <summary>A Q4_K super-block whose dmin (bytes 2–3) is infinite keeps the stored layout too.</summary>
+    [Fact]
+    public void A_Q4_K_Matrix_With_A_Non_Finite_Min_Scale_Is_Not_Repacked()
+    {
+        using var simd = Avx2();
+        using var w = new TestMatrix(GgmlType.Q4_K, 16, 256, seed: 14);
+        *(ushort*)(w.View.Data + 9 * GgmlTypeInfo.RowByteSize(GgmlType.Q4_K, 256) + 2) = 0xfc00;
+        Assert.Same(w.View, simd.PrepareMatrix(w.View));
+    }
+
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
     public void Repacked_Kernels_Do_Not_Saturate_On_Extreme_Codes(GgmlType type)
     {
         const int outputs = 8, inputs = 512;
@@ -154,12 +232,14 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     [Fact]
-    public void Only_Q4_0_And_Q8_0_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
+    public void Only_Q4_0_Q8_0_And_Q4_K_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
     {
         using var simd = Avx2();
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
         using var q4 = new TestMatrix(GgmlType.Q4_0, 16, 64, seed: 1);
         using var q8 = new TestMatrix(GgmlType.Q8_0, 16, 64, seed: 2);
+        using var q4k = new TestMatrix(GgmlType.Q4_K, 16, 256, seed: 2);
+        using var q6k = new TestMatrix(GgmlType.Q6_K, 16, 256, seed: 2);
         using var odd = new TestMatrix(GgmlType.Q4_0, 12, 64, seed: 3);
         using var f16 = new TestMatrix(GgmlType.F16, 16, 64, seed: 4);
 
@@ -168,6 +248,10 @@ public sealed unsafe class RepackedMatrixTests
         Assert.Equal(q4.View.Shape, q4Repacked.Shape);
         Assert.Equal(q4.View.ByteLength, q4Repacked.ByteLength);
         Assert.Equal(GgmlType.Q8_0x8, simd.PrepareMatrix(q8.View).Type);
+        var q4kRepacked = simd.PrepareMatrix(q4k.View);
+        Assert.Equal(GgmlType.Q4_Kx8, q4kRepacked.Type);
+        Assert.Equal(q4k.View.ByteLength, q4kRepacked.ByteLength);
+        Assert.Same(q6k.View, simd.PrepareMatrix(q6k.View));
         Assert.Same(odd.View, simd.PrepareMatrix(odd.View));
         Assert.Same(f16.View, simd.PrepareMatrix(f16.View));
         Assert.Same(q4.View, scalar.PrepareMatrix(q4.View));
@@ -187,15 +271,19 @@ public sealed unsafe class RepackedMatrixTests
         Assert.Contains("repacked", Assert.Throws<InvalidOperationException>(() => repacked.Rows(0, 8)).Message);
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_0x8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q8_0x8));
+        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_Kx8));
         Assert.Equal(GgmlType.Q4_0, GgmlTypeInfo.StoredType(GgmlType.Q4_0x8));
+        Assert.Equal(GgmlType.Q4_K, GgmlTypeInfo.StoredType(GgmlType.Q4_Kx8));
     }
 
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_K)]
     public void Gathered_Rows_Of_A_Repacked_Matrix_Equal_The_Stored_Rows(GgmlType type)
     {
-        const int outputs = 16, inputs = 96;
+        const int outputs = 16;
+        int inputs = type == GgmlType.Q4_K ? 512 : 96;
         using var simd = Avx2();
         using var w = new TestMatrix(type, outputs, inputs, seed: 6);
         var repacked = simd.PrepareMatrix(w.View);

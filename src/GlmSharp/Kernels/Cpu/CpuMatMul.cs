@@ -64,7 +64,7 @@ internal static unsafe class CpuMatMul
     private const int FloatChunkBytes = 256 << 10;
 
     public static bool UsesInt8(GgmlType type) =>
-        type is GgmlType.Q8_0 or GgmlType.Q4_0 || GgmlTypeInfo.IsRepacked(type) || Fp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
+        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 || Fp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
 
     /// <summary>
     /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
@@ -72,11 +72,24 @@ internal static unsafe class CpuMatMul
     /// than the scalar integer loops.
     /// </summary>
     public static bool UsesQ8K(GgmlType type, CpuIsa isa) =>
-        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K || IqKernels.Handles(type) || IqSubBlockKernels.Handles(type))
+        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q4_Kx8 or GgmlType.Q5_K or GgmlType.Q6_K || IqKernels.Handles(type) || IqSubBlockKernels.Handles(type))
         && isa != CpuIsa.Portable;
 
     /// <summary>K-quants whose 32-value sub-blocks have a scale and a min each: prefill runs them on the int8 tile.</summary>
-    private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K;
+    private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q4_Kx8;
+
+    /// <summary>
+    /// A repacked Q4_K matrix takes its own kernels up to this many tokens (decode, a few sequences, a short draft);
+    /// beyond, its rows are put back in the stored layout one at a time for the int8 prefill tile, which is faster there.
+    /// </summary>
+    private const int RepackedKQuantMaxTokens = 4;
+
+    /// <summary>
+    /// Whether the repacked kernels multiply: Q4_0 and Q8_0 repacked matrices at every token count (see the note at
+    /// <see cref="RepackedRowsPerItem"/>), Q4_K up to <see cref="RepackedKQuantMaxTokens"/>.
+    /// </summary>
+    private static bool UsesRepackedKernels(GgmlType type, int tokens) =>
+        GgmlTypeInfo.IsRepacked(type) && (type != GgmlType.Q4_Kx8 || tokens <= RepackedKQuantMaxTokens);
 
     /// <summary>Q8_K types whose prefill runs on the int8 tile, with one scale (and offset) per 32 values.</summary>
     private static bool TilesQ8KBlocks(GgmlType type) => IsScaleMinKQuant(type) || IqSubBlockKernels.Handles(type);
@@ -171,7 +184,7 @@ internal static unsafe class CpuMatMul
             Type = weight.Type, Weights = weight.Data, RowBytes = GgmlTypeInfo.RowByteSize(weight.Type, inputs),
             Outputs = outputs, Inputs = inputs, Tokens = tokens, X = x, Y = y, Scratch = scratch,
         };
-        bool repacked = GgmlTypeInfo.IsRepacked(weight.Type);
+        bool repacked = UsesRepackedKernels(weight.Type, tokens);
         bool tiled = tokens > 1 && isa >= CpuIsa.Avx2 && !smallBatch && !repacked;
         bool int8Simd = job.Int8 >= Int8Path.Avx2Maddubs;
         if (weight.Type == GgmlType.F8_E4M3) job.Fp8Scales = Fp8Kernels.Scales.Of(weight);
@@ -190,7 +203,8 @@ internal static unsafe class CpuMatMul
                 : weight.Type == GgmlType.Q4_0 || LegacyQuantKernels.Handles(weight.Type) ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
             if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
             else if (tiled && int8Simd)
-                EnsureScratch(scratch, pool.Threads, TileScratchBytes(job.ActRowBytes, job.ActRowBlocks, tokens));
+                EnsureScratch(scratch, pool.Threads, TileScratchBytes(job.ActRowBytes, job.ActRowBlocks, tokens)
+                    + (weight.Type == GgmlType.Q4_Kx8 ? job.RowBytes : 0));
         }
         else if (UsesQ8K(weight.Type, isa))
         {
@@ -219,7 +233,7 @@ internal static unsafe class CpuMatMul
     /// </summary>
     private static int RowsPerItem(GgmlType type, int outputs, int tokens, CpuIsa isa, int threads, bool smallBatch) =>
         UsesFloatPanels(type, tokens, isa) ? FloatPanelGemm.PanelRows
-        : GgmlTypeInfo.IsRepacked(type) ? RepackedRowsPerItem(outputs, tokens, threads)
+        : UsesRepackedKernels(type, tokens) ? RepackedRowsPerItem(outputs, tokens, threads)
         : tokens > 1 && !smallBatch ? PrefillRowsPerItem : Math.Max(4, (outputs + threads - 1) / threads);
 
     // A repacked matrix goes through its own kernels at every token count, never the stored layout's tile: a token then
@@ -227,7 +241,10 @@ internal static unsafe class CpuMatMul
     // bit. (Sending Q8_0 at 64 tokens or more to the stored tile was 10-15% faster in the kernel at 128-512 tokens, and
     // broke that equality: a glm4_moe Q8_0 mixed batch moved 1.2e-2 from its sequences alone.)
 
-    /// <summary>Per-thread scratch of <see cref="Int8Tiled"/>: a work item's unpacked rows, their scales and offsets, and [tokens, 4] corrections.</summary>
+    /// <summary>
+    /// Per-thread scratch of <see cref="Int8Tiled"/>: a work item's unpacked rows, their scales and offsets, and [tokens, 4]
+    /// corrections (then, for a repacked Q4_K matrix, one row in the stored layout).
+    /// </summary>
     private static long TileScratchBytes(int actRowBytes, int actRowBlocks, int tokens) =>
         (long)PrefillRowsPerItem * (actRowBytes + 2 * actRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float);
 
@@ -360,10 +377,10 @@ internal static unsafe class CpuMatMul
         if (Fp4Kernels.Handles(job->Type))
             Fp4Kernels.Rows(job->Type, job->Isa, job->Weights, job->RowBytes, job->Inputs, job->Outputs, first, end,
                 job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
+        else if (UsesRepackedKernels(job->Type, job->Tokens)) RepackedRows(job, first, end);
         else if (UsesInt8(job->Type))
         {
-            if (GgmlTypeInfo.IsRepacked(job->Type)) RepackedRows(job, first, end);
-            else if (job->Int8 == Int8Path.Scalar) Int8Reference(job, first, end);
+            if (job->Int8 == Int8Path.Scalar) Int8Reference(job, first, end);
             else if (job->Int8 == Int8Path.Portable) Int8Portable(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
             else if (job->SmallBatch) Q4_0SmallBatch(job, first, end);
@@ -643,9 +660,8 @@ internal static unsafe class CpuMatMul
     /// </summary>
     private static void RepackedRows(Job* job, int first, int end)
     {
-        int blocks = job->Inputs / Int8Kernels.Block;
+        int blocks = job->Inputs / GgmlTypeInfo.BlockSize(job->Type);
         long groupBytes = Int8Repack.Rows * job->RowBytes;
-        bool q4 = job->Type == GgmlType.Q4_0x8;
         for (int chunk = 0; chunk < job->Tokens; chunk += PrefillTokenChunk)
         {
             int chunkEnd = Math.Min(job->Tokens, chunk + PrefillTokenChunk);
@@ -653,25 +669,40 @@ internal static unsafe class CpuMatMul
             {
                 byte* w = job->Weights + o / Int8Repack.Rows * groupBytes;
                 int t = chunk;
-                for (; t + 4 <= chunkEnd; t += 4) RepackedTile<FourTokens>(job, q4, w, blocks, t, o);
+                for (; t + 4 <= chunkEnd; t += 4) RepackedTile<FourTokens>(job, w, blocks, t, o);
                 if (t + 2 <= chunkEnd)
                 {
-                    RepackedTile<TwoTokens>(job, q4, w, blocks, t, o);
+                    RepackedTile<TwoTokens>(job, w, blocks, t, o);
                     t += 2;
                 }
-                if (t < chunkEnd) RepackedTile<OneToken>(job, q4, w, blocks, t, o);
+                if (t < chunkEnd) RepackedTile<OneToken>(job, w, blocks, t, o);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RepackedTile<TTile>(Job* job, bool q4, byte* w, int blocks, int t, int o) where TTile : struct, ITokenTile
+    private static void RepackedTile<TTile>(Job* job, byte* w, int blocks, int t, int o) where TTile : struct, ITokenTile
     {
+        float* y = job->Y + (long)t * job->Outputs + o;
+        if (job->Type == GgmlType.Q4_Kx8)
+        {
+            int groups = job->Inputs / ScalarKQuantKernels.Group;
+            RepackedKQuantKernels.DotQ4_K<TTile>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
+                job->GroupSums + (long)t * groups, groups, y, job->Outputs);
+            return;
+        }
         sbyte* codes = job->Codes + (long)t * job->ActRowBytes;
         float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
-        float* y = job->Y + (long)t * job->Outputs + o;
-        if (q4) RepackedInt8Kernels.DotQ4_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
+        if (job->Type == GgmlType.Q4_0x8) RepackedInt8Kernels.DotQ4_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
         else RepackedInt8Kernels.DotQ8_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, job->ActRowBlocks, y, job->Outputs);
+    }
+
+    /// <summary>Row <paramref name="row"/> of a repacked Q4_K matrix put back in the stored layout at <paramref name="buffer"/>.</summary>
+    private static byte* StoredRow(Job* job, int row, byte* buffer)
+    {
+        for (int b = 0; b < job->Inputs / ScalarKQuantKernels.SuperBlock; b++)
+            Int8Repack.CopyBlock(job->Type, job->Weights, job->RowBytes, row, b, buffer + b * Q4KRepack.BlockBytes);
+        return buffer;
     }
 
     private static void Int8Tiled(Job* job, int first, int end, NativeBuffer* scratch)
@@ -689,11 +720,13 @@ internal static unsafe class CpuMatMul
         // Q4_0, Q4_K and Q5_K unpack to unsigned 4- or 5-bit codes with offsets; Q8_0 to signed or offset bytes by path.
         bool offsetNibbles = q4 || IsScaleMinKQuant(job->Type);
         bool hasOffsets = offsetNibbles || (legacy ? !LegacyQuantKernels.SignedTile(job->Type, job->Int8) : !signedQ8);
+        byte* storedRow = (byte*)(corrections + 4 * job->Tokens);
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
+            if (job->Type == GgmlType.Q4_Kx8) row = StoredRow(job, first + r, storedRow);
             if (legacy) LegacyQuantKernels.Unpack(job->Type, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            else if (job->Type == GgmlType.Q4_K) KQuantKernels.UnpackScaleMinGrouped<Q4_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else if (job->Type is GgmlType.Q4_K or GgmlType.Q4_Kx8) KQuantKernels.UnpackScaleMinGrouped<Q4_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (job->Type == GgmlType.Q5_K) KQuantKernels.UnpackScaleMinGrouped<Q5_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (IqSubBlockKernels.Handles(job->Type)) IqSubBlockKernels.UnpackGrouped(job->Type, row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks, flip: !signedQ8);
             else Int8Kernels.Unpack(q4, signedQ8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);

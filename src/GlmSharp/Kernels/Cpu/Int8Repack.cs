@@ -10,7 +10,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// 4-byte lane r holds four consecutive code bytes of row r. A chunk then meets four broadcast activation bytes with
 /// its lanes as eight output rows, so no sum crosses lanes. Q4_0 chunk c holds code bytes 4c…4c+3 (elements 4c…4c+3 in
 /// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
-/// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix.
+/// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix. Q4_K matrices become
+/// <see cref="GgmlType.Q4_Kx8"/> the same way, super-block by super-block (<see cref="Q4KRepack"/>).
 /// </summary>
 internal static unsafe class Int8Repack
 {
@@ -20,7 +21,7 @@ internal static unsafe class Int8Repack
     /// <summary>The repacked type of a stored matrix the repacked kernels can take, or null to keep it as stored.</summary>
     public static GgmlType? RepackedType(TensorView stored) =>
         stored.Shape.Length == 2 && stored.Shape[0] % Rows == 0 && stored.Scales is null
-            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, _ => null }
+            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, _ => null }
             : null;
 
     /// <summary>
@@ -32,8 +33,8 @@ internal static unsafe class Int8Repack
         var memory = new RepackedMemory(stored.ByteLength);
         var job = new Job
         {
-            Source = stored.Data, Target = memory.Pointer, Q4 = repacked == GgmlType.Q4_0x8, SourceFileMapped = stored.FileMapped,
-            Blocks = checked((int)(stored.Shape[1] / Int8Kernels.Block)),
+            Source = stored.Data, Target = memory.Pointer, Type = repacked, SourceFileMapped = stored.FileMapped,
+            Blocks = checked((int)(stored.Shape[1] / GgmlTypeInfo.BlockSize(repacked))),
             RowBytes = GgmlTypeInfo.RowByteSize(stored.Type, stored.Shape[1]),
             Groups = checked((int)(stored.Shape[0] / Rows)),
         };
@@ -52,7 +53,8 @@ internal static unsafe class Int8Repack
     private struct Job
     {
         public byte* Source, Target;
-        public bool Q4, SourceFileMapped;
+        public GgmlType Type;
+        public bool SourceFileMapped;
         public int Blocks, Groups, NonFiniteScale;
         public long RowBytes;
     }
@@ -72,10 +74,16 @@ internal static unsafe class Int8Repack
 
     private static void RepackGroup(Job* job, int group)
     {
-        int codeBytes = job->Q4 ? Int8Kernels.Block / 2 : Int8Kernels.Block;
-        int blockBytes = sizeof(ushort) + codeBytes;
         byte* source = job->Source + group * Rows * job->RowBytes;
         byte* target = job->Target + group * Rows * job->RowBytes;
+        if (job->Type == GgmlType.Q4_Kx8)
+        {
+            for (int b = 0; b < job->Blocks; b++)
+                if (!Q4KRepack.RepackBlock(source, job->RowBytes, b, target)) job->NonFiniteScale = 1;
+            return;
+        }
+        int codeBytes = job->Type == GgmlType.Q4_0x8 ? Int8Kernels.Block / 2 : Int8Kernels.Block;
+        int blockBytes = sizeof(ushort) + codeBytes;
         for (int b = 0; b < job->Blocks; b++, target += Rows * blockBytes)
         {
             var scales = (ushort*)target;
@@ -91,9 +99,14 @@ internal static unsafe class Int8Repack
         }
     }
 
-    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18 or 34 bytes at <paramref name="dst"/>).</summary>
+    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18, 34 or 144 bytes at <paramref name="dst"/>).</summary>
     public static void CopyBlock(GgmlType repacked, byte* matrix, long rowBytes, long row, int block, byte* dst)
     {
+        if (repacked == GgmlType.Q4_Kx8)
+        {
+            Q4KRepack.CopyBlock(matrix, rowBytes, row, block, dst);
+            return;
+        }
         int blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
         int lane = (int)(row % Rows);
         byte* source = matrix + row / Rows * Rows * rowBytes + (long)block * Rows * blockBytes;

@@ -1,0 +1,172 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GlmSharp.Kernels.Cpu;
+
+/// <summary>
+/// Eight Q4_K rows in the <see cref="Q4KRepack"/> layout times one, two or four Q8_K activation rows, on plain AVX2,
+/// with the eight 32-bit lanes of every vector as the eight output rows, as <see cref="RepackedInt8Kernels"/> does for
+/// Q4_0. Per super-block the transposed scale bytes give each sub-block's 6-bit scales and mins of all eight rows in a
+/// few vector operations, shared by the tokens; a chunk's nibbles meet four broadcast activation bytes through
+/// vpmaddubsw. A sub-block's eight chunks add their 16-bit pair sums (eight of at most 2·15·127 make 30480: no
+/// saturation), and one vpmaddwd with the rows' scale in both halves of each lane makes them scaled 32-bit sums. The
+/// mins meet the activation sums of each 16 values the same way: one vpmaddwd per sub-block. Both integer sums are
+/// exact; a super-block ends in two FMAs: d·d_a·Σ scale·dot − dmin·d_a·Σ min·sum.
+/// </summary>
+internal static unsafe class RepackedKQuantKernels
+{
+    private const int SuperBlock = ScalarKQuantKernels.SuperBlock, Rows = Int8Repack.Rows;
+    private const int BlockBytes = Rows * Q4KRepack.BlockBytes, GroupsPerSuperBlock = SuperBlock / ScalarKQuantKernels.Group;
+
+    /// <summary>
+    /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the group at <paramref name="w"/> and the
+    /// <typeparamref name="TTile"/> activation rows t: codes <paramref name="codeStride"/> bytes apart, super-block scales
+    /// <paramref name="scaleStride"/> floats apart, 16-value sums <paramref name="sumStride"/> shorts apart.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotQ4_K<TTile>(byte* w, int superBlocks, sbyte* a, int codeStride, float* da, int scaleStride, short* sums, int sumStride,
+        float* y, int yStride) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        var nibbles = Vector256.Create((byte)0x0f);
+        // vpshufb spreads byte r of a 16-byte half (even sub-block) or byte 8 + r (odd) over both 16-bit halves of lane r.
+        var evenScale = EvenSubBlock;
+        var oddScale = OddSubBlock;
+        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int b = 0; b < superBlocks; b++, w += BlockBytes)
+        {
+            StreamPrefetch.Ahead(w, BlockBytes);
+            var (scalesLow, scalesHigh, minsLow, minsHigh) = ScalesAndMins(w + 32);
+            Vector256<int> dot0 = default, dot1 = default, dot2 = default, dot3 = default;
+            Vector256<int> min0 = default, min1 = default, min2 = default, min3 = default;
+            for (int j = 0; j < 4; j++)
+            {
+                // Sub-blocks 2j and 2j + 1 take their scales from one 16-byte half, copied to both halves of the vector.
+                var scales = HalfOf(j < 2 ? scalesLow : scalesHigh, j & 1);
+                var mins = HalfOf(j < 2 ? minsLow : minsHigh, j & 1);
+                var evenScales = Avx2.Shuffle(scales, evenScale).AsInt16();
+                var oddScales = Avx2.Shuffle(scales, oddScale).AsInt16();
+                var evenMins = Avx2.Shuffle(mins, evenScale).AsInt16();
+                var oddMins = Avx2.Shuffle(mins, oddScale).AsInt16();
+                Vector256<short> low0 = default, low1 = default, low2 = default, low3 = default;
+                Vector256<short> high0 = default, high1 = default, high2 = default, high3 = default;
+                byte* chunks = w + Q4KRepack.HeaderBytes + 8 * j * Q4KRepack.ChunkBytes;
+                sbyte* aj = a + 64 * j;
+                for (int c = 0; c < 8; c++)
+                {
+                    var packed = Vector256.Load(chunks + c * Q4KRepack.ChunkBytes);
+                    var low = packed & nibbles;
+                    var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbles;
+                    sbyte* at = aj + 4 * c;
+                    low0 += Avx2.MultiplyAddAdjacent(low, Broadcast(at));
+                    high0 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 32));
+                    if (n > 1)
+                    {
+                        low1 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + codeStride));
+                        high1 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + codeStride + 32));
+                    }
+                    if (n > 2)
+                    {
+                        low2 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 2 * codeStride));
+                        high2 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 2 * codeStride + 32));
+                        low3 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 3 * codeStride));
+                        high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * codeStride + 32));
+                    }
+                }
+                // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
+                short* sj = sums + 4 * j;
+                dot0 += Avx2.MultiplyAddAdjacent(low0, evenScales) + Avx2.MultiplyAddAdjacent(high0, oddScales);
+                min0 += Avx2.MultiplyAddAdjacent(SumPair(sj), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sj + 2), oddMins);
+                if (n > 1)
+                {
+                    dot1 += Avx2.MultiplyAddAdjacent(low1, evenScales) + Avx2.MultiplyAddAdjacent(high1, oddScales);
+                    min1 += Avx2.MultiplyAddAdjacent(SumPair(sj + sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sj + sumStride + 2), oddMins);
+                }
+                if (n > 2)
+                {
+                    dot2 += Avx2.MultiplyAddAdjacent(low2, evenScales) + Avx2.MultiplyAddAdjacent(high2, oddScales);
+                    min2 += Avx2.MultiplyAddAdjacent(SumPair(sj + 2 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sj + 2 * sumStride + 2), oddMins);
+                    dot3 += Avx2.MultiplyAddAdjacent(low3, evenScales) + Avx2.MultiplyAddAdjacent(high3, oddScales);
+                    min3 += Avx2.MultiplyAddAdjacent(SumPair(sj + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sj + 3 * sumStride + 2), oddMins);
+                }
+            }
+            var d = HalfFloat.FiniteToSingle(Avx2.ConvertToVector256Int32((ushort*)w).AsUInt32());
+            var dmin = HalfFloat.FiniteToSingle(Avx2.ConvertToVector256Int32((ushort*)w + Rows).AsUInt32());
+            f0 = AddBlock(f0, dot0, min0, d, dmin, da[b]);
+            if (n > 1) f1 = AddBlock(f1, dot1, min1, d, dmin, da[b + scaleStride]);
+            if (n > 2)
+            {
+                f2 = AddBlock(f2, dot2, min2, d, dmin, da[b + 2 * scaleStride]);
+                f3 = AddBlock(f3, dot3, min3, d, dmin, da[b + 3 * scaleStride]);
+            }
+            a += SuperBlock;
+            sums += GroupsPerSuperBlock;
+        }
+        f0.Store(y);
+        if (n > 1) f1.Store(y + yStride);
+        if (n > 2)
+        {
+            f2.Store(y + 2 * yStride);
+            f3.Store(y + 3 * yStride);
+        }
+    }
+
+    /// <summary>
+    /// The 6-bit scales and mins of the eight rows from the transposed packed bytes P[k][r] (Q4_K's get_scale_min_k4 on
+    /// vectors): scales of sub-blocks 0–3 are P[0–3] &amp; 63 and of 4–7 P[8–11] &amp; 15 with the top bits of P[0–3] above
+    /// them; mins likewise from P[4–7] and the high nibbles of P[8–11]. Each result holds sub-block s, row r at byte 8s + r
+    /// (s counted within its four).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<byte> ScalesLow, Vector256<byte> ScalesHigh, Vector256<byte> MinsLow, Vector256<byte> MinsHigh) ScalesAndMins(byte* packed)
+    {
+        var p0 = Vector256.Load(packed);
+        var p1 = Vector256.Load(packed + 32);
+        var p2 = Vector256.Load(packed + 64);
+        var six = Vector256.Create((byte)63);
+        var four = Vector256.Create((byte)15);
+        var two = Vector256.Create((byte)3);
+        var topOfScales = Vector256.ShiftLeft(Vector256.ShiftRightLogical(p0.AsUInt16(), 6).AsByte() & two, 4);
+        var topOfMins = Vector256.ShiftLeft(Vector256.ShiftRightLogical(p1.AsUInt16(), 6).AsByte() & two, 4);
+        var highNibbles = Vector256.ShiftRightLogical(p2.AsUInt16(), 4).AsByte() & four;
+        return (p0 & six, (p2 & four) | topOfScales, p1 & six, highNibbles | topOfMins);
+    }
+
+    /// <summary>The low (<paramref name="half"/> 0) or high 16 bytes of <paramref name="v"/> in both halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> HalfOf(Vector256<byte> v, int half) =>
+        half == 0 ? Avx2.Permute4x64(v.AsUInt64(), 0b01_00_01_00).AsByte() : Avx2.Permute4x64(v.AsUInt64(), 0b11_10_11_10).AsByte();
+
+    private static readonly Vector256<byte> EvenSubBlock = LaneBytePattern(0), OddSubBlock = LaneBytePattern(8);
+
+    /// <summary>A vpshufb pattern putting byte <paramref name="offset"/> + r of a half into both low bytes of 16-bit halves of lane r, zero above.</summary>
+    private static Vector256<byte> LaneBytePattern(int offset)
+    {
+        var pattern = new byte[32];
+        for (int lane = 0; lane < Rows; lane++)
+        {
+            byte source = (byte)(offset + lane);
+            pattern[4 * lane] = source;
+            pattern[4 * lane + 1] = 0x80;
+            pattern[4 * lane + 2] = source;
+            pattern[4 * lane + 3] = 0x80;
+        }
+        return Vector256.Create(pattern);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(sbyte* a) => Vector256.Create(*(int*)a).AsSByte();
+
+    /// <summary>Two 16-value activation sums in every lane: the two halves of a sub-block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> SumPair(short* sums) => Vector256.Create(*(int*)sums).AsInt16();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AddBlock(Vector256<float> acc, Vector256<int> dot, Vector256<int> min, Vector256<float> d, Vector256<float> dmin, float da)
+    {
+        var scale = Vector256.Create(da);
+        acc = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), d * scale, acc);
+        return Fma.MultiplyAddNegated(Vector256.ConvertToSingle(min), dmin * scale, acc);
+    }
+}
