@@ -10,6 +10,7 @@ var options = new RunOptions();
 var root = new RootCommand("One timed llama.cpp run as glm bench runs it; prints prefill and decode tok/s (all sequences together), load s and peak RSS MB as JSON");
 root.Options.Add(model);
 foreach (var option in options.All) root.Options.Add(option);
+root.Subcommands.Add(QuantizeCommand());
 root.SetAction(parse =>
 {
     var run = options.Read(parse);
@@ -18,6 +19,23 @@ root.SetAction(parse =>
     Console.WriteLine(JsonSerializer.Serialize(LlamaCppRun.Run(path, run)));
     return 0;
 });
+
+static Command QuantizeCommand()
+{
+    var source = new Option<string>("--in") { Description = "GGUF file to requantize", Required = true };
+    var destination = new Option<string>("--out") { Description = "GGUF file to write", Required = true };
+    var fileType = new Option<string>("--ftype") { Description = "llama.cpp file type, e.g. MOSTLY_IQ4_XS", Required = true };
+    var threads = new Option<int>("--threads") { Description = "quantizer threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+    var command = new Command("quantize", "Requantize a GGUF with llama.cpp's quantizer (no importance matrix) into the mix of a file type") { source, destination, fileType, threads };
+    command.SetAction(parse =>
+    {
+        string path = parse.GetValue(source)!;
+        if (!File.Exists(path)) throw new GlmException($"{path}: no such file");
+        LlamaCppQuantize.Run(path, parse.GetValue(destination)!, parse.GetValue(fileType)!, parse.GetValue(threads));
+        return 0;
+    });
+    return command;
+}
 
 try
 {

@@ -20,7 +20,7 @@ internal static class BenchCommand
     {
         var model = new Option<string?>("--model") { Description = "GGUF file to benchmark" };
         var synthetic = new Option<string?>("--synthetic") { Description = $"write a random-weight model of known dimensions first ({string.Join(", ", SyntheticModel.Names)})" };
-        var type = new Option<string>("--type") { Description = $"matrix type of the synthetic model ({string.Join(", ", QuantizationScheme.Names)})", DefaultValueFactory = _ => "q8_0" };
+        var type = new Option<string>("--type") { Description = $"matrix type of the synthetic model ({string.Join(", ", SyntheticType.Names)}; the IQ types through llama.cpp's quantizer)", DefaultValueFactory = _ => "q8_0" };
         var output = new Option<string?>("--out") { Description = "where to keep the synthetic model (default: a temporary file, deleted afterwards)" };
         var layers = new Option<int?>("--layers") { Description = "keep only the first N layers of the synthetic model (a large model's layer shapes in a file that fits)" }
             .Within(NumericRange.AtLeast(1));
@@ -42,7 +42,7 @@ internal static class BenchCommand
         command.SetAction(parse =>
         {
             var settings = run.Read(parse);
-            var scheme = QuantizationScheme.Parse(parse.GetValue(type)!);
+            var scheme = SyntheticType.Parse(parse.GetValue(type)!);
             int? drafting = parse.GetValue(mtp) ? parse.GetValue(draftTokens) : null;
             if (drafting is { } k && (k < 1 || k > Inference.SpeculativeGenerator.MaxDraftTokens))
                 throw new GlmException($"--draft-tokens {k}: must be from 1 to {Inference.SpeculativeGenerator.MaxDraftTokens}");
@@ -72,8 +72,16 @@ internal static class BenchCommand
                 if (modelPath is not null) throw new GlmException("give --model FILE.gguf or --synthetic NAME, not both");
                 SyntheticModel.Config(syntheticName, parse.GetValue(layers));
             }
-            var llama = parse.GetValue(versus) ? LlamaCppBenchTool.Prepare(Environment.CurrentDirectory, AppContext.BaseDirectory) : null;
-            return Orchestrate(modelPath, syntheticName, parse.GetValue(layers), scheme, parse.GetValue(output), settings, runCount, llama, parse.GetValue(json), parse.GetValue(serve), drafting);
+            bool llamaQuantizes = syntheticName is not null && scheme.LlamaCppFileType is not null;
+            var llama = parse.GetValue(versus) || llamaQuantizes ? LlamaCppBenchTool.Prepare(Environment.CurrentDirectory, AppContext.BaseDirectory) : null;
+            if (syntheticName is not null)
+            {
+                string path = parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"glm-bench-{syntheticName}-{scheme.Name}-{Environment.ProcessId}.gguf");
+                WriteSynthetic(syntheticName, parse.GetValue(layers), scheme, path, llama, settings.Threads);
+                modelPath = path;
+            }
+            bool temporary = syntheticName is not null && parse.GetValue(output) is null;
+            return Orchestrate(modelPath!, temporary, settings, runCount, parse.GetValue(versus) ? llama : null, parse.GetValue(json), parse.GetValue(serve), drafting);
         });
         return command;
     }
@@ -84,16 +92,9 @@ internal static class BenchCommand
         return File.Exists(path) ? path : throw new ModelFormatException($"{path}: no such file");
     }
 
-    private static int Orchestrate(string? modelPath, string? synthetic, int? layers, QuantizationScheme type, string? output,
-        RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json, bool serve, int? drafting)
+    /// <param name="temporary">Delete <paramref name="model"/> afterwards (a synthetic model without --out).</param>
+    private static int Orchestrate(string model, bool temporary, RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json, bool serve, int? drafting)
     {
-        string? temporary = null;
-        if (synthetic is not null)
-        {
-            modelPath = output ?? (temporary = Path.Combine(Path.GetTempPath(), $"glm-bench-{synthetic}-{type.Name}-{Environment.ProcessId}.gguf"));
-            WriteSynthetic(synthetic, layers, type, modelPath);
-        }
-        string model = modelPath!;
         try
         {
             // Write-back of a freshly written multi-GB file steals CPU from the timed runs; flush it first.
@@ -119,7 +120,28 @@ internal static class BenchCommand
         }
         finally
         {
-            if (temporary is not null) File.Delete(temporary);
+            if (temporary) File.Delete(model);
+        }
+    }
+
+    /// <param name="llama">Requantizes the written file where <paramref name="type"/> is a type only llama.cpp writes.</param>
+    private static void WriteSynthetic(string name, int? layers, SyntheticType type, string path, LlamaCppBenchTool? llama, int threads)
+    {
+        if (type.LlamaCppFileType is not { } fileType)
+        {
+            WriteSynthetic(name, layers, type.Written, path);
+            return;
+        }
+        string source = path + ".q8_0-source";
+        try
+        {
+            WriteSynthetic(name, layers, type.Written, source);
+            Console.Error.WriteLine($"quantizing to {type.Name} with llama.cpp's quantizer ({fileType}, no importance matrix)");
+            llama!.Quantize(source, path, fileType, threads);
+        }
+        finally
+        {
+            File.Delete(source);
         }
     }
 

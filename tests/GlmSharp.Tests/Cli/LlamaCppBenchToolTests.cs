@@ -1,7 +1,9 @@
 using System.Text.Json;
 using GlmSharp.Cli.Commands.Bench;
 using GlmSharp.Errors;
+using GlmSharp.Formats.Gguf;
 using GlmSharp.Kernels;
+using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
 
@@ -70,6 +72,45 @@ public sealed class LlamaCppBenchToolTests : IDisposable
         Assert.Equal(1, exitCode);
         Assert.Equal($"error: {message}", stderr.Trim()[..(message.Length + 7)]);
         Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    /// <summary>
+    /// The types only llama.cpp writes come from its own quantizer: a Q8_0 model of 256-wide rows requantized to
+    /// MOSTLY_IQ4_XS holds IQ4_XS matrices (and llama.cpp's choices elsewhere, never Q8_0 left over from the source).
+    /// </summary>
+    [Fact]
+    public void The_Tool_Requantizes_A_Model_Into_A_LlamaCpp_Mix()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 256, 2, 4, 2, 64, 512, 0.5, Bias: true, Tied: false);
+        string source = new RandomGlmCheckpoint(spec, seed: 7).WriteGguf(_dir.File("source.gguf"), GgmlType.Q8_0);
+        string target = _dir.File("iq4_xs.gguf");
+
+        LlamaCppBenchTool.Prepare(AppContext.BaseDirectory).Quantize(source, target, "MOSTLY_IQ4_XS", threads: 1);
+
+        using var file = GgufFile.Open(target);
+        var matrices = file.Tensors.Where(t => t.Ne.Length == 2 && t.Name != "token_embd.weight").Select(t => t.Type).ToArray();
+        Assert.Contains(GgmlType.IQ4_XS, matrices);
+        Assert.DoesNotContain(GgmlType.Q8_0, matrices);
+    }
+
+    [Fact]
+    public void A_Quantizer_Failure_Is_One_Error_Naming_The_File_Type()
+    {
+        string source = TinyGguf();
+        var error = Assert.Throws<GlmException>(() =>
+            LlamaCppBenchTool.Prepare(AppContext.BaseDirectory).Quantize(source, _dir.File("out.gguf"), "MOSTLY_Q9_9", threads: 1));
+        Assert.Contains("MOSTLY_Q9_9", error.Message);
+    }
+
+    [Theory]
+    [InlineData("iq4_xs", "MOSTLY_IQ4_XS")]
+    [InlineData("IQ3_M", "MOSTLY_IQ3_M")]
+    [InlineData("q4_k_m", null)]
+    public void Synthetic_Types_Only_LlamaCpp_Writes_Are_Written_As_Q8_0_First(string name, string? llamaFileType)
+    {
+        var type = SyntheticType.Parse(name);
+        Assert.Equal(llamaFileType, type.LlamaCppFileType);
+        Assert.Equal(llamaFileType is null ? QuantizationScheme.Q4_K_M.Name : "q8_0", type.Written.Name);
     }
 
     /// <summary>A project file that is not XML fails to build at once, so any build attempt shows.</summary>

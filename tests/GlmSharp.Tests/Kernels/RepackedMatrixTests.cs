@@ -85,16 +85,22 @@ public sealed unsafe class RepackedMatrixTests
         }
     }
 
-    private static float Q4KModel(TensorView stored, int row, ReadOnlySpan<float> x)
+    private static (sbyte[] Codes, float[] Scales, short[] Sums) Q8K(ReadOnlySpan<float> x)
     {
-        int superBlocks = x.Length / 256;
         var codes = new sbyte[x.Length];
-        var scales = new float[superBlocks];
+        var scales = new float[x.Length / 256];
         var sums = new short[x.Length / 16];
         fixed (float* xp = x, sp = scales)
         fixed (sbyte* q = codes)
         fixed (short* sumsp = sums)
             ScalarKQuantKernels.QuantizeActivations(xp, x.Length, q, sp, sumsp);
+        return (codes, scales, sums);
+    }
+
+    private static float Q4KModel(TensorView stored, int row, ReadOnlySpan<float> x)
+    {
+        int superBlocks = x.Length / 256;
+        var (codes, scales, sums) = Q8K(x);
         var block = new ReadOnlySpan<byte>(stored.Data + row * GgmlTypeInfo.RowByteSize(GgmlType.Q4_K, x.Length), superBlocks * Q4_K.BytesPerBlock);
         float acc = 0;
         for (int b = 0; b < superBlocks; b++)
@@ -201,8 +207,8 @@ public sealed unsafe class RepackedMatrixTests
     public void A_Q4_K_Matrix_With_A_Non_Finite_Min_Scale_Is_Not_Repacked()
     {
         using var simd = Avx2();
-        using var w = new TestMatrix(GgmlType.Q4_K, 16, 256, seed: 14);
-        *(ushort*)(w.View.Data + 9 * GgmlTypeInfo.RowByteSize(GgmlType.Q4_K, 256) + 2) = 0xfc00;
+        using var w = new TestMatrix(GgmlType.Q4_K, 16, 512, seed: 14);
+        *(ushort*)(w.View.Data + 9 * GgmlTypeInfo.RowByteSize(GgmlType.Q4_K, 512) + Q4_K.BytesPerBlock + 2) = 0xfc00;
         Assert.Same(w.View, simd.PrepareMatrix(w.View));
     }
 
@@ -240,6 +246,7 @@ public sealed unsafe class RepackedMatrixTests
         using var q8 = new TestMatrix(GgmlType.Q8_0, 16, 64, seed: 2);
         using var q4k = new TestMatrix(GgmlType.Q4_K, 16, 256, seed: 2);
         using var q6k = new TestMatrix(GgmlType.Q6_K, 16, 256, seed: 2);
+        using var q3k = new TestMatrix(GgmlType.Q3_K, 16, 256, seed: 2);
         using var odd = new TestMatrix(GgmlType.Q4_0, 12, 64, seed: 3);
         using var f16 = new TestMatrix(GgmlType.F16, 16, 64, seed: 4);
 
@@ -252,6 +259,7 @@ public sealed unsafe class RepackedMatrixTests
         Assert.Equal(GgmlType.Q4_Kx8, q4kRepacked.Type);
         Assert.Equal(q4k.View.ByteLength, q4kRepacked.ByteLength);
         Assert.Same(q6k.View, simd.PrepareMatrix(q6k.View));
+        Assert.Same(q3k.View, simd.PrepareMatrix(q3k.View));
         Assert.Same(odd.View, simd.PrepareMatrix(odd.View));
         Assert.Same(f16.View, simd.PrepareMatrix(f16.View));
         Assert.Same(q4.View, scalar.PrepareMatrix(q4.View));

@@ -116,6 +116,18 @@ internal sealed class LlamaCppBenchTool
     /// <summary>How to start one llama.cpp run of <paramref name="model"/>.</summary>
     public ProcessStartInfo RunStart(string model, RunSettings run) => Dotnet([Assembly, "--model", model, .. run.Arguments]);
 
+    /// <summary>Requantizes <paramref name="source"/> into <paramref name="destination"/> with llama.cpp's quantizer.</summary>
+    public void Quantize(string source, string destination, string llamaFileType, int threads)
+    {
+        var (exitCode, _, stderr) = ChildProcess.Run(
+            Dotnet(Assembly, "quantize", "--in", source, "--out", destination, "--ftype", llamaFileType, "--threads", $"{threads}"), "llama.cpp quantize");
+        if (exitCode != 0)
+        {
+            string reason = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? "";
+            throw new GlmException($"llama.cpp's quantizer failed (exit {exitCode}) {reason}".TrimEnd());
+        }
+    }
+
     private static ProcessStartInfo Dotnet(params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet");

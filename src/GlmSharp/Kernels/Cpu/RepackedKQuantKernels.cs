@@ -29,79 +29,29 @@ internal static unsafe class RepackedKQuantKernels
         float* y, int yStride) where TTile : struct, ITokenTile
     {
         int n = TTile.Count;
-        var nibbles = Vector256.Create((byte)0x0f);
-        // vpshufb spreads byte r of a 16-byte half (even sub-block) or byte 8 + r (odd) over both 16-bit halves of lane r.
-        var evenScale = EvenSubBlock;
-        var oddScale = OddSubBlock;
+        var tokens = new TokenRows(a, codeStride, sums, sumStride);
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
         for (int b = 0; b < superBlocks; b++, w += BlockBytes)
         {
             StreamPrefetch.Ahead(w, BlockBytes);
             var (scalesLow, scalesHigh, minsLow, minsHigh) = ScalesAndMins(w + 32);
-            Vector256<int> dot0 = default, dot1 = default, dot2 = default, dot3 = default;
-            Vector256<int> min0 = default, min1 = default, min2 = default, min3 = default;
-            for (int j = 0; j < 4; j++)
-            {
-                // Sub-blocks 2j and 2j + 1 take their scales from one 16-byte half, copied to both halves of the vector.
-                var scales = HalfOf(j < 2 ? scalesLow : scalesHigh, j & 1);
-                var mins = HalfOf(j < 2 ? minsLow : minsHigh, j & 1);
-                var evenScales = Avx2.Shuffle(scales, evenScale).AsInt16();
-                var oddScales = Avx2.Shuffle(scales, oddScale).AsInt16();
-                var evenMins = Avx2.Shuffle(mins, evenScale).AsInt16();
-                var oddMins = Avx2.Shuffle(mins, oddScale).AsInt16();
-                Vector256<short> low0 = default, low1 = default, low2 = default, low3 = default;
-                Vector256<short> high0 = default, high1 = default, high2 = default, high3 = default;
-                byte* chunks = w + Q4KRepack.HeaderBytes + 8 * j * Q4KRepack.ChunkBytes;
-                sbyte* aj = a + 64 * j;
-                for (int c = 0; c < 8; c++)
-                {
-                    var packed = Vector256.Load(chunks + c * Q4KRepack.ChunkBytes);
-                    var low = packed & nibbles;
-                    var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbles;
-                    sbyte* at = aj + 4 * c;
-                    low0 += Avx2.MultiplyAddAdjacent(low, Broadcast(at));
-                    high0 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 32));
-                    if (n > 1)
-                    {
-                        low1 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + codeStride));
-                        high1 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + codeStride + 32));
-                    }
-                    if (n > 2)
-                    {
-                        low2 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 2 * codeStride));
-                        high2 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 2 * codeStride + 32));
-                        low3 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 3 * codeStride));
-                        high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * codeStride + 32));
-                    }
-                }
-                // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
-                short* sj = sums + 4 * j;
-                dot0 += Avx2.MultiplyAddAdjacent(low0, evenScales) + Avx2.MultiplyAddAdjacent(high0, oddScales);
-                min0 += Avx2.MultiplyAddAdjacent(SumPair(sj), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sj + 2), oddMins);
-                if (n > 1)
-                {
-                    dot1 += Avx2.MultiplyAddAdjacent(low1, evenScales) + Avx2.MultiplyAddAdjacent(high1, oddScales);
-                    min1 += Avx2.MultiplyAddAdjacent(SumPair(sj + sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sj + sumStride + 2), oddMins);
-                }
-                if (n > 2)
-                {
-                    dot2 += Avx2.MultiplyAddAdjacent(low2, evenScales) + Avx2.MultiplyAddAdjacent(high2, oddScales);
-                    min2 += Avx2.MultiplyAddAdjacent(SumPair(sj + 2 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sj + 2 * sumStride + 2), oddMins);
-                    dot3 += Avx2.MultiplyAddAdjacent(low3, evenScales) + Avx2.MultiplyAddAdjacent(high3, oddScales);
-                    min3 += Avx2.MultiplyAddAdjacent(SumPair(sj + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sj + 3 * sumStride + 2), oddMins);
-                }
-            }
+            var dots = new TileSums();
+            var mins = new TileSums();
+            // Written out per 64-value chunk, so that every half and offset below is a constant.
+            Q4Pair<TTile>(w, tokens, scalesLow, minsLow, 0, ref dots, ref mins);
+            Q4Pair<TTile>(w, tokens, scalesLow, minsLow, 1, ref dots, ref mins);
+            Q4Pair<TTile>(w, tokens, scalesHigh, minsHigh, 2, ref dots, ref mins);
+            Q4Pair<TTile>(w, tokens, scalesHigh, minsHigh, 3, ref dots, ref mins);
             var d = HalfFloat.FiniteToSingle(Avx2.ConvertToVector256Int32((ushort*)w).AsUInt32());
             var dmin = HalfFloat.FiniteToSingle(Avx2.ConvertToVector256Int32((ushort*)w + Rows).AsUInt32());
-            f0 = AddBlock(f0, dot0, min0, d, dmin, da[b]);
-            if (n > 1) f1 = AddBlock(f1, dot1, min1, d, dmin, da[b + scaleStride]);
+            f0 = AddBlock(f0, dots.T0, mins.T0, d, dmin, da[b]);
+            if (n > 1) f1 = AddBlock(f1, dots.T1, mins.T1, d, dmin, da[b + scaleStride]);
             if (n > 2)
             {
-                f2 = AddBlock(f2, dot2, min2, d, dmin, da[b + 2 * scaleStride]);
-                f3 = AddBlock(f3, dot3, min3, d, dmin, da[b + 3 * scaleStride]);
+                f2 = AddBlock(f2, dots.T2, mins.T2, d, dmin, da[b + 2 * scaleStride]);
+                f3 = AddBlock(f3, dots.T3, mins.T3, d, dmin, da[b + 3 * scaleStride]);
             }
-            a += SuperBlock;
-            sums += GroupsPerSuperBlock;
+            tokens = tokens.NextSuperBlock();
         }
         f0.Store(y);
         if (n > 1) f1.Store(y + yStride);
@@ -110,6 +60,84 @@ internal static unsafe class RepackedKQuantKernels
             f2.Store(y + 2 * yStride);
             f3.Store(y + 3 * yStride);
         }
+    }
+
+    /// <summary>
+    /// Sub-blocks 2<paramref name="j"/> (low nibbles) and 2j + 1 (high) of every token: their scales and mins from one
+    /// 16-byte half of <paramref name="scales"/> / <paramref name="minCodes"/>, copied to both halves of the vector; each
+    /// chunk's nibbles split once, then met by each token.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q4Pair<TTile>(byte* w, TokenRows tokens, Vector256<byte> scales, Vector256<byte> minCodes, int j, ref TileSums dots, ref TileSums mins)
+        where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        var nibbles = Vector256.Create((byte)0x0f);
+        var scaleHalf = HalfOf(scales, j & 1);
+        var minHalf = HalfOf(minCodes, j & 1);
+        var evenScales = Avx2.Shuffle(scaleHalf, EvenSubBlock).AsInt16();
+        var oddScales = Avx2.Shuffle(scaleHalf, OddSubBlock).AsInt16();
+        var evenMins = Avx2.Shuffle(minHalf, EvenSubBlock).AsInt16();
+        var oddMins = Avx2.Shuffle(minHalf, OddSubBlock).AsInt16();
+        Vector256<short> low0 = default, low1 = default, low2 = default, low3 = default;
+        Vector256<short> high0 = default, high1 = default, high2 = default, high3 = default;
+        byte* chunks = w + Q4KRepack.HeaderBytes + 8 * j * Q4KRepack.ChunkBytes;
+        sbyte* a = tokens.Codes + 64 * j;
+        nint stride = tokens.CodeStride;
+        for (int c = 0; c < 8; c++)
+        {
+            var packed = Vector256.Load(chunks + c * Q4KRepack.ChunkBytes);
+            var low = packed & nibbles;
+            var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbles;
+            sbyte* at = a + 4 * c;
+            low0 += Avx2.MultiplyAddAdjacent(low, Broadcast(at));
+            high0 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 32));
+            if (n > 1)
+            {
+                low1 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + stride));
+                high1 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + stride + 32));
+            }
+            if (n > 2)
+            {
+                low2 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 2 * stride));
+                high2 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 2 * stride + 32));
+                low3 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 3 * stride));
+                high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * stride + 32));
+            }
+        }
+        // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
+        short* sums = tokens.Sums + 4 * j;
+        int sumStride = tokens.SumStride;
+        dots.T0 += Avx2.MultiplyAddAdjacent(low0, evenScales) + Avx2.MultiplyAddAdjacent(high0, oddScales);
+        mins.T0 += Avx2.MultiplyAddAdjacent(SumPair(sums), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2), oddMins);
+        if (n > 1)
+        {
+            dots.T1 += Avx2.MultiplyAddAdjacent(low1, evenScales) + Avx2.MultiplyAddAdjacent(high1, oddScales);
+            mins.T1 += Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride + 2), oddMins);
+        }
+        if (n > 2)
+        {
+            dots.T2 += Avx2.MultiplyAddAdjacent(low2, evenScales) + Avx2.MultiplyAddAdjacent(high2, oddScales);
+            mins.T2 += Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride + 2), oddMins);
+            dots.T3 += Avx2.MultiplyAddAdjacent(low3, evenScales) + Avx2.MultiplyAddAdjacent(high3, oddScales);
+            mins.T3 += Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride + 2), oddMins);
+        }
+    }
+
+    /// <summary>The activation codes and 16-value sums of up to four tokens, at the current super-block.</summary>
+    private readonly struct TokenRows(sbyte* codes, int codeStride, short* sums, int sumStride)
+    {
+        public readonly sbyte* Codes = codes;
+        public readonly short* Sums = sums;
+        public readonly int CodeStride = codeStride, SumStride = sumStride;
+
+        public TokenRows NextSuperBlock() => new(Codes + SuperBlock, CodeStride, Sums + GroupsPerSuperBlock, SumStride);
+    }
+
+    /// <summary>One 32-bit sum per row (lane) for each of up to four tokens.</summary>
+    private struct TileSums
+    {
+        public Vector256<int> T0, T1, T2, T3;
     }
 
     /// <summary>
@@ -138,9 +166,9 @@ internal static unsafe class RepackedKQuantKernels
     private static Vector256<byte> HalfOf(Vector256<byte> v, int half) =>
         half == 0 ? Avx2.Permute4x64(v.AsUInt64(), 0b01_00_01_00).AsByte() : Avx2.Permute4x64(v.AsUInt64(), 0b11_10_11_10).AsByte();
 
+    /// <summary>vpshufb patterns spreading byte r of a 16-byte half (even sub-block) or byte 8 + r (odd) over both 16-bit halves of lane r.</summary>
     private static readonly Vector256<byte> EvenSubBlock = LaneBytePattern(0), OddSubBlock = LaneBytePattern(8);
 
-    /// <summary>A vpshufb pattern putting byte <paramref name="offset"/> + r of a half into both low bytes of 16-bit halves of lane r, zero above.</summary>
     private static Vector256<byte> LaneBytePattern(int offset)
     {
         var pattern = new byte[32];
