@@ -204,7 +204,7 @@ internal static unsafe class CpuMatMul
             if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
             else if (tiled && int8Simd)
                 EnsureScratch(scratch, pool.Threads, TileScratchBytes(job.ActRowBytes, job.ActRowBlocks, tokens)
-                    + (weight.Type == GgmlType.Q4_Kx8 ? job.RowBytes : 0));
+                    + (weight.Type == GgmlType.Q4_Kx8 ? Int8Repack.Rows * job.RowBytes : 0));
         }
         else if (UsesQ8K(weight.Type, isa))
         {
@@ -243,7 +243,7 @@ internal static unsafe class CpuMatMul
 
     /// <summary>
     /// Per-thread scratch of <see cref="Int8Tiled"/>: a work item's unpacked rows, their scales and offsets, and [tokens, 4]
-    /// corrections (then, for a repacked Q4_K matrix, one row in the stored layout).
+    /// corrections (then, for a repacked Q4_K matrix, a group of eight rows in the stored layout).
     /// </summary>
     private static long TileScratchBytes(int actRowBytes, int actRowBlocks, int tokens) =>
         (long)PrefillRowsPerItem * (actRowBytes + 2 * actRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float);
@@ -697,14 +697,6 @@ internal static unsafe class CpuMatMul
         else RepackedInt8Kernels.DotQ8_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, job->ActRowBlocks, y, job->Outputs);
     }
 
-    /// <summary>Row <paramref name="row"/> of a repacked Q4_K matrix put back in the stored layout at <paramref name="buffer"/>.</summary>
-    private static byte* StoredRow(Job* job, int row, byte* buffer)
-    {
-        for (int b = 0; b < job->Inputs / ScalarKQuantKernels.SuperBlock; b++)
-            Int8Repack.CopyBlock(job->Type, job->Weights, job->RowBytes, row, b, buffer + b * Q4KRepack.BlockBytes);
-        return buffer;
-    }
-
     private static void Int8Tiled(Job* job, int first, int end, NativeBuffer* scratch)
     {
         int blocks = job->Inputs / Int8Kernels.Block;
@@ -720,11 +712,17 @@ internal static unsafe class CpuMatMul
         // Q4_0, Q4_K and Q5_K unpack to unsigned 4- or 5-bit codes with offsets; Q8_0 to signed or offset bytes by path.
         bool offsetNibbles = q4 || IsScaleMinKQuant(job->Type);
         bool hasOffsets = offsetNibbles || (legacy ? !LegacyQuantKernels.SignedTile(job->Type, job->Int8) : !signedQ8);
-        byte* storedRow = (byte*)(corrections + 4 * job->Tokens);
+        byte* storedGroup = (byte*)(corrections + 4 * job->Tokens);
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
-            if (job->Type == GgmlType.Q4_Kx8) row = StoredRow(job, first + r, storedRow);
+            if (job->Type == GgmlType.Q4_Kx8)
+            {
+                // Work items are whole groups of eight rows (16 rows, or all of a matrix of fewer).
+                if (r % Int8Repack.Rows == 0)
+                    Q4KRepack.CopyGroupRows(job->Weights, job->RowBytes, first + r, job->Inputs / ScalarKQuantKernels.SuperBlock, storedGroup);
+                row = storedGroup + r % Int8Repack.Rows * job->RowBytes;
+            }
             if (legacy) LegacyQuantKernels.Unpack(job->Type, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (job->Type is GgmlType.Q4_K or GgmlType.Q4_Kx8) KQuantKernels.UnpackScaleMinGrouped<Q4_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (job->Type == GgmlType.Q5_K) KQuantKernels.UnpackScaleMinGrouped<Q5_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);

@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
@@ -47,5 +50,58 @@ internal static unsafe class Q4KRepack
         for (int k = 0; k < PackedScaleBytes; k++) dst[4 + k] = source[32 + Rows * k + lane];
         var chunks = (uint*)(source + HeaderBytes);
         for (int c = 0; c < 32; c++) ((uint*)(dst + StoredCodes))[c] = chunks[c * Rows + lane];
+    }
+
+    /// <summary>
+    /// The eight rows of the group that starts at row <paramref name="firstRow"/>, as stored, one after another at
+    /// <paramref name="dst"/> (<paramref name="rowBytes"/> each): the prefill tile's unpacking reads the stored layout.
+    /// The codes come back by an 8 × 8 transpose of 32-bit lanes per eight chunks.
+    /// </summary>
+    public static void CopyGroupRows(byte* matrix, long rowBytes, long firstRow, int superBlocks, byte* dst)
+    {
+        byte* group = matrix + firstRow * rowBytes;
+        for (int b = 0; b < superBlocks; b++)
+        {
+            byte* source = group + (long)b * Rows * BlockBytes;
+            for (int r = 0; r < Rows; r++)
+            {
+                byte* stored = dst + r * rowBytes + (long)b * BlockBytes;
+                ((ushort*)stored)[0] = ((ushort*)source)[r];
+                ((ushort*)stored)[1] = ((ushort*)source)[Rows + r];
+                for (int k = 0; k < PackedScaleBytes; k++) stored[4 + k] = source[32 + Rows * k + r];
+            }
+            for (int j = 0; j < 4; j++)
+                TransposeChunks(source + HeaderBytes + 8 * j * ChunkBytes, dst + (long)b * BlockBytes + StoredCodes + 32 * j, rowBytes);
+        }
+    }
+
+    /// <summary>Eight chunks (lane r of chunk c: four code bytes of row r) into each row's 32 stored code bytes.</summary>
+    private static void TransposeChunks(byte* chunks, byte* dst, long rowBytes)
+    {
+        var c0 = Vector256.Load((int*)chunks);
+        var c1 = Vector256.Load((int*)(chunks + 32));
+        var c2 = Vector256.Load((int*)(chunks + 64));
+        var c3 = Vector256.Load((int*)(chunks + 96));
+        var c4 = Vector256.Load((int*)(chunks + 128));
+        var c5 = Vector256.Load((int*)(chunks + 160));
+        var c6 = Vector256.Load((int*)(chunks + 192));
+        var c7 = Vector256.Load((int*)(chunks + 224));
+        // Pairs of chunks interleaved by row, then quads, then the 128-bit halves that hold rows r and r + 4 swapped.
+        var p01l = Avx2.UnpackLow(c0, c1).AsInt64(); var p01h = Avx2.UnpackHigh(c0, c1).AsInt64();
+        var p23l = Avx2.UnpackLow(c2, c3).AsInt64(); var p23h = Avx2.UnpackHigh(c2, c3).AsInt64();
+        var p45l = Avx2.UnpackLow(c4, c5).AsInt64(); var p45h = Avx2.UnpackHigh(c4, c5).AsInt64();
+        var p67l = Avx2.UnpackLow(c6, c7).AsInt64(); var p67h = Avx2.UnpackHigh(c6, c7).AsInt64();
+        var r04a = Avx2.UnpackLow(p01l, p23l); var r15a = Avx2.UnpackHigh(p01l, p23l);
+        var r26a = Avx2.UnpackLow(p01h, p23h); var r37a = Avx2.UnpackHigh(p01h, p23h);
+        var r04b = Avx2.UnpackLow(p45l, p67l); var r15b = Avx2.UnpackHigh(p45l, p67l);
+        var r26b = Avx2.UnpackLow(p45h, p67h); var r37b = Avx2.UnpackHigh(p45h, p67h);
+        Avx2.Permute2x128(r04a, r04b, 0x20).Store((long*)dst);
+        Avx2.Permute2x128(r15a, r15b, 0x20).Store((long*)(dst + rowBytes));
+        Avx2.Permute2x128(r26a, r26b, 0x20).Store((long*)(dst + 2 * rowBytes));
+        Avx2.Permute2x128(r37a, r37b, 0x20).Store((long*)(dst + 3 * rowBytes));
+        Avx2.Permute2x128(r04a, r04b, 0x31).Store((long*)(dst + 4 * rowBytes));
+        Avx2.Permute2x128(r15a, r15b, 0x31).Store((long*)(dst + 5 * rowBytes));
+        Avx2.Permute2x128(r26a, r26b, 0x31).Store((long*)(dst + 6 * rowBytes));
+        Avx2.Permute2x128(r37a, r37b, 0x31).Store((long*)(dst + 7 * rowBytes));
     }
 }
