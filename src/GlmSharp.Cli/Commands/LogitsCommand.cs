@@ -34,7 +34,8 @@ internal static class LogitsCommand
         };
         command.SetAction(parse =>
         {
-            var tokens = parse.GetValue(ids);
+            // An absent --token-ids reads as no ids (its parser refuses an empty list given on the command line).
+            int[]? tokens = parse.GetValue(ids) is { Length: > 0 } given ? given : null;
             string? text = parse.GetValue(prompt), imagePath = parse.GetValue(image), mmprojPath = parse.GetValue(mmproj);
             if ((tokens is null) == (text is null)) throw new GlmException("logits: give either --token-ids or --prompt");
             if (imagePath is not null && (mmprojPath is null || text is null)) throw new GlmException("--image: needs --mmproj (the vision tower) and --prompt");
