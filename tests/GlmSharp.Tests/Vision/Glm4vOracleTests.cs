@@ -1,6 +1,7 @@
 using GlmSharp.Inference;
 using GlmSharp.Kernels;
 using GlmSharp.Models;
+using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
 using GlmSharp.Vision;
 using Xunit.Abstractions;
@@ -63,6 +64,34 @@ public sealed class Glm4vOracleTests(ITestOutputHelper output)
             Assert.True(logitError <= Tolerance, $"{name}: last logits differ by {logitError:E2} of the largest");
             Assert.Equal(Sampler.ArgMax(expected.LastLogits), Sampler.ArgMax(logits));
         }
+    }
+
+    /// <summary>
+    /// Released mmproj files hold their matrices in F16: llama.cpp rounds the activations of those products (and its
+    /// im2col of the pixels under the F16 patch kernels) to F16, GlmSharp rounds the matrix products' activations the
+    /// same way but convolves in F32; the image tokens and logits must still agree within the same bound.
+    /// </summary>
+    [Fact]
+    public void F16_Mmproj_Matches_LibMtmd()
+    {
+        var shape = (TinyGlm4vShape)((IEnumerable<object[]>)Shapes()).First()[0];
+        using var dir = new TempDirectory();
+        var model = TinyGlm4vModel.Write(dir, shape, seed: 5);
+        string mmproj = model.Vision.WriteMmproj(dir.File("mmproj-f16.gguf"), GgmlType.F16);
+        using var loaded = ModelLoader.Load(model.TextGguf);
+        using var tower = Glm4vVisionTower.FromMmproj(mmproj);
+        var image = Pattern(37, 61);
+        var expected = LibMtmd.Run(model.TextGguf, mmproj, image, Prompt, model.VocabSize, MaxImageTokens);
+
+        var input = new ImagePreprocessor(tower.Preprocessor, ImagePreprocessing.LlamaCpp, llamaCppMaxTokens: MaxImageTokens).Preprocess(ToRgba(image), "pattern");
+        var embeddings = tower.Encode(input);
+        var prompt = ImagePrompt.Create(Prompt, loaded.Tokenizer!, input.GridH / input.MergeSize, input.GridW / input.MergeSize, model.TextGguf);
+        var logits = prompt.Logits(loaded.Model, embeddings, LogitsFor.LastToken, KvCacheType.F32);
+        double embeddingError = LogitComparison.WorstRelativeError(embeddings, expected.ImageEmbeddings, expected.ImageEmbeddings.Length);
+        double logitError = LogitComparison.WorstRelativeError(logits, expected.LastLogits, model.VocabSize);
+        output.WriteLine($"{shape} F16 mmproj: embeddings {embeddingError:E2}, last logits {logitError:E2}");
+        Assert.True(embeddingError <= Tolerance && logitError <= Tolerance, $"embeddings {embeddingError:E2}, last logits {logitError:E2} > {Tolerance}");
+        Assert.Equal(Sampler.ArgMax(expected.LastLogits), Sampler.ArgMax(logits));
     }
 
     /// <summary>A picture with structure in both directions and every channel, so that patch order and position matter.</summary>
