@@ -29,6 +29,12 @@ public abstract record ModelConfig
     /// <summary>YaRN context extension when the checkpoint asks for it (GLM-4-0414 beyond 32K), else null.</summary>
     public YarnScaling? RopeScaling { get; init; }
 
+    /// <summary>
+    /// M-RoPE sections (rotary pairs driven by the t, h, w and spare position components) of a text model that takes
+    /// 3-D positions, as llama.cpp's <c>rope.dimension_sections</c> gives them for GLM-4.1V's text model; null for 1-D RoPE.
+    /// </summary>
+    public int[]? MropeSections { get; init; }
+
     /// <summary>The file's keys for these fields, for error messages.</summary>
     public ConfigKeys Keys { get; init; } = ConfigKeys.HuggingFace;
 

@@ -141,6 +141,8 @@ public sealed class CausalLm : IDisposable
             throw new ArgumentException($"the batch carries {batch.PositionComponents} position components per row, {Origin} takes {Rope.PositionComponents}", nameof(batch));
         int needed = batch.LogitRows * vocab;
         if (logits.Length < needed) throw new ArgumentException($"logits buffer holds {logits.Length} values, {needed} needed", nameof(logits));
+        if (batch.HasEmbeddings && batch.EmbeddingWidth != hiddenSize)
+            throw new ArgumentException($"the batch's embedding rows are {batch.EmbeddingWidth} wide, {Origin} takes {hiddenSize}", nameof(batch));
         if (!hiddenStates.IsEmpty && hiddenStates.Length < batch.Count * hiddenSize)
             throw new ArgumentException($"hidden-state buffer holds {hiddenStates.Length} values, {batch.Count * hiddenSize} needed", nameof(hiddenStates));
         var plan = context.Plan;
@@ -154,6 +156,7 @@ public sealed class CausalLm : IDisposable
             int rows = Math.Min(scratch.MaxRows, batch.Count - start);
             var hidden = scratch.Hidden(rows);
             _backend.GatherRows(_embedding, batch.Tokens.Slice(start, rows), hidden);
+            if (batch.HasEmbeddings) PlaceEmbeddingRows(batch, start, rows, hidden);
             var step = new ForwardStep(rows, batch.Positions.Slice(start * components, rows * components), plan.Rows(start, rows), scratch);
             for (int l = 0; l < _layers.Length; l++)
                 _layers[l].Forward(hidden, step, new LayerCache(context.Pool, l));
@@ -167,6 +170,17 @@ public sealed class CausalLm : IDisposable
             written += _logitHead.Write(hidden, rows, wantsLogits.Slice(start, rows), scratch, logits.Slice(written * vocab));
         }
         GC.KeepAlive(context); // the kernels read its cache through raw pointers
+    }
+
+    /// <summary>Overwrites the gathered token embedding of each embedding row of the pass with the row's own values.</summary>
+    private void PlaceEmbeddingRows(Batch batch, int start, int rows, DeviceSpan<float> hidden)
+    {
+        int width = Config.HiddenSize;
+        for (int r = 0; r < rows; r++)
+        {
+            var embedding = batch.Embedding(start + r);
+            if (!embedding.IsEmpty) _backend.Upload(embedding, hidden.Slice(r * width, width));
+        }
     }
 
     /// <summary>

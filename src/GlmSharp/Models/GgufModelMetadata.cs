@@ -44,6 +44,7 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
             PadTokenId = OptGlobalInt("tokenizer.ggml.padding_token_id"),
             BosTokenId = OptGlobalInt("tokenizer.ggml.bos_token_id"),
             RopeScaling = RopeScaling(context),
+            MropeSections = MropeSections(),
             Keys = ConfigKeys.Gguf(architecture),
         };
     }
@@ -60,6 +61,7 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
             keys[$"{architecture}.rope.scaling.yarn_beta_fast"] = (float)yarn.BetaFast;
             keys[$"{architecture}.rope.scaling.yarn_beta_slow"] = (float)yarn.BetaSlow;
         }
+        if (c.MropeSections is { } sections) keys[$"{architecture}.rope.dimension_sections"] = sections;
         return keys;
     }
 
@@ -81,14 +83,11 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
     };
 
     /// <summary>
-    /// llama.cpp's RoPE keys beyond base and width: YaRN is read; M-RoPE sections and every other scaling would change
-    /// the angles in ways this engine does not compute yet, so they are refused rather than ignored.
+    /// llama.cpp's RoPE keys beyond base and width: YaRN is read; every other scaling would change the angles in ways
+    /// this engine does not compute yet, so they are refused rather than ignored.
     /// </summary>
     private YarnScaling? RopeScaling(int context)
     {
-        if (metadata.ContainsKey($"{architecture}.rope.dimension_sections"))
-            throw new UnsupportedModelException(
-                $"{origin}: {architecture}.rope.dimension_sections (M-RoPE, a GLM-4.1V text model) is not supported yet");
         if (OptDouble("rope.scale_linear") is double linear && linear != 1)
             throw new UnsupportedModelException($"{origin}: {architecture}.rope.scale_linear {linear} (linear RoPE scaling) is not supported");
         string type = OptString("rope.scaling.type") ?? "none";
@@ -104,6 +103,14 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
 
         return YarnScaling.FromFile(Double("rope.scaling.factor"), OptInt("rope.scaling.original_context_length") ?? context,
             OptDouble("rope.scaling.yarn_beta_fast"), OptDouble("rope.scaling.yarn_beta_slow"), $"{origin}: {architecture}.rope.scaling");
+    }
+
+    /// <summary>M-RoPE sections (int32[4] in llama.cpp), or null for 1-D RoPE.</summary>
+    private int[]? MropeSections()
+    {
+        string key = $"{architecture}.rope.dimension_sections";
+        if (!metadata.TryGetValue(key, out var value)) return null;
+        return value as int[] ?? throw WrongType(key, "an int32 array", value);
     }
 
     private string? OptString(string key)

@@ -33,6 +33,9 @@ public static class Glm4vMmproj
             throw new ModelFormatException($"{origin}: metadata key '{MmprojKeys.HasVisionEncoder}' is false");
         if (m.TryGetBool(MmprojKeys.UseGelu, out bool gelu) && gelu)
             throw new UnsupportedModelException($"{origin}: metadata key '{MmprojKeys.UseGelu}' is true, GlmSharp runs glm4v's vision tower with silu only");
+        // Without the key llama.cpp's clip falls back to quick GELU in every MLP, which is not glm4v's network.
+        if (!m.TryGetBool(MmprojKeys.UseSilu, out bool silu) || !silu)
+            throw new UnsupportedModelException($"{origin}: metadata key '{MmprojKeys.UseSilu}' is missing or false; glm4v's vision MLPs are SwiGLU (silu)");
 
         var vision = new Glm4vVisionConfig
         {

@@ -3,8 +3,10 @@ namespace GlmSharp.Vision;
 /// <summary>
 /// llama.cpp mtmd's image resize for glm4v: the image scaled to fit the canvas with its aspect ratio kept (each side
 /// ceil(side · scale), at most the canvas side), centred on a black canvas (offset rounded down). The scaling is clip's
-/// bilinear: source coordinate = x · (in − 1) / out in float32, linear interpolation, the result truncated to uint8.
-/// An image already of the canvas size is copied unchanged.
+/// bilinear with aligned corners: source coordinate = x · (in − 1) / (out − 1) in float32 (0 for a one-pixel output),
+/// linear interpolation, the result truncated to uint8. An image already of the canvas size is copied unchanged.
+/// (mtmd's glm4v takes this bilinear, resize algorithm 0, in the LLamaSharp 0.30.0 build; older llama.cpp divided by
+/// out rather than out − 1, and newer source sets bicubic for glm4v.)
 /// </summary>
 public static class LlamaCppBilinear
 {
@@ -25,8 +27,8 @@ public static class LlamaCppBilinear
 
     public static RgbImage Resize(RgbImage source, int width, int height)
     {
-        float xRatio = (float)(source.Width - 1) / width;
-        float yRatio = (float)(source.Height - 1) / height;
+        float xRatio = width > 1 ? (float)(source.Width - 1) / (width - 1) : 0f;
+        float yRatio = height > 1 ? (float)(source.Height - 1) / (height - 1) : 0f;
         var pixels = new byte[width * height * 3];
         for (int y = 0; y < height; y++)
         {

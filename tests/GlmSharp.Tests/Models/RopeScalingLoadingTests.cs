@@ -68,8 +68,22 @@ public sealed class RopeScalingLoadingTests
         Assert.Equal(new YarnScaling(4, 32768), Read(keys).RopeScaling);
     }
 
+    [Fact]
+    public void Mrope_Sections_Survive_A_Gguf_Round_Trip_And_Are_Refused_When_Not_Integers()
+    {
+        var spec = new TinyGlmSpec("glm4", 160, 64, 1, 4, 2, 16, 96, 0.5, Bias: false, Tied: true);
+        var config = new RandomGlmCheckpoint(spec, seed: 1).HfConfig() with { MropeSections = [1, 1, 2, 0] };
+        var keys = GgufModelMetadata.FromDenseConfig(config, "glm4");
+        Assert.Equal(new[] { 1, 1, 2, 0 }, keys["glm4.rope.dimension_sections"]);
+        Assert.Equal(new[] { 1, 1, 2, 0 }, Read(keys).MropeSections);
+        Assert.Null(Read(GgufModelMetadata.FromDenseConfig(config with { MropeSections = null }, "glm4")).MropeSections);
+
+        keys["glm4.rope.dimension_sections"] = new[] { 1f, 1f, 2f, 0f };
+        var e = Assert.Throws<ModelFormatException>(() => Read(keys));
+        Assert.Contains("tiny.gguf: metadata key 'glm4.rope.dimension_sections' must be an int32 array", e.Message);
+    }
+
     [Theory]
-    [InlineData("glm4.rope.dimension_sections", "M-RoPE")]
     [InlineData("glm4.rope.scaling.type", "'linear' is not supported")]
     [InlineData("glm4.rope.scale_linear", "linear RoPE scaling")]
     [InlineData("glm4.rope.scaling.yarn_log_multiplier", "yarn_log_multiplier 0.5 is not supported")]
@@ -79,7 +93,6 @@ public sealed class RopeScalingLoadingTests
         var keys = GgufModelMetadata.FromDenseConfig(new RandomGlmCheckpoint(spec, seed: 1).HfConfig(), "glm4");
         keys[key] = key switch
         {
-            "glm4.rope.dimension_sections" => new[] { 2, 3, 3, 0 },
             "glm4.rope.scaling.type" => "linear",
             "glm4.rope.scale_linear" => 2f,
             _ => 0.5f,

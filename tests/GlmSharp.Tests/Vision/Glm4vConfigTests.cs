@@ -165,6 +165,15 @@ public sealed class Glm4vConfigTests
     }
 
     [Fact]
+    public void Mmproj_Without_Silu_Is_Refused()
+    {
+        var keys = Glm41VMmproj();
+        keys.Remove(MmprojKeys.UseSilu);
+        var e = Assert.Throws<UnsupportedModelException>(() => Glm4vMmproj.Read(new GgufMetadata("mmproj.gguf", keys)));
+        Assert.Equal("mmproj.gguf: metadata key 'clip.use_silu' is missing or false; glm4v's vision MLPs are SwiGLU (silu)", e.Message);
+    }
+
+    [Fact]
     public void Mmproj_Missing_Or_Bad_Keys_Are_Named()
     {
         var keys = Glm41VMmproj();

@@ -78,13 +78,13 @@ public sealed class ImagePreprocessorTests
     }
 
     [Fact]
-    public void LlamaCpp_Bilinear_Samples_At_X_Times_In_Minus_One_Over_Out_And_Truncates()
+    public void LlamaCpp_Bilinear_Aligns_The_Corners_And_Truncates()
     {
-        // Red and blue 0 → 100, green 0 → 99, widened to 4 pixels: source x = 0, 0.25, 0.5, 0.75, so red and blue are
-        // 0, 25, 50, 75 and green 0, 24.75, 49.5, 74.25 truncated to 0, 24, 49, 74.
+        // Red and blue 0 → 100, green 0 → 99, widened to 5 pixels: source x = i · (2 − 1)/(5 − 1) = 0, 0.25, 0.5, 0.75, 1,
+        // so red and blue are 0, 25, 50, 75, 100 and green 0, 24.75, 49.5, 74.25, 99 truncated to 0, 24, 49, 74, 99.
         var source = new RgbImage(2, 1, [0, 0, 0, 100, 99, 100]);
-        var wide = LlamaCppBilinear.Resize(source, 4, 1);
-        Assert.Equal(new byte[] { 0, 0, 0, 25, 24, 25, 50, 49, 50, 75, 74, 75 }, wide.Pixels);
+        var wide = LlamaCppBilinear.Resize(source, 5, 1);
+        Assert.Equal(new byte[] { 0, 0, 0, 25, 24, 25, 50, 49, 50, 75, 74, 75, 100, 99, 100 }, wide.Pixels);
     }
 
     [Fact]

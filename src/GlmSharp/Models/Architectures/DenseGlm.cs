@@ -27,7 +27,11 @@ public abstract class DenseGlm : IArchitecture
 
     public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
     {
-        var rope = new RopeTable(RopeLayout.AdjacentPairs, config.RotaryDims, config.RopeTheta, scaling: config.RopeScaling);
+        // A GGUF glm4 with M-RoPE sections is GLM-4.1V's text model, whose q/k rows llama.cpp's converter reorders into
+        // split halves (ggml's M-RoPE pairs only so); its tokens carry (t, h, w, spare) positions.
+        var rope = config.MropeSections is { } sections
+            ? new RopeTable(RopeLayout.SplitHalves, config.RotaryDims, config.RopeTheta, sections, config.RopeScaling)
+            : new RopeTable(RopeLayout.AdjacentPairs, config.RotaryDims, config.RopeTheta, scaling: config.RopeScaling);
         return CausalLm.FromLayers(config, owner, weights, rope, (layer, _) => new GlmDecoderLayer(layer, weights.Backend, config, rope, SandwichNorms));
     }
 }

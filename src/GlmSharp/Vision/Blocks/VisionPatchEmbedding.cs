@@ -14,6 +14,11 @@ public sealed class VisionPatchEmbedding
     public int Hidden { get; }
     public int RowLength { get; }
 
+    /// <summary>The Conv3d weight flattened to [Hidden, RowLength].</summary>
+    public float[] Weight => _weight;
+
+    public float[] Bias => _bias;
+
     /// <param name="weight">Conv3d weight [hidden, channels, temporal, patch, patch], row-major.</param>
     public VisionPatchEmbedding(float[] weight, float[] bias)
     {

@@ -37,9 +37,15 @@ public sealed class VisionRope2D
     /// <summary>Rotates one head vector of a patch at (row, col) in place.</summary>
     public void Apply(Span<float> head, int row, int col)
     {
-        int half = HeadDim / 2;
-        Span<float> cos = stackalloc float[half], sin = stackalloc float[half];
+        Span<float> cos = stackalloc float[HeadDim / 2], sin = stackalloc float[HeadDim / 2];
         Angles(row, col, cos, sin);
+        Rotate(head, cos, sin);
+    }
+
+    /// <summary>Rotates one head vector by a patch's angles from <see cref="Angles"/>, shared by every head and layer.</summary>
+    public void Rotate(Span<float> head, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
+    {
+        int half = HeadDim / 2;
         for (int j = 0; j < half; j++)
         {
             float x0 = head[j], x1 = head[j + half];

@@ -1,0 +1,83 @@
+using GlmSharp.Configs;
+using GlmSharp.Kernels;
+using GlmSharp.Models;
+using GlmSharp.Models.Blocks;
+using GlmSharp.Tensors;
+
+namespace GlmSharp.Vision.Blocks;
+
+/// <summary>
+/// One block of the glm4v vision tower (transformers' Glm4vVisionBlock, llama.cpp's build_vit with RMS norms) —
+///   h   = x + proj(Attention(RoPE2D(q), RoPE2D(k), v))   on norm1(x), q/k/v from one fused qkv projection
+///   out = h + down(silu(gate) · up)                      on norm2(h), gate and up out_hidden_size wide
+/// Attention is bidirectional over all patches of the image, scaled by 1/√head_dim.
+/// </summary>
+internal sealed class VisionBlock
+{
+    private readonly IComputeBackend _backend;
+    private readonly RmsNorm _norm1, _norm2;
+    private readonly Linear _qkv, _proj, _down;
+    private readonly TensorView[] _gateUp;
+    private readonly int _hidden, _heads, _mlpWidth;
+
+    public VisionBlock(WeightBuilder w, IComputeBackend backend, Glm4vVisionConfig c)
+    {
+        _backend = backend;
+        _hidden = c.HiddenSize;
+        _heads = c.NumHeads;
+        _mlpWidth = c.OutHiddenSize;
+        _norm1 = RmsNorm.Load(w, backend, "norm1", _hidden, c.RmsNormEps);
+        _qkv = Linear.Load(w.At("attn"), backend, "qkv", _hidden, 3 * _hidden, mayHaveBias: true);
+        _proj = Linear.Load(w.At("attn"), backend, "proj", _hidden, _hidden, mayHaveBias: true);
+        _norm2 = RmsNorm.Load(w, backend, "norm2", _hidden, c.RmsNormEps);
+        var mlp = w.At("mlp");
+        _gateUp = [backend.PrepareMatrix(mlp.Matrix("gate_proj.weight", _mlpWidth, _hidden)), backend.PrepareMatrix(mlp.Matrix("up_proj.weight", _mlpWidth, _hidden))];
+        _down = Linear.Load(mlp, backend, "down_proj", _mlpWidth, _hidden);
+    }
+
+    public void Forward(VisionScratch s, VisionPatchAngles angles)
+    {
+        int n = s.Patches, width = n * _hidden;
+        var hidden = s.Hidden.Take(width);
+        var normed = s.Normed.Take(width);
+        var projected = s.Projected.Take(width);
+
+        _norm1.Apply(hidden, normed, n);
+        _qkv.Forward(normed, s.QueryKeyValue, n);
+        SplitAndRotate(s, angles);
+        _backend.BidirectionalAttention(s.Query, s.Key, s.Value, s.Attention, n, _heads, _hidden / _heads, 1f / MathF.Sqrt(_hidden / _heads));
+        _proj.Forward(s.Attention.Take(width), projected, n);
+        _backend.Add(hidden, projected);
+
+        _norm2.Apply(hidden, normed, n);
+        int values = n * _mlpWidth;
+        var gateUp = s.GateUp.Take(2 * values);
+        _backend.MatMul(_gateUp, normed, gateUp, n);
+        _backend.SwiGlu(gateUp.Take(values), gateUp.Slice(values, values), s.Activated.Take(values), n, _mlpWidth);
+        _down.Forward(s.Activated.Take(values), projected, n);
+        _backend.Add(hidden, projected);
+    }
+
+    /// <summary>The fused [q | k | v] rows into separate q, k, v matrices, q and k rotated by each patch's 2-D angles (on the host).</summary>
+    private void SplitAndRotate(VisionScratch s, VisionPatchAngles angles)
+    {
+        int n = s.Patches;
+        var fused = new float[n * 3 * _hidden];
+        _backend.Download(s.QueryKeyValue.Take(fused.Length), fused);
+        var q = new float[n * _hidden];
+        var k = new float[n * _hidden];
+        var v = new float[n * _hidden];
+        for (int p = 0; p < n; p++)
+        {
+            var row = fused.AsSpan(p * 3 * _hidden, 3 * _hidden);
+            row[.._hidden].CopyTo(q.AsSpan(p * _hidden));
+            row.Slice(_hidden, _hidden).CopyTo(k.AsSpan(p * _hidden));
+            row.Slice(2 * _hidden, _hidden).CopyTo(v.AsSpan(p * _hidden));
+            angles.Rotate(q.AsSpan(p * _hidden, _hidden), p);
+            angles.Rotate(k.AsSpan(p * _hidden, _hidden), p);
+        }
+        _backend.Upload<float>(q, s.Query.Take(q.Length));
+        _backend.Upload<float>(k, s.Key.Take(k.Length));
+        _backend.Upload<float>(v, s.Value.Take(v.Length));
+    }
+}

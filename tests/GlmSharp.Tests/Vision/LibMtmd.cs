@@ -1,0 +1,170 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using GlmSharp.Vision;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace GlmSharp.Tests.Vision;
+
+/// <summary>
+/// llama.cpp's multimodal library (libmtmd, shipped with LLamaSharp.Backend.Cpu next to libllama) as the glm4v oracle.
+/// The model and mmproj are loaded through LLamaSharp (which picks the build and resolves the library); the prompt is
+/// tokenized, encoded and evaluated through libmtmd's C functions directly, because LLamaSharp 0.30.0's managed
+/// tokenize passes the prompt's length including the NUL and so appends a byte-0 token. (This build's mtmd_input_text
+/// carries the text's length after its pointer, which mtmd.h of older llama.cpp does not have: reading the two flags
+/// as the length gave 256 bytes of text.) Everything runs in F32 with
+/// flash attention off, so the image encoder's keys and values are not rounded to F16.
+/// </summary>
+internal static unsafe class LibMtmd
+{
+    public sealed record Result(int[] TextBefore, int[] TextAfter, int ImageRows, int ImageCols, float[] ImageEmbeddings, float[] LastLogits);
+
+    /// <summary>mtmd_input_text of this build: the text and its length in bytes (no NUL needed), then the two flags.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct InputText
+    {
+        public byte* Text;
+        public nuint TextLength;
+        public byte AddSpecial;
+        public byte ParseSpecial;
+    }
+
+    private static readonly Lock InitLock = new();
+    private static bool _initialised;
+
+    /// <summary>Runs <paramref name="prompt"/> (with one <see cref="ImagePrompt.Marker"/>) and an RGB image through libmtmd.</summary>
+    public static Result Run(string textGguf, string mmproj, RgbImage image, string prompt, int vocab, int maxImageTokens)
+    {
+        lock (InitLock)
+        {
+            if (!_initialised) NativeApi.llama_empty_call();
+            _initialised = true;
+        }
+        var p = new ModelParams(textGguf)
+        {
+            ContextSize = 4096,
+            BatchSize = 4096,
+            UBatchSize = 4096,
+            Threads = 2,
+            TypeK = GGMLType.GGML_TYPE_F32,
+            TypeV = GGMLType.GGML_TYPE_F32,
+            GpuLayerCount = 0,
+            FlashAttention = false,
+        };
+        using var weights = LLamaWeights.LoadFromFile(p);
+        using var context = weights.CreateContext(p);
+        var mtmdParams = MtmdContextParams.Default();
+        mtmdParams.UseGpu = false;
+        mtmdParams.NThreads = 2;
+        mtmdParams.Warmup = false;
+        mtmdParams.FlashAttentionType = LLamaFlashAttentionType.LLAMA_FLASH_ATTENTION_TYPE_DISABLED;
+        mtmdParams.ImageMaxTokens = maxImageTokens;
+        using var mtmd = MtmdWeights.LoadFromFile(mmproj, weights, mtmdParams);
+        var api = Api.Instance;
+        nint ctx = mtmd.NativeHandle.DangerousGetHandle(), lctx = context.NativeHandle.DangerousGetHandle();
+
+        nint bitmap;
+        fixed (byte* pixels = image.Pixels) bitmap = api.BitmapInit((uint)image.Width, (uint)image.Height, pixels);
+        nint chunks = api.ChunksInit();
+        try
+        {
+            var utf8 = Encoding.UTF8.GetBytes(prompt);
+            int status;
+            fixed (byte* text = utf8)
+            {
+                var input = new InputText { Text = text, TextLength = (nuint)utf8.Length, AddSpecial = 0, ParseSpecial = 1 };
+                nint bitmaps = bitmap;
+                status = api.Tokenize(ctx, chunks, &input, &bitmaps, 1);
+            }
+            if (status != 0) throw new InvalidOperationException($"mtmd_tokenize failed: {status}");
+            var (before, after, imageChunk) = Chunks(api, chunks);
+            nint imageTokens = api.ChunkImageTokens(imageChunk);
+            int rows = (int)api.ImageNy(imageTokens), cols = (int)api.ImageNx(imageTokens);
+
+            if (api.EncodeChunk(ctx, imageChunk) != 0) throw new InvalidOperationException("mtmd_encode_chunk failed");
+            int width = weights.EmbeddingSize;
+            var embeddings = new ReadOnlySpan<float>(api.OutputEmbd(ctx), rows * cols * width).ToArray();
+
+            int newPast;
+            if (api.EvalChunks(ctx, lctx, chunks, 0, 0, 4096, 1, &newPast) != 0) throw new InvalidOperationException("mtmd_helper_eval_chunks failed");
+            var logits = new ReadOnlySpan<float>(api.LogitsIth(lctx, -1), vocab).ToArray();
+            return new Result(before, after, rows, cols, embeddings, logits);
+        }
+        finally
+        {
+            api.ChunksFree(chunks);
+            api.BitmapFree(bitmap);
+        }
+    }
+
+    /// <summary>The text tokens before and after the one image chunk, and the image chunk.</summary>
+    private static (int[] Before, int[] After, nint Image) Chunks(Api api, nint chunks)
+    {
+        var before = new List<int>();
+        var after = new List<int>();
+        nint image = 0;
+        for (nuint i = 0; i < api.ChunksSize(chunks); i++)
+        {
+            nint chunk = api.ChunksGet(chunks, i);
+            int type = api.ChunkType(chunk);
+            if (type == 1)
+            {
+                if (image != 0) throw new InvalidOperationException("libmtmd made two image chunks of one image");
+                image = chunk;
+                continue;
+            }
+            if (type != 0) throw new InvalidOperationException($"libmtmd made a chunk of type {type}");
+            nuint count;
+            int* tokens = api.ChunkTextTokens(chunk, &count);
+            (image == 0 ? before : after).AddRange(new ReadOnlySpan<int>(tokens, (int)count));
+        }
+        if (image == 0) throw new InvalidOperationException("libmtmd made no image chunk");
+        return ([.. before], [.. after], image);
+    }
+
+    /// <summary>The C functions, from the libmtmd and libllama LLamaSharp already loaded (found again by their sonames).</summary>
+    private sealed class Api
+    {
+        public static Api Instance => _instance ??= new Api();
+        private static Api? _instance;
+
+        public readonly delegate* unmanaged<uint, uint, byte*, nint> BitmapInit;
+        public readonly delegate* unmanaged<nint, void> BitmapFree;
+        public readonly delegate* unmanaged<nint> ChunksInit;
+        public readonly delegate* unmanaged<nint, void> ChunksFree;
+        public readonly delegate* unmanaged<nint, nuint> ChunksSize;
+        public readonly delegate* unmanaged<nint, nuint, nint> ChunksGet;
+        public readonly delegate* unmanaged<nint, int> ChunkType;
+        public readonly delegate* unmanaged<nint, nuint*, int*> ChunkTextTokens;
+        public readonly delegate* unmanaged<nint, nint> ChunkImageTokens;
+        public readonly delegate* unmanaged<nint, nuint> ImageNx;
+        public readonly delegate* unmanaged<nint, nuint> ImageNy;
+        public readonly delegate* unmanaged<nint, nint, InputText*, nint*, nuint, int> Tokenize;
+        public readonly delegate* unmanaged<nint, nint, int> EncodeChunk;
+        public readonly delegate* unmanaged<nint, float*> OutputEmbd;
+        public readonly delegate* unmanaged<nint, nint, nint, int, int, int, byte, int*, int> EvalChunks;
+        public readonly delegate* unmanaged<nint, int, float*> LogitsIth;
+
+        private Api()
+        {
+            nint mtmd = NativeLibrary.Load("libmtmd.so"), llama = NativeLibrary.Load("libllama.so");
+            BitmapInit = (delegate* unmanaged<uint, uint, byte*, nint>)NativeLibrary.GetExport(mtmd, "mtmd_bitmap_init");
+            BitmapFree = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(mtmd, "mtmd_bitmap_free");
+            ChunksInit = (delegate* unmanaged<nint>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunks_init");
+            ChunksFree = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunks_free");
+            ChunksSize = (delegate* unmanaged<nint, nuint>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunks_size");
+            ChunksGet = (delegate* unmanaged<nint, nuint, nint>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunks_get");
+            ChunkType = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunk_get_type");
+            ChunkTextTokens = (delegate* unmanaged<nint, nuint*, int*>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunk_get_tokens_text");
+            ChunkImageTokens = (delegate* unmanaged<nint, nint>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunk_get_tokens_image");
+            ImageNx = (delegate* unmanaged<nint, nuint>)NativeLibrary.GetExport(mtmd, "mtmd_image_tokens_get_nx");
+            ImageNy = (delegate* unmanaged<nint, nuint>)NativeLibrary.GetExport(mtmd, "mtmd_image_tokens_get_ny");
+            Tokenize = (delegate* unmanaged<nint, nint, InputText*, nint*, nuint, int>)NativeLibrary.GetExport(mtmd, "mtmd_tokenize");
+            EncodeChunk = (delegate* unmanaged<nint, nint, int>)NativeLibrary.GetExport(mtmd, "mtmd_encode_chunk");
+            OutputEmbd = (delegate* unmanaged<nint, float*>)NativeLibrary.GetExport(mtmd, "mtmd_get_output_embd");
+            EvalChunks = (delegate* unmanaged<nint, nint, nint, int, int, int, byte, int*, int>)NativeLibrary.GetExport(mtmd, "mtmd_helper_eval_chunks");
+            LogitsIth = (delegate* unmanaged<nint, int, float*>)NativeLibrary.GetExport(llama, "llama_get_logits_ith");
+        }
+    }
+}
