@@ -1,3 +1,4 @@
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
@@ -92,6 +93,22 @@ public sealed class GlmMoeDsaOracleTests(ITestOutputHelper output)
         output.WriteLine($"6 sequences, {schedule.TotalRows} rows in {schedule.Steps.Count} steps: {error:E2} from llama.cpp, {alone:E2} from each sequence alone");
         Assert.True(error <= 1e-3, $"worst relative logit error {error:E2} > 1e-3");
         Assert.True(alone <= 2e-6, $"batched rows differ from their sequences run alone by {alone:E2} > 2e-6");
+    }
+
+    /// <summary>
+    /// Both engines store the latent rows and the indexer keys rounded to the cache type; the bounds and the "clearly closer
+    /// than an F32 cache" check are those of the MLA test (Glm4MoeLiteOracleTests).
+    /// </summary>
+    [Theory]
+    [InlineData(KvCacheType.F16, 1.5e-3)]
+    public void Reduced_Precision_Cache_Logits_Match_LlamaCpp_With_The_Same_Cache_Type(KvCacheType cache, double tolerance)
+    {
+        var spec = Specs[0];
+        using var dir = new TempDirectory();
+        string gguf = new RandomMlaCheckpoint(spec, seed: 31).WriteGguf(dir.File("model.gguf"), GgmlType.F32);
+        var prompt = spec.RandomPrompt(60, seed: 8);
+
+        ReducedPrecisionCache.AssertMatchesLlamaCpp(output, gguf, prompt, spec.Vocab, spec.Context, cache, tolerance);
     }
 
     /// <summary>The legacy fused attn_kv_b layout, which this llama.cpp's glm-dsa loader refuses, gives the split layout's logits.</summary>
