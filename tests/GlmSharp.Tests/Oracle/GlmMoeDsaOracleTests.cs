@@ -101,6 +101,7 @@ public sealed class GlmMoeDsaOracleTests(ITestOutputHelper output)
     /// </summary>
     [Theory]
     [InlineData(KvCacheType.F16, 1.5e-3)]
+    [InlineData(KvCacheType.Q8_0, 2e-3)]
     public void Reduced_Precision_Cache_Logits_Match_LlamaCpp_With_The_Same_Cache_Type(KvCacheType cache, double tolerance)
     {
         var spec = Specs[0];

@@ -1,6 +1,7 @@
 using GlmSharp.Configs;
 using GlmSharp.Kernels;
 using GlmSharp.Kernels.Paging;
+using GlmSharp.Tensors;
 
 namespace GlmSharp.Models.Blocks;
 
@@ -13,9 +14,9 @@ namespace GlmSharp.Models.Blocks;
 ///   I_t   = Σ_h w_h · ReLU(q_h · k_t)  over the positions t the row sees; the top k are kept.
 /// RoPE turns the first qk_rope_head_dim dims of each head (the rope part comes first, the rest is not rotated) as
 /// adjacent pairs: GLM-5's indexer_rope_interleave, llama.cpp's NORM rope in its glm-dsa graph (DeepSeek-V3.2's own
-/// indexer turns split halves instead). The reference scales w by 1/√(heads · head_dim) and llama.cpp rotates q and k
-/// by a Walsh–Hadamard matrix before caching; a positive scale and an orthonormal rotation change no ranking, so both
-/// are left out.
+/// indexer turns split halves instead). As llama.cpp does, q and k are then rotated by a Walsh–Hadamard matrix
+/// (<see cref="WalshHadamard"/>), which leaves the scores as they are but the cached keys rounded as llama.cpp rounds them.
+/// The reference also scales w by 1/√(heads · head_dim); a positive scale changes no ranking, so it is left out.
 /// </summary>
 public sealed class DsaIndexer : IKeySelector
 {
@@ -26,6 +27,7 @@ public sealed class DsaIndexer : IKeySelector
     private readonly Linear _query, _key, _headWeights;
     private readonly DeviceSpan<float> _keyNormWeight, _keyNormBias;
     private readonly RopeTable _rope;
+    private readonly TensorView? _rotation;
     private readonly int _heads;
 
     public DsaIndexer(WeightBuilder indexer, IComputeBackend backend, ModelConfig config, MlaShape mla, DsaIndexerShape shape, RopeTable rope)
@@ -34,6 +36,7 @@ public sealed class DsaIndexer : IKeySelector
         _backend = backend;
         _rope = rope;
         _heads = shape.Heads;
+        _rotation = WalshHadamard.Rotates(shape.HeadDim) ? WalshHadamard.Matrix(shape.HeadDim) : null;
         _query = Linear.Load(indexer, backend, "wq_b", qLora, shape.Heads * shape.HeadDim);
         _key = Linear.Load(indexer, backend, "wk", config.HiddenSize, shape.HeadDim);
         _keyNormWeight = indexer.Parameter("k_norm.weight", shape.HeadDim);
@@ -50,14 +53,18 @@ public sealed class DsaIndexer : IKeySelector
         int rows = step.Rows, headDim = _keyNormWeight.Length;
         var keys = cache.Stream(firstStream);
 
+        var projected = scratch.Projected(rows, _heads);
         var queries = scratch.Queries(rows);
-        _query.Forward(queryLatent, queries, rows);
-        _backend.Rope(queries, rows, _heads, headDim, step.Positions, _rope);
+        _query.Forward(queryLatent, projected, rows);
+        _backend.Rope(projected, rows, _heads, headDim, step.Positions, _rope);
+        Rotate(projected, queries, rows * _heads);
 
+        projected = scratch.Projected(rows, 1);
         var newKeys = scratch.Keys(rows);
-        _key.Forward(x, newKeys, rows);
-        _backend.LayerNorm(newKeys, _keyNormWeight, _keyNormBias, KeyNormEps, newKeys, rows);
-        _backend.Rope(newKeys, rows, 1, headDim, step.Positions, _rope);
+        _key.Forward(x, projected, rows);
+        _backend.LayerNorm(projected, _keyNormWeight, _keyNormBias, KeyNormEps, projected, rows);
+        _backend.Rope(projected, rows, 1, headDim, step.Positions, _rope);
+        Rotate(projected, newKeys, rows);
         _backend.StoreRows(keys, step.Cache, newKeys);
 
         var weights = scratch.Weights(rows);
@@ -65,5 +72,11 @@ public sealed class DsaIndexer : IKeySelector
         var selection = scratch.Selection(rows);
         _backend.SelectKeys(queries, weights, step.Cache, keys, _heads, selection);
         return selection;
+    }
+
+    private void Rotate(DeviceSpan<float> heads, DeviceSpan<float> rotated, int count)
+    {
+        if (_rotation is null) _backend.Copy(heads, rotated);
+        else _backend.MatMul(_rotation, heads, rotated, count);
     }
 }
