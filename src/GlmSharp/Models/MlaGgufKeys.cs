@@ -59,17 +59,6 @@ public static class MlaGgufKeys
         keys[$"{a}.rope.dimension_count"] = (uint)s.QkRopeHeadDim;
     }
 
-    /// <summary>Head sizes every MLA product needs positive, and a RoPE width that is even.</summary>
-    public static void Check(MlaShape s, string origin)
-    {
-        foreach (var (key, value) in (ReadOnlySpan<(string, int)>)[("qk_nope_head_dim", s.QkNopeHeadDim), ("v_head_dim", s.VHeadDim),
-                     ("kv_lora_rank", s.KvLoraRank), ("q_lora_rank", s.QLoraRank ?? 1)])
-            if (value < 1 || value > ModelConfigLimits.MaxWidth)
-                throw new ModelFormatException($"{origin}: {key} {value} is outside [1, {ModelConfigLimits.MaxWidth}]");
-        if (s.QkRopeHeadDim < 2 || s.QkRopeHeadDim % 2 != 0 || s.QkRopeHeadDim > ModelConfigLimits.MaxHeadDim)
-            throw new ModelFormatException($"{origin}: qk_rope_head_dim {s.QkRopeHeadDim} must be even, from 2 to {ModelConfigLimits.MaxHeadDim}");
-    }
-
     private static void RequireTensor(GgufModelMetadata gguf, string name, string why)
     {
         if (!gguf.HasTensor(name)) throw new ModelFormatException($"{gguf.Origin}: tensor '{name}' is missing ({why})");

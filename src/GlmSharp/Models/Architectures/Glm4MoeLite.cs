@@ -59,30 +59,21 @@ public sealed class Glm4MoeLite : IArchitecture
 
     public ModelConfig ConfigFromHf(ConfigJson json)
     {
-        if (json.OptString("scoring_func") is { } scoring and not "sigmoid")
-            throw new UnsupportedModelException($"{json.Origin}: scoring_func '{scoring}' is not supported; glm4_moe_lite routes with sigmoid scores");
         var config = MlaMoeConfig.Glm4MoeLiteFromJson(json);
-        if (config.PartialRotaryFactor != 1)
-            throw new UnsupportedModelException($"{json.Origin}: partial_rotary_factor {config.PartialRotaryFactor} is not supported; MLA rotates all qk_rope_head_dim dims");
+        MlaConfigRules.CheckHf(json, config);
         return Checked(config with { RopeScaling = RopeScalingField.Read(json, config.MaxPositions) }, json.Origin);
     }
 
     public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
     {
-        var moe = MoeGgufKeys.Read(gguf);
-        var fields = gguf.DenseConfig(ModelType);
         var mla = MlaGgufKeys.Read(gguf);
-        // The converter writes head_count_kv 1 (MLA as one shared latent head); the Hugging Face config counts every head.
-        var config = new MlaMoeConfig(fields with { NumKvHeads = fields.NumHeads, HeadDim = mla.QkRopeHeadDim, PartialRotaryFactor = 1 }, mla, moe, nextNLayers: 0);
+        var config = new MlaMoeConfig(MlaConfigRules.FromGguf(gguf.DenseConfig(ModelType), mla), mla, MoeGgufKeys.Read(gguf), nextNLayers: 0);
         return Checked(config, gguf.Origin);
     }
 
-    /// <summary>Head sizes every MLA product needs positive and even, and what this port does not compute yet.</summary>
     private static MlaMoeConfig Checked(MlaMoeConfig c, string origin)
     {
-        MlaGgufKeys.Check(c.Mla, origin);
-        if (c.RopeScaling is not null)
-            throw new UnsupportedModelException($"{origin}: YaRN rope scaling on an MLA model (its mscale folds into the attention scale) is not supported yet");
+        MlaConfigRules.Check(c, c.Mla, origin);
         return c;
     }
 
@@ -96,16 +87,10 @@ public sealed class Glm4MoeLite : IArchitecture
         return keys;
     }
 
-    /// <summary>The checkpoint's multi-token-prediction layer is dropped (llama.cpp's converter skips it); a fused kv_b is split.</summary>
-    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config)
-    {
-        var c = (MlaMoeConfig)config;
-        var mainStack = new RenamedTensorSource(weights, name => GlmTensorNames.HfLayerOf(name) >= c.NumLayers ? null : name);
-        return new MlaKvSplitTensorSource(mainStack, c);
-    }
+    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => MlaConfigRules.MainStack(weights, config);
 
     /// <summary>Adjacent pairs over the qk_rope_head_dim rotary dims, as llama.cpp's deepseek2 (ggml NORM rope).</summary>
-    public static RopeTable Rope(MlaMoeConfig config) => new(RopeLayout.AdjacentPairs, config.Mla.QkRopeHeadDim, config.RopeTheta);
+    public static RopeTable Rope(MlaMoeConfig config) => MlaConfigRules.Rope(config, config.Mla);
 
     public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
     {

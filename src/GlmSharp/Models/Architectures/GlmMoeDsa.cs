@@ -43,13 +43,10 @@ public sealed class GlmMoeDsa : IArchitecture
 
     public ModelConfig ConfigFromHf(ConfigJson json)
     {
-        if (json.OptString("scoring_func") is { } scoring and not "sigmoid")
-            throw new UnsupportedModelException($"{json.Origin}: scoring_func '{scoring}' is not supported; glm_moe_dsa routes with sigmoid scores");
         if (json.OptBool("indexer_rope_interleave") is false)
             throw new UnsupportedModelException($"{json.Origin}: indexer_rope_interleave false (DeepSeek-V3.2's split-half indexer RoPE) is not supported; GLM-5 turns adjacent pairs");
         var config = GlmMoeDsaConfig.FromJson(json);
-        if (config.PartialRotaryFactor != 1)
-            throw new UnsupportedModelException($"{json.Origin}: partial_rotary_factor {config.PartialRotaryFactor} is not supported; MLA rotates all qk_rope_head_dim dims");
+        MlaConfigRules.CheckHf(json, config);
         return Checked(config with { RopeScaling = RopeScalingField.Read(json, config.MaxPositions) }, json.Origin);
     }
 
@@ -73,8 +70,7 @@ public sealed class GlmMoeDsa : IArchitecture
                 foreach (var tensor in RequiredIndexerTensors)
                     if (!gguf.HasTensor($"blk.{layer}.{tensor}"))
                         throw new ModelFormatException($"{origin}: tensor 'blk.{layer}.{tensor}' is missing ({a}.attention.indexer.types makes layer {layer} a full indexer layer)");
-        // The converter writes head_count_kv 1 (MLA as one shared latent head); the Hugging Face config counts every head.
-        var dense = fields with { NumLayers = layers, NumKvHeads = fields.NumHeads, HeadDim = mla.QkRopeHeadDim, PartialRotaryFactor = 1 };
+        var dense = MlaConfigRules.FromGguf(fields with { NumLayers = layers }, mla);
         return Checked(new GlmMoeDsaConfig(dense, mla, MoeGgufKeys.Read(gguf), indexer, nextNLayers: 0), origin);
     }
 
@@ -97,14 +93,12 @@ public sealed class GlmMoeDsa : IArchitecture
         return [.. types.Take(layers).Select(t => t == 1)];
     }
 
-    /// <summary>Head sizes every MLA product needs, the indexer's, and what this port does not compute yet.</summary>
+    /// <summary>MLA's rules, the indexer's head sizes and schedule, and the query latent the indexer reads.</summary>
     private static GlmMoeDsaConfig Checked(GlmMoeDsaConfig c, string origin)
     {
-        MlaGgufKeys.Check(c.Mla, origin);
+        MlaConfigRules.Check(c, c.Mla, origin);
         if (c.Mla.QLoraRank is null)
             throw new ModelFormatException($"{origin}: glm_moe_dsa needs q_lora_rank: the DSA indexer projects its queries from the query latent");
-        if (c.RopeScaling is not null)
-            throw new UnsupportedModelException($"{origin}: YaRN rope scaling on an MLA model (its mscale folds into the attention scale) is not supported yet");
         var ix = c.Indexer;
         if (ix.Heads < 1 || ix.Heads > ModelConfigLimits.MaxHeads)
             throw new ModelFormatException($"{origin}: index_n_heads {ix.Heads} is outside [1, {ModelConfigLimits.MaxHeads}]");
@@ -133,15 +127,10 @@ public sealed class GlmMoeDsa : IArchitecture
         return keys;
     }
 
-    /// <summary>The checkpoint's multi-token-prediction layer is dropped, as llama.cpp's converter keeps it out of the main stack; a fused kv_b is split.</summary>
-    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config)
-    {
-        var mainStack = new RenamedTensorSource(weights, name => GlmTensorNames.HfLayerOf(name) >= config.NumLayers ? null : name);
-        return new MlaKvSplitTensorSource(mainStack, config);
-    }
+    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => MlaConfigRules.MainStack(weights, config);
 
     /// <summary>Adjacent pairs over the qk_rope_head_dim rotary dims, for MLA and the indexer alike (ggml NORM rope in llama.cpp's glm-dsa).</summary>
-    public static RopeTable Rope(GlmMoeDsaConfig config) => new(RopeLayout.AdjacentPairs, config.Mla.QkRopeHeadDim, config.RopeTheta);
+    public static RopeTable Rope(GlmMoeDsaConfig config) => MlaConfigRules.Rope(config, config.Mla);
 
     public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
     {
