@@ -112,6 +112,27 @@ public sealed class GlmMoeDsaOracleTests(ITestOutputHelper output)
         ReducedPrecisionCache.AssertMatchesLlamaCpp(output, gguf, prompt, spec.Vocab, spec.Context, cache, tolerance);
     }
 
+    /// <summary>
+    /// A Hugging Face FP8 checkpoint (every decoder projection F8_E4M3 with 128×128 block scales, the indexer's wq_b, wk and
+    /// weights_proj included; kv_b_proj split per head at load) against llama.cpp running an F32 GGUF of its real weights.
+    /// </summary>
+    [Fact]
+    public void Fp8_Checkpoint_Gives_LlamaCpps_Logits_For_The_Dequantized_Weights()
+    {
+        var spec = Specs[0];
+        using var dir = new TempDirectory();
+        var checkpoint = new RandomMlaCheckpoint(spec, seed: 41);
+        var fp8 = new Fp8HfCheckpoint(checkpoint);
+        string hf = fp8.Write(dir.File("hf-fp8"));
+        Assert.Contains("model.layers.0.self_attn.indexer.wq_b.weight", fp8.Dequantized.Keys);
+        string gguf = checkpoint.WithValues(fp8.Dequantized).WriteGguf(dir.File("reference.gguf"), GgmlType.F32);
+        var prompt = spec.RandomPrompt(3 * spec.Dsa!.TopK, seed: 6);
+
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"FP8: worst relative logit error {error:E2}");
+        Assert.True(error <= 1e-3, $"FP8: worst relative logit error {error:E2} > 1e-3");
+    }
+
     /// <summary>The legacy fused attn_kv_b layout, which this llama.cpp's glm-dsa loader refuses, gives the split layout's logits.</summary>
     [Fact]
     public void Fused_Kv_B_File_Gives_The_Split_Files_Logits()

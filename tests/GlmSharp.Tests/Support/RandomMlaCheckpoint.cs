@@ -62,6 +62,17 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
         for (int i = 0; i < spec.Layers + spec.NextN; i++) Layer(i, dense: i < spec.FirstDense);
     }
 
+    private RandomMlaCheckpoint(TinyMlaSpec spec, Dictionary<string, (long[] Shape, float[] Values)> tensors)
+    {
+        Spec = spec;
+        _tensors = tensors;
+        _random = new RandomTensors(_tensors, seed: 0);
+    }
+
+    /// <summary>The same checkpoint with some tensors' values replaced (the real weights of an FP8 copy, say).</summary>
+    public RandomMlaCheckpoint WithValues(IReadOnlyDictionary<string, float[]> replaced) =>
+        new(Spec, _tensors.ToDictionary(t => t.Key, t => (t.Value.Shape, replaced.TryGetValue(t.Key, out var v) ? v : t.Value.Values)));
+
     private void Layer(int i, bool dense)
     {
         var s = Spec;
