@@ -55,6 +55,32 @@ public sealed class GlmMoeDsaOracleTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// `glm convert` of a Hugging Face folder with IndexShare and an MTP layer writes what llama.cpp's glm-dsa loader reads:
+    /// the split attn_k_b / attn_v_b, indexer tensors on the full layers only, the indexer types, no MTP layer.
+    /// </summary>
+    [Fact]
+    public void Glm_Convert_Writes_A_File_LlamaCpp_Runs_With_Our_Logits()
+    {
+        var spec = Specs[1] with { NextN = 1 };
+        using var dir = new TempDirectory();
+        string hf = new RandomMlaCheckpoint(spec, seed: 43).WriteHuggingFace(dir.File("hf"));
+        string gguf = dir.File("converted.gguf");
+        var convert = GlmCli.Run("convert", hf, gguf, "--type", "f32");
+        Assert.True(convert.ExitCode == 0, convert.Stderr);
+        using (var file = GlmSharp.Formats.Gguf.GgufFile.Open(gguf))
+        {
+            Assert.Contains(file.Tensors, t => t.Name == "blk.2.indexer.attn_q_b.weight");
+            Assert.DoesNotContain(file.Tensors, t => t.Name.StartsWith("blk.1.indexer", StringComparison.Ordinal) || t.Name.StartsWith("blk.4.", StringComparison.Ordinal));
+            Assert.Equal([1u, 0u, 1u, 0u], file.Metadata.GetArray<uint>("glm-dsa.attention.indexer.types"));
+        }
+        var prompt = spec.RandomPrompt(40, seed: 2);
+
+        double error = LogitComparison.WorstRelativeError(GlmSharpRun.Logits(hf, prompt), LlamaCpp.Logits(gguf, prompt, spec.Vocab, spec.Context), spec.Vocab);
+        output.WriteLine($"converted: worst relative logit error {error:E2}");
+        Assert.True(error <= 1e-3, $"worst relative logit error {error:E2} > 1e-3");
+    }
+
+    /// <summary>
     /// The test above can fail: with top-k raised past the prompt the same weights attend densely, and the logits move far
     /// beyond the bound (while llama.cpp still agrees with us on the dense file).
     /// </summary>
