@@ -26,6 +26,13 @@ public sealed record DsaIndexerShape
         FullLayers = ReadSchedule(j, layers),
     };
 
+    /// <summary>
+    /// IndexShare's schedule from the GLM-5.2 reference: layer i is shared when max(i - offset + 1, 0) % freq != 0.
+    /// GLM-5.2 (freq 4, offset 3) indexes layers 0, 1, 2, 6, 10, …, 74: 21 of 78.
+    /// </summary>
+    public static bool[] Schedule(int layers, int freq, int offset) =>
+        [.. Enumerable.Range(0, layers).Select(layer => Math.Max(layer - offset + 1, 0) % freq == 0)];
+
     private static bool[] ReadSchedule(ConfigJson j, int layers)
     {
         if (j.Raw("indexer_types") is { ValueKind: System.Text.Json.JsonValueKind.Array } types)
@@ -43,9 +50,8 @@ public sealed record DsaIndexerShape
         if (j.OptInt("index_topk_freq") is { } freq)
         {
             if (freq < 1) throw new ModelFormatException($"{j.Origin}: field 'index_topk_freq' must be >= 1, found {freq}");
-            int offset = j.OptInt("index_skip_topk_offset") ?? 0;
-            // IndexShare schedule from the GLM-5.2 reference: skip_topk = max(layer - offset + 1, 0) % freq != 0.
-            return [.. Enumerable.Range(0, layers).Select(layer => Math.Max(layer - offset + 1, 0) % freq == 0)];
+            // transformers' GlmMoeDsaConfig takes offset 2 when the config names a frequency but no offset.
+            return Schedule(layers, freq, j.OptInt("index_skip_topk_offset") ?? 2);
         }
         return [.. Enumerable.Repeat(true, layers)];
     }

@@ -90,6 +90,21 @@ public interface IComputeBackend
     void LatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads, float scale);
 
     /// <summary>
+    /// <see cref="LatentAttention"/> restricted to the positions <paramref name="selection"/> chose for each row (DeepSeek
+    /// sparse attention); a row that sees no more than selection.TopK positions attends to all of them.
+    /// </summary>
+    void SparseLatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads,
+        float scale, KeySelection selection);
+
+    /// <summary>
+    /// The lightning indexer of DeepSeek sparse attention (DeepSeek-V3.2, GLM-5): every row that sees more than
+    /// selection.TopK positions scores each of them over its sequence's cached indexer keys (one head of
+    /// <paramref name="keys"/>) as Σ_h weights[r, h] · ReLU(q[r, h] · k_t) and writes the TopK best, ascending, to
+    /// <paramref name="selection"/>. q is [rows, heads, keys.Width], weights [rows, heads].
+    /// </summary>
+    void SelectKeys(DeviceSpan<float> q, DeviceSpan<float> weights, CacheRows rows, PagedStream keys, int heads, KeySelection selection);
+
+    /// <summary>
     /// Copies <paramref name="rows"/> runs of <paramref name="width"/> values from rows <paramref name="sourceStride"/> apart to rows
     /// <paramref name="destinationStride"/> apart: gathers one part of each head (MLA's q_nope) or places parts side by side.
     /// </summary>

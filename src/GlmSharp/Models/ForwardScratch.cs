@@ -27,6 +27,9 @@ public sealed class ForwardScratch : IDisposable
     /// <summary>MLA attention's buffers, for an MLA model; null otherwise.</summary>
     public MlaScratch? Mla { get; }
 
+    /// <summary>The DSA indexer's buffers and the step's key selection, for a glm_moe_dsa model; null otherwise.</summary>
+    public DsaScratch? Dsa { get; }
+
     public ForwardScratch(IComputeBackend backend, ModelConfig config, int maxRows)
     {
         MaxRows = maxRows;
@@ -46,7 +49,8 @@ public sealed class ForwardScratch : IDisposable
             _gateUp = Floats(backend, (long)maxRows * 2 * _mlpWidth);         // (rows, 2·intermediate)
             _intermediate = Floats(backend, (long)maxRows * _mlpWidth);
             _logits = Floats(backend, (long)Math.Min(maxRows, LogitRowsPerPass) * _vocab);
-            if (config is MlaMoeConfig mla) Mla = new MlaScratch(backend, mla, maxRows, length => Floats(backend, length), n => Track(backend.Allocate<int>(n)));
+            if (config is IMlaConfig mla) Mla = new MlaScratch(backend, config, mla.Mla, maxRows, length => Floats(backend, length), n => Track(backend.Allocate<int>(n)));
+            if (config is GlmMoeDsaConfig dsa) Dsa = new DsaScratch(dsa.Indexer, maxRows, length => Floats(backend, length), n => Track(backend.Allocate<int>(n)));
             if (moe is null) return;
             _experts = moe.RoutedExperts;
             _expertsPerRow = moe.ExpertsPerToken;

@@ -157,6 +157,22 @@ public sealed class GgufModelMetadata(IReadOnlyDictionary<string, object> metada
         return value as bool? ?? throw WrongType(full, "a bool", value);
     }
 
+    /// <summary>An integer array under <c>{arch}.</c><paramref name="key"/>, or null when the file has none.</summary>
+    public int[]? OptInts(string key)
+    {
+        string full = $"{architecture}.{key}";
+        if (!metadata.TryGetValue(full, out var value)) return null;
+        if (value is not Array array) throw WrongType(full, "an array of integers", value);
+        var result = new int[array.Length];
+        for (int i = 0; i < result.Length; i++)
+        {
+            object element = array.GetValue(i)!;
+            if (!TryInteger(element, out long l) || l < int.MinValue || l > int.MaxValue) throw WrongType(full, "an array of integers", value);
+            result[i] = (int)l;
+        }
+        return result;
+    }
+
     public bool HasTensor(string ggufName) => tensorNames.Contains(ggufName);
 
     private int? OptGlobalInt(string key)

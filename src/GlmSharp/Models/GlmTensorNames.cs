@@ -68,16 +68,23 @@ public static class GlmTensorNames
         return dot >= 0 && int.TryParse(ggufName.AsSpan(4, dot - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int layer) ? layer : -1;
     }
 
+    /// <summary>The layer number of a Hugging Face name <c>model.layers.N.…</c>, or −1 for a tensor outside the layers.</summary>
+    public static int HfLayerOf(string hfName)
+    {
+        const string prefix = "model.layers.";
+        if (!hfName.StartsWith(prefix, StringComparison.Ordinal)) return -1;
+        int dot = hfName.IndexOf('.', prefix.Length);
+        return dot > 0 && int.TryParse(hfName.AsSpan(prefix.Length, dot - prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int layer) ? layer : -1;
+    }
+
     /// <summary>Maps a Hugging Face tensor name to its GGUF name, or null when llama.cpp has no such tensor.</summary>
     public static string? HfToGguf(string hfName, IReadOnlyList<TensorNamePair> layerNames)
     {
         foreach (var pair in Global)
             if (pair.HfName == hfName) return pair.GgufName;
-        const string prefix = "model.layers.";
-        if (!hfName.StartsWith(prefix, StringComparison.Ordinal)) return null;
-        int dot = hfName.IndexOf('.', prefix.Length);
-        if (dot < 0 || !int.TryParse(hfName.AsSpan(prefix.Length, dot - prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int layer)) return null;
-        var suffix = hfName.AsSpan(dot + 1);
+        int layer = HfLayerOf(hfName);
+        if (layer < 0) return null;
+        var suffix = hfName.AsSpan(hfName.IndexOf('.', "model.layers.".Length) + 1);
         foreach (var pair in layerNames)
             if (suffix.SequenceEqual(pair.HfName)) return $"blk.{layer}.{pair.GgufName}";
         return null;

@@ -16,9 +16,9 @@ namespace GlmSharp.Models;
 /// </summary>
 public sealed partial class MlaKvSplitTensorSource : DerivedTensorSource
 {
-    public MlaKvSplitTensorSource(ITensorSource inner, MlaMoeConfig config) : base(inner)
+    public MlaKvSplitTensorSource(ITensorSource inner, ModelConfig config) : base(inner)
     {
-        var s = config.Mla;
+        var s = ((IMlaConfig)config).Mla;
         int heads = config.NumHeads;
         foreach (var name in inner.Names)
         {

@@ -15,9 +15,8 @@ public sealed class MlaScratch
     private readonly int _heads, _qLora, _qkHead, _nope, _latentRow, _kvLora, _value;
 
     /// <param name="allocate">Allocates (and keeps for disposal) backend memory of that many floats.</param>
-    internal MlaScratch(IComputeBackend backend, MlaMoeConfig config, int maxRows, Func<long, DeviceSpan<float>> allocate, Func<int, DeviceSpan<int>> allocateInts)
+    internal MlaScratch(IComputeBackend backend, ModelConfig config, MlaShape mla, int maxRows, Func<long, DeviceSpan<float>> allocate, Func<int, DeviceSpan<int>> allocateInts)
     {
-        var mla = config.Mla;
         _heads = config.NumHeads;
         _qLora = mla.QLoraRank ?? 0;
         _qkHead = mla.QkHeadDim;

@@ -38,7 +38,9 @@ public sealed unsafe class TensorListing : ITensorSource
     }
 
     internal bool IsPresent(string name) =>
-        name.EndsWith(".bias", StringComparison.Ordinal) ? _config.AttentionBias
+        // GLM-5's indexer keys pass through a LayerNorm with a bias in every released checkpoint.
+        name.EndsWith(".indexer.k_norm.bias", StringComparison.Ordinal) ? true
+        : name.EndsWith(".bias", StringComparison.Ordinal) ? _config.AttentionBias
         : name == "lm_head.weight" ? !_config.TieWordEmbeddings
         : _tensors.Any(t => t.Name == name);
 

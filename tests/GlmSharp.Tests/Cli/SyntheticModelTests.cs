@@ -46,4 +46,25 @@ public sealed class SyntheticModelTests
         Assert.DoesNotContain("model.layers.61.self_attn.k_proj.weight", tensors.Keys);
         Assert.DoesNotContain(tensors.Keys, n => n.EndsWith("k_proj.bias", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// GLM-5's shapes as its checkpoint lists them (q_b [16384, 2048], kv_a [576, 6144], indexer wq_b [4096, 2048], wk [128,
+    /// 6144], weights_proj [32, 6144]); with --layers, the indexer schedule keeps one entry per kept layer. Not written here:
+    /// even one layer with GLM-5's 154,880 × 6,144 embedding and head is gigabytes.
+    /// </summary>
+    [Fact]
+    public void Glm_5_Has_The_Shapes_Of_The_Checkpoint_And_Layers_Cut_The_Indexer_Schedule()
+    {
+        var tensors = Tensors("glm-5").ToDictionary(t => t.Name, t => t.Shape);
+        Assert.Equal([16384L, 2048L], tensors["model.layers.77.self_attn.q_b_proj.weight"]);
+        Assert.Equal([576L, 6144L], tensors["model.layers.77.self_attn.kv_a_proj_with_mqa.weight"]);
+        Assert.Equal([4096L, 2048L], tensors["model.layers.77.self_attn.indexer.wq_b.weight"]);
+        Assert.Equal([128L, 6144L], tensors["model.layers.77.self_attn.indexer.wk.weight"]);
+        Assert.Equal([32L, 6144L], tensors["model.layers.77.self_attn.indexer.weights_proj.weight"]);
+        var cut = Assert.IsType<GlmSharp.Configs.GlmMoeDsaConfig>(SyntheticModel.Config("glm-5", layers: 4));
+        Assert.Equal(4, cut.NumLayers);
+        var metadata = ModelRegistry.ByModelType(cut.ModelType, "glm-5").GgufMetadata(cut);
+        Assert.Equal(4u, metadata["glm-dsa.block_count"]);
+        Assert.Equal(4, ((uint[])metadata["glm-dsa.attention.indexer.types"]).Length);
+    }
 }

@@ -62,6 +62,16 @@ public sealed class DecodeAllocationTests
         Assert.Equal(0, AllocatedWhileDecoding(spec.Vocab, new RandomMlaCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), GgmlType.Q8_0), KvCacheType.F16));
     }
 
+    /// <summary>GLM-5's sparse attention past top-k: the indexer's scoring and selection, a shared layer, the masked latent attention.</summary>
+    [Fact]
+    public void Decoding_A_Dsa_Token_Past_Top_K_Allocates_No_Managed_Memory()
+    {
+        var spec = new TinyMlaSpec(160, 64, 2, 4, QLora: 64, KvLora: 64, Nope: 32, Rope: 64, ValueDim: 32, DenseIntermediate: 96,
+            Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1, Context: 128, Dsa: new(Heads: 4, TopK: 16, "FS"));
+        using var dir = new TempDirectory();
+        Assert.Equal(0, AllocatedWhileDecoding(spec.Vocab, new RandomMlaCheckpoint(spec, seed: 1).WriteGguf(dir.File("model.gguf"), GgmlType.Q8_0), KvCacheType.F16));
+    }
+
     private static long AllocatedWhileDecoding(int vocab, string gguf, KvCacheType cacheType)
     {
         // A backend of its own: on the shared one, tests running in parallel contend for its locks, and the

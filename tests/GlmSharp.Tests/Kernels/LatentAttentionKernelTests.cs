@@ -36,7 +36,19 @@ public sealed class LatentAttentionKernelTests
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void Latent_Attention_Matches_A_Double_Precision_Softmax_Over_The_Stored_Rows(CpuIsa isa, KvCacheType type, int shape)
+    public void Latent_Attention_Matches_A_Double_Precision_Softmax_Over_The_Stored_Rows(CpuIsa isa, KvCacheType type, int shape) =>
+        AssertMatchesSoftmax(isa, type, shape, topK: null);
+
+    /// <summary>
+    /// DeepSeek sparse attention: each row that sees more than top-k positions attends to a random choice of them (spread over
+    /// tiles and, on one-row decodes, over the splits of the positions), the others to all.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Sparse_Latent_Attention_Matches_A_Softmax_Over_The_Chosen_Rows(CpuIsa isa, KvCacheType type, int shape) =>
+        AssertMatchesSoftmax(isa, type, shape, topK: Math.Max(1, Shapes[shape].Cached / 3));
+
+    private static void AssertMatchesSoftmax(CpuIsa isa, KvCacheType type, int shape, int? topK)
     {
         var (heads, rope, latent, cached, rows) = Shapes[shape];
         int width = rope + latent;
@@ -44,12 +56,19 @@ public sealed class LatentAttentionKernelTests
         var q = Enumerable.Range(0, rows * heads * width).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         var cacheRows = Enumerable.Range(0, (cached + rows) * width).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         float scale = 1f / MathF.Sqrt(40);
+        int k = topK ?? cached + rows;
+        var chosen = new int[rows * k];
+        for (int r = 0; r < rows && topK is not null; r++)
+            if (cached + r + 1 > k)
+                Enumerable.Range(0, cached + r + 1).OrderBy(_ => random.Next()).Take(k).Order().ToArray().CopyTo(chosen, r * k);
 
         using var backend = new CpuBackend(threads: 2, isa);
         using var cache = SingleLayerCache.Latents(cached + rows, width, type, shape % 2 == 0 ? 64 : 16, scatter: true);
         cache.AppendKeys(backend, cacheRows.AsSpan(0, cached * width));
         cache.AppendKeys(backend, cacheRows.AsSpan(cached * width));
-        var output = cache.AttendLatent(backend, q, cached, rows, heads, valueOffset: rope, valueWidth: latent, scale);
+        var output = topK is null
+            ? cache.AttendLatent(backend, q, cached, rows, heads, valueOffset: rope, valueWidth: latent, scale)
+            : cache.AttendSparseLatent(backend, q, cached, rows, heads, valueOffset: rope, valueWidth: latent, scale, chosen, k);
 
         var stored = RoundedAsCached(cacheRows, width, type);
         var queries = RoundedAsCached(q, width, type);
@@ -57,17 +76,18 @@ public sealed class LatentAttentionKernelTests
             for (int h = 0; h < heads; h++)
             {
                 int visible = cached + r + 1;
-                var scores = new double[visible];
-                for (int p = 0; p < visible; p++)
+                int[] attended = visible > k ? chosen[(r * k)..((r + 1) * k)] : [.. Enumerable.Range(0, visible)];
+                var scores = new double[attended.Length];
+                for (int i = 0; i < attended.Length; i++)
                     for (int d = 0; d < width; d++)
-                        scores[p] += (double)queries[(r * heads + h) * width + d] * stored[p * width + d] * scale;
+                        scores[i] += (double)queries[(r * heads + h) * width + d] * stored[attended[i] * width + d] * scale;
                 double max = scores.Max(), total = scores.Sum(s => Math.Exp(s - max));
                 for (int d = 0; d < latent; d++)
                 {
                     double expected = 0;
-                    for (int p = 0; p < visible; p++) expected += Math.Exp(scores[p] - max) / total * stored[p * width + rope + d];
+                    for (int i = 0; i < attended.Length; i++) expected += Math.Exp(scores[i] - max) / total * stored[attended[i] * width + rope + d];
                     float actual = output[(r * heads + h) * latent + d];
-                    Assert.True(Math.Abs(expected - actual) <= 1e-5, $"{isa} {type} {Shapes[shape]} row {r} head {h} dim {d}: {actual} vs {expected}");
+                    Assert.True(Math.Abs(expected - actual) <= 1e-5, $"{isa} {type} {Shapes[shape]} top-{topK} row {r} head {h} dim {d}: {actual} vs {expected}");
                 }
             }
     }

@@ -13,6 +13,7 @@ public sealed class GoldenTensorListingTests
     [InlineData("glm-edge-1.5b-chat")]
     [InlineData("glm-4.5-air")]
     [InlineData("glm-4.7-flash")]
+    [InlineData("glm-5.2")]
     public void Tensor_Names_And_Shapes_Match_The_Golden_Listing(string checkpoint)
     {
         string folder = Path.Combine(AppContext.BaseDirectory, "Golden");

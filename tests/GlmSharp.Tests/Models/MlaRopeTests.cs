@@ -52,7 +52,7 @@ public sealed class MlaRopeTests
         });
         var backend = CpuBackend.Instance;
         var rope = Glm4MoeLite.Rope(config);
-        var attention = new MlaAttention(new WeightBuilder(weights, backend), backend, config, rope);
+        var attention = new MlaAttention(new WeightBuilder(weights, backend), backend, config, config.Mla, rope);
 
         var x = new float[Positions * Hidden];
         for (int j = 0; j < Positions; j++)

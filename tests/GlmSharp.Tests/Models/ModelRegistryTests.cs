@@ -36,6 +36,6 @@ public sealed class ModelRegistryTests
     public void An_Unknown_Model_Type_Is_Refused_Naming_The_File_And_The_Supported_Ones()
     {
         var error = Assert.Throws<UnsupportedModelException>(() => ModelRegistry.ByModelType("glm4v", "/m/config.json"));
-        Assert.Equal("/m/config.json: model_type 'glm4v' is not supported (supported: glm, chatglm, glm4, glm4_moe, glm4_moe_lite)", error.Message);
+        Assert.Equal("/m/config.json: model_type 'glm4v' is not supported (supported: glm, chatglm, glm4, glm4_moe, glm4_moe_lite, glm_moe_dsa)", error.Message);
     }
 }

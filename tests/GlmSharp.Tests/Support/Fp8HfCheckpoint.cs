@@ -24,7 +24,9 @@ public sealed class Fp8HfCheckpoint(IRandomCheckpoint source, int blockRows = 12
     /// <summary>The real weights the checkpoint holds (stored value × scale, by the OCP definition), per quantized tensor.</summary>
     public Dictionary<string, float[]> Dequantized { get; } = new();
 
-    public static bool IsQuantized(string name) => name.StartsWith("model.layers.", StringComparison.Ordinal) && name.EndsWith("_proj.weight", StringComparison.Ordinal);
+    public static bool IsQuantized(string name) => name.StartsWith("model.layers.", StringComparison.Ordinal)
+        && (name.EndsWith("_proj.weight", StringComparison.Ordinal) || name.EndsWith(".indexer.wq_b.weight", StringComparison.Ordinal)
+            || name.EndsWith(".indexer.wk.weight", StringComparison.Ordinal));
 
     public string Write(string folder)
     {

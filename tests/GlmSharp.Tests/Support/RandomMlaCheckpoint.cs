@@ -4,17 +4,32 @@ using GlmSharp.Tensors;
 
 namespace GlmSharp.Tests.Support;
 
-/// <summary>The shape of a tiny random glm4_moe_lite (MLA + MoE) model; a null <see cref="QLora"/> projects queries directly.</summary>
+/// <summary>
+/// The shape of a tiny random glm4_moe_lite (MLA + MoE) model; a null <see cref="QLora"/> projects queries directly. With
+/// <see cref="Dsa"/> it is a glm_moe_dsa (GLM-5) model instead.
+/// </summary>
 public sealed record TinyMlaSpec(
     int Vocab, int Hidden, int Layers, int Heads, int? QLora, int KvLora, int Nope, int Rope, int ValueDim, int DenseIntermediate,
     int Experts, int ExpertsPerToken, int ExpertWidth, int SharedExperts, int FirstDense,
-    int Groups = 1, int GroupsKept = 1, double Scaling = 1.0, bool NormTopk = true, int NextN = 0, int Context = 96)
+    int Groups = 1, int GroupsKept = 1, double Scaling = 1.0, bool NormTopk = true, int NextN = 0, int Context = 96, TinyDsaSpec? Dsa = null)
 {
+    public string ModelType => Dsa is null ? "glm4_moe_lite" : "glm_moe_dsa";
+    public string GgufArchitecture => Dsa is null ? "deepseek2" : "glm-dsa";
+
     public int[] RandomPrompt(int length, int seed)
     {
         var random = new Random(seed);
         return Enumerable.Range(0, length).Select(_ => random.Next(Vocab)).ToArray();
     }
+}
+
+/// <summary>
+/// A glm_moe_dsa lightning indexer: its heads and key width, the positions each query keeps, and per main layer 'F' (a
+/// full layer with its own indexer) or 'S' (a shared layer reusing the last full layer's choice).
+/// </summary>
+public sealed record TinyDsaSpec(int Heads, int TopK, string Layers, int HeadDim = 128)
+{
+    public bool IsFull(int layer) => layer >= Layers.Length || Layers[layer] == 'F';
 }
 
 /// <summary>How a GGUF holds each layer's kv_b_proj: split per head for the absorbed form (llama.cpp's current converter), or fused (older files).</summary>
@@ -25,8 +40,9 @@ public enum MlaGgufLayout
 }
 
 /// <summary>
-/// A random-weight glm4_moe_lite checkpoint under Hugging Face names (DeepSeek-V2's attention names, one tensor per expert),
-/// written as a safetensors folder or, through <see cref="GgufExporter"/>, as a deepseek2 GGUF in either kv_b layout.
+/// A random-weight glm4_moe_lite (or, with a DSA spec, glm_moe_dsa) checkpoint under Hugging Face names (DeepSeek-V2's
+/// attention names, GLM-5's indexer names, one tensor per expert), written as a safetensors folder or, through
+/// <see cref="GgufExporter"/>, as a deepseek2 (glm-dsa) GGUF in either kv_b layout.
 /// With NextN, a multi-token-prediction layer follows the stack (index Layers), as GLM-4.7-Flash ships it.
 /// </summary>
 public sealed class RandomMlaCheckpoint : IRandomCheckpoint
@@ -46,6 +62,17 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
         for (int i = 0; i < spec.Layers + spec.NextN; i++) Layer(i, dense: i < spec.FirstDense);
     }
 
+    private RandomMlaCheckpoint(TinyMlaSpec spec, Dictionary<string, (long[] Shape, float[] Values)> tensors)
+    {
+        Spec = spec;
+        _tensors = tensors;
+        _random = new RandomTensors(_tensors, seed: 0);
+    }
+
+    /// <summary>The same checkpoint with some tensors' values replaced (the real weights of an FP8 copy, say).</summary>
+    public RandomMlaCheckpoint WithValues(IReadOnlyDictionary<string, float[]> replaced) =>
+        new(Spec, _tensors.ToDictionary(t => t.Key, t => (t.Value.Shape, replaced.TryGetValue(t.Key, out var v) ? v : t.Value.Values)));
+
     private void Layer(int i, bool dense)
     {
         var s = Spec;
@@ -64,6 +91,7 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
         _random.Norm(a + "kv_a_layernorm.weight", s.KvLora);
         _random.Matrix(a + "kv_b_proj.weight", s.Heads * (s.Nope + s.ValueDim), s.KvLora, 0.25f);
         _random.Matrix(a + "o_proj.weight", h, s.Heads * s.ValueDim, 0.25f);
+        if (s.Dsa is { } dsa && dsa.IsFull(i)) Indexer(a + "indexer.", dsa);
         _random.Norm(p + "post_attention_layernorm.weight", h);
         if (dense)
         {
@@ -76,6 +104,17 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
 
 
 
+    /// <summary>The indexer weights of a full layer, under GLM-5's Hugging Face names.</summary>
+    private void Indexer(string prefix, TinyDsaSpec dsa)
+    {
+        var s = Spec;
+        _random.Matrix(prefix + "wq_b.weight", dsa.Heads * dsa.HeadDim, s.QLora ?? throw new InvalidOperationException("a DSA model needs q_lora_rank"), 0.25f);
+        _random.Matrix(prefix + "wk.weight", dsa.HeadDim, s.Hidden, 0.25f);
+        _random.Norm(prefix + "k_norm.weight", dsa.HeadDim);
+        _random.Vector(prefix + "k_norm.bias", dsa.HeadDim, 0.1f);
+        _random.Matrix(prefix + "weights_proj.weight", dsa.Heads, s.Hidden, 0.25f);
+    }
+
     public string WriteHuggingFace(string folder) => RandomTensors.WriteHuggingFace(_tensors, ConfigJsonText(), folder);
 
     /// <summary>
@@ -87,7 +126,7 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
     public string WriteGguf(string path, GgmlType matrixType, MlaGgufLayout layout = MlaGgufLayout.SplitKeyValue)
     {
         var s = Spec;
-        var architecture = ModelRegistry.ByModelType("glm4_moe_lite", "test");
+        var architecture = ModelRegistry.ByModelType(s.ModelType, "test");
         var tensors = _tensors.Where(t => LayerOf(t.Key) < s.Layers).ToDictionary(t => t.Key, t => t.Value);
         if (layout == MlaGgufLayout.SplitKeyValue)
             foreach (var name in tensors.Keys.Where(n => n.EndsWith("kv_b_proj.weight", StringComparison.Ordinal)).ToArray())
@@ -100,15 +139,15 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
         using var source = new InMemoryTensorSource(tensors);
         var config = Configs.HfConfigLoader.Parse(Configs.ConfigJson.Parse(ConfigJsonText(), "config.json"));
         string written = layout == MlaGgufLayout.SplitKeyValue ? path : path + ".split";
-        GgufExporter.Write(architecture, config, source, vocabulary: null, written, QuantizationScheme.Uniform(matrixType), "tiny random glm4_moe_lite");
+        GgufExporter.Write(architecture, config, source, vocabulary: null, written, QuantizationScheme.Uniform(matrixType), $"tiny random {s.ModelType}");
         if (layout == MlaGgufLayout.SplitKeyValue) return path;
         GgufRewrite.WithMetadata(written, path, new Dictionary<string, object?>
         {
-            ["deepseek2.attention.head_count_kv"] = (uint)s.Heads,
-            ["deepseek2.attention.key_length"] = (uint)(s.Nope + s.Rope),
-            ["deepseek2.attention.value_length"] = (uint)s.ValueDim,
-            ["deepseek2.attention.key_length_mla"] = null,
-            ["deepseek2.attention.value_length_mla"] = null,
+            [$"{s.GgufArchitecture}.attention.head_count_kv"] = (uint)s.Heads,
+            [$"{s.GgufArchitecture}.attention.key_length"] = (uint)(s.Nope + s.Rope),
+            [$"{s.GgufArchitecture}.attention.value_length"] = (uint)s.ValueDim,
+            [$"{s.GgufArchitecture}.attention.key_length_mla"] = null,
+            [$"{s.GgufArchitecture}.attention.value_length_mla"] = null,
         });
         File.Delete(written);
         return path;
@@ -139,10 +178,10 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
     public string ConfigJsonText()
     {
         var s = Spec;
-        return JsonSerializer.Serialize(new Dictionary<string, object?>
+        var config = new Dictionary<string, object?>
         {
-            ["architectures"] = new[] { "Glm4MoeLiteForCausalLM" },
-            ["model_type"] = "glm4_moe_lite",
+            ["architectures"] = new[] { s.Dsa is null ? "Glm4MoeLiteForCausalLM" : "GlmMoeDsaForCausalLM" },
+            ["model_type"] = s.ModelType,
             ["vocab_size"] = s.Vocab,
             ["hidden_size"] = s.Hidden,
             ["num_hidden_layers"] = s.Layers,
@@ -171,6 +210,16 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
             ["attention_bias"] = false,
             ["tie_word_embeddings"] = false,
             ["eos_token_id"] = new[] { s.Vocab - 1 },
-        });
+        };
+        if (s.Dsa is { } dsa)
+        {
+            config["index_n_heads"] = dsa.Heads;
+            config["index_head_dim"] = dsa.HeadDim;
+            config["index_topk"] = dsa.TopK;
+            config["indexer_types"] = Enumerable.Range(0, s.Layers).Select(i => dsa.IsFull(i) ? "full" : "shared").ToArray();
+            config["indexer_rope_interleave"] = true;
+            config["rope_interleave"] = true;
+        }
+        return JsonSerializer.Serialize(config);
     }
 }

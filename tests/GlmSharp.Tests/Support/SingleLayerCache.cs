@@ -85,4 +85,14 @@ internal sealed class SingleLayerCache : IDisposable
         backend.LatentAttention(q.On(backend), Rows, Keys, valueOffset, valueWidth, output, heads, scale);
         return backend.ToArray(output);
     }
+
+    /// <summary>As <see cref="AttendLatent"/>, each row attending only to the slots <paramref name="chosen"/> lists for it ([rows, topK], ascending).</summary>
+    public float[] AttendSparseLatent(IComputeBackend backend, float[] q, int first, int rows, int heads, int valueOffset, int valueWidth, float scale,
+        int[] chosen, int topK)
+    {
+        SetRows(first, rows);
+        var output = backend.Allocate<float>(rows * heads * valueWidth);
+        backend.SparseLatentAttention(q.On(backend), Rows, Keys, valueOffset, valueWidth, output, heads, scale, new KeySelection(backend.Upload<int>(chosen), topK));
+        return backend.ToArray(output);
+    }
 }

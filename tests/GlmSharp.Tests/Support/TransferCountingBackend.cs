@@ -76,6 +76,13 @@ internal sealed class TransferCountingBackend(IComputeBackend inner) : IComputeB
     public void LatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads, float scale) =>
         inner.LatentAttention(q, rows, latents, valueOffset, valueWidth, output, heads, scale);
 
+    public void SparseLatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads,
+        float scale, KeySelection selection) =>
+        inner.SparseLatentAttention(q, rows, latents, valueOffset, valueWidth, output, heads, scale, selection);
+
+    public void SelectKeys(DeviceSpan<float> q, DeviceSpan<float> weights, CacheRows rows, PagedStream keys, int heads, KeySelection selection) =>
+        inner.SelectKeys(q, weights, rows, keys, heads, selection);
+
     public void BidirectionalAttention(DeviceSpan<float> q, DeviceSpan<float> k, DeviceSpan<float> v, DeviceSpan<float> output, int tokens, int heads, int headDim, float scale) =>
         inner.BidirectionalAttention(q, k, v, output, tokens, heads, headDim, scale);
 }

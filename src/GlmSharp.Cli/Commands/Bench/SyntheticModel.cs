@@ -60,7 +60,21 @@ internal static class SyntheticModel
          "num_nextn_predict_layers": 0, "eos_token_id": [154820, 154827, 154829]}
         """;
 
-    public static IReadOnlyList<string> Names => ["edge-1.5b", "glm-4-9b", "glm-4-32b", "glm-4.5-air", "glm-4.7-flash"];
+    /// <summary>
+    /// GLM-5 (glm_moe_dsa, llama.cpp glm-dsa): GLM-4.7-Flash's MLA at 64 heads, q_lora 2048, 256 experts of 2048 + 1 shared,
+    /// top 8, three dense lead layers, and a DSA indexer of 32 heads × 128 keeping 2,048 positions in every layer; no NextN layer.
+    /// </summary>
+    private const string Glm5 = """
+        {"architectures": ["GlmMoeDsaForCausalLM"], "model_type": "glm_moe_dsa", "vocab_size": 154880, "hidden_size": 6144,
+         "num_hidden_layers": 78, "num_attention_heads": 64, "num_key_value_heads": 64, "q_lora_rank": 2048, "kv_lora_rank": 512,
+         "qk_nope_head_dim": 192, "qk_rope_head_dim": 64, "v_head_dim": 256, "intermediate_size": 12288, "moe_intermediate_size": 2048,
+         "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8, "first_k_dense_replace": 3, "n_group": 1,
+         "topk_group": 1, "routed_scaling_factor": 2.5, "norm_topk_prob": true, "scoring_func": "sigmoid", "index_n_heads": 32,
+         "index_head_dim": 128, "index_topk": 2048, "tie_word_embeddings": false, "max_position_embeddings": 202752,
+         "rope_theta": 1000000, "rms_norm_eps": 1e-05, "num_nextn_predict_layers": 0, "eos_token_id": [154820, 154827, 154829]}
+        """;
+
+    public static IReadOnlyList<string> Names => ["edge-1.5b", "glm-4-9b", "glm-4-32b", "glm-4.5-air", "glm-4.7-flash", "glm-5"];
 
     /// <param name="layers">Keep only the first this many layers (all when null): the layer shapes of a large model in a file that fits.</param>
     public static ModelConfig Config(string name, int? layers = null)
@@ -72,11 +86,15 @@ internal static class SyntheticModel
             "glm-4-32b" => HfConfigLoader.Parse(ConfigJson.Parse(Glm4_32b, "glm-4-32b")),
             "glm-4.5-air" => HfConfigLoader.Parse(ConfigJson.Parse(Air, "glm-4.5-air")),
             "glm-4.7-flash" => HfConfigLoader.Parse(ConfigJson.Parse(Glm47Flash, "glm-4.7-flash")),
+            "glm-5" => HfConfigLoader.Parse(ConfigJson.Parse(Glm5, "glm-5")),
             _ => throw new Errors.GlmException($"unknown synthetic model '{name}'; known: {string.Join(", ", Names)}"),
         };
         if (layers is not { } kept) return config;
         if (kept < 1 || kept > config.NumLayers) throw new Errors.GlmException($"--layers {kept}: {name} has 1 to {config.NumLayers} layers");
-        return config with { NumLayers = kept };
+        // The DSA indexer's schedule names every layer, so it is cut with them.
+        return config is GlmMoeDsaConfig dsa
+            ? dsa with { NumLayers = kept, Indexer = dsa.Indexer with { FullLayers = dsa.Indexer.FullLayers[..kept] } }
+            : config with { NumLayers = kept };
     }
 
     /// <param name="progress">Called with the fraction of bytes written so far.</param>

@@ -51,16 +51,27 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
         new Span<float>(maxima, group).Fill(float.NegativeInfinity);
         new Span<float>(sums, group).Clear();
         int* table = job->BlockIds + job->TableStarts[r];
-        int tile = job->TilePositions;
+        int tile = job->TilePositions, topK = job->TopK;
+        int* chosen = job->Chosen != null && job->Slots[r] + 1 > topK ? job->Chosen + (long)r * topK : null;
+        int nextChosen = 0;
+        if (chosen != null) while (nextChosen < topK && chosen[nextChosen] < begin) nextChosen++;
+        bool* keep = stackalloc bool[Tile];
         if (begin < end) StreamPrefetch.Range(job->Keys + job->Offset(table, begin, kv), (long)Math.Min(tile, end - begin) * rowBytes);
         for (int t0 = begin; t0 < end; t0 += tile)
         {
             int n = Math.Min(tile, end - t0);
+            int firstChosen = nextChosen;
+            if (chosen != null)
+            {
+                while (nextChosen < topK && chosen[nextChosen] < t0 + n) nextChosen++;
+                if (nextChosen == firstChosen) continue; // no chosen position in this tile
+            }
             long at = job->Offset(table, t0, kv);
             byte* keys = job->Keys + at, values = job->Values + at; // values may lie inside the key rows (MLA)
             byte* nextKeys = t0 + tile < end ? job->Keys + job->Offset(table, t0 + tile, kv) : keys;
             if (IntegerKeys) IntegerScores(scratch, group, headDim, keys, nextKeys, values, rowBytes, n, job->Scale);
             else Scores(q, group, headDim, keys, nextKeys, values, rowBytes, n, job->Scale, weights);
+            if (chosen != null) MaskUnchosen(weights, group, n, t0, chosen + firstChosen, nextChosen - firstChosen, keep);
             for (int j = 0; j < group; j++)
             {
                 var tileWeights = new Span<float>(weights + j * Tile, n);
@@ -117,6 +128,16 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
                 weights[j * Tile + t] = TLanes.Sum(a0) * scale;
             }
         }
+    }
+
+    /// <summary>Gives the tile's positions that are not chosen a score of −∞, so the softmax leaves them out.</summary>
+    private static void MaskUnchosen(float* weights, int group, int n, int t0, int* chosen, int count, bool* keep)
+    {
+        new Span<bool>(keep, n).Clear();
+        for (int i = 0; i < count; i++) keep[chosen[i] - t0] = true;
+        for (int j = 0; j < group; j++)
+            for (int t = 0; t < n; t++)
+                if (!keep[t]) weights[j * Tile + t] = float.NegativeInfinity;
     }
 
     /// <summary>

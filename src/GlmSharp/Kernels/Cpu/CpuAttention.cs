@@ -25,6 +25,9 @@ internal static unsafe class CpuAttention
         public float* Q, Output, Partials;
         public byte* Keys, Values;
         public int* Slots, TableStarts, BlockIds;
+        /// <summary>[rows, TopK] ascending slots each row attends to when it sees more than TopK positions; null for dense attention.</summary>
+        public int* Chosen;
+        public int TopK;
         public int Heads, KvHeads, Group, HeadDim, ValueDim, Splits, SplitLength, RowBytes, BlockPositions, TilePositions;
         public long BlockBytes, HeadBytes;
         public float Scale;
@@ -66,18 +69,21 @@ internal static unsafe class CpuAttention
 
     public static void Run(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream keys, PagedStream values, float* output,
         int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials) =>
-        Run(pool, isa, q, cacheRows, keys, values.Base, values.Width, output, heads, scale, scratch, ref partials);
+        Run(pool, isa, q, cacheRows, keys, values.Base, values.Width, output, heads, scale, null, 0, scratch, ref partials);
 
     /// <summary>
     /// MLA's absorbed attention: one cached row per position is both the key (all of it) and, from
     /// <paramref name="valueOffset"/>, the value (<paramref name="valueWidth"/> values), as one kv head that every query head reads.
+    /// With <paramref name="chosen"/> ([rows, topK] ascending slots), a row that sees more than topK positions attends to
+    /// those only (DeepSeek sparse attention): the others are masked tile by tile, and tiles with none chosen are skipped.
     /// </summary>
     public static void RunLatent(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream latents, int valueOffset, int valueWidth,
-        float* output, int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials) =>
-        Run(pool, isa, q, cacheRows, latents, latents.Base + latents.ElementType.RowBytes(valueOffset), valueWidth, output, heads, scale, scratch, ref partials);
+        float* output, int heads, float scale, int* chosen, int topK, NativeBuffer* scratch, ref NativeBuffer partials) =>
+        Run(pool, isa, q, cacheRows, latents, latents.Base + latents.ElementType.RowBytes(valueOffset), valueWidth, output, heads, scale, chosen, topK,
+            scratch, ref partials);
 
     private static void Run(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream keys, byte* values, int valueDim, float* output,
-        int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials)
+        int heads, float scale, int* chosen, int topK, NativeBuffer* scratch, ref NativeBuffer partials)
     {
         int rows = cacheRows.Count, kvHeads = keys.Heads, group = heads / kvHeads, longest = cacheRows.LongestVisible();
         int pairs = rows * kvHeads;
@@ -89,6 +95,7 @@ internal static unsafe class CpuAttention
             var job = new Job
             {
                 Q = q, Output = output, Keys = keys.Base, Values = values, Slots = slots, TableStarts = tableStarts, BlockIds = blockIds,
+                Chosen = chosen, TopK = topK,
                 Heads = heads, KvHeads = kvHeads, Group = group, HeadDim = keys.Width, ValueDim = valueDim, Splits = splits, SplitLength = splitLength,
                 RowBytes = keys.RowBytes, BlockPositions = keys.BlockPositions, TilePositions = Math.Min(Tile, keys.BlockPositions),
                 BlockBytes = keys.BlockBytes, HeadBytes = keys.HeadBytes, Scale = scale, Scratch = scratch,

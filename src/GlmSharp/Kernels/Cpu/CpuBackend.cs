@@ -228,17 +228,53 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public void LatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads, float scale)
     {
+        CheckLatentAttention(q, rows, latents, valueOffset, valueWidth, output, heads);
+        fixed (float* qp = Host(q), op = Host(output))
+        {
+            var workspace = _workspaces.Value!;
+            CpuAttention.RunLatent(_pool, Isa, qp, rows, latents, valueOffset, valueWidth, op, heads, scale, null, 0, workspace.ThreadScratch,
+                ref workspace.AttentionPartials);
+        }
+    }
+
+    public void SparseLatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads,
+        float scale, KeySelection selection)
+    {
+        CheckLatentAttention(q, rows, latents, valueOffset, valueWidth, output, heads);
+        CheckSelection(rows, selection);
+        fixed (float* qp = Host(q), op = Host(output))
+        fixed (int* chosen = Host(selection.Slots))
+        {
+            var workspace = _workspaces.Value!;
+            CpuAttention.RunLatent(_pool, Isa, qp, rows, latents, valueOffset, valueWidth, op, heads, scale, chosen, selection.TopK, workspace.ThreadScratch,
+                ref workspace.AttentionPartials);
+        }
+    }
+
+    public void SelectKeys(DeviceSpan<float> q, DeviceSpan<float> weights, CacheRows rows, PagedStream keys, int heads, KeySelection selection)
+    {
+        if (keys.Heads != 1 || q.Length < (long)rows.Count * heads * keys.Width || weights.Length < (long)rows.Count * heads)
+            throw new ArgumentException($"key selection of {rows.Count} rows × {heads} heads does not fit q, weights or keys ({keys.Heads}×{keys.Width})");
+        CheckSelection(rows, selection);
+        fixed (float* qp = Host(q), wp = Host(weights))
+        fixed (int* chosen = Host(selection.Slots))
+            CpuKeySelection.Run(_pool, qp, wp, rows, keys, heads, selection.TopK, chosen, _workspaces.Value!.ThreadScratch);
+    }
+
+    private static void CheckLatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads)
+    {
         if (latents.Heads != 1 || valueOffset < 0 || valueWidth <= 0 || valueOffset + valueWidth > latents.Width)
             throw new ArgumentException($"latent attention: values {valueOffset}..{valueOffset + valueWidth} must lie in the one head of {latents.Heads}×{latents.Width}");
         if (latents.ElementType == KvCacheType.Q8_0 && valueOffset % Q8_0.BlockSize != 0)
             throw new ArgumentException($"latent attention: a q8_0 cache row's values must start on a {Q8_0.BlockSize}-value block, not at {valueOffset}");
         if (q.Length < (long)rows.Count * heads * latents.Width || output.Length < (long)rows.Count * heads * valueWidth)
             throw new ArgumentException($"latent attention of {rows.Count} rows × {heads} heads does not fit q or output");
-        fixed (float* qp = Host(q), op = Host(output))
-        {
-            var workspace = _workspaces.Value!;
-            CpuAttention.RunLatent(_pool, Isa, qp, rows, latents, valueOffset, valueWidth, op, heads, scale, workspace.ThreadScratch, ref workspace.AttentionPartials);
-        }
+    }
+
+    private static void CheckSelection(CacheRows rows, KeySelection selection)
+    {
+        if (selection.TopK < 1 || selection.Slots.Length < (long)rows.Count * selection.TopK)
+            throw new ArgumentException($"a selection of top {selection.TopK} for {rows.Count} rows needs {(long)rows.Count * selection.TopK} slots, has {selection.Slots.Length}");
     }
 
     public void RouteExperts(DeviceSpan<float> logits, int rows, MoeRouting routing, DeviceSpan<int> experts, DeviceSpan<float> weights)

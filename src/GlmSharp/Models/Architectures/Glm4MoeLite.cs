@@ -26,7 +26,10 @@ public sealed class Glm4MoeLite : IArchitecture
     public IReadOnlyList<string> HfModelTypes => [ModelType];
     public string GgufArchitecture => "deepseek2";
 
-    public IReadOnlyList<TensorNamePair> LayerTensorNames { get; } =
+    public IReadOnlyList<TensorNamePair> LayerTensorNames => LayerNames;
+
+    /// <summary>DeepSeek-V2/V3's layer tensors (MLA in both kv_b layouts, the dense SwiGLU, the experts), which glm-dsa shares.</summary>
+    internal static readonly TensorNamePair[] LayerNames =
     [
         new("input_layernorm.weight", "attn_norm.weight"),
         new("self_attn.q_a_proj.weight", "attn_q_a.weight"),
@@ -56,115 +59,44 @@ public sealed class Glm4MoeLite : IArchitecture
 
     public ModelConfig ConfigFromHf(ConfigJson json)
     {
-        if (json.OptString("scoring_func") is { } scoring and not "sigmoid")
-            throw new UnsupportedModelException($"{json.Origin}: scoring_func '{scoring}' is not supported; glm4_moe_lite routes with sigmoid scores");
         var config = MlaMoeConfig.Glm4MoeLiteFromJson(json);
-        if (config.PartialRotaryFactor != 1)
-            throw new UnsupportedModelException($"{json.Origin}: partial_rotary_factor {config.PartialRotaryFactor} is not supported; MLA rotates all qk_rope_head_dim dims");
+        MlaConfigRules.CheckHf(json, config);
         return Checked(config with { RopeScaling = RopeScalingField.Read(json, config.MaxPositions) }, json.Origin);
     }
 
     public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
     {
-        string a = GgufArchitecture, origin = gguf.Origin;
-        var moe = MoeGgufKeys.Read(gguf);
-        var fields = gguf.DenseConfig(ModelType);
-        int rope = gguf.Int("rope.dimension_count"), kvLora = gguf.Int("attention.kv_lora_rank");
-        int keyLength = gguf.Int("attention.key_length"), valueLength = gguf.Int("attention.value_length");
-        int qkHead, valueHead;
-        if (gguf.OptInt("attention.key_length_mla") is int keyLengthMla)
-        {
-            // The absorbed layout: llama.cpp's per-head key and value are the cached latent, the true head sizes are the _mla keys.
-            if (keyLength != kvLora + rope || valueLength != kvLora)
-                throw new ModelFormatException($"{origin}: {a}.attention.key_length {keyLength} and value_length {valueLength} must be " +
-                    $"kv_lora_rank + rope ({kvLora + rope}) and kv_lora_rank ({kvLora}) when key_length_mla is set");
-            RequireTensor(gguf, "blk.0.attn_k_b.weight", $"{a}.attention.key_length_mla says the split attn_k_b / attn_v_b layout");
-            qkHead = keyLengthMla;
-            valueHead = gguf.Int("attention.value_length_mla");
-        }
-        else
-        {
-            RequireTensor(gguf, "blk.0.attn_kv_b.weight", $"without {a}.attention.key_length_mla the file has the fused attn_kv_b layout");
-            qkHead = keyLength;
-            valueHead = valueLength;
-        }
-        bool queryLora = gguf.HasTensor("blk.0.attn_q_a.weight");
-        if (!queryLora) RequireTensor(gguf, "blk.0.attn_q.weight", "a layer takes its queries from attn_q_a / attn_q_b or from attn_q");
-        var mla = new MlaShape
-        {
-            QLoraRank = queryLora ? gguf.Int("attention.q_lora_rank") : null,
-            KvLoraRank = kvLora,
-            QkNopeHeadDim = qkHead - rope,
-            QkRopeHeadDim = rope,
-            VHeadDim = valueHead,
-        };
-        // The converter writes head_count_kv 1 (MLA as one shared latent head); the Hugging Face config counts every head.
-        var config = new MlaMoeConfig(fields with { NumKvHeads = fields.NumHeads, HeadDim = rope, PartialRotaryFactor = 1 }, mla, moe, nextNLayers: 0);
-        return Checked(config, origin);
+        var mla = MlaGgufKeys.Read(gguf);
+        var config = new MlaMoeConfig(MlaConfigRules.FromGguf(gguf.DenseConfig(ModelType), mla), mla, MoeGgufKeys.Read(gguf), nextNLayers: 0);
+        return Checked(config, gguf.Origin);
     }
 
-    private static void RequireTensor(GgufModelMetadata gguf, string name, string why)
-    {
-        if (!gguf.HasTensor(name)) throw new ModelFormatException($"{gguf.Origin}: tensor '{name}' is missing ({why})");
-    }
-
-    /// <summary>Head sizes every MLA product needs positive and even, and what this port does not compute yet.</summary>
     private static MlaMoeConfig Checked(MlaMoeConfig c, string origin)
     {
-        var s = c.Mla;
-        foreach (var (key, value) in (ReadOnlySpan<(string, int)>)[("qk_nope_head_dim", s.QkNopeHeadDim), ("v_head_dim", s.VHeadDim),
-                     ("kv_lora_rank", s.KvLoraRank), ("q_lora_rank", s.QLoraRank ?? 1)])
-            if (value < 1 || value > ModelConfigLimits.MaxWidth)
-                throw new ModelFormatException($"{origin}: {key} {value} is outside [1, {ModelConfigLimits.MaxWidth}]");
-        if (s.QkRopeHeadDim < 2 || s.QkRopeHeadDim % 2 != 0 || s.QkRopeHeadDim > ModelConfigLimits.MaxHeadDim)
-            throw new ModelFormatException($"{origin}: qk_rope_head_dim {s.QkRopeHeadDim} must be even, from 2 to {ModelConfigLimits.MaxHeadDim}");
-        if (c.RopeScaling is not null)
-            throw new UnsupportedModelException($"{origin}: YaRN rope scaling on an MLA model (its mscale folds into the attention scale) is not supported yet");
+        MlaConfigRules.Check(c, c.Mla, origin);
         return c;
     }
 
     public Dictionary<string, object> GgufMetadata(ModelConfig config)
     {
         var c = (MlaMoeConfig)config;
-        var s = c.Mla;
         string a = GgufArchitecture;
         var keys = Models.GgufModelMetadata.FromDenseConfig(c, a);
-        keys[$"{a}.attention.head_count_kv"] = 1u;
-        keys[$"{a}.attention.key_length"] = (uint)(s.KvLoraRank + s.QkRopeHeadDim);
-        keys[$"{a}.attention.value_length"] = (uint)s.KvLoraRank;
-        keys[$"{a}.attention.key_length_mla"] = (uint)s.QkHeadDim;
-        keys[$"{a}.attention.value_length_mla"] = (uint)s.VHeadDim;
-        keys[$"{a}.attention.kv_lora_rank"] = (uint)s.KvLoraRank;
-        if (s.QLoraRank is int qLora) keys[$"{a}.attention.q_lora_rank"] = (uint)qLora;
-        keys[$"{a}.rope.dimension_count"] = (uint)s.QkRopeHeadDim;
+        MlaGgufKeys.Write(keys, a, c.Mla);
         MoeGgufKeys.Write(keys, a, c.Moe);
         return keys;
     }
 
-    /// <summary>The checkpoint's multi-token-prediction layer is dropped (llama.cpp's converter skips it); a fused kv_b is split.</summary>
-    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config)
-    {
-        var c = (MlaMoeConfig)config;
-        var mainStack = new RenamedTensorSource(weights, name => LayerIndex(name) >= c.NumLayers ? null : name);
-        return new MlaKvSplitTensorSource(mainStack, c);
-    }
-
-    private static int LayerIndex(string hfName)
-    {
-        const string prefix = "model.layers.";
-        if (!hfName.StartsWith(prefix, StringComparison.Ordinal)) return -1;
-        int dot = hfName.IndexOf('.', prefix.Length);
-        return dot > 0 && int.TryParse(hfName.AsSpan(prefix.Length, dot - prefix.Length), out int layer) ? layer : -1;
-    }
+    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => MlaConfigRules.MainStack(weights, config);
 
     /// <summary>Adjacent pairs over the qk_rope_head_dim rotary dims, as llama.cpp's deepseek2 (ggml NORM rope).</summary>
-    public static RopeTable Rope(MlaMoeConfig config) => new(RopeLayout.AdjacentPairs, config.Mla.QkRopeHeadDim, config.RopeTheta);
+    public static RopeTable Rope(MlaMoeConfig config) => MlaConfigRules.Rope(config, config.Mla);
 
     public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
     {
         var c = (MlaMoeConfig)config;
         var rope = Rope(c);
         return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) =>
-            new PreNormMoeDecoderLayer(new MlaAttention(w.At("self_attn"), weights.Backend, c, rope), w, weights.Backend, c, c.Moe, layer));
+            new PreNormMoeDecoderLayer(new MlaAttention(w.At("self_attn"), weights.Backend, c, c.Mla, rope), w, weights.Backend, c, c.Moe, layer));
     }
 }

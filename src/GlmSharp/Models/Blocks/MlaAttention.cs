@@ -15,7 +15,8 @@ namespace GlmSharp.Models.Blocks;
 /// where k_b_h [kv_lora_rank, nope] and v_b_h [v, kv_lora_rank] are head h's parts of kv_b_proj. Only c and RoPE(k_rope)
 /// are cached, kv_lora_rank + rope values per position and layer: one kv head that every query head reads, whose
 /// latent part is also the value. The cached row puts the rope part first, so the backend's RoPE (which turns the leading
-/// dims of a head) rotates it in place; queries are laid out alike.
+/// dims of a head) rotates it in place; queries are laid out alike. With a key selector (GLM-5's DSA indexer), each row
+/// attends only to the cached positions the selector chose for it, and the selector's own cache streams follow the latents.
 /// </summary>
 public sealed class MlaAttention : IAttentionBlock
 {
@@ -26,38 +27,41 @@ public sealed class MlaAttention : IAttentionBlock
     private readonly RmsNorm _latentNorm;
     private readonly TensorView[] _keyUp, _valueUp;
     private readonly RopeTable _rope;
+    private readonly IKeySelector? _selector;
     private readonly MlaShape _shape;
     private readonly int _heads, _latentRow;
     private readonly float _scale;
 
-    public MlaAttention(WeightBuilder attention, IComputeBackend backend, MlaMoeConfig config, RopeTable rope)
+    public MlaAttention(WeightBuilder attention, IComputeBackend backend, ModelConfig config, MlaShape mla, RopeTable rope, IKeySelector? selector = null)
     {
-        var s = config.Mla;
         int hidden = config.HiddenSize, heads = config.NumHeads;
+        if (selector is not null && mla.QLoraRank is null)
+            throw new ArgumentException("a key selector reads the query latent, so MLA needs q_lora_rank", nameof(selector));
         _backend = backend;
         _rope = rope;
-        _shape = s;
+        _selector = selector;
+        _shape = mla;
         _heads = heads;
-        _latentRow = s.QkRopeHeadDim + s.KvLoraRank;
-        CacheSpec = new([new CacheStream("latents", 1, _latentRow)]);
-        _scale = 1f / MathF.Sqrt(s.QkHeadDim);
-        if (s.QLoraRank is int qLora)
+        _latentRow = mla.QkRopeHeadDim + mla.KvLoraRank;
+        CacheSpec = new([new CacheStream("latents", 1, _latentRow), .. selector?.CacheStreams ?? []]);
+        _scale = 1f / MathF.Sqrt(mla.QkHeadDim);
+        if (mla.QLoraRank is int qLora)
         {
             _queryDown = Linear.Load(attention, backend, "q_a_proj", hidden, qLora);
             _queryNorm = RmsNorm.Load(attention, backend, "q_a_layernorm", qLora, config.RmsNormEps);
-            _queryUp = Linear.Load(attention, backend, "q_b_proj", qLora, heads * s.QkHeadDim);
+            _queryUp = Linear.Load(attention, backend, "q_b_proj", qLora, heads * mla.QkHeadDim);
         }
-        else _query = Linear.Load(attention, backend, "q_proj", hidden, heads * s.QkHeadDim);
-        _compress = Linear.Load(attention, backend, "kv_a_proj_with_mqa", hidden, s.KvLoraRank + s.QkRopeHeadDim);
-        _latentNorm = RmsNorm.Load(attention, backend, "kv_a_layernorm", s.KvLoraRank, config.RmsNormEps);
-        _keyUp = Heads(attention.Stack("k_b_proj.weight", heads, s.KvLoraRank, s.QkNopeHeadDim));
-        _valueUp = Heads(attention.Stack("v_b_proj.weight", heads, s.VHeadDim, s.KvLoraRank));
-        _output = Linear.Load(attention, backend, "o_proj", heads * s.VHeadDim, hidden);
+        else _query = Linear.Load(attention, backend, "q_proj", hidden, heads * mla.QkHeadDim);
+        _compress = Linear.Load(attention, backend, "kv_a_proj_with_mqa", hidden, mla.KvLoraRank + mla.QkRopeHeadDim);
+        _latentNorm = RmsNorm.Load(attention, backend, "kv_a_layernorm", mla.KvLoraRank, config.RmsNormEps);
+        _keyUp = Heads(attention.Stack("k_b_proj.weight", heads, mla.KvLoraRank, mla.QkNopeHeadDim));
+        _valueUp = Heads(attention.Stack("v_b_proj.weight", heads, mla.VHeadDim, mla.KvLoraRank));
+        _output = Linear.Load(attention, backend, "o_proj", heads * mla.VHeadDim, hidden);
     }
 
     private static TensorView[] Heads(TensorView stack) => [.. Enumerable.Range(0, (int)stack.Shape[0]).Select(h => stack.Slice(h))];
 
-    /// <summary>One stream of one head: [RoPE(k_rope) ; c] per position.</summary>
+    /// <summary>One stream of one head, [RoPE(k_rope) ; c] per position, then the key selector's streams.</summary>
     public LayerCacheSpec CacheSpec { get; }
 
     public void Forward(DeviceSpan<float> x, DeviceSpan<float> y, in ForwardStep step, LayerCache cache)
@@ -69,6 +73,7 @@ public sealed class MlaAttention : IAttentionBlock
         var latents = cache.Stream(0);
 
         var queries = scratch.Queries(rows);
+        KeySelection? selection = null;
         if (_query is not null) _query.Forward(x, queries, rows);
         else
         {
@@ -76,6 +81,7 @@ public sealed class MlaAttention : IAttentionBlock
             _queryDown!.Forward(x, queryLatent, rows);
             _queryNorm!.Apply(queryLatent, queryLatent, rows);
             _queryUp!.Forward(queryLatent, queries, rows);
+            selection = _selector?.Select(x, queryLatent, step, cache, firstStream: 1);
         }
 
         var compressed = scratch.Compressed(rows);
@@ -99,7 +105,9 @@ public sealed class MlaAttention : IAttentionBlock
         backend.MatMulExperts(_keyUp, nopeQueries, inputPerSlot: true, headIds, rows, _heads, headLatents);
         backend.CopyRows(headLatents, kvLora, latentQueries.Slice(rope), _latentRow, headRows, kvLora);
 
-        backend.LatentAttention(latentQueries, step.Cache, latents, valueOffset: rope, valueWidth: kvLora, headLatents, _heads, _scale);
+        if (selection is { } chosen)
+            backend.SparseLatentAttention(latentQueries, step.Cache, latents, valueOffset: rope, valueWidth: kvLora, headLatents, _heads, _scale, chosen);
+        else backend.LatentAttention(latentQueries, step.Cache, latents, valueOffset: rope, valueWidth: kvLora, headLatents, _heads, _scale);
         var headValues = scratch.HeadValues(rows);
         backend.MatMulExperts(_valueUp, headLatents, inputPerSlot: true, headIds, rows, _heads, headValues);
         _output.Forward(headValues, y, rows);

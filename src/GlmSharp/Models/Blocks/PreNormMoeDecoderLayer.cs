@@ -5,9 +5,9 @@ using GlmSharp.Kernels.Paging;
 namespace GlmSharp.Models.Blocks;
 
 /// <summary>
-/// The block GLM-4.5 and GLM-4.7-Flash share: attention, then the dense SwiGLU (lead layers) or the mixture of experts,
-/// each pre-normed and added to the residual. Only the attention differs (grouped-query for glm4_moe, latent for
-/// glm4_moe_lite).
+/// The block GLM-4.5, GLM-4.7-Flash and GLM-5 share: attention, then the dense SwiGLU (lead layers) or the mixture of
+/// experts, each pre-normed and added to the residual. Only the attention differs (grouped-query for glm4_moe, latent for
+/// glm4_moe_lite, latent over the DSA indexer's choice for glm_moe_dsa).
 /// </summary>
 public sealed class PreNormMoeDecoderLayer(IAttentionBlock attention, WeightBuilder w, IComputeBackend backend, ModelConfig c, MoeShape moe, int layer) : IDecoderLayer
 {
