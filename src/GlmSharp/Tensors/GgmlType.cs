@@ -51,9 +51,6 @@ public enum GgmlType : uint
     /// <summary>A Q8_0 matrix repacked at load, as <see cref="Q4_0x8"/>; in memory only.</summary>
     Q8_0x8 = 0x1002,
 
-    /// <summary>A Q5_0 matrix repacked at load, as <see cref="Q4_0x8"/> (its 4-byte high bits are one more chunk); in memory only.</summary>
-    Q5_0x8 = 0x1004,
-
     /// <summary>A Q4_K matrix repacked at load, eight rows interleaved per super-block; in memory only.</summary>
     Q4_Kx8 = 0x1003,
 }

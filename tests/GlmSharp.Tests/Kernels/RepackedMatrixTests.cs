@@ -8,7 +8,7 @@ using GlmSharp.Tests.Support;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q4_0 / Q5_0 / Q8_0 / Q4_K matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
+/// Q4_0 / Q8_0 / Q4_K matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
 /// as the stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep
 /// the stored layout.
 /// </summary>
@@ -30,7 +30,6 @@ public sealed unsafe class RepackedMatrixTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q4_K)]
     public void Repacked_Matrix_Matches_Scalar_Reference_Of_The_Stored_One(GgmlType type)
     {
@@ -46,15 +45,13 @@ public sealed unsafe class RepackedMatrixTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q5_0)]
     public void Repacked_Kernels_Equal_Their_Scalar_Model_Bit_For_Bit(GgmlType type)
     {
         const int outputs = 24, inputs = 288;
         using var simd = Avx2();
         using var w = new TestMatrix(type, outputs, inputs, seed: 7);
         var repacked = simd.PrepareMatrix(w.View);
-        Assert.Equal(GgmlTypeInfo.StoredType(repacked.Type), type);
-        Assert.True(GgmlTypeInfo.IsRepacked(repacked.Type));
+        Assert.Equal(type == GgmlType.Q4_0 ? GgmlType.Q4_0x8 : GgmlType.Q8_0x8, repacked.Type);
         foreach (int tokens in new[] { 1, 2, 3, 7, 9 })
         {
             var x = TestMatrix.RandomActivations(tokens * inputs, seed: 40 + tokens);
@@ -137,7 +134,6 @@ public sealed unsafe class RepackedMatrixTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q5_0)]
     public void Subnormal_And_Negative_Scales_Convert_Exactly(GgmlType type)
     {
         const int outputs = 16, inputs = 128;
@@ -161,7 +157,6 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0, (ushort)0x7c00)]
     [InlineData(GgmlType.Q8_0, (ushort)0xfc00)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7e01)]
-    [InlineData(GgmlType.Q5_0, (ushort)0xfc00)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7c00)]
     public void A_Matrix_With_A_Non_Finite_Scale_Is_Not_Repacked(GgmlType type, ushort scale)
     {
@@ -193,16 +188,11 @@ public sealed unsafe class RepackedMatrixTests
             int dot = 0;
             for (int j = 0; j < 32; j++)
             {
-                int code = type switch
-                {
-                    GgmlType.Q8_0 => (sbyte)block[2 + j],
-                    GgmlType.Q5_0 => (j < 16 ? block[6 + j] & 0x0f : block[6 + j - 16] >> 4) | (int)((*(uint*)(block + 2) >> j) & 1) << 4,
-                    _ => j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4,
-                };
+                int code = type == GgmlType.Q8_0 ? (sbyte)block[2 + j] : j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4;
                 dot += code * codes[b * 32 + j];
             }
             acc = MathF.FusedMultiplyAdd(dot, d * scales[b], acc);
-            if (type != GgmlType.Q8_0) acc = MathF.FusedMultiplyAdd(-(d * (type == GgmlType.Q5_0 ? 16f : 8f)), sums[b], acc);
+            if (type == GgmlType.Q4_0) acc = MathF.FusedMultiplyAdd(-(d * 8f), sums[b], acc);
         }
         return acc;
     }
@@ -225,7 +215,6 @@ public sealed unsafe class RepackedMatrixTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q4_K)]
     public void Repacked_Kernels_Do_Not_Saturate_On_Extreme_Codes(GgmlType type)
     {
@@ -249,7 +238,7 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     [Fact]
-    public void Only_Q4_0_Q5_0_Q8_0_And_Q4_K_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
+    public void Only_Q4_0_Q8_0_And_Q4_K_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
     {
         using var simd = Avx2();
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
@@ -258,7 +247,6 @@ public sealed unsafe class RepackedMatrixTests
         using var q4k = new TestMatrix(GgmlType.Q4_K, 16, 256, seed: 2);
         using var q6k = new TestMatrix(GgmlType.Q6_K, 16, 256, seed: 2);
         using var q3k = new TestMatrix(GgmlType.Q3_K, 16, 256, seed: 2);
-        using var q5 = new TestMatrix(GgmlType.Q5_0, 16, 64, seed: 2);
         using var odd = new TestMatrix(GgmlType.Q4_0, 12, 64, seed: 3);
         using var f16 = new TestMatrix(GgmlType.F16, 16, 64, seed: 4);
 
@@ -272,7 +260,6 @@ public sealed unsafe class RepackedMatrixTests
         Assert.Equal(q4k.View.ByteLength, q4kRepacked.ByteLength);
         Assert.Same(q6k.View, simd.PrepareMatrix(q6k.View));
         Assert.Same(q3k.View, simd.PrepareMatrix(q3k.View));
-        Assert.Equal(GgmlType.Q5_0x8, simd.PrepareMatrix(q5.View).Type);
         Assert.Same(odd.View, simd.PrepareMatrix(odd.View));
         Assert.Same(f16.View, simd.PrepareMatrix(f16.View));
         Assert.Same(q4.View, scalar.PrepareMatrix(q4.View));
@@ -293,7 +280,6 @@ public sealed unsafe class RepackedMatrixTests
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_0x8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q8_0x8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_Kx8));
-        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q5_0x8));
         Assert.Equal(GgmlType.Q4_0, GgmlTypeInfo.StoredType(GgmlType.Q4_0x8));
         Assert.Equal(GgmlType.Q4_K, GgmlTypeInfo.StoredType(GgmlType.Q4_Kx8));
     }
@@ -301,7 +287,6 @@ public sealed unsafe class RepackedMatrixTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
-    [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.Q4_K)]
     public void Gathered_Rows_Of_A_Repacked_Matrix_Equal_The_Stored_Rows(GgmlType type)
     {

@@ -64,7 +64,7 @@ internal static unsafe class CpuMatMul
     private const int FloatChunkBytes = 256 << 10;
 
     public static bool UsesInt8(GgmlType type) =>
-        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 or GgmlType.Q5_0x8 || Fp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
+        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 || Fp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
 
     /// <summary>
     /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
@@ -694,7 +694,6 @@ internal static unsafe class CpuMatMul
         sbyte* codes = job->Codes + (long)t * job->ActRowBytes;
         float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
         if (job->Type == GgmlType.Q4_0x8) RepackedInt8Kernels.DotQ4_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
-        else if (job->Type == GgmlType.Q5_0x8) RepackedInt8Kernels.DotQ5_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
         else RepackedInt8Kernels.DotQ8_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, job->ActRowBlocks, y, job->Outputs);
     }
 

@@ -4,13 +4,12 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// Q4_0, Q5_0 and Q8_0 matrices repacked once at load into <see cref="GgmlType.Q4_0x8"/> / <see cref="GgmlType.Q5_0x8"/> / <see cref="GgmlType.Q8_0x8"/>, the
+/// Q4_0 and Q8_0 matrices repacked once at load into <see cref="GgmlType.Q4_0x8"/> / <see cref="GgmlType.Q8_0x8"/>, the
 /// layout of <see cref="RepackedInt8Kernels"/> (the idea of llama.cpp's CPU "repack" buffer): rows in groups of eight,
 /// and for each 32-value block of a group its eight fp16 scales (16 bytes), then its codes as 32-byte chunks whose
 /// 4-byte lane r holds four consecutive code bytes of row r. A chunk then meets four broadcast activation bytes with
 /// its lanes as eight output rows, so no sum crosses lanes. Q4_0 chunk c holds code bytes 4c…4c+3 (elements 4c…4c+3 in
-/// the low nibbles, 16+4c… in the high); Q5_0 takes its 32 high bits as chunk 0 and its nibbles as chunks 1–4, laid out
-/// as Q4_0's; Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
+/// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
 /// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix. Q4_K matrices become
 /// <see cref="GgmlType.Q4_Kx8"/> the same way, super-block by super-block (<see cref="Q4KRepack"/>).
 /// </summary>
@@ -22,7 +21,7 @@ internal static unsafe class Int8Repack
     /// <summary>The repacked type of a stored matrix the repacked kernels can take, or null to keep it as stored.</summary>
     public static GgmlType? RepackedType(TensorView stored) =>
         stored.Shape.Length == 2 && stored.Shape[0] % Rows == 0 && stored.Scales is null
-            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q5_0 => GgmlType.Q5_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, _ => null }
+            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, _ => null }
             : null;
 
     /// <summary>
@@ -83,7 +82,8 @@ internal static unsafe class Int8Repack
                 if (!Q4KRepack.RepackBlock(source, job->RowBytes, b, target)) job->NonFiniteScale = 1;
             return;
         }
-        int blockBytes = GgmlTypeInfo.BytesPerBlock(job->Type), codeBytes = blockBytes - sizeof(ushort);
+        int codeBytes = job->Type == GgmlType.Q4_0x8 ? Int8Kernels.Block / 2 : Int8Kernels.Block;
+        int blockBytes = sizeof(ushort) + codeBytes;
         for (int b = 0; b < job->Blocks; b++, target += Rows * blockBytes)
         {
             var scales = (ushort*)target;

@@ -45,7 +45,6 @@ internal static unsafe class RepackedInt8Kernels
     private const int ChunkBytes = 32;
     private const int Q4_0BlockBytes = ScaleBytes + Int8Repack.Rows * Block / 2;
     private const int Q8_0BlockBytes = ScaleBytes + Int8Repack.Rows * Block;
-    private const int Q5_0BlockBytes = ScaleBytes + Int8Repack.Rows * (4 + Block / 2), Q5_0CodesOffset = ScaleBytes + ChunkBytes;
 
     /// <summary>
     /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the Q4_0 group at <paramref name="w"/> and
@@ -81,88 +80,6 @@ internal static unsafe class RepackedInt8Kernels
             }
         }
         Store(f0, f1, f2, f3, n, y, yStride);
-    }
-
-    /// <summary>
-    /// <see cref="DotQ4_0{TTile}"/> for a Q5_0 group: each chunk's nibbles take their fifth bit (16) from the block's
-    /// high-bit chunk, element e's bit e of row r's 32, and the codes' offset 16 comes back per block as d_w·16·(d_a·Σa).
-    /// A 16-bit sum takes four products a chunk; codes up to 31 against activations up to 127 in magnitude fill it
-    /// after two chunks (8·31·127 = 31496), so the sums are widened every two chunks instead of once a block.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotQ5_0<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, float* sums, int scaleStride,
-        float* y, int yStride) where TTile : struct, ITokenTile
-    {
-        int n = TTile.Count;
-        var mask = Vector256.Create((byte)0x0f);
-        nint codes1 = codeStride, codes2 = 2 * codes1, codes3 = 3 * codes1;
-        nint scales1 = scaleStride, scales2 = 2 * scales1, scales3 = 3 * scales1;
-        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
-        for (int b = 0; b < blocks; b++, w += Q5_0BlockBytes, a += Block, scales++, sums++)
-        {
-            StreamPrefetch.Ahead(w, Q5_0BlockBytes);
-            var highBits = Vector256.Load(w + ScaleBytes);
-            Vector256<short> i0 = default, i1 = default, i2 = default, i3 = default;
-            FifthBitChunk<TTile>(w, highBits, 0, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
-            FifthBitChunk<TTile>(w, highBits, 1, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
-            Vector256<int> j0 = Widen(i0), j1 = n > 1 ? Widen(i1) : default, j2 = n > 2 ? Widen(i2) : default, j3 = n > 2 ? Widen(i3) : default;
-            i0 = i1 = i2 = i3 = default;
-            FifthBitChunk<TTile>(w, highBits, 2, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
-            FifthBitChunk<TTile>(w, highBits, 3, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
-            var d = RowScales(w);
-            var offset = d * 16f;
-            f0 = AddBlock(f0, j0 + Widen(i0), d, offset, scales, sums);
-            if (n > 1) f1 = AddBlock(f1, j1 + Widen(i1), d, offset, scales + scales1, sums + scales1);
-            if (n > 2)
-            {
-                f2 = AddBlock(f2, j2 + Widen(i2), d, offset, scales + scales2, sums + scales2);
-                f3 = AddBlock(f3, j3 + Widen(i3), d, offset, scales + scales3, sums + scales3);
-            }
-        }
-        Store(f0, f1, f2, f3, n, y, yStride);
-    }
-
-    /// <summary>
-    /// Chunk <paramref name="c"/> of a Q5_0 block (elements 4c… low, 16 + 4c… high): the high bits of those elements are
-    /// bits 4c… and 16 + 4c… of each lane, i.e. half a byte; vpshufb copies that byte into the lane's four bytes, and
-    /// comparing each with its own bit of the half turns the bit into 16.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FifthBitChunk<TTile>(byte* w, Vector256<byte> highBits, int c, Vector256<byte> mask, sbyte* a, nint codes1, nint codes2, nint codes3,
-        ref Vector256<short> i0, ref Vector256<short> i1, ref Vector256<short> i2, ref Vector256<short> i3) where TTile : struct, ITokenTile
-    {
-        int n = TTile.Count;
-        var packed = Vector256.Load(w + Q5_0CodesOffset + c * ChunkBytes);
-        var bits = (c & 1) == 0 ? LowHalfBits : HighHalfBits;
-        var sixteen = Vector256.Create((byte)16);
-        var lowFifth = Vector256.Equals(Avx2.Shuffle(highBits, LaneByte(c / 2)) & bits, bits) & sixteen;
-        var highFifth = Vector256.Equals(Avx2.Shuffle(highBits, LaneByte(2 + c / 2)) & bits, bits) & sixteen;
-        var low = (packed & mask) | lowFifth;
-        var high = (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask) | highFifth;
-        a += 4 * c;
-        i0 += NibblePair(low, high, a);
-        if (n > 1) i1 += NibblePair(low, high, a + codes1);
-        if (n > 2)
-        {
-            i2 += NibblePair(low, high, a + codes2);
-            i3 += NibblePair(low, high, a + codes3);
-        }
-    }
-
-    /// <summary>Bit k (or 4 + k) of byte k in every lane: the four elements of a chunk in the low (high) half of a high-bit byte.</summary>
-    private static readonly Vector256<byte> LowHalfBits = Vector256.Create(0x08040201u).AsByte(), HighHalfBits = Vector256.Create(0x80402010u).AsByte();
-
-    /// <summary>vpshufb patterns copying byte k of each 4-byte lane into all four of its bytes, for k = 0…3.</summary>
-    private static readonly Vector256<byte> LaneByte0 = LaneBytePattern(0), LaneByte1 = LaneBytePattern(1), LaneByte2 = LaneBytePattern(2), LaneByte3 = LaneBytePattern(3);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> LaneByte(int k) => k switch { 0 => LaneByte0, 1 => LaneByte1, 2 => LaneByte2, _ => LaneByte3 };
-
-    private static Vector256<byte> LaneBytePattern(int k)
-    {
-        var pattern = new byte[32];
-        for (int i = 0; i < pattern.Length; i++) pattern[i] = (byte)(i % 16 / 4 * 4 + k);
-        return Vector256.Create(pattern);
     }
 
     /// <summary>Chunk <paramref name="c"/> of a Q4_0 block: its nibbles split once, then met by every token.</summary>

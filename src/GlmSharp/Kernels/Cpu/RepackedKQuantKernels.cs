@@ -72,6 +72,7 @@ internal static unsafe class RepackedKQuantKernels
         where TTile : struct, ITokenTile
     {
         int n = TTile.Count;
+        var nibbles = Vector256.Create((byte)0x0f);
         var scaleHalf = HalfOf(scales, j & 1);
         var minHalf = HalfOf(minCodes, j & 1);
         var evenScales = Avx2.Shuffle(scaleHalf, EvenSubBlock).AsInt16();
@@ -83,15 +84,27 @@ internal static unsafe class RepackedKQuantKernels
         byte* chunks = w + Q4KRepack.HeaderBytes + 8 * j * Q4KRepack.ChunkBytes;
         sbyte* a = tokens.Codes + 64 * j;
         nint stride = tokens.CodeStride;
-        // Unrolled: as a loop, its address arithmetic and counter were two fifths of the instructions.
-        Q4Chunk<TTile>(chunks, 0, a, stride, ref low0, ref low1, ref low2, ref low3, ref high0, ref high1, ref high2, ref high3);
-        Q4Chunk<TTile>(chunks, 1, a, stride, ref low0, ref low1, ref low2, ref low3, ref high0, ref high1, ref high2, ref high3);
-        Q4Chunk<TTile>(chunks, 2, a, stride, ref low0, ref low1, ref low2, ref low3, ref high0, ref high1, ref high2, ref high3);
-        Q4Chunk<TTile>(chunks, 3, a, stride, ref low0, ref low1, ref low2, ref low3, ref high0, ref high1, ref high2, ref high3);
-        Q4Chunk<TTile>(chunks, 4, a, stride, ref low0, ref low1, ref low2, ref low3, ref high0, ref high1, ref high2, ref high3);
-        Q4Chunk<TTile>(chunks, 5, a, stride, ref low0, ref low1, ref low2, ref low3, ref high0, ref high1, ref high2, ref high3);
-        Q4Chunk<TTile>(chunks, 6, a, stride, ref low0, ref low1, ref low2, ref low3, ref high0, ref high1, ref high2, ref high3);
-        Q4Chunk<TTile>(chunks, 7, a, stride, ref low0, ref low1, ref low2, ref low3, ref high0, ref high1, ref high2, ref high3);
+        for (int c = 0; c < 8; c++)
+        {
+            var packed = Vector256.Load(chunks + c * Q4KRepack.ChunkBytes);
+            var low = packed & nibbles;
+            var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbles;
+            sbyte* at = a + 4 * c;
+            low0 += Avx2.MultiplyAddAdjacent(low, Broadcast(at));
+            high0 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 32));
+            if (n > 1)
+            {
+                low1 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + stride));
+                high1 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + stride + 32));
+            }
+            if (n > 2)
+            {
+                low2 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 2 * stride));
+                high2 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 2 * stride + 32));
+                low3 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 3 * stride));
+                high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * stride + 32));
+            }
+        }
         // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
         short* sums = tokens.Sums + 4 * j;
         int sumStride = tokens.SumStride;
@@ -108,34 +121,6 @@ internal static unsafe class RepackedKQuantKernels
             mins.T2 += Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride + 2), oddMins);
             dots.T3 += Avx2.MultiplyAddAdjacent(low3, evenScales) + Avx2.MultiplyAddAdjacent(high3, oddScales);
             mins.T3 += Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride + 2), oddMins);
-        }
-    }
-
-    /// <summary>Chunk <paramref name="c"/> of a 64-value chunk: its nibbles split once, then met by every token.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4Chunk<TTile>(byte* chunks, int c, sbyte* a, nint stride,
-        ref Vector256<short> low0, ref Vector256<short> low1, ref Vector256<short> low2, ref Vector256<short> low3,
-        ref Vector256<short> high0, ref Vector256<short> high1, ref Vector256<short> high2, ref Vector256<short> high3) where TTile : struct, ITokenTile
-    {
-        int n = TTile.Count;
-        var nibbles = Vector256.Create((byte)0x0f);
-        var packed = Vector256.Load(chunks + c * Q4KRepack.ChunkBytes);
-        var low = packed & nibbles;
-        var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbles;
-        sbyte* at = a + 4 * c;
-        low0 += Avx2.MultiplyAddAdjacent(low, Broadcast(at));
-        high0 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 32));
-        if (n > 1)
-        {
-            low1 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + stride));
-            high1 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + stride + 32));
-        }
-        if (n > 2)
-        {
-            low2 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 2 * stride));
-            high2 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 2 * stride + 32));
-            low3 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 3 * stride));
-            high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * stride + 32));
         }
     }
 
