@@ -29,10 +29,15 @@ internal static class EngineRun
         var batch = new Batch(run.Parallel * run.Prompt);
         var logits = new float[run.Parallel * loaded.Config.VocabSize];
 
-        StartSequences();
-        Prefill(run.WarmupPrompt);
-        for (int i = 0; i < RunSettings.WarmupDecode; i++) DecodeStep(run.Prompt + i % run.Gen, run.WarmupPrompt + i);
-        foreach (int sequence in sequences) context.Cache.Free(sequence);
+        var warmupStart = Stopwatch.GetTimestamp();
+        do
+        {
+            StartSequences();
+            Prefill(run.WarmupPrompt);
+            for (int i = 0; i < RunSettings.WarmupDecode; i++) DecodeStep(run.Prompt + i % run.Gen, run.WarmupPrompt + i);
+            foreach (int sequence in sequences) context.Cache.Free(sequence);
+        }
+        while (Stopwatch.GetElapsedTime(warmupStart) < RunSettings.MinimumWarmup);
         StartSequences();
 
         start = Stopwatch.GetTimestamp();

@@ -26,7 +26,9 @@ internal static class MtpRun
         double load = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
         var ids = run.TokenIds(path)[0];
-        Generate(ids[..run.WarmupPrompt], RunSettings.WarmupDecode);
+        var warmupStart = Stopwatch.GetTimestamp();
+        do Generate(ids[..run.WarmupPrompt], RunSettings.WarmupDecode);
+        while (Stopwatch.GetElapsedTime(warmupStart) < RunSettings.MinimumWarmup);
         var (first, total) = Generate(ids[..run.Prompt], run.Gen);
         var stats = generator.Stats;
         return new EngineResult(run.Prompt / first, (run.Gen - 1) / (total - first), load, RunSettings.PeakRssMb())
