@@ -39,6 +39,27 @@ public static class GlmTensorNames
         new("mlp.down_proj.weight", "ffn_down.weight"),
     ];
 
+    /// <summary>
+    /// The feed-forward of a glm4_moe-style layer in both formats: a dense lead layer's split MLP, the router and its
+    /// selection bias, the routed experts (one tensor per kind in GGUF, merged or with gate and up fused) and the shared
+    /// experts. glm4_moe, glm4_moe_lite and glm_moe_dsa name them alike.
+    /// </summary>
+    public static readonly IReadOnlyList<TensorNamePair> MoeFeedForward =
+    [
+        new("mlp.gate_proj.weight", "ffn_gate.weight"),
+        new("mlp.up_proj.weight", "ffn_up.weight"),
+        new("mlp.down_proj.weight", "ffn_down.weight"),
+        new("mlp.gate.weight", "ffn_gate_inp.weight"),
+        new("mlp.gate.e_score_correction_bias", "exp_probs_b.bias"),
+        new("mlp.experts.gate_proj.weight", "ffn_gate_exps.weight"),
+        new("mlp.experts.up_proj.weight", "ffn_up_exps.weight"),
+        new("mlp.experts.down_proj.weight", "ffn_down_exps.weight"),
+        new("mlp.experts.gate_up_proj.weight", "ffn_gate_up_exps.weight"),
+        new("mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight"),
+        new("mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight"),
+        new("mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight"),
+    ];
+
     /// <summary>GLM-4-0414: the pre-norm layer plus the two output norms (note the GGUF names: post_attention_norm is the attention-output norm here).</summary>
     public static readonly IReadOnlyList<TensorNamePair> SandwichLayer =
     [

@@ -43,18 +43,7 @@ public sealed class Glm4MoeLite : IArchitecture
         new("self_attn.v_b_proj.weight", "attn_v_b.weight"),
         new("self_attn.o_proj.weight", "attn_output.weight"),
         new("post_attention_layernorm.weight", "ffn_norm.weight"),
-        new("mlp.gate_proj.weight", "ffn_gate.weight"),
-        new("mlp.up_proj.weight", "ffn_up.weight"),
-        new("mlp.down_proj.weight", "ffn_down.weight"),
-        new("mlp.gate.weight", "ffn_gate_inp.weight"),
-        new("mlp.gate.e_score_correction_bias", "exp_probs_b.bias"),
-        new("mlp.experts.gate_proj.weight", "ffn_gate_exps.weight"),
-        new("mlp.experts.up_proj.weight", "ffn_up_exps.weight"),
-        new("mlp.experts.down_proj.weight", "ffn_down_exps.weight"),
-        new("mlp.experts.gate_up_proj.weight", "ffn_gate_up_exps.weight"),
-        new("mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight"),
-        new("mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight"),
-        new("mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight"),
+        .. GlmTensorNames.MoeFeedForward,
     ];
 
     public ModelConfig ConfigFromHf(ConfigJson json)
