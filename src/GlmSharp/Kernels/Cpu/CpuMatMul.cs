@@ -41,21 +41,29 @@ internal static unsafe class CpuMatMul
         public int ActRowBytes, ActRowBlocks, Groups;
         public ActivationLayout Layout;
         public Fp8Kernels.Scales Fp8Scales;
-        /// <summary>A few tokens multiplied by the decode kernels, each weight row unpacked once in registers for all of them.</summary>
+        /// <summary>A few tokens multiplied by the decode kernels: Q4_0's unpacks each row once for all of them, the others run per token over rows in L1.</summary>
         public bool SmallBatch;
     }
 
     /// <summary>
-    /// Q4_0 on the 256-bit int8 paths, for up to this many tokens (a decode step of two or three sequences, a short
-    /// draft to verify): the decode kernel takes up to four tokens per pass over a row instead of unpacking the row into
-    /// the prefill tile's scratch first. Measured on [6144 × 2048], 2 threads, AVX2: 2 tokens 0.55 ms against 1.06 for the
-    /// tile, 4 tokens 1.28 against 1.37, 8 tokens 1.75 against 1.46 — so from four tokens on the tile is kept.
+    /// Stored-layout int8 and Q8_K types on the 256-bit paths, for up to this many tokens (a decode step of two or three
+    /// sequences, a short draft to verify, the rows a batched step routes to one expert): decode kernels instead of
+    /// unpacking each row into the prefill tile's scratch first. Measured for Q4_0 on [6144 × 2048], 2 threads, AVX2:
+    /// 2 tokens 0.55 ms against 1.06 for the tile, 4 tokens 1.28 against 1.37, 8 tokens 1.75 against 1.46 — so from
+    /// four tokens on the tile is kept.
     /// </summary>
     private const int SmallBatchTokens = 3;
 
     private static bool UsesSmallBatch(GgmlType type, int tokens, CpuIsa isa, Int8Path int8) =>
-        type == GgmlType.Q4_0 && tokens > 1 && tokens <= SmallBatchTokens && isa >= CpuIsa.Avx2
-        && Int8Paths.Resolve(int8, type, prefill: false) is Int8Path.AvxVnni256 or Int8Path.Avx2Maddubs;
+        tokens > 1 && tokens <= SmallBatchTokens && isa >= CpuIsa.Avx2 && !GgmlTypeInfo.IsRepacked(type)
+        && (type == GgmlType.Q4_0 ? Int8Paths.Resolve(int8, type, prefill: false) is Int8Path.AvxVnni256 or Int8Path.Avx2Maddubs
+            : UsesQ8K(type, isa) || (UsesInt8(type) && Int8Paths.Resolve(int8, type, prefill: false) >= Int8Path.Avx2Maddubs));
+
+    /// <summary>
+    /// Bytes of weight rows that <see cref="DecodePerToken"/> passes over for every token before moving on: they stay in
+    /// L1, so the rows are read from memory once whatever the token count.
+    /// </summary>
+    private const int PerTokenChunkBytes = 16 << 10;
 
     private const int PrefillRowsPerItem = 16;
 
@@ -375,15 +383,18 @@ internal static unsafe class CpuMatMul
         int first = item * job->RowsPerItem;
         int end = Math.Min(job->Outputs, first + job->RowsPerItem);
         if (Fp4Kernels.Handles(job->Type))
-            Fp4Kernels.Rows(job->Type, job->Isa, job->Weights, job->RowBytes, job->Inputs, job->Outputs, first, end,
-                job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
+        {
+            if (job->SmallBatch) DecodePerToken(job, first, end, thread);
+            else Fp4Rows(job, first, end, thread);
+        }
         else if (UsesRepackedKernels(job->Type, job->Tokens)) RepackedRows(job, first, end);
         else if (UsesInt8(job->Type))
         {
             if (job->Int8 == Int8Path.Scalar) Int8Reference(job, first, end);
             else if (job->Int8 == Int8Path.Portable) Int8Portable(job, first, end);
             else if (job->Tokens == 1) Int8Decode(job, first, end);
-            else if (job->SmallBatch) Q4_0SmallBatch(job, first, end);
+            else if (job->SmallBatch && job->Type == GgmlType.Q4_0) Q4_0SmallBatch(job, first, end);
+            else if (job->SmallBatch) DecodePerToken(job, first, end, thread);
             else Int8Tiled(job, first, end, job->Scratch + thread);
         }
         else if (job->Type == GgmlType.F8_E4M3)
@@ -392,6 +403,7 @@ internal static unsafe class CpuMatMul
         {
             if (job->Isa == CpuIsa.Scalar) KQuantReference(job, first, end);
             else if (job->Tokens == 1) KQuantDecode(job, first, end);
+            else if (job->SmallBatch) DecodePerToken(job, first, end, thread);
             else if (TilesQ8KBlocks(job->Type)) Int8Tiled(job, first, end, job->Scratch + thread);
             else KQuantTiled(job, first, end, job->Scratch + thread);
         }
@@ -633,6 +645,54 @@ internal static unsafe class CpuMatMul
                 _ => Int8Kernels.DotQ4_0<NibbleDot>(w, job->Codes, job->Scales, job->Sums, blocks),
             };
         }
+    }
+
+    /// <summary>
+    /// A small batch on a type without a many-token decode kernel of its own: the one-token kernel for each token, over
+    /// a few rows at a time. The prefill tile instead unpacks every row into scratch first, which for two or three tokens
+    /// (an MTP verification step, an expert that a batched decode step routes a few rows to) cost more than the products.
+    /// </summary>
+    private static void DecodePerToken(Job* job, int first, int end, int thread)
+    {
+        int chunk = (int)Math.Max(1, PerTokenChunkBytes / job->RowBytes);
+        bool q8K = UsesQ8K(job->Type, job->Isa);
+        for (int start = first; start < end; start += chunk)
+        {
+            int stop = Math.Min(end, start + chunk);
+            for (int t = 0; t < job->Tokens; t++)
+            {
+                var token = OneToken(job, t, q8K);
+                if (q8K) KQuantDecode(&token, start, stop);
+                else if (Fp4Kernels.Handles(job->Type)) Fp4Rows(&token, start, stop, thread);
+                else Int8Decode(&token, start, stop);
+            }
+        }
+    }
+
+    private static void Fp4Rows(Job* job, int first, int end, int thread) =>
+        Fp4Kernels.Rows(job->Type, job->Isa, job->Weights, job->RowBytes, job->Inputs, job->Outputs, first, end,
+            job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
+
+    /// <summary>The job of token <paramref name="t"/> alone: its activation row and its row of the output.</summary>
+    private static Job OneToken(Job* job, int t, bool q8K)
+    {
+        var token = *job;
+        token.Tokens = 1;
+        token.Y += (long)t * job->Outputs;
+        if (q8K)
+        {
+            int n = job->Inputs;
+            token.Codes += (long)t * n;
+            token.Scales += (long)t * (n / ScalarKQuantKernels.SuperBlock);
+            token.GroupSums += (long)t * (n / ScalarKQuantKernels.Group);
+        }
+        else
+        {
+            token.Codes += (long)t * job->ActRowBytes;
+            token.Scales += (long)t * job->ActRowBlocks;
+            token.Sums += (long)t * job->ActRowBlocks;
+        }
+        return token;
     }
 
     private static void Q4_0SmallBatch(Job* job, int first, int end)

@@ -53,7 +53,9 @@ internal static unsafe class LegacyQuantKernels
             var d = Vector128.Create(TBlock.Scale(w, table), TBlock.Scale(w + bytes, table),
                 TBlock.Scale(w + 2 * bytes, table), TBlock.Scale(w + 3 * bytes, table));
             var combined = d * Vector128.Load(scales);
-            if (TBlock.HasOffset)
+            if (TBlock.OffsetPerScale != 0)
+                offset = Vector128.FusedMultiplyAdd(d, Vector128.Load(sums), offset);
+            else if (TBlock.HasOffset)
                 offset = Vector128.FusedMultiplyAdd(Vector128.Create(TBlock.Offset(w, table), TBlock.Offset(w + bytes, table),
                     TBlock.Offset(w + 2 * bytes, table), TBlock.Offset(w + 3 * bytes, table)), Vector128.Load(sums), offset);
             acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot<TBlock, TDot>(w, q)),
@@ -61,7 +63,7 @@ internal static unsafe class LegacyQuantKernels
             acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot<TBlock, TDot>(w + 2 * bytes, q + 2 * Block)),
                 Vector256.Create(Broadcast(combined, 2), Broadcast(combined, 3)), acc1);
         }
-        float offsetSum = Vector128.Sum(offset);
+        float offsetSum = TBlock.OffsetPerScale != 0 ? TBlock.OffsetPerScale * Vector128.Sum(offset) : Vector128.Sum(offset);
         for (; w + 2 * bytes <= end; w += 2 * bytes, q += 2 * Block, scales += 2, sums += 2)
         {
             float d0 = TBlock.Scale(w, table), d1 = TBlock.Scale(w + bytes, table);
