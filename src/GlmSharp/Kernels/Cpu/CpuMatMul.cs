@@ -205,7 +205,8 @@ internal static unsafe class CpuMatMul
             job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
             QuantizeActivations(pool, ref job, ref activations,
-                Fp4Kernels.Handles(weight.Type) || (repacked && !tiled) ? ActivationLayout.Natural
+                Fp4Kernels.Handles(weight.Type) ? Fp4Kernels.Layout(weight.Type, isa, oneToken: !tiled)
+                : repacked && !tiled ? ActivationLayout.Natural
                 : !int8Simd ? ActivationLayout.Natural
                 : tiled ? ActivationLayout.Grouped
                 : weight.Type == GgmlType.Q4_0 || LegacyQuantKernels.Handles(weight.Type) ? ActivationLayout.NibblePairs : ActivationLayout.Natural);

@@ -20,14 +20,16 @@ internal static unsafe class Fp4Kernels
 
     public static bool Handles(GgmlType type) => type is GgmlType.MXFP4 or GgmlType.NVFP4;
 
-    // Half of every UE4M3 byte, read per sub-block inside dot loops (see HalfFloat for why a table).
-    private static readonly float[] Ue4m3Halves = BuildUe4m3Table();
+    // Half of every UE4M3 and E8M0 byte, read per block inside dot loops (see HalfFloat for why a table).
+    private static readonly float[] Ue4m3Halves = BuildTable(Fp4.Ue4m3Half);
     private static float* Ue4m3Pointer { get; } = (float*)Unsafe.AsPointer(ref Ue4m3Halves[0]);
+    private static readonly float[] E8M0Halves = BuildTable(Fp4.E8M0Half);
+    private static float* E8M0Pointer { get; } = (float*)Unsafe.AsPointer(ref E8M0Halves[0]);
 
-    private static float[] BuildUe4m3Table()
+    private static float[] BuildTable(Func<byte, float> half)
     {
         var table = GC.AllocateArray<float>(256, pinned: true);
-        for (int code = 0; code < 256; code++) table[code] = Fp4.Ue4m3Half((byte)code);
+        for (int code = 0; code < 256; code++) table[code] = half((byte)code);
         return table;
     }
 
@@ -35,8 +37,15 @@ internal static unsafe class Fp4Kernels
     public static long ScratchBytes(int inputs) => 4L * (inputs + inputs / Chunk * 8 * sizeof(float));
 
     /// <summary>
+    /// The activation layout the kernels read: a single MXFP4 token on a vector path takes <see cref="ActivationLayout.NibblePairs"/>
+    /// (see <see cref="DotMxfp4Pairs"/>), every other case the natural order.
+    /// </summary>
+    public static ActivationLayout Layout(GgmlType type, CpuIsa isa, bool oneToken) =>
+        type == GgmlType.MXFP4 && isa >= CpuIsa.Avx2 && oneToken ? ActivationLayout.NibblePairs : ActivationLayout.Natural;
+
+    /// <summary>
     /// y[t·outputs + o] for weight rows [first, end) and every token: <paramref name="q"/> and
-    /// <paramref name="qScales"/> hold the natural-layout activation codes and block scales, rows
+    /// <paramref name="qScales"/> hold the activation codes in <see cref="Layout"/> and block scales, rows
     /// <paramref name="qRowBytes"/> and <paramref name="qRowBlocks"/> apart.
     /// </summary>
     public static void Rows(GgmlType type, CpuIsa isa, byte* weights, long rowBytes, int inputs, int outputs, int first, int end,
@@ -54,7 +63,7 @@ internal static unsafe class Fp4Kernels
             for (int o = first; o < end; o++)
             {
                 y[o] = type == GgmlType.MXFP4
-                    ? DotRow<Mxfp4Chunks>(weights + o * rowBytes, q, qScales, chunks)
+                    ? DotMxfp4Pairs(weights + o * rowBytes, q, qScales, chunks)
                     : DotRow<Nvfp4Chunks>(weights + o * rowBytes, q, qScales, chunks);
             }
         }
@@ -200,6 +209,61 @@ internal static unsafe class Fp4Kernels
         }
         return Vector256.Sum(acc0 + acc1);
     }
+
+    /// <summary>
+    /// One MXFP4 row against <see cref="ActivationLayout.NibblePairs"/> activations, Q4_0's decode arrangement: two
+    /// blocks' packed bytes fill one vector, whose low nibbles (elements 0–15 of both) and high nibbles (16–31) become
+    /// signed codes by one shuffle each, no nibble moved into element order; the scales of four blocks are looked up
+    /// and combined as one vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float DotMxfp4Pairs(byte* w, sbyte* q, float* qScales, int chunks)
+    {
+        const int bytes = Mxfp4.BytesPerBlock;
+        float* halves = E8M0Pointer;
+        var table = Vector256.Create(Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12));
+        Vector256<float> acc0 = default, acc1 = default;
+        int k = 0;
+        for (; k + 4 <= chunks; k += 4)
+        {
+            byte* block = w + k * bytes;
+            StreamPrefetch.Ahead(block, 4 * bytes);
+            var d = Vector128.Create(halves[block[0]], halves[block[bytes]], halves[block[2 * bytes]], halves[block[3 * bytes]])
+                * Vector128.Load(qScales + k);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot(block, q + k * Chunk, table)),
+                Vector256.Create(Broadcast(d, 0), Broadcast(d, 1)), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot(block + 2 * bytes, q + (k + 2) * Chunk, table)),
+                Vector256.Create(Broadcast(d, 2), Broadcast(d, 3)), acc1);
+        }
+        for (; k + 2 <= chunks; k += 2)
+        {
+            byte* block = w + k * bytes;
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(PairDot(block, q + k * Chunk, table)),
+                Vector256.Create(Vector128.Create(halves[block[0]] * qScales[k]), Vector128.Create(halves[block[bytes]] * qScales[k + 1])), acc0);
+        }
+        if (k < chunks)
+        {
+            var w0 = Mxfp4Chunks.Codes(w, k);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Dot(Avx2.Abs(w0), w0, Vector256.Load(q + k * Chunk))),
+                Vector256.Create(halves[w[k * bytes]] * qScales[k]), acc0);
+        }
+        return Vector256.Sum(acc0 + acc1);
+    }
+
+    /// <summary>Integer dots of two consecutive MXFP4 blocks: lanes 0–3 hold the first block's partial sums, 4–7 the second's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PairDot(byte* block, sbyte* q, Vector256<sbyte> table)
+    {
+        var mask = Vector256.Create((byte)0x0f);
+        var packed = Vector256.Create(Vector128.Load(block + 1), Vector128.Load(block + Mxfp4.BytesPerBlock + 1));
+        var low = Avx2.Shuffle(table, (packed & mask).AsSByte());
+        var high = Avx2.Shuffle(table, (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask).AsSByte());
+        return Dot(Avx2.Abs(low), low, Vector256.Load(q)) + Dot(Avx2.Abs(high), high, Vector256.Load(q + Chunk));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Broadcast(Vector128<float> v, [System.Diagnostics.CodeAnalysis.ConstantExpected] byte lane) =>
+        Vector128.Shuffle(v, Vector128.Create((int)lane));
 
     /// <summary>One stored row as signed codes in element order and, per chunk, its eight lane scales.</summary>
     private static void Unpack<TChunks>(byte* w, int chunks, sbyte* codes, float* scales) where TChunks : IChunks
