@@ -5,8 +5,8 @@ namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
 /// Weights with the extreme codes of the format in a pseudo-random sign pattern, every block scale 1: Q8_0 and Q4_0
-/// written byte by byte (Q8_0: −128 or 127; Q4_0: nibble 0 or 15, i.e. −8 or 7); Q4_1, Q5_0, Q5_1 and IQ4_NL encoded
-/// from the two ends of their range (codes 0 and 15 or 31; IQ4_NL's grid ends −127 and 113), which their quantizers
+/// written byte by byte (Q8_0: −128 or 127; Q4_0: nibble 0 or 15, i.e. −8 or 7); Q4_1, Q5_0, Q5_1, IQ4_NL and MXFP4
+/// encoded from the two ends of their range (codes 0 and 15 or 31; IQ4_NL's grid ends −127 and 113; E2M1's ±6), which their quantizers
 /// map onto scale 1 exactly. Q4_K and Q5_K are written byte by byte with d = dmin = 1 and every 6-bit scale and min 63,
 /// codes 0 or 15 (31).
 /// </summary>
@@ -84,6 +84,7 @@ internal sealed unsafe class ExtremeMatrix : IDisposable
         GgmlType.Q4_1 => (-8f, 7f),
         GgmlType.Q5_0 or GgmlType.Q5_1 => (-16f, 15f),
         GgmlType.IQ4_NL => (-127f, 113f),
+        GgmlType.MXFP4 => (-6f, 6f),
         _ => throw new ArgumentException($"no extreme matrix for {type}", nameof(type)),
     };
 

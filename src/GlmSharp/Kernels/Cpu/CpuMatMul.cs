@@ -72,7 +72,7 @@ internal static unsafe class CpuMatMul
     private const int FloatChunkBytes = 256 << 10;
 
     public static bool UsesInt8(GgmlType type) =>
-        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 || Fp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
+        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 || Nvfp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
 
     /// <summary>
     /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
@@ -205,12 +205,11 @@ internal static unsafe class CpuMatMul
             job.ActRowBlocks = job.Groups * Int8Kernels.GroupBlocks;
             job.ActRowBytes = job.Groups * Int8Kernels.GroupBytes;
             QuantizeActivations(pool, ref job, ref activations,
-                Fp4Kernels.Handles(weight.Type) ? Fp4Kernels.Layout(weight.Type, isa, oneToken: !tiled)
-                : repacked && !tiled ? ActivationLayout.Natural
+                Nvfp4Kernels.Handles(weight.Type) || (repacked && !tiled) ? ActivationLayout.Natural
                 : !int8Simd ? ActivationLayout.Natural
                 : tiled ? ActivationLayout.Grouped
                 : weight.Type == GgmlType.Q4_0 || LegacyQuantKernels.Handles(weight.Type) ? ActivationLayout.NibblePairs : ActivationLayout.Natural);
-            if (tiled && Fp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Fp4Kernels.ScratchBytes(inputs));
+            if (tiled && Nvfp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Nvfp4Kernels.ScratchBytes(inputs));
             else if (tiled && int8Simd)
                 EnsureScratch(scratch, pool.Threads, TileScratchBytes(job.ActRowBytes, job.ActRowBlocks, tokens)
                     + (weight.Type == GgmlType.Q4_Kx8 ? Int8Repack.Rows * job.RowBytes : 0));
@@ -383,10 +382,10 @@ internal static unsafe class CpuMatMul
         var job = (Job*)context;
         int first = item * job->RowsPerItem;
         int end = Math.Min(job->Outputs, first + job->RowsPerItem);
-        if (Fp4Kernels.Handles(job->Type))
+        if (Nvfp4Kernels.Handles(job->Type))
         {
             if (job->SmallBatch) DecodePerToken(job, first, end, thread);
-            else Fp4Rows(job, first, end, thread);
+            else Nvfp4Rows(job, first, end, thread);
         }
         else if (UsesRepackedKernels(job->Type, job->Tokens)) RepackedRows(job, first, end);
         else if (UsesInt8(job->Type))
@@ -664,14 +663,14 @@ internal static unsafe class CpuMatMul
             {
                 var token = OneToken(job, t, q8K);
                 if (q8K) KQuantDecode(&token, start, stop);
-                else if (Fp4Kernels.Handles(job->Type)) Fp4Rows(&token, start, stop, thread);
+                else if (Nvfp4Kernels.Handles(job->Type)) Nvfp4Rows(&token, start, stop, thread);
                 else Int8Decode(&token, start, stop);
             }
         }
     }
 
-    private static void Fp4Rows(Job* job, int first, int end, int thread) =>
-        Fp4Kernels.Rows(job->Type, job->Isa, job->Weights, job->RowBytes, job->Inputs, job->Outputs, first, end,
+    private static void Nvfp4Rows(Job* job, int first, int end, int thread) =>
+        Nvfp4Kernels.Rows(job->Isa, job->Weights, job->RowBytes, job->Inputs, job->Outputs, first, end,
             job->Codes, job->Scales, job->ActRowBytes, job->ActRowBlocks, job->Tokens, job->Y, job->Scratch + thread);
 
     /// <summary>The job of token <paramref name="t"/> alone: its activation row and its row of the output.</summary>

@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// How the 256-bit kernels read one of ggml's 32-value "legacy" block types other than Q4_0 and Q8_0: each weight is
-/// w = d·c + <see cref="Offset"/>, with c a byte code (unsigned 0–31, or for IQ4_NL the signed grid value), so the
+/// How the 256-bit kernels read one of ggml's 32-value blocks with one scale (the "legacy" types other than Q4_0 and
+/// Q8_0, and MXFP4, whose E2M1 values doubled are small integers): each weight is
+/// w = d·c + <see cref="Offset"/>, with c a byte code (unsigned 0–31, or for IQ4_NL and MXFP4 the signed grid value), so the
 /// integer dot Σc·a meets the activation codes directly and the offset meets the block's activation sum.
 /// </summary>
 internal unsafe interface ILegacyBlock
@@ -20,7 +21,7 @@ internal unsafe interface ILegacyBlock
 
     static abstract float Scale(byte* block, float* halfTable);
 
-    /// <summary>What each weight adds besides d·c: the minimum m of Q4_1 and Q5_1, −16·d for Q5_0, 0 for IQ4_NL.</summary>
+    /// <summary>What each weight adds besides d·c: the minimum m of Q4_1 and Q5_1, −16·d for Q5_0, 0 for IQ4_NL and MXFP4.</summary>
     static abstract float Offset(byte* block, float* halfTable);
 
     /// <summary>
@@ -154,4 +155,47 @@ internal readonly unsafe struct Iq4NlBlock : ILegacyBlock
     }
 
     public static Vector256<byte> Single(byte* block) => Avx2.Shuffle(Grid, Int8Kernels.Nibbles(block + 2));
+}
+
+/// <summary>
+/// MXFP4: an E8M0 exponent byte, then 16 bytes of E2M1 nibbles laid out as Q4_0's. Each nibble maps by one vpshufb to
+/// its value doubled (−12 to 12, signed as IQ4_NL's grid values), with the scale halved to match. Signed codes keep
+/// each block's integer dot exact, as llama.cpp's is: codes shifted to unsigned with the shift taken back through the
+/// activation sums cancel in fp32 and moved logits by up to 1e-2 where a rounding of the next layer's activations flipped.
+/// </summary>
+internal readonly unsafe struct Mxfp4Block : ILegacyBlock
+{
+    private static readonly Vector128<sbyte> DoubledValues = Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+    private static readonly Vector256<byte> DoubledValuesTwice = Vector256.Create(DoubledValues, DoubledValues).AsByte();
+
+    public static int Bytes => 17;
+    public static bool Unsigned => false;
+    public static bool HasOffset => false;
+    public static float Scale(byte* block, float* halfTable) => E8M0Halves.Pointer[*block];
+    public static float Offset(byte* block, float* halfTable) => 0f;
+    public static float OffsetPerScale => 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block)
+    {
+        var (low, high) = LegacyBits.NibblePair(block + 1, block + Bytes + 1);
+        return (Avx2.Shuffle(DoubledValuesTwice, low), Avx2.Shuffle(DoubledValuesTwice, high));
+    }
+
+    public static Vector256<byte> Single(byte* block) => Avx2.Shuffle(DoubledValuesTwice, Int8Kernels.Nibbles(block + 1));
+}
+
+/// <summary>Half of every E8M0 exponent byte as a float, read per block inside dot loops (see HalfFloat for why a table).</summary>
+internal static unsafe class E8M0Halves
+{
+    private static readonly float[] Table = Build();
+
+    public static float* Pointer { get; } = (float*)Unsafe.AsPointer(ref Table[0]);
+
+    private static float[] Build()
+    {
+        var table = GC.AllocateArray<float>(256, pinned: true);
+        for (int e = 0; e < 256; e++) table[e] = GlmSharp.Tensors.Fp4.E8M0Half((byte)e);
+        return table;
+    }
 }

@@ -6,18 +6,18 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// Q4_1, Q5_0, Q5_1 and IQ4_NL weights against activations quantized to 8-bit blocks, as llama.cpp multiplies them
-/// (vec_dot_type Q8_1 for the types with a minimum, whose block sums it keeps as fp16, Q8_0 for the others). Decode
+/// Q4_1, Q5_0, Q5_1, IQ4_NL and MXFP4 weights against activations quantized to 8-bit blocks, as llama.cpp multiplies
+/// them (vec_dot_type Q8_1 for the types with a minimum, whose block sums it keeps as fp16, Q8_0 for the others). Decode
 /// reads two blocks per step against <see cref="ActivationLayout.NibblePairs"/> activations, as Q4_0's kernel does;
 /// prefill unpacks rows into the interleaved layout of <see cref="Int8Kernels"/> and runs its tiles. Codes stay
 /// unsigned where they are (up to 31: a vpmaddubsw pair sum is at most 2·31·127, well within 16 bits) with the
-/// offset taken back through the activation sums; IQ4_NL's signed grid values take the sign trick of Q8_0.
+/// offset taken back through the activation sums; IQ4_NL's and MXFP4's signed grid values take the sign trick of Q8_0.
 /// </summary>
 internal static unsafe class LegacyQuantKernels
 {
     private const int Block = Int8Kernels.Block;
 
-    public static bool Handles(GgmlType type) => type is GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.IQ4_NL;
+    public static bool Handles(GgmlType type) => type is GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.IQ4_NL or GgmlType.MXFP4;
 
     /// <summary>Types whose activation block sums llama.cpp stores as fp16 (block_q8_1's s), so the sums are rounded alike.</summary>
     public static bool UsesHalfSums(GgmlType type) => type is GgmlType.Q4_1 or GgmlType.Q5_1;
@@ -34,6 +34,7 @@ internal static unsafe class LegacyQuantKernels
             GgmlType.Q5_0 => Dot<Q5_0Block, NibbleDot>(w, q, scales, sums, blocks),
             GgmlType.Q5_1 when vnni => Dot<Q5_1Block, VnniDot>(w, q, scales, sums, blocks),
             GgmlType.Q5_1 => Dot<Q5_1Block, NibbleDot>(w, q, scales, sums, blocks),
+            GgmlType.MXFP4 => Dot<Mxfp4Block, SignedDot>(w, q, scales, sums, blocks),
             _ => Dot<Iq4NlBlock, SignedDot>(w, q, scales, sums, blocks),
         };
     }
@@ -93,10 +94,10 @@ internal static unsafe class LegacyQuantKernels
         Vector128.Shuffle(v, Vector128.Create((int)lane));
 
     /// <summary>
-    /// True where the prefill tile gets signed codes: IQ4_NL, except on AVX-VNNI, whose vpdpbusd needs them unsigned
+    /// True where the prefill tile gets signed codes: IQ4_NL and MXFP4, except on AVX-VNNI, whose vpdpbusd needs them unsigned
     /// (grid value + 128, the 128 taken back through the offset).
     /// </summary>
-    public static bool SignedTile(GgmlType type, Int8Path path) => type == GgmlType.IQ4_NL && path != Int8Path.AvxVnni256;
+    public static bool SignedTile(GgmlType type, Int8Path path) => (type is GgmlType.IQ4_NL or GgmlType.MXFP4) && path != Int8Path.AvxVnni256;
 
     /// <summary>
     /// One stored row unpacked as <see cref="Int8Kernels.Unpack"/> does: codes u in the interleaved layout, and per block
@@ -109,6 +110,7 @@ internal static unsafe class LegacyQuantKernels
             case GgmlType.Q4_1: Unpack<Q4_1Block>(w, blocks, u, scales, offsets, flip: false); break;
             case GgmlType.Q5_0: Unpack<Q5_0Block>(w, blocks, u, scales, offsets, flip: false); break;
             case GgmlType.Q5_1: Unpack<Q5_1Block>(w, blocks, u, scales, offsets, flip: false); break;
+            case GgmlType.MXFP4: Unpack<Mxfp4Block>(w, blocks, u, scales, offsets, flip: !SignedTile(type, path)); break;
             default: Unpack<Iq4NlBlock>(w, blocks, u, scales, offsets, flip: !SignedTile(type, path)); break;
         }
     }
@@ -144,14 +146,14 @@ internal static unsafe class LegacyQuantKernels
     /// <summary>
     /// <see cref="Int8Kernels.DotTile{TDot}"/> with the dot the type's codes need on <paramref name="path"/>: 4-bit codes
     /// may keep a group's pair sums in 16 bits (<see cref="NibbleDot"/>), 5-bit codes widen every step
-    /// (<see cref="WideNibbleDot"/>), IQ4_NL's signed codes take <see cref="SignedDot"/>.
+    /// (<see cref="WideNibbleDot"/>), IQ4_NL's and MXFP4's signed codes take <see cref="SignedDot"/>.
     /// </summary>
     public static void DotTile(GgmlType type, Int8Path path, byte* u, float* wScales, int rowBytes, int rowBlocks, int rows,
         sbyte* a, float* aScales, int tokens, int groups, float* y, int yStride)
     {
         if (path == Int8Path.AvxVnni256)
             Int8Kernels.DotTile<VnniDot>(u, wScales, rowBytes, rowBlocks, rows, a, aScales, tokens, groups, y, yStride);
-        else if (type == GgmlType.IQ4_NL)
+        else if (type is GgmlType.IQ4_NL or GgmlType.MXFP4)
             Int8Kernels.DotTile<SignedDot>(u, wScales, rowBytes, rowBlocks, rows, a, aScales, tokens, groups, y, yStride);
         else if (type == GgmlType.Q4_1)
             Int8Kernels.DotTile<NibbleDot>(u, wScales, rowBytes, rowBlocks, rows, a, aScales, tokens, groups, y, yStride);

@@ -17,6 +17,7 @@ internal static unsafe class LegacyQuantKernelsPortable
     private static readonly Vector128<byte> FirstHalfBytes = Vector128.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
     private static readonly Vector128<byte> SecondHalfBytes = Vector128.Create((byte)2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     private static readonly Vector128<sbyte> Grid = Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    private static readonly Vector128<sbyte> DoubledE2M1 = Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(GgmlType type, byte* w, sbyte* q, float* scales, float* sums, int blocks)
@@ -29,8 +30,9 @@ internal static unsafe class LegacyQuantKernelsPortable
         {
             var (first, second, minimum) = Codes(type, w, table);
             var i = Int8KernelsPortable.Dot(first, Vector128.Load(q)) + Int8KernelsPortable.Dot(second, Vector128.Load(q + 16));
+            float d = type == GgmlType.MXFP4 ? E8M0Halves.Pointer[*w] : table[*(ushort*)w];
             // No fused multiply-add: hardware without FMA would emulate it slowly.
-            acc += Vector128.ConvertToSingle(i) * Vector128.Create(table[*(ushort*)w] * scales[b]);
+            acc += Vector128.ConvertToSingle(i) * Vector128.Create(d * scales[b]);
             offsets += minimum * sums[b];
         }
         return Vector128.Sum(acc) + offsets;
@@ -58,12 +60,26 @@ internal static unsafe class LegacyQuantKernelsPortable
                 var sixteen = Vector128.Create((sbyte)16);
                 return (first - sixteen, second - sixteen, 0f);
             }
+            case GgmlType.MXFP4:
+            {
+                var (first, second) = GridCodes(DoubledE2M1, block + 1);
+                return (first, second, 0f);
+            }
             default:
             {
-                var packed = Vector128.Load(block + 2);
-                return (Vector128.Shuffle(Grid, (packed & mask).AsSByte()), Vector128.Shuffle(Grid, (Vector128.ShiftRightLogical(packed, 4) & mask).AsSByte()), 0f);
+                var (first, second) = GridCodes(Grid, block + 2);
+                return (first, second, 0f);
             }
         }
+    }
+
+    /// <summary>The 4-bit indices of a block's 16 packed bytes looked up in <paramref name="grid"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector128<sbyte> First, Vector128<sbyte> Second) GridCodes(Vector128<sbyte> grid, byte* packed)
+    {
+        var mask = Vector128.Create((byte)0x0f);
+        var bytes = Vector128.Load(packed);
+        return (Vector128.Shuffle(grid, (bytes & mask).AsSByte()), Vector128.Shuffle(grid, (Vector128.ShiftRightLogical(bytes, 4) & mask).AsSByte()));
     }
 
     /// <summary>The unsigned 5-bit codes of <see cref="FiveBitCodes"/> at <paramref name="codes"/>.</summary>

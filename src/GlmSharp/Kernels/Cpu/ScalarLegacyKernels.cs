@@ -4,9 +4,10 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// The reference for Q4_1, Q5_0, Q5_1 and IQ4_NL weights against 8-bit activation blocks, written as llama.cpp's
-/// vec_dot functions define it: per block d_w·d_a·Σc·a over integer codes c (Q5_0's q − 16, IQ4_NL's grid values),
-/// plus m·s for the types with a minimum m, s being the activation block's stored sum d_a·Σa.
+/// The reference for Q4_1, Q5_0, Q5_1, IQ4_NL and MXFP4 weights against 8-bit activation blocks, written as llama.cpp's
+/// vec_dot functions define it: per block d_w·d_a·Σc·a over integer codes c (Q5_0's q − 16, IQ4_NL's grid values,
+/// MXFP4's E2M1 values doubled with d_w the E8M0 scale halved), plus m·s for the types with a minimum m, s being the
+/// activation block's stored sum d_a·Σa.
 /// </summary>
 internal static unsafe class ScalarLegacyKernels
 {
@@ -32,6 +33,13 @@ internal static unsafe class ScalarLegacyKernels
     /// <summary>The integer codes c of one block and its scale d, so that w = d·c + the returned minimum.</summary>
     public static float Codes(GgmlType type, byte* block, Span<int> codes, out float d)
     {
+        if (type == GgmlType.MXFP4)
+        {
+            d = Fp4.E8M0Half(*block);
+            Nibbles(block + 1, codes);
+            for (int j = 0; j < Block; j++) codes[j] = Fp4.DoubledValues[codes[j]];
+            return 0f;
+        }
         d = HalfFloat.ToSingle(*(ushort*)block);
         switch (type)
         {
@@ -50,7 +58,7 @@ internal static unsafe class ScalarLegacyKernels
                 for (int j = 0; j < Block; j++) codes[j] = Iq4Nl.Values[codes[j]];
                 return 0f;
             default:
-                throw new ArgumentException($"{type} is not a Q4_1, Q5_0, Q5_1 or IQ4_NL type", nameof(type));
+                throw new ArgumentException($"{type} is not a Q4_1, Q5_0, Q5_1, IQ4_NL or MXFP4 type", nameof(type));
         }
     }
 
