@@ -92,8 +92,12 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
 
     private string ConfigJson()
     {
-        var spec = Text.Spec;
         var vision = Vision.Config;
+        // The text decoder's fields are the glm4 checkpoint's own, with glm4v's M-RoPE sections added.
+        var textConfig = JsonSerializer.Deserialize<Dictionary<string, object>>(Text.ConfigJsonText())!;
+        textConfig.Remove("architectures");
+        textConfig["model_type"] = "glm4v_text";
+        textConfig["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3] };
         int Id(string token) => Vocabulary.Tokens.ToList().IndexOf(token);
         return JsonSerializer.Serialize(new Dictionary<string, object>
         {
@@ -102,25 +106,7 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
             ["image_token_id"] = Id(ImagePrompt.ImageToken),
             ["image_start_token_id"] = Id(ImagePrompt.BeginOfImage),
             ["image_end_token_id"] = Id(ImagePrompt.EndOfImage),
-            ["text_config"] = new Dictionary<string, object>
-            {
-                ["model_type"] = "glm4v_text",
-                ["vocab_size"] = spec.Vocab,
-                ["hidden_size"] = spec.Hidden,
-                ["num_hidden_layers"] = spec.Layers,
-                ["num_attention_heads"] = spec.Heads,
-                ["num_key_value_heads"] = spec.KvHeads,
-                ["head_dim"] = spec.HeadDim,
-                ["intermediate_size"] = spec.Intermediate,
-                ["partial_rotary_factor"] = spec.PartialRotary,
-                ["attention_bias"] = spec.Bias,
-                ["tie_word_embeddings"] = false,
-                ["max_position_embeddings"] = spec.Context,
-                ["rope_theta"] = spec.RopeTheta,
-                ["rms_norm_eps"] = spec.RmsEps,
-                ["eos_token_id"] = Text.HfConfig().EosTokenIds,
-                ["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3] },
-            },
+            ["text_config"] = textConfig,
             ["vision_config"] = new Dictionary<string, object>
             {
                 ["model_type"] = "glm4v",
