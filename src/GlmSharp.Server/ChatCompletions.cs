@@ -12,37 +12,44 @@ namespace GlmSharp.Server;
 /// shared batcher, and splits the reply into reasoning, content and tool calls (<see cref="GlmOutputParser"/>), whole
 /// or as server-sent events.
 /// </summary>
-internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenizer tokenizer, IChatTemplate template, SamplingOptions defaults, ServerOptions options, ServerMetrics metrics)
+internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenizer tokenizer, IChatTemplate template, SamplingOptions defaults, ServerOptions options,
+    ServerMetrics metrics, ChatImages images, string modelOrigin)
 {
     public async Task Handle(HttpContext http, JsonElement body)
     {
         var request = ChatRequest.Parse(body, defaults, engine.ContextLength);
+        var encoded = images.Encode(request.Images, engine.ContextLength);
         ChatPrompt prompt;
         try
         {
             prompt = ChatPrompt.Prepare(template, tokenizer, request.Messages,
-                new ChatTemplateOptions { EnableThinking = request.EnableThinking, Tools = request.ToolDefinitions }, engine.ContextLength);
+                new ChatTemplateOptions { EnableThinking = request.EnableThinking, Tools = request.ToolDefinitions }, engine.ContextLength,
+                encoded, images.ImageTokenId, modelOrigin);
         }
         catch (JsonException e)
         {
             throw ApiError.Invalid($"a tool call's arguments could not be read: {e.Message}", "messages");
         }
-        var tokens = prompt.Tokens;
+        catch (Vision.ImageInputException e)
+        {
+            throw ApiError.Invalid(e.Message, "messages");
+        }
+        var rows = prompt.Rows;
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var replies = Enumerable.Range(0, request.Choices).Select(i => new Reply(
-            engine.GenerateAsync(tokens, request.Generation with { Sampling = request.Generation.Sampling with { Seed = request.Generation.Sampling.Seed + i } }, http.RequestAborted),
+            engine.GenerateAsync(rows, request.Generation with { Sampling = request.Generation.Sampling with { Seed = request.Generation.Sampling.Seed + i } }, http.RequestAborted),
             new GlmOutputParser(request.Tools, prompt.StartsInReasoning))).ToArray();
         var started = System.Diagnostics.Stopwatch.StartNew();
         var writer = new ChatCompletionWriter(id, created, options.ModelName, request.Generation.TopLogprobs is null ? null : new LogprobsJson(tokenizer));
-        if (request.Stream) await Stream(http, writer, replies, tokens.Length, request.IncludeUsage);
+        if (request.Stream) await Stream(http, writer, replies, rows.Length, request.IncludeUsage);
         else
         {
             foreach (var reply in replies) await reply.RunToEnd(http.RequestAborted);
             http.Response.ContentType = "application/json";
-            await http.Response.Body.WriteAsync(writer.Completion(replies, tokens.Length), http.RequestAborted);
+            await http.Response.Body.WriteAsync(writer.Completion(replies, rows.Length), http.RequestAborted);
         }
-        foreach (var reply in replies) metrics.Generation(tokens.Length, reply.CompletionTokens, reply.FirstToken ?? started.Elapsed, started.Elapsed);
+        foreach (var reply in replies) metrics.Generation(rows.Length, reply.CompletionTokens, reply.FirstToken ?? started.Elapsed, started.Elapsed);
         metrics.Request("chat", "ok");
     }
 

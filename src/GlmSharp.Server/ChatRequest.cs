@@ -2,13 +2,18 @@ using System.Text.Json;
 using GlmSharp.Inference;
 using GlmSharp.Serving;
 using GlmSharp.Tokenizers.Chat;
+using GlmSharp.Vision;
 
 namespace GlmSharp.Server;
 
-/// <summary>A checked <c>POST /v1/chat/completions</c> body: the conversation, the tools, and how to generate.</summary>
+/// <summary>
+/// A checked <c>POST /v1/chat/completions</c> body: the conversation, the tools, and how to generate. The
+/// <c>image_url</c> parts of user messages become GLM's image placeholder in the message text and an entry of
+/// <see cref="Images"/>, in the order the template writes them.
+/// </summary>
 internal sealed record ChatRequest(
     IReadOnlyList<ChatMessage> Messages, IReadOnlyList<string> ToolDefinitions, ToolSchemas Tools, GenerationOptions Generation,
-    int Choices, bool Stream, bool IncludeUsage, bool EnableThinking)
+    int Choices, bool Stream, bool IncludeUsage, bool EnableThinking, IReadOnlyList<ImagePart> Images)
 {
     /// <summary>Reads the body; every field that is present must be valid, and the error names it.</summary>
     public static ChatRequest Parse(JsonElement body, SamplingOptions defaults, int contextLength)
@@ -37,8 +42,10 @@ internal sealed record ChatRequest(
         var generation = GenerationFields.Parse(body, defaults, contextLength, defaultMaxTokens: contextLength, specialTokensAsText: true)
             with { TopLogprobs = GenerationFields.ChatLogprobs(body), JsonObject = json };
         var (n, stream, includeUsage) = GenerationFields.Delivery(body);
+        var images = new List<ImagePart>();
+        var conversation = messages.EnumerateArray().Select((m, i) => Message(m, i, images)).ToArray();
         // The object is the whole reply, so a JSON reply is asked for without thinking first.
-        return new ChatRequest([.. messages.EnumerateArray().Select((m, i) => Message(m, i))], toolDefinitions, schemas, generation, n, stream, includeUsage, !json && Thinking(body));
+        return new ChatRequest(conversation, toolDefinitions, schemas, generation, n, stream, includeUsage, !json && Thinking(body), images);
     }
 
     /// <summary>Whether <c>response_format</c> asks for a JSON object (enforced while sampling) rather than text.</summary>
@@ -73,7 +80,7 @@ internal sealed record ChatRequest(
         return true;
     }
 
-    private static ChatMessage Message(JsonElement m, int index)
+    private static ChatMessage Message(JsonElement m, int index, List<ImagePart> images)
     {
         string field = $"messages[{index}]";
         if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var roleValue) || roleValue.ValueKind != JsonValueKind.String)
@@ -86,7 +93,7 @@ internal sealed record ChatRequest(
             "tool" => ChatRole.Tool,
             var other => throw ApiError.Invalid($"{field}.role '{other}' is not one of system, user, assistant, tool", field + ".role"),
         };
-        string content = Content(m, field);
+        string content = Content(m, field, role == ChatRole.User ? images : null);
         string? reasoning = m.TryGetProperty("reasoning_content", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
         List<ChatToolCall>? calls = null;
         if (role == ChatRole.Assistant && m.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
@@ -113,20 +120,46 @@ internal sealed record ChatRequest(
         return new ChatMessage(role, content, reasoning, calls);
     }
 
-    /// <summary>A string, or an array of parts whose text parts are joined; null or absent is empty.</summary>
-    private static string Content(JsonElement m, string field)
+    /// <summary>
+    /// A string, or an array of parts: text parts are joined, and in a user message each <c>image_url</c> part leaves
+    /// GLM's image placeholder where it stood and its URL in <paramref name="images"/>. Null or absent is empty.
+    /// </summary>
+    private static string Content(JsonElement m, string field, List<ImagePart>? images)
     {
         if (!m.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null) return "";
         if (content.ValueKind == JsonValueKind.String) return content.GetString()!;
         if (content.ValueKind != JsonValueKind.Array) throw ApiError.Invalid($"{field}.content must be a string or an array of parts", field + ".content");
         var text = new System.Text.StringBuilder();
+        int index = 0;
         foreach (var part in content.EnumerateArray())
         {
+            string partField = $"{field}.content[{index++}]";
             if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type)) throw ApiError.Invalid($"{field}.content: every part needs a type", field + ".content");
+            if (type.ValueKind == JsonValueKind.String && type.GetString() == "image_url")
+            {
+                if (images is null) throw ApiError.Invalid($"{partField}: image parts are accepted in user messages only", partField);
+                images.Add(new ImagePart(ImageUrl(part, partField), partField + ".image_url"));
+                text.Append(ImagePrompt.Placeholder);
+                continue;
+            }
             if (type.ValueKind != JsonValueKind.String || type.GetString() != "text" || !part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
-                throw ApiError.Invalid($"{field}.content: only text parts are supported by this model", field + ".content");
+                throw ApiError.Invalid($"{field}.content: only text and image_url parts are supported", field + ".content");
             text.Append(partText.GetString());
         }
         return text.ToString();
     }
+
+    /// <summary>OpenAI's <c>{"image_url": {"url": …}}</c>, or the bare string some clients send.</summary>
+    private static string ImageUrl(JsonElement part, string field)
+    {
+        if (part.TryGetProperty("image_url", out var value))
+        {
+            if (value.ValueKind == JsonValueKind.String) return value.GetString()!;
+            if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String) return url.GetString()!;
+        }
+        throw ApiError.Invalid($"{field}.image_url must be {{\"url\": \"…\"}}", field + ".image_url");
+    }
 }
+
+/// <summary>One <c>image_url</c> of a request: its URL and the field it came from, for errors.</summary>
+internal sealed record ImagePart(string Url, string Field);

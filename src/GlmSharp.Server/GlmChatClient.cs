@@ -50,7 +50,7 @@ public sealed class GlmChatClient : IChatClient
         var parser = new GlmOutputParser(schemas, prompt.StartsInReasoning);
         string responseId = "glm-" + Guid.NewGuid().ToString("N")[..16];
         int completionTokens = 0, callIndex = 0;
-        await foreach (var chunk in _engine.GenerateAsync(prompt.Tokens, Generation(options), cancellationToken))
+        await foreach (var chunk in _engine.GenerateAsync(prompt.Rows, Generation(options), cancellationToken))
         {
             if (chunk.TokenId is not null) completionTokens++;
             var delta = parser.Append(chunk);
@@ -64,7 +64,7 @@ public sealed class GlmChatClient : IChatClient
             if (finish is not null)
                 contents.Add(new UsageContent(new UsageDetails
                 {
-                    InputTokenCount = prompt.Tokens.Length, OutputTokenCount = completionTokens, TotalTokenCount = prompt.Tokens.Length + completionTokens,
+                    InputTokenCount = prompt.Length, OutputTokenCount = completionTokens, TotalTokenCount = prompt.Length + completionTokens,
                     CachedInputTokenCount = chunk.CachedPromptTokens,
                 }));
             if (contents.Count == 0 && finish is null) continue;

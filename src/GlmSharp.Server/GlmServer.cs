@@ -19,7 +19,8 @@ namespace GlmSharp.Server;
 /// </summary>
 public static class GlmServer
 {
-    public static WebApplication Create(LoadedModel model, ITextGenerationService engine, ServerOptions options)
+    /// <param name="images">The vision tower for <c>image_url</c> parts, or null for a model that takes no images.</param>
+    public static WebApplication Create(LoadedModel model, ITextGenerationService engine, ServerOptions options, Vision.ImageEncoder? images = null)
     {
         var tokenizer = model.Tokenizer ?? throw new Errors.UnsupportedModelException($"{model.Path}: the model has no tokenizer, so it cannot serve chat");
         var builder = WebApplication.CreateSlimBuilder();
@@ -34,7 +35,8 @@ public static class GlmServer
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(metrics.MeterName).AddPrometheusExporter());
         var app = builder.Build();
         var defaults = SamplingOptions.Defaults(model.Generation);
-        var chat = new ChatCompletions(engine, tokenizer, model.ChatTemplate, defaults, options, metrics);
+        var chat = new ChatCompletions(engine, tokenizer, model.ChatTemplate, defaults, options, metrics,
+            new ChatImages(images, new ImageUrls(options.MediaFolder)), model.Path);
         var text = new TextCompletions(engine, tokenizer, defaults, options, metrics);
 
         app.Use(async (http, next) =>

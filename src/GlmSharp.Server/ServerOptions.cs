@@ -16,6 +16,9 @@ public sealed record ServerOptions
 
     public long MaxRequestBytes { get; init; } = 4 << 20;
 
+    /// <summary>The folder image_url file paths may name (symbolic links followed, none may lead out); null refuses every path.</summary>
+    public string? MediaFolder { get; init; }
+
     /// <summary>Requests the engine may have waiting before new ones are refused with 503 and Retry-After.</summary>
     public int MaxQueuedRequests { get; init; } = 512;
 }

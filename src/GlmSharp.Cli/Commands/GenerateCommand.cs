@@ -2,6 +2,7 @@ using System.CommandLine;
 using GlmSharp.Errors;
 using GlmSharp.Inference;
 using GlmSharp.Models;
+using GlmSharp.Vision;
 
 namespace GlmSharp.Cli.Commands;
 
@@ -12,7 +13,10 @@ internal static class GenerateCommand
         var model = CommonOptions.Model();
         var context = CommonOptions.Context();
         var cacheType = CommonOptions.CacheType();
-        var prompt = new Option<string?>("--prompt") { Description = "Text to continue (no chat template; write special tokens as text if wanted)" }.NotEmpty();
+        var prompt = new Option<string?>("--prompt")
+        {
+            Description = $"Text to continue (no chat template; write special tokens as text if wanted); with --image, one {ImagePrompt.Marker} where each image goes",
+        }.NotEmpty();
         var ids = TokenIdList.Option("Comma-separated prompt token ids instead of --prompt");
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 128 }.Within(NumericRange.AtLeast(1));
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable); not printed", AllowMultipleArgumentsPerToken = false }.NotEmpty();
@@ -22,8 +26,15 @@ internal static class GenerateCommand
         var mtp = new Option<bool>("--mtp") { Description = "Draft with the model's own multi-token-prediction (NextN) layer, as GLM-4.5 ships it" };
         var draftTokens = new Option<int>("--draft-tokens") { Description = "Tokens drafted per step (default: 4 with --draft, 1 with --mtp, as GLM's config)", DefaultValueFactory = _ => 4 }
             .Within(NumericRange.Closed(1, SpeculativeGenerator.MaxDraftTokens));
+        var images = new Option<string[]>("--image")
+        {
+            Description = $"Image file (PNG, JPEG, WebP, GIF, BMP) for the next {ImagePrompt.Marker} of --prompt; repeat for several, in order",
+            AllowMultipleArgumentsPerToken = false,
+        }.ExistingFile();
+        var mmproj = ImageOptions.Mmproj();
         var sampling = new SamplingOptionSet();
-        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated") { model, context, cacheType, prompt, ids, maxTokens, stop, format, draft, mtp, draftTokens };
+        var command = new Command("generate", "Continue a prompt, streaming the text as it is generated")
+            { model, context, cacheType, prompt, ids, images, mmproj, maxTokens, stop, format, draft, mtp, draftTokens };
         sampling.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -31,13 +42,19 @@ internal static class GenerateCommand
                 result.AddError("give exactly one of --prompt or --token-ids");
             if (result.GetResult(draft) is not null && result.GetValue(mtp))
                 result.AddError("give at most one of --draft or --mtp");
+            bool withImages = result.GetResult(images) is not null;
+            if (withImages && (result.GetResult(prompt) is null || result.GetResult(draft) is not null || result.GetValue(mtp)))
+                result.AddError("--image: needs --prompt, and runs without --draft or --mtp");
+            if (!withImages && result.GetResult(mmproj) is not null)
+                result.AddError("--mmproj: needs --image");
         });
         command.SetAction(async (parse, cancellation) =>
         {
             var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
             var tokenizer = loaded.Tokenizer ?? throw new UnsupportedModelException($"{loaded.Path}: the model has no tokenizer; use `glm logits` with token ids");
-            int[] promptIds = parse.GetResult(ids) is null ? tokenizer.Encode(parse.GetValue(prompt)!) : parse.GetValue(ids)!;
+            string[] imagePaths = parse.GetValue(images) ?? [];
+            int[] TextIds() => parse.GetResult(ids) is null ? tokenizer.Encode(parse.GetValue(prompt)!) : parse.GetValue(ids)!;
             var options = new GenerationOptions
             {
                 MaxTokens = parse.GetValue(maxTokens),
@@ -60,7 +77,10 @@ internal static class GenerateCommand
             if (draftPath is null && !nextN)
             {
                 using var generator = new Generator(loaded, parse.GetValue(context), cache);
-                await Stream(generator.GenerateAsync(promptIds, options, cancellation));
+                var rows = imagePaths.Length > 0
+                    ? ImagePromptRows(loaded, parse.GetValue(mmproj), parse.GetValue(prompt)!, imagePaths, generator.Session.ContextLength)
+                    : MultimodalPrompt.Text(TextIds());
+                await Stream(generator.GenerateAsync(rows, options, cancellation));
                 return 0;
             }
             int k = parse.GetResult(draftTokens) is { Implicit: false } ? parse.GetValue(draftTokens) : nextN ? 1 : 4;
@@ -68,7 +88,7 @@ internal static class GenerateCommand
             using var speculative = drafter is null
                 ? SpeculativeGenerator.WithNextN(loaded, k, parse.GetValue(context), cache)
                 : new SpeculativeGenerator(loaded, drafter, k, parse.GetValue(context), cache);
-            await Stream(speculative.GenerateAsync(promptIds, options, cancellation));
+            await Stream(speculative.GenerateAsync(TextIds(), options, cancellation));
             if (parse.GetValue(CommonOptions.Verbose))
             {
                 var stats = speculative.Stats;
@@ -77,5 +97,22 @@ internal static class GenerateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The prompt with each <see cref="ImagePrompt.Marker"/> replaced by GLM's image placeholder and expanded into its
+    /// image's rows; an image too large for the context is refused before the tower runs.
+    /// </summary>
+    private static MultimodalPrompt ImagePromptRows(LoadedModel loaded, string? mmprojPath, string prompt, string[] imagePaths, int contextLength)
+    {
+        int markers = prompt.Split(ImagePrompt.Marker).Length - 1;
+        if (markers != imagePaths.Length)
+            throw new ImageInputException($"--prompt: it has {markers} {ImagePrompt.Marker} markers for {imagePaths.Length} images (--image); put one where each image goes");
+        using var encoder = ImageEncoder.Open(loaded, mmprojPath);
+        var encoded = encoder.EncodeAll([.. imagePaths.Select(path => (Imaging.ImageDecoder.DecodeFile(path), path))], contextLength, "--image");
+        var rows = MultimodalPrompt.FromText(prompt.Replace(ImagePrompt.Marker, ImagePrompt.Placeholder), loaded.Tokenizer!, encoded, encoder.ImageTokenId, loaded.Path);
+        if (rows.Length >= contextLength)
+            throw new ContextLimitException($"--prompt: {rows.Length} tokens with its images, the context holds {contextLength}; use smaller images or raise --context");
+        return rows;
     }
 }

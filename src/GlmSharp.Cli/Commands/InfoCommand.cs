@@ -40,7 +40,8 @@ internal static class InfoCommand
                     $"from layer {moe.FirstDenseLayers}; {(parameters - idle) / 1e9:F2} B parameters active per token");
             }
             Row("attention", $"{c.NumHeads} heads, {c.NumKvHeads} kv heads, head dim {c.HeadDim}, q/k/v bias: {(c.AttentionBias ? "yes" : "no")}{(fusedQkv ? ", q/k/v fused in one tensor" : "")}");
-            Row("rope", $"{c.RotaryDims} of {c.HeadDim} dims rotate, theta {c.RopeTheta:G}");
+            Row("rope", $"{c.RotaryDims} of {c.HeadDim} dims rotate, theta {c.RopeTheta:G}"
+                + (c.MropeSections is { } sections ? $", M-RoPE sections [{string.Join(",", sections)}] (t, h, w, spare)" : ""));
             Row("norm eps", c.RmsNormEps.ToString("G"));
             Row("context", $"{c.MaxPositions} tokens");
             Row("kv cache", "per token " + string.Join(", ", Enum.GetValues<KvCacheType>().Select(type => CachePerToken(c, type))));

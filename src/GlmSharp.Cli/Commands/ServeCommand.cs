@@ -24,8 +24,13 @@ internal static class ServeCommand
         var context = new Option<int>("--context") { Description = "Most tokens one request may hold, prompt and reply", DefaultValueFactory = _ => 4096 }.Within(NumericRange.AtLeast(2));
         var noPrefixCache = new Option<bool>("--no-prefix-cache") { Description = "Compute every prompt in full instead of reusing the KV of finished requests that start the same way" };
         var kvBudget = new Option<int?>("--kv-budget") { Description = "MB of KV cache all requests share (default: room for --parallel full contexts)" }.Within(NumericRange.AtLeast(1));
+        var mmproj = ImageOptions.Mmproj();
+        var mediaFolder = new Option<string?>("--media-folder")
+        {
+            Description = "Folder whose image files requests may name in image_url (a path or file:// URL); without it only data: URLs are read",
+        }.ExistingFolder();
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API with continuous batching")
-            { model, cacheType, host, port, apiKey, parallel, context, kvBudget, noPrefixCache };
+            { model, cacheType, host, port, apiKey, parallel, context, kvBudget, noPrefixCache, mmproj, mediaFolder };
         command.SetAction(async (parse, cancellation) =>
         {
             string address = parse.GetValue(host)!;
@@ -42,10 +47,17 @@ internal static class ServeCommand
                 MaxSequences = sequences, ContextLength = contextLength, CachePositions = positions, CacheType = cache, StepTokens = Math.Max(256, sequences),
                 PrefixCacheEntries = parse.GetValue(noPrefixCache) ? 0 : new BatcherOptions().PrefixCacheEntries,
             });
-            var options = new ServerOptions { Host = address, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey), ModelName = Path.GetFileName(loaded.Path.TrimEnd('/')) };
+            using var images = parse.GetValue(mmproj) is not null || loaded.Architecture is Models.Architectures.Glm4v
+                ? Vision.ImageEncoder.Open(loaded, parse.GetValue(mmproj))
+                : null;
+            var options = new ServerOptions
+            {
+                Host = address, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey), ModelName = Path.GetFileName(loaded.Path.TrimEnd('/')),
+                MediaFolder = parse.GetValue(mediaFolder),
+            };
             if (!IPAddress.IsLoopback(ip) && options.ApiKey is null)
                 Console.Error.WriteLine($"warning: listening on {address} without --api-key: anyone who can reach this port can use the model");
-            await using var app = GlmServer.Create(loaded, batcher, options);
+            await using var app = GlmServer.Create(loaded, batcher, options, images);
             await app.StartAsync(cancellation);
             Console.Error.WriteLine($"serving {options.ModelName} on http://{address}:{options.Port} ({sequences} parallel, context {contextLength}, KV cache {positions} positions)");
             await app.WaitForShutdownAsync(cancellation);

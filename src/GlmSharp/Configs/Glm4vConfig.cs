@@ -9,6 +9,7 @@ namespace GlmSharp.Configs;
 /// </summary>
 public sealed record Glm4vConfig
 {
+    /// <summary>The text decoder: glm4's layers with model_type glm4v and M-RoPE sections (t, h, w, 0).</summary>
     public required Glm4Config Text { get; init; }
     public required Glm4vVisionConfig Vision { get; init; }
 
@@ -32,11 +33,14 @@ public sealed record Glm4vConfig
         var textJson = j.Object("text_config") ?? throw new ModelFormatException($"{j.Origin}: required field 'text_config' (an object) is missing");
         var visionJson = j.Object("vision_config") ?? throw new ModelFormatException($"{j.Origin}: required field 'vision_config' (an object) is missing");
 
-        var text = new Glm4Config(DenseGlmDefaults.Read(textJson, "glm4") with
+        var textFields = DenseGlmDefaults.Read(textJson, "glm4v") with
         {
             RmsNormEps = textJson.OptDouble("rms_norm_eps") ?? 1e-5,
             MaxPositions = textJson.OptInt("max_position_embeddings") ?? 32768,
-        });
+        };
+        int[] section = ReadMropeSection(textJson, textFields.RotaryDims);
+        // llama.cpp's rope.dimension_sections carry a fourth, spare section; the text model takes the same four.
+        var text = new Glm4Config(textFields with { MropeSections = [.. section, 0] });
         var vision = Glm4vVisionConfig.FromJson(visionJson);
         if (vision.OutHiddenSize != text.HiddenSize)
             throw new ModelFormatException($"{visionJson.Origin}: field 'out_hidden_size' is {vision.OutHiddenSize}, but text_config.hidden_size is {text.HiddenSize}");
@@ -46,7 +50,7 @@ public sealed record Glm4vConfig
         {
             Text = text,
             Vision = vision,
-            MropeSection = ReadMropeSection(textJson, text.RotaryDims),
+            MropeSection = section,
             ImageTokenId = Id("image_token_id", 151343),
             VideoTokenId = Id("video_token_id", 151344),
             ImageStartTokenId = Id("image_start_token_id", 151339),

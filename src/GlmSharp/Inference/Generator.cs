@@ -3,6 +3,7 @@ using GlmSharp.Errors;
 using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tokenizers;
+using GlmSharp.Vision;
 
 namespace GlmSharp.Inference;
 
@@ -17,7 +18,8 @@ public sealed class Generator : IDisposable
     private readonly BpeTokenizer _tokenizer;
     private readonly IReadOnlyList<int> _defaultStopIds;
     private readonly float[] _logits;
-    private readonly List<int> _cachedTokens = [];
+    /// <summary>The <see cref="MultimodalPrompt.RowKeys"/> of what the session's cache holds, row by row.</summary>
+    private readonly List<long> _cachedRows = [];
 
     public ModelSession Session { get; }
 
@@ -31,19 +33,27 @@ public sealed class Generator : IDisposable
     }
 
     /// <summary>Streams the continuation of <paramref name="prompt"/>; the last chunk carries the finish reason.</summary>
-    public async IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options,
+    public IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default) =>
+        GenerateAsync(MultimodalPrompt.Text(prompt), options, cancellationToken);
+
+    /// <summary>
+    /// Streams the continuation of a prompt whose rows may hold images. Generated tokens continue from the prompt's next
+    /// M-RoPE position, which an image moves on by max(rows, cols) rather than by its token count.
+    /// </summary>
+    public async IAsyncEnumerable<GenerationChunk> GenerateAsync(MultimodalPrompt prompt, GenerationOptions options,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (prompt.Count == 0) throw new ArgumentException("the prompt is empty", nameof(prompt));
-        if (prompt.Count >= Session.ContextLength)
-            throw new ContextLimitException($"the prompt has {prompt.Count} tokens, the context holds {Session.ContextLength}; shorten the prompt or raise the context length");
+        if (prompt.Length == 0) throw new ArgumentException("the prompt is empty", nameof(prompt));
+        if (prompt.Length >= Session.ContextLength)
+            throw new ContextLimitException($"the prompt has {prompt.Length} tokens, the context holds {Session.ContextLength}; shorten the prompt or raise the context length");
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxTokens);
         var sampler = new Sampler(options.Sampling, _model.Config.VocabSize);
         var output = new GenerationOutput(_tokenizer, options, _defaultStopIds);
-        var history = new List<int>(prompt);
+        var history = new List<int>(prompt.Tokens);
 
         await Task.Yield();
         Prefill(prompt, cancellationToken);
+        int positionOffset = prompt.NextPosition - prompt.Length;
 
         FinishReason finish = FinishReason.Length;
         for (int produced = 0; produced < options.MaxTokens; produced++)
@@ -63,27 +73,36 @@ public sealed class Generator : IDisposable
                 finish = FinishReason.ContextFull;
                 break;
             }
-            if (produced + 1 < options.MaxTokens) Append([next]);
+            if (produced + 1 < options.MaxTokens) Append(next, positionOffset);
         }
         yield return output.Finish(finish);
     }
 
-    /// <summary>Feeds the prompt, reusing whatever prefix of it the cache already holds.</summary>
-    private void Prefill(IReadOnlyList<int> prompt, CancellationToken cancellationToken)
+    /// <summary>Feeds the prompt, reusing whatever prefix of its rows the cache already holds.</summary>
+    private void Prefill(MultimodalPrompt prompt, CancellationToken cancellationToken)
     {
         int common = 0;
-        while (common < _cachedTokens.Count && common < prompt.Count - 1 && _cachedTokens[common] == prompt[common]) common++;
+        while (common < _cachedRows.Count && common < prompt.Length - 1 && _cachedRows[common] == prompt.RowKeys[common]) common++;
         Session.Truncate(common);
-        _cachedTokens.RemoveRange(common, _cachedTokens.Count - common);
+        _cachedRows.RemoveRange(common, _cachedRows.Count - common);
         cancellationToken.ThrowIfCancellationRequested();
-        var rest = prompt.Skip(common).ToArray();
-        Append(rest);
+        var batch = Session.Batch;
+        batch.Clear();
+        prompt.AddRows(batch, Session.Sequence, common, prompt.Length - common, _model.Rope, _model.Origin);
+        _model.Decode(batch, Session.Context, _logits);
+        _cachedRows.AddRange(prompt.RowKeys.Skip(common));
     }
 
-    private void Append(int[] tokens)
+    /// <summary>Feeds one generated token at its cache index shifted by <paramref name="positionOffset"/> (M-RoPE's rope delta).</summary>
+    private void Append(int token, int positionOffset)
     {
-        _model.Forward(tokens, Session, _logits);
-        _cachedTokens.AddRange(tokens);
+        var batch = Session.Batch;
+        batch.Clear();
+        Span<int> position = stackalloc int[_model.Rope.PositionComponents];
+        _model.Rope.TextPosition(Session.Length + positionOffset, position);
+        batch.Add(token, Session.Sequence, position, wantsLogits: true);
+        _model.Decode(batch, Session.Context, _logits);
+        _cachedRows.Add(token);
     }
 
     public void Dispose() => Session.Dispose();

@@ -7,6 +7,7 @@ using GlmSharp.Inference;
 using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tokenizers;
+using GlmSharp.Vision;
 
 namespace GlmSharp.Serving;
 
@@ -76,7 +77,7 @@ public sealed class ContinuousBatcher : ITextGenerationService
         _options = options;
         _context = _model.CreateContext(Math.Max(options.CachePositions, options.ContextLength), options.StepTokens, options.CacheType);
         _prefixes = new PrefixCache(_context.Cache, options.PrefixCacheEntries);
-        _batch = new Batch(options.StepTokens);
+        _batch = new Batch(options.StepTokens, _model.Rope.PositionComponents);
         _logits = new float[options.MaxSequences * model.Config.VocabSize];
         _rawLogits = new float[model.Config.VocabSize];
         _loop = new Thread(Run) { IsBackground = true, Name = "glm-batcher" };
@@ -107,7 +108,18 @@ public sealed class ContinuousBatcher : ITextGenerationService
     /// Queues a request and streams its continuation; the last chunk carries the finish reason. Cancelling
     /// <paramref name="cancellationToken"/> ends the stream and frees the request's cache at the next step.
     /// </summary>
-    public IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default) =>
+        Enqueue(prompt, null, options, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="GenerateAsync(IReadOnlyList{int}, GenerationOptions, CancellationToken)"/> for a prompt that may hold
+    /// images. Only its text before the first image is shared with the prefix cache: image rows carry one token id for
+    /// every image, so their keys would not tell two images apart.
+    /// </summary>
+    public IAsyncEnumerable<GenerationChunk> GenerateAsync(MultimodalPrompt prompt, GenerationOptions options, CancellationToken cancellationToken = default) =>
+        Enqueue(prompt.Tokens, prompt.ImageCount > 0 ? prompt : null, options, cancellationToken);
+
+    private IAsyncEnumerable<GenerationChunk> Enqueue(IReadOnlyList<int> prompt, MultimodalPrompt? images, GenerationOptions options, CancellationToken cancellationToken)
     {
         if (prompt.Count == 0) throw new ArgumentException("the prompt is empty", nameof(prompt));
         if (prompt.Count >= _options.ContextLength)
@@ -117,7 +129,7 @@ public sealed class ContinuousBatcher : ITextGenerationService
             throw new ArgumentOutOfRangeException(nameof(options), options.TopLogprobs, $"TopLogprobs must be 0 to {TokenLogprobs.MaxTop}");
         ObjectDisposedException.ThrowIf(_stopping, this);
         var request = new BatchedRequest(prompt, options, new Sampler(options.Sampling, _model.Config.VocabSize),
-            new GenerationOutput(_tokenizer, options, _defaultStopIds), options.JsonObject ? new JsonObjectConstraint(_tokenizer) : null);
+            new GenerationOutput(_tokenizer, options, _defaultStopIds), options.JsonObject ? new JsonObjectConstraint(_tokenizer) : null) { PromptWithImages = images };
         request.Cancellation = cancellationToken.Register(() =>
         {
             request.Cancelled = true;
@@ -176,7 +188,8 @@ public sealed class ContinuousBatcher : ITextGenerationService
             while (_running.Count > 0 && _context.Pool.FreeBlocks < needed && _prefixes.EvictOldest()) { }
             if (_running.Count > 0 && _context.Pool.FreeBlocks < needed) break;
             _waiting.RemoveAt(0);
-            (request.Sequence, request.Fed) = _prefixes.Open(CollectionsMarshal.AsSpan(request.History));
+            int sharable = request.SharableRows;
+            (request.Sequence, request.Fed) = sharable > 0 ? _prefixes.Open(CollectionsMarshal.AsSpan(request.History)[..sharable]) : (_context.Cache.CreateSequence(), 0);
             if (request.Produced == 0) request.CachedPromptTokens = request.Fed;
             _running.Add(request);
         }
@@ -194,8 +207,7 @@ public sealed class ContinuousBatcher : ITextGenerationService
             int rows = Math.Min(budget, request.History.Count - request.Fed);
             request.RowsInStep = rows;
             if (rows == 0) continue;
-            var tokens = CollectionsMarshal.AsSpan(request.History).Slice(request.Fed, rows);
-            _batch.AddSequence(tokens, request.Sequence, request.Fed, logitsForLast: request.Fed + rows == request.History.Count);
+            AddRows(request, request.Fed, rows, logitsForLast: request.Fed + rows == request.History.Count);
             budget -= rows;
         }
         _model.Decode(_batch, _context, _logits);
@@ -207,6 +219,28 @@ public sealed class ContinuousBatcher : ITextGenerationService
             request.Fed += request.RowsInStep;
             request.RowsInStep = 0;
             if (request.Fed == request.History.Count) Sample(request, _logits.AsSpan(logitRow++ * vocab, vocab));
+        }
+    }
+
+    /// <summary>
+    /// Rows [start, start + count) of the request: its prompt's own rows (images, M-RoPE positions) while they last, then
+    /// its tokens at their cache index shifted by the prompt's rope delta.
+    /// </summary>
+    private void AddRows(BatchedRequest request, int start, int count, bool logitsForLast)
+    {
+        int end = start + count;
+        if (request.PromptWithImages is { } prompt && start < prompt.Length)
+        {
+            int promptRows = Math.Min(end, prompt.Length) - start;
+            prompt.AddRows(_batch, request.Sequence, start, promptRows, _model.Rope, _model.Origin, logitsForLast && start + promptRows == end);
+            start += promptRows;
+        }
+        int offset = request.PromptWithImages is { } shifted ? shifted.NextPosition - shifted.Length : 0;
+        Span<int> position = stackalloc int[_model.Rope.PositionComponents];
+        for (int i = start; i < end; i++)
+        {
+            _model.Rope.TextPosition(i + offset, position);
+            _batch.Add(request.History[i], request.Sequence, position, logitsForLast && i == end - 1);
         }
     }
 
@@ -252,7 +286,12 @@ public sealed class ContinuousBatcher : ITextGenerationService
         if (_running.Remove(request))
         {
             // The cache holds exactly the fed tokens unless the step that failed left it part-written.
-            if (error is null or OperationCanceledException) _prefixes.Retire(request.Sequence, CollectionsMarshal.AsSpan(request.History)[..request.Fed]);
+            if (error is null or OperationCanceledException)
+            {
+                int kept = Math.Min(request.Fed, request.SharableRows);
+                if (kept < request.Fed) _context.Cache.Truncate(request.Sequence, kept);
+                _prefixes.Retire(request.Sequence, CollectionsMarshal.AsSpan(request.History)[..kept]);
+            }
             else _context.Cache.Free(request.Sequence);
         }
         _waiting.Remove(request);
@@ -302,4 +341,13 @@ internal sealed class BatchedRequest(IReadOnlyList<int> prompt, GenerationOption
 
     /// <summary>Prompt positions taken from the prefix cache when the request was admitted.</summary>
     public int CachedPromptTokens { get; set; }
+
+    /// <summary>The prompt's rows when it holds images (its token list alone cannot feed them), else null.</summary>
+    public MultimodalPrompt? PromptWithImages { get; init; }
+
+    /// <summary>
+    /// Leading rows whose token ids say all about them, so the prefix cache may match and keep them: all of a text
+    /// request, and the text before the first image of one with images.
+    /// </summary>
+    public int SharableRows => PromptWithImages is { } prompt ? prompt.RowKeys.TakeWhile(key => key >= 0).Count() : History.Count;
 }

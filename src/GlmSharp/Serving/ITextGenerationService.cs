@@ -1,4 +1,5 @@
 using GlmSharp.Inference;
+using GlmSharp.Vision;
 
 namespace GlmSharp.Serving;
 
@@ -19,4 +20,9 @@ public interface ITextGenerationService : IDisposable
 
     /// <summary>Streams the continuation of <paramref name="prompt"/>; refuses a prompt over the context at once.</summary>
     IAsyncEnumerable<GenerationChunk> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Streams the continuation of a prompt whose rows may hold images; an engine without image support takes text prompts only.</summary>
+    IAsyncEnumerable<GenerationChunk> GenerateAsync(MultimodalPrompt prompt, GenerationOptions options, CancellationToken cancellationToken = default) =>
+        prompt.ImageCount == 0 ? GenerateAsync(prompt.Tokens, options, cancellationToken)
+        : throw new NotSupportedException("this engine takes text prompts only");
 }

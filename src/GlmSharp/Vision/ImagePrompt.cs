@@ -1,4 +1,3 @@
-using GlmSharp.Batching;
 using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tokenizers;
@@ -18,6 +17,12 @@ public sealed class ImagePrompt
     public const string Marker = "<__media__>";
     public const string BeginOfImage = "<|begin_of_image|>";
     public const string EndOfImage = "<|end_of_image|>";
+
+    /// <summary>GLM's image token: the processor expands each into one copy per merged image token.</summary>
+    public const string ImageToken = "<|image|>";
+
+    /// <summary>What GLM-4.1V's chat template writes where an image goes.</summary>
+    public const string Placeholder = BeginOfImage + ImageToken + EndOfImage;
 
     /// <summary>Tokens before the image (ending with <see cref="BeginOfImage"/>) and after it (starting with <see cref="EndOfImage"/>).</summary>
     public int[] Before { get; }
@@ -42,9 +47,7 @@ public sealed class ImagePrompt
         if (at < 0) throw new ImageInputException($"prompt: it has no {Marker} marking where the image goes");
         if (prompt.IndexOf(Marker, at + Marker.Length, StringComparison.Ordinal) >= 0)
             throw new ImageInputException($"prompt: it has more than one {Marker}; one image per prompt is supported");
-        foreach (var special in new[] { BeginOfImage, EndOfImage })
-            if (!tokenizer.TryGetAddedToken(special, out _))
-                throw new ImageInputException($"{modelOrigin}: the vocabulary has no {special} token to mark the image with");
+        RequireImageMarkers(tokenizer, modelOrigin);
         return new ImagePrompt(
             tokenizer.Encode(prompt[..at] + BeginOfImage), tokenizer.Encode(EndOfImage + prompt[(at + Marker.Length)..]), rows, cols);
     }
@@ -56,26 +59,18 @@ public sealed class ImagePrompt
     public float[] Logits(CausalLm model, ReadOnlySpan<float> imageEmbeddings, LogitsFor mode = LogitsFor.LastToken, KvCacheType cache = KvCacheType.F16)
     {
         int hidden = model.Config.HiddenSize;
-        if (model.Rope.PositionComponents != RopeTable.MultiSectionComponents)
-            throw new ImageInputException($"{model.Origin}: the text model takes 1-D positions; an image prompt needs a glm4 model with rope.dimension_sections (M-RoPE)");
         if (imageEmbeddings.Length != ImageTokens * hidden)
             throw new ArgumentException($"{ImageTokens} image tokens of width {hidden} need {ImageTokens * hidden} values, got {imageEmbeddings.Length}", nameof(imageEmbeddings));
+        // mtmd feeds the image chunk as embeddings alone; the token id under them is never read.
+        return new MultimodalPrompt.Builder().AddText(Before).AddImage(new EncodedImage(ImageRows, ImageCols, imageEmbeddings.ToArray()), imageTokenId: 0)
+            .AddText(After).Build().Logits(model, mode, cache);
+    }
 
-        using var context = model.CreateContext(Length, cacheType: cache);
-        int sequence = context.Cache.CreateSequence();
-        var batch = new Batch(Length, RopeTable.MultiSectionComponents);
-        Span<int> position = stackalloc int[RopeTable.MultiSectionComponents];
-        position.Clear(); // the spare fourth component stays 0, as mtmd fills it
-        for (int i = 0; i < Length; i++)
-        {
-            (position[0], position[1], position[2]) = Positions[i];
-            bool wantsLogits = mode == LogitsFor.AllTokens || i == Length - 1;
-            int image = i - Before.Length;
-            if (image >= 0 && image < ImageTokens) batch.AddEmbedding(imageEmbeddings.Slice(image * hidden, hidden), sequence, position, wantsLogits);
-            else batch.Add(image < 0 ? Before[i] : After[image - ImageTokens], sequence, position, wantsLogits);
-        }
-        var logits = new float[batch.LogitRows * model.Config.VocabSize];
-        model.Decode(batch, context, logits);
-        return logits;
+    /// <summary>Refuses a vocabulary without GLM's image begin and end tokens, which would be split into ordinary text.</summary>
+    public static void RequireImageMarkers(BpeTokenizer tokenizer, string modelOrigin)
+    {
+        foreach (var special in new[] { BeginOfImage, EndOfImage })
+            if (!tokenizer.TryGetAddedToken(special, out _))
+                throw new ImageInputException($"{modelOrigin}: the vocabulary has no {special} token to mark the image with");
     }
 }

@@ -1,6 +1,7 @@
 using GlmSharp.Models;
 using GlmSharp.Server;
 using GlmSharp.Serving;
+using GlmSharp.Vision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -21,9 +22,10 @@ internal sealed class RunningServer : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
-    public static async Task<RunningServer> Start(LoadedModel model, ITextGenerationService engine, string? apiKey = null)
+    public static async Task<RunningServer> Start(LoadedModel model, ITextGenerationService engine, string? apiKey = null,
+        ImageEncoder? images = null, string? mediaFolder = null)
     {
-        var app = GlmServer.Create(model, engine, new ServerOptions { Port = 0, ApiKey = apiKey, ModelName = "glm-tiny-chat" });
+        var app = GlmServer.Create(model, engine, new ServerOptions { Port = 0, ApiKey = apiKey, ModelName = "glm-tiny-chat", MediaFolder = mediaFolder }, images);
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new RunningServer(app, new Uri(address));

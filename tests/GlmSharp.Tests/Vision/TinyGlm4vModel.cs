@@ -1,5 +1,8 @@
+using System.Text.Json;
 using GlmSharp.Configs;
+using GlmSharp.Formats.Safetensors;
 using GlmSharp.Models;
+using GlmSharp.Models.Architectures;
 using GlmSharp.Tensors;
 using GlmSharp.Tests.Support;
 using GlmSharp.Tokenizers;
@@ -29,12 +32,16 @@ public sealed record TinyGlm4vShape(int Hidden, int Heads, int KvHeads, int Head
         $"text h{Hidden} heads{Heads}/{KvHeads} d{HeadDim} sections[{string.Join(",", Sections)}], vision h{VisionHidden} heads{VisionHeads} depth{VisionDepth} patch{PatchSize} table{PositionSide}²";
 }
 
-/// <summary>A <see cref="TinyGlm4vShape"/> written out: text GGUF with a byte-level BPE vocabulary that has the image markers, and an mmproj.</summary>
-internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerVocabulary Vocabulary, RandomGlm4vVision Vision)
+/// <summary>
+/// A <see cref="TinyGlm4vShape"/> written out: text GGUF with a byte-level BPE vocabulary that has the image markers, and
+/// an mmproj; <see cref="WriteHuggingFace"/> writes the same weights as a Glm4vForConditionalGeneration folder.
+/// </summary>
+internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerVocabulary Vocabulary, RandomGlm4vVision Vision,
+    RandomGlmCheckpoint Text, TinyGlm4vShape Shape)
 {
     public const string Corpus = "Look at the picture and say what is in it. A cat sits on a red mat; two dogs run by the sea.";
 
-    public static readonly string[] SpecialTokens = ["<|endoftext|>", ImagePrompt.BeginOfImage, ImagePrompt.EndOfImage, "<|image|>"];
+    public static readonly string[] SpecialTokens = ["<|endoftext|>", ImagePrompt.BeginOfImage, ImagePrompt.EndOfImage, ImagePrompt.ImageToken];
 
     public int VocabSize => Vocabulary.Tokens.Count;
 
@@ -49,6 +56,87 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
         using (var source = new InMemoryTensorSource(checkpoint.Tensors))
             GgufExporter.Write(ModelRegistry.ByModelType("glm4", "test"), config, source, vocabulary, text, GgmlType.F32, "tiny glm4v text " + shape);
         var vision = new RandomGlm4vVision(shape.Vision, seed + 1);
-        return new TinyGlm4vModel(text, vision.WriteMmproj(dir.File("mmproj.gguf")), vocabulary, vision);
+        return new TinyGlm4vModel(text, vision.WriteMmproj(dir.File("mmproj.gguf")), vocabulary, vision, checkpoint, shape);
+    }
+
+    /// <summary>
+    /// Writes the pair's weights as transformers saves GLM-4.1V: config.json (text_config, vision_config, marker ids),
+    /// preprocessor_config.json (a pixel budget that leaves small images at their size), tokenizer.json and one
+    /// model.safetensors with the decoder under model.language_model. and the tower under model.visual.. The text GGUF
+    /// holds q/k rows as llama.cpp's converter reorders them for ggml's M-RoPE (within the rotated part of each head:
+    /// even rows, then odd rows); the folder gets them back in Hugging Face's order.
+    /// </summary>
+    public string WriteHuggingFace(string folder, bool withVision = true)
+    {
+        Directory.CreateDirectory(folder);
+        var writer = new SafetensorsWriter();
+        foreach (var (name, (shape, values)) in Text.Tensors)
+            writer.AddFloats(Glm4v.StoredName(name), SafetensorsDtype.F32, shape, HuggingFaceRowOrder(name, shape, values));
+        if (withVision)
+            foreach (var (name, (shape, values)) in Vision.Tensors)
+                writer.AddFloats(Glm4vVisionTensors.HfPrefix + name, SafetensorsDtype.F32, shape, values);
+        writer.WriteTo(Path.Combine(folder, "model.safetensors"));
+        HfTokenizerWriter.WriteDirectory(Vocabulary, folder);
+        File.WriteAllText(Path.Combine(folder, "config.json"), ConfigJson());
+        File.WriteAllText(Path.Combine(folder, "preprocessor_config.json"), JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["patch_size"] = Shape.PatchSize,
+            ["temporal_patch_size"] = 2,
+            ["merge_size"] = 2,
+            ["size"] = new Dictionary<string, long> { ["shortest_edge"] = 1, ["longest_edge"] = 1L << 30 },
+            ["image_mean"] = RandomGlm4vVision.Mean,
+            ["image_std"] = RandomGlm4vVision.Std,
+        }));
+        return folder;
+    }
+
+    private string ConfigJson()
+    {
+        var vision = Vision.Config;
+        // The text decoder's fields are the glm4 checkpoint's own, with glm4v's M-RoPE sections added.
+        var textConfig = JsonSerializer.Deserialize<Dictionary<string, object>>(Text.ConfigJsonText())!;
+        textConfig.Remove("architectures");
+        textConfig["model_type"] = "glm4v_text";
+        textConfig["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3] };
+        int Id(string token) => Vocabulary.Tokens.ToList().IndexOf(token);
+        return JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["architectures"] = new[] { "Glm4vForConditionalGeneration" },
+            ["model_type"] = "glm4v",
+            ["image_token_id"] = Id(ImagePrompt.ImageToken),
+            ["image_start_token_id"] = Id(ImagePrompt.BeginOfImage),
+            ["image_end_token_id"] = Id(ImagePrompt.EndOfImage),
+            ["text_config"] = textConfig,
+            ["vision_config"] = new Dictionary<string, object>
+            {
+                ["model_type"] = "glm4v",
+                ["depth"] = vision.Depth,
+                ["hidden_size"] = vision.HiddenSize,
+                ["num_heads"] = vision.NumHeads,
+                ["patch_size"] = vision.PatchSize,
+                ["temporal_patch_size"] = vision.TemporalPatchSize,
+                ["spatial_merge_size"] = vision.SpatialMergeSize,
+                ["image_size"] = vision.ImageSize,
+                ["out_hidden_size"] = vision.OutHiddenSize,
+                ["intermediate_size"] = vision.IntermediateSize,
+                ["hidden_act"] = "silu",
+                ["rms_norm_eps"] = vision.RmsNormEps,
+            },
+        });
+    }
+
+    /// <summary>Undoes llama.cpp's q/k reorder: GGUF row j of a head's rotated part is Hugging Face row 2j (first half) or 2(j − R/2) + 1.</summary>
+    private float[] HuggingFaceRowOrder(string name, long[] shape, float[] values)
+    {
+        if (!name.Contains(".self_attn.q_proj.", StringComparison.Ordinal) && !name.Contains(".self_attn.k_proj.", StringComparison.Ordinal)) return values;
+        int headDim = Text.Spec.HeadDim, rotary = (int)(headDim * Text.Spec.PartialRotary), columns = shape.Length == 2 ? (int)shape[1] : 1;
+        var reordered = (float[])values.Clone();
+        for (int head = 0; head < shape[0] / headDim; head++)
+            for (int j = 0; j < rotary; j++)
+            {
+                int hfRow = j < rotary / 2 ? 2 * j : 2 * (j - rotary / 2) + 1;
+                Array.Copy(values, (long)(head * headDim + j) * columns, reordered, (long)(head * headDim + hfRow) * columns, columns);
+            }
+        return reordered;
     }
 }

@@ -1,0 +1,204 @@
+using System.ClientModel;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using GlmSharp.Models;
+using GlmSharp.Serving;
+using GlmSharp.Tests.Support;
+using GlmSharp.Tests.Vision;
+using GlmSharp.Vision;
+using OpenAI;
+using OpenAI.Chat;
+using SkiaSharp;
+
+namespace GlmSharp.Tests.Server;
+
+/// <summary>
+/// <c>image_url</c> parts in chat messages on a random GLM-4.1V model (GGUF text + mmproj) served with continuous
+/// batching: a data URL sent by the official OpenAI client is answered as libmtmd answers the same prompt greedily; a
+/// file under --media-folder reads the same; paths out of the folder, remote URLs and malformed data are refused with
+/// 400s that name the field.
+/// </summary>
+[Trait("Oracle", "llama.cpp")]
+public sealed class ChatImageTests : IDisposable
+{
+    private static readonly TinyGlm4vShape Shape = new(64, 4, 2, 16, 96, [1, 1, 2, 0], 32, 2, 2, 4, 6, 80);
+    private const int NewTokens = 5;
+    private const string ImageField = "messages[0].content[0].image_url";
+
+    private readonly TempDirectory _dir = new();
+    private readonly TinyGlm4vModel _model;
+    private readonly LoadedModel _loaded;
+    private readonly ImageEncoder _encoder;
+    private readonly RgbImage _image = Glm4vOracleTests.Pattern(45, 30);
+    private readonly byte[] _png;
+    private readonly string _media;
+
+    public ChatImageTests()
+    {
+        _model = TinyGlm4vModel.Write(_dir, Shape, seed: 21);
+        _loaded = ModelLoader.Load(_model.TextGguf);
+        _encoder = ImageEncoder.Open(_loaded, _model.Mmproj);
+        var rgba = Glm4vOracleTests.ToRgba(_image);
+        _png = TestImages.Encode(rgba.Width, rgba.Height, rgba.Pixels, SKEncodedImageFormat.Png);
+        _media = Directory.CreateDirectory(_dir.File("media")).FullName;
+        File.WriteAllBytes(Path.Combine(_media, "picture.png"), _png);
+        File.WriteAllBytes(_dir.File("outside.png"), _png);
+    }
+
+    public void Dispose()
+    {
+        _encoder.Dispose();
+        _loaded.Dispose();
+        _dir.Dispose();
+    }
+
+    private async Task<T> Serve<T>(Func<RunningServer, Task<T>> use, bool withImages = true)
+    {
+        using var batcher = new ContinuousBatcher(_loaded, new BatcherOptions { MaxSequences = 2, ContextLength = 1024, CachePositions = 2048 });
+        await using var server = await RunningServer.Start(_loaded, batcher, images: withImages ? _encoder : null, mediaFolder: _media);
+        return await use(server);
+    }
+
+    private static ChatClient Client(RunningServer server) =>
+        new("glm-tiny-chat", new ApiKeyCredential("none"), new OpenAIClientOptions { Endpoint = new Uri(server.BaseAddress, "/v1") });
+
+    private static readonly ChatCompletionOptions Greedy = new() { Temperature = 0, MaxOutputTokenCount = NewTokens };
+
+    [Fact]
+    public async Task Data_Url_From_The_OpenAI_Client_Is_Answered_As_LibMtmd_Answers()
+    {
+        // The tiny vocabulary has no chat template: GLM-4-0414's layout, the image part's placeholder before the text.
+        var chain = LibMtmd.Greedy(_model.TextGguf, _model.Mmproj, [_image], "[gMASK]<sop><|user|>\n<__media__>What is it?<|assistant|>",
+            _model.VocabSize, LlamaCppImageSizing.DefaultMaxTokens, NewTokens);
+        int stop = Array.FindIndex(chain, _loaded.StopTokenIds.Contains);
+        string expected = _loaded.Tokenizer!.Decode(stop < 0 ? chain : chain[..stop], includeSpecial: false);
+
+        var completion = await Serve(async server => (ChatCompletion)await Client(server).CompleteChatAsync(
+            [new UserChatMessage(ChatMessageContentPart.CreateImagePart(BinaryData.FromBytes(_png), "image/png"), ChatMessageContentPart.CreateTextPart("What is it?"))],
+            Greedy));
+
+        // The reply parser trims the content's ends, as it does for every reply.
+        Assert.Equal(expected.Trim(), completion.Content.Count == 0 ? "" : completion.Content[0].Text);
+        int imageTokens = _encoder.TokenCount(Glm4vOracleTests.ToRgba(_image), "image");
+        Assert.True(completion.Usage.InputTokenCount > imageTokens, $"{completion.Usage.InputTokenCount} prompt tokens for {imageTokens} image tokens");
+    }
+
+    [Fact]
+    public async Task A_File_In_The_Media_Folder_Reads_As_The_Same_Image()
+    {
+        var (fromData, fromFile, fromPath) = await Serve(async server => (
+            await Answer(server, $"data:image/png;base64,{Convert.ToBase64String(_png)}"),
+            await Answer(server, new Uri(Path.Combine(_media, "picture.png")).AbsoluteUri),
+            await Answer(server, "picture.png")));
+        Assert.Equal(HttpStatusCode.OK, fromData.Status);
+        Assert.Equal((fromData.Status, fromData.Body), (fromFile.Status, fromFile.Body));
+        Assert.Equal((fromData.Status, fromData.Body), (fromPath.Status, fromPath.Body));
+    }
+
+    /// <summary>
+    /// Image rows carry one token id for every image, so the prefix cache may keep only the text before the first image:
+    /// a second request with the same image reuses that text and no more, and answers as the first did.
+    /// </summary>
+    [Fact]
+    public async Task The_Prefix_Cache_Keeps_Only_The_Text_Before_An_Image()
+    {
+        string url = $"data:image/png;base64,{Convert.ToBase64String(_png)}";
+        var (first, second) = await Serve(async server => (await Completion(server, url), await Completion(server, url)));
+        int textBeforeImage = _loaded.Tokenizer!.Encode("[gMASK]<sop><|user|>\n" + ImagePrompt.BeginOfImage).Length;
+        int cached = second.GetProperty("usage").GetProperty("prompt_tokens_details").GetProperty("cached_tokens").GetInt32();
+        Assert.InRange(cached, 1, textBeforeImage);
+        Assert.Equal(first.GetProperty("choices")[0].GetProperty("message").GetRawText(), second.GetProperty("choices")[0].GetProperty("message").GetRawText());
+    }
+
+    [Fact]
+    public async Task A_Path_Out_Of_The_Media_Folder_Is_Refused() =>
+        await AssertRefused("../outside.png", "is outside the media folder");
+
+    [Fact]
+    public async Task A_Link_Out_Of_The_Media_Folder_Is_Refused()
+    {
+        File.CreateSymbolicLink(Path.Combine(_media, "link.png"), _dir.File("outside.png"));
+        await AssertRefused("link.png", "is outside the media folder");
+    }
+
+    [Fact]
+    public async Task Malformed_Base64_Is_Refused() =>
+        await AssertRefused("data:image/png;base64,not*base64!", "the data URL's base64 data is malformed");
+
+    [Fact]
+    public async Task A_Data_Url_That_Is_Not_An_Image_Is_Refused() =>
+        await AssertRefused($"data:image/png;base64,{Convert.ToBase64String("not a picture"u8.ToArray())}", "not an image in a supported format");
+
+    [Fact]
+    public async Task Remote_Urls_Are_Not_Fetched() =>
+        await AssertRefused("https://example.com/cat.png", "remote image URLs are not fetched by this server");
+
+    [Fact]
+    public async Task A_Model_Without_A_Vision_Tower_Refuses_Images()
+    {
+        var (status, body) = await Serve(server => Answer(server, $"data:image/png;base64,{Convert.ToBase64String(_png)}"), withImages: false);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("this model takes no images", body);
+    }
+
+    [Fact]
+    public void Serve_Refuses_A_Media_Folder_That_Does_Not_Exist()
+    {
+        string missing = _dir.File("no-such-folder");
+        var result = GlmCli.Run("serve", "--model", _model.TextGguf, "--mmproj", _model.Mmproj, "--media-folder", missing);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"--media-folder {missing}: no such folder", result.Stderr);
+    }
+
+    private async Task AssertRefused(string url, string message)
+    {
+        var (status, body) = await Serve(server => Answer(server, url));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        using var error = JsonDocument.Parse(body);
+        var e = error.RootElement.GetProperty("error");
+        Assert.StartsWith($"{ImageField}: ", e.GetProperty("message").GetString());
+        Assert.Contains(message, e.GetProperty("message").GetString());
+        Assert.Equal(ImageField, e.GetProperty("param").GetString());
+    }
+
+    private static async Task<JsonElement> Completion(RunningServer server, string url)
+    {
+        var response = await Post(server, url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>One greedy request over raw HTTP; the answer's message (ids and timestamps differ per request), or the error body.</summary>
+    private static async Task<(HttpStatusCode Status, string Body)> Answer(RunningServer server, string url)
+    {
+        var response = await Post(server, url);
+        string body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            using var json = JsonDocument.Parse(body);
+            body = json.RootElement.GetProperty("choices")[0].GetProperty("message").GetRawText();
+        }
+        return (response.StatusCode, body);
+    }
+
+    /// <summary>The image first, then the question, as OpenAI's schema writes a user message with parts.</summary>
+    private static async Task<HttpResponseMessage> Post(RunningServer server, string url)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        return await http.PostAsJsonAsync("/v1/chat/completions", new
+        {
+            messages = new object[]
+            {
+                new
+                {
+                    role = "user",
+                    content = new object[] { new { type = "image_url", image_url = new { url } }, new { type = "text", text = "What is it?" } },
+                },
+            },
+            temperature = 0,
+            max_tokens = NewTokens,
+        });
+    }
+}
