@@ -39,6 +39,8 @@ internal static class InfoCommand
                 Row("experts", $"{moe.RoutedExperts} routed (top {moe.ExpertsPerToken}, width {moe.ExpertIntermediateSize}) + {moe.SharedExperts} shared " +
                     $"from layer {moe.FirstDenseLayers}; {(parameters - idle) / 1e9:F2} B parameters active per token");
             }
+            if (c is Configs.INextNConfig { NextNLayers: > 0 and var nextN })
+                Row("mtp", $"{nextN} multi-token-prediction layer{(nextN == 1 ? "" : "s")} after the main stack; layer {c.NumLayers} drafts with --mtp");
             Row("attention", $"{c.NumHeads} heads, {c.NumKvHeads} kv heads, head dim {c.HeadDim}, q/k/v bias: {(c.AttentionBias ? "yes" : "no")}{(fusedQkv ? ", q/k/v fused in one tensor" : "")}");
             Row("rope", $"{c.RotaryDims} of {c.HeadDim} dims rotate, theta {c.RopeTheta:G}"
                 + (c.MropeSections is { } sections ? $", M-RoPE sections [{string.Join(",", sections)}] (t, h, w, spare)" : ""));

@@ -18,6 +18,9 @@ public sealed record DsaIndexerShape
 
     public int FullLayerCount => FullLayers.Count(f => f);
 
+    /// <summary>Whether the layer runs its own indexer: a full layer of the main stack, or a multi-token-prediction layer past it (GLM-5's ships one).</summary>
+    public bool IsFull(int layer) => layer >= FullLayers.Length || FullLayers[layer];
+
     public static DsaIndexerShape Read(ConfigJson j, int layers) => new()
     {
         Heads = j.OptInt("index_n_heads") ?? 32,

@@ -7,7 +7,7 @@ namespace GlmSharp.Configs;
 /// QK-norm, the first <see cref="MoeShape.FirstDenseLayers"/> layers dense, the rest sigmoid-routed experts plus a
 /// shared expert; <see cref="NextNLayers"/> multi-token-prediction layers follow the main stack.
 /// </summary>
-public sealed record Glm4MoeConfig : ModelConfig, IMoeConfig
+public sealed record Glm4MoeConfig : ModelConfig, IMoeConfig, INextNConfig
 {
     [SetsRequiredMembers]
     public Glm4MoeConfig(ModelConfig fields, MoeShape moe, bool useQkNorm, int nextNLayers) : base(fields)

@@ -6,7 +6,7 @@ namespace GlmSharp.Configs;
 /// <c>model_type: "glm_moe_dsa"</c> — GLM-5 / 5.1 / 5.2 / 5.3: MLA attention restricted to the tokens picked by a DSA
 /// indexer, 256-expert MoE with a shared expert after <see cref="MoeShape.FirstDenseLayers"/> dense layers, and MTP.
 /// </summary>
-public sealed record GlmMoeDsaConfig : ModelConfig, IMoeConfig, IMlaConfig
+public sealed record GlmMoeDsaConfig : ModelConfig, IMoeConfig, IMlaConfig, INextNConfig
 {
     [SetsRequiredMembers]
     public GlmMoeDsaConfig(ModelConfig fields, MlaShape mla, MoeShape moe, DsaIndexerShape indexer, int nextNLayers) : base(fields)

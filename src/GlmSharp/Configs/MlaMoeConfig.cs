@@ -7,7 +7,7 @@ namespace GlmSharp.Configs;
 /// (GLM-4.7-Flash). Following transformers, <see cref="ModelConfig.HeadDim"/> is the rotary part of a query head,
 /// so <see cref="ModelConfig.RotaryDims"/> is the RoPE width; the full head shape is in <see cref="Mla"/>.
 /// </summary>
-public sealed record MlaMoeConfig : ModelConfig, IMoeConfig, IMlaConfig
+public sealed record MlaMoeConfig : ModelConfig, IMoeConfig, IMlaConfig, INextNConfig
 {
     [SetsRequiredMembers]
     public MlaMoeConfig(ModelConfig fields, MlaShape mla, MoeShape moe, int nextNLayers) : base(fields)

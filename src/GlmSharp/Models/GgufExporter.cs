@@ -30,12 +30,13 @@ public static class GgufExporter
         string path, QuantizationScheme scheme, string name, Action<ExportProgress>? progress = null)
     {
         var writer = new GgufWriter();
-        foreach (var (key, value) in architecture.GgufMetadata(config)) writer.SetMetadata(key, value);
+        var metadata = architecture.GgufMetadata(config);
+        foreach (var (key, value) in metadata) writer.SetMetadata(key, value);
         writer.SetMetadata("general.name", name);
         writer.SetMetadata("general.file_type", scheme.FileType);
         foreach (var (key, value) in TokenizerMetadata(vocabulary, config)) writer.SetMetadata(key, value);
 
-        var tensors = ExportedTensors(weights, architecture);
+        var tensors = ExportedTensors(weights, architecture, (uint)metadata[$"{architecture.GgufArchitecture}.block_count"]);
         var types = scheme.AssignEncodable(tensors.Select(t => (t.Name, t.Shape)), QuantizationTarget.Of(config));
         long totalBytes = tensors.Sum(t => GgmlTypeInfo.TensorByteSize(types[t.Name], t.Shape));
         long writtenBytes = 0;
@@ -53,15 +54,19 @@ public static class GgufExporter
         writer.WriteTo(path);
     }
 
-    /// <summary>The tensors llama.cpp knows, under its names, sorted; per-expert tensors merged (<see cref="ExpertStacks"/>).</summary>
-    private static (string Name, long[] Shape, TensorView[] Parts)[] ExportedTensors(ITensorSource weights, IArchitecture architecture)
+    /// <summary>
+    /// The tensors llama.cpp knows, under its names, sorted; per-expert tensors merged (<see cref="ExpertStacks"/>); only
+    /// the blocks the file's block_count counts (an architecture whose llama.cpp loader refuses multi-token-prediction
+    /// layers counts its main stack only).
+    /// </summary>
+    private static (string Name, long[] Shape, TensorView[] Parts)[] ExportedTensors(ITensorSource weights, IArchitecture architecture, uint blocks)
     {
         var views = new Dictionary<string, TensorView>(StringComparer.Ordinal);
         foreach (var name in weights.Names)
             if (weights.TryGet(name, out var tensor)) views[name] = tensor;
         return ExpertStacks.Group(views.Select(v => (v.Key, v.Value.Shape)), weights.Origin)
             .Select(t => (Name: GlmTensorNames.HfToGguf(t.Name, architecture.LayerTensorNames), t.Shape, Parts: t.Parts.Select(p => views[p]).ToArray()))
-            .Where(t => t.Name is not null)
+            .Where(t => t.Name is not null && GlmTensorNames.LayerOf(t.Name) < blocks)
             .Select(t => (t.Name!, t.Shape, t.Parts))
             .OrderBy(t => t.Item1, StringComparer.Ordinal)
             .ToArray();

@@ -60,6 +60,20 @@ public static class GlmTensorNames
         new("mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight"),
     ];
 
+    /// <summary>
+    /// What a multi-token-prediction layer holds besides its decoder layer (glm4_moe, glm4_moe_lite and glm_moe_dsa alike):
+    /// the norms of its two inputs, their projection, the head's norm and, optionally, an embedding and a head of its own.
+    /// </summary>
+    public static readonly IReadOnlyList<TensorNamePair> NextN =
+    [
+        new("embed_tokens.weight", "nextn.embed_tokens.weight"),
+        new("enorm.weight", "nextn.enorm.weight"),
+        new("hnorm.weight", "nextn.hnorm.weight"),
+        new("eh_proj.weight", "nextn.eh_proj.weight"),
+        new("shared_head.norm.weight", "nextn.shared_head_norm.weight"),
+        new("shared_head.head.weight", "nextn.shared_head_head.weight"),
+    ];
+
     /// <summary>GLM-4-0414: the pre-norm layer plus the two output norms (note the GGUF names: post_attention_norm is the attention-output norm here).</summary>
     public static readonly IReadOnlyList<TensorNamePair> SandwichLayer =
     [

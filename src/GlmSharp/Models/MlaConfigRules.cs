@@ -38,11 +38,14 @@ public static class MlaConfigRules
     }
 
     /// <summary>
-    /// The main stack as the layers load it: the checkpoint's multi-token-prediction layers (from num_hidden_layers on)
-    /// dropped, as llama.cpp's converter keeps them out of it, and a fused kv_b served split per head.
+    /// The layers as they load: the main stack and its num_nextn_predict_layers multi-token-prediction layers (layers
+    /// past those dropped), each with a fused kv_b served split per head.
     /// </summary>
-    public static ITensorSource MainStack(ITensorSource weights, ModelConfig config) =>
-        new MlaKvSplitTensorSource(new RenamedTensorSource(weights, name => GlmTensorNames.HfLayerOf(name) >= config.NumLayers ? null : name), config);
+    public static ITensorSource ReadLayers(ITensorSource weights, ModelConfig config)
+    {
+        int layers = config.NumLayers + ((INextNConfig)config).NextNLayers;
+        return new MlaKvSplitTensorSource(new RenamedTensorSource(weights, name => GlmTensorNames.HfLayerOf(name) >= layers ? null : name), config);
+    }
 
     /// <summary>Adjacent pairs over the qk_rope_head_dim rotary dims: ggml's NORM rope, on the weights as Hugging Face stores them.</summary>
     public static RopeTable Rope(ModelConfig config, MlaShape mla) => new(RopeLayout.AdjacentPairs, mla.QkRopeHeadDim, config.RopeTheta);

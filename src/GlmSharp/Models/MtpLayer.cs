@@ -8,7 +8,8 @@ using GlmSharp.Tensors;
 namespace GlmSharp.Models;
 
 /// <summary>
-/// A multi-token-prediction (NextN) layer, as DeepSeek-V3 introduced it and GLM-4.5 ships one after its main stack.
+/// A multi-token-prediction (NextN) layer, as DeepSeek-V3 introduced it and GLM-4.5, GLM-4.7-Flash and GLM-5 ship one
+/// after their main stack.
 /// Row p combines the main model's final hidden state h_p (after its final norm, as vLLM feeds it) with the token
 /// t_{p+1} that followed, and predicts t_{p+2}:
 ///   z = eh_proj([enorm(embed(t_{p+1})) ; hnorm(h_p)])  →  one decoder layer, with a KV cache of its own
@@ -41,6 +42,18 @@ public sealed class MtpLayer
         var head = shared.Has("head.weight") ? Linear.Load(shared, backend, "head", h, config.VocabSize) : mainHead;
         _head = new LogitHead(backend, RmsNorm.Load(shared, backend, "norm", h, config.RmsNormEps), head);
     }
+
+    /// <summary>
+    /// Builds the first multi-token-prediction layer of a checkpoint, <c>model.layers.{num_hidden_layers}</c>, around the
+    /// architecture's own decoder layer at that index, for <see cref="CausalLm.NextN"/>; null when the config has none.
+    /// </summary>
+    public static Func<TensorView, Linear, MtpLayer?> After(ModelConfig config, WeightBuilder weights, Func<WeightBuilder, int, IDecoderLayer> layer) =>
+        (mainEmbedding, mainHead) =>
+        {
+            if (config is not INextNConfig { NextNLayers: > 0 }) return null;
+            var w = weights.At("model").At("layers").At(config.NumLayers);
+            return new MtpLayer(w, weights.Backend, config, layer(w, config.NumLayers), mainEmbedding, mainHead);
+        };
 
     /// <summary>A sequence of the layer's own, whose position p holds the row made from the main model's position p.</summary>
     public MtpSession CreateSession(int contextLength, KvCacheType cacheType = KvCacheType.F16, int maxBatchRows = CausalLm.DefaultBatchRows)

@@ -22,11 +22,14 @@ public sealed unsafe class TensorListing : ITensorSource
 
     public IReadOnlyCollection<string> Names => _tensors.Select(t => t.Name).ToArray();
 
-    /// <summary>Every tensor name and shape (PyTorch order) of the architecture at this config, in build order.</summary>
+    /// <summary>
+    /// Every tensor name and shape (PyTorch order) of the architecture at this config, in build order; the
+    /// multi-token-prediction layer, which a model builds only when it drafts, included.
+    /// </summary>
     public static IReadOnlyList<(string Name, long[] Shape)> For(IArchitecture architecture, ModelConfig config)
     {
         var listing = new TensorListing(config);
-        architecture.Build(config, listing, WeightBuilder.ForListing(listing));
+        _ = architecture.Build(config, listing, WeightBuilder.ForListing(listing)).NextN;
         return listing.Tensors;
     }
 

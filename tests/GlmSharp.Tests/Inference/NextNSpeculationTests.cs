@@ -6,8 +6,9 @@ using Xunit.Abstractions;
 namespace GlmSharp.Tests.Inference;
 
 /// <summary>
-/// Self-speculation with glm4_moe's own NextN layer: the tokens are the model's own greedy tokens whatever the layer
-/// drafts, at every draft length, and a layer that often agrees with the model is accepted often.
+/// Self-speculation with a model's own NextN layer (glm4_moe; glm4_moe_lite and glm_moe_dsa, whose layer is an MLA block,
+/// with an indexer of its own for glm_moe_dsa, caching in a stream of its own): the tokens are the model's own greedy
+/// tokens whatever the layer drafts, at every draft length, and a layer that often agrees with the model is accepted often.
 /// </summary>
 public sealed class NextNSpeculationTests(ITestOutputHelper output) : IDisposable
 {
@@ -32,6 +33,45 @@ public sealed class NextNSpeculationTests(ITestOutputHelper output) : IDisposabl
         }
         output.WriteLine($"k = {draftTokens}: acceptance {speculative.Stats.AcceptanceRate:P0}, {speculative.Stats.TokensPerStep:F2} tokens per target step");
         Assert.InRange(speculative.Stats.AcceptanceRate, 0.05, 0.999);
+    }
+
+    private static readonly TinyDsaSpec Indexer = new(Heads: 4, TopK: 8, "FS", HeadDim: 32);
+
+    /// <summary>
+    /// Prompts of 1 to 30 tokens and 40 new tokens each: past the indexer's top-k of 8, so the main model and the NextN
+    /// layer both attend sparsely for most of every run.
+    /// </summary>
+    private static readonly string[] Prompts =
+    [
+        "The quick brown fox", "春眠不觉晓", "x = f(y) + 1;", "Numbers like 12345", "A", "A model of",
+        "Once upon a time, there was a little model that wanted to draft the next token for its bigger sibling",
+        "{\"key\": [1, 2, 3]}",
+    ];
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(false, 2)]
+    [InlineData(false, 3)]
+    [InlineData(true, 1)]
+    [InlineData(true, 2)]
+    [InlineData(true, 3)]
+    public void Greedy_Output_With_An_Mla_NextN_Layer_Equals_The_Models_Own(bool sparse, int draftTokens)
+    {
+        using var model = ModelLoader.Load(TinyMoeChatModel.WriteMla(_dir.File($"mla{sparse}{draftTokens}"), sparse ? Indexer : null));
+        using var alone = new Generator(model, 128);
+        using var speculative = SpeculativeGenerator.WithNextN(model, draftTokens, 128);
+        var options = new GenerationOptions { MaxTokens = 40, Sampling = SamplingOptions.Greedy, StopTokenIds = [] };
+        var total = new SpeculationStats(0, 0, 0);
+        foreach (string text in Prompts)
+        {
+            var prompt = model.Tokenizer!.Encode(text);
+            Assert.Equal(Tokens(alone.GenerateAsync(prompt, options)), Tokens(speculative.GenerateAsync(prompt, options)));
+            var s = speculative.Stats;
+            total = new SpeculationStats(total.Steps + s.Steps, total.Drafted + s.Drafted, total.Accepted + s.Accepted);
+        }
+        output.WriteLine($"{model.Config.ModelType}, k = {draftTokens}: acceptance {total.AcceptanceRate:P0} ({total.Accepted} of {total.Drafted}), " +
+            $"{total.TokensPerStep:F2} tokens per target step over {Prompts.Length} prompts");
+        Assert.InRange(total.AcceptanceRate, 0.05, 0.999);
     }
 
     [Fact]

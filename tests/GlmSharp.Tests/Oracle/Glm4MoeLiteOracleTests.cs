@@ -49,9 +49,9 @@ public sealed class Glm4MoeLiteOracleTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// `glm convert` of a Hugging Face folder (with its MTP layer) writes what llama.cpp's converter writes: kv_b_proj
-    /// split per head into attn_k_b (transposed) and attn_v_b, the MTP layer left out. llama.cpp runs the file with the
-    /// logits GlmSharp computes from the folder.
+    /// `glm convert` of a Hugging Face folder (with its MTP layer) writes what this llama.cpp's deepseek2 loader reads:
+    /// kv_b_proj split per head into attn_k_b (transposed) and attn_v_b, and the main stack only (the loader refuses a
+    /// file with the MTP layer: MlaMtpOracleTests). llama.cpp runs the file with the logits GlmSharp computes from the folder.
     /// </summary>
     [Fact]
     public void Glm_Convert_Writes_A_File_LlamaCpp_Runs_With_Our_Logits()
@@ -67,6 +67,7 @@ public sealed class Glm4MoeLiteOracleTests(ITestOutputHelper output)
         {
             Assert.Contains(file.Tensors, t => t.Name == "blk.2.attn_k_b.weight");
             Assert.DoesNotContain(file.Tensors, t => t.Name.Contains("attn_kv_b", StringComparison.Ordinal) || t.Name.StartsWith("blk.3.", StringComparison.Ordinal));
+            Assert.Equal(3u, file.Metadata.GetUInt("deepseek2.block_count"));
         }
         var prompt = spec.RandomPrompt(30, seed: 2);
 

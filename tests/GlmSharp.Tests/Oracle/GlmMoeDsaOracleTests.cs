@@ -56,7 +56,8 @@ public sealed class GlmMoeDsaOracleTests(ITestOutputHelper output)
 
     /// <summary>
     /// `glm convert` of a Hugging Face folder with IndexShare and an MTP layer writes what llama.cpp's glm-dsa loader reads:
-    /// the split attn_k_b / attn_v_b, indexer tensors on the full layers only, the indexer types, no MTP layer.
+    /// the split attn_k_b / attn_v_b, indexer tensors on the full layers only, the indexer types of the main layers, and
+    /// the MTP layer appended as blk.4 with an indexer of its own (block_count 5, nextn_predict_layers 1).
     /// </summary>
     [Fact]
     public void Glm_Convert_Writes_A_File_LlamaCpp_Runs_With_Our_Logits()
@@ -70,8 +71,12 @@ public sealed class GlmMoeDsaOracleTests(ITestOutputHelper output)
         using (var file = GlmSharp.Formats.Gguf.GgufFile.Open(gguf))
         {
             Assert.Contains(file.Tensors, t => t.Name == "blk.2.indexer.attn_q_b.weight");
-            Assert.DoesNotContain(file.Tensors, t => t.Name.StartsWith("blk.1.indexer", StringComparison.Ordinal) || t.Name.StartsWith("blk.4.", StringComparison.Ordinal));
+            Assert.DoesNotContain(file.Tensors, t => t.Name.StartsWith("blk.1.indexer", StringComparison.Ordinal));
+            Assert.Contains(file.Tensors, t => t.Name == "blk.4.indexer.attn_q_b.weight");
+            Assert.Contains(file.Tensors, t => t.Name == "blk.4.nextn.eh_proj.weight");
             Assert.Equal([1u, 0u, 1u, 0u], file.Metadata.GetArray<uint>("glm-dsa.attention.indexer.types"));
+            Assert.Equal(5u, file.Metadata.GetUInt("glm-dsa.block_count"));
+            Assert.Equal(1u, file.Metadata.GetUInt("glm-dsa.nextn_predict_layers"));
         }
         var prompt = spec.RandomPrompt(40, seed: 2);
 

@@ -16,7 +16,8 @@ public static class LlamaCpp
     private static readonly Lock InitLock = new();
     private static bool _initialised;
 
-    private static ModelParams Parameters(string ggufPath, int context, KvCacheType cache, int sequences = 1)
+    internal static ModelParams Parameters(string ggufPath, int context, KvCacheType cache, int sequences = 1,
+        LLamaContextType contextType = LLamaContextType.Default)
     {
         lock (InitLock)
         {
@@ -38,6 +39,8 @@ public static class LlamaCpp
             FlashAttention = cache == KvCacheType.Q8_0,
             SeqMax = (uint)sequences,
             KVUnified = true,
+            ContextType = contextType,
+            LoadMTP = contextType == LLamaContextType.Mtp,
         };
     }
 

@@ -1,4 +1,3 @@
-using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
@@ -34,23 +33,11 @@ public sealed class MtpOracleTests(ITestOutputHelper output)
         foreach (string path in new[] { checkpoint.WriteGguf(dir.File("model.gguf"), GgmlType.F32), checkpoint.WriteHuggingFace(dir.File("hf")) })
         {
             using var loaded = ModelLoader.Load(path, CpuBackend.Instance);
-            var actual = NextNLogits(loaded.Model.NextN!, tokens, hiddenOf);
+            var hidden = tokens.SelectMany(t => hiddenOf[t]).ToArray();
+            var (actual, _) = NextNRun.Logits(loaded.Model.NextN!, tokens, hidden, split: 18, Spec.Vocab, Spec.Context);
             double error = LogitComparison.WorstRelativeError(actual, expected, Spec.Vocab);
             output.WriteLine($"{Path.GetFileName(path)}: worst relative logit error {error:E2}");
             Assert.True(error <= 1e-3, $"{path}: worst relative logit error {error:E2} > 1e-3");
         }
-    }
-
-    /// <summary>In two calls, so that the second reads the cache the first wrote.</summary>
-    private static float[] NextNLogits(MtpLayer layer, int[] tokens, float[][] hiddenOf)
-    {
-        int vocab = Spec.Vocab, split = 18;
-        var hidden = tokens.SelectMany(t => hiddenOf[t]).ToArray();
-        var logits = new float[tokens.Length * vocab];
-        using var session = layer.CreateSession(Spec.Context, KvCacheType.F32);
-        layer.Forward(tokens[..split], hidden.AsSpan(0, split * Spec.Hidden), session, logits.AsSpan(0, split * vocab), LogitsFor.AllTokens);
-        layer.Forward(tokens[split..], hidden.AsSpan(split * Spec.Hidden), session, logits.AsSpan(split * vocab), LogitsFor.AllTokens);
-        Assert.Equal(tokens.Length, session.Length);
-        return logits;
     }
 }

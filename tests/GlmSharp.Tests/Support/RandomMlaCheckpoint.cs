@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
+using GlmSharp.Tokenizers;
 
 namespace GlmSharp.Tests.Support;
 
@@ -43,7 +44,9 @@ public enum MlaGgufLayout
 /// A random-weight glm4_moe_lite (or, with a DSA spec, glm_moe_dsa) checkpoint under Hugging Face names (DeepSeek-V2's
 /// attention names, GLM-5's indexer names, one tensor per expert), written as a safetensors folder or, through
 /// <see cref="GgufExporter"/>, as a deepseek2 (glm-dsa) GGUF in either kv_b layout.
-/// With NextN, a multi-token-prediction layer follows the stack (index Layers), as GLM-4.7-Flash ships it.
+/// With NextN, a multi-token-prediction layer follows the stack (index Layers), as GLM-4.7-Flash and GLM-5 ship it: a
+/// decoder layer (MoE, with an indexer for glm_moe_dsa) and its own norms, projection and head. Its random values are
+/// drawn after the main stack's, so a spec with and without NextN gives the same main model.
 /// </summary>
 public sealed class RandomMlaCheckpoint : IRandomCheckpoint
 {
@@ -60,6 +63,25 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
         int h = spec.Hidden;
         _random.EmbeddingAndHead(spec.Vocab, h);
         for (int i = 0; i < spec.Layers + spec.NextN; i++) Layer(i, dense: i < spec.FirstDense);
+        for (int i = spec.Layers; i < spec.Layers + spec.NextN; i++) NextNTensors.AddParts(_random, i, spec.Vocab, h);
+    }
+
+    /// <summary>The NextN layer made a decent drafter (<see cref="NextNTensors.MakeAgree"/>).</summary>
+    public RandomMlaCheckpoint WithAgreeingNextN(float blockScale)
+    {
+        NextNTensors.MakeAgree(_tensors, Spec.Layers, Spec.Hidden, blockScale);
+        return this;
+    }
+
+    /// <summary>
+    /// The NextN layer as a one-layer model of its own (<see cref="NextNTensors.AsModel"/>), a full indexer layer for
+    /// glm_moe_dsa: the layer's own indexer.
+    /// </summary>
+    public RandomMlaCheckpoint NextNAsModel(Func<int, float[]> hiddenOf)
+    {
+        var s = Spec;
+        var single = s with { Layers = 1, FirstDense = 0, NextN = 0, Dsa = s.Dsa is null ? null : s.Dsa with { Layers = "F" } };
+        return new RandomMlaCheckpoint(single, NextNTensors.AsModel(_tensors, s.Layers, s.Vocab, s.Hidden, hiddenOf));
     }
 
     private RandomMlaCheckpoint(TinyMlaSpec spec, Dictionary<string, (long[] Shape, float[] Values)> tensors)
@@ -101,9 +123,6 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
         _random.Experts(p + "mlp.", s.Experts, s.ExpertWidth, s.SharedExperts, h);
     }
 
-
-
-
     /// <summary>The indexer weights of a full layer, under GLM-5's Hugging Face names.</summary>
     private void Indexer(string prefix, TinyDsaSpec dsa)
     {
@@ -118,16 +137,21 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
     public string WriteHuggingFace(string folder) => RandomTensors.WriteHuggingFace(_tensors, ConfigJsonText(), folder);
 
     /// <summary>
-    /// The main stack as llama.cpp's converter writes it (its NextN layer left out). The split layout is computed here,
+    /// The model as `glm convert` writes it: for glm-dsa with its NextN layers (blk.{Layers}: its MLA, indexer and MoE
+    /// tensors and blk.N.nextn.*, block_count counting it), for deepseek2 without, unless <paramref name="nextNBlocks"/>
+    /// asks for them as llama.cpp's newer converter writes them (<see cref="NextNBlocksArchitecture"/>). With
+    /// <paramref name="vocabulary"/> the file carries a tokenizer. The split layout is computed here,
     /// apart from the engine, as the converter defines it: head h's nope rows of kv_b transposed ([kv_lora, nope]) and its
     /// value rows as they are. The fused layout keeps kv_b and describes the heads with the older keys (every head its
     /// own key and value: head_count_kv = heads, key_length = nope + rope, value_length = v, no *_mla keys).
     /// </summary>
-    public string WriteGguf(string path, GgmlType matrixType, MlaGgufLayout layout = MlaGgufLayout.SplitKeyValue)
+    public string WriteGguf(string path, GgmlType matrixType, MlaGgufLayout layout = MlaGgufLayout.SplitKeyValue, bool nextNBlocks = false,
+        TokenizerVocabulary? vocabulary = null)
     {
         var s = Spec;
         var architecture = ModelRegistry.ByModelType(s.ModelType, "test");
-        var tensors = _tensors.Where(t => LayerOf(t.Key) < s.Layers).ToDictionary(t => t.Key, t => t.Value);
+        if (nextNBlocks) architecture = new NextNBlocksArchitecture(architecture);
+        var tensors = new Dictionary<string, (long[] Shape, float[] Values)>(_tensors);
         if (layout == MlaGgufLayout.SplitKeyValue)
             foreach (var name in tensors.Keys.Where(n => n.EndsWith("kv_b_proj.weight", StringComparison.Ordinal)).ToArray())
             {
@@ -139,7 +163,7 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
         using var source = new InMemoryTensorSource(tensors);
         var config = Configs.HfConfigLoader.Parse(Configs.ConfigJson.Parse(ConfigJsonText(), "config.json"));
         string written = layout == MlaGgufLayout.SplitKeyValue ? path : path + ".split";
-        GgufExporter.Write(architecture, config, source, vocabulary: null, written, QuantizationScheme.Uniform(matrixType), $"tiny random {s.ModelType}");
+        GgufExporter.Write(architecture, config, source, vocabulary, written, QuantizationScheme.Uniform(matrixType), $"tiny random {s.ModelType}");
         if (layout == MlaGgufLayout.SplitKeyValue) return path;
         GgufRewrite.WithMetadata(written, path, new Dictionary<string, object?>
         {
@@ -167,12 +191,6 @@ public sealed class RandomMlaCheckpoint : IRandomCheckpoint
             Array.Copy(kvB, (h * stride + s.Nope) * s.KvLora, valueUp, h * s.ValueDim * s.KvLora, s.ValueDim * s.KvLora);
         }
         return (keyUp, valueUp);
-    }
-
-    private static int LayerOf(string name)
-    {
-        const string prefix = "model.layers.";
-        return name.StartsWith(prefix, StringComparison.Ordinal) ? int.Parse(name.AsSpan(prefix.Length, name.IndexOf('.', prefix.Length) - prefix.Length)) : -1;
     }
 
     public string ConfigJsonText()

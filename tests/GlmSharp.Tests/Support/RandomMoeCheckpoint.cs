@@ -39,37 +39,13 @@ public sealed class RandomMoeCheckpoint : IRandomCheckpoint
         int h = spec.Hidden;
         _random.EmbeddingAndHead(spec.Vocab, h);
         for (int i = 0; i < spec.Layers + spec.NextN; i++) Layer(i, dense: i < spec.FirstDense);
-        for (int i = spec.Layers; i < spec.Layers + spec.NextN; i++)
-        {
-            string p = $"model.layers.{i}.";
-            _random.Norm(p + "enorm.weight", h);
-            _random.Norm(p + "hnorm.weight", h);
-            _random.Matrix(p + "eh_proj.weight", h, 2 * h, 0.25f);
-            _random.Norm(p + "shared_head.norm.weight", h);
-            _random.Matrix(p + "shared_head.head.weight", spec.Vocab, h, 0.25f);
-        }
+        for (int i = spec.Layers; i < spec.Layers + spec.NextN; i++) NextNTensors.AddParts(_random, i, spec.Vocab, h);
     }
 
-    /// <summary>
-    /// Makes the NextN layer a decent drafter, as training would: every block writes its sub-layer outputs at
-    /// <paramref name="blockScale"/> of their random size, so a position's final hidden state is mostly its token's
-    /// embedding; the layer's input projection passes the embedding half through and its head is the model's. Its
-    /// prediction from token t_{p+1} then often, but not always, matches the model's own at position p + 1.
-    /// </summary>
+    /// <summary>The NextN layer made a decent drafter (<see cref="NextNTensors.MakeAgree"/>).</summary>
     public RandomMoeCheckpoint WithAgreeingNextN(float blockScale)
     {
-        var s = Spec;
-        int h = s.Hidden;
-        string p = $"model.layers.{s.Layers}.";
-        foreach (var name in _tensors.Keys.ToArray())
-            if (name.EndsWith("o_proj.weight", StringComparison.Ordinal) || name.EndsWith("down_proj.weight", StringComparison.Ordinal))
-                _tensors[name] = (_tensors[name].Shape, _tensors[name].Values.Select(v => v * blockScale).ToArray());
-        var projection = new float[h * 2 * h];
-        for (int i = 0; i < h; i++) projection[i * 2 * h + i] = 1;
-        _tensors[p + "eh_proj.weight"] = ([h, 2 * h], projection);
-        _tensors[p + "enorm.weight"] = ([h], Enumerable.Repeat(1f, h).ToArray());
-        _tensors[p + "shared_head.norm.weight"] = _tensors["model.norm.weight"];
-        _tensors[p + "shared_head.head.weight"] = _tensors["lm_head.weight"];
+        NextNTensors.MakeAgree(_tensors, Spec.Layers, Spec.Hidden, blockScale);
         return this;
     }
 
@@ -80,55 +56,12 @@ public sealed class RandomMoeCheckpoint : IRandomCheckpoint
         _random = new RandomTensors(_tensors, 0);
     }
 
-    /// <summary>
-    /// The NextN layer as a one-layer glm4_moe model of its own, for llama.cpp (which runs no NextN graph for glm4moe):
-    /// its embedding row t is eh_proj·[enorm(embed(t)) ; hnorm(<paramref name="hiddenOf"/>(t))], computed here in double
-    /// precision, so a NextN row whose hidden input is hiddenOf(its token) enters the decoder layer as this model's
-    /// embedding does; the layer's shared head becomes the model's final norm and LM head.
-    /// </summary>
+    /// <summary>The NextN layer as a one-layer glm4_moe model of its own (<see cref="NextNTensors.AsModel"/>).</summary>
     public RandomMoeCheckpoint NextNAsModel(Func<int, float[]> hiddenOf)
     {
         var s = Spec;
-        int h = s.Hidden;
-        string p = $"model.layers.{s.Layers}.";
-        var embed = _tensors["model.embed_tokens.weight"].Values;
-        var projection = _tensors[p + "eh_proj.weight"].Values;
-        var table = new float[s.Vocab * h];
-        for (int t = 0; t < s.Vocab; t++)
-        {
-            var input = RmsNorm(embed.AsSpan(t * h, h), _tensors[p + "enorm.weight"].Values)
-                .Concat(RmsNorm(hiddenOf(t), _tensors[p + "hnorm.weight"].Values)).ToArray();
-            for (int o = 0; o < h; o++)
-            {
-                double sum = 0;
-                for (int i = 0; i < 2 * h; i++) sum += (double)projection[o * 2 * h + i] * input[i];
-                table[t * h + o] = (float)sum;
-            }
-        }
-        var tensors = new Dictionary<string, (long[] Shape, float[] Values)>
-        {
-            ["model.embed_tokens.weight"] = ([s.Vocab, h], table),
-            ["model.norm.weight"] = _tensors[p + "shared_head.norm.weight"],
-            ["lm_head.weight"] = _tensors[p + "shared_head.head.weight"],
-        };
-        string[] nextNOnly = ["enorm.", "hnorm.", "eh_proj.", "shared_head."];
-        foreach (var (name, tensor) in _tensors)
-            if (name.StartsWith(p, StringComparison.Ordinal) && !nextNOnly.Any(n => name[p.Length..].StartsWith(n, StringComparison.Ordinal)))
-                tensors["model.layers.0." + name[p.Length..]] = tensor;
-        return new RandomMoeCheckpoint(s with { Layers = 1, FirstDense = 0, NextN = 0 }, tensors);
+        return new RandomMoeCheckpoint(s with { Layers = 1, FirstDense = 0, NextN = 0 }, NextNTensors.AsModel(_tensors, s.Layers, s.Vocab, s.Hidden, hiddenOf));
     }
-
-    private double[] RmsNorm(ReadOnlySpan<float> x, float[] weight)
-    {
-        double meanSquare = 0;
-        foreach (float v in x) meanSquare += (double)v * v;
-        double scale = 1 / Math.Sqrt(meanSquare / x.Length + RmsNormEps);
-        var y = new double[x.Length];
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] * scale * weight[i];
-        return y;
-    }
-
-    private const double RmsNormEps = 1e-5;
 
     private void Layer(int i, bool dense)
     {
@@ -159,9 +92,6 @@ public sealed class RandomMoeCheckpoint : IRandomCheckpoint
         }
         _random.Experts(p + "mlp.", s.Experts, s.ExpertWidth, s.SharedExperts, h);
     }
-
-
-
 
     /// <summary>The same checkpoint with every value, norms and biases included, rounded through <paramref name="type"/> (e.g. BF16) and back.</summary>
     public RandomMoeCheckpoint RoundedTo(GgmlType type) =>
@@ -220,7 +150,7 @@ public sealed class RandomMoeCheckpoint : IRandomCheckpoint
             ["partial_rotary_factor"] = s.PartialRotary,
             ["max_position_embeddings"] = s.Context,
             ["rope_theta"] = 10000.0,
-            ["rms_norm_eps"] = RmsNormEps,
+            ["rms_norm_eps"] = 1e-5,
             ["tie_word_embeddings"] = false,
             ["eos_token_id"] = new[] { s.Vocab - 1 },
         });

@@ -31,12 +31,7 @@ public sealed class Glm4Moe : IArchitecture
         new("self_attn.k_norm.weight", "attn_k_norm.weight"),
         new("post_attention_layernorm.weight", "post_attention_norm.weight"), // llama.cpp's name for the pre-FFN norm here
         .. GlmTensorNames.MoeFeedForward,
-        new("embed_tokens.weight", "nextn.embed_tokens.weight"),
-        new("enorm.weight", "nextn.enorm.weight"),
-        new("hnorm.weight", "nextn.hnorm.weight"),
-        new("eh_proj.weight", "nextn.eh_proj.weight"),
-        new("shared_head.norm.weight", "nextn.shared_head_norm.weight"),
-        new("shared_head.head.weight", "nextn.shared_head_head.weight"),
+        .. GlmTensorNames.NextN,
     ];
 
     public ModelConfig ConfigFromHf(ConfigJson json)
@@ -46,21 +41,18 @@ public sealed class Glm4Moe : IArchitecture
         return Glm4MoeConfig.FromJson(json);
     }
 
-    /// <summary>block_count counts the NextN layers too; the main stack is block_count − nextn_predict_layers.</summary>
     public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
     {
         var moe = MoeGgufKeys.Read(gguf);
-        var fields = gguf.DenseConfig(ModelType);
-        int nextN = gguf.OptInt("nextn_predict_layers") ?? 0;
-        return new Glm4MoeConfig(fields with { NumLayers = fields.NumLayers - nextN }, moe, gguf.HasTensor("blk.0.attn_q_norm.weight"), nextN);
+        var (fields, nextN) = NextNGgufKeys.Read(gguf, gguf.DenseConfig(ModelType));
+        return new Glm4MoeConfig(fields, moe, gguf.HasTensor("blk.0.attn_q_norm.weight"), nextN);
     }
 
     public Dictionary<string, object> GgufMetadata(ModelConfig config)
     {
         var c = (Glm4MoeConfig)config;
-        var keys = GgufModelMetadata.FromDenseConfig(c with { NumLayers = c.NumLayers + c.NextNLayers }, GgufArchitecture);
+        var keys = NextNGgufKeys.DenseKeys(c, c.NextNLayers, GgufArchitecture);
         MoeGgufKeys.Write(keys, GgufArchitecture, c.Moe);
-        keys[$"{GgufArchitecture}.nextn_predict_layers"] = (uint)c.NextNLayers;
         return keys;
     }
 
@@ -70,12 +62,7 @@ public sealed class Glm4Moe : IArchitecture
     {
         var c = (Glm4MoeConfig)config;
         var rope = new RopeTable(RopeLayout.SplitHalves, c.RotaryDims, c.RopeTheta, scaling: c.RopeScaling);
-        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) => Layer(w, layer), (embedding, head) =>
-        {
-            if (c.NextNLayers == 0) return null;
-            var w = weights.At("model").At("layers").At(c.NumLayers);
-            return new MtpLayer(w, weights.Backend, c, Layer(w, c.NumLayers), embedding, head);
-        });
+        return CausalLm.FromLayers(c, owner, weights, rope, Layer, MtpLayer.After(c, weights, Layer));
 
         IDecoderLayer Layer(WeightBuilder w, int layer) =>
             new PreNormMoeDecoderLayer(GqaAttention.Load(w.At("self_attn"), weights.Backend, c, rope, headNorms: c.UseQkNorm), w, weights.Backend, c, c.Moe, layer);

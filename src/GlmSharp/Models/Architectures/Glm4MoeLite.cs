@@ -18,7 +18,11 @@ namespace GlmSharp.Models.Architectures;
 /// same pairs). GGUF files come in two layouts: the current converter's per-head <c>attn_k_b</c> / <c>attn_v_b</c> (with
 /// <c>key_length_mla</c> / <c>value_length_mla</c>), and the older fused <c>attn_kv_b</c>, which Hugging Face's
 /// kv_b_proj also is; <see cref="MlaKvSplitTensorSource"/> serves the fused one split. The multi-token-prediction layer
-/// (layer num_hidden_layers of the checkpoint) is not read, as llama.cpp's converter skips it.
+/// (layer num_hidden_layers) is <see cref="CausalLm.NextN"/>: a block of this architecture that drafts for speculative
+/// decoding and that the main forward pass never runs. It is read from Hugging Face folders and from GGUF files that
+/// carry it (<c>blk.N.nextn.*</c> beside its MLA and MoE tensors, block_count counting it, as llama.cpp's newer
+/// converter writes GLM-4.7-Flash); GGUF export leaves it out, because this llama.cpp's deepseek2 loader runs every
+/// block as a main layer and refuses such a file ("wrong number of tensors").
 /// </summary>
 public sealed class Glm4MoeLite : IArchitecture
 {
@@ -28,7 +32,7 @@ public sealed class Glm4MoeLite : IArchitecture
 
     public IReadOnlyList<TensorNamePair> LayerTensorNames => LayerNames;
 
-    /// <summary>DeepSeek-V2/V3's layer tensors (MLA in both kv_b layouts, the dense SwiGLU, the experts), which glm-dsa shares.</summary>
+    /// <summary>DeepSeek-V2/V3's layer tensors (MLA in both kv_b layouts, the dense SwiGLU, the experts, the NextN parts), which glm-dsa shares.</summary>
     internal static readonly TensorNamePair[] LayerNames =
     [
         new("input_layernorm.weight", "attn_norm.weight"),
@@ -44,6 +48,7 @@ public sealed class Glm4MoeLite : IArchitecture
         new("self_attn.o_proj.weight", "attn_output.weight"),
         new("post_attention_layernorm.weight", "ffn_norm.weight"),
         .. GlmTensorNames.MoeFeedForward,
+        .. GlmTensorNames.NextN,
     ];
 
     public ModelConfig ConfigFromHf(ConfigJson json)
@@ -56,8 +61,8 @@ public sealed class Glm4MoeLite : IArchitecture
     public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
     {
         var mla = MlaGgufKeys.Read(gguf);
-        var config = new MlaMoeConfig(MlaConfigRules.FromGguf(gguf.DenseConfig(ModelType), mla), mla, MoeGgufKeys.Read(gguf), nextNLayers: 0);
-        return Checked(config, gguf.Origin);
+        var (fields, nextN) = NextNGgufKeys.Read(gguf, gguf.DenseConfig(ModelType));
+        return Checked(new MlaMoeConfig(MlaConfigRules.FromGguf(fields, mla), mla, MoeGgufKeys.Read(gguf), nextN), gguf.Origin);
     }
 
     private static MlaMoeConfig Checked(MlaMoeConfig c, string origin)
@@ -76,7 +81,7 @@ public sealed class Glm4MoeLite : IArchitecture
         return keys;
     }
 
-    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => MlaConfigRules.MainStack(weights, config);
+    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => MlaConfigRules.ReadLayers(weights, config);
 
     /// <summary>Adjacent pairs over the qk_rope_head_dim rotary dims, as llama.cpp's deepseek2 (ggml NORM rope).</summary>
     public static RopeTable Rope(MlaMoeConfig config) => MlaConfigRules.Rope(config, config.Mla);
@@ -85,7 +90,9 @@ public sealed class Glm4MoeLite : IArchitecture
     {
         var c = (MlaMoeConfig)config;
         var rope = Rope(c);
-        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) =>
-            new PreNormMoeDecoderLayer(new MlaAttention(w.At("self_attn"), weights.Backend, c, c.Mla, rope), w, weights.Backend, c, c.Moe, layer));
+        return CausalLm.FromLayers(c, owner, weights, rope, Layer, MtpLayer.After(c, weights, Layer));
+
+        IDecoderLayer Layer(WeightBuilder w, int layer) =>
+            new PreNormMoeDecoderLayer(new MlaAttention(w.At("self_attn"), weights.Backend, c, c.Mla, rope), w, weights.Backend, c, c.Moe, layer);
     }
 }

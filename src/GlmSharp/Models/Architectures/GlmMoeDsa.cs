@@ -17,7 +17,11 @@ namespace GlmSharp.Models.Architectures;
 /// layers run an indexer; a "shared" layer reuses the last full layer's choice (<see cref="SharedKeySelection"/>) and
 /// ships no indexer weights. The FFN is glm4_moe's: SwiGLU in the first first_k_dense_replace layers, then sigmoid-routed
 /// experts plus a shared one. Both the MLA and the indexer RoPE turn adjacent pairs (rope_interleave and
-/// indexer_rope_interleave; ggml's NORM rope in llama.cpp's graph). The MTP layer (layer num_hidden_layers) is not read.
+/// indexer_rope_interleave; ggml's NORM rope in llama.cpp's graph). The multi-token-prediction layer (layer
+/// num_hidden_layers) is <see cref="CausalLm.NextN"/>: a block of this architecture with an indexer of its own, as GLM-5
+/// ships it, that drafts for speculative decoding and that the main forward pass never runs. llama.cpp's glm-dsa draft
+/// graph leaves its indexer out and attends densely, which gives the same logits while a sequence is no longer than
+/// index_topk.
 /// </summary>
 public sealed class GlmMoeDsa : IArchitecture
 {
@@ -53,11 +57,9 @@ public sealed class GlmMoeDsa : IArchitecture
     public ModelConfig ConfigFromGguf(GgufModelMetadata gguf)
     {
         string a = GgufArchitecture, origin = gguf.Origin;
-        var fields = gguf.DenseConfig(ModelType);
+        var (fields, nextN) = NextNGgufKeys.Read(gguf, gguf.DenseConfig(ModelType));
         var mla = MlaGgufKeys.Read(gguf);
-        int nextN = gguf.OptInt("nextn_predict_layers") ?? 0, layers = fields.NumLayers - nextN;
-        if (nextN < 0 || layers < 1)
-            throw new ModelFormatException($"{origin}: {a}.nextn_predict_layers {nextN} leaves no main layers of block_count {fields.NumLayers}");
+        int layers = fields.NumLayers;
         var indexer = new DsaIndexerShape
         {
             Heads = gguf.Int("attention.indexer.head_count"),
@@ -70,8 +72,7 @@ public sealed class GlmMoeDsa : IArchitecture
                 foreach (var tensor in RequiredIndexerTensors)
                     if (!gguf.HasTensor($"blk.{layer}.{tensor}"))
                         throw new ModelFormatException($"{origin}: tensor 'blk.{layer}.{tensor}' is missing ({a}.attention.indexer.types makes layer {layer} a full indexer layer)");
-        var dense = MlaConfigRules.FromGguf(fields with { NumLayers = layers }, mla);
-        return Checked(new GlmMoeDsaConfig(dense, mla, MoeGgufKeys.Read(gguf), indexer, nextNLayers: 0), origin);
+        return Checked(new GlmMoeDsaConfig(MlaConfigRules.FromGguf(fields, mla), mla, MoeGgufKeys.Read(gguf), indexer, nextN), origin);
     }
 
     /// <summary>
@@ -117,7 +118,7 @@ public sealed class GlmMoeDsa : IArchitecture
     {
         var c = (GlmMoeDsaConfig)config;
         string a = GgufArchitecture;
-        var keys = Models.GgufModelMetadata.FromDenseConfig(c, a);
+        var keys = NextNGgufKeys.DenseKeys(c, c.NextNLayers, a);
         MlaGgufKeys.Write(keys, a, c.Mla);
         MoeGgufKeys.Write(keys, a, c.Moe);
         keys[$"{a}.attention.indexer.head_count"] = (uint)c.Indexer.Heads;
@@ -127,7 +128,7 @@ public sealed class GlmMoeDsa : IArchitecture
         return keys;
     }
 
-    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => MlaConfigRules.MainStack(weights, config);
+    public ITensorSource Sanitize(ITensorSource weights, ConfigJson? hfConfig, ModelConfig config) => MlaConfigRules.ReadLayers(weights, config);
 
     /// <summary>Adjacent pairs over the qk_rope_head_dim rotary dims, for MLA and the indexer alike (ggml NORM rope in llama.cpp's glm-dsa).</summary>
     public static RopeTable Rope(GlmMoeDsaConfig config) => MlaConfigRules.Rope(config, config.Mla);
@@ -137,13 +138,15 @@ public sealed class GlmMoeDsa : IArchitecture
         var c = (GlmMoeDsaConfig)config;
         var rope = Rope(c);
         var backend = weights.Backend;
-        return CausalLm.FromLayers(c, owner, weights, rope, (w, layer) =>
+        return CausalLm.FromLayers(c, owner, weights, rope, Layer, MtpLayer.After(c, weights, Layer));
+
+        IDecoderLayer Layer(WeightBuilder w, int layer)
         {
             var attention = w.At("self_attn");
-            IKeySelector selector = c.Indexer.FullLayers[layer]
+            IKeySelector selector = c.Indexer.IsFull(layer)
                 ? new DsaIndexer(attention.At("indexer"), backend, c, c.Mla, c.Indexer, rope)
                 : SharedKeySelection.Instance;
             return new PreNormMoeDecoderLayer(new MlaAttention(attention, backend, c, c.Mla, rope, selector), w, backend, c, c.Moe, layer);
-        });
+        }
     }
 }
