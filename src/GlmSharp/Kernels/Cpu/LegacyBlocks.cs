@@ -64,6 +64,14 @@ internal static unsafe class LegacyBits
         return (packed & Mask, Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Mask);
     }
 
+    /// <summary>The nibbles of two blocks looked up in a 16-entry grid held in both lanes, in the order of <see cref="NibblePair"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<byte> Low, Vector256<byte> High) GridPair(Vector256<byte> grid, byte* first, byte* second)
+    {
+        var (low, high) = NibblePair(first, second);
+        return (Avx2.Shuffle(grid, low), Avx2.Shuffle(grid, high));
+    }
+
     /// <summary>Fifth bits of two blocks as 16 where set, in the order of <see cref="NibblePair"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector256<byte> Low, Vector256<byte> High) FifthBitPair(uint first, uint second)
@@ -148,11 +156,7 @@ internal readonly unsafe struct Iq4NlBlock : ILegacyBlock
     public static float OffsetPerScale => 0f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block)
-    {
-        var (low, high) = LegacyBits.NibblePair(block + 2, block + Bytes + 2);
-        return (Avx2.Shuffle(Grid, low), Avx2.Shuffle(Grid, high));
-    }
+    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block) => LegacyBits.GridPair(Grid, block + 2, block + Bytes + 2);
 
     public static Vector256<byte> Single(byte* block) => Avx2.Shuffle(Grid, Int8Kernels.Nibbles(block + 2));
 }
@@ -176,11 +180,8 @@ internal readonly unsafe struct Mxfp4Block : ILegacyBlock
     public static float OffsetPerScale => 0f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block)
-    {
-        var (low, high) = LegacyBits.NibblePair(block + 1, block + Bytes + 1);
-        return (Avx2.Shuffle(DoubledValuesTwice, low), Avx2.Shuffle(DoubledValuesTwice, high));
-    }
+    public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block) =>
+        LegacyBits.GridPair(DoubledValuesTwice, block + 1, block + Bytes + 1);
 
     public static Vector256<byte> Single(byte* block) => Avx2.Shuffle(DoubledValuesTwice, Int8Kernels.Nibbles(block + 1));
 }
