@@ -27,7 +27,7 @@ internal readonly struct VnniDot : IByteDot256
 /// </summary>
 internal readonly struct NibbleDot : IByteDot256
 {
-    private static readonly Vector256<short> Ones = Vector256.Create((short)1);
+    private static Vector256<short> Ones { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((short)1); }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> a) =>
@@ -41,7 +41,7 @@ internal readonly struct NibbleDot : IByteDot256
 /// </summary>
 internal readonly struct SignedDot : IByteDot256
 {
-    private static readonly Vector256<short> Ones = Vector256.Create((short)1);
+    private static Vector256<short> Ones { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((short)1); }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> a)

@@ -19,10 +19,13 @@ internal unsafe interface ILegacyBlock
 
     static abstract bool HasOffset { get; }
 
-    static abstract float Scale(byte* block, float* halfTable);
+    /// <summary>The table <see cref="Scale"/> and <see cref="Offset"/> read scales from: fp16 values, or MXFP4's E8M0 bytes.</summary>
+    static abstract float* ScaleTable { get; }
+
+    static abstract float Scale(byte* block, float* table);
 
     /// <summary>What each weight adds besides d·c: the minimum m of Q4_1 and Q5_1, −16·d for Q5_0, 0 for IQ4_NL and MXFP4.</summary>
-    static abstract float Offset(byte* block, float* halfTable);
+    static abstract float Offset(byte* block, float* table);
 
     /// <summary>
     /// The offset as a fixed multiple of d where it is one (Q5_0's −16), else 0: the kernels then sum d times the
@@ -41,21 +44,21 @@ internal unsafe interface ILegacyBlock
 /// <summary>Nibble and fifth-bit unpacking shared by the block readers.</summary>
 internal static unsafe class LegacyBits
 {
-    private static readonly Vector256<byte> Mask = Vector256.Create((byte)0x0f);
+    private static Vector256<byte> Mask { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((byte)0x0f); }
 
     /// <summary>Per lane, bit (i mod 8) of byte i: what a broadcast byte is compared against to spread its bits.</summary>
-    private static readonly Vector256<byte> BitOfByte = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
-        1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128).AsByte();
+    private static Vector256<byte> BitOfByte { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128,
+        1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128).AsByte(); }
 
     /// <summary>Bytes of a pair's two 32-bit masks, broadcast as one 64-bit value, that hold elements 0–15 of each block.</summary>
-    private static readonly Vector256<byte> FirstHalfBytes = Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-        4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5);
+    private static Vector256<byte> FirstHalfBytes { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+        4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5); }
 
-    private static readonly Vector256<byte> SecondHalfBytes = Vector256.Create((byte)2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
-        6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7);
+    private static Vector256<byte> SecondHalfBytes { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((byte)2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+        6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7); }
 
-    private static readonly Vector256<byte> ElementOrderBytes = Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    private static Vector256<byte> ElementOrderBytes { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3); }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static (Vector256<byte> Low, Vector256<byte> High) NibblePair(byte* first, byte* second)
@@ -94,8 +97,9 @@ internal readonly unsafe struct Q4_1Block : ILegacyBlock
     public static int Bytes => 20;
     public static bool Unsigned => true;
     public static bool HasOffset => true;
-    public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
-    public static float Offset(byte* block, float* halfTable) => halfTable[*(ushort*)(block + 2)];
+    public static float* ScaleTable => HalfFloat.TablePointer;
+    public static float Scale(byte* block, float* table) => table[*(ushort*)block];
+    public static float Offset(byte* block, float* table) => table[*(ushort*)(block + 2)];
     public static float OffsetPerScale => 0f;
     public static (Vector256<byte> Low, Vector256<byte> High) Pair(byte* block) => LegacyBits.NibblePair(block + 4, block + Bytes + 4);
     public static Vector256<byte> Single(byte* block) => Int8Kernels.Nibbles(block + 4);
@@ -106,8 +110,9 @@ internal readonly unsafe struct Q5_0Block : ILegacyBlock
     public static int Bytes => 22;
     public static bool Unsigned => true;
     public static bool HasOffset => true;
-    public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
-    public static float Offset(byte* block, float* halfTable) => -16f * halfTable[*(ushort*)block];
+    public static float* ScaleTable => HalfFloat.TablePointer;
+    public static float Scale(byte* block, float* table) => table[*(ushort*)block];
+    public static float Offset(byte* block, float* table) => -16f * table[*(ushort*)block];
     public static float OffsetPerScale => -16f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -126,8 +131,9 @@ internal readonly unsafe struct Q5_1Block : ILegacyBlock
     public static int Bytes => 24;
     public static bool Unsigned => true;
     public static bool HasOffset => true;
-    public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
-    public static float Offset(byte* block, float* halfTable) => halfTable[*(ushort*)(block + 2)];
+    public static float* ScaleTable => HalfFloat.TablePointer;
+    public static float Scale(byte* block, float* table) => table[*(ushort*)block];
+    public static float Offset(byte* block, float* table) => table[*(ushort*)(block + 2)];
     public static float OffsetPerScale => 0f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -144,15 +150,16 @@ internal readonly unsafe struct Q5_1Block : ILegacyBlock
 /// <summary>IQ4_NL: the 4-bit indices looked up in the grid with one vpshufb, giving signed codes.</summary>
 internal readonly unsafe struct Iq4NlBlock : ILegacyBlock
 {
-    private static readonly Vector256<byte> Grid = Vector256.Create(
+    private static Vector256<byte> Grid { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create(
         Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
-        Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)).AsByte();
+        Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)).AsByte(); }
 
     public static int Bytes => 18;
     public static bool Unsigned => false;
     public static bool HasOffset => false;
-    public static float Scale(byte* block, float* halfTable) => halfTable[*(ushort*)block];
-    public static float Offset(byte* block, float* halfTable) => 0f;
+    public static float* ScaleTable => HalfFloat.TablePointer;
+    public static float Scale(byte* block, float* table) => table[*(ushort*)block];
+    public static float Offset(byte* block, float* table) => 0f;
     public static float OffsetPerScale => 0f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -169,14 +176,15 @@ internal readonly unsafe struct Iq4NlBlock : ILegacyBlock
 /// </summary>
 internal readonly unsafe struct Mxfp4Block : ILegacyBlock
 {
-    private static readonly Vector128<sbyte> DoubledValues = Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
-    private static readonly Vector256<byte> DoubledValuesTwice = Vector256.Create(DoubledValues, DoubledValues).AsByte();
+    private static Vector128<sbyte> DoubledValues { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12); }
+    private static Vector256<byte> DoubledValuesTwice { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create(DoubledValues, DoubledValues).AsByte(); }
 
     public static int Bytes => 17;
     public static bool Unsigned => false;
     public static bool HasOffset => false;
-    public static float Scale(byte* block, float* halfTable) => E8M0Halves.Pointer[*block];
-    public static float Offset(byte* block, float* halfTable) => 0f;
+    public static float* ScaleTable => E8M0Halves.Pointer;
+    public static float Scale(byte* block, float* table) => table[*block];
+    public static float Offset(byte* block, float* table) => 0f;
     public static float OffsetPerScale => 0f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -43,7 +43,7 @@ internal static unsafe class LegacyQuantKernels
     private static float Dot<TBlock, TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks)
         where TBlock : struct, ILegacyBlock where TDot : struct, IByteDot256
     {
-        float* table = HalfFloat.TablePointer;
+        float* table = TBlock.ScaleTable;
         int bytes = TBlock.Bytes;
         Vector256<float> acc0 = default, acc1 = default;
         Vector128<float> offset = default;
@@ -118,7 +118,7 @@ internal static unsafe class LegacyQuantKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Unpack<TBlock>(byte* w, int blocks, byte* u, float* scales, float* offsets, bool flip) where TBlock : struct, ILegacyBlock
     {
-        float* table = HalfFloat.TablePointer;
+        float* table = TBlock.ScaleTable;
         var signFlip = Vector256.Create(flip ? (byte)0x80 : (byte)0);
         Span<Vector256<int>> rows = stackalloc Vector256<int>[Int8Kernels.GroupBlocks];
         for (int g = 0; g * Int8Kernels.GroupBlocks < blocks; g++)
@@ -167,7 +167,7 @@ internal static unsafe class LegacyQuantKernels
     /// </summary>
     internal readonly struct WideNibbleDot : IByteDot256
     {
-        private static readonly Vector256<short> Ones = Vector256.Create((short)1);
+        private static Vector256<short> Ones { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((short)1); }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> a) =>

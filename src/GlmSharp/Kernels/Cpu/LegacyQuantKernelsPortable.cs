@@ -13,11 +13,11 @@ internal static unsafe class LegacyQuantKernelsPortable
 {
     private const int Block = Int8Kernels.Block;
 
-    private static readonly Vector128<byte> BitOfByte = Vector128.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-    private static readonly Vector128<byte> FirstHalfBytes = Vector128.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    private static readonly Vector128<byte> SecondHalfBytes = Vector128.Create((byte)2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    private static readonly Vector128<sbyte> Grid = Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
-    private static readonly Vector128<sbyte> DoubledE2M1 = Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+    private static Vector128<byte> BitOfByte { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128); }
+    private static Vector128<byte> FirstHalfBytes { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1); }
+    private static Vector128<byte> SecondHalfBytes { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((byte)2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3); }
+    private static Vector128<sbyte> Grid { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113); }
+    private static Vector128<sbyte> DoubledE2M1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12); }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(GgmlType type, byte* w, sbyte* q, float* scales, float* sums, int blocks)

@@ -167,21 +167,9 @@ internal static unsafe class RepackedKQuantKernels
         half == 0 ? Avx2.Permute4x64(v.AsUInt64(), 0b01_00_01_00).AsByte() : Avx2.Permute4x64(v.AsUInt64(), 0b11_10_11_10).AsByte();
 
     /// <summary>vpshufb patterns spreading byte r of a 16-byte half (even sub-block) or byte 8 + r (odd) over both 16-bit halves of lane r.</summary>
-    private static readonly Vector256<byte> EvenSubBlock = LaneBytePattern(0), OddSubBlock = LaneBytePattern(8);
+    private static Vector256<byte> EvenSubBlock { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((byte)0, 0x80, 0, 0x80, 1, 0x80, 1, 0x80, 2, 0x80, 2, 0x80, 3, 0x80, 3, 0x80, 4, 0x80, 4, 0x80, 5, 0x80, 5, 0x80, 6, 0x80, 6, 0x80, 7, 0x80, 7, 0x80); }
 
-    private static Vector256<byte> LaneBytePattern(int offset)
-    {
-        var pattern = new byte[32];
-        for (int lane = 0; lane < Rows; lane++)
-        {
-            byte source = (byte)(offset + lane);
-            pattern[4 * lane] = source;
-            pattern[4 * lane + 1] = 0x80;
-            pattern[4 * lane + 2] = source;
-            pattern[4 * lane + 3] = 0x80;
-        }
-        return Vector256.Create(pattern);
-    }
+    private static Vector256<byte> OddSubBlock { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create((byte)8, 0x80, 8, 0x80, 9, 0x80, 9, 0x80, 10, 0x80, 10, 0x80, 11, 0x80, 11, 0x80, 12, 0x80, 12, 0x80, 13, 0x80, 13, 0x80, 14, 0x80, 14, 0x80, 15, 0x80, 15, 0x80); }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(sbyte* a) => Vector256.Create(*(int*)a).AsSByte();
