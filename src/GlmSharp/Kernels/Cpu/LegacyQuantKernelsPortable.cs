@@ -28,9 +28,8 @@ internal static unsafe class LegacyQuantKernelsPortable
         float offsets = 0;
         for (int b = 0; b < blocks; b++, w += blockBytes, q += Block)
         {
-            var (first, second, minimum) = Codes(type, w, table);
+            var (first, second, d, minimum) = Codes(type, w, table);
             var i = Int8KernelsPortable.Dot(first, Vector128.Load(q)) + Int8KernelsPortable.Dot(second, Vector128.Load(q + 16));
-            float d = type == GgmlType.MXFP4 ? E8M0Halves.Pointer[*w] : table[*(ushort*)w];
             // No fused multiply-add: hardware without FMA would emulate it slowly.
             acc += Vector128.ConvertToSingle(i) * Vector128.Create(d * scales[b]);
             offsets += minimum * sums[b];
@@ -39,36 +38,37 @@ internal static unsafe class LegacyQuantKernelsPortable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<sbyte> First, Vector128<sbyte> Second, float Minimum) Codes(GgmlType type, byte* block, float* table)
+    private static (Vector128<sbyte> First, Vector128<sbyte> Second, float Scale, float Minimum) Codes(GgmlType type, byte* block, float* table)
     {
         var mask = Vector128.Create((byte)0x0f);
+        float d = table[*(ushort*)block];
         switch (type)
         {
             case GgmlType.Q4_1:
             {
                 var packed = Vector128.Load(block + 4);
-                return ((packed & mask).AsSByte(), (Vector128.ShiftRightLogical(packed, 4) & mask).AsSByte(), table[*(ushort*)(block + 2)]);
+                return ((packed & mask).AsSByte(), (Vector128.ShiftRightLogical(packed, 4) & mask).AsSByte(), d, table[*(ushort*)(block + 2)]);
             }
             case GgmlType.Q5_1:
             {
                 var (first, second) = FiveBit(block + 4);
-                return (first, second, table[*(ushort*)(block + 2)]);
+                return (first, second, d, table[*(ushort*)(block + 2)]);
             }
             case GgmlType.Q5_0:
             {
                 var (first, second) = FiveBit(block + 2);
                 var sixteen = Vector128.Create((sbyte)16);
-                return (first - sixteen, second - sixteen, 0f);
+                return (first - sixteen, second - sixteen, d, 0f);
             }
             case GgmlType.MXFP4:
             {
                 var (first, second) = GridCodes(DoubledE2M1, block + 1);
-                return (first, second, 0f);
+                return (first, second, E8M0Halves.Pointer[*block], 0f);
             }
             default:
             {
                 var (first, second) = GridCodes(Grid, block + 2);
-                return (first, second, 0f);
+                return (first, second, d, 0f);
             }
         }
     }
