@@ -30,7 +30,7 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
     private static bool Unbiased => typeof(TRow) == typeof(F16UnbiasedLoad);
     private const float UnbiasScale = 5.192296858534828e33f; // 2^112
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void RunItem(void* context, int item, int thread)
     {
         var job = (CpuAttention.Job*)context;

@@ -28,7 +28,7 @@ internal static unsafe class FloatKernels<TLanes> where TLanes : struct, IFloatL
         for (int r = 0; r < rows; r++) y[r] = DotOneRow<TLoad, TXLoad>(w + r * rowBytes, x, n);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float DotOneRow<TLoad, TXLoad>(byte* w, byte* x, int n) where TLoad : IFloatLoad where TXLoad : IFloatLoad
     {
         TLanes a0 = default, a1 = default, a2 = default, a3 = default;
@@ -55,7 +55,7 @@ internal static unsafe class FloatKernels<TLanes> where TLanes : struct, IFloatL
     }
 
     /// <summary>Widens n elements of one row to fp32.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void Widen<TLoad>(byte* src, float* dst, int n) where TLoad : IFloatLoad
     {
         int k = 0;
@@ -73,7 +73,7 @@ internal static unsafe class FloatKernels<TLanes> where TLanes : struct, IFloatL
             DotRows<F32Load>((byte*)w, wStride * sizeof(float), rows, x + t * xStride, n, y + t * yStride);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Tile4x4(float* w, int wStride, float* x, int xStride, int n, float* y, int yStride)
     {
         float* w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride;

@@ -11,7 +11,7 @@ internal static unsafe class FloatKernelsPortable
         for (int r = 0; r < rows; r++) y[r] = Dot<TLoad>(w + r * rowBytes, x, n);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void Widen<TLoad>(byte* src, float* dst, int n) where TLoad : IFloatLoad
     {
         int step = 2 * Vector<float>.Count, k = 0;
@@ -30,7 +30,7 @@ internal static unsafe class FloatKernelsPortable
             DotRows<F32Load>((byte*)w, wStride * sizeof(float), rows, x + t * xStride, n, y + t * yStride);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot<TLoad>(byte* w, float* x, int n) where TLoad : IFloatLoad
     {
         int step = 2 * Vector<float>.Count, k = 0;

@@ -39,7 +39,7 @@ internal static unsafe class FloatPanelGemm
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Block6(float* panel, int n, float* x, int count, int xStride, float* y, int yStride)
     {
         float* x0 = x, x1 = x + (count > 1 ? xStride : 0), x2 = x + (count > 2 ? 2 * xStride : 0);

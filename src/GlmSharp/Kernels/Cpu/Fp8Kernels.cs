@@ -97,7 +97,7 @@ internal static unsafe class Fp8Kernels
         return (magnitude | sign).AsSingle();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float DotRow(byte* w, in Scales scales, int row, float* x, int n)
     {
         float sum = 0;

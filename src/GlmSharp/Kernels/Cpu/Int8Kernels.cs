@@ -29,7 +29,7 @@ internal static unsafe class Int8Kernels
     /// <see cref="ScalarKernels.QuantizeActivations"/> on vectors, bit for bit, the codes stored in the given layout;
     /// for <see cref="ActivationLayout.Grouped"/> the caller provides a whole number of zeroed groups of room.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums, ActivationLayout layout, bool halfSums = false)
     {
         var natural = stackalloc int[Block / 4];
@@ -83,7 +83,7 @@ internal static unsafe class Int8Kernels
     /// Dot of one stored Q8_0 row with one natural-layout activation row, four blocks per step: their scales are
     /// looked up once and combined with the activation scales as one vector, each block's then broadcast from it.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQ8_0<TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks) where TDot : struct, IByteDot256
     {
         float* table = HalfFloat.TablePointer;
@@ -126,7 +126,7 @@ internal static unsafe class Int8Kernels
     /// nibbles meet the second halves, so no nibble is moved into element order. The scales of four blocks are looked
     /// up once and combined as one vector (measured a third faster than per-block scalar products).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQ4_0<TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks) where TDot : struct, IByteDot256
     {
         float* table = HalfFloat.TablePointer;
@@ -170,7 +170,7 @@ internal static unsafe class Int8Kernels
     /// unpacked once for all of them. Activations are <see cref="ActivationLayout.NibblePairs"/> rows
     /// <paramref name="codeStride"/> bytes and <paramref name="scaleStride"/> blocks apart; y[t · yStride] gets row t's dot.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void DotQ4_0Rows<TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks, int rows, int codeStride, int scaleStride,
         float* y, int yStride) where TDot : struct, IByteDot256
     {
@@ -257,7 +257,7 @@ internal static unsafe class Int8Kernels
     /// With <paramref name="signedQ8"/> Q8_0 codes stay signed and the offset is zero (for vpmaddubsw, which
     /// would saturate on offset codes up to 255).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void Unpack(bool q4, bool signedQ8, byte* w, int blocks, byte* u, float* scales, float* offsets)
     {
         float* table = HalfFloat.TablePointer;
@@ -334,7 +334,7 @@ internal static unsafe class Int8Kernels
                 y[t * yStride + r] = Dot1x1<TDot>(u + r * rowBytes, wScales + r * rowBlocks, a + t * rowBytes, aScales + t * rowBlocks, groups);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot1x1<TDot>(byte* u, float* ws, sbyte* a, float* asc, int groups) where TDot : struct, IByteDot256
     {
         Vector256<float> acc = default;
@@ -350,7 +350,7 @@ internal static unsafe class Int8Kernels
         return Vector256.Sum(acc);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Tile4x2<TDot>(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride) where TDot : struct, IByteDot256
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -390,7 +390,7 @@ internal static unsafe class Int8Kernels
     /// bits and are widened once per group. A pair sum of codes up to 15 and activations up to 127 in magnitude is at most
     /// 3810, so the eight steps of a group add up to at most 30480 and cannot saturate.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void NibbleTile4x2(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride)
     {
         var ones = Vector256.Create((short)1);

@@ -34,7 +34,7 @@ internal static unsafe class Int8KernelsAvx512
         Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, a), Vector512<short>.One);
 
     /// <summary>Dot of one stored Q8_0 row with one natural-layout activation row; two blocks per vector.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQ8_0(byte* w, sbyte* q, float* scales, int blocks)
     {
         float* table = HalfFloat.TablePointer;
@@ -73,7 +73,7 @@ internal static unsafe class Int8KernelsAvx512
     /// low nibbles and high nibbles fill one vector that meets the pair's 64 activation bytes as stored, leaving the
     /// first block's sums in lanes 0–3 and 8–11, the second's in 4–7 and 12–15.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQ4_0(byte* w, sbyte* q, float* scales, float* sums, int blocks)
     {
         float* table = HalfFloat.TablePointer;
@@ -146,7 +146,7 @@ internal static unsafe class Int8KernelsAvx512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fold(Vector512<int> i) => Vector256.ConvertToSingle(i.GetLower() + i.GetUpper());
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot1x1(bool q4, byte* u, float* ws, sbyte* a, float* asc, int groups)
     {
         Vector256<float> acc = default;
@@ -164,7 +164,7 @@ internal static unsafe class Int8KernelsAvx512
     }
 
     /// <summary>Four rows by two tokens; a lane of the 16-bit pair sums collects four of them per group (≤ 4 × 3 810; Q5_K's 5-bit codes ≤ 4 × 7 874) before one vpmaddwd.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Tile4x2Q4(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -203,7 +203,7 @@ internal static unsafe class Int8KernelsAvx512
     private static Vector512<int> Widen(Vector512<short> pairSums) => Avx512BW.MultiplyAddAdjacent(pairSums, Vector512<short>.One);
 
     /// <summary>Four rows by two tokens on signed Q8_0 codes: |w| and w's sign once per row, the sign applied per token.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Tile4x2Q8(byte* u, float* ws, int rowBytes, int rowBlocks, sbyte* a, float* asc, int groups, float* y, int yStride)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;

@@ -25,7 +25,7 @@ internal static unsafe class Int8KernelsPortable
     }
 
     /// <summary>Σ_b d_w·d_a·Σ w·a over one stored Q8_0 or Q4_0 row and one activation row, as <see cref="ScalarKernels.DotQuantizedRow"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotRow(bool q4, byte* w, sbyte* q, float* scales, int blocks)
     {
         float* table = HalfFloat.TablePointer;

@@ -227,7 +227,7 @@ internal static unsafe class IqKernels
         return Avx2.MultiplyAddAdjacent(pairs, scales);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot<TLanes>(byte* w, sbyte* a, float* da, int superBlocks) where TLanes : struct, ILanes
     {
         float* table = HalfFloat.TablePointer;
@@ -248,7 +248,7 @@ internal static unsafe class IqKernels
         return 0.125f * Vector256.Sum(acc);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Unpack<TLanes>(byte* w, int n, byte* u) where TLanes : struct, ILanes
     {
         float* table = HalfFloat.TablePointer;

@@ -27,7 +27,7 @@ internal static unsafe class IqSubBlockKernels
         _ => Dot<Iq3SSubBlocks>(w, a, da, superBlocks),
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot<TBlock>(byte* w, sbyte* a, float* da, int superBlocks) where TBlock : struct, IIqSubBlocks
     {
         float* table = HalfFloat.TablePointer;
@@ -54,7 +54,7 @@ internal static unsafe class IqSubBlockKernels
     /// (vperm2i128) and the eight scales, unpacked once per block, are picked per pair with vpshufb. Per sub-block that
     /// is about half the instructions of the one-sub-block form, which left the kernel bound by compute.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float DotIq4Xs(byte* w, sbyte* a, float* da, int superBlocks)
     {
         float* table = HalfFloat.TablePointer;
@@ -133,7 +133,7 @@ internal static unsafe class IqSubBlockKernels
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void UnpackGrouped<TBlock>(byte* w, int superBlocks, byte* u, float* scales, float* offsets, bool flip) where TBlock : struct, IIqSubBlocks
     {
         float* table = HalfFloat.TablePointer;

@@ -37,7 +37,7 @@ internal static unsafe class KQuantKernels
     /// <see cref="ScalarKQuantKernels.QuantizeActivations"/> on vectors, bit for bit: the same first extreme, the
     /// same iscale, and vroundps's ties-to-even rounding, which is what nearest_int computes for |v| ≤ 127.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void QuantizeActivations(float* x, int n, sbyte* q, float* d, short* sums)
     {
         for (int b = 0; b < n / SuperBlock; b++, x += SuperBlock, q += SuperBlock, sums += GroupsPerSuperBlock)
@@ -73,7 +73,7 @@ internal static unsafe class KQuantKernels
     }
 
     /// <summary>One Q4_K or Q5_K row (<typeparamref name="TCodes"/>) times Q8_K activations.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotScaleMin<TCodes>(byte* w, sbyte* a, float* da, short* sums, int superBlocks) where TCodes : struct, IScaleMinCodes
     {
         float* table = HalfFloat.TablePointer;
@@ -116,7 +116,7 @@ internal static unsafe class KQuantKernels
         return ((p0 & 0x3f3f3f3f) | ((ulong)scalesHigh << 32), (p1 & 0x3f3f3f3f) | ((ulong)minsHigh << 32));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQ6_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks)
     {
         float* table = HalfFloat.TablePointer;
@@ -176,7 +176,7 @@ internal static unsafe class KQuantKernels
     /// integers) stored for <see cref="Int8Kernels.DotTile"/>: each super-block is one group of eight 32-value
     /// blocks in the interleaved layout, every block carrying its super-block's scale and its scaled code sum.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void QuantizeActivationsGrouped(float* x, int n, sbyte* q, float* scales, float* sums)
     {
         var natural = stackalloc sbyte[SuperBlock];
@@ -213,7 +213,7 @@ internal static unsafe class KQuantKernels
     /// A Q4_K or Q5_K row in <see cref="Int8Kernels.Unpack"/>'s form for the prefill tile: its eight 32-value sub-blocks
     /// per super-block become blocks with w = (d·scale)·u − dmin·min, which is how both decode.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void UnpackScaleMinGrouped<TCodes>(byte* w, int superBlocks, byte* u, float* scales, float* offsets) where TCodes : struct, IScaleMinCodes
     {
         float* table = HalfFloat.TablePointer;
@@ -242,7 +242,7 @@ internal static unsafe class KQuantKernels
     /// Unpacks one Q4_K or Q6_K row of n values at <paramref name="u"/>: n codes, n/2 pair scales (16-bit), n/256
     /// super-block scales and n/16 offsets (floats), so that the row is Σ_b d_b·Σ scale·u·a − Σ_g offset_g·Σa_g.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void Unpack(bool q6, byte* w, int n, byte* u)
     {
         float* table = HalfFloat.TablePointer;
@@ -303,7 +303,7 @@ internal static unsafe class KQuantKernels
     /// ([tokens, n/16] floats, see <see cref="ScaleGroupSums"/>). A 2×2 tile shares every load of a row between two
     /// tokens and every load of a token between two rows; <paramref name="wide"/> runs it on 512-bit vectors.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void DotUnpacked(byte* u, int rows, int n, sbyte* a, float* da, float* scaledSums, int tokens, float* y, int yStride, bool wide)
     {
         int superBlocks = n / SuperBlock, groups = n / Group;
@@ -328,7 +328,7 @@ internal static unsafe class KQuantKernels
     }
 
     /// <summary>The d·Σ scale·u·a part for unpacked rows u0, u1 and activation rows a0, a1: (r0t0, r0t1, r1t0, r1t1).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static Vector128<float> IntegerTile(byte* u0, byte* u1, int n, sbyte* a0, float* da0, sbyte* a1, float* da1)
     {
         short* scales0 = (short*)(u0 + n), scales1 = (short*)(u1 + n);
@@ -358,7 +358,7 @@ internal static unsafe class KQuantKernels
     }
 
     /// <summary><see cref="IntegerTile"/> on 512-bit vectors (AVX-512BW, which has no vpdpwssd in .NET): 64 codes a step.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static Vector128<float> IntegerTile512(byte* u0, byte* u1, int n, sbyte* a0, float* da0, sbyte* a1, float* da1)
     {
         short* scales0 = (short*)(u0 + n), scales1 = (short*)(u1 + n);

@@ -39,7 +39,7 @@ internal static unsafe class LegacyQuantKernels
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot<TBlock, TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks)
         where TBlock : struct, ILegacyBlock where TDot : struct, IByteDot256
     {
@@ -115,7 +115,7 @@ internal static unsafe class LegacyQuantKernels
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Unpack<TBlock>(byte* w, int blocks, byte* u, float* scales, float* offsets, bool flip) where TBlock : struct, ILegacyBlock
     {
         float* table = TBlock.ScaleTable;

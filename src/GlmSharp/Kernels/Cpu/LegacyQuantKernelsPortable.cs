@@ -19,7 +19,7 @@ internal static unsafe class LegacyQuantKernelsPortable
     private static Vector128<sbyte> Grid { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113); }
     private static Vector128<sbyte> DoubledE2M1 { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((sbyte)0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12); }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float Dot(GgmlType type, byte* w, sbyte* q, float* scales, float* sums, int blocks)
     {
         float* table = HalfFloat.TablePointer;

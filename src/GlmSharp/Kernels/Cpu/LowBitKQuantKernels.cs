@@ -94,7 +94,7 @@ internal static unsafe class LowBitKQuantKernels
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot<TBlock>(byte* w, sbyte* a, float* da, short* sums, int superBlocks) where TBlock : struct, IBlock
     {
         float* table = HalfFloat.TablePointer;
@@ -147,7 +147,7 @@ internal static unsafe class LowBitKQuantKernels
         else Unpack<Q2Block>(w, n, u);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Unpack<TBlock>(byte* w, int n, byte* u) where TBlock : struct, IBlock
     {
         float* table = HalfFloat.TablePointer;

@@ -128,7 +128,7 @@ internal static unsafe class Nvfp4Kernels
         return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(magnitude, signed), Vector256.Create((short)1));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float DotRow(byte* w, sbyte* q, float* qScales, int chunks)
     {
         Vector256<float> acc0 = default, acc1 = default;
@@ -176,7 +176,7 @@ internal static unsafe class Nvfp4Kernels
                 y[(long)t * yStride + r] = Dot1x1(codes + r * n, scales + r * chunks * 8, q + (long)t * qRowBytes, qScales + (long)t * qRowBlocks, chunks);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot1x1(sbyte* codes, float* scales, sbyte* a, float* aScales, int chunks)
     {
         Vector256<float> acc = default;
@@ -189,7 +189,7 @@ internal static unsafe class Nvfp4Kernels
         return Vector256.Sum(acc);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static void Tile4x2(sbyte* codes, float* scales, int n, int chunks, sbyte* a, int aRowBytes, float* aScales, int aRowBlocks,
         float* y, int yStride)
     {

@@ -52,7 +52,7 @@ internal static unsafe class RepackedInt8Kernels
     /// <paramref name="scaleStride"/> blocks apart). The chunks of a block are unrolled and every token walks its own
     /// pointers: the loop is short enough that address arithmetic was a fifth of its instructions.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void DotQ4_0<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, float* sums, int scaleStride,
         float* y, int yStride) where TTile : struct, ITokenTile
     {
@@ -107,7 +107,7 @@ internal static unsafe class RepackedInt8Kernels
     /// magnitude of at most 128 times an activation of at most 127, two at a time, fills 16 bits, so every product pair
     /// is widened (vpmaddwd) before it is added; the sums are exact.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void DotQ8_0<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, int scaleStride,
         float* y, int yStride) where TTile : struct, ITokenTile
     {

@@ -24,7 +24,7 @@ internal static unsafe class RepackedKQuantKernels
     /// <typeparamref name="TTile"/> activation rows t: codes <paramref name="codeStride"/> bytes apart, super-block scales
     /// <paramref name="scaleStride"/> floats apart, 16-value sums <paramref name="sumStride"/> shorts apart.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void DotQ4_K<TTile>(byte* w, int superBlocks, sbyte* a, int codeStride, float* da, int scaleStride, short* sums, int sumStride,
         float* y, int yStride) where TTile : struct, ITokenTile
     {

@@ -20,7 +20,7 @@ internal static unsafe class ScalarIqKernels
     };
 
     /// <summary>⅛ · Σ over super-blocks of d·d_a·Σ_g scale_g·Σ v·a: ggml's integer sums, its ⅛ taken once at the end.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float Dot<TBlock>(byte* w, sbyte* a, float* da, int superBlocks) where TBlock : IIqBlock
     {
         Span<sbyte> values = stackalloc sbyte[IqCodec.BlockSize];

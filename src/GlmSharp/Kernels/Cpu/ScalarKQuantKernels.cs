@@ -18,7 +18,7 @@ internal static unsafe class ScalarKQuantKernels
     /// quantize_row_q8_K_ref: per 256 values iscale = −127/m with m the signed value of largest magnitude,
     /// q = min(127, nearest_int(iscale·x)), d = 1/iscale, and the sum of each 16 codes.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void QuantizeActivations(float* x, int n, sbyte* q, float* d, short* sums)
     {
         for (int b = 0; b < n / SuperBlock; b++)
@@ -62,7 +62,7 @@ internal static unsafe class ScalarKQuantKernels
     /// Σ over super-blocks of d_a·(d·Σ_j scale_j·Σ q·a − dmin·Σ_j min_j·Σa) for one Q4_K row, or one Q5_K row
     /// (<paramref name="fiveBit"/>), whose codes take a fifth bit from the 32 qh bytes between header and nibbles.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     private static float DotScaleMin(byte* w, sbyte* a, float* da, short* sums, int superBlocks, bool fiveBit)
     {
         int blockBytes = fiveBit ? Q5_KBytes : Q4_KBytes, nibbles = fiveBit ? 48 : 16;
@@ -91,7 +91,7 @@ internal static unsafe class ScalarKQuantKernels
     }
 
     /// <summary>Σ over super-blocks of d·d_a·Σ_s scale_s·Σ (q − 32)·a for one Q6_K row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQ6_K(byte* w, sbyte* a, float* da, int superBlocks)
     {
         float total = 0;

@@ -13,7 +13,7 @@ internal static unsafe class ScalarKernels
     public const int QuantBlock = 32;
 
     /// <summary>Σ w[k]·x[k] for a row of F32, F16 or BF16 weights.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotFloatRow(GgmlType type, byte* w, float* x, int n)
     {
         float sum = 0;
@@ -40,7 +40,7 @@ internal static unsafe class ScalarKernels
     /// <paramref name="sums"/>[b] = d·Σq, the term that offset-coded weights need; with <paramref name="halfSums"/> the
     /// unrounded d·Σq rounded to fp16, as quantize_row_q8_1 stores it for the types with a minimum (Q4_1, Q5_1).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static void QuantizeActivations(float* x, int n, sbyte* q, float* scales, float* sums, bool halfSums = false)
     {
         for (int b = 0; b < n / QuantBlock; b++)
@@ -65,7 +65,7 @@ internal static unsafe class ScalarKernels
     public static float RoundToHalf(float value) => (float)(Half)value;
 
     /// <summary>Σ_b d_w·d_a·Σ_j w_j·a_j over the blocks of one Q8_0 or Q4_0 row and one quantized activation row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQuantizedRow(GgmlType type, byte* w, sbyte* q, float* scales, int blocks)
     {
         float sum = 0;

@@ -13,7 +13,7 @@ internal static unsafe class ScalarLegacyKernels
 {
     private const int Block = ScalarKernels.QuantBlock;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float Dot(GgmlType type, byte* w, sbyte* q, float* scales, float* sums, int blocks)
     {
         Span<int> codes = stackalloc int[Block];

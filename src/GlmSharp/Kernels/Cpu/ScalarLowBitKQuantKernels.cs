@@ -12,7 +12,7 @@ internal static unsafe class ScalarLowBitKQuantKernels
     private const int SuperBlock = ScalarKQuantKernels.SuperBlock, Group = ScalarKQuantKernels.Group;
 
     /// <summary>Σ over super-blocks of d·d_a·Σ_g scale_g·Σ (q − 4)·a for one Q3_K row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQ3_K(byte* w, sbyte* a, float* da, int superBlocks)
     {
         float total = 0;
@@ -33,7 +33,7 @@ internal static unsafe class ScalarLowBitKQuantKernels
     }
 
     /// <summary>Σ over super-blocks of d_a·(d·Σ_g scale_g·Σ q·a − dmin·Σ_g min_g·Σa) for one Q2_K row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(KernelRoot.Options)]
     public static float DotQ2_K(byte* w, sbyte* a, float* da, short* sums, int superBlocks)
     {
         float total = 0;
