@@ -81,6 +81,132 @@ internal static unsafe class LegacyQuantKernels
         return Vector256.Sum(acc0 + acc1) + offsetSum;
     }
 
+    /// <summary>
+    /// <see cref="Dot"/> for up to four activation rows at once (the few rows a batched decode step routes to one expert,
+    /// an MTP verification step): each block pair is unpacked once and meets every row's codes while in registers.
+    /// Each row's arithmetic is the one-row kernel's, in the same order, so its result equals its result alone bit for
+    /// bit. Rows are <paramref name="codeStride"/> bytes and <paramref name="scaleStride"/> blocks apart; y[t·yStride]
+    /// gets row t's dot.
+    /// </summary>
+    public static void DotRows(GgmlType type, Int8Path path, byte* w, sbyte* q, float* scales, float* sums, int blocks, int rows,
+        int codeStride, int scaleStride, float* y, int yStride)
+    {
+        bool vnni = path == Int8Path.AvxVnni256;
+        switch (type)
+        {
+            case GgmlType.Q4_1 when vnni: DotRows<Q4_1Block, VnniDot>(w, q, scales, sums, blocks, rows, codeStride, scaleStride, y, yStride); break;
+            case GgmlType.Q4_1: DotRows<Q4_1Block, NibbleDot>(w, q, scales, sums, blocks, rows, codeStride, scaleStride, y, yStride); break;
+            case GgmlType.Q5_0 when vnni: DotRows<Q5_0Block, VnniDot>(w, q, scales, sums, blocks, rows, codeStride, scaleStride, y, yStride); break;
+            case GgmlType.Q5_0: DotRows<Q5_0Block, NibbleDot>(w, q, scales, sums, blocks, rows, codeStride, scaleStride, y, yStride); break;
+            case GgmlType.Q5_1 when vnni: DotRows<Q5_1Block, VnniDot>(w, q, scales, sums, blocks, rows, codeStride, scaleStride, y, yStride); break;
+            case GgmlType.Q5_1: DotRows<Q5_1Block, NibbleDot>(w, q, scales, sums, blocks, rows, codeStride, scaleStride, y, yStride); break;
+            case GgmlType.MXFP4: DotRows<Mxfp4Block, SignedDot>(w, q, scales, sums, blocks, rows, codeStride, scaleStride, y, yStride); break;
+            default: DotRows<Iq4NlBlock, SignedDot>(w, q, scales, sums, blocks, rows, codeStride, scaleStride, y, yStride); break;
+        }
+    }
+
+    /// <summary>One activation row's accumulators in <see cref="DotRows{TBlock,TDot}"/>: those of <see cref="Dot{TBlock,TDot}"/>.</summary>
+    private struct RowSums
+    {
+        public Vector256<float> Even, Odd;
+        public Vector128<float> Offset;
+        public float OffsetSum;
+    }
+
+    [MethodImpl(KernelRoot.Options)]
+    private static void DotRows<TBlock, TDot>(byte* w, sbyte* q, float* scales, float* sums, int blocks, int rows, int codeStride, int scaleStride,
+        float* y, int yStride) where TBlock : struct, ILegacyBlock where TDot : struct, IByteDot256
+    {
+        float* table = TBlock.ScaleTable;
+        int bytes = TBlock.Bytes;
+        RowSums r0 = default, r1 = default, r2 = default, r3 = default;
+        int b = 0;
+        for (; b + 4 <= blocks; b += 4)
+        {
+            byte* block = w + b * bytes;
+            StreamPrefetch.Ahead(block, 4 * bytes);
+            var d = Vector128.Create(TBlock.Scale(block, table), TBlock.Scale(block + bytes, table),
+                TBlock.Scale(block + 2 * bytes, table), TBlock.Scale(block + 3 * bytes, table));
+            var offsets = TBlock.OffsetPerScale != 0 || !TBlock.HasOffset ? d
+                : Vector128.Create(TBlock.Offset(block, table), TBlock.Offset(block + bytes, table),
+                    TBlock.Offset(block + 2 * bytes, table), TBlock.Offset(block + 3 * bytes, table));
+            var (low01, high01) = TBlock.Pair(block);
+            var (low23, high23) = TBlock.Pair(block + 2 * bytes);
+            QuadStep<TBlock, TDot>(ref r0, low01, high01, low23, high23, d, offsets, q, scales, sums, b);
+            if (rows > 1) QuadStep<TBlock, TDot>(ref r1, low01, high01, low23, high23, d, offsets, q + codeStride, scales + scaleStride, sums + scaleStride, b);
+            if (rows > 2) QuadStep<TBlock, TDot>(ref r2, low01, high01, low23, high23, d, offsets, q + 2 * codeStride, scales + 2 * scaleStride, sums + 2 * scaleStride, b);
+            if (rows > 3) QuadStep<TBlock, TDot>(ref r3, low01, high01, low23, high23, d, offsets, q + 3 * codeStride, scales + 3 * scaleStride, sums + 3 * scaleStride, b);
+        }
+        FinishOffsets<TBlock>(ref r0);
+        FinishOffsets<TBlock>(ref r1);
+        FinishOffsets<TBlock>(ref r2);
+        FinishOffsets<TBlock>(ref r3);
+        if (b + 2 <= blocks)
+        {
+            byte* block = w + b * bytes;
+            float d0 = TBlock.Scale(block, table), d1 = TBlock.Scale(block + bytes, table);
+            float o0 = TBlock.Offset(block, table), o1 = TBlock.Offset(block + bytes, table);
+            var (low, high) = TBlock.Pair(block);
+            PairStep<TDot>(ref r0, low, high, d0, d1, o0, o1, q, scales, sums, b);
+            if (rows > 1) PairStep<TDot>(ref r1, low, high, d0, d1, o0, o1, q + codeStride, scales + scaleStride, sums + scaleStride, b);
+            if (rows > 2) PairStep<TDot>(ref r2, low, high, d0, d1, o0, o1, q + 2 * codeStride, scales + 2 * scaleStride, sums + 2 * scaleStride, b);
+            if (rows > 3) PairStep<TDot>(ref r3, low, high, d0, d1, o0, o1, q + 3 * codeStride, scales + 3 * scaleStride, sums + 3 * scaleStride, b);
+            b += 2;
+        }
+        if (b < blocks)
+        {
+            byte* block = w + b * bytes;
+            float d0 = TBlock.Scale(block, table), o0 = TBlock.Offset(block, table);
+            var codes = TBlock.Single(block);
+            LastStep<TDot>(ref r0, codes, d0, o0, q, scales, sums, b);
+            if (rows > 1) LastStep<TDot>(ref r1, codes, d0, o0, q + codeStride, scales + scaleStride, sums + scaleStride, b);
+            if (rows > 2) LastStep<TDot>(ref r2, codes, d0, o0, q + 2 * codeStride, scales + 2 * scaleStride, sums + 2 * scaleStride, b);
+            if (rows > 3) LastStep<TDot>(ref r3, codes, d0, o0, q + 3 * codeStride, scales + 3 * scaleStride, sums + 3 * scaleStride, b);
+        }
+        y[0] = Vector256.Sum(r0.Even + r0.Odd) + r0.OffsetSum;
+        if (rows > 1) y[yStride] = Vector256.Sum(r1.Even + r1.Odd) + r1.OffsetSum;
+        if (rows > 2) y[2 * yStride] = Vector256.Sum(r2.Even + r2.Odd) + r2.OffsetSum;
+        if (rows > 3) y[3 * yStride] = Vector256.Sum(r3.Even + r3.Odd) + r3.OffsetSum;
+    }
+
+    /// <summary>Four blocks of one row: <paramref name="offsets"/> is d itself where the offset is a multiple of d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void QuadStep<TBlock, TDot>(ref RowSums row, Vector256<byte> low01, Vector256<byte> high01, Vector256<byte> low23,
+        Vector256<byte> high23, Vector128<float> d, Vector128<float> offsets, sbyte* q, float* scales, float* sums, int b)
+        where TBlock : struct, ILegacyBlock where TDot : struct, IByteDot256
+    {
+        sbyte* codes = q + b * Block;
+        var combined = d * Vector128.Load(scales + b);
+        if (TBlock.HasOffset) row.Offset = Vector128.FusedMultiplyAdd(offsets, Vector128.Load(sums + b), row.Offset);
+        row.Even = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(TDot.Dot4(TDot.Dot4(Vector256<int>.Zero, low01, Vector256.Load(codes)), high01, Vector256.Load(codes + Block))),
+            Vector256.Create(Broadcast(combined, 0), Broadcast(combined, 1)), row.Even);
+        row.Odd = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(TDot.Dot4(TDot.Dot4(Vector256<int>.Zero, low23, Vector256.Load(codes + 2 * Block)), high23, Vector256.Load(codes + 3 * Block))),
+            Vector256.Create(Broadcast(combined, 2), Broadcast(combined, 3)), row.Odd);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishOffsets<TBlock>(ref RowSums row) where TBlock : struct, ILegacyBlock =>
+        row.OffsetSum = TBlock.OffsetPerScale != 0 ? TBlock.OffsetPerScale * Vector128.Sum(row.Offset) : Vector128.Sum(row.Offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairStep<TDot>(ref RowSums row, Vector256<byte> low, Vector256<byte> high, float d0, float d1, float o0, float o1,
+        sbyte* q, float* scales, float* sums, int b) where TDot : struct, IByteDot256
+    {
+        sbyte* codes = q + b * Block;
+        row.Even = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(TDot.Dot4(TDot.Dot4(Vector256<int>.Zero, low, Vector256.Load(codes)), high, Vector256.Load(codes + Block))),
+            Vector256.Create(Vector128.Create(d0 * scales[b]), Vector128.Create(d1 * scales[b + 1])), row.Even);
+        row.OffsetSum += o0 * sums[b] + o1 * sums[b + 1];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LastStep<TDot>(ref RowSums row, Vector256<byte> codes, float d0, float o0, sbyte* q, float* scales, float* sums, int b)
+        where TDot : struct, IByteDot256
+    {
+        var dot = TDot.Dot4(Vector256<int>.Zero, codes, Vector256.Load(q + b * Block));
+        row.Even = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(d0 * scales[b]), row.Even);
+        row.OffsetSum += o0 * sums[b];
+    }
+
     /// <summary>Integer dots of two consecutive blocks: lanes 0–3 hold the first block's partial sums, 4–7 the second's.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> PairDot<TBlock, TDot>(byte* w, sbyte* q) where TBlock : struct, ILegacyBlock where TDot : struct, IByteDot256
