@@ -74,6 +74,7 @@ public sealed class SyntheticModelTests
     {
         var config = SyntheticModel.Config("glm-5", layers: 1, heads: 16);
         Assert.Equal((16, 16), (config.NumHeads, config.NumKvHeads));
+        Assert.Equal(1, ((GlmSharp.Configs.GlmMoeDsaConfig)config).Moe.FirstDenseLayers); // one layer left: the dense lead layers are cut with it
         var tensors = TensorListing.For(ModelRegistry.ByModelType(config.ModelType, "glm-5"), config).ToDictionary(t => t.Name, t => t.Shape);
         Assert.Equal([16L * 256, 2048L], tensors["model.layers.0.self_attn.q_b_proj.weight"]);
         Assert.Equal([6144L, 16L * 256], tensors["model.layers.0.self_attn.o_proj.weight"]);

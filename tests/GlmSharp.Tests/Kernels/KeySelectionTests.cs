@@ -39,18 +39,12 @@ public sealed class KeySelectionTests
         var w = Uniform(rows * heads);
         var backend = CpuBackend.Instance;
         using var cache = SingleLayerCache.Latents(cached + rows, width, KvCacheType.F32, blockPositions: 16, scatter: true);
-        cache.AppendKeys(backend, keys.AsSpan(0, cached * width));
-        cache.AppendKeys(backend, keys.AsSpan(cached * width));
-        cache.SetRows(cached, rows);
-        var slots = Enumerable.Repeat(-7, rows * topK).ToArray().On(backend);
-        backend.SelectKeys(q.On(backend), w.On(backend), cache.Rows, cache.Keys, heads, new KeySelection(slots, topK));
-        var chosen = backend.ToArray(slots);
+        var chosen = Select(backend, cache, keys, q, w, heads, topK, initial: -7);
 
         for (int r = 0; r < rows; r++)
         {
             int visible = cached + r + 1;
-            var score = Enumerable.Range(0, visible).Select(t => Enumerable.Range(0, heads).Sum(h =>
-                w[r * heads + h] * Math.Max(0, Enumerable.Range(0, width).Sum(d => (double)q[(r * heads + h) * width + d] * keys[t * width + d])))).ToArray();
+            var score = ExactScores(keys, q, w, r, visible, heads);
             var kept = chosen[(r * topK)..((r + 1) * topK)];
             Assert.Equal(kept.Order(), kept);
             Assert.Equal(topK, kept.Distinct().Count(t => t >= 0 && t < visible));
@@ -96,18 +90,12 @@ public sealed class KeySelectionTests
         var w = Uniform(rows * heads);
         using var backend = new CpuBackend(threads: 2, isa) { Int8Indexer = int8 };
         using var cache = SingleLayerCache.Latents(cached + rows, width, type, blockPositions: 32, scatter: true);
-        cache.AppendKeys(backend, keys.AsSpan(0, cached * width));
-        cache.AppendKeys(backend, keys.AsSpan(cached * width));
-        cache.SetRows(cached, rows);
-        var slots = new int[rows * topK].On(backend);
-        backend.SelectKeys(q.On(backend), w.On(backend), cache.Rows, cache.Keys, heads, new KeySelection(slots, topK));
-        var chosen = backend.ToArray(slots);
+        var chosen = Select(backend, cache, keys, q, w, heads, topK, initial: 0);
 
         for (int r = 0; r < rows; r++)
         {
             int visible = cached + r + 1;
-            var score = Enumerable.Range(0, visible).Select(t => Enumerable.Range(0, heads).Sum(h =>
-                w[r * heads + h] * Math.Max(0, Enumerable.Range(0, width).Sum(d => (double)q[(r * heads + h) * width + d] * keys[t * width + d])))).ToArray();
+            var score = ExactScores(keys, q, w, r, visible, heads);
             double cut = score.OrderDescending().ElementAt(topK - 1), band = 0.01 * (score.Max() - score.Min());
             var kept = chosen[(r * topK)..((r + 1) * topK)].ToHashSet();
             Assert.Equal(topK, kept.Count);
@@ -118,5 +106,28 @@ public sealed class KeySelectionTests
                 if (score[t] < cut - band) Assert.False(kept.Contains(t), $"{isa} {type} int8 {int8} row {r}: kept position {t} scoring {score[t]:F3}, cut {cut:F3}");
             }
         }
+    }
+
+    /// <summary>
+    /// Caches <paramref name="keys"/> (one row of the cache's width per position) and selects for rows at the last
+    /// q.Length / (heads · width) slots, into slots that start as <paramref name="initial"/>; returns them.
+    /// </summary>
+    private static int[] Select(CpuBackend backend, SingleLayerCache cache, float[] keys, float[] q, float[] w, int heads, int topK, int initial)
+    {
+        int width = cache.Keys.Width, rows = q.Length / (heads * width), cached = keys.Length / width - rows;
+        cache.AppendKeys(backend, keys.AsSpan(0, cached * width));
+        cache.AppendKeys(backend, keys.AsSpan(cached * width));
+        cache.SetRows(cached, rows);
+        var slots = Enumerable.Repeat(initial, rows * topK).ToArray().On(backend);
+        backend.SelectKeys(q.On(backend), w.On(backend), cache.Rows, cache.Keys, heads, new KeySelection(slots, topK));
+        return backend.ToArray(slots);
+    }
+
+    /// <summary>Σ_h w_h · ReLU(q_h · k_t) in doubles over the unrounded keys, for row <paramref name="r"/> and each position it sees.</summary>
+    private static double[] ExactScores(float[] keys, float[] q, float[] w, int r, int visible, int heads)
+    {
+        int width = q.Length / w.Length;
+        return [.. Enumerable.Range(0, visible).Select(t => Enumerable.Range(0, heads).Sum(h =>
+            w[r * heads + h] * Math.Max(0, Enumerable.Range(0, width).Sum(d => (double)q[(r * heads + h) * width + d] * keys[t * width + d]))))];
     }
 }

@@ -105,9 +105,15 @@ internal static class SyntheticModel
         }
         if (layers is not { } kept) return config;
         if (kept < 1 || kept > config.NumLayers) throw new Errors.GlmException($"--layers {kept}: {name} has 1 to {config.NumLayers} layers");
-        // The DSA indexer's schedule names every layer, so it is cut with them.
+        // The DSA indexer's schedule names every layer, so it is cut with them; so are GLM-5's three dense lead layers when
+        // fewer are kept (GlmSharp refuses more dense lead layers than layers).
         return config is GlmMoeDsaConfig dsa
-            ? dsa with { NumLayers = kept, Indexer = dsa.Indexer with { FullLayers = dsa.Indexer.FullLayers[..kept] } }
+            ? dsa with
+            {
+                NumLayers = kept,
+                Indexer = dsa.Indexer with { FullLayers = dsa.Indexer.FullLayers[..kept] },
+                Moe = dsa.Moe with { FirstDenseLayers = Math.Min(dsa.Moe.FirstDenseLayers, kept) },
+            }
             : config with { NumLayers = kept };
     }
 
