@@ -1,5 +1,7 @@
 using System.CommandLine;
+using GlmSharp.Kernels;
 using GlmSharp.Kernels.Bench;
+using GlmSharp.Kernels.Cpu;
 using GlmSharp.Tensors;
 
 var type = new Option<GgmlType>("--type") { Description = "Weight type (F32, F16, BF16, Q8_0, Q4_0, …)", DefaultValueFactory = _ => GgmlType.Q8_0 };
@@ -38,4 +40,37 @@ root.SetAction(parse =>
     foreach (var backend in backends) backend.Dispose();
     report.Print(paths, samples);
 });
+root.Subcommands.Add(DsaCommand());
 return root.Parse(args).Invoke();
+
+static Command DsaCommand()
+{
+    var depths = new Option<string>("--depth") { Description = "Cached positions, comma-separated", DefaultValueFactory = _ => "4096,16384,65536" };
+    var threads = new Option<int>("--threads") { Description = "Compute threads, the caller included", DefaultValueFactory = _ => 2 };
+    var cacheType = new Option<KvCacheType>("--cache-type") { Description = "Element type of the latent cache (F32, F16, Q8_0)", DefaultValueFactory = _ => KvCacheType.F16 };
+    var rounds = new Option<int>("--rounds") { Description = "Samples per measurement; the median is reported", DefaultValueFactory = _ => 5 };
+    var sampleMs = new Option<int>("--sample-ms") { Description = "Length of one sample", DefaultValueFactory = _ => 300 };
+    var command = new Command("dsa", $"Times one decode row of one GLM-5 layer's attention and indexer over a context of each depth ({DsaDecodeTimer.Heads} heads, top-k {DsaDecodeTimer.TopK})")
+    {
+        depths, threads, cacheType, rounds, sampleMs,
+    };
+    command.SetAction(parse =>
+    {
+        using var backend = new CpuBackend(parse.GetValue(threads));
+        var sample = TimeSpan.FromMilliseconds(parse.GetValue(sampleMs));
+        Console.WriteLine($"{backend.Name}, {parse.GetValue(cacheType)} latents; milliseconds per decode row, medians of {parse.GetValue(rounds)}");
+        Console.WriteLine($"{"depth",8} {"dense attention",16} {"sparse attention",17} {"indexer f16 keys",17} {"indexer q8_0 keys",18}");
+        foreach (int depth in parse.GetValue(depths)!.Split(',').Select(int.Parse))
+        {
+            using var timer = new DsaDecodeTimer(backend, depth, parse.GetValue(cacheType), sample);
+            double Median(Func<double> measure)
+            {
+                var samples = Enumerable.Range(0, parse.GetValue(rounds)).Select(_ => measure()).Order().ToArray();
+                return samples[samples.Length / 2] * 1e3;
+            }
+            Console.WriteLine($"{depth,8} {Median(timer.DenseAttention),16:F3} {Median(timer.SparseAttention),17:F3} " +
+                $"{Median(() => timer.Indexer(KvCacheType.F16)),17:F3} {Median(() => timer.Indexer(KvCacheType.Q8_0)),18:F3}");
+        }
+    });
+    return command;
+}

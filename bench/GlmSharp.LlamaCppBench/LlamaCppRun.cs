@@ -25,10 +25,11 @@ internal static class LlamaCppRun
             KVUnified = true,
             ContextSize = (uint)(run.Parallel * run.Context),
             // All prompts go to one llama_decode; with a unified cache it cuts the batch into consecutive micro-batches,
-            // here of one prompt each (so a sequence prefills as a single one always has) unless a decode step of one
-            // row per sequence is larger: a step must fit one micro-batch.
+            // here of one prompt each (so a sequence prefills as a single one always has), or of PrefillChunk tokens of a
+            // longer prompt as GlmSharp's steps take it, unless a decode step of one row per sequence is larger: a step
+            // must fit one micro-batch.
             BatchSize = (uint)(run.Parallel * run.Prompt),
-            UBatchSize = (uint)Math.Max(run.Prompt, run.Parallel),
+            UBatchSize = (uint)Math.Max(Math.Min(run.Prompt, RunSettings.PrefillChunk), run.Parallel),
             Threads = run.Threads,
             BatchThreads = run.Threads,
             GpuLayerCount = 0,

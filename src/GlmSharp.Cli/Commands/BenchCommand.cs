@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using GlmSharp.Cli.Commands.Bench;
 using GlmSharp.Errors;
+using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tensors;
 
@@ -24,6 +25,10 @@ internal static class BenchCommand
         var output = new Option<string?>("--out") { Description = "where to keep the synthetic model (default: a temporary file, deleted afterwards)" };
         var layers = new Option<int?>("--layers") { Description = "keep only the first N layers of the synthetic model (a large model's layer shapes in a file that fits)" }
             .Within(NumericRange.AtLeast(1));
+        var heads = new Option<int?>("--heads") { Description = $"attention heads of a synthetic MLA model ({string.Join(", ", SyntheticModel.MlaNames)}): fewer make a long context affordable to fill" }
+            .Within(NumericRange.AtLeast(1));
+        var int8Indexer = new Option<bool>("--int8-indexer") { Description = "GlmSharp caches a DSA model's indexer keys as q8_0 and scores them in int8 dot products (llama.cpp keeps its fp32 indexer)" };
+        var depth = new Option<string?>("--depth") { Description = "decode after a context of D tokens, for each D of a comma-separated list (one row per depth); replaces --prompt" };
         var run = new RunOptions();
         var runs = new Option<int>("--runs") { Description = "timed runs per engine", DefaultValueFactory = _ => 5 };
         var versus = new Option<bool>("--vs-llamacpp") { Description = $"also run llama.cpp (LLamaSharp 0.30.0), interleaved; builds {LlamaCppBenchTool.Project} on first use" };
@@ -35,7 +40,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Prefill and decode speed, load time and peak memory, optionally against llama.cpp")
         {
-            model, synthetic, type, output, layers,
+            model, synthetic, type, output, layers, heads, depth, int8Indexer,
         };
         foreach (var option in run.All) command.Options.Add(option);
         foreach (var option in new Option[] { runs, versus, json, serve, mtp, draftTokens, engine }) command.Options.Add(option);
@@ -48,12 +53,17 @@ internal static class BenchCommand
                 throw new GlmException($"--draft-tokens {k}: must be from 1 to {Inference.SpeculativeGenerator.MaxDraftTokens}");
             if (drafting is not null && parse.GetValue(serve)) throw new GlmException("--mtp and --serve time different things; give one");
             if (drafting is not null && settings.Parallel != 1) throw new GlmException($"--mtp drafts for one sequence; --parallel {settings.Parallel} is not supported with it");
+            bool int8 = parse.GetValue(int8Indexer);
+            if (int8 && (parse.GetValue(serve) || drafting is not null)) throw new GlmException("--int8-indexer applies to plain decoding runs; it does not combine with --serve or --mtp");
+            int[]? depths = parse.GetValue(depth) is { } depthList ? DecodeDepths.Parse(depthList) : null;
+            if (depths is not null && (parse.GetValue(serve) || drafting is not null)) throw new GlmException("--depth times plain decoding; it does not combine with --serve or --mtp");
+            if (depths is not null && parse.GetResult(run.Prompt) is { Implicit: false }) throw new GlmException("--depth sets each run's prompt; give --depth or --prompt, not both");
             if (parse.GetValue(engine) is { } single)
             {
                 if (single != EngineRun.GlmSharp) throw new GlmException($"--engine {single}: only {EngineRun.GlmSharp} runs in glm");
                 string file = ExistingFile(parse.GetValue(model));
                 var result = parse.GetValue(serve) ? ServeRun.Run(file, settings).GetAwaiter().GetResult()
-                    : drafting is { } draft ? MtpRun.Run(file, settings, draft) : EngineRun.Run(file, settings);
+                    : drafting is { } draft ? MtpRun.Run(file, settings, draft) : EngineRun.Run(file, settings, int8);
                 Console.WriteLine(JsonSerializer.Serialize(result));
                 return 0;
             }
@@ -65,23 +75,32 @@ internal static class BenchCommand
                 if (parse.GetValue(output) is not null) throw new GlmException("--out names the file --synthetic writes; give it with --synthetic");
                 if (parse.GetResult(type) is { Implicit: false }) throw new GlmException("--type is the matrix type of a --synthetic model; a --model file keeps its own");
                 if (parse.GetValue(layers) is not null) throw new GlmException("--layers shortens a --synthetic model; a --model file keeps its own");
+                if (parse.GetValue(heads) is not null) throw new GlmException("--heads changes a --synthetic model; a --model file keeps its own");
                 ExistingFile(modelPath);
             }
             else
             {
                 if (modelPath is not null) throw new GlmException("give --model FILE.gguf or --synthetic NAME, not both");
-                SyntheticModel.Config(syntheticName, parse.GetValue(layers));
+                SyntheticModel.Config(syntheticName, parse.GetValue(layers), parse.GetValue(heads));
             }
             bool llamaQuantizes = syntheticName is not null && scheme.LlamaCppFileType is not null;
             var llama = parse.GetValue(versus) || llamaQuantizes ? LlamaCppBenchTool.Prepare(Environment.CurrentDirectory, AppContext.BaseDirectory) : null;
             if (syntheticName is not null)
             {
                 string path = parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), $"glm-bench-{syntheticName}-{scheme.Name}-{Environment.ProcessId}.gguf");
-                WriteSynthetic(syntheticName, parse.GetValue(layers), scheme, path, llama, settings.Threads);
+                WriteSynthetic(syntheticName, parse.GetValue(layers), parse.GetValue(heads), scheme, path, llama, settings.Threads);
                 modelPath = path;
             }
             bool temporary = syntheticName is not null && parse.GetValue(output) is null;
-            return Orchestrate(modelPath!, temporary, settings, runCount, parse.GetValue(versus) ? llama : null, parse.GetValue(json), parse.GetValue(serve), drafting);
+            // What GlmSharp's runs do beyond the common run settings, as options of its one-run mode.
+            string[] mode =
+            [
+                .. parse.GetValue(serve) ? ["--serve"] : drafting is { } draftCount ? ["--mtp", "--draft-tokens", $"{draftCount}"] : (string[])[],
+                .. int8 ? ["--int8-indexer"] : (string[])[],
+            ];
+            if (depths is not null)
+                return OrchestrateDepths(modelPath!, temporary, settings, depths, runCount, parse.GetValue(versus) ? llama : null, parse.GetValue(json), mode);
+            return Orchestrate(modelPath!, temporary, settings, runCount, parse.GetValue(versus) ? llama : null, parse.GetValue(json), mode);
         });
         return command;
     }
@@ -93,30 +112,17 @@ internal static class BenchCommand
     }
 
     /// <param name="temporary">Delete <paramref name="model"/> afterwards (a synthetic model without --out).</param>
-    private static int Orchestrate(string model, bool temporary, RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json, bool serve, int? drafting)
+    /// <param name="mode">GlmSharp's own options of its one-run mode (<see cref="GlmSharpRunStart"/>).</param>
+    private static int Orchestrate(string model, bool temporary, RunSettings run, int runs, LlamaCppBenchTool? llamaTool, bool json, string[] mode)
     {
         try
         {
-            // Write-back of a freshly written multi-GB file steals CPU from the timed runs; flush it first.
-            if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) Process.Start("sync")?.WaitForExit();
-            var ours = new List<TimedRun>();
-            var llama = llamaTool is null ? null : new List<TimedRun>();
-            for (int i = 0; i < runs; i++)
-            {
-                if (!json) Console.Error.WriteLine($"run {i + 1}/{runs} (each after a read-bandwidth probe)");
-                ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run, serve, drafting)));
-                if (llamaTool is not null) llama!.Add(ProbedRun("llama.cpp", llamaTool.RunStart(model, run)));
-            }
+            FlushWrites();
+            var (ours, llama) = Interleave(model, run, runs, llamaTool, json ? null : "", mode);
             var report = new BenchReport(Path.GetFileName(model), run, SyntheticModel.DecodeBytesPerStep(model, run.Parallel), ours, llama);
             if (json) Console.WriteLine(report.ToJson());
             else report.Print(Console.Out);
             return 0;
-
-            TimedRun ProbedRun(string engine, ProcessStartInfo start)
-            {
-                double bandwidth = BandwidthProbe.Measure(run.Threads);
-                return new TimedRun(RunChild(engine, start), bandwidth);
-            }
         }
         finally
         {
@@ -124,18 +130,67 @@ internal static class BenchCommand
         }
     }
 
+    /// <summary>The runs of every depth, shallowest first, each depth's runs interleaved as <see cref="Orchestrate"/>'s are.</summary>
+    private static int OrchestrateDepths(string model, bool temporary, RunSettings run, int[] depths, int runs, LlamaCppBenchTool? llamaTool, bool json, string[] mode)
+    {
+        try
+        {
+            FlushWrites();
+            var rows = depths.Select(d =>
+            {
+                var (ours, llama) = Interleave(model, run with { Prompt = d }, runs, llamaTool, json ? null : $"depth {d}, ", mode);
+                return new DecodeDepths.Row(d, ours, llama);
+            }).ToArray();
+            var report = new DecodeDepths(Path.GetFileName(model), run, rows);
+            if (json) Console.WriteLine(report.ToJson());
+            else report.Print(Console.Out);
+            return 0;
+        }
+        finally
+        {
+            if (temporary) File.Delete(model);
+        }
+    }
+
+    /// <summary>Write-back of a freshly written multi-GB file steals CPU from the timed runs; flush it first.</summary>
+    private static void FlushWrites()
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) Process.Start("sync")?.WaitForExit();
+    }
+
+    /// <summary>GlmSharp's run i, then llama.cpp's (when it runs), each after a bandwidth probe; progress lines go to stderr after <paramref name="progress"/> unless it is null.</summary>
+    private static (List<TimedRun> Ours, List<TimedRun>? Llama) Interleave(string model, RunSettings run, int runs, LlamaCppBenchTool? llamaTool, string? progress,
+        string[] mode)
+    {
+        var ours = new List<TimedRun>();
+        var llama = llamaTool is null ? null : new List<TimedRun>();
+        for (int i = 0; i < runs; i++)
+        {
+            if (progress is not null) Console.Error.WriteLine($"{progress}run {i + 1}/{runs} (each after a read-bandwidth probe)");
+            ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run, mode)));
+            if (llamaTool is not null) llama!.Add(ProbedRun("llama.cpp", llamaTool.RunStart(model, run)));
+        }
+        return (ours, llama);
+
+        TimedRun ProbedRun(string engine, ProcessStartInfo start)
+        {
+            double bandwidth = BandwidthProbe.Measure(run.Threads);
+            return new TimedRun(RunChild(engine, start), bandwidth);
+        }
+    }
+
     /// <param name="llama">Requantizes the written file where <paramref name="type"/> is a type only llama.cpp writes.</param>
-    private static void WriteSynthetic(string name, int? layers, SyntheticType type, string path, LlamaCppBenchTool? llama, int threads)
+    private static void WriteSynthetic(string name, int? layers, int? heads, SyntheticType type, string path, LlamaCppBenchTool? llama, int threads)
     {
         if (type.LlamaCppFileType is not { } fileType)
         {
-            WriteSynthetic(name, layers, type.Written, path);
+            WriteSynthetic(name, layers, heads, type.Written, path);
             return;
         }
         string source = path + ".q8_0-source";
         try
         {
-            WriteSynthetic(name, layers, type.Written, source);
+            WriteSynthetic(name, layers, heads, type.Written, source);
             Console.Error.WriteLine($"quantizing to {type.Name} with llama.cpp's quantizer ({fileType}, no importance matrix)");
             llama!.Quantize(source, path, fileType, threads);
         }
@@ -145,10 +200,10 @@ internal static class BenchCommand
         }
     }
 
-    private static void WriteSynthetic(string name, int? layers, QuantizationScheme type, string path)
+    private static void WriteSynthetic(string name, int? layers, int? heads, QuantizationScheme type, string path)
     {
         int shown = -1;
-        SyntheticModel.Write(name, layers, type, path, fraction =>
+        SyntheticModel.Write(name, layers, heads, type, path, fraction =>
         {
             int percent = (int)(fraction * 100);
             if (percent == shown) return;
@@ -160,12 +215,11 @@ internal static class BenchCommand
     }
 
     /// <summary>This program again, in the hidden one-run mode.</summary>
-    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run, bool serve, int? drafting)
+    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run, string[] mode)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!);
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        string[] mode = serve ? ["--serve"] : drafting is { } k ? ["--mtp", "--draft-tokens", $"{k}"] : [];
         foreach (var argument in (string[])["bench", "--engine", EngineRun.GlmSharp, "--model", model, .. run.Arguments, .. mode])
             start.ArgumentList.Add(argument);
         return start;

@@ -91,7 +91,8 @@ public interface IComputeBackend
 
     /// <summary>
     /// <see cref="LatentAttention"/> restricted to the positions <paramref name="selection"/> chose for each row (DeepSeek
-    /// sparse attention); a row that sees no more than selection.TopK positions attends to all of them.
+    /// sparse attention); a row that sees no more than selection.TopK positions attends to all of them. A row that sees more
+    /// costs O(selection.TopK), however long its context.
     /// </summary>
     void SparseLatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads,
         float scale, KeySelection selection);

@@ -93,15 +93,16 @@ public sealed class CausalLm : IDisposable
 
     /// <summary>
     /// A context for many sequences whose cache holds <paramref name="cachePositions"/> positions in all (shared by
-    /// every sequence, in blocks of <paramref name="blockPositions"/>), of <paramref name="cacheType"/> values.
+    /// every sequence, in blocks of <paramref name="blockPositions"/>), of <paramref name="cacheType"/> values, or of
+    /// <paramref name="streamTypes"/>' types in the streams they name (<see cref="KvBlockPool"/>).
     /// </summary>
     public ModelContext CreateContext(int cachePositions, int maxStepRows = DefaultBatchRows, KvCacheType cacheType = KvCacheType.F16,
-        int blockPositions = DefaultBlockPositions)
+        int blockPositions = DefaultBlockPositions, IReadOnlyDictionary<string, KvCacheType>? streamTypes = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(cachePositions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxStepRows, 1);
         int blocks = (cachePositions + blockPositions - 1) / blockPositions;
-        return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType, _backend), maxStepRows, Config.MaxPositions);
+        return CreateContext(new KvBlockPool(CacheLayout, blocks, blockPositions, cacheType, _backend, streamTypes), maxStepRows, Config.MaxPositions);
     }
 
     /// <summary>A context whose cache takes at most <paramref name="cacheBytes"/> bytes.</summary>
@@ -116,13 +117,15 @@ public sealed class CausalLm : IDisposable
         ModelContext.Create(_backend, Config, pool, maxStepRows, maxSequenceLength);
 
     /// <summary>A new, empty conversation; its KV cache holds <paramref name="cacheType"/> values (F16 unless asked, as llama.cpp).</summary>
-    public ModelSession CreateSession(int? contextLength = null, int maxBatchRows = DefaultBatchRows, KvCacheType cacheType = KvCacheType.F16)
+    /// <param name="streamTypes">Element types of the cache streams of these names in place of <paramref name="cacheType"/> (<see cref="KvBlockPool"/>).</param>
+    public ModelSession CreateSession(int? contextLength = null, int maxBatchRows = DefaultBatchRows, KvCacheType cacheType = KvCacheType.F16,
+        IReadOnlyDictionary<string, KvCacheType>? streamTypes = null)
     {
         int context = contextLength ?? Config.MaxPositions;
         if (context <= 0 || context > Config.MaxPositions)
             throw new ContextLimitException($"context length {context} is outside 1..{Config.MaxPositions} (max_position_embeddings of {Origin})");
         int blocks = (context + DefaultBlockPositions - 1) / DefaultBlockPositions;
-        var pool = new KvBlockPool(CacheLayout, blocks, DefaultBlockPositions, cacheType, _backend);
+        var pool = new KvBlockPool(CacheLayout, blocks, DefaultBlockPositions, cacheType, _backend, streamTypes);
         return new ModelSession(CreateContext(pool, Math.Min(maxBatchRows, context), context), context, Rope.PositionComponents);
     }
 

@@ -105,6 +105,33 @@ public sealed class BenchCliTests : IDisposable
         Assert.False(report.RootElement.GetProperty("llamacpp").TryGetProperty("mtp_acceptance", out _));
     }
 
+    /// <summary>
+    /// --depth: one row per depth, each with both engines' decode after a context of that many tokens. The model is a tiny
+    /// glm-dsa (top-k 16), so the deeper row decodes on the sparse path in both engines.
+    /// </summary>
+    [Fact]
+    public void Depth_Report_Has_One_Row_Per_Depth_With_Both_Engines()
+    {
+        var spec = new TinyMlaSpec(160, 64, 2, 4, QLora: 48, KvLora: 32, Nope: 24, Rope: 64, ValueDim: 32, DenseIntermediate: 96,
+            Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1, Context: 256, Dsa: new(Heads: 8, TopK: 16, "FS"));
+        string gguf = new RandomMlaCheckpoint(spec, seed: 3).WriteGguf(_dir.File("dsa.gguf"), GgmlType.F32);
+
+        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "1", "--depth", "8,100", "--gen", "4", "--vs-llamacpp", "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var report = JsonDocument.Parse(result.Stdout);
+        var depths = report.RootElement.GetProperty("depths").EnumerateArray().ToArray();
+        Assert.Equal([8, 100], depths.Select(d => d.GetProperty("depth").GetInt32()));
+        foreach (var row in depths)
+        {
+            foreach (var engine in new[] { "glmsharp", "llamacpp" })
+                Assert.True(row.GetProperty(engine).GetProperty("decode_tok_s").GetDouble() > 0, $"depth {row.GetProperty("depth")}: {engine}");
+            double ratio = row.GetProperty("ratio_decode").GetDouble();
+            Assert.Equal(row.GetProperty("glmsharp").GetProperty("decode_tok_s").GetDouble() / row.GetProperty("llamacpp").GetProperty("decode_tok_s").GetDouble(), ratio, 6);
+            Assert.Equal(ratio, row.GetProperty("ratio_decode_paired").GetDouble(), 6);
+        }
+    }
+
     /// <summary>Every option out of range is one line naming it, before any model is written or run.</summary>
     [Theory]
     [InlineData("--model M --threads 0", "--threads 0")]
@@ -128,6 +155,15 @@ public sealed class BenchCliTests : IDisposable
     [InlineData("--model M --mtp --draft-tokens 0", "--draft-tokens 0")]
     [InlineData("--model M --mtp --serve", "--mtp and --serve")]
     [InlineData("--model M --mtp --parallel 2", "--parallel 2")]
+    [InlineData("--model M --depth 512,x", "'x'")]
+    [InlineData("--model M --depth 0", "--depth 0")]
+    [InlineData("--model M --depth 512 --serve", "--depth times plain decoding")]
+    [InlineData("--model M --depth 512 --prompt 64", "not both")]
+    [InlineData("--model M --heads 4", "--heads changes a --synthetic model")]
+    [InlineData("--synthetic glm-4-9b --heads 4", "--heads 4: only the MLA models")]
+    [InlineData("--synthetic glm-5 --heads 65", "--heads 65: glm-5 has 1 to 64 heads")]
+    [InlineData("--synthetic glm-5 --heads 0", "--heads 0")]
+    [InlineData("--model M --int8-indexer --serve", "--int8-indexer applies to plain decoding")]
     public void A_Bad_Option_Is_One_Line_Naming_It_And_Exit_Code_1(string arguments, string named)
     {
         string model = _dir.File("missing.gguf");

@@ -67,4 +67,18 @@ public sealed class SyntheticModelTests
         Assert.Equal(4u, metadata["glm-dsa.block_count"]);
         Assert.Equal(4, ((uint[])metadata["glm-dsa.attention.indexer.types"]).Length);
     }
+
+    /// <summary>--heads shrinks only what each head owns: q_b, k_b, v_b and o_proj; the latent, the rope and the indexer keep GLM-5's widths.</summary>
+    [Fact]
+    public void Fewer_Heads_Shrink_Only_The_Per_Head_Matrices()
+    {
+        var config = SyntheticModel.Config("glm-5", layers: 1, heads: 16);
+        Assert.Equal((16, 16), (config.NumHeads, config.NumKvHeads));
+        Assert.Equal(1, ((GlmSharp.Configs.GlmMoeDsaConfig)config).Moe.FirstDenseLayers); // one layer left: the dense lead layers are cut with it
+        var tensors = TensorListing.For(ModelRegistry.ByModelType(config.ModelType, "glm-5"), config).ToDictionary(t => t.Name, t => t.Shape);
+        Assert.Equal([16L * 256, 2048L], tensors["model.layers.0.self_attn.q_b_proj.weight"]);
+        Assert.Equal([6144L, 16L * 256], tensors["model.layers.0.self_attn.o_proj.weight"]);
+        Assert.Equal([576L, 6144L], tensors["model.layers.0.self_attn.kv_a_proj_with_mqa.weight"]);
+        Assert.Equal([4096L, 2048L], tensors["model.layers.0.self_attn.indexer.wq_b.weight"]);
+    }
 }

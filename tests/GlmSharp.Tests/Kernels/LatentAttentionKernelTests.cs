@@ -12,7 +12,10 @@ namespace GlmSharp.Tests.Kernels;
 /// </summary>
 public sealed class LatentAttentionKernelTests
 {
-    /// <summary>heads, rope width, latent width, cached positions, new rows: GLM-4.7-Flash's decode (20 heads over 64 + 512), odd sizes, prefills.</summary>
+    /// <summary>
+    /// heads, rope width, latent width, cached positions, new rows: GLM-4.7-Flash's decode (20 heads over 64 + 512), odd sizes,
+    /// prefills, and a context of 1,200 positions over 75 scattered blocks of 16.
+    /// </summary>
     private static readonly (int Heads, int Rope, int Latent, int Cached, int Rows)[] Shapes =
     [
         (20, 64, 512, 130, 1),
@@ -20,6 +23,7 @@ public sealed class LatentAttentionKernelTests
         (3, 8, 24, 70, 2),
         (6, 32, 64, 200, 1),
         (5, 32, 96, 64, 4),
+        (8, 32, 64, 1200, 2),
     ];
 
     public static TheoryData<CpuIsa, KvCacheType, int> Paths()
@@ -47,6 +51,31 @@ public sealed class LatentAttentionKernelTests
     [MemberData(nameof(Paths))]
     public void Sparse_Latent_Attention_Matches_A_Softmax_Over_The_Chosen_Rows(CpuIsa isa, KvCacheType type, int shape) =>
         AssertMatchesSoftmax(isa, type, shape, topK: Math.Max(1, Shapes[shape].Cached / 3));
+
+    /// <summary>
+    /// Top-k at its edges, on the prefill of 4 rows over 64 cached positions (the rows see 65 to 68) and the 1,200-position
+    /// decode: one chosen position; top-k 66, which leaves two rows dense and gathers for two; top-k of every visible position
+    /// (dense throughout); and on the long context, 700 chosen positions, more than one thread's split.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TopKEdges))]
+    public void Sparse_Latent_Attention_At_The_Edges_Of_Top_K(CpuIsa isa, KvCacheType type, int shape, int topK) =>
+        AssertMatchesSoftmax(isa, type, shape, topK);
+
+    public static TheoryData<CpuIsa, KvCacheType, int, int> TopKEdges()
+    {
+        var data = new TheoryData<CpuIsa, KvCacheType, int, int>();
+        foreach (var isa in (CpuIsa[])[CpuIsa.Scalar, CpuIsa.Avx2, CpuIsa.Avx512])
+            if (CpuIsaSupport.IsSupported(isa))
+                foreach (var type in Enum.GetValues<KvCacheType>())
+                {
+                    foreach (int topK in (int[])[1, 66, 68])
+                        data.Add(isa, type, 4, topK);
+                    foreach (int topK in (int[])[1, 700])
+                        data.Add(isa, type, 5, topK);
+                }
+        return data;
+    }
 
     private static void AssertMatchesSoftmax(CpuIsa isa, KvCacheType type, int shape, int? topK)
     {

@@ -33,4 +33,17 @@ public sealed class KvCacheSizeTests
         using var pool = new KvBlockPool(layout, blockCount: 1, positions, type, CpuBackend.Instance);
         Assert.Equal(bytesPerToken, pool.BytesPerBlock / positions);
     }
+
+    /// <summary>GLM-5 with its indexer keys given Q8_0 by name (the int8 indexer) beside F16 latents: 78 × (576 · 2 + 128 / 32 · 34).</summary>
+    [Fact]
+    public void Stream_Types_Give_The_Named_Stream_Its_Own_Element_Type()
+    {
+        var config = HfConfigLoader.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "glm-5.config.json"));
+        var layout = TensorListing.CacheLayout(ModelRegistry.ByModelType(config.ModelType, "glm-5"), config);
+        const int positions = 16;
+        using var pool = new KvBlockPool(layout, blockCount: 1, positions, KvCacheType.F16, CpuBackend.Instance,
+            new Dictionary<string, KvCacheType> { [GlmSharp.Models.Blocks.DsaIndexer.KeyStream] = KvCacheType.Q8_0 });
+        Assert.Equal(78 * (576 * 2 + 128 / 32 * 34), pool.BytesPerBlock / positions);
+        Assert.Equal((KvCacheType.F16, KvCacheType.Q8_0), (pool.Stream(0, 0).ElementType, pool.Stream(0, 1).ElementType));
+    }
 }

@@ -14,13 +14,13 @@ namespace GlmSharp.Cli.Commands.Bench;
 /// </summary>
 internal sealed class BenchReport(string model, RunSettings run, long decodeBytes, IReadOnlyList<TimedRun> ours, IReadOnlyList<TimedRun>? llama)
 {
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.OrderBy(v => v).ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static EngineResult Medians(IReadOnlyList<TimedRun> runs) => new(
+    internal static EngineResult Medians(IReadOnlyList<TimedRun> runs) => new(
         Median(runs.Select(r => r.Result.PrefillTokS)), Median(runs.Select(r => r.Result.DecodeTokS)),
         Median(runs.Select(r => r.Result.LoadS)), Median(runs.Select(r => r.Result.PeakRssMb)))
     {

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using GlmSharp.Batching;
+using GlmSharp.Kernels;
 using GlmSharp.Kernels.Cpu;
 using GlmSharp.Models;
+using GlmSharp.Models.Blocks;
 
 namespace GlmSharp.Cli.Commands.Bench;
 
@@ -14,14 +16,17 @@ internal static class EngineRun
 {
     public const string GlmSharp = "glmsharp";
 
-    public static EngineResult Run(string path, RunSettings run)
+    /// <param name="int8Indexer">Cache a DSA model's indexer keys as Q8_0 and score them in int8 (<see cref="CpuBackend.Int8Indexer"/>).</param>
+    public static EngineResult Run(string path, RunSettings run, bool int8Indexer = false)
     {
         var start = Stopwatch.GetTimestamp();
-        using var backend = new CpuBackend(run.Threads);
+        using var backend = new CpuBackend(run.Threads) { Int8Indexer = int8Indexer };
         using var loaded = ModelLoader.Load(path, backend);
         var model = loaded.Model;
         int perSequence = run.Context + CausalLm.DefaultBlockPositions;
-        using var context = model.CreateContext(run.Parallel * perSequence, Math.Max(CausalLm.DefaultBatchRows, run.Parallel), run.CacheType);
+        var streamTypes = int8Indexer ? new Dictionary<string, KvCacheType> { [DsaIndexer.KeyStream] = KvCacheType.Q8_0 } : null;
+        using var context = model.CreateContext(run.Parallel * perSequence, Math.Max(RunSettings.PrefillChunk, run.Parallel), run.CacheType,
+            streamTypes: streamTypes);
         double load = Stopwatch.GetElapsedTime(start).TotalSeconds;
 
         var ids = run.TokenIds(path);

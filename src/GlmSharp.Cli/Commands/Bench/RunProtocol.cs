@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using GlmSharp.Errors;
 using GlmSharp.Formats.Gguf;
 using GlmSharp.Kernels;
+using GlmSharp.Models;
 
 // This file is compiled into glm and into the llama.cpp bench tool (bench/GlmSharp.LlamaCppBench), so that the two
 // sides of a comparison take the same options, warm up alike, size the same context and feed the same token ids.
@@ -56,6 +57,12 @@ internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Paralle
     /// after one round, about 1,300 with every method compiled optimized). llama.cpp has no JIT to warm.
     /// </summary>
     public static readonly TimeSpan MinimumWarmup = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Most prompt tokens either engine runs in one step (GlmSharp's step rows, llama.cpp's micro-batch): a longer prompt
+    /// — a --depth of 64K tokens — prefills in steps of this many, so neither holds scores for a whole long context at once.
+    /// </summary>
+    public const int PrefillChunk = CausalLm.DefaultBatchRows;
 
     public int WarmupPrompt => Math.Min(64, Prompt);
 

@@ -76,8 +76,16 @@ internal static class SyntheticModel
 
     public static IReadOnlyList<string> Names => ["edge-1.5b", "glm-4-9b", "glm-4-32b", "glm-4.5-air", "glm-4.7-flash", "glm-5"];
 
+    /// <summary>The models of multi-head latent attention, whose head count <see cref="Config"/> may change: each head reads the one shared latent.</summary>
+    public static IReadOnlyList<string> MlaNames => ["glm-4.7-flash", "glm-5"];
+
     /// <param name="layers">Keep only the first this many layers (all when null): the layer shapes of a large model in a file that fits.</param>
-    public static ModelConfig Config(string name, int? layers = null)
+    /// <param name="heads">
+    /// Attention heads of an MLA model (its own when null). Filling a long context costs llama.cpp's dense prefill time in
+    /// proportion to the heads, so fewer make a 64K-token context affordable; the latent, the rope and the indexer keep their
+    /// widths (llama.cpp's glm-dsa graph needs rope 64 and indexer keys of 128), only q_b, k_b, v_b and o_proj shrink.
+    /// </param>
+    public static ModelConfig Config(string name, int? layers = null, int? heads = null)
     {
         var config = name switch
         {
@@ -89,18 +97,30 @@ internal static class SyntheticModel
             "glm-5" => HfConfigLoader.Parse(ConfigJson.Parse(Glm5, "glm-5")),
             _ => throw new Errors.GlmException($"unknown synthetic model '{name}'; known: {string.Join(", ", Names)}"),
         };
+        if (heads is { } h)
+        {
+            if (!MlaNames.Contains(name)) throw new Errors.GlmException($"--heads {h}: only the MLA models ({string.Join(", ", MlaNames)}) take a head count, not {name}");
+            if (h < 1 || h > config.NumHeads) throw new Errors.GlmException($"--heads {h}: {name} has 1 to {config.NumHeads} heads");
+            config = config with { NumHeads = h, NumKvHeads = h };
+        }
         if (layers is not { } kept) return config;
         if (kept < 1 || kept > config.NumLayers) throw new Errors.GlmException($"--layers {kept}: {name} has 1 to {config.NumLayers} layers");
-        // The DSA indexer's schedule names every layer, so it is cut with them.
+        // The DSA indexer's schedule names every layer, so it is cut with them; so are GLM-5's three dense lead layers when
+        // fewer are kept (GlmSharp refuses more dense lead layers than layers).
         return config is GlmMoeDsaConfig dsa
-            ? dsa with { NumLayers = kept, Indexer = dsa.Indexer with { FullLayers = dsa.Indexer.FullLayers[..kept] } }
+            ? dsa with
+            {
+                NumLayers = kept,
+                Indexer = dsa.Indexer with { FullLayers = dsa.Indexer.FullLayers[..kept] },
+                Moe = dsa.Moe with { FirstDenseLayers = Math.Min(dsa.Moe.FirstDenseLayers, kept) },
+            }
             : config with { NumLayers = kept };
     }
 
     /// <param name="progress">Called with the fraction of bytes written so far.</param>
-    public static void Write(string name, int? layers, QuantizationScheme scheme, string path, Action<double> progress)
+    public static void Write(string name, int? layers, int? heads, QuantizationScheme scheme, string path, Action<double> progress)
     {
-        var config = Config(name, layers);
+        var config = Config(name, layers, heads);
         IArchitecture architecture = ModelRegistry.ByModelType(config.ModelType, name);
         var writer = new GgufWriter();
         foreach (var (key, value) in architecture.GgufMetadata(config))

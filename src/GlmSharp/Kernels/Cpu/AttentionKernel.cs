@@ -36,7 +36,7 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
         var job = (CpuAttention.Job*)context;
         int splits = job->Splits, group = job->Group, headDim = job->HeadDim, valueDim = job->ValueDim, rowBytes = job->RowBytes;
         int split = item % splits, pair = item / splits, kv = pair % job->KvHeads, r = pair / job->KvHeads;
-        int begin = split * job->SplitLength, end = Math.Min(begin + job->SplitLength, job->Slots[r] + 1);
+        int begin = split * job->SplitLength, end = Math.Min(begin + job->SplitLength, job->Attended(r, out int* chosen));
         long firstHead = (long)r * job->Heads + (long)kv * group;
         float* q = job->Q + firstHead * headDim;
         float* output = splits == 1 ? job->Output + firstHead * valueDim : job->Partials + item * job->PartialFloats;
@@ -51,27 +51,27 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
         new Span<float>(maxima, group).Fill(float.NegativeInfinity);
         new Span<float>(sums, group).Clear();
         int* table = job->BlockIds + job->TableStarts[r];
-        int tile = job->TilePositions, topK = job->TopK;
-        int* chosen = job->Chosen != null && job->Slots[r] + 1 > topK ? job->Chosen + (long)r * topK : null;
-        int nextChosen = 0;
-        if (chosen != null) while (nextChosen < topK && chosen[nextChosen] < begin) nextChosen++;
-        bool* keep = stackalloc bool[Tile];
-        if (begin < end) StreamPrefetch.Range(job->Keys + job->Offset(table, begin, kv), (long)Math.Min(tile, end - begin) * rowBytes);
+        int tile = chosen != null ? Tile : job->TilePositions; // a gathered tile is one run however its slots lie in blocks
+        if (begin < end && chosen == null) StreamPrefetch.Range(job->Keys + job->Offset(table, begin, kv), (long)Math.Min(tile, end - begin) * rowBytes);
         for (int t0 = begin; t0 < end; t0 += tile)
         {
             int n = Math.Min(tile, end - t0);
-            int firstChosen = nextChosen;
+            byte* keys, values, nextKeys;
             if (chosen != null)
             {
-                while (nextChosen < topK && chosen[nextChosen] < t0 + n) nextChosen++;
-                if (nextChosen == firstChosen) continue; // no chosen position in this tile
+                keys = nextKeys = scratch.Gathered;
+                values = keys + (job->Values - job->Keys);
+                Gather(job, table, chosen, t0, n, end, keys);
             }
-            long at = job->Offset(table, t0, kv);
-            byte* keys = job->Keys + at, values = job->Values + at; // values may lie inside the key rows (MLA)
-            byte* nextKeys = t0 + tile < end ? job->Keys + job->Offset(table, t0 + tile, kv) : keys;
+            else
+            {
+                long at = job->Offset(table, t0, kv);
+                keys = job->Keys + at;
+                values = job->Values + at; // values may lie inside the key rows (MLA)
+                nextKeys = t0 + tile < end ? job->Keys + job->Offset(table, t0 + tile, kv) : keys;
+            }
             if (IntegerKeys) IntegerScores(scratch, group, headDim, keys, nextKeys, values, rowBytes, n, job->Scale);
             else Scores(q, group, headDim, keys, nextKeys, values, rowBytes, n, job->Scale, weights);
-            if (chosen != null) MaskUnchosen(weights, group, n, t0, chosen + firstChosen, nextChosen - firstChosen, keep);
             for (int j = 0; j < group; j++)
             {
                 var tileWeights = new Span<float>(weights + j * Tile, n);
@@ -130,14 +130,23 @@ internal static unsafe class AttentionKernel<TLanes, TRow>
         }
     }
 
-    /// <summary>Gives the tile's positions that are not chosen a score of −∞, so the softmax leaves them out.</summary>
-    private static void MaskUnchosen(float* weights, int group, int n, int t0, int* chosen, int count, bool* keep)
+    /// <summary>Rows the gather asks for ahead of the one it copies, so that the misses of several scattered rows overlap.</summary>
+    private const int GatherAhead = 8;
+
+    /// <summary>
+    /// Copies the cache rows of chosen[first .. first + n) (one kv head: latent attention's) side by side into
+    /// <paramref name="destination"/>, as stored, asking for the rows up to <see cref="GatherAhead"/> further on as it goes.
+    /// </summary>
+    private static void Gather(CpuAttention.Job* job, int* table, int* chosen, int first, int n, int end, byte* destination)
     {
-        new Span<bool>(keep, n).Clear();
-        for (int i = 0; i < count; i++) keep[chosen[i] - t0] = true;
-        for (int j = 0; j < group; j++)
-            for (int t = 0; t < n; t++)
-                if (!keep[t]) weights[j * Tile + t] = float.NegativeInfinity;
+        int rowBytes = job->RowBytes;
+        int ahead = Math.Min(first + GatherAhead, end);
+        for (int i = first; i < ahead; i++) StreamPrefetch.Range(job->Keys + job->Offset(table, chosen[i], 0), rowBytes);
+        for (int t = 0; t < n; t++)
+        {
+            if (first + t + GatherAhead < end) StreamPrefetch.Range(job->Keys + job->Offset(table, chosen[first + t + GatherAhead], 0), rowBytes);
+            Buffer.MemoryCopy(job->Keys + job->Offset(table, chosen[first + t], 0), destination + (long)t * rowBytes, rowBytes, rowBytes);
+        }
     }
 
     /// <summary>

@@ -11,9 +11,9 @@ namespace GlmSharp.Kernels.Cpu;
 /// that kv head, so each cached key and value row is fetched from memory once per step however many heads share
 /// it. Scores are folded in tile by tile with a running maximum and sum (online softmax). When rows × kv heads
 /// cannot keep the threads busy — decoding one token over GLM's two kv heads — the positions are split as well and
-/// the pieces' partial sums merged afterwards. How positions are split depends only on the step's longest row and
-/// the thread count, and the merge order is fixed, so a row's result does not depend on which rows share its step
-/// unless that changes the split.
+/// the pieces' partial sums merged afterwards. How positions are split depends only on the step's longest row (for
+/// sparse attention, the most positions a row attends to) and the thread count, and the merge order is fixed, so a
+/// row's result does not depend on which rows share its step unless that changes the split.
 /// </summary>
 internal static unsafe class CpuAttention
 {
@@ -25,7 +25,10 @@ internal static unsafe class CpuAttention
         public float* Q, Output, Partials;
         public byte* Keys, Values;
         public int* Slots, TableStarts, BlockIds;
-        /// <summary>[rows, TopK] ascending slots each row attends to when it sees more than TopK positions; null for dense attention.</summary>
+        /// <summary>
+        /// [rows, TopK] ascending slots each row attends to when it sees more than TopK positions; null for dense attention.
+        /// Only latent attention chooses, so a chosen row's value lies inside its key row, <see cref="Values"/> − <see cref="Keys"/> bytes in.
+        /// </summary>
         public int* Chosen;
         public int TopK;
         public int Heads, KvHeads, Group, HeadDim, ValueDim, Splits, SplitLength, RowBytes, BlockPositions, TilePositions;
@@ -39,6 +42,17 @@ internal static unsafe class CpuAttention
 
         /// <summary>Floats of one item's partial result: the group's unnormalised outputs, then their maxima and sums.</summary>
         public readonly long PartialFloats => (long)Group * (ValueDim + 2);
+
+        /// <summary>
+        /// How many positions row <paramref name="r"/> attends to, counted in the order its splits divide them: its visible
+        /// slots, or its chosen ones when it sees more than TopK (then <paramref name="chosen"/> lists them, else it is null).
+        /// </summary>
+        public readonly int Attended(int r, out int* chosen)
+        {
+            int visible = Slots[r] + 1;
+            chosen = Chosen != null && visible > TopK ? Chosen + (long)r * TopK : null;
+            return chosen != null ? TopK : visible;
+        }
     }
 
     /// <summary>
@@ -50,8 +64,12 @@ internal static unsafe class CpuAttention
         private readonly int _blocks = headDim / Int8Kernels.Block;
         private readonly int _queryValues = group * headDim;
 
-        public static long Bytes(int group, int headDim) =>
+        private static long QueryBytes(int group, int headDim) =>
             (long)group * (Tile + 2 + 2 * (headDim / Int8Kernels.Block) + headDim) * sizeof(float) + (long)group * headDim * sizeof(ushort);
+
+        private static long GatherStart(int group, int headDim) => (QueryBytes(group, headDim) + 63) & ~63L;
+
+        public static long Bytes(int group, int headDim, int rowBytes) => GatherStart(group, headDim) + (long)Tile * rowBytes;
 
         /// <summary>[group, Tile]</summary>
         public float* Weights => start;
@@ -65,6 +83,8 @@ internal static unsafe class CpuAttention
         public float* Queries => QuerySums + group * _blocks;
         /// <summary>[group, headDim] Q8_0 codes, or the fp16 bits of the queries on their way to <see cref="Queries"/>.</summary>
         public void* QueryCodes => Queries + _queryValues;
+        /// <summary>[Tile, rowBytes] a tile's chosen cache rows copied side by side, as stored.</summary>
+        public byte* Gathered => (byte*)start + GatherStart(group, headDim);
     }
 
     public static void Run(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream keys, PagedStream values, float* output,
@@ -75,7 +95,8 @@ internal static unsafe class CpuAttention
     /// MLA's absorbed attention: one cached row per position is both the key (all of it) and, from
     /// <paramref name="valueOffset"/>, the value (<paramref name="valueWidth"/> values), as one kv head that every query head reads.
     /// With <paramref name="chosen"/> ([rows, topK] ascending slots), a row that sees more than topK positions attends to
-    /// those only (DeepSeek sparse attention): the others are masked tile by tile, and tiles with none chosen are skipped.
+    /// those only (DeepSeek sparse attention): their rows are gathered from the pages a tile at a time and attended as a
+    /// dense tile is, so such a row costs O(topK) however long its context, and the threads split its chosen slots.
     /// </summary>
     public static void RunLatent(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream latents, int valueOffset, int valueWidth,
         float* output, int heads, float scale, int* chosen, int topK, NativeBuffer* scratch, ref NativeBuffer partials) =>
@@ -86,6 +107,7 @@ internal static unsafe class CpuAttention
         int heads, float scale, int* chosen, int topK, NativeBuffer* scratch, ref NativeBuffer partials)
     {
         int rows = cacheRows.Count, kvHeads = keys.Heads, group = heads / kvHeads, longest = cacheRows.LongestVisible();
+        if (chosen != null) longest = Math.Min(longest, topK); // no row attends to more than topK positions
         int pairs = rows * kvHeads;
         int splits = pairs >= 2 * pool.Threads ? 1 : Math.Min(CeilDiv(2 * pool.Threads, pairs), CeilDiv(longest, Tile));
         int splitLength = CeilDiv(CeilDiv(longest, splits), Tile) * Tile;
@@ -100,7 +122,7 @@ internal static unsafe class CpuAttention
                 RowBytes = keys.RowBytes, BlockPositions = keys.BlockPositions, TilePositions = Math.Min(Tile, keys.BlockPositions),
                 BlockBytes = keys.BlockBytes, HeadBytes = keys.HeadBytes, Scale = scale, Scratch = scratch,
             };
-            for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(ThreadScratch.Bytes(group, keys.Width));
+            for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(ThreadScratch.Bytes(group, keys.Width, chosen != null ? keys.RowBytes : 0));
             if (splits > 1)
             {
                 partials.Ensure(pairs * splits * job.PartialFloats * sizeof(float));

@@ -22,6 +22,13 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
 
     public CpuIsa Isa { get; }
     internal Int8Path Int8 { get; }
+
+    /// <summary>
+    /// The int8 indexer: a DSA indexer's keys cached as Q8_0 are scored in integer dot products against Q8_0 queries.
+    /// Those are not llama.cpp's scores (it decodes the keys to fp32), so a top-k near a tie of scores may differ from
+    /// llama.cpp's choice; off by default. Keys are Q8_0 under a Q8_0 cache, or by a pool's stream types.
+    /// </summary>
+    public bool Int8Indexer { get; init; }
     public int Threads => _pool.Threads;
     public string Name => $"cpu ({Isa}, {Threads} threads)";
 
@@ -258,7 +265,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         CheckSelection(rows, selection);
         fixed (float* qp = Host(q), wp = Host(weights))
         fixed (int* chosen = Host(selection.Slots))
-            CpuKeySelection.Run(_pool, qp, wp, rows, keys, heads, selection.TopK, chosen, _workspaces.Value!.ThreadScratch);
+            CpuKeySelection.Run(_pool, Isa, Int8Indexer, qp, wp, rows, keys, heads, selection.TopK, chosen, _workspaces.Value!.ThreadScratch);
     }
 
     private static void CheckLatentAttention(DeviceSpan<float> q, CacheRows rows, PagedStream latents, int valueOffset, int valueWidth, DeviceSpan<float> output, int heads)

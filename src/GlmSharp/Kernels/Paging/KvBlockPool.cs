@@ -36,13 +36,18 @@ public sealed class KvBlockPool : IDisposable
     /// <param name="blockCount">Blocks in the pool; every layer holds this many.</param>
     /// <param name="blockPositions">Positions per block: a power of two from 16 to 256, so attention tiles never straddle blocks.</param>
     /// <param name="backend">The backend whose memory holds the blocks and whose kernels read them.</param>
-    public KvBlockPool(IReadOnlyList<LayerCacheSpec> layers, int blockCount, int blockPositions, KvCacheType elementType, IComputeBackend backend)
+    /// <param name="streamTypes">
+    /// Element types of the streams of these names in place of <paramref name="elementType"/>: e.g. a DSA indexer's keys in
+    /// Q8_0, which its kernels then score in integer dot products, beside F16 latents.
+    /// </param>
+    public KvBlockPool(IReadOnlyList<LayerCacheSpec> layers, int blockCount, int blockPositions, KvCacheType elementType, IComputeBackend backend,
+        IReadOnlyDictionary<string, KvCacheType>? streamTypes = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         if (blockPositions < 16 || blockPositions > 256 || (blockPositions & (blockPositions - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(blockPositions), blockPositions, "positions per block must be a power of two from 16 to 256");
         foreach (var stream in layers.SelectMany(layer => layer.Streams))
-            if (elementType == KvCacheType.Q8_0 && stream.Width % Q8_0.BlockSize != 0)
+            if (TypeOf(stream, elementType, streamTypes) == KvCacheType.Q8_0 && stream.Width % Q8_0.BlockSize != 0)
                 throw new UnsupportedModelException(
                     $"a q8_0 KV cache stores each head row as {Q8_0.BlockSize}-value blocks, so the head size must be a multiple of {Q8_0.BlockSize}; " +
                     $"this model's {stream.Name} head size is {stream.Width} (use --cache-type f16)");
@@ -61,9 +66,10 @@ public sealed class KvBlockPool : IDisposable
                 _streams[l] = new PagedStream[streams.Count];
                 for (int s = 0; s < streams.Count; s++)
                 {
-                    long blockBytes = StreamBlockBytes(streams[s], blockPositions, elementType);
+                    var type = TypeOf(streams[s], elementType, streamTypes);
+                    long blockBytes = StreamBlockBytes(streams[s], blockPositions, type);
                     _memory[l][s] = backend.Allocate(blockBytes * blockCount);
-                    _streams[l][s] = new PagedStream(_memory[l][s], streams[s], elementType, blockPositions);
+                    _streams[l][s] = new PagedStream(_memory[l][s], streams[s], type, blockPositions);
                     BytesPerBlock += blockBytes;
                 }
             }
@@ -80,11 +86,15 @@ public sealed class KvBlockPool : IDisposable
     }
 
     /// <summary>The blocks a budget of <paramref name="bytes"/> pays for, at least one.</summary>
-    public static int BlocksFor(long bytes, IReadOnlyList<LayerCacheSpec> layers, int blockPositions, KvCacheType elementType)
+    public static int BlocksFor(long bytes, IReadOnlyList<LayerCacheSpec> layers, int blockPositions, KvCacheType elementType,
+        IReadOnlyDictionary<string, KvCacheType>? streamTypes = null)
     {
-        long perBlock = layers.SelectMany(layer => layer.Streams).Sum(stream => StreamBlockBytes(stream, blockPositions, elementType));
+        long perBlock = layers.SelectMany(layer => layer.Streams).Sum(stream => StreamBlockBytes(stream, blockPositions, TypeOf(stream, elementType, streamTypes)));
         return (int)Math.Clamp(bytes / Math.Max(perBlock, 1), 1, int.MaxValue);
     }
+
+    private static KvCacheType TypeOf(CacheStream stream, KvCacheType elementType, IReadOnlyDictionary<string, KvCacheType>? streamTypes) =>
+        streamTypes is not null && streamTypes.TryGetValue(stream.Name, out var type) ? type : elementType;
 
     private static long StreamBlockBytes(CacheStream stream, int blockPositions, KvCacheType elementType) =>
         (long)stream.Heads * blockPositions * elementType.RowBytes(stream.Width);

@@ -23,6 +23,12 @@ public sealed class DsaIndexer : IKeySelector
     /// <summary>The k_norm epsilon of the GLM-5 reference (nn.LayerNorm(head_dim, eps=1e-6)).</summary>
     public const float KeyNormEps = 1e-6f;
 
+    /// <summary>
+    /// The name of the cache stream of indexer keys, by which a pool's stream types give it a type of its own: Q8_0 keys
+    /// beside F16 latents for the CPU backend's int8 indexer (<see cref="Kernels.Cpu.CpuBackend.Int8Indexer"/>).
+    /// </summary>
+    public const string KeyStream = "indexer keys";
+
     private readonly IComputeBackend _backend;
     private readonly Linear _query, _key, _headWeights;
     private readonly DeviceSpan<float> _keyNormWeight, _keyNormBias;
@@ -42,7 +48,7 @@ public sealed class DsaIndexer : IKeySelector
         _keyNormWeight = indexer.Parameter("k_norm.weight", shape.HeadDim);
         _keyNormBias = indexer.OptionalParameter("k_norm.bias", shape.HeadDim) ?? default;
         _headWeights = Linear.Load(indexer, backend, "weights_proj", config.HiddenSize, shape.Heads);
-        CacheStreams = [new CacheStream("indexer keys", 1, shape.HeadDim)];
+        CacheStreams = [new CacheStream(KeyStream, 1, shape.HeadDim)];
     }
 
     public IReadOnlyList<CacheStream> CacheStreams { get; }
