@@ -36,7 +36,7 @@ public sealed class ImageEncoder : IDisposable
     public static ImageEncoder Open(LoadedModel text, string? mmprojPath, IComputeBackend? backend = null)
     {
         if (text.Model.Rope.PositionComponents != RopeTable.MultiSectionComponents)
-            throw new ImageInputException($"{text.Path}: the text model takes 1-D positions; images need GLM-4.1V's text model (glm4v, or a glm4 GGUF with rope.dimension_sections)");
+            throw new ImageInputException($"{text.Path}: the text model takes 1-D positions; images need GLM-4.1V's or GLM-4.5V's text model (glm4v / glm4v_moe, or a glm4 / glm4moe GGUF with rope.dimension_sections)");
         Glm4vVisionTower tower;
         ImagePreprocessing mode;
         int? configImageToken = null;
@@ -45,7 +45,7 @@ public sealed class ImageEncoder : IDisposable
             tower = Glm4vVisionTower.FromMmproj(mmprojPath, backend);
             mode = ImagePreprocessing.LlamaCpp;
         }
-        else if (Directory.Exists(text.Path) && text.Architecture is Glm4v)
+        else if (Directory.Exists(text.Path) && HasTowerInFolder(text.Architecture))
         {
             var config = Glm4vConfig.Load(Path.Combine(text.Path, "config.json"));
             var tensors = TowerTensors(text.Path);
@@ -61,7 +61,7 @@ public sealed class ImageEncoder : IDisposable
             mode = ImagePreprocessing.HuggingFace;
             configImageToken = config.ImageTokenId;
         }
-        else throw new ImageInputException($"{text.Path}: the model has no vision tower; give a glm4v mmproj GGUF (--mmproj) or use a glm4v Hugging Face folder");
+        else throw new ImageInputException($"{text.Path}: the model has no vision tower; give a glm4v mmproj GGUF (--mmproj) or use a glm4v / glm4v_moe Hugging Face folder");
 
         try
         {
@@ -77,6 +77,9 @@ public sealed class ImageEncoder : IDisposable
             throw;
         }
     }
+
+    /// <summary>Whether a Hugging Face folder of <paramref name="architecture"/> holds its vision tower beside the decoder.</summary>
+    public static bool HasTowerInFolder(IArchitecture architecture) => architecture is Glm4v or Glm4vMoe;
 
     /// <summary>Pre-processes and encodes one decoded image; <paramref name="origin"/> names it in errors.</summary>
     public EncodedImage Encode(RgbaImage image, string origin)
