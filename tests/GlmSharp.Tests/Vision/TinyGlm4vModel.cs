@@ -48,7 +48,8 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
 {
     public const string Corpus = "Look at the picture and say what is in it. A cat sits on a red mat; two dogs run by the sea.";
 
-    public static readonly string[] SpecialTokens = ["<|endoftext|>", ImagePrompt.BeginOfImage, ImagePrompt.EndOfImage, ImagePrompt.ImageToken];
+    public static readonly string[] SpecialTokens = ["<|endoftext|>", ImagePrompt.BeginOfImage, ImagePrompt.EndOfImage, ImagePrompt.ImageToken,
+        VideoPrompt.BeginOfVideo, VideoPrompt.EndOfVideo, VideoPrompt.VideoToken];
 
     public int VocabSize => Vocabulary.Tokens.Count;
 
@@ -97,7 +98,9 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
             ["image_mean"] = RandomGlm4vVision.Mean,
             ["image_std"] = RandomGlm4vVision.Std,
         });
+        // The video processor's file carries the same geometry and, here, the same budget, so frames stay at their size too.
         File.WriteAllText(Path.Combine(folder, "preprocessor_config.json"), preprocessor);
+        File.WriteAllText(Path.Combine(folder, "video_preprocessor_config.json"), preprocessor);
         return folder;
     }
 
@@ -117,6 +120,8 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
             ["image_token_id"] = Id(ImagePrompt.ImageToken),
             ["image_start_token_id"] = Id(ImagePrompt.BeginOfImage),
             ["image_end_token_id"] = Id(ImagePrompt.EndOfImage),
+            ["video_start_token_id"] = Id(VideoPrompt.BeginOfVideo),
+            ["video_end_token_id"] = Id(VideoPrompt.EndOfVideo),
             ["text_config"] = textConfig,
             ["vision_config"] = new Dictionary<string, object>
             {
