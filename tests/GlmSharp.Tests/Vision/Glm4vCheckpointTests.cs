@@ -128,27 +128,16 @@ public sealed class Glm4vCheckpointTests(ITestOutputHelper output)
         Assert.Equal((4096, 40, 151552, 65536), (config.HiddenSize, config.NumLayers, config.VocabSize, config.MaxPositions));
     }
 
-    [Fact]
-    public void Glm_Info_Lists_A_Glm4v_Folder()
+    [Theory]
+    [InlineData(false, "glm4v (llama.cpp: glm4)", "M-RoPE sections [1,1,2,0] (t, h, w, spare)")]
+    [InlineData(true, "glm4v_moe (llama.cpp: glm4moe)", "M-RoPE sections [2,1,1,0] (t, h, w, spare)", "8 routed (top 2, width 32) + 1 shared from layer 1")]
+    public void Glm_Info_Lists_The_Folder(bool moe, params string[] lines)
     {
         using var dir = new TempDirectory();
-        string folder = TinyGlm4vModel.Write(dir, Shape, seed: 4).WriteHuggingFace(dir.File("hf"));
+        string folder = TinyGlm4vModel.Write(dir, moe ? MoeShape : Shape, seed: 4).WriteHuggingFace(dir.File("hf"));
         var result = GlmCli.Run("info", "--model", folder);
         Assert.True(result.ExitCode == 0, result.Stderr);
-        Assert.Contains("glm4v (llama.cpp: glm4)", result.Stdout);
-        Assert.Contains("M-RoPE sections [1,1,2,0] (t, h, w, spare)", result.Stdout);
-    }
-
-    [Fact]
-    public void Glm_Info_Lists_A_Glm4v_Moe_Folder_With_Its_Experts()
-    {
-        using var dir = new TempDirectory();
-        string folder = TinyGlm4vModel.Write(dir, MoeShape, seed: 4).WriteHuggingFace(dir.File("hf"));
-        var result = GlmCli.Run("info", "--model", folder);
-        Assert.True(result.ExitCode == 0, result.Stderr);
-        Assert.Contains("glm4v_moe (llama.cpp: glm4moe)", result.Stdout);
-        Assert.Contains("M-RoPE sections [2,1,1,0] (t, h, w, spare)", result.Stdout);
-        Assert.Contains("8 routed (top 2, width 32) + 1 shared from layer 1", result.Stdout);
+        foreach (string line in lines) Assert.Contains(line, result.Stdout);
     }
 
     [Fact]

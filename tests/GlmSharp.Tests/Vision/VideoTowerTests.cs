@@ -115,13 +115,5 @@ public sealed class VideoTowerTests : IDisposable
         AssertFails($"{still}: a still image (Gif), not a video; give it with --image", "--model", _folder, "--video", still, "--prompt", "a <__video__>");
     }
 
-    private static void AssertFails(string message, params string[] options)
-    {
-        var result = GlmCli.Run(["generate", .. options]);
-        Assert.Equal(1, result.ExitCode);
-        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, result.Stderr);
-        Assert.StartsWith("error: ", lines[0]);
-        Assert.True(lines[0].Contains(message, StringComparison.Ordinal), lines[0]);
-    }
+    private static void AssertFails(string message, params string[] options) => ImageGenerateCliTests.AssertFails(message, options);
 }
