@@ -30,17 +30,17 @@ public sealed record Glm4vConfig
     public static Glm4vConfig FromJson(ConfigJson j)
     {
         string modelType = j.String("model_type");
-        if (modelType is not ("glm4v" or "glm4v_moe"))
-            throw new UnsupportedModelException($"{j.Origin}: model_type '{modelType}' is not glm4v or glm4v_moe");
-        bool moe = modelType == "glm4v_moe";
+        if (modelType is not ("glm4v" or "glm4v_moe" or "glm_ocr"))
+            throw new UnsupportedModelException($"{j.Origin}: model_type '{modelType}' is not glm4v, glm4v_moe or glm_ocr");
+        bool moe = modelType == "glm4v_moe", ocr = modelType == "glm_ocr";
         var textJson = j.Object("text_config") ?? throw new ModelFormatException($"{j.Origin}: required field 'text_config' (an object) is missing");
         var visionJson = j.Object("vision_config") ?? throw new ModelFormatException($"{j.Origin}: required field 'vision_config' (an object) is missing");
 
-        ModelConfig text = moe ? Glm4MoeConfig.Glm4vMoeTextFromJson(textJson) : Glm4Text(textJson);
+        ModelConfig text = moe ? Glm4MoeConfig.Glm4vMoeTextFromJson(textJson) : ocr ? GlmOcrText(textJson) : Glm4Text(textJson);
         int[] section = ReadMropeSection(textJson, text.RotaryDims);
         // llama.cpp's rope.dimension_sections carry a fourth, spare section; the text model takes the same four.
         text = text with { MropeSections = [.. section, 0] };
-        var vision = Glm4vVisionConfig.FromJson(visionJson);
+        var vision = Glm4vVisionConfig.FromJson(visionJson, glmOcr: ocr);
         if (vision.OutHiddenSize != text.HiddenSize)
             throw new ModelFormatException($"{visionJson.Origin}: field 'out_hidden_size' is {vision.OutHiddenSize}, but text_config.hidden_size is {text.HiddenSize}");
 
@@ -51,14 +51,33 @@ public sealed record Glm4vConfig
             Text = text,
             Vision = vision,
             MropeSection = section,
-            ImageTokenId = Id("image_token_id", moe ? 151363 : 151343),
-            VideoTokenId = Id("video_token_id", moe ? 151364 : 151344),
-            ImageStartTokenId = Id("image_start_token_id", 151339),
-            ImageEndTokenId = Id("image_end_token_id", 151340),
-            VideoStartTokenId = Id("video_start_token_id", 151341),
-            VideoEndTokenId = Id("video_end_token_id", 151342),
+            ImageTokenId = Id("image_token_id", ocr ? 59280 : moe ? 151363 : 151343),
+            VideoTokenId = Id("video_token_id", ocr ? 59281 : moe ? 151364 : 151344),
+            ImageStartTokenId = Id("image_start_token_id", ocr ? 59256 : 151339),
+            ImageEndTokenId = Id("image_end_token_id", ocr ? 59257 : 151340),
+            VideoStartTokenId = Id("video_start_token_id", ocr ? 59258 : 151341),
+            VideoEndTokenId = Id("video_end_token_id", ocr ? 59259 : 151342),
         };
     }
+
+    /// <summary>
+    /// GLM-OCR's text_config (GlmOcrTextConfig): glm4v's sandwich layers with no q/k/v bias (transformers builds them
+    /// without), GlmOcrTextConfig's sizes where absent, and partial_rotary_factor under rope_parameters (1.0 in GLM-OCR:
+    /// every dim rotates). Its multi-token-prediction layer (layers.{num_hidden_layers}) is not read, as transformers drops it.
+    /// </summary>
+    private static Glm4Config GlmOcrText(ConfigJson textJson) => new(DenseGlmDefaults.Read(textJson, "glm_ocr") with
+    {
+        VocabSize = textJson.OptInt("vocab_size") ?? 59392,
+        HiddenSize = textJson.OptInt("hidden_size") ?? 1024,
+        IntermediateSize = textJson.OptInt("intermediate_size") ?? 4096,
+        NumLayers = textJson.OptInt("num_hidden_layers") ?? 16,
+        NumHeads = textJson.OptInt("num_attention_heads") ?? 16,
+        NumKvHeads = textJson.OptInt("num_key_value_heads") ?? 8,
+        HeadDim = textJson.OptInt("head_dim") ?? (textJson.OptInt("hidden_size") ?? 1024) / (textJson.OptInt("num_attention_heads") ?? 16),
+        RmsNormEps = textJson.OptDouble("rms_norm_eps") ?? 1e-5,
+        PartialRotaryFactor = textJson.OptDouble("partial_rotary_factor") ?? textJson.Object("rope_parameters")?.OptDouble("partial_rotary_factor") ?? 0.5,
+        AttentionBias = false,
+    });
 
     private static Glm4Config Glm4Text(ConfigJson textJson) => new(DenseGlmDefaults.Read(textJson, "glm4v") with
     {

@@ -13,6 +13,7 @@ public sealed class ModelRegistryTests
     [InlineData("glm4", typeof(Glm4))]
     [InlineData("glm4v", typeof(Glm4v))]
     [InlineData("glm4v_moe", typeof(Glm4vMoe))]
+    [InlineData("glm_ocr", typeof(Glm4v))]
     [InlineData("glm4_moe_lite", typeof(Glm4MoeLite))]
     public void A_Model_Type_Finds_Its_Architecture(string modelType, Type expected) =>
         Assert.IsType(expected, ModelRegistry.ByModelType(modelType, "config.json"));
@@ -42,6 +43,6 @@ public sealed class ModelRegistryTests
     public void An_Unknown_Model_Type_Is_Refused_Naming_The_File_And_The_Supported_Ones()
     {
         var error = Assert.Throws<UnsupportedModelException>(() => ModelRegistry.ByModelType("glm_image", "/m/config.json"));
-        Assert.Equal("/m/config.json: model_type 'glm_image' is not supported (supported: glm, chatglm, glm4, glm4v, glm4_moe, glm4v_moe, glm4_moe_lite, glm_moe_dsa)", error.Message);
+        Assert.Equal("/m/config.json: model_type 'glm_image' is not supported (supported: glm, chatglm, glm4, glm4v, glm_ocr, glm4_moe, glm4v_moe, glm4_moe_lite, glm_moe_dsa)", error.Message);
     }
 }

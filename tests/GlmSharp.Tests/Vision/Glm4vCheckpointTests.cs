@@ -65,6 +65,7 @@ public sealed class Glm4vCheckpointTests(ITestOutputHelper output)
     [Theory]
     [InlineData("glm-4.1v-9b-thinking")]
     [InlineData("glm-4.5v")]
+    [InlineData("glm-ocr")]
     public void Checkpoint_Tensor_Names_And_Shapes_Match_The_Golden_Listing(string checkpoint)
     {
         string golden = Path.Combine(AppContext.BaseDirectory, "Golden");

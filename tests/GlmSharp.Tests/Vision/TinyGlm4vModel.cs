@@ -18,9 +18,12 @@ namespace GlmSharp.Tests.Vision;
 /// </summary>
 public sealed record TinyGlm4vShape(int Hidden, int Heads, int KvHeads, int HeadDim, int Intermediate, int[] Sections,
     int VisionHidden, int VisionHeads, int VisionDepth, int PatchSize, int PositionSide, int MergerIntermediate,
-    int Experts = 0, int ExpertsPerToken = 0, int ExpertWidth = 0)
+    int Experts = 0, int ExpertsPerToken = 0, int ExpertWidth = 0, bool Ocr = false)
 {
     public bool Moe => Experts > 0;
+
+    /// <summary>GLM-OCR: the glm4 text model without q/k/v bias, rotating every dim, and GLM-OCR's tower layout.</summary>
+    public double PartialRotary => Ocr ? 1.0 : 0.5;
 
     public Glm4vVisionConfig Vision => new()
     {
@@ -31,6 +34,8 @@ public sealed record TinyGlm4vShape(int Hidden, int Heads, int KvHeads, int Head
         ImageSize = PositionSide * PatchSize,
         OutHiddenSize = Hidden,
         IntermediateSize = MergerIntermediate,
+        AttentionBias = Ocr,
+        GlmOcrLayout = Ocr,
     };
 
     public override string ToString() =>
@@ -61,7 +66,7 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
             ? new RandomMoeCheckpoint(new TinyMoeSpec(vocab, shape.Hidden, 3, shape.Heads, shape.KvHeads, shape.HeadDim, shape.Intermediate,
                 shape.Experts, shape.ExpertsPerToken, shape.ExpertWidth, SharedExperts: 1, FirstDense: 1, Context: 4096), seed)
             : new RandomGlmCheckpoint(new TinyGlmSpec("glm4", vocab, shape.Hidden, 2, shape.Heads, shape.KvHeads, shape.HeadDim,
-                shape.Intermediate, 0.5, Bias: true, Tied: false, Context: 4096), seed);
+                shape.Intermediate, shape.PartialRotary, Bias: !shape.Ocr, Tied: false, Context: 4096), seed);
         var config = HfConfigLoader.Parse(GlmSharp.Configs.ConfigJson.Parse(checkpoint.ConfigJsonText(), "config.json")) with { MropeSections = shape.Sections };
         string text = dir.File("text.gguf");
         using (var source = new InMemoryTensorSource(checkpoint.Tensors))
@@ -110,13 +115,21 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
         // The text decoder's fields are the glm4 checkpoint's own, with glm4v's M-RoPE sections added.
         var textConfig = JsonSerializer.Deserialize<Dictionary<string, object>>(Text.ConfigJsonText())!;
         textConfig.Remove("architectures");
-        textConfig["model_type"] = Shape.Moe ? "glm4v_moe_text" : "glm4v_text";
-        textConfig["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3] };
+        textConfig["model_type"] = Shape.Moe ? "glm4v_moe_text" : Shape.Ocr ? "glm_ocr_text" : "glm4v_text";
+        if (Shape.Ocr)
+        {
+            // GLM-OCR's file keeps the rotary fraction and theta under rope_parameters only.
+            textConfig.Remove("partial_rotary_factor");
+            textConfig.Remove("rope_theta");
+            textConfig["rope_parameters"] = new Dictionary<string, object>
+                { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3], ["partial_rotary_factor"] = 1.0, ["rope_theta"] = 10000 };
+        }
+        else textConfig["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3] };
         int Id(string token) => Vocabulary.Tokens.ToList().IndexOf(token);
         return JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["architectures"] = new[] { Shape.Moe ? "Glm4vMoeForConditionalGeneration" : "Glm4vForConditionalGeneration" },
-            ["model_type"] = Shape.Moe ? "glm4v_moe" : "glm4v",
+            ["architectures"] = new[] { Shape.Moe ? "Glm4vMoeForConditionalGeneration" : Shape.Ocr ? "GlmOcrForConditionalGeneration" : "Glm4vForConditionalGeneration" },
+            ["model_type"] = Shape.Moe ? "glm4v_moe" : Shape.Ocr ? "glm_ocr" : "glm4v",
             ["image_token_id"] = Id(ImagePrompt.ImageToken),
             ["image_start_token_id"] = Id(ImagePrompt.BeginOfImage),
             ["image_end_token_id"] = Id(ImagePrompt.EndOfImage),
@@ -125,7 +138,7 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
             ["text_config"] = textConfig,
             ["vision_config"] = new Dictionary<string, object>
             {
-                ["model_type"] = Shape.Moe ? "glm4v_moe_vision" : "glm4v",
+                ["model_type"] = Shape.Moe ? "glm4v_moe_vision" : Shape.Ocr ? "glm_ocr_vision" : "glm4v",
                 ["depth"] = vision.Depth,
                 ["hidden_size"] = vision.HiddenSize,
                 ["num_heads"] = vision.NumHeads,
@@ -137,6 +150,7 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
                 ["intermediate_size"] = vision.IntermediateSize,
                 ["hidden_act"] = "silu",
                 ["rms_norm_eps"] = vision.RmsNormEps,
+                ["attention_bias"] = vision.AttentionBias,
             },
         });
     }
@@ -145,7 +159,7 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
     private float[] HuggingFaceRowOrder(string name, long[] shape, float[] values)
     {
         if (Shape.Moe || !name.Contains(".self_attn.q_proj.", StringComparison.Ordinal) && !name.Contains(".self_attn.k_proj.", StringComparison.Ordinal)) return values;
-        int headDim = Shape.HeadDim, rotary = headDim / 2, columns = shape.Length == 2 ? (int)shape[1] : 1;
+        int headDim = Shape.HeadDim, rotary = (int)(headDim * Shape.PartialRotary), columns = shape.Length == 2 ? (int)shape[1] : 1;
         var reordered = (float[])values.Clone();
         for (int head = 0; head < shape[0] / headDim; head++)
             for (int j = 0; j < rotary; j++)
