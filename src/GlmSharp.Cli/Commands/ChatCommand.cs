@@ -30,7 +30,7 @@ internal static class ChatCommand
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
             var tokenizer = loaded.Tokenizer ?? throw new UnsupportedModelException($"{loaded.Path}: the model has no tokenizer, so it cannot chat");
             using var generator = new Generator(loaded, parse.GetValue(context), cache);
-            using var encoder = parse.GetValue(mmproj) is not null || loaded.Architecture is Models.Architectures.Glm4v
+            using var encoder = parse.GetValue(mmproj) is not null || ImageEncoder.HasTowerInFolder(loaded.Architecture)
                 ? ImageEncoder.Open(loaded, parse.GetValue(mmproj))
                 : null;
             var options = new GenerationOptions { MaxTokens = parse.GetValue(maxTokens), Sampling = sampling.Read(parse, loaded.Generation) };

@@ -15,7 +15,7 @@ internal static class GenerateCommand
         var cacheType = CommonOptions.CacheType();
         var prompt = new Option<string?>("--prompt")
         {
-            Description = $"Text to continue (no chat template; write special tokens as text if wanted); with --image, one {ImagePrompt.Marker} where each image goes",
+            Description = $"Text to continue (no chat template; write special tokens as text if wanted); with --image, one {ImagePrompt.Marker} where each image goes; with --video, one {VideoPrompt.Marker} where each video goes",
         }.NotEmpty();
         var ids = TokenIdList.Option("Comma-separated prompt token ids instead of --prompt");
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 128 }.Within(NumericRange.AtLeast(1));
@@ -31,10 +31,16 @@ internal static class GenerateCommand
             Description = $"Image file (PNG, JPEG, WebP, GIF, BMP) for the next {ImagePrompt.Marker} of --prompt; repeat for several, in order",
             AllowMultipleArgumentsPerToken = false,
         }.ExistingFile();
+        var videos = new Option<string[]>("--video")
+        {
+            Description = $"Video file for the next {VideoPrompt.Marker} of --prompt, sampled at 2 frames per second as GLM's video processor does; " +
+                "animated GIF and WebP are read directly, other containers (MP4, WebM, …) through the ffmpeg program; repeat for several, in order",
+            AllowMultipleArgumentsPerToken = false,
+        }.ExistingFile();
         var mmproj = ImageOptions.Mmproj();
         var sampling = new SamplingOptionSet();
         var command = new Command("generate", "Continue a prompt, streaming the text as it is generated")
-            { model, context, cacheType, prompt, ids, images, mmproj, maxTokens, stop, format, draft, mtp, draftTokens };
+            { model, context, cacheType, prompt, ids, images, videos, mmproj, maxTokens, stop, format, draft, mtp, draftTokens };
         sampling.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -42,18 +48,20 @@ internal static class GenerateCommand
                 result.AddError("give exactly one of --prompt or --token-ids");
             if (result.GetResult(draft) is not null && result.GetValue(mtp))
                 result.AddError("give at most one of --draft or --mtp");
-            bool withImages = result.GetResult(images) is not null;
+            bool withImages = result.GetResult(images) is not null, withVideos = result.GetResult(videos) is not null;
             if (withImages && (result.GetResult(prompt) is null || result.GetResult(draft) is not null || result.GetValue(mtp)))
                 result.AddError("--image: needs --prompt, and runs without --draft or --mtp");
-            if (!withImages && result.GetResult(mmproj) is not null)
-                result.AddError("--mmproj: needs --image");
+            if (withVideos && (result.GetResult(prompt) is null || result.GetResult(draft) is not null || result.GetValue(mtp)))
+                result.AddError("--video: needs --prompt, and runs without --draft or --mtp");
+            if (!withImages && !withVideos && result.GetResult(mmproj) is not null)
+                result.AddError("--mmproj: needs --image or --video");
         });
         command.SetAction(async (parse, cancellation) =>
         {
             var cache = CommonOptions.ParseCacheType(parse.GetValue(cacheType)!);
             using var loaded = ModelLoader.Load(DefaultModel.Resolve(parse.GetValue(model)));
             var tokenizer = loaded.Tokenizer ?? throw new UnsupportedModelException($"{loaded.Path}: the model has no tokenizer; use `glm logits` with token ids");
-            string[] imagePaths = parse.GetValue(images) ?? [];
+            string[] imagePaths = parse.GetValue(images) ?? [], videoPaths = parse.GetValue(videos) ?? [];
             int[] TextIds() => parse.GetResult(ids) is null ? tokenizer.Encode(parse.GetValue(prompt)!) : parse.GetValue(ids)!;
             var options = new GenerationOptions
             {
@@ -77,8 +85,8 @@ internal static class GenerateCommand
             if (draftPath is null && !nextN)
             {
                 using var generator = new Generator(loaded, parse.GetValue(context), cache);
-                var rows = imagePaths.Length > 0
-                    ? ImagePromptRows(loaded, parse.GetValue(mmproj), parse.GetValue(prompt)!, imagePaths, generator.Session.ContextLength)
+                var rows = imagePaths.Length + videoPaths.Length > 0
+                    ? MediaPromptRows(loaded, parse.GetValue(mmproj), parse.GetValue(prompt)!, imagePaths, videoPaths, generator.Session.ContextLength)
                     : MultimodalPrompt.Text(TextIds());
                 await Stream(generator.GenerateAsync(rows, options, cancellation));
                 return 0;
@@ -100,19 +108,24 @@ internal static class GenerateCommand
     }
 
     /// <summary>
-    /// The prompt with each <see cref="ImagePrompt.Marker"/> replaced by GLM's image placeholder and expanded into its
-    /// image's rows; an image too large for the context is refused before the tower runs.
+    /// The prompt with each <see cref="ImagePrompt.Marker"/> replaced by GLM's image placeholder and each
+    /// <see cref="VideoPrompt.Marker"/> by its video placeholder, expanded into their rows; images and videos too large
+    /// for the context are refused before the tower runs.
     /// </summary>
-    private static MultimodalPrompt ImagePromptRows(LoadedModel loaded, string? mmprojPath, string prompt, string[] imagePaths, int contextLength)
+    private static MultimodalPrompt MediaPromptRows(LoadedModel loaded, string? mmprojPath, string prompt, string[] imagePaths, string[] videoPaths, int contextLength)
     {
-        int markers = prompt.Split(ImagePrompt.Marker).Length - 1;
+        int markers = prompt.Split(ImagePrompt.Marker).Length - 1, videoMarkers = prompt.Split(VideoPrompt.Marker).Length - 1;
         if (markers != imagePaths.Length)
             throw new ImageInputException($"--prompt: it has {markers} {ImagePrompt.Marker} markers for {imagePaths.Length} images (--image); put one where each image goes");
+        if (videoMarkers != videoPaths.Length)
+            throw new ImageInputException($"--prompt: it has {videoMarkers} {VideoPrompt.Marker} markers for {videoPaths.Length} videos (--video); put one where each video goes");
         using var encoder = ImageEncoder.Open(loaded, mmprojPath);
         var encoded = encoder.EncodeAll([.. imagePaths.Select(path => (Imaging.ImageDecoder.DecodeFile(path), path))], contextLength, "--image");
-        var rows = MultimodalPrompt.FromText(prompt.Replace(ImagePrompt.Marker, ImagePrompt.Placeholder), loaded.Tokenizer!, encoded, encoder.ImageTokenId, loaded.Path);
+        var videos = videoPaths.Select(path => encoder.EncodeVideo(Imaging.VideoDecoder.DecodeFile(path), contextLength)).ToArray();
+        string text = prompt.Replace(ImagePrompt.Marker, ImagePrompt.Placeholder).Replace(VideoPrompt.Marker, VideoPrompt.Placeholder);
+        var rows = MultimodalPrompt.FromText(text, loaded.Tokenizer!, encoded, encoder.ImageTokenId, loaded.Path, videos);
         if (rows.Length >= contextLength)
-            throw new ContextLimitException($"--prompt: {rows.Length} tokens with its images, the context holds {contextLength}; use smaller images or raise --context");
+            throw new ContextLimitException($"--prompt: {rows.Length} tokens with its images and videos, the context holds {contextLength}; use smaller images, shorter videos or raise --context");
         return rows;
     }
 }

@@ -47,7 +47,7 @@ internal static class ServeCommand
                 MaxSequences = sequences, ContextLength = contextLength, CachePositions = positions, CacheType = cache, StepTokens = Math.Max(256, sequences),
                 PrefixCacheEntries = parse.GetValue(noPrefixCache) ? 0 : new BatcherOptions().PrefixCacheEntries,
             });
-            using var images = parse.GetValue(mmproj) is not null || loaded.Architecture is Models.Architectures.Glm4v
+            using var images = parse.GetValue(mmproj) is not null || Vision.ImageEncoder.HasTowerInFolder(loaded.Architecture)
                 ? Vision.ImageEncoder.Open(loaded, parse.GetValue(mmproj))
                 : null;
             var options = new ServerOptions

@@ -32,6 +32,19 @@ public sealed record Glm4MoeConfig : ModelConfig, IMoeConfig, INextNConfig
         ExpertGroups = 1, TopkGroups = 1, RoutedScalingFactor = 1.0, NormTopkProb = true,
     };
 
+    // transformers Glm4vMoeTextConfig class defaults (GLM-4.5V's text model, GLM-4.5-Air's layers) where they differ.
+    private static readonly ModelConfig Glm4vMoeTextDefaults = Defaults with { ModelType = "glm4v_moe", VocabSize = 151424, MaxPositions = 65536, AttentionBias = true };
+
+    /// <summary>
+    /// GLM-4.5V's <c>text_config</c>: glm4_moe's fields under Glm4vMoeTextConfig's defaults. transformers has no
+    /// multi-token-prediction layer for it; use_qk_norm is read as newer files write it (false in GLM-4.5V).
+    /// </summary>
+    public static Glm4MoeConfig Glm4vMoeTextFromJson(ConfigJson text) => new(
+        DecoderFields.Read(text, Glm4vMoeTextDefaults),
+        MoeShape.Read(text, MoeDefaults),
+        text.OptBool("use_qk_norm") ?? false,
+        nextNLayers: 0);
+
     public static Glm4MoeConfig FromJson(ConfigJson j) => new(
         DecoderFields.Read(j, Defaults),
         MoeShape.Read(j, MoeDefaults),

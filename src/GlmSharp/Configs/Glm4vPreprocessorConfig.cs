@@ -24,6 +24,9 @@ public sealed record Glm4vPreprocessorConfig
 
     public static Glm4vPreprocessorConfig Default { get; } = new();
 
+    /// <summary>Glm4vVideoProcessor's pixel budget (112·112 … 28·28·2·30000), counted over all of a video's sampled frames.</summary>
+    public Glm4vPreprocessorConfig WithVideoBudget() => this with { MinPixels = DefaultMinPixels, MaxPixels = 28L * 28 * 2 * 30000 };
+
     /// <summary>Side lengths are multiples of this: one merged token covers factor × factor pixels.</summary>
     public int Factor => PatchSize * MergeSize;
 

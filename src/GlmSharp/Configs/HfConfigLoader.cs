@@ -10,6 +10,8 @@ public static class HfConfigLoader
         ["glm"] = GlmConfig.FromJson,
         ["glm4"] = Glm4Config.FromJson,
         ["glm4v"] = j => Glm4vConfig.FromJson(j).Text,
+        ["glm4v_moe"] = j => Glm4vConfig.FromJson(j).Text,
+        ["glm_ocr"] = j => Glm4vConfig.FromJson(j).Text,
         ["chatglm"] = ChatGlmConfigJson.Read,
         ["glm4_moe"] = Glm4MoeConfig.FromJson,
         ["glm4_moe_lite"] = MlaMoeConfig.Glm4MoeLiteFromJson,

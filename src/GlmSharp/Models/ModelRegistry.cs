@@ -6,7 +6,7 @@ namespace GlmSharp.Models;
 /// <summary>The architectures GlmSharp runs, found by Hugging Face model_type or by GGUF general.architecture.</summary>
 public static class ModelRegistry
 {
-    public static IReadOnlyList<IArchitecture> Architectures { get; } = [new Glm(), new Glm4(), new Glm4v(), new Glm4Moe(), new Glm4MoeLite(), new GlmMoeDsa()];
+    public static IReadOnlyList<IArchitecture> Architectures { get; } = [new Glm(), new Glm4(), new Glm4v(), new Glm4Moe(), new Glm4vMoe(), new Glm4MoeLite(), new GlmMoeDsa()];
 
     public static IArchitecture ByModelType(string modelType, string origin) =>
         Architectures.FirstOrDefault(a => a.HfModelTypes.Contains(modelType))

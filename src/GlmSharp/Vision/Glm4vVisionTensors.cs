@@ -25,9 +25,13 @@ public static class Glm4vVisionTensors
         {
             new(HfPatchKernel, "v.patch_embd.weight", [hidden, v.InChannels, v.TemporalPatchSize, v.PatchSize, v.PatchSize]),
             new("patch_embed.proj.bias", "v.patch_embd.bias", [hidden]),
-            new("post_conv_layernorm.weight", "v.norm_embd.weight", [hidden]),
-            new("embeddings.position_embedding.weight", "v.position_embd.weight", [positions, hidden]),
         };
+        if (!v.GlmOcrLayout)
+        {
+            table.Add(new("post_conv_layernorm.weight", "v.norm_embd.weight", [hidden]));
+            table.Add(new("embeddings.position_embedding.weight", "v.position_embd.weight", [positions, hidden]));
+        }
+        long mlp = v.BlockMlpWidth, merger = v.MergerWidth, headDim = v.HeadDim;
         for (int i = 0; i < v.Depth; i++)
         {
             string hf = $"blocks.{i}.", gguf = $"v.blk.{i}.";
@@ -35,11 +39,21 @@ public static class Glm4vVisionTensors
             table.Add(new(hf + "attn.qkv.weight", gguf + "attn_qkv.weight", [3 * hidden, hidden]));
             if (v.AttentionBias) table.Add(new(hf + "attn.qkv.bias", gguf + "attn_qkv.bias", [3 * hidden]));
             table.Add(new(hf + "attn.proj.weight", gguf + "attn_out.weight", [hidden, hidden]));
+            if (v.BlockBiases) table.Add(new(hf + "attn.proj.bias", gguf + "attn_out.bias", [hidden]));
+            if (v.GlmOcrLayout)
+            {
+                table.Add(new(hf + "attn.q_norm.weight", gguf + "attn_q_norm.weight", [headDim]));
+                table.Add(new(hf + "attn.k_norm.weight", gguf + "attn_k_norm.weight", [headDim]));
+            }
             table.Add(new(hf + "norm2.weight", gguf + "ln2.weight", [hidden]));
-            // The blocks' SwiGLU is out_hidden_size wide (not intermediate_size, which is the merger's).
-            table.Add(new(hf + "mlp.gate_proj.weight", gguf + "ffn_gate.weight", [output, hidden]));
-            table.Add(new(hf + "mlp.up_proj.weight", gguf + "ffn_up.weight", [output, hidden]));
-            table.Add(new(hf + "mlp.down_proj.weight", gguf + "ffn_down.weight", [hidden, output]));
+            // GLM-4.1V's block SwiGLU is out_hidden_size wide (intermediate_size is its merger's); GLM-OCR's the reverse.
+            foreach (string part in new[] { "gate", "up" })
+            {
+                table.Add(new(hf + $"mlp.{part}_proj.weight", gguf + $"ffn_{part}.weight", [mlp, hidden]));
+                if (v.BlockBiases) table.Add(new(hf + $"mlp.{part}_proj.bias", gguf + $"ffn_{part}.bias", [mlp]));
+            }
+            table.Add(new(hf + "mlp.down_proj.weight", gguf + "ffn_down.weight", [hidden, mlp]));
+            if (v.BlockBiases) table.Add(new(hf + "mlp.down_proj.bias", gguf + "ffn_down.bias", [hidden]));
         }
         table.Add(new("post_layernorm.weight", "v.post_ln.weight", [hidden]));
         table.Add(new("downsample.weight", "mm.patch_merger.weight", [output, hidden, merge, merge]));
@@ -47,9 +61,9 @@ public static class Glm4vVisionTensors
         table.Add(new("merger.proj.weight", "mm.model.fc.weight", [output, output]));
         table.Add(new("merger.post_projection_norm.weight", "mm.post_norm.weight", [output]));
         table.Add(new("merger.post_projection_norm.bias", "mm.post_norm.bias", [output]));
-        table.Add(new("merger.gate_proj.weight", "mm.gate.weight", [v.IntermediateSize, output]));
-        table.Add(new("merger.up_proj.weight", "mm.up.weight", [v.IntermediateSize, output]));
-        table.Add(new("merger.down_proj.weight", "mm.down.weight", [output, v.IntermediateSize]));
+        table.Add(new("merger.gate_proj.weight", "mm.gate.weight", [merger, output]));
+        table.Add(new("merger.up_proj.weight", "mm.up.weight", [merger, output]));
+        table.Add(new("merger.down_proj.weight", "mm.down.weight", [output, merger]));
         return table;
     }
 

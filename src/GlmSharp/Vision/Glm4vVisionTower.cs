@@ -25,8 +25,9 @@ public sealed class Glm4vVisionTower : IDisposable
     private readonly ITensorSource _source;
     private readonly TensorView _patchKernel;
     private readonly DeviceSpan<float> _patchBias;
-    private readonly RmsNorm _postConvNorm, _postNorm;
-    private readonly VisionPositionEmbedding _positions;
+    private readonly RmsNorm _postNorm;
+    private readonly RmsNorm? _postConvNorm;
+    private readonly VisionPositionEmbedding? _positions;
     private readonly VisionRope2D _rope;
     private readonly VisionBlock[] _blocks;
     private readonly VisionPatchMerger _merger;
@@ -52,9 +53,12 @@ public sealed class Glm4vVisionTower : IDisposable
         var embedding = new VisionPatchEmbedding(conv3dKernel, w.Vector("patch_embed.proj.bias", hidden));
         _patchKernel = VisionWeights.Matrix(backend, prefix + Glm4vVisionTensors.HfPatchKernel, embedding.Weight, hidden, embedding.RowLength, source.Origin);
         _patchBias = backend.Upload<float>(embedding.Bias);
-        _postConvNorm = RmsNorm.Load(w, backend, "post_conv_layernorm", hidden, config.RmsNormEps);
-        _positions = new VisionPositionEmbedding(
-            VisionWeights.Floats(source, prefix + "embeddings.position_embedding.weight", [(long)side * side, hidden]), side);
+        if (!config.GlmOcrLayout)
+        {
+            _postConvNorm = RmsNorm.Load(w, backend, "post_conv_layernorm", hidden, config.RmsNormEps);
+            _positions = new VisionPositionEmbedding(
+                VisionWeights.Floats(source, prefix + "embeddings.position_embedding.weight", [(long)side * side, hidden]), side);
+        }
         _rope = new VisionRope2D(config.HeadDim);
         var blocks = w.At("blocks");
         _blocks = [.. Enumerable.Range(0, config.Depth).Select(i => new VisionBlock(blocks.At(i), backend, config))];
@@ -133,9 +137,13 @@ public sealed class Glm4vVisionTower : IDisposable
             patches.Memory.Dispose();
         }
         _backend.AddBias(hiddenRows, _patchBias, n);
-        _postConvNorm.Apply(hiddenRows, hiddenRows, n);
-        _backend.Upload<float>(_positions.ForPatches(order, input.GridH, input.GridW), s.Projected.Take(n * hidden));
-        _backend.Add(hiddenRows, s.Projected.Take(n * hidden));
+        // GLM-OCR's tower has neither: 2-D RoPE inside attention is its only position signal.
+        if (_postConvNorm is not null && _positions is not null)
+        {
+            _postConvNorm.Apply(hiddenRows, hiddenRows, n);
+            _backend.Upload<float>(_positions.ForPatches(order, input.GridH, input.GridW), s.Projected.Take(n * hidden));
+            _backend.Add(hiddenRows, s.Projected.Take(n * hidden));
+        }
 
         var angles = new VisionPatchAngles(_rope, order);
         foreach (var block in _blocks) block.Forward(s, angles);

@@ -17,12 +17,17 @@ public sealed class ImagePreprocessor(
 
     public ImagePreprocessing Mode => mode;
 
-    /// <summary>The size the image is resized (HF) or letterboxed (llama.cpp) to.</summary>
-    public ImageSize TargetSize(int height, int width, string origin)
+    public int TemporalPatchSize => config.TemporalPatchSize;
+
+    /// <summary>
+    /// The size the image is resized (HF) or letterboxed (llama.cpp) to; for a video's frames, the Hugging Face pixel budget
+    /// covers all <paramref name="frames"/> together, as its video processor counts them.
+    /// </summary>
+    public ImageSize TargetSize(int height, int width, string origin, int? frames = null)
     {
         int factor = config.Factor;
         if (mode == ImagePreprocessing.HuggingFace)
-            return HuggingFaceImageSizing.Resize(height, width, factor, config.MinPixels, config.MaxPixels, config.TemporalPatchSize, origin);
+            return HuggingFaceImageSizing.Resize(height, width, factor, config.MinPixels, config.MaxPixels, config.TemporalPatchSize, origin, frames);
         int tokenArea = factor * factor;
         return LlamaCppImageSizing.Resize(height, width, factor, llamaCppMinTokens * tokenArea, llamaCppMaxTokens * tokenArea);
     }
@@ -30,9 +35,18 @@ public sealed class ImagePreprocessor(
     public VisionInput Preprocess(RgbaImage decoded, string origin)
     {
         var size = TargetSize(decoded.Height, decoded.Width, origin);
-        var resized = mode == ImagePreprocessing.HuggingFace
-            ? AntialiasedBicubic.Resize(decoded.OverWhite(), size.Width, size.Height)
-            : LlamaCppBilinear.FitOnBlackCanvas(decoded.DropAlpha(), size.Width, size.Height);
-        return Patchifier.Patchify(resized, _normalization, config.PatchSize, config.MergeSize, config.TemporalPatchSize);
+        return Patchifier.Patchify(Resize(decoded, size), _normalization, config.PatchSize, config.MergeSize, config.TemporalPatchSize);
     }
+
+    /// <summary>One temporal patch of a video: its consecutive frames, each resized to <paramref name="size"/> as an image is.</summary>
+    public VisionInput PreprocessFrames(IReadOnlyList<RgbaImage> frames, ImageSize size)
+    {
+        if (frames.Count != config.TemporalPatchSize)
+            throw new ArgumentException($"a temporal patch holds {config.TemporalPatchSize} frames, got {frames.Count}", nameof(frames));
+        return Patchifier.Patchify([.. frames.Select(f => Resize(f, size))], _normalization, config.PatchSize, config.MergeSize);
+    }
+
+    private RgbImage Resize(RgbaImage decoded, ImageSize size) => mode == ImagePreprocessing.HuggingFace
+        ? AntialiasedBicubic.Resize(decoded.OverWhite(), size.Width, size.Height)
+        : LlamaCppBilinear.FitOnBlackCanvas(decoded.DropAlpha(), size.Width, size.Height);
 }

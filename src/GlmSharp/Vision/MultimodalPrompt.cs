@@ -51,23 +51,38 @@ public sealed class MultimodalPrompt
 
     /// <summary>
     /// Tokenizes <paramref name="text"/>, in which each <see cref="ImagePrompt.ImageToken"/> stands for the next of
-    /// <paramref name="images"/> (as GLM's chat template writes <see cref="ImagePrompt.Placeholder"/> per image), and
-    /// expands every placeholder into its image's rows.
+    /// <paramref name="images"/> (as GLM's chat template writes <see cref="ImagePrompt.Placeholder"/> per image) and each
+    /// <see cref="VideoPrompt.VideoToken"/> for the next of <paramref name="videos"/> (<see cref="VideoPrompt.Placeholder"/>),
+    /// and expands every placeholder into its rows.
     /// </summary>
-    public static MultimodalPrompt FromText(string text, BpeTokenizer tokenizer, IReadOnlyList<EncodedImage> images, int imageTokenId, string modelOrigin)
+    public static MultimodalPrompt FromText(string text, BpeTokenizer tokenizer, IReadOnlyList<EncodedImage> images, int imageTokenId, string modelOrigin,
+        IReadOnlyList<EncodedVideo>? videos = null)
     {
-        var pieces = text.Split(ImagePrompt.ImageToken);
-        if (pieces.Length - 1 != images.Count)
-            throw new ImageInputException($"prompt: it has {pieces.Length - 1} {ImagePrompt.ImageToken} placeholders for {images.Count} images");
+        videos ??= [];
+        int imageMarks = Count(text, ImagePrompt.ImageToken), videoMarks = Count(text, VideoPrompt.VideoToken);
+        if (imageMarks != images.Count)
+            throw new ImageInputException($"prompt: it has {imageMarks} {ImagePrompt.ImageToken} placeholders for {images.Count} images");
+        if (videoMarks != videos.Count)
+            throw new ImageInputException($"prompt: it has {videoMarks} {VideoPrompt.VideoToken} placeholders for {videos.Count} videos");
         if (images.Count > 0) ImagePrompt.RequireImageMarkers(tokenizer, modelOrigin);
+        if (videos.Count > 0) VideoPrompt.RequireVideoMarkers(tokenizer, modelOrigin);
         var builder = new Builder();
-        for (int i = 0; i < pieces.Length; i++)
+        int at = 0, image = 0, video = 0;
+        while (true)
         {
-            builder.AddText(tokenizer.Encode(pieces[i]));
-            if (i < images.Count) builder.AddImage(images[i], imageTokenId);
+            int nextImage = text.IndexOf(ImagePrompt.ImageToken, at, StringComparison.Ordinal);
+            int nextVideo = text.IndexOf(VideoPrompt.VideoToken, at, StringComparison.Ordinal);
+            bool isVideo = nextVideo >= 0 && (nextImage < 0 || nextVideo < nextImage);
+            int next = isVideo ? nextVideo : nextImage;
+            builder.AddText(tokenizer.Encode(next < 0 ? text[at..] : text[at..next]));
+            if (next < 0) return builder.Build();
+            if (isVideo) builder.AddVideo(videos[video++], imageTokenId, tokenizer);
+            else builder.AddImage(images[image++], imageTokenId);
+            at = next + (isVideo ? VideoPrompt.VideoToken : ImagePrompt.ImageToken).Length;
         }
-        return builder.Build();
     }
+
+    private static int Count(string text, string token) => text.Split(token).Length - 1;
 
     /// <summary>
     /// Adds rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) of the prompt to
@@ -143,6 +158,18 @@ public sealed class MultimodalPrompt
             }
             _layout.AddImage(image.Cols, image.Rows);
             _images++;
+            return this;
+        }
+
+        /// <summary>A video's temporal patches, each as GLM's processor writes one: begin-of-image, its rows, end-of-image and its timestamp.</summary>
+        public Builder AddVideo(EncodedVideo video, int imageTokenId, BpeTokenizer tokenizer)
+        {
+            for (int p = 0; p < video.TemporalPatches.Count; p++)
+            {
+                AddText(tokenizer.Encode(ImagePrompt.BeginOfImage));
+                AddImage(video.TemporalPatches[p], imageTokenId);
+                AddText(tokenizer.Encode(ImagePrompt.EndOfImage + video.Timestamps[p].ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
             return this;
         }
 

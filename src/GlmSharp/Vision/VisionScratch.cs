@@ -32,7 +32,7 @@ internal sealed class VisionScratch : IDisposable
         Patches = patches;
         Tokens = patches / (c.SpatialMergeSize * c.SpatialMergeSize);
         long hidden = (long)patches * c.HiddenSize;
-        long mlp = Math.Max((long)patches * c.OutHiddenSize, (long)Tokens * c.IntermediateSize);
+        long mlp = Math.Max((long)patches * c.BlockMlpWidth, (long)Tokens * c.MergerWidth);
         try
         {
             Hidden = Floats(backend, hidden);

@@ -12,6 +12,8 @@ public sealed class ModelRegistryTests
     [InlineData("chatglm", typeof(Glm))]
     [InlineData("glm4", typeof(Glm4))]
     [InlineData("glm4v", typeof(Glm4v))]
+    [InlineData("glm4v_moe", typeof(Glm4vMoe))]
+    [InlineData("glm_ocr", typeof(Glm4v))]
     [InlineData("glm4_moe_lite", typeof(Glm4MoeLite))]
     public void A_Model_Type_Finds_Its_Architecture(string modelType, Type expected) =>
         Assert.IsType(expected, ModelRegistry.ByModelType(modelType, "config.json"));
@@ -29,16 +31,18 @@ public sealed class ModelRegistryTests
         foreach (var architecture in ModelRegistry.Architectures) Assert.Equal(architecture.ModelType, architecture.HfModelTypes[0]);
         var modelTypes = ModelRegistry.Architectures.SelectMany(a => a.HfModelTypes).ToList();
         Assert.Equal(modelTypes.Count, modelTypes.Distinct().Count());
-        // glm4v's text model is a glm4 GGUF to llama.cpp; such a file loads as Glm4, which comes first.
-        var ggufNames = ModelRegistry.Architectures.Where(a => a is not Glm4v).Select(a => a.GgufArchitecture).ToList();
+        // glm4v's and glm4v_moe's text models are glm4 and glm4moe GGUFs to llama.cpp; such files load as Glm4 and
+        // Glm4Moe, which come first.
+        var ggufNames = ModelRegistry.Architectures.Where(a => a is not (Glm4v or Glm4vMoe)).Select(a => a.GgufArchitecture).ToList();
         Assert.Equal(ggufNames.Count, ggufNames.Distinct().Count());
         Assert.IsType<Glm4>(ModelRegistry.ByGgufArchitecture(new Glm4v().GgufArchitecture, "model.gguf"));
+        Assert.IsType<Glm4Moe>(ModelRegistry.ByGgufArchitecture(new Glm4vMoe().GgufArchitecture, "model.gguf"));
     }
 
     [Fact]
     public void An_Unknown_Model_Type_Is_Refused_Naming_The_File_And_The_Supported_Ones()
     {
         var error = Assert.Throws<UnsupportedModelException>(() => ModelRegistry.ByModelType("glm_image", "/m/config.json"));
-        Assert.Equal("/m/config.json: model_type 'glm_image' is not supported (supported: glm, chatglm, glm4, glm4v, glm4_moe, glm4_moe_lite, glm_moe_dsa)", error.Message);
+        Assert.Equal("/m/config.json: model_type 'glm_image' is not supported (supported: glm, chatglm, glm4, glm4v, glm_ocr, glm4_moe, glm4v_moe, glm4_moe_lite, glm_moe_dsa)", error.Message);
     }
 }

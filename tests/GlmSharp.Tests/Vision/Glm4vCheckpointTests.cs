@@ -11,10 +11,10 @@ using Xunit.Abstractions;
 namespace GlmSharp.Tests.Vision;
 
 /// <summary>
-/// Hugging Face GLM-4.1V checkpoints (Glm4vForConditionalGeneration): a random folder written by our own writers runs
-/// an image prompt as libmtmd runs the GGUF text + mmproj pair made from the same weights (whose q/k rows llama.cpp's
-/// converter reorders), and as GlmSharp runs that pair; the real checkpoint's tensor list; refusals that name the field
-/// or tensor.
+/// Hugging Face GLM-4.1V and GLM-4.5V checkpoints (Glm4vForConditionalGeneration, Glm4vMoeForConditionalGeneration): a
+/// random folder written by our own writers runs an image prompt as libmtmd runs the GGUF text + mmproj pair made from
+/// the same weights (GLM-4.1V's q/k rows reordered by llama.cpp's converter, GLM-4.5V's as they are), and as GlmSharp
+/// runs that pair; the real checkpoints' tensor lists; refusals that name the field or tensor.
 /// </summary>
 public sealed class Glm4vCheckpointTests(ITestOutputHelper output)
 {
@@ -35,7 +35,7 @@ public sealed class Glm4vCheckpointTests(ITestOutputHelper output)
         var expected = LibMtmd.Run(model.TextGguf, model.Mmproj, image, Prompt, model.VocabSize, maxImageTokens: 48);
 
         using var loaded = ModelLoader.Load(folder);
-        Assert.IsType<Glm4v>(loaded.Architecture);
+        Assert.Equal(shape.Moe ? typeof(Glm4vMoe) : typeof(Glm4v), loaded.Architecture.GetType());
         using var encoder = ImageEncoder.Open(loaded, mmprojPath: null);
         Assert.Equal(ImagePreprocessing.HuggingFace, encoder.Preprocessor.Mode);
         var encoded = encoder.Encode(Glm4vOracleTests.ToRgba(image), "pattern");
@@ -62,18 +62,62 @@ public sealed class Glm4vCheckpointTests(ITestOutputHelper output)
         Assert.True(pairError <= 1e-4, $"folder and GGUF pair differ by {pairError:E2} of the largest");
     }
 
-    [Fact]
-    public void Glm41V_Checkpoint_Tensor_Names_And_Shapes_Match_The_Golden_Listing()
+    [Theory]
+    [InlineData("glm-4.1v-9b-thinking")]
+    [InlineData("glm-4.5v")]
+    [InlineData("glm-ocr")]
+    public void Checkpoint_Tensor_Names_And_Shapes_Match_The_Golden_Listing(string checkpoint)
     {
         string golden = Path.Combine(AppContext.BaseDirectory, "Golden");
-        var config = Glm4vConfig.Load(Path.Combine(golden, "glm-4.1v-9b-thinking.config.json"));
-        var architecture = ModelRegistry.ByModelType("glm4v", "test");
-        var text = TensorListing.For(architecture, architecture.ConfigFromHf(ConfigJson.Load(Path.Combine(golden, "glm-4.1v-9b-thinking.config.json"))))
-            .Select(t => (Name: Glm4v.StoredName(t.Name), t.Shape));
-        var actual = text.Concat(Glm4vVisionTensors.HuggingFace(config.Vision))
+        string configPath = Path.Combine(golden, $"{checkpoint}.config.json");
+        var json = ConfigJson.Load(configPath);
+        var architecture = ModelRegistry.ByModelType(json.String("model_type"), configPath);
+        var text = TensorListing.For(architecture, architecture.ConfigFromHf(json)).Select(t => (Name: Glm4v.StoredName(t.Name), t.Shape));
+        var actual = text.Concat(Glm4vVisionTensors.HuggingFace(Glm4vConfig.Load(configPath).Vision))
             .Select(t => $"{t.Name} [{string.Join(",", t.Shape)}]").Order(StringComparer.Ordinal).ToArray();
-        var expected = File.ReadAllLines(Path.Combine(golden, "glm-4.1v-9b-thinking.tensors.txt")).Order(StringComparer.Ordinal).ToArray();
+        var expected = File.ReadAllLines(Path.Combine(golden, $"{checkpoint}.tensors.txt")).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void Glm45V_Config_Reads_As_Glm45_Air_Layers_With_Mrope_Sections_And_Its_Marker_Ids()
+    {
+        var config = Glm4vConfig.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "glm-4.5v.config.json"));
+        var text = Assert.IsType<Glm4MoeConfig>(config.Text);
+        Assert.Equal("glm4v_moe", text.ModelType);
+        Assert.Equal(new[] { 8, 12, 12, 0 }, text.MropeSections);
+        Assert.Equal((4096, 46, 96, 8, 64, 151552, 65536), (text.HiddenSize, text.NumLayers, text.NumHeads, text.NumKvHeads, text.RotaryDims, text.VocabSize, text.MaxPositions));
+        Assert.Equal((128, 8, 1408, 1, 1, false, 0), (text.Moe.RoutedExperts, text.Moe.ExpertsPerToken, text.Moe.ExpertIntermediateSize, text.Moe.FirstDenseLayers, text.Moe.SharedExperts, text.UseQkNorm, text.NextNLayers));
+        Assert.Equal((10000.0, true), (text.RopeTheta, text.AttentionBias));
+        Assert.Equal(10944, config.Vision.IntermediateSize);
+        Assert.Equal((151363, 151364, 151339, 151340, 151341, 151342),
+            (config.ImageTokenId, config.VideoTokenId, config.ImageStartTokenId, config.ImageEndTokenId, config.VideoStartTokenId, config.VideoEndTokenId));
+    }
+
+    [Fact]
+    public void Absent_Glm4v_Moe_Keys_Take_The_Glm4v_Moe_Class_Defaults()
+    {
+        var config = Glm4vConfig.FromJson(ConfigJson.Parse("""
+            {"model_type": "glm4v_moe", "text_config": {"rope_scaling": {"mrope_section": [8, 12, 12]}}, "vision_config": {}}
+            """, "config.json"));
+        Assert.Equal((151424, 65536, true, 151363, 151364), (config.Text.VocabSize, config.Text.MaxPositions, config.Text.AttentionBias, config.ImageTokenId, config.VideoTokenId));
+    }
+
+    [Fact]
+    public void Glm4v_Moe_Folder_Converts_To_A_Glm4moe_Gguf_With_Sections_That_Gives_The_Same_Logits()
+    {
+        using var dir = new TempDirectory();
+        string folder = TinyGlm4vModel.Write(dir, MoeShape, seed: 8).WriteHuggingFace(dir.File("hf"));
+        string gguf = dir.File("converted.gguf");
+        var result = GlmCli.Run("convert", folder, gguf, "--type", "f32");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var converted = ModelLoader.Load(gguf);
+        using var original = ModelLoader.Load(folder);
+        Assert.Equal("glm4_moe", converted.Config.ModelType);
+        Assert.Equal([2, 1, 1, 0], converted.Config.MropeSections!);
+        int[] prompt = [5, 17, 40, 2, 99, 140];
+        double error = LogitComparison.WorstRelativeError(MultimodalPrompt.Text(prompt).Logits(converted.Model), MultimodalPrompt.Text(prompt).Logits(original.Model), original.Config.VocabSize);
+        Assert.True(error <= 1e-5, $"converted and original differ by {error:E2} of the largest");
     }
 
     [Fact]
@@ -85,15 +129,16 @@ public sealed class Glm4vCheckpointTests(ITestOutputHelper output)
         Assert.Equal((4096, 40, 151552, 65536), (config.HiddenSize, config.NumLayers, config.VocabSize, config.MaxPositions));
     }
 
-    [Fact]
-    public void Glm_Info_Lists_A_Glm4v_Folder()
+    [Theory]
+    [InlineData(false, "glm4v (llama.cpp: glm4)", "M-RoPE sections [1,1,2,0] (t, h, w, spare)")]
+    [InlineData(true, "glm4v_moe (llama.cpp: glm4moe)", "M-RoPE sections [2,1,1,0] (t, h, w, spare)", "8 routed (top 2, width 32) + 1 shared from layer 1")]
+    public void Glm_Info_Lists_The_Folder(bool moe, params string[] lines)
     {
         using var dir = new TempDirectory();
-        string folder = TinyGlm4vModel.Write(dir, Shape, seed: 4).WriteHuggingFace(dir.File("hf"));
+        string folder = TinyGlm4vModel.Write(dir, moe ? MoeShape : Shape, seed: 4).WriteHuggingFace(dir.File("hf"));
         var result = GlmCli.Run("info", "--model", folder);
         Assert.True(result.ExitCode == 0, result.Stderr);
-        Assert.Contains("glm4v (llama.cpp: glm4)", result.Stdout);
-        Assert.Contains("M-RoPE sections [1,1,2,0] (t, h, w, spare)", result.Stdout);
+        foreach (string line in lines) Assert.Contains(line, result.Stdout);
     }
 
     [Fact]
@@ -146,4 +191,5 @@ public sealed class Glm4vCheckpointTests(ITestOutputHelper output)
     }
 
     private static readonly TinyGlm4vShape Shape = new(64, 4, 2, 16, 96, [1, 1, 2, 0], 32, 2, 2, 4, 6, 80);
+    private static readonly TinyGlm4vShape MoeShape = Shape with { Sections = [2, 1, 1, 0], Experts = 8, ExpertsPerToken = 2, ExpertWidth = 32 };
 }

@@ -170,7 +170,8 @@ public sealed class ImageGenerateCliTests : IDisposable
     public void Mmproj_Without_Image_Is_Refused() =>
         AssertFails("--mmproj: needs --image", "--model", _model.TextGguf, "--mmproj", _model.Mmproj, "--prompt", "a");
 
-    private static void AssertFails(string message, params string[] options)
+    /// <summary>`glm generate` with <paramref name="options"/> exits with 1 and one error line containing <paramref name="message"/>.</summary>
+    internal static void AssertFails(string message, params string[] options)
     {
         var result = GlmCli.Run(["generate", .. options]);
         Assert.Equal(1, result.ExitCode);

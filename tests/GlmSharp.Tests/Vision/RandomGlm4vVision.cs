@@ -29,7 +29,7 @@ internal sealed class RandomGlm4vVision
             var (low, high) = entry.HfName switch
             {
                 _ when entry.HfName.EndsWith("norm1.weight") || entry.HfName.EndsWith("norm2.weight") || entry.HfName.EndsWith("layernorm.weight")
-                    || entry.HfName.EndsWith("post_projection_norm.weight") => (0.8f, 1.2f),
+                    || entry.HfName.EndsWith("post_projection_norm.weight") || entry.HfName.EndsWith("q_norm.weight") || entry.HfName.EndsWith("k_norm.weight") => (0.8f, 1.2f),
                 _ when entry.HfName.EndsWith(".bias") => (-0.2f, 0.2f),
                 _ when entry.HfName.StartsWith("embeddings.") => (-0.5f, 0.5f),
                 _ => Symmetric(1.5f / MathF.Sqrt(count / entry.Shape[0])),

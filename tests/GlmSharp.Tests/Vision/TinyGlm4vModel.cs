@@ -12,11 +12,19 @@ namespace GlmSharp.Tests.Vision;
 
 /// <summary>
 /// The shape of a tiny random GLM-4.1V pair: a glm4 text model with M-RoPE sections (as llama.cpp's converter writes
-/// GLM-4.1V's text model) and a vision tower whose tokens are the text model's width.
+/// GLM-4.1V's text model) and a vision tower whose tokens are the text model's width. With <see cref="Experts"/> the text
+/// model is GLM-4.5V's instead: glm4_moe layers (one dense lead layer of <see cref="Intermediate"/>, then routed experts
+/// of <see cref="ExpertWidth"/> and a shared one) with the sections, a glm4moe GGUF.
 /// </summary>
 public sealed record TinyGlm4vShape(int Hidden, int Heads, int KvHeads, int HeadDim, int Intermediate, int[] Sections,
-    int VisionHidden, int VisionHeads, int VisionDepth, int PatchSize, int PositionSide, int MergerIntermediate)
+    int VisionHidden, int VisionHeads, int VisionDepth, int PatchSize, int PositionSide, int MergerIntermediate,
+    int Experts = 0, int ExpertsPerToken = 0, int ExpertWidth = 0, bool Ocr = false)
 {
+    public bool Moe => Experts > 0;
+
+    /// <summary>GLM-OCR: the glm4 text model without q/k/v bias, rotating every dim, and GLM-OCR's tower layout.</summary>
+    public double PartialRotary => Ocr ? 1.0 : 0.5;
+
     public Glm4vVisionConfig Vision => new()
     {
         Depth = VisionDepth,
@@ -26,35 +34,43 @@ public sealed record TinyGlm4vShape(int Hidden, int Heads, int KvHeads, int Head
         ImageSize = PositionSide * PatchSize,
         OutHiddenSize = Hidden,
         IntermediateSize = MergerIntermediate,
+        AttentionBias = Ocr,
+        GlmOcrLayout = Ocr,
     };
 
     public override string ToString() =>
-        $"text h{Hidden} heads{Heads}/{KvHeads} d{HeadDim} sections[{string.Join(",", Sections)}], vision h{VisionHidden} heads{VisionHeads} depth{VisionDepth} patch{PatchSize} table{PositionSide}²";
+        $"text h{Hidden} heads{Heads}/{KvHeads} d{HeadDim} sections[{string.Join(",", Sections)}]{(Moe ? $" experts {ExpertsPerToken} of {Experts} w{ExpertWidth}" : "")}, " +
+        $"vision h{VisionHidden} heads{VisionHeads} depth{VisionDepth} patch{PatchSize} table{PositionSide}²";
 }
 
 /// <summary>
 /// A <see cref="TinyGlm4vShape"/> written out: text GGUF with a byte-level BPE vocabulary that has the image markers, and
-/// an mmproj; <see cref="WriteHuggingFace"/> writes the same weights as a Glm4vForConditionalGeneration folder.
+/// an mmproj; <see cref="WriteHuggingFace"/> writes the same weights as a Glm4vForConditionalGeneration (or, with
+/// experts, Glm4vMoeForConditionalGeneration) folder.
 /// </summary>
 internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerVocabulary Vocabulary, RandomGlm4vVision Vision,
-    RandomGlmCheckpoint Text, TinyGlm4vShape Shape)
+    IRandomCheckpoint Text, TinyGlm4vShape Shape)
 {
     public const string Corpus = "Look at the picture and say what is in it. A cat sits on a red mat; two dogs run by the sea.";
 
-    public static readonly string[] SpecialTokens = ["<|endoftext|>", ImagePrompt.BeginOfImage, ImagePrompt.EndOfImage, ImagePrompt.ImageToken];
+    public static readonly string[] SpecialTokens = ["<|endoftext|>", ImagePrompt.BeginOfImage, ImagePrompt.EndOfImage, ImagePrompt.ImageToken,
+        VideoPrompt.BeginOfVideo, VideoPrompt.EndOfVideo, VideoPrompt.VideoToken];
 
     public int VocabSize => Vocabulary.Tokens.Count;
 
     public static TinyGlm4vModel Write(TempDirectory dir, TinyGlm4vShape shape, int seed)
     {
         var vocabulary = BpeTrainer.Train(Enumerable.Repeat(Corpus, 3), vocabSize: 320, SpecialTokens);
-        var spec = new TinyGlmSpec("glm4", vocabulary.Tokens.Count, shape.Hidden, 2, shape.Heads, shape.KvHeads, shape.HeadDim,
-            shape.Intermediate, 0.5, Bias: true, Tied: false, Context: 4096);
-        var checkpoint = new RandomGlmCheckpoint(spec, seed);
-        var config = checkpoint.HfConfig() with { MropeSections = shape.Sections };
+        int vocab = vocabulary.Tokens.Count;
+        IRandomCheckpoint checkpoint = shape.Moe
+            ? new RandomMoeCheckpoint(new TinyMoeSpec(vocab, shape.Hidden, 3, shape.Heads, shape.KvHeads, shape.HeadDim, shape.Intermediate,
+                shape.Experts, shape.ExpertsPerToken, shape.ExpertWidth, SharedExperts: 1, FirstDense: 1, Context: 4096), seed)
+            : new RandomGlmCheckpoint(new TinyGlmSpec("glm4", vocab, shape.Hidden, 2, shape.Heads, shape.KvHeads, shape.HeadDim,
+                shape.Intermediate, shape.PartialRotary, Bias: !shape.Ocr, Tied: false, Context: 4096), seed);
+        var config = HfConfigLoader.Parse(GlmSharp.Configs.ConfigJson.Parse(checkpoint.ConfigJsonText(), "config.json")) with { MropeSections = shape.Sections };
         string text = dir.File("text.gguf");
         using (var source = new InMemoryTensorSource(checkpoint.Tensors))
-            GgufExporter.Write(ModelRegistry.ByModelType("glm4", "test"), config, source, vocabulary, text, GgmlType.F32, "tiny glm4v text " + shape);
+            GgufExporter.Write(ModelRegistry.ByModelType(config.ModelType, "test"), config, source, vocabulary, text, GgmlType.F32, "tiny glm4v text " + shape);
         var vision = new RandomGlm4vVision(shape.Vision, seed + 1);
         return new TinyGlm4vModel(text, vision.WriteMmproj(dir.File("mmproj.gguf")), vocabulary, vision, checkpoint, shape);
     }
@@ -62,9 +78,9 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
     /// <summary>
     /// Writes the pair's weights as transformers saves GLM-4.1V: config.json (text_config, vision_config, marker ids),
     /// preprocessor_config.json (a pixel budget that leaves small images at their size), tokenizer.json and one
-    /// model.safetensors with the decoder under model.language_model. and the tower under model.visual.. The text GGUF
+    /// model.safetensors with the decoder under model.language_model. and the tower under model.visual.. A glm4 text GGUF
     /// holds q/k rows as llama.cpp's converter reorders them for ggml's M-RoPE (within the rotated part of each head:
-    /// even rows, then odd rows); the folder gets them back in Hugging Face's order.
+    /// even rows, then odd rows); the folder gets them back in Hugging Face's order. GLM-4.5V's rows are the same in both.
     /// </summary>
     public string WriteHuggingFace(string folder, bool withVision = true)
     {
@@ -78,7 +94,7 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
         writer.WriteTo(Path.Combine(folder, "model.safetensors"));
         HfTokenizerWriter.WriteDirectory(Vocabulary, folder);
         File.WriteAllText(Path.Combine(folder, "config.json"), ConfigJson());
-        File.WriteAllText(Path.Combine(folder, "preprocessor_config.json"), JsonSerializer.Serialize(new Dictionary<string, object>
+        string preprocessor = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["patch_size"] = Shape.PatchSize,
             ["temporal_patch_size"] = 2,
@@ -86,7 +102,10 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
             ["size"] = new Dictionary<string, long> { ["shortest_edge"] = 1, ["longest_edge"] = 1L << 30 },
             ["image_mean"] = RandomGlm4vVision.Mean,
             ["image_std"] = RandomGlm4vVision.Std,
-        }));
+        });
+        // The video processor's file carries the same geometry and, here, the same budget, so frames stay at their size too.
+        File.WriteAllText(Path.Combine(folder, "preprocessor_config.json"), preprocessor);
+        File.WriteAllText(Path.Combine(folder, "video_preprocessor_config.json"), preprocessor);
         return folder;
     }
 
@@ -96,20 +115,30 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
         // The text decoder's fields are the glm4 checkpoint's own, with glm4v's M-RoPE sections added.
         var textConfig = JsonSerializer.Deserialize<Dictionary<string, object>>(Text.ConfigJsonText())!;
         textConfig.Remove("architectures");
-        textConfig["model_type"] = "glm4v_text";
-        textConfig["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3] };
+        textConfig["model_type"] = Shape.Moe ? "glm4v_moe_text" : Shape.Ocr ? "glm_ocr_text" : "glm4v_text";
+        if (Shape.Ocr)
+        {
+            // GLM-OCR's file keeps the rotary fraction and theta under rope_parameters only.
+            textConfig.Remove("partial_rotary_factor");
+            textConfig.Remove("rope_theta");
+            textConfig["rope_parameters"] = new Dictionary<string, object>
+                { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3], ["partial_rotary_factor"] = 1.0, ["rope_theta"] = 10000 };
+        }
+        else textConfig["rope_scaling"] = new Dictionary<string, object> { ["rope_type"] = "default", ["mrope_section"] = Shape.Sections[..3] };
         int Id(string token) => Vocabulary.Tokens.ToList().IndexOf(token);
         return JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["architectures"] = new[] { "Glm4vForConditionalGeneration" },
-            ["model_type"] = "glm4v",
+            ["architectures"] = new[] { Shape.Moe ? "Glm4vMoeForConditionalGeneration" : Shape.Ocr ? "GlmOcrForConditionalGeneration" : "Glm4vForConditionalGeneration" },
+            ["model_type"] = Shape.Moe ? "glm4v_moe" : Shape.Ocr ? "glm_ocr" : "glm4v",
             ["image_token_id"] = Id(ImagePrompt.ImageToken),
             ["image_start_token_id"] = Id(ImagePrompt.BeginOfImage),
             ["image_end_token_id"] = Id(ImagePrompt.EndOfImage),
+            ["video_start_token_id"] = Id(VideoPrompt.BeginOfVideo),
+            ["video_end_token_id"] = Id(VideoPrompt.EndOfVideo),
             ["text_config"] = textConfig,
             ["vision_config"] = new Dictionary<string, object>
             {
-                ["model_type"] = "glm4v",
+                ["model_type"] = Shape.Moe ? "glm4v_moe_vision" : Shape.Ocr ? "glm_ocr_vision" : "glm4v",
                 ["depth"] = vision.Depth,
                 ["hidden_size"] = vision.HiddenSize,
                 ["num_heads"] = vision.NumHeads,
@@ -121,6 +150,7 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
                 ["intermediate_size"] = vision.IntermediateSize,
                 ["hidden_act"] = "silu",
                 ["rms_norm_eps"] = vision.RmsNormEps,
+                ["attention_bias"] = vision.AttentionBias,
             },
         });
     }
@@ -128,8 +158,8 @@ internal sealed record TinyGlm4vModel(string TextGguf, string Mmproj, TokenizerV
     /// <summary>Undoes llama.cpp's q/k reorder: GGUF row j of a head's rotated part is Hugging Face row 2j (first half) or 2(j − R/2) + 1.</summary>
     private float[] HuggingFaceRowOrder(string name, long[] shape, float[] values)
     {
-        if (!name.Contains(".self_attn.q_proj.", StringComparison.Ordinal) && !name.Contains(".self_attn.k_proj.", StringComparison.Ordinal)) return values;
-        int headDim = Text.Spec.HeadDim, rotary = (int)(headDim * Text.Spec.PartialRotary), columns = shape.Length == 2 ? (int)shape[1] : 1;
+        if (Shape.Moe || !name.Contains(".self_attn.q_proj.", StringComparison.Ordinal) && !name.Contains(".self_attn.k_proj.", StringComparison.Ordinal)) return values;
+        int headDim = Shape.HeadDim, rotary = (int)(headDim * Shape.PartialRotary), columns = shape.Length == 2 ? (int)shape[1] : 1;
         var reordered = (float[])values.Clone();
         for (int head = 0; head < shape[0] / headDim; head++)
             for (int j = 0; j < rotary; j++)

@@ -61,7 +61,9 @@ public sealed class Glm4Moe : IArchitecture
     public CausalLm Build(ModelConfig config, ITensorSource owner, WeightBuilder weights)
     {
         var c = (Glm4MoeConfig)config;
-        var rope = new RopeTable(RopeLayout.SplitHalves, c.RotaryDims, c.RopeTheta, scaling: c.RopeScaling);
+        // With M-RoPE sections (GLM-4.5V's text model) tokens carry (t, h, w, spare) positions; the pairs stay split
+        // halves in both formats, so llama.cpp's converter leaves these q/k rows as they are.
+        var rope = new RopeTable(RopeLayout.SplitHalves, c.RotaryDims, c.RopeTheta, c.MropeSections, c.RopeScaling);
         return CausalLm.FromLayers(c, owner, weights, rope, Layer, MtpLayer.After(c, weights, Layer));
 
         IDecoderLayer Layer(WeightBuilder w, int layer) =>

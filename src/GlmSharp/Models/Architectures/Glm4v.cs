@@ -11,13 +11,15 @@ namespace GlmSharp.Models.Architectures;
 /// adjacent as in the Hugging Face weights. The checkpoint keeps the decoder under <c>model.language_model.</c> (older
 /// files: <c>model.</c>) beside the vision tower (<c>model.visual.</c>, read by the vision tower, not here).
 /// llama.cpp holds the same decoder as a glm4 GGUF with rope.dimension_sections, its q/k rows reordered into split
-/// halves; that file loads through <see cref="Glm4"/>.
+/// halves; that file loads through <see cref="Glm4"/>. GLM-OCR (<c>model_type: "glm_ocr"</c>) is the same decoder at its
+/// own sizes, without q/k/v biases and rotating every dim, beside a tower of its own layout.
 /// </summary>
 public sealed class Glm4v : DenseGlm
 {
     private const string LanguageModelPrefix = "model.language_model.";
 
     public override string ModelType => "glm4v";
+    public override IReadOnlyList<string> HfModelTypes => [ModelType, "glm_ocr"];
     public override string GgufArchitecture => "glm4";
     public override IReadOnlyList<TensorNamePair> LayerTensorNames => GlmTensorNames.SandwichLayer;
     protected override bool SandwichNorms => true;

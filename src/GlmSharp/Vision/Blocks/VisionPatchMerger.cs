@@ -28,7 +28,7 @@ internal sealed class VisionPatchMerger : IDisposable
     {
         _backend = backend;
         _out = c.OutHiddenSize;
-        _intermediate = c.IntermediateSize;
+        _intermediate = c.MergerWidth;
         int hidden = c.HiddenSize, merge = c.SpatialMergeSize, blockWidth = merge * merge * hidden;
         var conv = VisionWeights.Floats(source, prefix + "downsample.weight", [_out, hidden, merge, merge]);
         var linear = new float[conv.Length];
