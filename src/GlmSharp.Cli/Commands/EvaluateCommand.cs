@@ -48,7 +48,8 @@ internal static class EvaluateCommand
                 $"{continuations.Count(c => c.Probe.Tokens >= RequiredTokens)} run >= {RequiredTokens} tokens; " +
                 $"median {Median(continuations.Select(c => c.Probe.Tokens))} tokens; dictionary words {Percent((double)knownWords / Math.Max(allWords, 1), 1)} of {allWords}; " +
                 $"distinct 3-grams {Percent(continuations.Average(c => c.Score.DistinctTrigramShare), 1)} (mean)"));
-            Console.WriteLine($"replies: {replies.Count(r => r.Probe.Stopped)} of {replies.Length} end their turn; median {Median(replies.Select(r => r.Probe.Tokens))} tokens");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"replies: {replies.Count(r => r.Probe.Stopped)} of {replies.Length} end their turn; median {Median(replies.Select(r => r.Probe.Tokens))} tokens"));
             return 0;
         });
         return command;
@@ -66,9 +67,10 @@ internal static class EvaluateCommand
 
     internal static string Percent(double share, int decimals) => (share * 100).ToString($"F{decimals}", CultureInfo.InvariantCulture) + "%";
 
-    private static int Median(IEnumerable<int> values)
+    private static double Median(IEnumerable<int> values)
     {
         var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2.0;
     }
 }
