@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Perplexity of the embedded default model after quantizing it to each weight type, as a Markdown table.
+# Perplexity of the embedded dense model glm-tiny-chat after quantizing it to each weight type, as a Markdown table.
 # Needs data/valid.txt (scripts/prepare-corpus.sh). Usage: scripts/perplexity-by-type.sh [context] [types...]
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

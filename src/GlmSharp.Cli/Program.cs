@@ -16,6 +16,7 @@ root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 
 return await CliRunner.InvokeAsync(root, args);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using GlmSharp.Errors;
 using GlmSharp.Formats.Safetensors;
 using GlmSharp.Tokenizers;
@@ -47,14 +48,26 @@ internal static class TrainCommand
     private static readonly Option<int> CheckpointInterval = new Option<int>("--checkpoint-interval") { Description = "Save a checkpoint every N steps", DefaultValueFactory = _ => 200 }
         .Within(NumericRange.AtLeast(1));
     private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from checkpoint.bin in --checkpoint-dir" };
-    private static readonly Option<string?> InitFrom = new Option<string?>("--init-from") { Description = "Start from the weights of a checkpoint.bin (fresh optimiser and schedule), e.g. for a supervised pass" }
-        .ExistingFile();
+    private static readonly Option<string?> InitFrom = new Option<string?>("--init-from")
+    {
+        Description = "Start from the weights of a checkpoint.bin, or of a glm4 Hugging Face folder such as models/glm-tiny-chat " +
+            "(fresh optimiser and schedule), e.g. for a supervised pass",
+    }.ExistingFileOrFolder();
     private static readonly Option<string?> Output = new("--output") { Description = "Export a Hugging Face folder here when training ends" };
     private static readonly Option<bool> Dialogue = new("--dialogue")
     {
         Description = "Supervised pass: --train and --valid are JSONL conversations (scripts/prepare_dialogue.py) rendered with the " +
             "tokenizer's chat template; only assistant turns are scored. Needs --tokenizer, usually with --init-from",
     };
+    private static readonly Option<float> MixPretraining = new Option<float>("--mix-pretraining")
+    {
+        Description = "With --dialogue: this share of each batch's sequences are plain-text windows of --mix-text, every token scored, " +
+            "so that the model keeps continuing raw text as well as answering turns",
+    }.Within(NumericRange.Closed(0, 1));
+    private static readonly Option<string> MixText = new Option<string>("--mix-text")
+    {
+        Description = "Plain text for --mix-pretraining (documents separated by <|endoftext|> lines)", DefaultValueFactory = _ => "data/train.txt",
+    }.ExistingFile();
     private static readonly Dictionary<string, SafetensorsDtype> ExportTypes = new() { ["f32"] = SafetensorsDtype.F32, ["bf16"] = SafetensorsDtype.BF16 };
     private static readonly Option<string> Dtype = new Option<string>("--dtype") { Description = "Exported weight type: f32 or bf16", DefaultValueFactory = _ => "bf16" }
         .OneOf(ExportTypes.Keys);
@@ -64,7 +77,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a small glm4 or glm4_moe model from scratch on plain text")
         {
             TrainText, ValidText, Tokenizer, VocabSize, Arch, Size, MtpWeight, BiasRate, Steps, Batch, SeqLen, LearningRate, MinLearningRate, Warmup,
-            WeightDecay, Clip, Seed, EvalInterval, EvalBatches, CheckpointDir, CheckpointInterval, Resume, InitFrom, Dialogue, Output, Dtype,
+            WeightDecay, Clip, Seed, EvalInterval, EvalBatches, CheckpointDir, CheckpointInterval, Resume, InitFrom, Dialogue, MixPretraining, MixText, Output, Dtype,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
@@ -78,8 +91,15 @@ internal static class TrainCommand
         if (parse.GetValue(MinLearningRate) > parse.GetValue(LearningRate))
             throw new GlmException($"--min-lr {parse.GetValue(MinLearningRate)}: must be at most --lr {parse.GetValue(LearningRate)}");
         if (!parse.GetValue(Resume)) CheckSize(parse);
+        int plainTextRows = PlainTextRows(parse);
         var (vocabulary, train, valid) = parse.GetValue(Dialogue) ? ReadDialogue(parse) : ReadText(parse);
         AnsiConsole.MarkupLine($"corpus: [bold]{train.Ids.Length:N0}[/] training and [bold]{valid.Ids.Length:N0}[/] validation tokens, vocabulary {vocabulary.Tokens.Count}");
+        TokenStream? plainText = null;
+        if (plainTextRows > 0)
+        {
+            plainText = TextCorpus.Tokenize(TextCorpus.ReadDocuments(parse.GetValue(MixText)!), new BpeTokenizer(vocabulary));
+            AnsiConsole.MarkupLine($"plain text: [bold]{plainText.Ids.Length:N0}[/] tokens, {plainTextRows} of every {parse.GetValue(Batch)} sequences");
+        }
 
         var options = new TrainingOptions
         {
@@ -89,11 +109,12 @@ internal static class TrainCommand
             Optimizer = new AdamWOptions { WeightDecay = parse.GetValue(WeightDecay) },
             EvalInterval = parse.GetValue(EvalInterval), EvalBatches = parse.GetValue(EvalBatches),
             CheckpointDirectory = parse.GetValue(CheckpointDir), CheckpointInterval = parse.GetValue(CheckpointInterval),
+            PlainTextRows = plainTextRows,
         };
         var trainer = CreateTrainer(parse, options, vocabulary.Tokens.Count);
         AnsiConsole.MarkupLine($"model: {Markup.Escape(Describe(trainer.Model))}; {options.BatchSize}×{options.SeqLen} tokens per step, starting at step {trainer.Step}");
 
-        float validationLoss = RunWithProgress(trainer, train, valid, cancellation);
+        float validationLoss = RunWithProgress(trainer, train, valid, plainText, cancellation);
         AnsiConsole.MarkupLine($"validation loss [bold]{validationLoss:F4}[/], perplexity [bold]{Math.Exp(validationLoss):F2}[/]");
         if (parse.GetValue(Output) is { } output)
         {
@@ -105,6 +126,23 @@ internal static class TrainCommand
             AnsiConsole.MarkupLine($"exported to [bold]{Markup.Escape(output)}[/]");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// How many sequences of a batch --mix-pretraining turns into plain text: the nearest whole number, which must not be
+    /// 0 for a share above 0, so that a run never silently trains without the mix it asked for.
+    /// </summary>
+    private static int PlainTextRows(ParseResult parse)
+    {
+        float share = parse.GetValue(MixPretraining);
+        if (share == 0) return 0;
+        if (!parse.GetValue(Dialogue)) throw new GlmException("--mix-pretraining: only with --dialogue (a plain-text run is all plain text already)");
+        int batch = parse.GetValue(Batch);
+        int rows = (int)Math.Round(share * batch, MidpointRounding.AwayFromZero);
+        if (rows == 0)
+            throw new GlmException(string.Create(CultureInfo.InvariantCulture,
+                $"--mix-pretraining {share}: {share} × {batch} sequences rounds to none; give at least {0.5 / batch}"));
+        return rows;
     }
 
     /// <summary>A --size that belongs to --arch, and a shape that validates.</summary>
@@ -178,7 +216,15 @@ internal static class TrainCommand
             resumed.Resume(checkpoint);
             return resumed;
         }
-        if (parse.GetValue(InitFrom) is { } initFrom)
+        string? initFrom = parse.GetValue(InitFrom);
+        if (initFrom is not null && Directory.Exists(initFrom))
+        {
+            var weights = HfCheckpointImporter.LoadGlm4(initFrom);
+            if (weights.Shape.VocabSize != vocabSize)
+                throw new GlmException($"{initFrom}: the model's vocab_size {weights.Shape.VocabSize} differs from the tokenizer's {vocabSize}");
+            return new ModelTrainer(new Glm4TrainingModel(weights, options.BatchSize, options.SeqLen), options);
+        }
+        if (initFrom is not null)
         {
             var start = TrainingCheckpoint.Load(initFrom);
             var model = ModelOf(parse, start, initFrom, options);
@@ -214,7 +260,7 @@ internal static class TrainCommand
         var other => throw new ModelFormatException($"{path}: training checkpoint architecture '{other}' is not glm4 or glm4_moe"),
     };
 
-    private static float RunWithProgress(ModelTrainer trainer, TokenStream train, TokenStream valid, CancellationToken cancellation)
+    private static float RunWithProgress(ModelTrainer trainer, TokenStream train, TokenStream valid, TokenStream? plainText, CancellationToken cancellation)
     {
         float lastValidation = float.NaN;
         string Describe(TrainingProgress p)
@@ -228,7 +274,7 @@ internal static class TrainCommand
             return trainer.Run(train, valid, p =>
             {
                 if (p.Step % 10 == 0 || p.ValidationLoss is not null || p.Step == p.TotalSteps) Console.WriteLine(Describe(p));
-            }, cancellation);
+            }, cancellation, plainText);
 
         float result = float.NaN;
         AnsiConsole.Progress()
@@ -242,7 +288,7 @@ internal static class TrainCommand
                 {
                     task.Value = p.Step;
                     task.Description = Markup.Escape(Describe(p));
-                }, cancellation);
+                }, cancellation, plainText);
             });
         return result;
     }

@@ -78,15 +78,17 @@ public sealed class ModelTrainer
 
     /// <summary>
     /// Trains until <see cref="TrainingOptions.Steps"/> steps are done; returns the last validation loss (NaN without one).
+    /// <paramref name="plainText"/> feeds the <see cref="TrainingOptions.PlainTextRows"/> rows of each batch.
     /// On cancellation the finished steps are checkpointed first, so the run can be resumed.
     /// </summary>
     public float Run(TokenStream train, TokenStream? validation, Action<TrainingProgress>? onProgress = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, TokenStream? plainText = null)
     {
         train.CheckVocabulary(Model.VocabSize, "training data");
         validation?.CheckVocabulary(Model.VocabSize, "validation data");
+        plainText?.CheckVocabulary(Model.VocabSize, "plain text");
         if (Options.CheckpointDirectory is not null) Directory.CreateDirectory(Options.CheckpointDirectory);
-        var sampler = new TokenBatchSampler(train, Options.BatchSize, Options.SeqLen, Options.Seed);
+        var sampler = new TokenBatchSampler(train, Options.BatchSize, Options.SeqLen, Options.Seed, plainText, Options.PlainTextRows);
         var clock = Stopwatch.StartNew();
         long firstStep = Step;
         float validationLoss = float.NaN;

@@ -40,32 +40,47 @@ public sealed class TokenStream
 
 /// <summary>
 /// Random training windows whose positions depend only on (seed, step), so a run resumed at step s sees exactly the
-/// batches the uninterrupted run would have seen.
+/// batches the uninterrupted run would have seen. With a plain-text stream, the first rows of every batch are windows of
+/// it instead (a dialogue pass that keeps the model continuing raw text: every token of those rows is scored).
 /// </summary>
 public sealed class TokenBatchSampler
 {
     private readonly TokenStream _stream;
+    private readonly TokenStream? _plainText;
     private readonly ulong _seed;
 
-    public TokenBatchSampler(TokenStream stream, int batchSize, int seqLen, ulong seed)
+    public TokenBatchSampler(TokenStream stream, int batchSize, int seqLen, ulong seed, TokenStream? plainText = null, int plainTextRows = 0)
     {
-        if (stream.Ids.Length < seqLen + 1)
-            throw new GlmException($"the training data holds {stream.Ids.Length} tokens, fewer than one window of {seqLen + 1}");
+        CheckLength(stream, seqLen, "training data");
+        if (plainTextRows < 0 || plainTextRows > batchSize)
+            throw new GlmException($"{plainTextRows} plain-text rows do not fit a batch of {batchSize}");
+        if (plainTextRows > 0) CheckLength(plainText ?? throw new GlmException($"{plainTextRows} plain-text rows asked for, but no plain text given"), seqLen, "plain text");
         _stream = stream;
+        _plainText = plainTextRows > 0 ? plainText : null;
         _seed = seed;
         BatchSize = batchSize;
         SeqLen = seqLen;
+        PlainTextRows = plainTextRows;
     }
 
     public int BatchSize { get; }
     public int SeqLen { get; }
+    public int PlainTextRows { get; }
 
     public void Fill(long step, Span<int> inputs, Span<int> targets)
     {
         var random = TrainingRandom.ForStream(_seed, 2, (ulong)step);
-        int starts = _stream.Ids.Length - SeqLen;
         for (int b = 0; b < BatchSize; b++)
-            _stream.Window(random.NextInt(starts), inputs.Slice(b * SeqLen, SeqLen), targets.Slice(b * SeqLen, SeqLen));
+        {
+            var source = b < PlainTextRows ? _plainText! : _stream;
+            source.Window(random.NextInt(source.Ids.Length - SeqLen), inputs.Slice(b * SeqLen, SeqLen), targets.Slice(b * SeqLen, SeqLen));
+        }
+    }
+
+    private static void CheckLength(TokenStream stream, int seqLen, string name)
+    {
+        if (stream.Ids.Length < seqLen + 1)
+            throw new GlmException($"the {name} holds {stream.Ids.Length} tokens, fewer than one window of {seqLen + 1}");
     }
 
     /// <summary>Consecutive non-overlapping windows from the start, for evaluation; at most <paramref name="maxBatches"/> batches.</summary>

@@ -23,6 +23,9 @@ public sealed record TrainingOptions
 
     public int CheckpointInterval { get; init; } = 500;
 
+    /// <summary>Rows of each batch drawn from the plain text given to <see cref="ModelTrainer.Run"/> rather than the training stream.</summary>
+    public int PlainTextRows { get; init; }
+
     public LearningRateSchedule Schedule => new(LearningRate, MinLearningRate, WarmupSteps, Steps);
 }
 

@@ -1,17 +1,15 @@
 using System.Globalization;
-using System.IO.Compression;
-using System.Text.RegularExpressions;
 using GlmSharp.Inference;
 using GlmSharp.Kernels;
 using GlmSharp.Models;
 using GlmSharp.Tests.Oracle;
 using GlmSharp.Tests.Support;
-using GlmSharp.Tokenizers.Chat;
+using GlmSharp.Training.Evaluation;
 
 namespace GlmSharp.Tests.Models;
 
 /// <summary>The models shipped in models/: what `glm` uses when no --model is given, and the draft model.</summary>
-public sealed partial class ShippedModelTests : IClassFixture<ShippedModelTests.Converted>
+public sealed class ShippedModelTests : IClassFixture<ShippedModelTests.Converted>
 {
     public static readonly string ChatModel = Path.Combine(AppContext.BaseDirectory, "models", "glm-tiny-chat");
     public static readonly string DraftModel = Path.Combine(AppContext.BaseDirectory, "models", "glm-tiny-draft");
@@ -45,69 +43,14 @@ public sealed partial class ShippedModelTests : IClassFixture<ShippedModelTests.
         public void Dispose() => _dir.Dispose();
     }
 
-    [GeneratedRegex("[A-Za-z]+(?:'[A-Za-z]+)?")]
-    private static partial Regex EnglishWord();
-
-    private static string Greedy(string modelFolder, string prompt, int maxTokens, out FinishReason finish, bool chat = false, bool stopAtEndOfText = false)
-    {
-        using var loaded = ModelLoader.Load(modelFolder);
-        var tokenizer = loaded.Tokenizer!;
-        var ids = chat
-            ? tokenizer.Encode(loaded.ChatTemplate.Render([ChatMessage.User(prompt)], new ChatTemplateOptions()))
-            : tokenizer.Encode(prompt);
-        // Plain continuations run through <|endoftext|> into the next document: the word test needs enough text.
-        var options = new GenerationOptions
-        {
-            MaxTokens = maxTokens, Sampling = new SamplingOptions { Temperature = 0 }, StopTokenIds = chat || stopAtEndOfText ? null : [],
-        };
-        var chunks = new Generator(loaded).GenerateAsync(ids, options).ToBlockingEnumerable().ToList();
-        finish = chunks[^1].Finish ?? FinishReason.Length;
-        return string.Concat(chunks.Select(c => c.Text));
-    }
-
-    [Fact]
-    public void Greedy_English_Continuation_Is_Mostly_Dictionary_Words()
-    {
-        var dictionary = new HashSet<string>(ReadWordList(), StringComparer.OrdinalIgnoreCase);
-
-        string text = Greedy(ChatModel, "The old man said", maxTokens: 64, out _);
-        var words = EnglishWord().Matches(text).Select(m => m.Value).ToArray();
-        int known = words.Count(dictionary.Contains);
-
-        Assert.True(words.Length >= 15, $"only {words.Length} words in: {text}");
-        Assert.True(known >= 0.6 * words.Length, $"{known} of {words.Length} words are in the dictionary: {text}");
-    }
-
-    /// <summary>Debian's wamerican list, committed with the tests (see WordList/README.md).</summary>
-    private static string[] ReadWordList()
-    {
-        using var compressed = File.OpenRead(Path.Combine(AppContext.BaseDirectory, "WordList", "american-english.gz"));
-        using var text = new StreamReader(new GZipStream(compressed, CompressionMode.Decompress));
-        return text.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-    }
-
     [Fact]
     public void Greedy_Chinese_Continuation_Is_Chinese_Up_To_The_End_Of_The_Document()
     {
-        string text = Greedy(ChatModel, "春眠不觉晓，", maxTokens: 48, out _, stopAtEndOfText: true);
+        using var loaded = ModelLoader.Load(ChatModel);
+        string text = GreedyProbe.Continue(loaded, "春眠不觉晓，", maxTokens: 48).Text;
         var letters = text.Where(c => !char.IsWhiteSpace(c) && !char.IsPunctuation(c)).ToArray();
         int han = letters.Count(c => c is >= '\u4e00' and <= '\u9fff');
         Assert.True(han >= 5 && han >= 0.8 * letters.Length, $"{han} of {letters.Length} characters are Han: {text}");
-    }
-
-    [Fact]
-    public void Most_Greedy_Chat_Replies_End_With_A_Turn_End_Token()
-    {
-        string[] questions =
-        [
-            "Tell me a fortune.", "Give me some advice.", "Continue this text: The jury said it had found no evidence.",
-            "Tell me something about money.", "请写一首诗。", "说一句有道理的话。",
-        ];
-        var replies = questions.Select(q => (Question: q, Reply: Greedy(ChatModel, q, maxTokens: 150, out var finish, chat: true), Finish: finish)).ToArray();
-        int stopped = replies.Count(r => r.Finish == FinishReason.Stop);
-        Assert.True(stopped >= questions.Length / 2,
-            $"{stopped} of {questions.Length} replies ended with a turn-end token:\n" + string.Join("\n", replies.Select(r => $"{r.Question} -> {r.Finish}: {r.Reply}")));
-        Assert.All(replies, r => Assert.False(string.IsNullOrWhiteSpace(r.Reply), $"empty reply to {r.Question}"));
     }
 
     [Fact]
@@ -156,24 +99,12 @@ public sealed partial class ShippedModelTests : IClassFixture<ShippedModelTests.
     }
 
     [Fact]
-    public void Generate_Without_Model_Runs_The_Shipped_Chat_Model()
-    {
-        string[] args = ["generate", "--prompt", "The old man said", "--temperature", "0", "--max-tokens", "12", "--output", "ids"];
-        var implicitModel = GlmCli.Run(args);
-        var explicitModel = GlmCli.Run([.. args, "--model", ChatModel]);
-
-        Assert.Equal(0, implicitModel.ExitCode);
-        Assert.NotEmpty(implicitModel.Stdout.Trim());
-        Assert.Equal(explicitModel.Stdout, implicitModel.Stdout);
-    }
-
-    [Fact]
     public void Perplexity_Command_Prints_The_Library_Value_For_The_Default_Model()
     {
         using var dir = new TempDirectory();
         string file = dir.File("text.txt");
         File.WriteAllText(file, HeldOutText);
-        using var loaded = ModelLoader.Load(ChatModel);
+        using var loaded = ModelLoader.Load(DefaultModelTests.DefaultModelPath);
         var expected = Perplexity.Measure(loaded.Model, loaded.Tokenizer!.Encode(HeldOutText), 64);
 
         var result = GlmCli.Run("perplexity", "--file", file, "--context", "64");

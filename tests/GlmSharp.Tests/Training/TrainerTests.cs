@@ -186,6 +186,67 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Sampler_Takes_The_First_Rows_Of_Each_Batch_From_The_Plain_Text_With_Every_Token_Scored()
+    {
+        var dialogue = new TokenStream(Enumerable.Range(0, 100).ToArray(), Enumerable.Range(0, 100).Select(i => i % 2 == 0).ToArray());
+        var plain = new TokenStream(Enumerable.Range(1000, 100).ToArray());
+        var sampler = new TokenBatchSampler(dialogue, batchSize: 4, seqLen: 5, seed: 1, plain, plainTextRows: 2);
+        int[] inputs = new int[20], targets = new int[20];
+        for (long step = 0; step < 20; step++)
+        {
+            sampler.Fill(step, inputs, targets);
+            for (int i = 0; i < 10; i++)
+            {
+                Assert.InRange(inputs[i], 1000, 1098);
+                Assert.Equal(inputs[i] + 1, targets[i]);
+            }
+            for (int i = 10; i < 20; i++)
+            {
+                Assert.InRange(inputs[i], 0, 98);
+                Assert.Equal((inputs[i] + 1) % 2 == 0 ? inputs[i] + 1 : -1, targets[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Sampler_Without_Plain_Text_Rows_Draws_The_Batches_It_Drew_Before_The_Mix_Existed()
+    {
+        // Windows of a sampler given plain text but no rows for it must not move: the shipped models' runs depend on them.
+        var stream = new TokenStream(Enumerable.Range(0, 100).ToArray());
+        var plain = new TokenStream(Enumerable.Range(1000, 100).ToArray());
+        var alone = new TokenBatchSampler(stream, batchSize: 3, seqLen: 5, seed: 9);
+        var unmixed = new TokenBatchSampler(stream, batchSize: 3, seqLen: 5, seed: 9, plain, plainTextRows: 0);
+        int[] inputsA = new int[15], targetsA = new int[15], inputsB = new int[15], targetsB = new int[15];
+        alone.Fill(3, inputsA, targetsA);
+        unmixed.Fill(3, inputsB, targetsB);
+        Assert.Equal(inputsA, inputsB);
+
+        // The first window's start is the first draw of the step's generator over the 95 possible starts.
+        var random = TrainingRandom.ForStream(9, 2, 3);
+        Assert.Equal(random.NextInt(95), inputsA[0]);
+    }
+
+    [Theory]
+    [InlineData(5, "5 plain-text rows do not fit a batch of 4")]
+    [InlineData(-1, "-1 plain-text rows do not fit a batch of 4")]
+    public void Sampler_Rejects_More_Plain_Text_Rows_Than_A_Batch(int rows, string message)
+    {
+        var stream = new TokenStream(Enumerable.Range(0, 100).ToArray());
+        var e = Assert.Throws<GlmException>(() => new TokenBatchSampler(stream, batchSize: 4, seqLen: 5, seed: 1, stream, rows));
+        Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void Sampler_Asked_For_Plain_Text_Rows_Without_Plain_Text_Says_So()
+    {
+        var stream = new TokenStream(Enumerable.Range(0, 100).ToArray());
+        var e = Assert.Throws<GlmException>(() => new TokenBatchSampler(stream, batchSize: 4, seqLen: 5, seed: 1, plainText: null, plainTextRows: 2));
+        Assert.Contains("no plain text given", e.Message);
+        var tooShort = Assert.Throws<GlmException>(() => new TokenBatchSampler(stream, 4, 5, 1, new TokenStream([1, 2, 3]), 2));
+        Assert.Equal("the plain text holds 3 tokens, fewer than one window of 6", tooShort.Message);
+    }
+
+    [Fact]
     public void Token_Outside_The_Vocabulary_Is_Rejected_With_Its_Position()
     {
         var trainer = NewTrainer(Options(1));
