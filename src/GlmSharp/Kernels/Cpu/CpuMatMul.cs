@@ -61,8 +61,10 @@ internal static unsafe class CpuMatMul
     /// </summary>
     private const int OneScaleSmallBatchTokens = 4;
 
+    private static int SmallBatchLimit(GgmlType type) => LegacyQuantKernels.Handles(type) ? OneScaleSmallBatchTokens : SmallBatchTokens;
+
     private static bool UsesSmallBatch(GgmlType type, int tokens, CpuIsa isa, Int8Path int8) =>
-        tokens > 1 && tokens <= (LegacyQuantKernels.Handles(type) ? OneScaleSmallBatchTokens : SmallBatchTokens) && isa >= CpuIsa.Avx2 && !GgmlTypeInfo.IsRepacked(type)
+        tokens > 1 && tokens <= SmallBatchLimit(type) && isa >= CpuIsa.Avx2 && !GgmlTypeInfo.IsRepacked(type)
         && (type == GgmlType.Q4_0 ? Int8Paths.Resolve(int8, type, prefill: false) is Int8Path.AvxVnni256 or Int8Path.Avx2Maddubs
             : UsesQ8K(type, isa) || (UsesInt8(type) && Int8Paths.Resolve(int8, type, prefill: false) >= Int8Path.Avx2Maddubs));
 
