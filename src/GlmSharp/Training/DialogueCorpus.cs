@@ -62,7 +62,7 @@ public static class DialogueCorpus
     /// The rendered conversations, one after another, each followed by <c>&lt;|endoftext|&gt;</c>. The template renders
     /// a conversation as a sequence of prefixes, so the text of assistant turn k is what the rendering of turns 0..k adds
     /// to the rendering of turns 0..k-1 with a generation prompt; special tokens bound every piece, so encoding the
-    /// pieces one by one gives the ids of the whole text.
+    /// pieces one by one gives the ids of the whole text. Windows score only conversations that begin inside them.
     /// </summary>
     public static TokenStream Tokenize(IReadOnlyList<IReadOnlyList<ChatMessage>> conversations, BpeTokenizer tokenizer, IChatTemplate template)
     {
@@ -70,6 +70,7 @@ public static class DialogueCorpus
         int turnEnd = tokenizer.AddedTokenId(TurnEnd);
         var ids = new List<int>();
         var scored = new List<bool>();
+        var starts = new List<int>();
         void Add(IEnumerable<int> tokens, bool score)
         {
             foreach (int id in tokens)
@@ -83,6 +84,7 @@ public static class DialogueCorpus
         var withPrompt = new ChatTemplateOptions { AddGenerationPrompt = true };
         foreach (var conversation in conversations)
         {
+            starts.Add(ids.Count);
             string rendered = "";
             for (int k = 0; k < conversation.Count; k++)
             {
@@ -99,6 +101,6 @@ public static class DialogueCorpus
             }
             Add([endOfText], score: false);
         }
-        return new TokenStream([.. ids], [.. scored]);
+        return new TokenStream([.. ids], [.. scored], [.. starts]);
     }
 }

@@ -6,18 +6,29 @@ namespace GlmSharp.Training;
 /// A token stream for training: ids, and optionally which positions are scored as targets (for supervised turns only the
 /// assistant's tokens are). Windows of seqLen + 1 tokens give inputs and next-token targets.
 /// </summary>
+/// <remarks>
+/// With <c>documentStarts</c> (ascending positions where a conversation begins), a window scores only the documents that
+/// begin inside it. A window that opens in the middle of an answer would otherwise teach the model to end a turn with
+/// no <c>&lt;|assistant|&gt;</c> in sight, which is exactly what plain-text continuations look like at inference.
+/// </remarks>
 public sealed class TokenStream
 {
-    public TokenStream(int[] ids, bool[]? scored = null)
+    public TokenStream(int[] ids, bool[]? scored = null, int[]? documentStarts = null)
     {
         if (scored is not null && scored.Length != ids.Length)
             throw new GlmException($"token stream has {ids.Length} ids but {scored.Length} scoring flags");
+        if (documentStarts is not null)
+            for (int i = 0; i < documentStarts.Length; i++)
+                if ((uint)documentStarts[i] >= (uint)ids.Length || (i > 0 && documentStarts[i] <= documentStarts[i - 1]))
+                    throw new GlmException($"document start {i} ({documentStarts[i]}) is not an ascending position inside the {ids.Length} ids");
         Ids = ids;
         Scored = scored;
+        DocumentStarts = documentStarts;
     }
 
     public int[] Ids { get; }
     public bool[]? Scored { get; }
+    public int[]? DocumentStarts { get; }
 
     public void CheckVocabulary(int vocabSize, string name)
     {
@@ -29,12 +40,21 @@ public sealed class TokenStream
     /// <summary>Writes the window starting at <paramref name="start"/>: inputs ids[start..+len], targets shifted by one.</summary>
     public void Window(int start, Span<int> inputs, Span<int> targets)
     {
+        int firstScorable = FirstDocumentStartFrom(start);
         for (int t = 0; t < inputs.Length; t++)
         {
             inputs[t] = Ids[start + t];
             int next = start + t + 1;
-            targets[t] = Scored is null || Scored[next] ? Ids[next] : -1;
+            targets[t] = next >= firstScorable && (Scored is null || Scored[next]) ? Ids[next] : -1;
         }
+    }
+
+    private int FirstDocumentStartFrom(int position)
+    {
+        if (DocumentStarts is null) return 0;
+        int index = Array.BinarySearch(DocumentStarts, position);
+        if (index < 0) index = ~index;
+        return index < DocumentStarts.Length ? DocumentStarts[index] : int.MaxValue;
     }
 }
 

@@ -43,6 +43,40 @@ public sealed class DialogueCorpusTests : IDisposable
     }
 
     [Fact]
+    public void A_Window_Scores_Only_Conversations_That_Begin_Inside_It()
+    {
+        ChatMessage[] first = [ChatMessage.User("Tell me a fortune."), ChatMessage.Assistant("The quick brown fox.")];
+        ChatMessage[] second = [ChatMessage.User("Hello there."), ChatMessage.Assistant("The lazy dog.")];
+        var stream = DialogueCorpus.Tokenize([first, second], Tokenizer, new Glm45ChatTemplate());
+        int secondStart = stream.DocumentStarts![1];
+        int gMask = Tokenizer.AddedTokenId("[gMASK]");
+        Assert.Equal([0, secondStart], stream.DocumentStarts);
+        Assert.Equal(gMask, stream.Ids[secondStart]);
+
+        int insideFirstAnswer = Array.IndexOf(stream.Ids, Tokenizer.AddedTokenId("<|assistant|>")) + 2;
+        int length = stream.Ids.Length - 1 - insideFirstAnswer;
+        var inputs = new int[length];
+        var targets = new int[length];
+        stream.Window(insideFirstAnswer, inputs, targets);
+
+        var scoredPositions = Enumerable.Range(0, length).Where(t => targets[t] >= 0).Select(t => insideFirstAnswer + t + 1).ToArray();
+        Assert.NotEmpty(scoredPositions);
+        Assert.All(scoredPositions, p => Assert.True(p > secondStart, $"position {p} of the first conversation was scored"));
+        var secondConversationScored = Enumerable.Range(secondStart, insideFirstAnswer + length + 1 - secondStart).Where(p => stream.Scored![p]);
+        Assert.Equal(secondConversationScored, scoredPositions);
+
+        stream.Window(0, inputs, targets);
+        Assert.Contains(targets, id => id == Tokenizer.AddedTokenId("<|user|>"));
+    }
+
+    [Fact]
+    public void Document_Starts_Must_Be_Ascending_Positions_Of_The_Stream()
+    {
+        Assert.Throws<GlmException>(() => new TokenStream([1, 2, 3], documentStarts: [0, 3]));
+        Assert.Throws<GlmException>(() => new TokenStream([1, 2, 3], documentStarts: [1, 1]));
+    }
+
+    [Fact]
     public void Read_Accepts_The_Prepared_Jsonl_Format()
     {
         string path = _dir.File("d.jsonl");
