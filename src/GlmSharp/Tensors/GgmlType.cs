@@ -53,4 +53,7 @@ public enum GgmlType : uint
 
     /// <summary>A Q4_K matrix repacked at load, eight rows interleaved per super-block; in memory only.</summary>
     Q4_Kx8 = 0x1003,
+
+    /// <summary>A Q5_0 matrix repacked at load, eight rows interleaved per block with the fifth bits re-ordered; in memory only.</summary>
+    Q5_0x8 = 0x1004,
 }

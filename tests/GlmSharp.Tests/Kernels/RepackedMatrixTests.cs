@@ -8,7 +8,7 @@ using GlmSharp.Tests.Support;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q4_0 / Q8_0 / Q4_K matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
+/// Q4_0 / Q8_0 / Q4_K / Q5_0 matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
 /// as the stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep
 /// the stored layout.
 /// </summary>
@@ -31,6 +31,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_0)]
     public void Repacked_Matrix_Matches_Scalar_Reference_Of_The_Stored_One(GgmlType type)
     {
         using var simd = Avx2();
@@ -45,14 +46,16 @@ public sealed unsafe class RepackedMatrixTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q5_0)]
     public void Repacked_Kernels_Equal_Their_Scalar_Model_Bit_For_Bit(GgmlType type)
     {
         const int outputs = 24, inputs = 288;
         using var simd = Avx2();
         using var w = new TestMatrix(type, outputs, inputs, seed: 7);
         var repacked = simd.PrepareMatrix(w.View);
-        Assert.Equal(type == GgmlType.Q4_0 ? GgmlType.Q4_0x8 : GgmlType.Q8_0x8, repacked.Type);
-        foreach (int tokens in new[] { 1, 2, 3, 7, 9 })
+        Assert.Equal(RepackedType(type), repacked.Type);
+        // Q5_0 from five tokens on goes through the stored layout's prefill tile, whose arithmetic is another.
+        foreach (int tokens in type == GgmlType.Q5_0 ? new[] { 1, 2, 3, 4 } : [1, 2, 3, 7, 9])
         {
             var x = TestMatrix.RandomActivations(tokens * inputs, seed: 40 + tokens);
             var actual = KernelAgreement.Run(simd, repacked, x, tokens);
@@ -134,6 +137,7 @@ public sealed unsafe class RepackedMatrixTests
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q5_0)]
     public void Subnormal_And_Negative_Scales_Convert_Exactly(GgmlType type)
     {
         const int outputs = 16, inputs = 128;
@@ -158,6 +162,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q8_0, (ushort)0xfc00)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7e01)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7c00)]
+    [InlineData(GgmlType.Q5_0, (ushort)0xfe00)]
     public void A_Matrix_With_A_Non_Finite_Scale_Is_Not_Repacked(GgmlType type, ushort scale)
     {
         using var simd = Avx2();
@@ -165,6 +170,13 @@ public sealed unsafe class RepackedMatrixTests
         SetScale(w.View, 37, 1, scale);
         Assert.Same(w.View, simd.PrepareMatrix(w.View));
     }
+
+    private static GgmlType RepackedType(GgmlType type) => type switch
+    {
+        GgmlType.Q4_0 => GgmlType.Q4_0x8,
+        GgmlType.Q8_0 => GgmlType.Q8_0x8,
+        _ => GgmlType.Q5_0x8,
+    };
 
     private static void SetScale(TensorView matrix, int row, int block, ushort scale) =>
         *(ushort*)(matrix.Data + row * GgmlTypeInfo.RowByteSize(matrix.Type, matrix.Shape[1]) + block * GgmlTypeInfo.BytesPerBlock(matrix.Type)) = scale;
@@ -188,20 +200,20 @@ public sealed unsafe class RepackedMatrixTests
             int dot = 0;
             for (int j = 0; j < 32; j++)
             {
-                int code = type == GgmlType.Q8_0 ? (sbyte)block[2 + j] : j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4;
+                int code = type switch
+                {
+                    GgmlType.Q8_0 => (sbyte)block[2 + j],
+                    GgmlType.Q4_0 => j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4,
+                    _ => (j < 16 ? block[6 + j] & 0x0f : block[6 + j - 16] >> 4) | (int)(BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(block + 2, 4)) >> j & 1) << 4,
+                };
                 dot += code * codes[b * 32 + j];
             }
             acc = MathF.FusedMultiplyAdd(dot, d * scales[b], acc);
-            if (type == GgmlType.Q4_0) acc = MathF.FusedMultiplyAdd(-(d * 8f), sums[b], acc);
+            if (type != GgmlType.Q8_0) acc = MathF.FusedMultiplyAdd(-(d * (type == GgmlType.Q4_0 ? 8f : 16f)), sums[b], acc);
         }
         return acc;
     }
 
-    /// <summary>
-    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's scales and mins 63), against activation codes ±127
-    /// whose signs make every product of a block add up: the largest 16-bit sums the kernels form (a Q4_0 block's and a
-    /// Q4_K sub-block's 30480; a Q8_0 pair's 32512).
-    /// </summary>
     /// <summary>A Q4_K super-block whose dmin (bytes 2–3) is infinite keeps the stored layout too.</summary>
     [Fact]
     public void A_Q4_K_Matrix_With_A_Non_Finite_Min_Scale_Is_Not_Repacked()
@@ -212,10 +224,16 @@ public sealed unsafe class RepackedMatrixTests
         Assert.Same(w.View, simd.PrepareMatrix(w.View));
     }
 
+    /// <summary>
+    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's scales and mins 63), Q5_0 codes 0 and 31, against
+    /// activation codes ±127 whose signs make every product of a block add up: the largest 16-bit sums the kernels form
+    /// (a Q4_0 block's and a Q4_K sub-block's 30480; a Q8_0 pair's 32512; two Q5_0 chunks' 31496).
+    /// </summary>
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_0)]
     public void Repacked_Kernels_Do_Not_Saturate_On_Extreme_Codes(GgmlType type)
     {
         const int outputs = 8, inputs = 512;
@@ -238,7 +256,7 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     [Fact]
-    public void Only_Q4_0_Q8_0_And_Q4_K_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
+    public void Only_Q4_0_Q8_0_Q4_K_And_Q5_0_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
     {
         using var simd = Avx2();
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
@@ -247,6 +265,8 @@ public sealed unsafe class RepackedMatrixTests
         using var q4k = new TestMatrix(GgmlType.Q4_K, 16, 256, seed: 2);
         using var q6k = new TestMatrix(GgmlType.Q6_K, 16, 256, seed: 2);
         using var q3k = new TestMatrix(GgmlType.Q3_K, 16, 256, seed: 2);
+        using var q5 = new TestMatrix(GgmlType.Q5_0, 16, 64, seed: 2);
+        using var q51 = new TestMatrix(GgmlType.Q5_1, 16, 64, seed: 2);
         using var odd = new TestMatrix(GgmlType.Q4_0, 12, 64, seed: 3);
         using var f16 = new TestMatrix(GgmlType.F16, 16, 64, seed: 4);
 
@@ -260,6 +280,10 @@ public sealed unsafe class RepackedMatrixTests
         Assert.Equal(q4k.View.ByteLength, q4kRepacked.ByteLength);
         Assert.Same(q6k.View, simd.PrepareMatrix(q6k.View));
         Assert.Same(q3k.View, simd.PrepareMatrix(q3k.View));
+        var q5Repacked = simd.PrepareMatrix(q5.View);
+        Assert.Equal(GgmlType.Q5_0x8, q5Repacked.Type);
+        Assert.Equal(q5.View.ByteLength, q5Repacked.ByteLength);
+        Assert.Same(q51.View, simd.PrepareMatrix(q51.View));
         Assert.Same(odd.View, simd.PrepareMatrix(odd.View));
         Assert.Same(f16.View, simd.PrepareMatrix(f16.View));
         Assert.Same(q4.View, scalar.PrepareMatrix(q4.View));
@@ -280,14 +304,17 @@ public sealed unsafe class RepackedMatrixTests
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_0x8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q8_0x8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_Kx8));
+        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q5_0x8));
         Assert.Equal(GgmlType.Q4_0, GgmlTypeInfo.StoredType(GgmlType.Q4_0x8));
         Assert.Equal(GgmlType.Q4_K, GgmlTypeInfo.StoredType(GgmlType.Q4_Kx8));
+        Assert.Equal(GgmlType.Q5_0, GgmlTypeInfo.StoredType(GgmlType.Q5_0x8));
     }
 
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_0)]
     public void Gathered_Rows_Of_A_Repacked_Matrix_Equal_The_Stored_Rows(GgmlType type)
     {
         const int outputs = 16;

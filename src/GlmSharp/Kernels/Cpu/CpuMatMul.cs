@@ -81,7 +81,7 @@ internal static unsafe class CpuMatMul
     private const int FloatChunkBytes = 256 << 10;
 
     public static bool UsesInt8(GgmlType type) =>
-        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 || Nvfp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
+        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 or GgmlType.Q5_0x8 || Nvfp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
 
     /// <summary>
     /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
@@ -96,17 +96,21 @@ internal static unsafe class CpuMatMul
     private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q4_Kx8;
 
     /// <summary>
-    /// A repacked Q4_K matrix takes its own kernels up to this many tokens (decode, a few sequences, a short draft);
-    /// beyond, its rows are put back in the stored layout one at a time for the int8 prefill tile, which is faster there.
+    /// A repacked Q4_K or Q5_0 matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
+    /// draft); beyond, its rows are put back in the stored layout a group at a time for the int8 prefill tile, which
+    /// unpacks a row once for all its tokens.
     /// </summary>
-    private const int RepackedKQuantMaxTokens = 4;
+    private const int RepackedDecodeMaxTokens = 4;
+
+    /// <summary>Repacked types whose prefill runs on the int8 tile from rows put back in the stored layout.</summary>
+    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_0x8;
 
     /// <summary>
     /// Whether the repacked kernels multiply: Q4_0 and Q8_0 repacked matrices at every token count (see the note at
-    /// <see cref="RepackedRowsPerItem"/>), Q4_K up to <see cref="RepackedKQuantMaxTokens"/>.
+    /// <see cref="RepackedRowsPerItem"/>), Q4_K and Q5_0 up to <see cref="RepackedDecodeMaxTokens"/>.
     /// </summary>
     private static bool UsesRepackedKernels(GgmlType type, int tokens) =>
-        GgmlTypeInfo.IsRepacked(type) && (type != GgmlType.Q4_Kx8 || tokens <= RepackedKQuantMaxTokens);
+        GgmlTypeInfo.IsRepacked(type) && (!RepackedForDecodeOnly(type) || tokens <= RepackedDecodeMaxTokens);
 
     /// <summary>Q8_K types whose prefill runs on the int8 tile, with one scale (and offset) per 32 values.</summary>
     private static bool TilesQ8KBlocks(GgmlType type) => IsScaleMinKQuant(type) || IqSubBlockKernels.Handles(type);
@@ -221,7 +225,7 @@ internal static unsafe class CpuMatMul
             if (tiled && Nvfp4Kernels.Handles(weight.Type)) EnsureScratch(scratch, pool.Threads, Nvfp4Kernels.ScratchBytes(inputs));
             else if (tiled && int8Simd)
                 EnsureScratch(scratch, pool.Threads, TileScratchBytes(job.ActRowBytes, job.ActRowBlocks, tokens)
-                    + (weight.Type == GgmlType.Q4_Kx8 ? Int8Repack.Rows * job.RowBytes : 0));
+                    + (RepackedForDecodeOnly(weight.Type) ? Int8Repack.Rows * job.RowBytes : 0));
         }
         else if (UsesQ8K(weight.Type, isa))
         {
@@ -260,7 +264,7 @@ internal static unsafe class CpuMatMul
 
     /// <summary>
     /// Per-thread scratch of <see cref="Int8Tiled"/>: a work item's unpacked rows, their scales and offsets, and [tokens, 4]
-    /// corrections (then, for a repacked Q4_K matrix, a group of eight rows in the stored layout).
+    /// corrections (then, for a repacked Q4_K or Q5_0 matrix, a group of eight rows in the stored layout).
     /// </summary>
     private static long TileScratchBytes(int actRowBytes, int actRowBlocks, int tokens) =>
         (long)PrefillRowsPerItem * (actRowBytes + 2 * actRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float);
@@ -766,6 +770,7 @@ internal static unsafe class CpuMatMul
         sbyte* codes = job->Codes + (long)t * job->ActRowBytes;
         float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
         if (job->Type == GgmlType.Q4_0x8) RepackedInt8Kernels.DotQ4_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
+        else if (job->Type == GgmlType.Q5_0x8) RepackedInt8Kernels.DotQ5_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
         else RepackedInt8Kernels.DotQ8_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, job->ActRowBlocks, y, job->Outputs);
     }
 
@@ -777,25 +782,29 @@ internal static unsafe class CpuMatMul
         float* scales = (float*)(u + (long)PrefillRowsPerItem * rowBytes);
         float* offsets = scales + PrefillRowsPerItem * rowBlocks;
         float* corrections = offsets + PrefillRowsPerItem * rowBlocks; // [tokens, 4]
-        bool legacy = LegacyQuantKernels.Handles(job->Type);
+        var stored = GgmlTypeInfo.StoredType(job->Type);
+        bool legacy = LegacyQuantKernels.Handles(stored);
         bool q4 = job->Type == GgmlType.Q4_0, bw = job->Int8 == Int8Path.Avx512BW && !legacy;
         // Q8_0 stays signed where the dot takes signed codes: vpmaddubsw after moving the sign (AVX-512BW, plain AVX2).
         bool signedQ8 = bw || job->Int8 == Int8Path.Avx2Maddubs;
         // Q4_0, Q4_K and Q5_K unpack to unsigned 4- or 5-bit codes with offsets; Q8_0 to signed or offset bytes by path.
         bool offsetNibbles = q4 || IsScaleMinKQuant(job->Type);
-        bool hasOffsets = offsetNibbles || (legacy ? !LegacyQuantKernels.SignedTile(job->Type, job->Int8) : !signedQ8);
+        bool hasOffsets = offsetNibbles || (legacy ? !LegacyQuantKernels.SignedTile(stored, job->Int8) : !signedQ8);
         byte* storedGroup = (byte*)(corrections + 4 * job->Tokens);
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes;
-            if (job->Type == GgmlType.Q4_Kx8)
+            if (RepackedForDecodeOnly(job->Type))
             {
                 // Work items are whole groups of eight rows (16 rows, or all of a matrix of fewer).
                 if (r % Int8Repack.Rows == 0)
-                    Q4KRepack.CopyGroupRows(job->Weights, job->RowBytes, first + r, job->Inputs / ScalarKQuantKernels.SuperBlock, storedGroup);
+                {
+                    if (job->Type == GgmlType.Q4_Kx8) Q4KRepack.CopyGroupRows(job->Weights, job->RowBytes, first + r, job->Inputs / ScalarKQuantKernels.SuperBlock, storedGroup);
+                    else Q5_0Repack.CopyGroupRows(job->Weights, job->RowBytes, first + r, blocks, storedGroup);
+                }
                 row = storedGroup + r % Int8Repack.Rows * job->RowBytes;
             }
-            if (legacy) LegacyQuantKernels.Unpack(job->Type, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            if (legacy) LegacyQuantKernels.Unpack(stored, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (job->Type is GgmlType.Q4_K or GgmlType.Q4_Kx8) KQuantKernels.UnpackScaleMinGrouped<Q4_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (job->Type == GgmlType.Q5_K) KQuantKernels.UnpackScaleMinGrouped<Q5_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (IqSubBlockKernels.Handles(job->Type)) IqSubBlockKernels.UnpackGrouped(job->Type, row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks, flip: !signedQ8);
@@ -811,7 +820,7 @@ internal static unsafe class CpuMatMul
                 sbyte* a = job->Codes + (long)t * rowBytes;
                 float* aScales = job->Scales + (long)t * rowBlocks;
                 int tileRows = Math.Min(4, rows - o);
-                if (legacy) LegacyQuantKernels.DotTile(job->Type, job->Int8, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                if (legacy) LegacyQuantKernels.DotTile(stored, job->Int8, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (bw) Int8KernelsAvx512.DotTile(offsetNibbles, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (job->Int8 == Int8Path.AvxVnni256) Int8Kernels.DotTile<VnniDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 // Q5_K's 5-bit codes widen their pair sums every step: a group's eight would overflow 16 bits.

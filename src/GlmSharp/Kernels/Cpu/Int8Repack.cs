@@ -11,7 +11,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// its lanes as eight output rows, so no sum crosses lanes. Q4_0 chunk c holds code bytes 4c…4c+3 (elements 4c…4c+3 in
 /// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
 /// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix. Q4_K matrices become
-/// <see cref="GgmlType.Q4_Kx8"/> the same way, super-block by super-block (<see cref="Q4KRepack"/>).
+/// <see cref="GgmlType.Q4_Kx8"/> the same way, super-block by super-block (<see cref="Q4KRepack"/>), and Q5_0 matrices
+/// <see cref="GgmlType.Q5_0x8"/> with their fifth bits re-ordered (<see cref="Q5_0Repack"/>).
 /// </summary>
 internal static unsafe class Int8Repack
 {
@@ -21,7 +22,7 @@ internal static unsafe class Int8Repack
     /// <summary>The repacked type of a stored matrix the repacked kernels can take, or null to keep it as stored.</summary>
     public static GgmlType? RepackedType(TensorView stored) =>
         stored.Shape.Length == 2 && stored.Shape[0] % Rows == 0 && stored.Scales is null
-            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, _ => null }
+            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, GgmlType.Q5_0 => GgmlType.Q5_0x8, _ => null }
             : null;
 
     /// <summary>
@@ -82,6 +83,12 @@ internal static unsafe class Int8Repack
                 if (!Q4KRepack.RepackBlock(source, job->RowBytes, b, target)) job->NonFiniteScale = 1;
             return;
         }
+        if (job->Type == GgmlType.Q5_0x8)
+        {
+            for (int b = 0; b < job->Blocks; b++)
+                if (!Q5_0Repack.RepackBlock(source, job->RowBytes, b, target)) job->NonFiniteScale = 1;
+            return;
+        }
         int codeBytes = job->Type == GgmlType.Q4_0x8 ? Int8Kernels.Block / 2 : Int8Kernels.Block;
         int blockBytes = sizeof(ushort) + codeBytes;
         for (int b = 0; b < job->Blocks; b++, target += Rows * blockBytes)
@@ -99,12 +106,17 @@ internal static unsafe class Int8Repack
         }
     }
 
-    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18, 34 or 144 bytes at <paramref name="dst"/>).</summary>
+    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18, 22, 34 or 144 bytes at <paramref name="dst"/>).</summary>
     public static void CopyBlock(GgmlType repacked, byte* matrix, long rowBytes, long row, int block, byte* dst)
     {
         if (repacked == GgmlType.Q4_Kx8)
         {
             Q4KRepack.CopyBlock(matrix, rowBytes, row, block, dst);
+            return;
+        }
+        if (repacked == GgmlType.Q5_0x8)
+        {
+            Q5_0Repack.CopyBlock(matrix, rowBytes, row, block, dst);
             return;
         }
         int blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);

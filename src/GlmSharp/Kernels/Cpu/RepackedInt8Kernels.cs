@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -45,6 +46,7 @@ internal static unsafe class RepackedInt8Kernels
     private const int ChunkBytes = 32;
     private const int Q4_0BlockBytes = ScaleBytes + Int8Repack.Rows * Block / 2;
     private const int Q8_0BlockBytes = ScaleBytes + Int8Repack.Rows * Block;
+    private const int Q5_0BlockBytes = Int8Repack.Rows * Q5_0Repack.StoredBlockBytes;
 
     /// <summary>
     /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the Q4_0 group at <paramref name="w"/> and
@@ -98,6 +100,75 @@ internal static unsafe class RepackedInt8Kernels
         {
             i2 += NibblePair(low, high, a + codes2);
             i3 += NibblePair(low, high, a + codes3);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DotQ4_0{TTile}"/> for a Q5_0 group in the <see cref="Q5_0Repack"/> layout: each chunk's nibbles get their
+    /// fifth bits from the block's re-ordered bit plane by one shift and mask per half, then meet every token. Codes
+    /// reach 31, so a chunk's 16-bit pair sums (two halves, at most 2·2·31·127 = 15748) are widened every two chunks;
+    /// the offset 16 comes back as for Q4_0.
+    /// </summary>
+    [MethodImpl(KernelRoot.Options)]
+    public static void DotQ5_0<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, float* sums, int scaleStride,
+        float* y, int yStride) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        var mask = Vector256.Create((byte)0x0f);
+        var fifth = Vector256.Create((byte)0x10);
+        nint codes1 = codeStride, codes2 = 2 * codes1, codes3 = 3 * codes1;
+        nint scales1 = scaleStride, scales2 = 2 * scales1, scales3 = 3 * scales1;
+        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int b = 0; b < blocks; b++, w += Q5_0BlockBytes, a += Block, scales++, sums++)
+        {
+            StreamPrefetch.Ahead(w, Q5_0BlockBytes);
+            var bits = Vector256.Load(w + Q5_0Repack.FifthBitsOffset).AsUInt16();
+            Vector256<short> s0 = default, s1 = default, s2 = default, s3 = default;
+            FifthBitChunk<TTile>(w, 0, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
+            FifthBitChunk<TTile>(w, 1, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
+            Vector256<int> i0 = Widen(s0), i1 = default, i2 = default, i3 = default;
+            if (n > 1) i1 = Widen(s1);
+            if (n > 2)
+            {
+                i2 = Widen(s2);
+                i3 = Widen(s3);
+            }
+            s0 = s1 = s2 = s3 = default;
+            FifthBitChunk<TTile>(w, 2, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
+            FifthBitChunk<TTile>(w, 3, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
+            var d = RowScales(w);
+            var offset = d * 16f;
+            f0 = AddBlock(f0, i0 + Widen(s0), d, offset, scales, sums);
+            if (n > 1) f1 = AddBlock(f1, i1 + Widen(s1), d, offset, scales + scales1, sums + scales1);
+            if (n > 2)
+            {
+                f2 = AddBlock(f2, i2 + Widen(s2), d, offset, scales + scales2, sums + scales2);
+                f3 = AddBlock(f3, i3 + Widen(s3), d, offset, scales + scales3, sums + scales3);
+            }
+        }
+        Store(f0, f1, f2, f3, n, y, yStride);
+    }
+
+    /// <summary>
+    /// Chunk <paramref name="c"/> of a Q5_0 block: bit c of each fifth-bit byte belongs to the low nibble, bit 4 + c to the
+    /// high one, each moved to bit 4 by a 16-bit shift of at most four places (which keeps it inside its own byte).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FifthBitChunk<TTile>(byte* w, [ConstantExpected] int c, Vector256<ushort> bits, Vector256<byte> mask, Vector256<byte> fifth,
+        sbyte* a, nint codes1, nint codes2, nint codes3,
+        ref Vector256<short> s0, ref Vector256<short> s1, ref Vector256<short> s2, ref Vector256<short> s3) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        var packed = Vector256.Load(w + ScaleBytes + c * ChunkBytes);
+        var low = (packed & mask) | (Vector256.ShiftLeft(bits, 4 - c).AsByte() & fifth);
+        var high = (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask) | (Vector256.ShiftRightLogical(bits, c).AsByte() & fifth);
+        a += 4 * c;
+        s0 += NibblePair(low, high, a);
+        if (n > 1) s1 += NibblePair(low, high, a + codes1);
+        if (n > 2)
+        {
+            s2 += NibblePair(low, high, a + codes2);
+            s3 += NibblePair(low, high, a + codes3);
         }
     }
 
@@ -184,7 +255,8 @@ internal static unsafe class RepackedInt8Kernels
         Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), d * Vector256.Create(*scale), acc);
 
     /// <summary>
-    /// acc + d_w·d_a·Σu·a − d_w·8·(d_a·Σa) for one Q4_0 block of eight rows and one token: the codes u = w + 8 as stored.
+    /// acc + d_w·d_a·Σu·a − offset·(d_a·Σa) for one Q4_0 or Q5_0 block of eight rows and one token: the codes u = w + 8
+    /// (w + 16) as stored, offset = 8·d_w (16·d_w).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> AddBlock(Vector256<float> acc, Vector256<int> dot, Vector256<float> d, Vector256<float> offset,
