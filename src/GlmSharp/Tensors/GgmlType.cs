@@ -56,4 +56,7 @@ public enum GgmlType : uint
 
     /// <summary>A Q5_0 matrix repacked at load, eight rows interleaved per block with the fifth bits re-ordered; in memory only.</summary>
     Q5_0x8 = 0x1004,
+
+    /// <summary>An IQ4_NL matrix repacked at load, in the layout of <see cref="Q4_0x8"/>; in memory only.</summary>
+    IQ4_NLx8 = 0x1005,
 }

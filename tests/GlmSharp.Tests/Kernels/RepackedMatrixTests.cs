@@ -8,7 +8,7 @@ using GlmSharp.Tests.Support;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q4_0 / Q8_0 / Q4_K / Q5_0 matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
+/// Q4_0 / Q8_0 / Q4_K / Q5_0 / IQ4_NL matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
 /// as the stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep
 /// the stored layout.
 /// </summary>
@@ -32,6 +32,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Matrix_Matches_Scalar_Reference_Of_The_Stored_One(GgmlType type)
     {
         using var simd = Avx2();
@@ -47,6 +48,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Kernels_Equal_Their_Scalar_Model_Bit_For_Bit(GgmlType type)
     {
         const int outputs = 24, inputs = 288;
@@ -54,8 +56,8 @@ public sealed unsafe class RepackedMatrixTests
         using var w = new TestMatrix(type, outputs, inputs, seed: 7);
         var repacked = simd.PrepareMatrix(w.View);
         Assert.Equal(RepackedType(type), repacked.Type);
-        // Q5_0 from five tokens on goes through the stored layout's prefill tile, whose arithmetic is another.
-        foreach (int tokens in type == GgmlType.Q5_0 ? new[] { 1, 2, 3, 4 } : [1, 2, 3, 7, 9])
+        // Q5_0 and IQ4_NL from five tokens on go through the stored layout's prefill tile, whose arithmetic is another.
+        foreach (int tokens in type is GgmlType.Q5_0 or GgmlType.IQ4_NL ? new[] { 1, 2, 3, 4 } : [1, 2, 3, 7, 9])
         {
             var x = TestMatrix.RandomActivations(tokens * inputs, seed: 40 + tokens);
             var actual = KernelAgreement.Run(simd, repacked, x, tokens);
@@ -138,6 +140,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.IQ4_NL)]
     public void Subnormal_And_Negative_Scales_Convert_Exactly(GgmlType type)
     {
         const int outputs = 16, inputs = 128;
@@ -163,6 +166,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q8_0, (ushort)0x7e01)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7c00)]
     [InlineData(GgmlType.Q5_0, (ushort)0xfe00)]
+    [InlineData(GgmlType.IQ4_NL, (ushort)0x7c00)]
     public void A_Matrix_With_A_Non_Finite_Scale_Is_Not_Repacked(GgmlType type, ushort scale)
     {
         using var simd = Avx2();
@@ -175,6 +179,7 @@ public sealed unsafe class RepackedMatrixTests
     {
         GgmlType.Q4_0 => GgmlType.Q4_0x8,
         GgmlType.Q8_0 => GgmlType.Q8_0x8,
+        GgmlType.IQ4_NL => GgmlType.IQ4_NLx8,
         _ => GgmlType.Q5_0x8,
     };
 
@@ -204,12 +209,13 @@ public sealed unsafe class RepackedMatrixTests
                 {
                     GgmlType.Q8_0 => (sbyte)block[2 + j],
                     GgmlType.Q4_0 => j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4,
+                    GgmlType.IQ4_NL => Iq4Nl.Values[j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4],
                     _ => (j < 16 ? block[6 + j] & 0x0f : block[6 + j - 16] >> 4) | (int)(BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(block + 2, 4)) >> j & 1) << 4,
                 };
                 dot += code * codes[b * 32 + j];
             }
             acc = MathF.FusedMultiplyAdd(dot, d * scales[b], acc);
-            if (type != GgmlType.Q8_0) acc = MathF.FusedMultiplyAdd(-(d * (type == GgmlType.Q4_0 ? 8f : 16f)), sums[b], acc);
+            if (type is GgmlType.Q4_0 or GgmlType.Q5_0) acc = MathF.FusedMultiplyAdd(-(d * (type == GgmlType.Q4_0 ? 8f : 16f)), sums[b], acc);
         }
         return acc;
     }
@@ -225,7 +231,7 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     /// <summary>
-    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's scales and mins 63), Q5_0 codes 0 and 31, against
+    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's scales and mins 63), Q5_0 codes 0 and 31, IQ4_NL grid values −127 and 113, against
     /// activation codes ±127 whose signs make every product of a block add up: the largest 16-bit sums the kernels form
     /// (a Q4_0 block's and a Q4_K sub-block's 30480; a Q8_0 pair's 32512; two Q5_0 chunks' 31496).
     /// </summary>
@@ -234,6 +240,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Kernels_Do_Not_Saturate_On_Extreme_Codes(GgmlType type)
     {
         const int outputs = 8, inputs = 512;
@@ -256,7 +263,7 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     [Fact]
-    public void Only_Q4_0_Q8_0_Q4_K_And_Q5_0_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
+    public void Only_Q4_0_Q8_0_Q4_K_Q5_0_And_IQ4_NL_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
     {
         using var simd = Avx2();
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
@@ -284,6 +291,8 @@ public sealed unsafe class RepackedMatrixTests
         Assert.Equal(GgmlType.Q5_0x8, q5Repacked.Type);
         Assert.Equal(q5.View.ByteLength, q5Repacked.ByteLength);
         Assert.Same(q51.View, simd.PrepareMatrix(q51.View));
+        using var iq4 = new TestMatrix(GgmlType.IQ4_NL, 16, 64, seed: 2);
+        Assert.Equal(GgmlType.IQ4_NLx8, simd.PrepareMatrix(iq4.View).Type);
         Assert.Same(odd.View, simd.PrepareMatrix(odd.View));
         Assert.Same(f16.View, simd.PrepareMatrix(f16.View));
         Assert.Same(q4.View, scalar.PrepareMatrix(q4.View));
@@ -305,9 +314,11 @@ public sealed unsafe class RepackedMatrixTests
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q8_0x8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_Kx8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q5_0x8));
+        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.IQ4_NLx8));
         Assert.Equal(GgmlType.Q4_0, GgmlTypeInfo.StoredType(GgmlType.Q4_0x8));
         Assert.Equal(GgmlType.Q4_K, GgmlTypeInfo.StoredType(GgmlType.Q4_Kx8));
         Assert.Equal(GgmlType.Q5_0, GgmlTypeInfo.StoredType(GgmlType.Q5_0x8));
+        Assert.Equal(GgmlType.IQ4_NL, GgmlTypeInfo.StoredType(GgmlType.IQ4_NLx8));
     }
 
     [Theory]
@@ -315,6 +326,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.IQ4_NL)]
     public void Gathered_Rows_Of_A_Repacked_Matrix_Equal_The_Stored_Rows(GgmlType type)
     {
         const int outputs = 16;

@@ -81,7 +81,7 @@ internal static unsafe class CpuMatMul
     private const int FloatChunkBytes = 256 << 10;
 
     public static bool UsesInt8(GgmlType type) =>
-        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 or GgmlType.Q5_0x8 || Nvfp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
+        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8 || Nvfp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
 
     /// <summary>
     /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
@@ -96,18 +96,18 @@ internal static unsafe class CpuMatMul
     private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q4_Kx8;
 
     /// <summary>
-    /// A repacked Q4_K or Q5_0 matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
+    /// A repacked Q4_K, Q5_0 or IQ4_NL matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
     /// draft); beyond, its rows are put back in the stored layout a group at a time for the int8 prefill tile, which
     /// unpacks a row once for all its tokens.
     /// </summary>
     private const int RepackedDecodeMaxTokens = 4;
 
     /// <summary>Repacked types whose prefill runs on the int8 tile from rows put back in the stored layout.</summary>
-    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_0x8;
+    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8;
 
     /// <summary>
     /// Whether the repacked kernels multiply: Q4_0 and Q8_0 repacked matrices at every token count (see the note at
-    /// <see cref="RepackedRowsPerItem"/>), Q4_K and Q5_0 up to <see cref="RepackedDecodeMaxTokens"/>.
+    /// <see cref="RepackedRowsPerItem"/>), Q4_K, Q5_0 and IQ4_NL up to <see cref="RepackedDecodeMaxTokens"/>.
     /// </summary>
     private static bool UsesRepackedKernels(GgmlType type, int tokens) =>
         GgmlTypeInfo.IsRepacked(type) && (!RepackedForDecodeOnly(type) || tokens <= RepackedDecodeMaxTokens);
@@ -264,7 +264,7 @@ internal static unsafe class CpuMatMul
 
     /// <summary>
     /// Per-thread scratch of <see cref="Int8Tiled"/>: a work item's unpacked rows, their scales and offsets, and [tokens, 4]
-    /// corrections (then, for a repacked Q4_K or Q5_0 matrix, a group of eight rows in the stored layout).
+    /// corrections (then, for a matrix repacked for decode only, a group of eight rows in the stored layout).
     /// </summary>
     private static long TileScratchBytes(int actRowBytes, int actRowBlocks, int tokens) =>
         (long)PrefillRowsPerItem * (actRowBytes + 2 * actRowBlocks * sizeof(float)) + 4L * tokens * sizeof(float);
@@ -771,6 +771,7 @@ internal static unsafe class CpuMatMul
         float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
         if (job->Type == GgmlType.Q4_0x8) RepackedInt8Kernels.DotQ4_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
         else if (job->Type == GgmlType.Q5_0x8) RepackedInt8Kernels.DotQ5_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
+        else if (job->Type == GgmlType.IQ4_NLx8) RepackedInt8Kernels.DotIq4Nl<TTile>(w, blocks, codes, job->ActRowBytes, scales, job->ActRowBlocks, y, job->Outputs);
         else RepackedInt8Kernels.DotQ8_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, job->ActRowBlocks, y, job->Outputs);
     }
 
@@ -797,11 +798,7 @@ internal static unsafe class CpuMatMul
             if (RepackedForDecodeOnly(job->Type))
             {
                 // Work items are whole groups of eight rows (16 rows, or all of a matrix of fewer).
-                if (r % Int8Repack.Rows == 0)
-                {
-                    if (job->Type == GgmlType.Q4_Kx8) Q4KRepack.CopyGroupRows(job->Weights, job->RowBytes, first + r, job->Inputs / ScalarKQuantKernels.SuperBlock, storedGroup);
-                    else Q5_0Repack.CopyGroupRows(job->Weights, job->RowBytes, first + r, blocks, storedGroup);
-                }
+                if (r % Int8Repack.Rows == 0) Int8Repack.CopyGroupRows(job->Type, job->Weights, job->RowBytes, first + r, job->Inputs, storedGroup);
                 row = storedGroup + r % Int8Repack.Rows * job->RowBytes;
             }
             if (legacy) LegacyQuantKernels.Unpack(stored, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);

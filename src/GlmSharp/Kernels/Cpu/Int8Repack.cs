@@ -12,7 +12,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
 /// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix. Q4_K matrices become
 /// <see cref="GgmlType.Q4_Kx8"/> the same way, super-block by super-block (<see cref="Q4KRepack"/>), and Q5_0 matrices
-/// <see cref="GgmlType.Q5_0x8"/> with their fifth bits re-ordered (<see cref="Q5_0Repack"/>).
+/// <see cref="GgmlType.Q5_0x8"/> with their fifth bits re-ordered (<see cref="Q5_0Repack"/>). IQ4_NL blocks have Q4_0's
+/// shape (an fp16 scale and sixteen bytes of nibbles), so <see cref="GgmlType.IQ4_NLx8"/> is Q4_0's layout.
 /// </summary>
 internal static unsafe class Int8Repack
 {
@@ -22,7 +23,7 @@ internal static unsafe class Int8Repack
     /// <summary>The repacked type of a stored matrix the repacked kernels can take, or null to keep it as stored.</summary>
     public static GgmlType? RepackedType(TensorView stored) =>
         stored.Shape.Length == 2 && stored.Shape[0] % Rows == 0 && stored.Scales is null
-            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, GgmlType.Q5_0 => GgmlType.Q5_0x8, _ => null }
+            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, GgmlType.Q5_0 => GgmlType.Q5_0x8, GgmlType.IQ4_NL => GgmlType.IQ4_NLx8, _ => null }
             : null;
 
     /// <summary>
@@ -89,7 +90,7 @@ internal static unsafe class Int8Repack
                 if (!Q5_0Repack.RepackBlock(source, job->RowBytes, b, target)) job->NonFiniteScale = 1;
             return;
         }
-        int codeBytes = job->Type == GgmlType.Q4_0x8 ? Int8Kernels.Block / 2 : Int8Kernels.Block;
+        int codeBytes = job->Type is GgmlType.Q4_0x8 or GgmlType.IQ4_NLx8 ? Int8Kernels.Block / 2 : Int8Kernels.Block;
         int blockBytes = sizeof(ushort) + codeBytes;
         for (int b = 0; b < job->Blocks; b++, target += Rows * blockBytes)
         {
@@ -103,6 +104,29 @@ internal static unsafe class Int8Repack
                 var codes = (uint*)(block + sizeof(ushort));
                 for (int c = 0; c < codeBytes / 4; c++) chunks[c * Rows + r] = codes[c];
             }
+        }
+    }
+
+    /// <summary>
+    /// The eight rows of the group that starts at row <paramref name="firstRow"/> of a matrix of <paramref name="inputs"/>
+    /// columns, as stored, one after another at <paramref name="dst"/>: the prefill tile's unpacking reads the stored layout.
+    /// </summary>
+    public static void CopyGroupRows(GgmlType repacked, byte* matrix, long rowBytes, long firstRow, int inputs, byte* dst)
+    {
+        int blocks = inputs / GgmlTypeInfo.BlockSize(repacked), blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
+        if (repacked == GgmlType.Q4_Kx8) Q4KRepack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst);
+        else if (repacked == GgmlType.Q5_0x8) Q5_0Repack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst);
+        else
+        {
+            int chunks = (blockBytes - sizeof(ushort)) / 4;
+            byte* source = matrix + firstRow * rowBytes;
+            for (int b = 0; b < blocks; b++, source += Rows * blockBytes)
+                for (int r = 0; r < Rows; r++)
+                {
+                    byte* stored = dst + r * rowBytes + (long)b * blockBytes;
+                    *(ushort*)stored = ((ushort*)source)[r];
+                    for (int c = 0; c < chunks; c++) ((uint*)(stored + sizeof(ushort)))[c] = ((uint*)(source + ScaleBytes))[c * Rows + r];
+                }
         }
     }
 

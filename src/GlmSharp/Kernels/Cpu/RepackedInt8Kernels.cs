@@ -173,6 +173,64 @@ internal static unsafe class RepackedInt8Kernels
     }
 
     /// <summary>
+    /// <see cref="DotQ4_0{TTile}"/> for an IQ4_NL group (Q4_0's layout): each chunk's nibbles are looked up in the grid
+    /// (vpshufb) once, giving signed codes up to 127 in magnitude, which meet each token as Q8_0's do (the activations
+    /// take the codes' signs, then vpmaddubsw, each half widened by vpmaddwd before it is added).
+    /// </summary>
+    [MethodImpl(KernelRoot.Options)]
+    public static void DotIq4Nl<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, int scaleStride,
+        float* y, int yStride) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        var grid = Vector256.Create(Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113));
+        var mask = Vector256.Create((byte)0x0f);
+        var ones = Vector256.Create((short)1);
+        nint codes1 = codeStride, codes2 = 2 * codes1, codes3 = 3 * codes1;
+        nint scales1 = scaleStride, scales2 = 2 * scales1, scales3 = 3 * scales1;
+        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (int b = 0; b < blocks; b++, w += Q4_0BlockBytes, a += Block, scales++)
+        {
+            StreamPrefetch.Ahead(w, Q4_0BlockBytes);
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            GridChunk<TTile>(w, 0, grid, mask, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            GridChunk<TTile>(w, 1, grid, mask, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            GridChunk<TTile>(w, 2, grid, mask, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            GridChunk<TTile>(w, 3, grid, mask, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+            var d = RowScales(w);
+            f0 = AddBlock(f0, i0, d, scales);
+            if (n > 1) f1 = AddBlock(f1, i1, d, scales + scales1);
+            if (n > 2)
+            {
+                f2 = AddBlock(f2, i2, d, scales + scales2);
+                f3 = AddBlock(f3, i3, d, scales + scales3);
+            }
+        }
+        Store(f0, f1, f2, f3, n, y, yStride);
+    }
+
+    /// <summary>Chunk <paramref name="c"/> of an IQ4_NL block: its grid values and their magnitudes taken once, then met by every token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GridChunk<TTile>(byte* w, int c, Vector256<sbyte> grid, Vector256<byte> mask, Vector256<short> ones, sbyte* a,
+        nint codes1, nint codes2, nint codes3, ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3)
+        where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        var packed = Vector256.Load(w + ScaleBytes + c * ChunkBytes);
+        var low = Avx2.Shuffle(grid, (packed & mask).AsSByte());
+        var high = Avx2.Shuffle(grid, (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask).AsSByte());
+        var lowMagnitudes = Avx2.Abs(low);
+        var highMagnitudes = Avx2.Abs(high);
+        a += 4 * c;
+        i0 += SignedChunk(low, lowMagnitudes, a, ones) + SignedChunk(high, highMagnitudes, a + Block / 2, ones);
+        if (n > 1) i1 += SignedChunk(low, lowMagnitudes, a + codes1, ones) + SignedChunk(high, highMagnitudes, a + codes1 + Block / 2, ones);
+        if (n > 2)
+        {
+            i2 += SignedChunk(low, lowMagnitudes, a + codes2, ones) + SignedChunk(high, highMagnitudes, a + codes2 + Block / 2, ones);
+            i3 += SignedChunk(low, lowMagnitudes, a + codes3, ones) + SignedChunk(high, highMagnitudes, a + codes3 + Block / 2, ones);
+        }
+    }
+
+    /// <summary>
     /// <see cref="DotQ4_0{TTile}"/> for a Q8_0 group, whose codes stay signed: each chunk's magnitudes are taken once
     /// for all tokens, and each token's broadcast activations take the codes' signs (vpsignb) before vpmaddubsw. A
     /// magnitude of at most 128 times an activation of at most 127, two at a time, fills 16 bits, so every product pair
