@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace GlmSharp.Kernels.Cpu;
 
@@ -9,21 +10,20 @@ namespace GlmSharp.Kernels.Cpu;
 /// scores [tile × heads] = L [tile × width] · Qᵀ [width × heads], then an online softmax per head, then
 /// out [heads × value] += Pᵀ [heads × tile] · V [tile × value], V being the latent part of the same rows.
 /// A tile's rows are widened to fp32 once, whatever the head count, where the grouped-query kernel widened each row
-/// again for every four heads; both products then run register-blocked micro-tiles (positions × head registers, and heads
-/// × value registers) whose every load feeds several accumulators. The queries are packed once per item, head-minor
-/// in panels of two registers of heads, so a score micro-tile is an outer product with no horizontal sums.
+/// again for every four heads and loaded four queries per row register; both products here run register-blocked
+/// micro-tiles (four rows × two heads, and four heads × two value registers) whose every load feeds several accumulators,
+/// and the softmax runs across all heads at once over the [rows, heads] scores.
 /// </summary>
 internal static unsafe class LatentAttentionKernel<TLanes, TRow>
     where TLanes : struct, IFloatLanes<TLanes>
     where TRow : IFloatLoad
 {
     private const int Tile = CpuAttention.Tile;
-    /// <summary>Cached rows per score micro-tile: four broadcast keys against two registers of heads, 8 accumulators.</summary>
+    /// <summary>Cached rows per score micro-tile: four row registers against two heads' query registers, 8 accumulators.</summary>
     private const int Positions = LatentScratch.Positions;
     /// <summary>Heads per value micro-tile: four broadcast weights against two registers of value dimensions.</summary>
     private const int HeadsPerPass = 4;
     private static int Width => TLanes.Count;
-    private static int Panel => 2 * TLanes.Count;
     private static bool HalfKeys => typeof(TRow) == typeof(F16Load);
 
     [MethodImpl(KernelRoot.Options)]
@@ -34,12 +34,12 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
         int split = item % splits, r = item / splits; // one kv head: an item is a row and a stretch of its positions
         int begin = split * job->SplitLength, end = Math.Min(begin + job->SplitLength, job->Attended(r, out int* chosen));
         float* output = splits == 1 ? job->Output + (long)r * heads * valueDim : job->Partials + item * job->PartialFloats;
-        var scratch = new LatentScratch((float*)job->Scratch[thread].Pointer, heads, headDim, Width);
-        int padded = scratch.PaddedHeads;
-        PackQueries(job->Q + (long)r * heads * headDim, heads, headDim, scratch);
+        var scratch = new LatentScratch((float*)job->Scratch[thread].Pointer, heads, headDim);
+        float* q = job->Q + (long)r * heads * headDim;
+        if (HalfKeys) q = RoundQueriesToHalf(q, heads * headDim, scratch);
         new Span<float>(output, heads * valueDim).Clear();
-        new Span<float>(scratch.Maxima, padded).Fill(float.NegativeInfinity);
-        new Span<float>(scratch.Sums, padded).Clear();
+        new Span<float>(scratch.Maxima, heads).Fill(float.NegativeInfinity);
+        new Span<float>(scratch.Sums, heads).Clear();
 
         int* table = job->BlockIds + job->TableStarts[r];
         int valueColumn = (int)((job->Values - job->Keys) / TRow.ElementBytes); // the value is the row from here on
@@ -51,7 +51,7 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
             else WidenDense(job, table, t0, n, t0 + tile < end ? job->Keys + job->Offset(table, t0 + tile, 0) : null, scratch.Rows);
             int rows = (n + Positions - 1) / Positions * Positions;
             new Span<float>(scratch.Rows + (long)n * headDim, (rows - n) * headDim).Clear(); // a partial micro-tile's missing rows score 0, unread
-            Scores(scratch, headDim, rows, job->Scale);
+            Scores(scratch, q, heads, headDim, rows, job->Scale);
             Fold(scratch, n, heads, output, valueDim);
             Accumulate(scratch, n, heads, headDim, scratch.Rows + valueColumn, valueDim, output);
         }
@@ -70,28 +70,15 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
     }
 
     /// <summary>
-    /// Qᵀ in panels of <see cref="Panel"/> heads ([width, panel] each; the last may be one register), padded heads zero.
-    /// F16 caches meet the queries rounded to fp16, as llama.cpp rounds them (its vec_dot_type for F16 is F16), so each
-    /// product is exact in fp32 and the scores differ from its only in summation order.
+    /// The row's queries rounded to fp16, as llama.cpp rounds them to meet an F16 cache (its vec_dot_type for F16 is F16);
+    /// each product with a widened fp16 row is then exact in fp32, so the scores differ from its only in summation order.
     /// </summary>
-    private static void PackQueries(float* q, int heads, int headDim, LatentScratch scratch)
+    private static float* RoundQueriesToHalf(float* q, int count, LatentScratch scratch)
     {
-        new Span<float>(scratch.Queries, scratch.PaddedHeads * headDim).Clear();
-        var row = new Span<float>(scratch.QueryRow, headDim);
-        for (int h = 0; h < heads; h++)
-        {
-            var source = new ReadOnlySpan<float>(q + (long)h * headDim, headDim);
-            if (HalfKeys)
-            {
-                var halves = new Span<Half>(scratch.QueryHalves, headDim);
-                TensorPrimitives.ConvertToHalf(source, halves);
-                TensorPrimitives.ConvertToSingle(halves, row);
-            }
-            else source.CopyTo(row);
-            int first = h / Panel * Panel, width = Math.Min(Panel, scratch.PaddedHeads - first);
-            float* panel = scratch.Queries + (long)first * headDim + (h - first);
-            for (int d = 0; d < headDim; d++) panel[(long)d * width] = row[d];
-        }
+        var halves = new Span<Half>(scratch.QueryHalves, count);
+        TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(q, count), halves);
+        TensorPrimitives.ConvertToSingle(halves, new Span<float>(scratch.Queries, count));
+        return scratch.Queries;
     }
 
     /// <summary>Widens the n contiguous cached rows of a dense tile to fp32, asking for the next tile's rows as it goes.</summary>
@@ -128,77 +115,72 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
         for (int d = 0; d < count; d += Width) TLanes.Store(TLanes.Load<TRow>(source, d), destination + d);
     }
 
-    /// <summary>scores[t, h] = scale · l_t · q_h for the tile's rows (a multiple of <see cref="Positions"/>) and every padded head.</summary>
-    private static void Scores(LatentScratch scratch, int headDim, int rows, float scale)
+    /// <summary>
+    /// scores[t, h] = scale · l_t · q_h for the tile's rows (a multiple of <see cref="Positions"/>) and every head: micro-tiles
+    /// of four rows by two heads, each accumulator a register of dimensions summed at the end, in the grouped-query kernel's
+    /// order, so both kernels give the same scores (an order summing each dimension in turn, as an outer product of packed
+    /// queries would, moved the Q8_0-weight Flash oracle test's logits 2e-2 from llama.cpp's through flipped activation codes).
+    /// </summary>
+    private static void Scores(LatentScratch scratch, float* queries, int heads, int headDim, int rows, float scale)
     {
-        int padded = scratch.PaddedHeads;
-        var scaling = TLanes.Broadcast(scale);
-        for (int first = 0; first < padded; first += Panel)
+        for (int t = 0; t < rows; t += Positions)
         {
-            float* panel = scratch.Queries + (long)first * headDim;
-            float* scores = scratch.Scores + first;
-            if (padded - first >= Panel)
-                for (int t = 0; t < rows; t += Positions)
-                    ScoresTwoRegisters(scratch.Rows + (long)t * headDim, headDim, panel, scores + (long)t * padded, padded, scaling);
-            else
-                for (int t = 0; t < rows; t += Positions)
-                    ScoresOneRegister(scratch.Rows + (long)t * headDim, headDim, panel, scores + (long)t * padded, padded, scaling);
+            float* keys = scratch.Rows + (long)t * headDim, scores = scratch.Scores + (long)t * heads;
+            int h = 0;
+            for (; h + 2 <= heads; h += 2) ScoresTwoHeads(keys, headDim, queries + (long)h * headDim, scores + h, heads, scale);
+            if (h < heads) ScoresOneHead(keys, headDim, queries + (long)h * headDim, scores + h, heads, scale);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScoresTwoRegisters(float* keys, int headDim, float* panel, float* scores, int stride, TLanes scaling)
+    private static void ScoresTwoHeads(float* keys, int headDim, float* queries, float* scores, int stride, float scale)
     {
-        float* k0 = keys, k1 = k0 + headDim, k2 = k1 + headDim, k3 = k2 + headDim;
+        float* k0 = keys, k1 = k0 + headDim, k2 = k1 + headDim, k3 = k2 + headDim, q0 = queries, q1 = q0 + headDim;
         TLanes a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
-        float* q = panel;
-        for (int d = 0; d < headDim; d++, q += Panel)
+        for (int d = 0; d < headDim; d += Width)
         {
-            TLanes q0 = TLanes.Load(q), q1 = TLanes.Load(q + Width);
-            var key = TLanes.Broadcast(k0[d]);
-            a00 = TLanes.MultiplyAdd(key, q0, a00);
-            a01 = TLanes.MultiplyAdd(key, q1, a01);
-            key = TLanes.Broadcast(k1[d]);
-            a10 = TLanes.MultiplyAdd(key, q0, a10);
-            a11 = TLanes.MultiplyAdd(key, q1, a11);
-            key = TLanes.Broadcast(k2[d]);
-            a20 = TLanes.MultiplyAdd(key, q0, a20);
-            a21 = TLanes.MultiplyAdd(key, q1, a21);
-            key = TLanes.Broadcast(k3[d]);
-            a30 = TLanes.MultiplyAdd(key, q0, a30);
-            a31 = TLanes.MultiplyAdd(key, q1, a31);
+            TLanes first = TLanes.Load(q0 + d), second = TLanes.Load(q1 + d);
+            var key = TLanes.Load(k0 + d);
+            a00 = TLanes.MultiplyAdd(first, key, a00);
+            a01 = TLanes.MultiplyAdd(second, key, a01);
+            key = TLanes.Load(k1 + d);
+            a10 = TLanes.MultiplyAdd(first, key, a10);
+            a11 = TLanes.MultiplyAdd(second, key, a11);
+            key = TLanes.Load(k2 + d);
+            a20 = TLanes.MultiplyAdd(first, key, a20);
+            a21 = TLanes.MultiplyAdd(second, key, a21);
+            key = TLanes.Load(k3 + d);
+            a30 = TLanes.MultiplyAdd(first, key, a30);
+            a31 = TLanes.MultiplyAdd(second, key, a31);
         }
-        StoreScaled(a00, a01, scores, scaling);
-        StoreScaled(a10, a11, scores + stride, scaling);
-        StoreScaled(a20, a21, scores + 2 * stride, scaling);
-        StoreScaled(a30, a31, scores + 3 * stride, scaling);
+        StoreColumn(TLanes.Sum4(a00, a10, a20, a30) * scale, scores, stride);
+        StoreColumn(TLanes.Sum4(a01, a11, a21, a31) * scale, scores + 1, stride);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScoresOneRegister(float* keys, int headDim, float* panel, float* scores, int stride, TLanes scaling)
+    private static void ScoresOneHead(float* keys, int headDim, float* queries, float* scores, int stride, float scale)
     {
         float* k0 = keys, k1 = k0 + headDim, k2 = k1 + headDim, k3 = k2 + headDim;
         TLanes a0 = default, a1 = default, a2 = default, a3 = default;
-        float* q = panel;
-        for (int d = 0; d < headDim; d++, q += Width)
+        for (int d = 0; d < headDim; d += Width)
         {
-            var q0 = TLanes.Load(q);
-            a0 = TLanes.MultiplyAdd(TLanes.Broadcast(k0[d]), q0, a0);
-            a1 = TLanes.MultiplyAdd(TLanes.Broadcast(k1[d]), q0, a1);
-            a2 = TLanes.MultiplyAdd(TLanes.Broadcast(k2[d]), q0, a2);
-            a3 = TLanes.MultiplyAdd(TLanes.Broadcast(k3[d]), q0, a3);
+            var query = TLanes.Load(queries + d);
+            a0 = TLanes.MultiplyAdd(query, TLanes.Load(k0 + d), a0);
+            a1 = TLanes.MultiplyAdd(query, TLanes.Load(k1 + d), a1);
+            a2 = TLanes.MultiplyAdd(query, TLanes.Load(k2 + d), a2);
+            a3 = TLanes.MultiplyAdd(query, TLanes.Load(k3 + d), a3);
         }
-        TLanes.Store(TLanes.MultiplyAdd(a0, scaling, default), scores);
-        TLanes.Store(TLanes.MultiplyAdd(a1, scaling, default), scores + stride);
-        TLanes.Store(TLanes.MultiplyAdd(a2, scaling, default), scores + 2 * stride);
-        TLanes.Store(TLanes.MultiplyAdd(a3, scaling, default), scores + 3 * stride);
+        StoreColumn(TLanes.Sum4(a0, a1, a2, a3) * scale, scores, stride);
     }
 
+    /// <summary>Four rows' scores of one head, into its column of the [rows, heads] scores.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreScaled(TLanes low, TLanes high, float* destination, TLanes scaling)
+    private static void StoreColumn(Vector128<float> sums, float* column, int stride)
     {
-        TLanes.Store(TLanes.MultiplyAdd(low, scaling, default), destination);
-        TLanes.Store(TLanes.MultiplyAdd(high, scaling, default), destination + Width);
+        column[0] = sums.GetElement(0);
+        column[stride] = sums.GetElement(1);
+        column[2 * stride] = sums.GetElement(2);
+        column[3 * stride] = sums.GetElement(3);
     }
 
     /// <summary>
@@ -207,21 +189,20 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
     /// </summary>
     private static void Fold(LatentScratch scratch, int n, int heads, float* output, int valueDim)
     {
-        int padded = scratch.PaddedHeads;
-        var next = new Span<float>(scratch.TileMaxima, padded);
-        var maxima = new Span<float>(scratch.Maxima, padded);
-        var correction = new Span<float>(scratch.Corrections, padded);
-        var sums = new Span<float>(scratch.Sums, padded);
+        var next = new Span<float>(scratch.TileMaxima, heads);
+        var maxima = new Span<float>(scratch.Maxima, heads);
+        var correction = new Span<float>(scratch.Corrections, heads);
+        var sums = new Span<float>(scratch.Sums, heads);
         maxima.CopyTo(next);
-        for (int t = 0; t < n; t++) TensorPrimitives.Max(next, ScoreRow(scratch, t), next);
+        for (int t = 0; t < n; t++) TensorPrimitives.Max(next, ScoreRow(scratch, t, heads), next);
         TensorPrimitives.Subtract(maxima, next, correction);
         TensorPrimitives.Exp(correction, correction); // 0 on the first tile, whose maxima are −∞
         next.CopyTo(maxima);
-        for (int t = 0; t < n; t++) TensorPrimitives.Subtract(ScoreRow(scratch, t), next, ScoreRow(scratch, t));
-        var weights = new Span<float>(scratch.Scores, n * padded);
+        for (int t = 0; t < n; t++) TensorPrimitives.Subtract(ScoreRow(scratch, t, heads), next, ScoreRow(scratch, t, heads));
+        var weights = new Span<float>(scratch.Scores, n * heads);
         TensorPrimitives.Exp(weights, weights);
         TensorPrimitives.Multiply(sums, correction, sums);
-        for (int t = 0; t < n; t++) TensorPrimitives.Add(sums, ScoreRow(scratch, t), sums);
+        for (int t = 0; t < n; t++) TensorPrimitives.Add(sums, ScoreRow(scratch, t, heads), sums);
         for (int h = 0; h < heads; h++)
             if (correction[h] != 1f)
             {
@@ -230,19 +211,19 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
             }
     }
 
-    private static Span<float> ScoreRow(LatentScratch scratch, int t) => new(scratch.Scores + (long)t * scratch.PaddedHeads, scratch.PaddedHeads);
+    private static Span<float> ScoreRow(LatentScratch scratch, int t, int heads) => new(scratch.Scores + (long)t * heads, heads);
 
     /// <summary>output[h] += Σ_t weights[t, h] · v_t: micro-tiles of four heads by two value registers, then what is left one register at a time.</summary>
     private static void Accumulate(LatentScratch scratch, int n, int heads, int headDim, float* values, int valueDim, float* output)
     {
-        int padded = scratch.PaddedHeads, fullHeads = heads / HeadsPerPass * HeadsPerPass;
+        int fullHeads = heads / HeadsPerPass * HeadsPerPass;
         int d = 0;
         for (; d + 2 * Width <= valueDim; d += 2 * Width)
             for (int h = 0; h < fullHeads; h += HeadsPerPass)
-                AccumulateFourHeads(scratch.Scores + h, padded, values + d, headDim, n, output + (long)h * valueDim + d, valueDim);
+                AccumulateFourHeads(scratch.Scores + h, heads, values + d, headDim, n, output + (long)h * valueDim + d, valueDim);
         for (int h = 0; h < heads; h++)
             for (int e = h < fullHeads ? d : 0; e < valueDim; e += Width)
-                AccumulateOneHead(scratch.Scores + h, padded, values + e, headDim, n, output + (long)h * valueDim + e);
+                AccumulateOneHead(scratch.Scores + h, heads, values + e, headDim, n, output + (long)h * valueDim + e);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -289,40 +270,29 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
 }
 
 /// <summary>
-/// One thread's working memory for a <see cref="LatentAttentionKernel{TLanes, TRow}"/> item: the packed queries, a tile of
-/// rows widened to fp32, the tile's scores (turned into weights in place), and per-head running maxima and sums, the
-/// heads padded to a whole register.
+/// One thread's working memory for a <see cref="LatentAttentionKernel{TLanes, TRow}"/> item: the queries as rounded for the
+/// cache, a tile of rows widened to fp32, the tile's scores (turned into weights in place), and per-head running maxima and sums.
 /// </summary>
-internal readonly unsafe struct LatentScratch(float* start, int heads, int headDim, int width)
+internal readonly unsafe struct LatentScratch(float* start, int heads, int headDim)
 {
-    /// <summary>The widest register the kernel runs on: sizes the scratch for every width.</summary>
-    private const int WidestRegister = 16;
     /// <summary>Cached rows per score micro-tile: a tile's rows are padded to a multiple.</summary>
     public const int Positions = 4;
     private const int RowCapacity = CpuAttention.Tile + Positions;
 
-    public int PaddedHeads { get; } = Padded(heads, width);
+    public static long Bytes(int heads, int headDim) =>
+        ((long)heads * headDim + (long)RowCapacity * headDim + (long)RowCapacity * heads + 4L * heads) * sizeof(float) + (long)heads * headDim * sizeof(ushort);
 
-    private static int Padded(int heads, int width) => (heads + width - 1) / width * width;
-
-    public static long Bytes(int heads, int headDim)
-    {
-        long padded = Padded(heads, WidestRegister);
-        return (padded * headDim + (long)RowCapacity * headDim + RowCapacity * padded + 4 * padded + headDim + headDim / 2 + 1) * sizeof(float);
-    }
-
-    /// <summary>[padded heads, headDim] as panels of [headDim, panel width]</summary>
+    /// <summary>[heads, headDim]</summary>
     public float* Queries => start;
     /// <summary>[Tile + Positions, headDim]</summary>
-    public float* Rows => Queries + (long)PaddedHeads * headDim;
-    /// <summary>[Tile + Positions, padded heads]</summary>
+    public float* Rows => Queries + (long)heads * headDim;
+    /// <summary>[Tile + Positions, heads]</summary>
     public float* Scores => Rows + (long)RowCapacity * headDim;
-    /// <summary>[padded heads] each</summary>
-    public float* Maxima => Scores + (long)RowCapacity * PaddedHeads;
-    public float* Sums => Maxima + PaddedHeads;
-    public float* TileMaxima => Sums + PaddedHeads;
-    public float* Corrections => TileMaxima + PaddedHeads;
-    /// <summary>[headDim] one query row as fp32, then its fp16 rounding</summary>
-    public float* QueryRow => Corrections + PaddedHeads;
-    public void* QueryHalves => QueryRow + headDim;
+    /// <summary>[heads] each</summary>
+    public float* Maxima => Scores + (long)RowCapacity * heads;
+    public float* Sums => Maxima + heads;
+    public float* TileMaxima => Sums + heads;
+    public float* Corrections => TileMaxima + heads;
+    /// <summary>[heads, headDim] the queries' fp16 bits on their way to <see cref="Queries"/></summary>
+    public void* QueryHalves => Corrections + heads;
 }
