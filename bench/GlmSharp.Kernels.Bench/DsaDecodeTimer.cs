@@ -22,10 +22,14 @@ internal sealed class DsaDecodeTimer : IDisposable
     private readonly DeviceSpan<float> _q, _output, _indexerQ, _indexerWeights;
     private readonly KeySelection _selection;
     private readonly TimeSpan _sampleTime;
+    private readonly bool _processorTime;
     private readonly int _heads;
 
-    public DsaDecodeTimer(CpuBackend backend, int depth, int heads, KvCacheType latentType, TimeSpan sampleTime)
+    /// <param name="processorTime">Count the processor time this process spent rather than the time that passed: on a machine
+    /// shared with other work, with one thread, that is the kernel's own cost, not the share of the cores it was given.</param>
+    public DsaDecodeTimer(CpuBackend backend, int depth, int heads, KvCacheType latentType, TimeSpan sampleTime, bool processorTime)
     {
+        _processorTime = processorTime;
         _heads = heads;
         _backend = backend;
         _sampleTime = sampleTime;
@@ -79,13 +83,17 @@ internal sealed class DsaDecodeTimer : IDisposable
     {
         call();
         long calls = 0;
+        using var process = Process.GetCurrentProcess();
+        var processorStart = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < _sampleTime || calls == 0)
         {
             call();
             calls++;
         }
-        return clock.Elapsed.TotalSeconds / calls;
+        process.Refresh();
+        var spent = _processorTime ? process.TotalProcessorTime - processorStart : clock.Elapsed;
+        return spent.TotalSeconds / calls;
     }
 
     public void Dispose() => _cache.Dispose();
