@@ -82,6 +82,7 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
     }
 
     /// <summary>Widens the n contiguous cached rows of a dense tile to fp32, asking for the next tile's rows as it goes.</summary>
+    [MethodImpl(KernelRoot.Options)]
     private static void WidenDense(CpuAttention.Job* job, int* table, int first, int n, byte* next, float* rows)
     {
         int rowBytes = job->RowBytes, headDim = job->HeadDim;
@@ -97,6 +98,7 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
     private const int GatherAhead = 8;
 
     /// <summary>Widens the cached rows of chosen[first .. first + n) to fp32 side by side, straight from their pages.</summary>
+    [MethodImpl(KernelRoot.Options)]
     private static void WidenChosen(CpuAttention.Job* job, int* table, int* chosen, int first, int n, int end, float* rows)
     {
         int rowBytes = job->RowBytes, headDim = job->HeadDim;
@@ -118,9 +120,10 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
     /// <summary>
     /// scores[t, h] = scale · l_t · q_h for the tile's rows (a multiple of <see cref="Positions"/>) and every head: micro-tiles
     /// of four rows by two heads, each accumulator a register of dimensions summed at the end, in the grouped-query kernel's
-    /// order, so both kernels give the same scores (an order summing each dimension in turn, as an outer product of packed
-    /// queries would, moved the Q8_0-weight Flash oracle test's logits 2e-2 from llama.cpp's through flipped activation codes).
+    /// order (an order summing each dimension in turn, as an outer product of packed queries would, moved the Q8_0-weight
+    /// Flash oracle test's logits 2e-2 from llama.cpp's through flipped activation codes).
     /// </summary>
+    [MethodImpl(KernelRoot.Options)]
     private static void Scores(LatentScratch scratch, float* queries, int heads, int headDim, int rows, float scale)
     {
         for (int t = 0; t < rows; t += Positions)
@@ -187,6 +190,7 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
     /// Turns the tile's scores into softmax weights relative to each head's running maximum, all heads at once (a score
     /// row is every head's score of one position), and rescales what each head accumulated under its previous maximum.
     /// </summary>
+    [MethodImpl(KernelRoot.Options)]
     private static void Fold(LatentScratch scratch, int n, int heads, float* output, int valueDim)
     {
         var next = new Span<float>(scratch.TileMaxima, heads);
@@ -214,6 +218,7 @@ internal static unsafe class LatentAttentionKernel<TLanes, TRow>
     private static Span<float> ScoreRow(LatentScratch scratch, int t, int heads) => new(scratch.Scores + (long)t * heads, heads);
 
     /// <summary>output[h] += Σ_t weights[t, h] · v_t: micro-tiles of four heads by two value registers, then what is left one register at a time.</summary>
+    [MethodImpl(KernelRoot.Options)]
     private static void Accumulate(LatentScratch scratch, int n, int heads, int headDim, float* values, int valueDim, float* output)
     {
         int fullHeads = heads / HeadsPerPass * HeadsPerPass;
