@@ -9,11 +9,11 @@ namespace GlmSharp.Kernels.Bench;
 /// One decode row of one GLM-5 layer's attention over a context of <c>depth</c> cached positions: MLA's absorbed
 /// attention over every position (dense), over top-k chosen ones (DeepSeek sparse attention, gathered), and the
 /// lightning indexer's scoring and top-k over F16 keys (fp32 dots) and Q8_0 keys (int8 dots). GLM-5's widths: 64 heads
-/// over [rope 64 ; latent 512], top-k 2048, 32 indexer heads of 128.
+/// (GLM-4.7-Flash: 20) over [rope 64 ; latent 512], top-k 2048, 32 indexer heads of 128.
 /// </summary>
 internal sealed class DsaDecodeTimer : IDisposable
 {
-    public const int Heads = 64, Rope = 64, Latent = 512, TopK = 2048, IndexerHeads = 32, IndexerWidth = 128;
+    public const int Glm5Heads = 64, Rope = 64, Latent = 512, TopK = 2048, IndexerHeads = 32, IndexerWidth = 128;
     private const int BlockPositions = 64;
 
     private readonly CpuBackend _backend;
@@ -22,9 +22,15 @@ internal sealed class DsaDecodeTimer : IDisposable
     private readonly DeviceSpan<float> _q, _output, _indexerQ, _indexerWeights;
     private readonly KeySelection _selection;
     private readonly TimeSpan _sampleTime;
+    private readonly bool _processorTime;
+    private readonly int _heads;
 
-    public DsaDecodeTimer(CpuBackend backend, int depth, KvCacheType latentType, TimeSpan sampleTime)
+    /// <param name="processorTime">Count the processor time this process spent rather than the time that passed: on a machine
+    /// shared with other work, with one thread, that is the kernel's own cost, not the share of the cores it was given.</param>
+    public DsaDecodeTimer(CpuBackend backend, int depth, int heads, KvCacheType latentType, TimeSpan sampleTime, bool processorTime)
     {
+        _processorTime = processorTime;
+        _heads = heads;
         _backend = backend;
         _sampleTime = sampleTime;
         var spec = new LayerCacheSpec([new CacheStream("latents", 1, Rope + Latent), new CacheStream("f16 keys", 1, IndexerWidth), new CacheStream("q8_0 keys", 1, IndexerWidth)]);
@@ -45,8 +51,8 @@ internal sealed class DsaDecodeTimer : IDisposable
         }
         _slots = [depth - 1];
         _blockIds = _cache.BlockTable(sequence).ToArray();
-        _q = _backend.Upload<float>(Uniform(random, Heads * (Rope + Latent)));
-        _output = _backend.Allocate<float>(Heads * Latent);
+        _q = _backend.Upload<float>(Uniform(random, heads * (Rope + Latent)));
+        _output = _backend.Allocate<float>(heads * Latent);
         _indexerQ = _backend.Upload<float>(Uniform(random, IndexerHeads * IndexerWidth));
         _indexerWeights = _backend.Upload<float>(Uniform(random, IndexerHeads));
         var chosen = Enumerable.Range(0, depth).OrderBy(_ => random.Next()).Take(Math.Min(TopK, depth)).Order().ToArray();
@@ -60,10 +66,10 @@ internal sealed class DsaDecodeTimer : IDisposable
     private static float[] Uniform(Random random, int count) => [.. Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1))];
 
     public double DenseAttention() => SecondsPerCall(() =>
-        _backend.LatentAttention(_q, Row, Stream(0), Rope, Latent, _output, Heads, 0.1f));
+        _backend.LatentAttention(_q, Row, Stream(0), Rope, Latent, _output, _heads, 0.1f));
 
     public double SparseAttention() => SecondsPerCall(() =>
-        _backend.SparseLatentAttention(_q, Row, Stream(0), Rope, Latent, _output, Heads, 0.1f, _selection));
+        _backend.SparseLatentAttention(_q, Row, Stream(0), Rope, Latent, _output, _heads, 0.1f, _selection));
 
     /// <summary>Scoring and top-k over keys of <paramref name="keyType"/> (F16: fp32 dots; Q8_0: int8 dots); the chosen slots go to a scratch selection.</summary>
     public double Indexer(KvCacheType keyType)
@@ -77,13 +83,17 @@ internal sealed class DsaDecodeTimer : IDisposable
     {
         call();
         long calls = 0;
+        using var process = Process.GetCurrentProcess();
+        var processorStart = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < _sampleTime || calls == 0)
         {
             call();
             calls++;
         }
-        return clock.Elapsed.TotalSeconds / calls;
+        process.Refresh();
+        var spent = _processorTime ? process.TotalProcessorTime - processorStart : clock.Elapsed;
+        return spent.TotalSeconds / calls;
     }
 
     public void Dispose() => _cache.Dispose();

@@ -14,7 +14,8 @@ public sealed class LatentAttentionKernelTests
 {
     /// <summary>
     /// heads, rope width, latent width, cached positions, new rows: GLM-4.7-Flash's decode (20 heads over 64 + 512), odd sizes,
-    /// prefills, and a context of 1,200 positions over 75 scattered blocks of 16.
+    /// prefills, a context of 1,200 positions over 75 scattered blocks of 16, and GLM-5's decode (64 heads over 64 + 512)
+    /// with its positions split between the threads, the last split a partial tile.
     /// </summary>
     private static readonly (int Heads, int Rope, int Latent, int Cached, int Rows)[] Shapes =
     [
@@ -24,6 +25,7 @@ public sealed class LatentAttentionKernelTests
         (6, 32, 64, 200, 1),
         (5, 32, 96, 64, 4),
         (8, 32, 64, 1200, 2),
+        (64, 64, 512, 290, 1),
     ];
 
     public static TheoryData<CpuIsa, KvCacheType, int> Paths()

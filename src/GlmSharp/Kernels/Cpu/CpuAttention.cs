@@ -89,7 +89,7 @@ internal static unsafe class CpuAttention
 
     public static void Run(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream keys, PagedStream values, float* output,
         int heads, float scale, NativeBuffer* scratch, ref NativeBuffer partials) =>
-        Run(pool, isa, q, cacheRows, keys, values.Base, values.Width, output, heads, scale, null, 0, scratch, ref partials);
+        Run(pool, isa, q, cacheRows, keys, values.Base, values.Width, output, heads, scale, null, 0, latent: false, scratch, ref partials);
 
     /// <summary>
     /// MLA's absorbed attention: one cached row per position is both the key (all of it) and, from
@@ -101,10 +101,10 @@ internal static unsafe class CpuAttention
     public static void RunLatent(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream latents, int valueOffset, int valueWidth,
         float* output, int heads, float scale, int* chosen, int topK, NativeBuffer* scratch, ref NativeBuffer partials) =>
         Run(pool, isa, q, cacheRows, latents, latents.Base + latents.ElementType.RowBytes(valueOffset), valueWidth, output, heads, scale, chosen, topK,
-            scratch, ref partials);
+            latent: true, scratch, ref partials);
 
     private static void Run(WorkerPool pool, CpuIsa isa, float* q, CacheRows cacheRows, PagedStream keys, byte* values, int valueDim, float* output,
-        int heads, float scale, int* chosen, int topK, NativeBuffer* scratch, ref NativeBuffer partials)
+        int heads, float scale, int* chosen, int topK, bool latent, NativeBuffer* scratch, ref NativeBuffer partials)
     {
         int rows = cacheRows.Count, kvHeads = keys.Heads, group = heads / kvHeads, longest = cacheRows.LongestVisible();
         if (chosen != null) longest = Math.Min(longest, topK); // no row attends to more than topK positions
@@ -122,13 +122,15 @@ internal static unsafe class CpuAttention
                 RowBytes = keys.RowBytes, BlockPositions = keys.BlockPositions, TilePositions = Math.Min(Tile, keys.BlockPositions),
                 BlockBytes = keys.BlockBytes, HeadBytes = keys.HeadBytes, Scale = scale, Scratch = scratch,
             };
-            for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(ThreadScratch.Bytes(group, keys.Width, chosen != null ? keys.RowBytes : 0));
+            var kernel = latent ? LatentKernel(isa, keys.ElementType, keys.Width, valueDim) : null;
+            long scratchBytes = kernel != null ? LatentScratch.Bytes(group, keys.Width) : ThreadScratch.Bytes(group, keys.Width, chosen != null ? keys.RowBytes : 0);
+            for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(scratchBytes);
             if (splits > 1)
             {
                 partials.Ensure(pairs * splits * job.PartialFloats * sizeof(float));
                 job.Partials = (float*)partials.Pointer;
             }
-            pool.For(pairs * splits, Kernel(isa, keys.ElementType, keys.Width, valueDim), &job);
+            pool.For(pairs * splits, kernel != null ? kernel : Kernel(isa, keys.ElementType, keys.Width, valueDim), &job);
             if (splits > 1) pool.For(rows * heads, &Merge, &job);
         }
     }
@@ -146,6 +148,24 @@ internal static unsafe class CpuAttention
             KvCacheType.F16 => wide ? &AttentionKernel<Lanes512, F16UnbiasedLoad>.RunItem : avx ? &AttentionKernel<Lanes256, F16UnbiasedLoad>.RunItem : &AttentionKernel<Lanes1, F16Load>.RunItem,
             KvCacheType.Q8_0 => wide ? &AttentionKernel<Lanes512, Q8_0RowLoad>.RunItem : avx ? &AttentionKernel<Lanes256, Q8_0RowLoad>.RunItem : &AttentionKernel<Lanes1, Q8_0RowLoad>.RunItem,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a KV cache type"),
+        };
+    }
+
+    /// <summary>
+    /// The latent kernel where one serves: fp32 and fp16 rows on the vector paths. Q8_0 latents keep the grouped-query kernel,
+    /// whose integer dots with Q8_0-rounded queries round the scores as llama.cpp does; the scalar path stays the reference.
+    /// </summary>
+    private static delegate*<void*, int, int, void> LatentKernel(CpuIsa isa, KvCacheType type, int headDim, int valueDim)
+    {
+        bool wide = isa == CpuIsa.Avx512 && headDim % 16 == 0 && valueDim % 16 == 0;
+        bool avx = isa is CpuIsa.Avx2 or CpuIsa.Avx512 && headDim % 8 == 0 && valueDim % 8 == 0;
+        return type switch
+        {
+            KvCacheType.F32 when wide => &LatentAttentionKernel<Lanes512, F32Load>.RunItem,
+            KvCacheType.F32 when avx => &LatentAttentionKernel<Lanes256, F32Load>.RunItem,
+            KvCacheType.F16 when wide => &LatentAttentionKernel<Lanes512, F16Load>.RunItem,
+            KvCacheType.F16 when avx => &LatentAttentionKernel<Lanes256, F16Load>.RunItem,
+            _ => null,
         };
     }
 
