@@ -72,14 +72,8 @@ internal static unsafe class RepackedInt8Kernels
             NibbleChunk<TTile>(w, 2, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             NibbleChunk<TTile>(w, 3, mask, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             var d = RowScales(w);
-            var offset = d * 8f;
-            f0 = AddBlock(f0, Widen(i0), d, offset, scales, sums);
-            if (n > 1) f1 = AddBlock(f1, Widen(i1), d, offset, scales + scales1, sums + scales1);
-            if (n > 2)
-            {
-                f2 = AddBlock(f2, Widen(i2), d, offset, scales + scales2, sums + scales2);
-                f3 = AddBlock(f3, Widen(i3), d, offset, scales + scales3, sums + scales3);
-            }
+            AddOffsetBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, default, default, default, default, i0, i1, i2, i3, d, d * 8f,
+                scales, sums, scales1, scales2, scales3);
         }
         Store(f0, f1, f2, f3, n, y, yStride);
     }
@@ -89,17 +83,44 @@ internal static unsafe class RepackedInt8Kernels
     private static void NibbleChunk<TTile>(byte* w, int c, Vector256<byte> mask, sbyte* a, nint codes1, nint codes2, nint codes3,
         ref Vector256<short> i0, ref Vector256<short> i1, ref Vector256<short> i2, ref Vector256<short> i3) where TTile : struct, ITokenTile
     {
-        int n = TTile.Count;
         var packed = Vector256.Load(w + ScaleBytes + c * ChunkBytes);
         var low = packed & mask;
         var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask;
-        a += 4 * c;
-        i0 += NibblePair(low, high, a);
-        if (n > 1) i1 += NibblePair(low, high, a + codes1);
+        AddNibblePairs<TTile>(low, high, a + 4 * c, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+    }
+
+    /// <summary>Each token's 16-bit pair sums of a chunk's low and high codes (<see cref="NibblePair"/>) added to its own.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddNibblePairs<TTile>(Vector256<byte> low, Vector256<byte> high, sbyte* a, nint codes1, nint codes2, nint codes3,
+        ref Vector256<short> s0, ref Vector256<short> s1, ref Vector256<short> s2, ref Vector256<short> s3) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        s0 += NibblePair(low, high, a);
+        if (n > 1) s1 += NibblePair(low, high, a + codes1);
         if (n > 2)
         {
-            i2 += NibblePair(low, high, a + codes2);
-            i3 += NibblePair(low, high, a + codes3);
+            s2 += NibblePair(low, high, a + codes2);
+            s3 += NibblePair(low, high, a + codes3);
+        }
+    }
+
+    /// <summary>
+    /// Each token's block of offset codes into its accumulator: its 32-bit sums so far plus its 16-bit pair sums, by
+    /// <see cref="AddBlock(Vector256{float}, Vector256{int}, Vector256{float}, Vector256{float}, float*, float*)"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddOffsetBlocks<TTile>(ref Vector256<float> f0, ref Vector256<float> f1, ref Vector256<float> f2, ref Vector256<float> f3,
+        Vector256<int> i0, Vector256<int> i1, Vector256<int> i2, Vector256<int> i3, Vector256<short> s0, Vector256<short> s1, Vector256<short> s2,
+        Vector256<short> s3, Vector256<float> d, Vector256<float> offset, float* scales, float* sums, nint scales1, nint scales2, nint scales3)
+        where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        f0 = AddBlock(f0, i0 + Widen(s0), d, offset, scales, sums);
+        if (n > 1) f1 = AddBlock(f1, i1 + Widen(s1), d, offset, scales + scales1, sums + scales1);
+        if (n > 2)
+        {
+            f2 = AddBlock(f2, i2 + Widen(s2), d, offset, scales + scales2, sums + scales2);
+            f3 = AddBlock(f3, i3 + Widen(s3), d, offset, scales + scales3, sums + scales3);
         }
     }
 
@@ -137,14 +158,7 @@ internal static unsafe class RepackedInt8Kernels
             FifthBitChunk<TTile>(w, 2, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
             FifthBitChunk<TTile>(w, 3, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
             var d = RowScales(w);
-            var offset = d * 16f;
-            f0 = AddBlock(f0, i0 + Widen(s0), d, offset, scales, sums);
-            if (n > 1) f1 = AddBlock(f1, i1 + Widen(s1), d, offset, scales + scales1, sums + scales1);
-            if (n > 2)
-            {
-                f2 = AddBlock(f2, i2 + Widen(s2), d, offset, scales + scales2, sums + scales2);
-                f3 = AddBlock(f3, i3 + Widen(s3), d, offset, scales + scales3, sums + scales3);
-            }
+            AddOffsetBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, i0, i1, i2, i3, s0, s1, s2, s3, d, d * 16f, scales, sums, scales1, scales2, scales3);
         }
         Store(f0, f1, f2, f3, n, y, yStride);
     }
@@ -158,18 +172,10 @@ internal static unsafe class RepackedInt8Kernels
         sbyte* a, nint codes1, nint codes2, nint codes3,
         ref Vector256<short> s0, ref Vector256<short> s1, ref Vector256<short> s2, ref Vector256<short> s3) where TTile : struct, ITokenTile
     {
-        int n = TTile.Count;
         var packed = Vector256.Load(w + ScaleBytes + c * ChunkBytes);
         var low = (packed & mask) | (Vector256.ShiftLeft(bits, 4 - c).AsByte() & fifth);
         var high = (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask) | (Vector256.ShiftRightLogical(bits, c).AsByte() & fifth);
-        a += 4 * c;
-        s0 += NibblePair(low, high, a);
-        if (n > 1) s1 += NibblePair(low, high, a + codes1);
-        if (n > 2)
-        {
-            s2 += NibblePair(low, high, a + codes2);
-            s3 += NibblePair(low, high, a + codes3);
-        }
+        AddNibblePairs<TTile>(low, high, a + 4 * c, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
     }
 
     /// <summary>
@@ -196,14 +202,7 @@ internal static unsafe class RepackedInt8Kernels
             GridChunk<TTile>(w, 1, grid, mask, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             GridChunk<TTile>(w, 2, grid, mask, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             GridChunk<TTile>(w, 3, grid, mask, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
-            var d = RowScales(w);
-            f0 = AddBlock(f0, i0, d, scales);
-            if (n > 1) f1 = AddBlock(f1, i1, d, scales + scales1);
-            if (n > 2)
-            {
-                f2 = AddBlock(f2, i2, d, scales + scales2);
-                f3 = AddBlock(f3, i3, d, scales + scales3);
-            }
+            AddBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, i0, i1, i2, i3, RowScales(w), scales, scales1, scales2, scales3);
         }
         Store(f0, f1, f2, f3, n, y, yStride);
     }
@@ -214,20 +213,11 @@ internal static unsafe class RepackedInt8Kernels
         nint codes1, nint codes2, nint codes3, ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3)
         where TTile : struct, ITokenTile
     {
-        int n = TTile.Count;
         var packed = Vector256.Load(w + ScaleBytes + c * ChunkBytes);
         var low = Avx2.Shuffle(grid, (packed & mask).AsSByte());
         var high = Avx2.Shuffle(grid, (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask).AsSByte());
-        var lowMagnitudes = Avx2.Abs(low);
-        var highMagnitudes = Avx2.Abs(high);
-        a += 4 * c;
-        i0 += SignedChunk(low, lowMagnitudes, a, ones) + SignedChunk(high, highMagnitudes, a + Block / 2, ones);
-        if (n > 1) i1 += SignedChunk(low, lowMagnitudes, a + codes1, ones) + SignedChunk(high, highMagnitudes, a + codes1 + Block / 2, ones);
-        if (n > 2)
-        {
-            i2 += SignedChunk(low, lowMagnitudes, a + codes2, ones) + SignedChunk(high, highMagnitudes, a + codes2 + Block / 2, ones);
-            i3 += SignedChunk(low, lowMagnitudes, a + codes3, ones) + SignedChunk(high, highMagnitudes, a + codes3 + Block / 2, ones);
-        }
+        AddSignedChunks<TTile>(low, Avx2.Abs(low), a + 4 * c, ones, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+        AddSignedChunks<TTile>(high, Avx2.Abs(high), a + 4 * c + Block / 2, ones, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
     }
 
     /// <summary>
@@ -257,14 +247,7 @@ internal static unsafe class RepackedInt8Kernels
             SignedChunk<TTile>(w, 5, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             SignedChunk<TTile>(w, 6, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             SignedChunk<TTile>(w, 7, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
-            var d = RowScales(w);
-            f0 = AddBlock(f0, i0, d, scales);
-            if (n > 1) f1 = AddBlock(f1, i1, d, scales + scales1);
-            if (n > 2)
-            {
-                f2 = AddBlock(f2, i2, d, scales + scales2);
-                f3 = AddBlock(f3, i3, d, scales + scales3);
-            }
+            AddBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, i0, i1, i2, i3, RowScales(w), scales, scales1, scales2, scales3);
         }
         Store(f0, f1, f2, f3, n, y, yStride);
     }
@@ -274,16 +257,39 @@ internal static unsafe class RepackedInt8Kernels
     private static void SignedChunk<TTile>(byte* w, int c, Vector256<short> ones, sbyte* a, nint codes1, nint codes2, nint codes3,
         ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TTile : struct, ITokenTile
     {
-        int n = TTile.Count;
         var codes = Vector256.Load((sbyte*)w + ScaleBytes + c * ChunkBytes);
-        var magnitudes = Avx2.Abs(codes);
-        a += 4 * c;
+        AddSignedChunks<TTile>(codes, Avx2.Abs(codes), a + 4 * c, ones, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
+    }
+
+    /// <summary>Each token's products with a chunk of signed codes (<see cref="SignedChunk(Vector256{sbyte}, Vector256{byte}, sbyte*, Vector256{short})"/>) added to its sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddSignedChunks<TTile>(Vector256<sbyte> codes, Vector256<byte> magnitudes, sbyte* a, Vector256<short> ones,
+        nint codes1, nint codes2, nint codes3, ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3)
+        where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
         i0 += SignedChunk(codes, magnitudes, a, ones);
         if (n > 1) i1 += SignedChunk(codes, magnitudes, a + codes1, ones);
         if (n > 2)
         {
             i2 += SignedChunk(codes, magnitudes, a + codes2, ones);
             i3 += SignedChunk(codes, magnitudes, a + codes3, ones);
+        }
+    }
+
+    /// <summary>Each token's block of signed codes into its accumulator (<see cref="AddBlock(Vector256{float}, Vector256{int}, Vector256{float}, float*)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddBlocks<TTile>(ref Vector256<float> f0, ref Vector256<float> f1, ref Vector256<float> f2, ref Vector256<float> f3,
+        Vector256<int> i0, Vector256<int> i1, Vector256<int> i2, Vector256<int> i3, Vector256<float> d, float* scales,
+        nint scales1, nint scales2, nint scales3) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
+        f0 = AddBlock(f0, i0, d, scales);
+        if (n > 1) f1 = AddBlock(f1, i1, d, scales + scales1);
+        if (n > 2)
+        {
+            f2 = AddBlock(f2, i2, d, scales + scales2);
+            f3 = AddBlock(f3, i3, d, scales + scales3);
         }
     }
 
