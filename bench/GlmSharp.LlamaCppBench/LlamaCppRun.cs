@@ -51,11 +51,19 @@ internal static class LlamaCppRun
         start = Stopwatch.GetTimestamp();
         Prefill(context, batch, ids, run.Prompt);
         double prefill = run.Parallel * run.Prompt / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < run.Gen; i++) DecodeStep(context, batch, ids, run.Prompt + i, run.Prompt + i);
-        double decode = run.Parallel * run.Gen / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        CheckEverySequenceReached(context, run.Parallel, run.Prompt + run.Gen);
-        return new EngineResult(prefill, decode, load, RunSettings.PeakRssMb());
+        var (decode, samples) = run.TimeDecodeRounds(
+            () =>
+            {
+                for (int i = 0; i < run.Gen; i++) DecodeStep(context, batch, ids, run.Prompt + i, run.Prompt + i);
+                CheckEverySequenceReached(context, run.Parallel, run.Prompt + run.Gen);
+            },
+            () =>
+            {
+                for (int sequence = 0; sequence < run.Parallel; sequence++)
+                    context.NativeHandle.MemorySequenceRemove((LLamaSeqId)sequence, run.Prompt, -1);
+                CheckEverySequenceReached(context, run.Parallel, run.Prompt);
+            });
+        return new EngineResult(prefill, decode, load, RunSettings.PeakRssMb()) { DecodeSamplesTokS = samples };
     }
 
     /// <summary>The first <paramref name="count"/> ids of every sequence; logits for each one's last row, as llama-batched-bench asks.</summary>

@@ -57,6 +57,8 @@ internal static class BenchCommand
             if (int8 && (parse.GetValue(serve) || drafting is not null)) throw new GlmException("--int8-indexer applies to plain decoding runs; it does not combine with --serve or --mtp");
             int[]? depths = parse.GetValue(depth) is { } depthList ? DecodeDepths.Parse(depthList) : null;
             if (depths is not null && (parse.GetValue(serve) || drafting is not null)) throw new GlmException("--depth times plain decoding; it does not combine with --serve or --mtp");
+            if (settings.DecodeRepeats > 1 && (parse.GetValue(serve) || drafting is not null))
+                throw new GlmException("--decode-repeats times plain decoding; it does not combine with --serve or --mtp");
             if (depths is not null && parse.GetResult(run.Prompt) is { Implicit: false }) throw new GlmException("--depth sets each run's prompt; give --depth or --prompt, not both");
             if (parse.GetValue(engine) is { } single)
             {

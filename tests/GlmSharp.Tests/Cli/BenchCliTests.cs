@@ -107,7 +107,8 @@ public sealed class BenchCliTests : IDisposable
 
     /// <summary>
     /// --depth: one row per depth, each with both engines' decode after a context of that many tokens. The model is a tiny
-    /// glm-dsa (top-k 16), so the deeper row decodes on the sparse path in both engines.
+    /// glm-dsa (top-k 16), so the deeper row decodes on the sparse path in both engines; each run decodes twice after its
+    /// one prefill, its caches (latents and indexer keys) cut back to the context in between.
     /// </summary>
     [Fact]
     public void Depth_Report_Has_One_Row_Per_Depth_With_Both_Engines()
@@ -116,7 +117,8 @@ public sealed class BenchCliTests : IDisposable
             Experts: 8, ExpertsPerToken: 2, ExpertWidth: 32, SharedExperts: 1, FirstDense: 1, Context: 256, Dsa: new(Heads: 8, TopK: 16, "FS"));
         string gguf = new RandomMlaCheckpoint(spec, seed: 3).WriteGguf(_dir.File("dsa.gguf"), GgmlType.F32);
 
-        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "1", "--depth", "8,100", "--gen", "4", "--vs-llamacpp", "--json");
+        var result = GlmCli.Run("bench", "--model", gguf, "--threads", "1", "--runs", "1", "--depth", "8,100", "--gen", "4", "--decode-repeats", "2",
+            "--vs-llamacpp", "--json");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var report = JsonDocument.Parse(result.Stdout);
@@ -139,6 +141,8 @@ public sealed class BenchCliTests : IDisposable
     [InlineData("--model M --gen -1", "--gen -1")]
     [InlineData("--model M --parallel 0", "--parallel 0")]
     [InlineData("--model M --runs 0", "--runs 0")]
+    [InlineData("--model M --decode-repeats 0", "--decode-repeats 0")]
+    [InlineData("--model M --decode-repeats 2 --serve", "--decode-repeats times plain decoding")]
     [InlineData("--model M --cache-type q4_0", "--cache-type q4_0")]
     [InlineData("--model M --type q4_0", "--type")]
     [InlineData("--model M --out copy.gguf", "--out")]

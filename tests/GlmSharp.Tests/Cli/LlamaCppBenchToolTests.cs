@@ -58,6 +58,21 @@ public sealed class LlamaCppBenchToolTests : IDisposable
         Assert.True(result.PrefillTokS > 0 && result.DecodeTokS > 0 && result.LoadS > 0 && result.PeakRssMb > 0, $"{result}");
     }
 
+    /// <summary>Three decodes after one prefill, the cache cut back between them: each round's speed, and their median as the run's.</summary>
+    [Fact]
+    public void The_Tool_Repeats_The_Decode_After_One_Prefill()
+    {
+        var tool = LlamaCppBenchTool.Prepare(AppContext.BaseDirectory);
+
+        var (exitCode, stdout, stderr) = ChildProcess.Run(tool.RunStart(TinyGguf(), new RunSettings(1, 8, 4, 2, KvCacheType.F16) { DecodeRepeats = 3 }), "run the tool");
+
+        Assert.True(exitCode == 0, stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault());
+        var result = JsonSerializer.Deserialize<EngineResult>(stdout.Trim().Split('\n')[^1])!;
+        Assert.Equal(3, result.DecodeSamplesTokS!.Length);
+        Assert.All(result.DecodeSamplesTokS, speed => Assert.True(speed > 0));
+        Assert.Equal(result.DecodeSamplesTokS.Order().ElementAt(1), result.DecodeTokS);
+    }
+
     [Theory]
     [InlineData(0, "f16", "--parallel 0: must be at least 1")]
     [InlineData(2, "q4", "--cache-type q4: must be one of")]

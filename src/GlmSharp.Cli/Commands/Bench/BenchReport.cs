@@ -87,7 +87,8 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
     {
         var c = CultureInfo.InvariantCulture;
         string sequences = run.Parallel == 1 ? "" : $", {run.Parallel} sequences decoded together (tok/s of all of them)";
-        output.WriteLine($"model {model}, {run.Threads} threads, {run.CacheType.Name()} KV cache{sequences}, {ours.Count} interleaved runs per engine");
+        output.WriteLine($"model {model}, {run.Threads} threads, {run.CacheType.Name()} KV cache{sequences}, {ours.Count} interleaved runs per engine" +
+            (run.DecodeRepeats > 1 ? $", each decoding {run.DecodeRepeats} times after its one prefill (median)" : ""));
         output.WriteLine(string.Create(c, $"read bandwidth {Median(Bandwidths) / 1e9:F1} GB/s (median of a probe before each run, {Bandwidths.Min() / 1e9:F1}–{Bandwidths.Max() / 1e9:F1}), " +
             $"{decodeBytes / 1e9:F2} GB read per decode step → decode roofline {RooflineDecode:F1} tok/s"));
         output.WriteLine($"{"engine",-10} {"prefill tok/s (min–max)",-28} {"decode tok/s (min–max)",-28} {"load s",8} {"peak RSS MB",12}");

@@ -55,7 +55,8 @@ internal sealed class DecodeDepths(string model, RunSettings run, IReadOnlyList<
         var c = CultureInfo.InvariantCulture;
         bool both = rows[0].Llama is not null;
         output.WriteLine($"model {model}, {run.Threads} threads, {run.CacheType.Name()} KV cache, {run.Gen} decode steps after each depth, " +
-            $"{rows[0].Ours.Count} interleaved runs per engine and depth");
+            $"{rows[0].Ours.Count} interleaved runs per engine and depth" +
+            (run.DecodeRepeats > 1 ? $", each decoding {run.DecodeRepeats} times after its one prefill (median)" : ""));
         string header = $"{"depth",8} {"glmsharp decode tok/s (min–max)",-34} {"ms/tok",8} {"prefill tok/s",14}";
         if (both) header += $"   {"llama.cpp decode tok/s (min–max)",-34} {"ms/tok",8} {"prefill tok/s",14}   {"decode ratio (paired)",-22}";
         output.WriteLine(header);

@@ -48,10 +48,16 @@ internal static class EngineRun
         start = Stopwatch.GetTimestamp();
         Prefill(run.Prompt);
         double prefill = run.Parallel * run.Prompt / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < run.Gen; i++) DecodeStep(run.Prompt + i, run.Prompt + i);
-        double decode = run.Parallel * run.Gen / Stopwatch.GetElapsedTime(start).TotalSeconds;
-        return new EngineResult(prefill, decode, load, RunSettings.PeakRssMb());
+        var (decode, samples) = run.TimeDecodeRounds(
+            () =>
+            {
+                for (int i = 0; i < run.Gen; i++) DecodeStep(run.Prompt + i, run.Prompt + i);
+            },
+            () =>
+            {
+                foreach (int sequence in sequences) context.Cache.Truncate(sequence, run.Prompt);
+            });
+        return new EngineResult(prefill, decode, load, RunSettings.PeakRssMb()) { DecodeSamplesTokS = samples };
 
         void StartSequences()
         {

@@ -35,6 +35,11 @@ internal sealed record EngineResult(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? MtpAcceptance { get; init; }
 
+    /// <summary>With <see cref="RunSettings.DecodeRepeats"/> above one, every repeat's decode speed (DecodeTokS is their median).</summary>
+    [JsonPropertyName("decode_samples_tok_s")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[]? DecodeSamplesTokS { get; init; }
+
     /// <summary>A run drafting with the NextN layer: tokens made per step of the main model.</summary>
     [JsonPropertyName("tokens_per_step")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -44,6 +49,13 @@ internal sealed record EngineResult(
 /// <summary>What one run does: <see cref="Parallel"/> sequences of <see cref="Prompt"/> tokens each, then <see cref="Gen"/> decode steps.</summary>
 internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Parallel, KvCacheType CacheType)
 {
+    /// <summary>
+    /// How many times the decode steps run after the one timed prefill, each sequence cut back to its prompt between
+    /// them. A 64K-token --depth prefills for many minutes in both engines; repeating the decode samples the speed at
+    /// that depth that many times for one prefill.
+    /// </summary>
+    public int DecodeRepeats { get; init; } = 1;
+
     /// <summary>
     /// The warm-up before timing (tier-0 JIT code and cold caches are several times slower): a prompt of up to 64
     /// tokens, then this many decode steps; the cache is cleared afterwards.
@@ -71,7 +83,27 @@ internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Paralle
 
     /// <summary>The options that hand these settings to a run's own process.</summary>
     public IEnumerable<string> Arguments =>
-        ["--threads", $"{Threads}", "--prompt", $"{Prompt}", "--gen", $"{Gen}", "--parallel", $"{Parallel}", "--cache-type", CacheType.Name()];
+        ["--threads", $"{Threads}", "--prompt", $"{Prompt}", "--gen", $"{Gen}", "--parallel", $"{Parallel}", "--cache-type", CacheType.Name(),
+         "--decode-repeats", $"{DecodeRepeats}"];
+
+    /// <summary>
+    /// Times <see cref="DecodeRepeats"/> rounds of <paramref name="decodeRound"/> (the decode steps), calling
+    /// <paramref name="cutBack"/> between them; the median speed, and every round's when there are several.
+    /// </summary>
+    public (double Median, double[]? Samples) TimeDecodeRounds(Action decodeRound, Action cutBack)
+    {
+        var speeds = new double[DecodeRepeats];
+        for (int r = 0; r < DecodeRepeats; r++)
+        {
+            if (r > 0) cutBack();
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            decodeRound();
+            speeds[r] = Parallel * Gen / System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        var sorted = speeds.Order().ToArray();
+        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        return (median, DecodeRepeats > 1 ? speeds : null);
+    }
 
     /// <summary>
     /// Each sequence's ids: its prompt, then the ids fed while decoding. They are drawn one sequence after another
@@ -102,17 +134,21 @@ internal sealed class RunOptions
     public Option<int> Prompt { get; } = new("--prompt") { Description = "prompt tokens to prefill, per sequence", DefaultValueFactory = _ => 512 };
     public Option<int> Gen { get; } = new("--gen") { Description = "decode steps of one token per sequence", DefaultValueFactory = _ => 128 };
     public Option<int> Parallel { get; } = new("--parallel") { Description = "sequences, each with its own prompt, decoded together one row each per step", DefaultValueFactory = _ => 1 };
+    public Option<int> DecodeRepeats { get; } = new("--decode-repeats") { Description = "decode --gen steps this many times after one prefill, the cache cut back to the prompt between (a long --depth prefills once); the median is the run's decode speed", DefaultValueFactory = _ => 1 };
     public Option<string> CacheType { get; } = new("--cache-type") { Description = $"element type of the KV cache: {string.Join(", ", KvCacheTypes.Names)} (q8_0 needs a head size that is a multiple of 32)", DefaultValueFactory = _ => "f16" };
 
-    public IEnumerable<Option> All => [Threads, Prompt, Gen, Parallel, CacheType];
+    public IEnumerable<Option> All => [Threads, Prompt, Gen, Parallel, DecodeRepeats, CacheType];
 
     /// <summary>The settings given, or a one-line error naming the first option out of range.</summary>
     public RunSettings Read(ParseResult parse)
     {
-        foreach (var option in new[] { Threads, Prompt, Gen, Parallel })
+        foreach (var option in new[] { Threads, Prompt, Gen, Parallel, DecodeRepeats })
             if (parse.GetValue(option) is var value and < 1) throw new GlmException($"{option.Name} {value}: must be at least 1");
         string cacheName = parse.GetValue(CacheType)!;
         var cache = KvCacheTypes.Parse(cacheName) ?? throw new GlmException($"--cache-type {cacheName}: must be one of {string.Join(", ", KvCacheTypes.Names)}");
-        return new RunSettings(parse.GetValue(Threads), parse.GetValue(Prompt), parse.GetValue(Gen), parse.GetValue(Parallel), cache);
+        return new RunSettings(parse.GetValue(Threads), parse.GetValue(Prompt), parse.GetValue(Gen), parse.GetValue(Parallel), cache)
+        {
+            DecodeRepeats = parse.GetValue(DecodeRepeats),
+        };
     }
 }
