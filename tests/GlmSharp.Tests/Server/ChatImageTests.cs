@@ -14,10 +14,10 @@ using SkiaSharp;
 namespace GlmSharp.Tests.Server;
 
 /// <summary>
-/// <c>image_url</c> parts in chat messages on a random GLM-4.1V model (GGUF text + mmproj) served with continuous
-/// batching: a data URL sent by the official OpenAI client is answered as libmtmd answers the same prompt greedily; a
-/// file under --media-folder reads the same; paths out of the folder, remote URLs and malformed data are refused with
-/// 400s that name the field.
+/// <c>image_url</c> and <c>video_url</c> parts in chat messages on a random GLM-4.1V model (GGUF text + mmproj) served
+/// with continuous batching: an image data URL sent by the official OpenAI client is answered as libmtmd answers the same
+/// prompt greedily; a file under --media-folder reads the same, for images and videos; paths out of the folder, remote
+/// URLs, malformed data and the wrong media type are refused with 400s that name the field.
 /// </summary>
 [Trait("Oracle", "llama.cpp")]
 public sealed class ChatImageTests : IDisposable
@@ -25,6 +25,7 @@ public sealed class ChatImageTests : IDisposable
     private static readonly TinyGlm4vShape Shape = new(64, 4, 2, 16, 96, [1, 1, 2, 0], 32, 2, 2, 4, 6, 80);
     private const int NewTokens = 5;
     private const string ImageField = "messages[0].content[0].image_url";
+    private const string VideoField = "messages[0].content[0].video_url";
 
     private readonly TempDirectory _dir = new();
     private readonly TinyGlm4vModel _model;
@@ -44,7 +45,12 @@ public sealed class ChatImageTests : IDisposable
         _media = Directory.CreateDirectory(_dir.File("media")).FullName;
         File.WriteAllBytes(Path.Combine(_media, "picture.png"), _png);
         File.WriteAllBytes(_dir.File("outside.png"), _png);
+        // Four frames of 28 × 28, half a second each: two seconds sampled at 2 fps, two temporal patches.
+        _gif = TestGif.Write(28, 28, [.. Enumerable.Range(0, 4).Select(f => Enumerable.Range(0, 28 * 28).Select(i => (byte)((i * 7 + f * 40) % 256)).ToArray())], delayCentiseconds: 50);
+        File.WriteAllBytes(Path.Combine(_media, "clip.gif"), _gif);
     }
+
+    private readonly byte[] _gif;
 
     public void Dispose()
     {
@@ -151,29 +157,81 @@ public sealed class ChatImageTests : IDisposable
         Assert.Contains($"--media-folder {missing}: no such folder", result.Stderr);
     }
 
-    private async Task AssertRefused(string url, string message)
+    /// <summary>
+    /// A video as a data:video/gif URL and as a file under the media folder is answered alike, and its rows (two temporal
+    /// patches of 4 × 4 tokens, with their markers and timestamps) lengthen the prompt by more than its image tokens.
+    /// </summary>
+    [Fact]
+    public async Task A_Video_Data_Url_And_The_Same_File_In_The_Media_Folder_Are_Answered_Alike()
     {
-        var (status, body) = await Serve(server => Answer(server, url));
+        var (fromData, fromFile, textOnly) = await Serve(async server => (
+            await Completion(server, $"data:video/gif;base64,{Convert.ToBase64String(_gif)}", "video_url"),
+            await Completion(server, "clip.gif", "video_url"),
+            await Completion(server, null)));
+        Assert.Equal(fromData.GetProperty("choices")[0].GetProperty("message").GetRawText(), fromFile.GetProperty("choices")[0].GetProperty("message").GetRawText());
+        int PromptTokens(JsonElement completion) => completion.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+        Assert.Equal(PromptTokens(fromData), PromptTokens(fromFile));
+        Assert.True(PromptTokens(fromData) - PromptTokens(textOnly) > 2 * 4 * 4, $"{PromptTokens(fromData)} prompt tokens with the video, {PromptTokens(textOnly)} without");
+    }
+
+    [Theory]
+    [InlineData("data:image/gif;base64,R0lG", "a data URL must be data:video/<type>;base64,<data>")]
+    [InlineData("https://example.com/clip.mp4", "remote video URLs are not fetched by this server")]
+    [InlineData("../outside.png", "is outside the media folder")]
+    [InlineData("picture.png", "a still image")]
+    [InlineData("data:video/gif;base64,not*base64!", "the data URL's base64 data is malformed")]
+    public async Task A_Bad_Video_Url_Is_Refused_Naming_The_Field(string url, string message) =>
+        await AssertRefused(url, message, "video_url");
+
+    [Fact]
+    public async Task A_Video_Part_Without_A_Url_Is_Refused()
+    {
+        var (status, body) = await Serve(async server =>
+        {
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            var response = await http.PostAsJsonAsync("/v1/chat/completions", new
+            {
+                messages = new object[] { new { role = "user", content = new object[] { new { type = "video_url", video_url = new { path = "clip.gif" } } } } },
+                max_tokens = 1,
+            });
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains($"{VideoField} must be {{\"url\": \"…\"}}", JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_Model_Without_A_Vision_Tower_Refuses_Videos()
+    {
+        var (status, body) = await Serve(server => Answer(server, $"data:video/gif;base64,{Convert.ToBase64String(_gif)}", "video_url"), withImages: false);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("this model takes no videos", body);
+    }
+
+    private async Task AssertRefused(string url, string message, string kind = "image_url")
+    {
+        var (status, body) = await Serve(server => Answer(server, url, kind));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         using var error = JsonDocument.Parse(body);
         var e = error.RootElement.GetProperty("error");
-        Assert.StartsWith($"{ImageField}: ", e.GetProperty("message").GetString());
+        string field = kind == "image_url" ? ImageField : VideoField;
+        Assert.StartsWith($"{field}: ", e.GetProperty("message").GetString());
         Assert.Contains(message, e.GetProperty("message").GetString());
-        Assert.Equal(ImageField, e.GetProperty("param").GetString());
+        Assert.Equal(field, e.GetProperty("param").GetString());
     }
 
-    private static async Task<JsonElement> Completion(RunningServer server, string url)
+    private static async Task<JsonElement> Completion(RunningServer server, string? url, string kind = "image_url")
     {
-        var response = await Post(server, url);
+        var response = await Post(server, url, kind);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.Clone();
     }
 
     /// <summary>One greedy request over raw HTTP; the answer's message (ids and timestamps differ per request), or the error body.</summary>
-    private static async Task<(HttpStatusCode Status, string Body)> Answer(RunningServer server, string url)
+    private static async Task<(HttpStatusCode Status, string Body)> Answer(RunningServer server, string url, string kind = "image_url")
     {
-        var response = await Post(server, url);
+        var response = await Post(server, url, kind);
         string body = await response.Content.ReadAsStringAsync();
         if (response.StatusCode == HttpStatusCode.OK)
         {
@@ -183,20 +241,20 @@ public sealed class ChatImageTests : IDisposable
         return (response.StatusCode, body);
     }
 
-    /// <summary>The image first, then the question, as OpenAI's schema writes a user message with parts.</summary>
-    private static async Task<HttpResponseMessage> Post(RunningServer server, string url)
+    /// <summary>
+    /// The image (or with <paramref name="kind"/> video_url, the video) first, then the question, as OpenAI's schema writes
+    /// a user message with parts; the question alone when <paramref name="url"/> is null.
+    /// </summary>
+    private static async Task<HttpResponseMessage> Post(RunningServer server, string? url, string kind = "image_url")
     {
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        var question = new { type = "text", text = "What is it?" };
+        object[] content = url is null ? [question]
+            : kind == "image_url" ? [new { type = "image_url", image_url = new { url } }, question]
+            : [new { type = "video_url", video_url = new { url } }, question];
         return await http.PostAsJsonAsync("/v1/chat/completions", new
         {
-            messages = new object[]
-            {
-                new
-                {
-                    role = "user",
-                    content = new object[] { new { type = "image_url", image_url = new { url } }, new { type = "text", text = "What is it?" } },
-                },
-            },
+            messages = new object[] { new { role = "user", content } },
             temperature = 0,
             max_tokens = NewTokens,
         });
