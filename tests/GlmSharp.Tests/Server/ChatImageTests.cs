@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GlmSharp.Models;
+using GlmSharp.Server;
 using GlmSharp.Serving;
 using GlmSharp.Tests.Support;
 using GlmSharp.Tests.Vision;
@@ -10,6 +11,7 @@ using GlmSharp.Vision;
 using OpenAI;
 using OpenAI.Chat;
 using SkiaSharp;
+using AI = Microsoft.Extensions.AI;
 
 namespace GlmSharp.Tests.Server;
 
@@ -71,21 +73,26 @@ public sealed class ChatImageTests : IDisposable
 
     private static readonly ChatCompletionOptions Greedy = new() { Temperature = 0, MaxOutputTokenCount = NewTokens };
 
-    [Fact]
-    public async Task Data_Url_From_The_OpenAI_Client_Is_Answered_As_LibMtmd_Answers()
+    /// <summary>libmtmd's greedy reply to the image and "What is it?", trimmed as the reply parser trims every reply.</summary>
+    private string LibMtmdAnswer()
     {
         // The tiny vocabulary has no chat template: GLM-4-0414's layout, the image part's placeholder before the text.
         var chain = LibMtmd.Greedy(_model.TextGguf, _model.Mmproj, [_image], "[gMASK]<sop><|user|>\n<__media__>What is it?<|assistant|>",
             _model.VocabSize, LlamaCppImageSizing.DefaultMaxTokens, NewTokens);
         int stop = Array.FindIndex(chain, _loaded.StopTokenIds.Contains);
-        string expected = _loaded.Tokenizer!.Decode(stop < 0 ? chain : chain[..stop], includeSpecial: false);
+        return _loaded.Tokenizer!.Decode(stop < 0 ? chain : chain[..stop], includeSpecial: false).Trim();
+    }
+
+    [Fact]
+    public async Task Data_Url_From_The_OpenAI_Client_Is_Answered_As_LibMtmd_Answers()
+    {
+        string expected = LibMtmdAnswer();
 
         var completion = await Serve(async server => (ChatCompletion)await Client(server).CompleteChatAsync(
             [new UserChatMessage(ChatMessageContentPart.CreateImagePart(BinaryData.FromBytes(_png), "image/png"), ChatMessageContentPart.CreateTextPart("What is it?"))],
             Greedy));
 
-        // The reply parser trims the content's ends, as it does for every reply.
-        Assert.Equal(expected.Trim(), completion.Content.Count == 0 ? "" : completion.Content[0].Text);
+        Assert.Equal(expected, completion.Content.Count == 0 ? "" : completion.Content[0].Text);
         int imageTokens = _encoder.TokenCount(Glm4vOracleTests.ToRgba(_image), "image");
         Assert.True(completion.Usage.InputTokenCount > imageTokens, $"{completion.Usage.InputTokenCount} prompt tokens for {imageTokens} image tokens");
     }
@@ -206,6 +213,55 @@ public sealed class ChatImageTests : IDisposable
         var (status, body) = await Serve(server => Answer(server, $"data:video/gif;base64,{Convert.ToBase64String(_gif)}", "video_url"), withImages: false);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("this model takes no videos", body);
+    }
+
+    private static readonly AI.ChatOptions ClientGreedy = new() { Temperature = 0, MaxOutputTokens = NewTokens };
+
+    /// <summary>The in-process IChatClient takes an image as DataContent, or as UriContent naming a file in the media folder.</summary>
+    [Fact]
+    public async Task The_Chat_Client_Answers_Image_Data_Content_As_LibMtmd_Answers_And_A_Media_File_Alike()
+    {
+        string expected = LibMtmdAnswer();
+        using var batcher = new ContinuousBatcher(_loaded, new BatcherOptions { MaxSequences = 2, ContextLength = 1024, CachePositions = 2048 });
+        using var client = new GlmChatClient(_loaded, batcher, _encoder, _media);
+
+        var fromData = await client.GetResponseAsync([new AI.ChatMessage(AI.ChatRole.User, [new AI.DataContent(_png, "image/png"), new AI.TextContent("What is it?")])], ClientGreedy);
+        var fromFile = await client.GetResponseAsync([new AI.ChatMessage(AI.ChatRole.User,
+            [new AI.UriContent(new Uri(Path.Combine(_media, "picture.png")), "image/png"), new AI.TextContent("What is it?")])], ClientGreedy);
+
+        Assert.Equal(expected, fromData.Text);
+        Assert.Equal(expected, fromFile.Text);
+    }
+
+    public static TheoryData<string, string> BadClientContent => new()
+    {
+        { "pdf", "messages[0].contents[0]: media type 'application/pdf' is not an image" },
+        { "system", "messages[0].contents[0]: images are accepted in user messages only" },
+        { "remote", "messages[0].contents[0]: remote image URLs are not fetched" },
+        { "outside", "messages[0].contents[0]: 'file://" },
+        { "no tower", "messages[0].contents[0]: this model takes no images" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadClientContent))]
+    public async Task The_Chat_Client_Refuses_Bad_Image_Content_Naming_It(string kind, string message)
+    {
+        AI.AIContent image = kind switch
+        {
+            "pdf" => new AI.DataContent(_png, "application/pdf"),
+            "remote" => new AI.UriContent(new Uri("https://example.com/cat.png"), "image/png"),
+            "outside" => new AI.UriContent(new Uri(_dir.File("outside.png")), "image/png"),
+            _ => new AI.DataContent(_png, "image/png"),
+        };
+        using var batcher = new ContinuousBatcher(_loaded, new BatcherOptions { MaxSequences = 1, ContextLength = 1024, CachePositions = 1024 });
+        using var client = new GlmChatClient(_loaded, batcher, kind == "no tower" ? null : _encoder, _media);
+        var role = kind == "system" ? AI.ChatRole.System : AI.ChatRole.User;
+
+        var error = await Assert.ThrowsAsync<ApiError>(() => client.GetResponseAsync([new AI.ChatMessage(role, [image, new AI.TextContent("What is it?")])], ClientGreedy));
+
+        Assert.StartsWith(message, error.Message);
+        Assert.Equal("messages[0].contents[0]", error.Param);
+        if (kind == "outside") Assert.Contains("is outside the media folder", error.Message);
     }
 
     private async Task AssertRefused(string url, string message, string kind = "image_url")
