@@ -11,6 +11,7 @@ var root = new RootCommand("One timed llama.cpp run as glm bench runs it; prints
 root.Options.Add(model);
 foreach (var option in options.All) root.Options.Add(option);
 root.Subcommands.Add(QuantizeCommand());
+root.Subcommands.Add(VisionCommand());
 root.SetAction(parse =>
 {
     var run = options.Read(parse);
@@ -32,6 +33,29 @@ static Command QuantizeCommand()
         string path = parse.GetValue(source)!;
         if (!File.Exists(path)) throw new GlmException($"{path}: no such file");
         LlamaCppQuantize.Run(path, parse.GetValue(destination)!, parse.GetValue(fileType)!, parse.GetValue(threads));
+        return 0;
+    });
+    return command;
+}
+
+static Command VisionCommand()
+{
+    var mmproj = new Option<string>("--mmproj") { Description = "glm4v mmproj GGUF to encode with", Required = true };
+    var textModel = new Option<string>("--text-model") { Description = "text GGUF whose width matches the mmproj's projection (mtmd needs one to initialise)", Required = true };
+    var threads = new Option<int>("--threads") { Description = "compute threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+    var vision = new VisionRunOptions();
+    var command = new Command("vision", "One timed image encode through libmtmd as glm bench --vision runs it; prints encode and pre-processing ms and the token grid as JSON")
+    {
+        mmproj, textModel, threads,
+    };
+    foreach (var option in vision.All) command.Options.Add(option);
+    command.SetAction(parse =>
+    {
+        foreach (var file in new[] { parse.GetValue(mmproj)!, parse.GetValue(textModel)! })
+            if (!File.Exists(file)) throw new GlmException($"{file}: no such file");
+        if (parse.GetValue(threads) is var count and < 1) throw new GlmException($"--threads {count}: must be at least 1");
+        var run = vision.Read(parse, parse.GetValue(threads));
+        Console.WriteLine(JsonSerializer.Serialize(LlamaCppVisionRun.Run(parse.GetValue(mmproj)!, parse.GetValue(textModel)!, run)));
         return 0;
     });
     return command;

@@ -19,12 +19,13 @@ internal sealed class ChatCompletions(ITextGenerationService engine, BpeTokenize
     {
         var request = ChatRequest.Parse(body, defaults, engine.ContextLength);
         var encoded = images.Encode(request.Images, engine.ContextLength);
+        var videos = images.EncodeVideos(request.Videos, engine.ContextLength);
         ChatPrompt prompt;
         try
         {
             prompt = ChatPrompt.Prepare(template, tokenizer, request.Messages,
                 new ChatTemplateOptions { EnableThinking = request.EnableThinking, Tools = request.ToolDefinitions }, engine.ContextLength,
-                encoded, images.ImageTokenId, modelOrigin);
+                encoded, images.ImageTokenId, modelOrigin, videos);
         }
         catch (JsonException e)
         {

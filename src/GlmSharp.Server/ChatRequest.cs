@@ -8,12 +8,12 @@ namespace GlmSharp.Server;
 
 /// <summary>
 /// A checked <c>POST /v1/chat/completions</c> body: the conversation, the tools, and how to generate. The
-/// <c>image_url</c> parts of user messages become GLM's image placeholder in the message text and an entry of
-/// <see cref="Images"/>, in the order the template writes them.
+/// <c>image_url</c> and <c>video_url</c> parts of user messages become GLM's image or video placeholder in the message
+/// text and an entry of <see cref="Images"/> or <see cref="Videos"/>, in the order the template writes them.
 /// </summary>
 internal sealed record ChatRequest(
     IReadOnlyList<ChatMessage> Messages, IReadOnlyList<string> ToolDefinitions, ToolSchemas Tools, GenerationOptions Generation,
-    int Choices, bool Stream, bool IncludeUsage, bool EnableThinking, IReadOnlyList<ImagePart> Images)
+    int Choices, bool Stream, bool IncludeUsage, bool EnableThinking, IReadOnlyList<MediaPart> Images, IReadOnlyList<MediaPart> Videos)
 {
     /// <summary>Reads the body; every field that is present must be valid, and the error names it.</summary>
     public static ChatRequest Parse(JsonElement body, SamplingOptions defaults, int contextLength)
@@ -42,10 +42,10 @@ internal sealed record ChatRequest(
         var generation = GenerationFields.Parse(body, defaults, contextLength, defaultMaxTokens: contextLength, specialTokensAsText: true)
             with { TopLogprobs = GenerationFields.ChatLogprobs(body), JsonObject = json };
         var (n, stream, includeUsage) = GenerationFields.Delivery(body);
-        var images = new List<ImagePart>();
-        var conversation = messages.EnumerateArray().Select((m, i) => Message(m, i, images)).ToArray();
+        var media = new Media([], []);
+        var conversation = messages.EnumerateArray().Select((m, i) => Message(m, i, media)).ToArray();
         // The object is the whole reply, so a JSON reply is asked for without thinking first.
-        return new ChatRequest(conversation, toolDefinitions, schemas, generation, n, stream, includeUsage, !json && Thinking(body), images);
+        return new ChatRequest(conversation, toolDefinitions, schemas, generation, n, stream, includeUsage, !json && Thinking(body), media.Images, media.Videos);
     }
 
     /// <summary>Whether <c>response_format</c> asks for a JSON object (enforced while sampling) rather than text.</summary>
@@ -80,7 +80,10 @@ internal sealed record ChatRequest(
         return true;
     }
 
-    private static ChatMessage Message(JsonElement m, int index, List<ImagePart> images)
+    /// <summary>The media parts of the user messages so far, in order.</summary>
+    private sealed record Media(List<MediaPart> Images, List<MediaPart> Videos);
+
+    private static ChatMessage Message(JsonElement m, int index, Media media)
     {
         string field = $"messages[{index}]";
         if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var roleValue) || roleValue.ValueKind != JsonValueKind.String)
@@ -93,7 +96,7 @@ internal sealed record ChatRequest(
             "tool" => ChatRole.Tool,
             var other => throw ApiError.Invalid($"{field}.role '{other}' is not one of system, user, assistant, tool", field + ".role"),
         };
-        string content = Content(m, field, role == ChatRole.User ? images : null);
+        string content = Content(m, field, role == ChatRole.User ? media : null);
         string? reasoning = m.TryGetProperty("reasoning_content", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
         List<ChatToolCall>? calls = null;
         if (role == ChatRole.Assistant && m.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
@@ -121,10 +124,11 @@ internal sealed record ChatRequest(
     }
 
     /// <summary>
-    /// A string, or an array of parts: text parts are joined, and in a user message each <c>image_url</c> part leaves
-    /// GLM's image placeholder where it stood and its URL in <paramref name="images"/>. Null or absent is empty.
+    /// A string, or an array of parts: text parts are joined, and in a user message each <c>image_url</c> or
+    /// <c>video_url</c> part leaves GLM's image or video placeholder where it stood and its URL in <paramref name="media"/>.
+    /// Null or absent is empty.
     /// </summary>
-    private static string Content(JsonElement m, string field, List<ImagePart>? images)
+    private static string Content(JsonElement m, string field, Media? media)
     {
         if (!m.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null) return "";
         if (content.ValueKind == JsonValueKind.String) return content.GetString()!;
@@ -135,31 +139,33 @@ internal sealed record ChatRequest(
         {
             string partField = $"{field}.content[{index++}]";
             if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type)) throw ApiError.Invalid($"{field}.content: every part needs a type", field + ".content");
-            if (type.ValueKind == JsonValueKind.String && type.GetString() == "image_url")
+            string? kind = type.ValueKind == JsonValueKind.String ? type.GetString() : null;
+            if (kind is "image_url" or "video_url")
             {
-                if (images is null) throw ApiError.Invalid($"{partField}: image parts are accepted in user messages only", partField);
-                images.Add(new ImagePart(ImageUrl(part, partField), partField + ".image_url"));
-                text.Append(ImagePrompt.Placeholder);
+                if (media is null) throw ApiError.Invalid($"{partField}: image and video parts are accepted in user messages only", partField);
+                var url = new MediaPart(MediaUrl(part, partField, kind), $"{partField}.{kind}");
+                (kind == "image_url" ? media.Images : media.Videos).Add(url);
+                text.Append(kind == "image_url" ? ImagePrompt.Placeholder : VideoPrompt.Placeholder);
                 continue;
             }
-            if (type.ValueKind != JsonValueKind.String || type.GetString() != "text" || !part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
-                throw ApiError.Invalid($"{field}.content: only text and image_url parts are supported", field + ".content");
+            if (kind != "text" || !part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
+                throw ApiError.Invalid($"{field}.content: only text, image_url and video_url parts are supported", field + ".content");
             text.Append(partText.GetString());
         }
         return text.ToString();
     }
 
-    /// <summary>OpenAI's <c>{"image_url": {"url": …}}</c>, or the bare string some clients send.</summary>
-    private static string ImageUrl(JsonElement part, string field)
+    /// <summary>OpenAI's <c>{"image_url": {"url": …}}</c> (and the same shape for <c>video_url</c>), or the bare string some clients send.</summary>
+    private static string MediaUrl(JsonElement part, string field, string kind)
     {
-        if (part.TryGetProperty("image_url", out var value))
+        if (part.TryGetProperty(kind, out var value))
         {
             if (value.ValueKind == JsonValueKind.String) return value.GetString()!;
             if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String) return url.GetString()!;
         }
-        throw ApiError.Invalid($"{field}.image_url must be {{\"url\": \"…\"}}", field + ".image_url");
+        throw ApiError.Invalid($"{field}.{kind} must be {{\"url\": \"…\"}}", $"{field}.{kind}");
     }
 }
 
-/// <summary>One <c>image_url</c> of a request: its URL and the field it came from, for errors.</summary>
-internal sealed record ImagePart(string Url, string Field);
+/// <summary>One <c>image_url</c> or <c>video_url</c> of a request: its URL and the field it came from, for errors.</summary>
+internal sealed record MediaPart(string Url, string Field);

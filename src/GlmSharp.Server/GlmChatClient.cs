@@ -5,6 +5,7 @@ using GlmSharp.Models;
 using GlmSharp.Serving;
 using GlmSharp.Tokenizers;
 using GlmSharp.Tokenizers.Chat;
+using GlmSharp.Vision;
 using Microsoft.Extensions.AI;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 using AiChatRole = Microsoft.Extensions.AI.ChatRole;
@@ -17,7 +18,9 @@ namespace GlmSharp.Server;
 /// Microsoft.Extensions.AI's <see cref="IChatClient"/> in process, over the same engine the server uses: the model's chat
 /// template, its tools and thinking, replies split into text, <see cref="TextReasoningContent"/> and
 /// <see cref="FunctionCallContent"/>, whole or streamed. <c>AdditionalProperties["enable_thinking"] = false</c> turns
-/// GLM's thinking off.
+/// GLM's thinking off. Images in user messages — <see cref="DataContent"/>, or <see cref="UriContent"/> naming a file under
+/// the media folder, with an image/… media type — go through the vision tower as the server's image_url parts do; a
+/// refused one is an <see cref="ApiError"/> naming it (<c>messages[i].contents[j]</c>).
 /// </summary>
 public sealed class GlmChatClient : IChatClient
 {
@@ -25,11 +28,15 @@ public sealed class GlmChatClient : IChatClient
     private readonly ITextGenerationService _engine;
     private readonly BpeTokenizer _tokenizer;
     private readonly ChatClientMetadata _metadata;
+    private readonly ChatImages _images;
 
-    public GlmChatClient(LoadedModel model, ITextGenerationService engine)
+    /// <param name="images">The vision tower for image content (none: images are refused).</param>
+    /// <param name="mediaFolder">The folder image files may be read from, as <c>glm serve --media-folder</c>.</param>
+    public GlmChatClient(LoadedModel model, ITextGenerationService engine, ImageEncoder? images = null, string? mediaFolder = null)
     {
         _model = model;
         _engine = engine;
+        _images = new ChatImages(images, new ImageUrls(mediaFolder));
         _tokenizer = model.Tokenizer ?? throw new Errors.UnsupportedModelException($"{model.Path}: the model has no tokenizer, so it cannot chat");
         _metadata = new ChatClientMetadata("glmsharp", defaultModelId: Path.GetFileName(model.Path.TrimEnd('/')));
     }
@@ -44,9 +51,11 @@ public sealed class GlmChatClient : IChatClient
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<AiChatMessage> messages, ChatOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var (conversation, tools, schemas) = Convert(messages, options);
+        var (conversation, tools, schemas, imageParts) = Convert(messages, options);
         bool thinking = !(options?.AdditionalProperties?.TryGetValue("enable_thinking", out var value) == true && value is false);
-        var prompt = ChatPrompt.Prepare(_model.ChatTemplate, _tokenizer, conversation, new ChatTemplateOptions { EnableThinking = thinking, Tools = tools }, _engine.ContextLength);
+        var images = _images.Encode(imageParts, _engine.ContextLength);
+        var prompt = ChatPrompt.Prepare(_model.ChatTemplate, _tokenizer, conversation, new ChatTemplateOptions { EnableThinking = thinking, Tools = tools }, _engine.ContextLength,
+            images, _images.ImageTokenId, _model.Path);
         var parser = new GlmOutputParser(schemas, prompt.StartsInReasoning);
         string responseId = "glm-" + Guid.NewGuid().ToString("N")[..16];
         int completionTokens = 0, callIndex = 0;
@@ -93,11 +102,15 @@ public sealed class GlmChatClient : IChatClient
         };
     }
 
-    private static (List<GlmChatMessage> Conversation, List<string> Tools, ToolSchemas Schemas) Convert(IEnumerable<AiChatMessage> messages, ChatOptions? options)
+    private static (List<GlmChatMessage> Conversation, List<string> Tools, ToolSchemas Schemas, List<MediaPart> Images) Convert(IEnumerable<AiChatMessage> messages,
+        ChatOptions? options)
     {
         var conversation = new List<GlmChatMessage>();
+        var images = new List<MediaPart>();
+        int index = -1;
         foreach (var message in messages)
         {
+            index++;
             var role = message.Role == AiChatRole.System ? GlmChatRole.System
                 : message.Role == AiChatRole.Assistant ? GlmChatRole.Assistant
                 : message.Role == AiChatRole.Tool ? GlmChatRole.Tool
@@ -115,7 +128,8 @@ public sealed class GlmChatClient : IChatClient
             }
             string reasoning = string.Concat(message.Contents.OfType<TextReasoningContent>().Select(r => r.Text));
             var calls = message.Contents.OfType<FunctionCallContent>().Select(c => new ChatToolCall(c.Name, JsonSerializer.Serialize(c.Arguments ?? new Dictionary<string, object?>()))).ToList();
-            conversation.Add(new GlmChatMessage(role, message.Text, reasoning.Length > 0 ? reasoning : null, calls.Count > 0 ? calls : null));
+            string content = Text(message, $"messages[{index}]", role == GlmChatRole.User ? images : null);
+            conversation.Add(new GlmChatMessage(role, content, reasoning.Length > 0 ? reasoning : null, calls.Count > 0 ? calls : null));
         }
         var tools = new List<string>();
         var schemas = ToolSchemas.None;
@@ -129,7 +143,40 @@ public sealed class GlmChatClient : IChatClient
             tools.AddRange(definitions.Select(TemplateJson.Serialize));
             schemas = ToolSchemas.FromOpenAiTools(JsonSerializer.SerializeToElement(definitions));
         }
-        return (conversation, tools, schemas);
+        return (conversation, tools, schemas, images);
+    }
+
+    /// <summary>
+    /// The message's text parts joined, with GLM's image placeholder where each image stood (its URL — a data URL for
+    /// <see cref="DataContent"/> — in <paramref name="images"/>, which is null outside user messages).
+    /// </summary>
+    private static string Text(AiChatMessage message, string field, List<MediaPart>? images)
+    {
+        var text = new System.Text.StringBuilder();
+        for (int i = 0; i < message.Contents.Count; i++)
+        {
+            string partField = $"{field}.contents[{i}]";
+            string? url = message.Contents[i] switch
+            {
+                TextContent part => Append(part.Text),
+                DataContent data when data.HasTopLevelMediaType("image") => data.Uri,
+                UriContent uri when uri.HasTopLevelMediaType("image") => uri.Uri.ToString(),
+                DataContent data => throw ApiError.Invalid($"{partField}: media type '{data.MediaType}' is not an image; GLM reads image/… content", partField),
+                UriContent uri => throw ApiError.Invalid($"{partField}: media type '{uri.MediaType}' is not an image; GLM reads image/… content", partField),
+                _ => null,
+            };
+            if (url is null) continue;
+            if (images is null) throw ApiError.Invalid($"{partField}: images are accepted in user messages only", partField);
+            images.Add(new MediaPart(url, partField));
+            text.Append(ImagePrompt.Placeholder);
+        }
+        return text.ToString();
+
+        string? Append(string part)
+        {
+            text.Append(part);
+            return null;
+        }
     }
 
     private static Dictionary<string, object?> Arguments(string json)

@@ -1,9 +1,9 @@
 namespace GlmSharp.Server;
 
 /// <summary>
-/// Reads the bytes an <c>image_url</c> names: a <c>data:image/…;base64,</c> URL, or a file (a path or a
-/// <c>file://</c> URL) inside the folder <c>glm serve --media-folder</c> gave, after every symbolic link on the way is
-/// followed. Remote URLs are never fetched: a server that fetched them would reach whatever its network reaches on a
+/// Reads the bytes an <c>image_url</c> or <c>video_url</c> names: a <c>data:image/…;base64,</c> (or <c>data:video/…</c>)
+/// URL, or a file (a path or a <c>file://</c> URL) inside the folder <c>glm serve --media-folder</c> gave, after every
+/// symbolic link on the way is followed. Remote URLs are never fetched: a server that fetched them would reach whatever its network reaches on a
 /// client's behalf. Every refusal is a 400 that names the field.
 /// </summary>
 internal sealed class ImageUrls(string? mediaFolder)
@@ -11,14 +11,15 @@ internal sealed class ImageUrls(string? mediaFolder)
     /// <summary>The media folder with its own links followed, so that containment is checked between real paths.</summary>
     private readonly string? _root = mediaFolder is null ? null : RealPath(Path.GetFullPath(mediaFolder));
 
-    public byte[] Read(ImagePart part)
+    /// <param name="mediaType">The data URL's MIME type family, "image" or "video", which also names the part in errors.</param>
+    public byte[] Read(MediaPart part, string mediaType)
     {
         string url = part.Url, field = part.Field;
-        if (url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) return DataUrl(url, field);
+        if (url.StartsWith("data:", StringComparison.OrdinalIgnoreCase)) return DataUrl(url, field, mediaType);
         if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            throw ApiError.Invalid($"{field}: remote image URLs are not fetched by this server; send the image as a data:image/…;base64, URL", field);
+            throw ApiError.Invalid($"{field}: remote {mediaType} URLs are not fetched by this server; send the {mediaType} as a data:{mediaType}/…;base64, URL", field);
         if (_root is null)
-            throw ApiError.Invalid($"{field}: image files are not read by this server (it has no --media-folder); send the image as a data:image/…;base64, URL", field);
+            throw ApiError.Invalid($"{field}: {mediaType} files are not read by this server (it has no --media-folder); send the {mediaType} as a data:{mediaType}/…;base64, URL", field);
         string path = url;
         if (url.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
         {
@@ -51,12 +52,12 @@ internal sealed class ImageUrls(string? mediaFolder)
         }
     }
 
-    private static byte[] DataUrl(string url, string field)
+    private static byte[] DataUrl(string url, string field, string mediaType)
     {
         int comma = url.IndexOf(',');
         string header = comma < 0 ? "" : url[5..comma];
-        if (comma < 0 || !header.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || !header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
-            throw ApiError.Invalid($"{field}: a data URL must be data:image/<type>;base64,<data>", field);
+        if (comma < 0 || !header.StartsWith(mediaType + "/", StringComparison.OrdinalIgnoreCase) || !header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
+            throw ApiError.Invalid($"{field}: a data URL must be data:{mediaType}/<type>;base64,<data>", field);
         try
         {
             return Convert.FromBase64String(url[(comma + 1)..]);

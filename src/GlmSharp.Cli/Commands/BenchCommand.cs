@@ -36,6 +36,10 @@ internal static class BenchCommand
         var serve = new Option<bool>("--serve") { Description = "time GlmSharp through glm serve: --parallel HTTP clients stream one completion each (TTFT and TPOT percentiles); llama.cpp runs its batched decode" };
         var mtp = new Option<bool>("--mtp") { Description = "GlmSharp drafts with the model's NextN layer (greedy output; reports acceptance and tokens per step); one sequence" };
         var draftTokens = new Option<int>("--draft-tokens") { Description = "tokens the NextN layer drafts per step with --mtp", DefaultValueFactory = _ => 1 };
+        var vision = new Option<bool>("--vision") { Description = "time the glm4v vision encoder instead: one image encode per run, against libmtmd with --vs-llamacpp, at the same patch count" };
+        var visionRun = new VisionRunOptions();
+        var mmproj = new Option<string?>("--mmproj") { Description = "glm4v mmproj GGUF to time with --vision (default: a random one at GLM-4.1V's vision shape, matrices of --type, f16 unless given)" };
+        var visionBlocks = new Option<int?>("--vision-blocks") { Description = "keep only the first N of the random mmproj's 24 blocks (the per-block time at a fraction of the run)" };
         var engine = new Option<string?>("--engine") { Description = "run GlmSharp once and print its result as JSON (used by the benchmark itself)", Hidden = true };
 
         var command = new Command("bench", "Prefill and decode speed, load time and peak memory, optionally against llama.cpp")
@@ -43,10 +47,27 @@ internal static class BenchCommand
             model, synthetic, type, output, layers, heads, depth, int8Indexer,
         };
         foreach (var option in run.All) command.Options.Add(option);
-        foreach (var option in new Option[] { runs, versus, json, serve, mtp, draftTokens, engine }) command.Options.Add(option);
+        foreach (var option in (Option[])[runs, versus, json, serve, mtp, draftTokens, vision, mmproj, visionBlocks, .. visionRun.All, engine]) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var settings = run.Read(parse);
+            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+            if (parse.GetValue(vision))
+            {
+                foreach (var option in new Option[] { model, synthetic, output, layers, heads, depth, int8Indexer, serve, mtp, draftTokens, run.Prompt, run.Gen, run.Parallel, run.CacheType })
+                    if (Given(option)) throw new GlmException($"{option.Name} is an option of the text benchmark; --vision times the image encoder");
+                if (parse.GetValue(engine) is { } visionEngine)
+                {
+                    if (visionEngine != EngineRun.GlmSharp) throw new GlmException($"--engine {visionEngine}: only {EngineRun.GlmSharp} runs in glm");
+                    string file = parse.GetValue(mmproj) ?? throw new GlmException("give --mmproj FILE.gguf");
+                    Console.WriteLine(JsonSerializer.Serialize(VisionEngineRun.Run(file, visionRun.Read(parse, settings.Threads))));
+                    return 0;
+                }
+                return RunVision(parse.GetValue(visionRun.ImageSize), parse.GetValue(mmproj), Given(visionBlocks) ? parse.GetValue(visionBlocks) : null,
+                    Given(type) ? parse.GetValue(type) : null, settings.Threads, parse.GetValue(runs), parse.GetValue(versus), parse.GetValue(json));
+            }
+            foreach (var option in new Option[] { mmproj, visionBlocks, visionRun.ImageSize })
+                if (Given(option)) throw new GlmException($"{option.Name} applies to --vision runs");
             var scheme = SyntheticType.Parse(parse.GetValue(type)!);
             int? drafting = parse.GetValue(mtp) ? parse.GetValue(draftTokens) : null;
             if (drafting is { } k && (k < 1 || k > Inference.SpeculativeGenerator.MaxDraftTokens))
@@ -107,6 +128,28 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <param name="typeName">The random mmproj's matrix type, when --type was given.</param>
+    private static int RunVision(string? sizeList, string? mmproj, int? blocks, string? typeName, int threads, int runs, bool versus, bool json)
+    {
+        var sizes = ImageSizes.Parse(sizeList ?? throw new GlmException("--vision needs --image-size WIDTHxHEIGHT[,WIDTHxHEIGHT...]"));
+        if (runs < 1) throw new GlmException($"--runs {runs}: must be at least 1");
+        Configs.Glm4vVisionConfig config;
+        GgmlType? matrixType = null;
+        if (mmproj is not null)
+        {
+            if (blocks is not null) throw new GlmException("--vision-blocks shortens the random mmproj; a --mmproj file keeps its own");
+            if (typeName is not null) throw new GlmException("--type is the matrix type of the random mmproj; a --mmproj file keeps its own");
+            config = SyntheticVision.ReadConfig(mmproj);
+        }
+        else
+        {
+            config = SyntheticVision.Config(blocks);
+            matrixType = SyntheticVision.ParseType(typeName ?? "f16");
+        }
+        var llama = versus ? LlamaCppBenchTool.Prepare(Environment.CurrentDirectory, AppContext.BaseDirectory) : null;
+        return new VisionBench(threads, runs, json, llama).Run(sizes, mmproj, config, matrixType);
+    }
+
     private static string ExistingFile(string? path)
     {
         if (path is null) throw new GlmException("give --model FILE.gguf or --synthetic NAME");
@@ -155,7 +198,7 @@ internal static class BenchCommand
     }
 
     /// <summary>Write-back of a freshly written multi-GB file steals CPU from the timed runs; flush it first.</summary>
-    private static void FlushWrites()
+    internal static void FlushWrites()
     {
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) Process.Start("sync")?.WaitForExit();
     }
@@ -217,26 +260,8 @@ internal static class BenchCommand
     }
 
     /// <summary>This program again, in the hidden one-run mode.</summary>
-    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run, string[] mode)
-    {
-        var start = new ProcessStartInfo(Environment.ProcessPath!);
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-            start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (var argument in (string[])["bench", "--engine", EngineRun.GlmSharp, "--model", model, .. run.Arguments, .. mode])
-            start.ArgumentList.Add(argument);
-        return start;
-    }
+    private static ProcessStartInfo GlmSharpRunStart(string model, RunSettings run, string[] mode) =>
+        ChildProcess.Glm(["bench", "--engine", EngineRun.GlmSharp, "--model", model, .. run.Arguments, .. mode]);
 
-    private static EngineResult RunChild(string engine, ProcessStartInfo start)
-    {
-        var (exitCode, stdout, stderr) = ChildProcess.Run(start, $"run {engine}");
-        string last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-        if (exitCode != 0 || !last.StartsWith('{'))
-        {
-            // The run's own one-line error is its last line; llama.cpp logs to stderr before it.
-            string reason = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? last;
-            throw new GlmException($"the {engine} run failed (exit {exitCode}): {(reason.StartsWith("error: ", StringComparison.Ordinal) ? reason[7..] : reason)}");
-        }
-        return JsonSerializer.Deserialize<EngineResult>(last) ?? throw new GlmException($"the {engine} run printed no result");
-    }
+    private static EngineResult RunChild(string engine, ProcessStartInfo start) => ChildProcess.RunEngine<EngineResult>(engine, start);
 }

@@ -27,6 +27,15 @@ internal sealed class VisionScratch : IDisposable
     public DeviceSpan<float> Merged { get; }        // (tokens, out) after the downsample and the projection
     public DeviceSpan<float> MergedNormed { get; }  // (tokens, out)
 
+    /// <summary>
+    /// Host copies of a block's fused q/k/v rows and of q, k, v after RoPE, for the split that runs on the host: allocated
+    /// once per image, not once per block (a 4K image's four arrays are 1.5 GB).
+    /// </summary>
+    public float[] HostQueryKeyValue { get; }
+    public float[] HostQuery { get; }
+    public float[] HostKey { get; }
+    public float[] HostValue { get; }
+
     public VisionScratch(IComputeBackend backend, Glm4vVisionConfig c, int patches)
     {
         Patches = patches;
@@ -47,6 +56,10 @@ internal sealed class VisionScratch : IDisposable
             Activated = Floats(backend, mlp);
             Merged = Floats(backend, (long)Tokens * c.OutHiddenSize);
             MergedNormed = Floats(backend, (long)Tokens * c.OutHiddenSize);
+            HostQueryKeyValue = GC.AllocateUninitializedArray<float>(checked((int)(3 * hidden)));
+            HostQuery = GC.AllocateUninitializedArray<float>(checked((int)hidden));
+            HostKey = GC.AllocateUninitializedArray<float>(checked((int)hidden));
+            HostValue = GC.AllocateUninitializedArray<float>(checked((int)hidden));
         }
         catch
         {

@@ -63,4 +63,37 @@ public sealed class VisionKernelTests
         _backend.BidirectionalAttention(q.On(_backend), k.On(_backend), v.On(_backend), output, tokens: 2, heads: 1, headDim: 2, scale: 1);
         Assert.Equal([12.5f, 1f, 12.5f, 1f], _backend.ToArray(output));
     }
+
+    /// <summary>
+    /// The attention through the float GEMM (each head's scores for chunks of 256 queries, then scores·v) against the
+    /// one-row-at-a-time reference on every ISA this CPU runs, at token counts that leave a partial chunk and head sizes
+    /// that leave partial GEMM tiles.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1, 2)]
+    [InlineData(7, 2, 16)]
+    [InlineData(70, 3, 80)]
+    [InlineData(130, 2, 128)]
+    [InlineData(200, 1, 32)]
+    [InlineData(1100, 2, 72)]
+    public void Gemm_Attention_Matches_The_Row_By_Row_Reference_On_Every_Isa(int tokens, int heads, int headDim)
+    {
+        var random = new Random(tokens * 31 + headDim);
+        int width = heads * headDim;
+        float[] Values() => [.. Enumerable.Range(0, tokens * width).Select(_ => (float)(random.NextDouble() * 4 - 2))];
+        float[] q = Values(), k = Values(), v = Values();
+        float scale = 1f / MathF.Sqrt(headDim);
+        var expected = new float[tokens * width];
+        CpuVisionOps.BidirectionalAttention(q, k, v, expected, tokens, heads, headDim, scale, new float[tokens]);
+
+        foreach (var isa in Enum.GetValues<CpuIsa>().Where(CpuIsaSupport.IsSupported))
+        {
+            using var backend = new CpuBackend(2, isa);
+            var output = backend.Allocate<float>(tokens * width);
+            backend.BidirectionalAttention(q.On(backend), k.On(backend), v.On(backend), output, tokens, heads, headDim, scale);
+            var actual = backend.ToArray(output);
+            for (int i = 0; i < actual.Length; i++)
+                Assert.True(Math.Abs(actual[i] - expected[i]) <= 2e-5f, $"{isa}: output {i} is {actual[i]}, the reference {expected[i]}");
+        }
+    }
 }

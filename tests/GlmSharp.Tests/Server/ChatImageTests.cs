@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GlmSharp.Models;
+using GlmSharp.Server;
 using GlmSharp.Serving;
 using GlmSharp.Tests.Support;
 using GlmSharp.Tests.Vision;
@@ -10,14 +11,15 @@ using GlmSharp.Vision;
 using OpenAI;
 using OpenAI.Chat;
 using SkiaSharp;
+using AI = Microsoft.Extensions.AI;
 
 namespace GlmSharp.Tests.Server;
 
 /// <summary>
-/// <c>image_url</c> parts in chat messages on a random GLM-4.1V model (GGUF text + mmproj) served with continuous
-/// batching: a data URL sent by the official OpenAI client is answered as libmtmd answers the same prompt greedily; a
-/// file under --media-folder reads the same; paths out of the folder, remote URLs and malformed data are refused with
-/// 400s that name the field.
+/// <c>image_url</c> and <c>video_url</c> parts in chat messages on a random GLM-4.1V model (GGUF text + mmproj) served
+/// with continuous batching: an image data URL sent by the official OpenAI client is answered as libmtmd answers the same
+/// prompt greedily; a file under --media-folder reads the same, for images and videos; paths out of the folder, remote
+/// URLs, malformed data and the wrong media type are refused with 400s that name the field.
 /// </summary>
 [Trait("Oracle", "llama.cpp")]
 public sealed class ChatImageTests : IDisposable
@@ -25,6 +27,7 @@ public sealed class ChatImageTests : IDisposable
     private static readonly TinyGlm4vShape Shape = new(64, 4, 2, 16, 96, [1, 1, 2, 0], 32, 2, 2, 4, 6, 80);
     private const int NewTokens = 5;
     private const string ImageField = "messages[0].content[0].image_url";
+    private const string VideoField = "messages[0].content[0].video_url";
 
     private readonly TempDirectory _dir = new();
     private readonly TinyGlm4vModel _model;
@@ -44,7 +47,12 @@ public sealed class ChatImageTests : IDisposable
         _media = Directory.CreateDirectory(_dir.File("media")).FullName;
         File.WriteAllBytes(Path.Combine(_media, "picture.png"), _png);
         File.WriteAllBytes(_dir.File("outside.png"), _png);
+        // Four frames of 28 × 28, half a second each: two seconds sampled at 2 fps, two temporal patches.
+        _gif = TestGif.Write(28, 28, [.. Enumerable.Range(0, 4).Select(f => Enumerable.Range(0, 28 * 28).Select(i => (byte)((i * 7 + f * 40) % 256)).ToArray())], delayCentiseconds: 50);
+        File.WriteAllBytes(Path.Combine(_media, "clip.gif"), _gif);
     }
+
+    private readonly byte[] _gif;
 
     public void Dispose()
     {
@@ -65,21 +73,26 @@ public sealed class ChatImageTests : IDisposable
 
     private static readonly ChatCompletionOptions Greedy = new() { Temperature = 0, MaxOutputTokenCount = NewTokens };
 
-    [Fact]
-    public async Task Data_Url_From_The_OpenAI_Client_Is_Answered_As_LibMtmd_Answers()
+    /// <summary>libmtmd's greedy reply to the image and "What is it?", trimmed as the reply parser trims every reply.</summary>
+    private string LibMtmdAnswer()
     {
         // The tiny vocabulary has no chat template: GLM-4-0414's layout, the image part's placeholder before the text.
         var chain = LibMtmd.Greedy(_model.TextGguf, _model.Mmproj, [_image], "[gMASK]<sop><|user|>\n<__media__>What is it?<|assistant|>",
             _model.VocabSize, LlamaCppImageSizing.DefaultMaxTokens, NewTokens);
         int stop = Array.FindIndex(chain, _loaded.StopTokenIds.Contains);
-        string expected = _loaded.Tokenizer!.Decode(stop < 0 ? chain : chain[..stop], includeSpecial: false);
+        return _loaded.Tokenizer!.Decode(stop < 0 ? chain : chain[..stop], includeSpecial: false).Trim();
+    }
+
+    [Fact]
+    public async Task Data_Url_From_The_OpenAI_Client_Is_Answered_As_LibMtmd_Answers()
+    {
+        string expected = LibMtmdAnswer();
 
         var completion = await Serve(async server => (ChatCompletion)await Client(server).CompleteChatAsync(
             [new UserChatMessage(ChatMessageContentPart.CreateImagePart(BinaryData.FromBytes(_png), "image/png"), ChatMessageContentPart.CreateTextPart("What is it?"))],
             Greedy));
 
-        // The reply parser trims the content's ends, as it does for every reply.
-        Assert.Equal(expected.Trim(), completion.Content.Count == 0 ? "" : completion.Content[0].Text);
+        Assert.Equal(expected, completion.Content.Count == 0 ? "" : completion.Content[0].Text);
         int imageTokens = _encoder.TokenCount(Glm4vOracleTests.ToRgba(_image), "image");
         Assert.True(completion.Usage.InputTokenCount > imageTokens, $"{completion.Usage.InputTokenCount} prompt tokens for {imageTokens} image tokens");
     }
@@ -151,29 +164,130 @@ public sealed class ChatImageTests : IDisposable
         Assert.Contains($"--media-folder {missing}: no such folder", result.Stderr);
     }
 
-    private async Task AssertRefused(string url, string message)
+    /// <summary>
+    /// A video as a data:video/gif URL and as a file under the media folder is answered alike, and its rows (two temporal
+    /// patches of 4 × 4 tokens, with their markers and timestamps) lengthen the prompt by more than its image tokens.
+    /// </summary>
+    [Fact]
+    public async Task A_Video_Data_Url_And_The_Same_File_In_The_Media_Folder_Are_Answered_Alike()
     {
-        var (status, body) = await Serve(server => Answer(server, url));
+        var (fromData, fromFile, textOnly) = await Serve(async server => (
+            await Completion(server, $"data:video/gif;base64,{Convert.ToBase64String(_gif)}", "video_url"),
+            await Completion(server, "clip.gif", "video_url"),
+            await Completion(server, null)));
+        Assert.Equal(fromData.GetProperty("choices")[0].GetProperty("message").GetRawText(), fromFile.GetProperty("choices")[0].GetProperty("message").GetRawText());
+        int PromptTokens(JsonElement completion) => completion.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+        Assert.Equal(PromptTokens(fromData), PromptTokens(fromFile));
+        Assert.True(PromptTokens(fromData) - PromptTokens(textOnly) > 2 * 4 * 4, $"{PromptTokens(fromData)} prompt tokens with the video, {PromptTokens(textOnly)} without");
+    }
+
+    [Theory]
+    [InlineData("data:image/gif;base64,R0lG", "a data URL must be data:video/<type>;base64,<data>")]
+    [InlineData("https://example.com/clip.mp4", "remote video URLs are not fetched by this server")]
+    [InlineData("../outside.png", "is outside the media folder")]
+    [InlineData("picture.png", "a still image")]
+    [InlineData("data:video/gif;base64,not*base64!", "the data URL's base64 data is malformed")]
+    public async Task A_Bad_Video_Url_Is_Refused_Naming_The_Field(string url, string message) =>
+        await AssertRefused(url, message, "video_url");
+
+    [Fact]
+    public async Task A_Video_Part_Without_A_Url_Is_Refused()
+    {
+        var (status, body) = await Serve(async server =>
+        {
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            var response = await http.PostAsJsonAsync("/v1/chat/completions", new
+            {
+                messages = new object[] { new { role = "user", content = new object[] { new { type = "video_url", video_url = new { path = "clip.gif" } } } } },
+                max_tokens = 1,
+            });
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains($"{VideoField} must be {{\"url\": \"…\"}}", JsonDocument.Parse(body).RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_Model_Without_A_Vision_Tower_Refuses_Videos()
+    {
+        var (status, body) = await Serve(server => Answer(server, $"data:video/gif;base64,{Convert.ToBase64String(_gif)}", "video_url"), withImages: false);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("this model takes no videos", body);
+    }
+
+    private static readonly AI.ChatOptions ClientGreedy = new() { Temperature = 0, MaxOutputTokens = NewTokens };
+
+    /// <summary>The in-process IChatClient takes an image as DataContent, or as UriContent naming a file in the media folder.</summary>
+    [Fact]
+    public async Task The_Chat_Client_Answers_Image_Data_Content_As_LibMtmd_Answers_And_A_Media_File_Alike()
+    {
+        string expected = LibMtmdAnswer();
+        using var batcher = new ContinuousBatcher(_loaded, new BatcherOptions { MaxSequences = 2, ContextLength = 1024, CachePositions = 2048 });
+        using var client = new GlmChatClient(_loaded, batcher, _encoder, _media);
+
+        var fromData = await client.GetResponseAsync([new AI.ChatMessage(AI.ChatRole.User, [new AI.DataContent(_png, "image/png"), new AI.TextContent("What is it?")])], ClientGreedy);
+        var fromFile = await client.GetResponseAsync([new AI.ChatMessage(AI.ChatRole.User,
+            [new AI.UriContent(new Uri(Path.Combine(_media, "picture.png")), "image/png"), new AI.TextContent("What is it?")])], ClientGreedy);
+
+        Assert.Equal(expected, fromData.Text);
+        Assert.Equal(expected, fromFile.Text);
+    }
+
+    public static TheoryData<string, string> BadClientContent => new()
+    {
+        { "pdf", "messages[0].contents[0]: media type 'application/pdf' is not an image" },
+        { "system", "messages[0].contents[0]: images are accepted in user messages only" },
+        { "remote", "messages[0].contents[0]: remote image URLs are not fetched" },
+        { "outside", "messages[0].contents[0]: 'file://" },
+        { "no tower", "messages[0].contents[0]: this model takes no images" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadClientContent))]
+    public async Task The_Chat_Client_Refuses_Bad_Image_Content_Naming_It(string kind, string message)
+    {
+        AI.AIContent image = kind switch
+        {
+            "pdf" => new AI.DataContent(_png, "application/pdf"),
+            "remote" => new AI.UriContent(new Uri("https://example.com/cat.png"), "image/png"),
+            "outside" => new AI.UriContent(new Uri(_dir.File("outside.png")), "image/png"),
+            _ => new AI.DataContent(_png, "image/png"),
+        };
+        using var batcher = new ContinuousBatcher(_loaded, new BatcherOptions { MaxSequences = 1, ContextLength = 1024, CachePositions = 1024 });
+        using var client = new GlmChatClient(_loaded, batcher, kind == "no tower" ? null : _encoder, _media);
+        var role = kind == "system" ? AI.ChatRole.System : AI.ChatRole.User;
+
+        var error = await Assert.ThrowsAsync<ApiError>(() => client.GetResponseAsync([new AI.ChatMessage(role, [image, new AI.TextContent("What is it?")])], ClientGreedy));
+
+        Assert.StartsWith(message, error.Message);
+        Assert.Equal("messages[0].contents[0]", error.Param);
+        if (kind == "outside") Assert.Contains("is outside the media folder", error.Message);
+    }
+
+    private async Task AssertRefused(string url, string message, string kind = "image_url")
+    {
+        var (status, body) = await Serve(server => Answer(server, url, kind));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         using var error = JsonDocument.Parse(body);
         var e = error.RootElement.GetProperty("error");
-        Assert.StartsWith($"{ImageField}: ", e.GetProperty("message").GetString());
+        string field = kind == "image_url" ? ImageField : VideoField;
+        Assert.StartsWith($"{field}: ", e.GetProperty("message").GetString());
         Assert.Contains(message, e.GetProperty("message").GetString());
-        Assert.Equal(ImageField, e.GetProperty("param").GetString());
+        Assert.Equal(field, e.GetProperty("param").GetString());
     }
 
-    private static async Task<JsonElement> Completion(RunningServer server, string url)
+    private static async Task<JsonElement> Completion(RunningServer server, string? url, string kind = "image_url")
     {
-        var response = await Post(server, url);
+        var response = await Post(server, url, kind);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.Clone();
     }
 
     /// <summary>One greedy request over raw HTTP; the answer's message (ids and timestamps differ per request), or the error body.</summary>
-    private static async Task<(HttpStatusCode Status, string Body)> Answer(RunningServer server, string url)
+    private static async Task<(HttpStatusCode Status, string Body)> Answer(RunningServer server, string url, string kind = "image_url")
     {
-        var response = await Post(server, url);
+        var response = await Post(server, url, kind);
         string body = await response.Content.ReadAsStringAsync();
         if (response.StatusCode == HttpStatusCode.OK)
         {
@@ -183,20 +297,20 @@ public sealed class ChatImageTests : IDisposable
         return (response.StatusCode, body);
     }
 
-    /// <summary>The image first, then the question, as OpenAI's schema writes a user message with parts.</summary>
-    private static async Task<HttpResponseMessage> Post(RunningServer server, string url)
+    /// <summary>
+    /// The image (or with <paramref name="kind"/> video_url, the video) first, then the question, as OpenAI's schema writes
+    /// a user message with parts; the question alone when <paramref name="url"/> is null.
+    /// </summary>
+    private static async Task<HttpResponseMessage> Post(RunningServer server, string? url, string kind = "image_url")
     {
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        var question = new { type = "text", text = "What is it?" };
+        object[] content = url is null ? [question]
+            : kind == "image_url" ? [new { type = "image_url", image_url = new { url } }, question]
+            : [new { type = "video_url", video_url = new { url } }, question];
         return await http.PostAsJsonAsync("/v1/chat/completions", new
         {
-            messages = new object[]
-            {
-                new
-                {
-                    role = "user",
-                    content = new object[] { new { type = "image_url", image_url = new { url } }, new { type = "text", text = "What is it?" } },
-                },
-            },
+            messages = new object[] { new { role = "user", content } },
             temperature = 0,
             max_tokens = NewTokens,
         });

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Text;
+using GlmSharp.LlamaCppBench;
 using GlmSharp.Vision;
 using LLama;
 using LLama.Common;
@@ -10,25 +10,13 @@ namespace GlmSharp.Tests.Vision;
 /// <summary>
 /// llama.cpp's multimodal library (libmtmd, shipped with LLamaSharp.Backend.Cpu next to libllama) as the glm4v oracle.
 /// The model and mmproj are loaded through LLamaSharp (which picks the build and resolves the library); the prompt is
-/// tokenized, encoded and evaluated through libmtmd's C functions directly, because LLamaSharp 0.30.0's managed
-/// tokenize passes the prompt's length including the NUL and so appends a byte-0 token. (This build's mtmd_input_text
-/// carries the text's length after its pointer, which mtmd.h of older llama.cpp does not have: reading the two flags
-/// as the length gave 256 bytes of text.) Everything runs in F32 with
-/// flash attention off, so the image encoder's keys and values are not rounded to F16.
+/// tokenized, encoded and evaluated through libmtmd's C functions directly (<see cref="MtmdApi"/>, shared with the
+/// llama.cpp bench tool). Everything runs in F32 with flash attention off, so the image encoder's keys and values are
+/// not rounded to F16.
 /// </summary>
 internal static unsafe class LibMtmd
 {
     public sealed record Result(int[] TextBefore, int[] TextAfter, int ImageRows, int ImageCols, float[] ImageEmbeddings, float[] LastLogits);
-
-    /// <summary>mtmd_input_text of this build: the text and its length in bytes (no NUL needed), then the two flags.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct InputText
-    {
-        public byte* Text;
-        public nuint TextLength;
-        public byte AddSpecial;
-        public byte ParseSpecial;
-    }
 
     private static readonly Lock InitLock = new();
     private static bool _initialised;
@@ -37,7 +25,7 @@ internal static unsafe class LibMtmd
     public static Result Run(string textGguf, string mmproj, RgbImage image, string prompt, int vocab, int maxImageTokens)
     {
         using var loaded = new Loaded(textGguf, mmproj, maxImageTokens);
-        var api = Api.Instance;
+        var api = MtmdApi.Instance;
         nint chunks = loaded.Tokenize(prompt, [image]);
         try
         {
@@ -72,7 +60,7 @@ internal static unsafe class LibMtmd
         int vocab, int maxImageTokens, int newTokens)
     {
         using var loaded = new Loaded(textGguf, mmproj, maxImageTokens);
-        var api = Api.Instance;
+        var api = MtmdApi.Instance;
         nint chunks = loaded.Tokenize(prompt, images);
         int position;
         try
@@ -142,7 +130,7 @@ internal static unsafe class LibMtmd
         /// <summary>mtmd_tokenize of the prompt and its images (special tokens parsed, none added); free the chunks after.</summary>
         public nint Tokenize(string prompt, IReadOnlyList<RgbImage> images)
         {
-            var api = Api.Instance;
+            var api = MtmdApi.Instance;
             var bitmaps = new nint[images.Count];
             for (int i = 0; i < images.Count; i++)
                 fixed (byte* pixels = images[i].Pixels) bitmaps[i] = api.BitmapInit((uint)images[i].Width, (uint)images[i].Height, pixels);
@@ -154,7 +142,7 @@ internal static unsafe class LibMtmd
                 fixed (byte* text = utf8)
                 fixed (nint* bitmapList = bitmaps)
                 {
-                    var input = new InputText { Text = text, TextLength = (nuint)utf8.Length, AddSpecial = 0, ParseSpecial = 1 };
+                    var input = new MtmdInputText { Text = text, TextLength = (nuint)utf8.Length, AddSpecial = 0, ParseSpecial = 1 };
                     status = api.Tokenize(Mtmd, chunks, &input, bitmapList, (nuint)bitmaps.Length);
                 }
                 if (status != 0)
@@ -174,7 +162,7 @@ internal static unsafe class LibMtmd
         public int Evaluate(nint chunks)
         {
             int newPast;
-            if (Api.Instance.EvalChunks(Mtmd, Llama, chunks, 0, 0, 4096, 1, &newPast) != 0) throw new InvalidOperationException("mtmd_helper_eval_chunks failed");
+            if (MtmdApi.Instance.EvalChunks(Mtmd, Llama, chunks, 0, 0, 4096, 1, &newPast) != 0) throw new InvalidOperationException("mtmd_helper_eval_chunks failed");
             return newPast;
         }
 
@@ -187,7 +175,7 @@ internal static unsafe class LibMtmd
     }
 
     /// <summary>The text tokens before and after the one image chunk, and the image chunk.</summary>
-    private static (int[] Before, int[] After, nint Image) Chunks(Api api, nint chunks)
+    private static (int[] Before, int[] After, nint Image) Chunks(MtmdApi api, nint chunks)
     {
         var before = new List<int>();
         var after = new List<int>();
@@ -196,7 +184,7 @@ internal static unsafe class LibMtmd
         {
             nint chunk = api.ChunksGet(chunks, i);
             int type = api.ChunkType(chunk);
-            if (type == 1)
+            if (type == MtmdApi.ImageChunk)
             {
                 if (image != 0) throw new InvalidOperationException("libmtmd made two image chunks of one image");
                 image = chunk;
@@ -209,50 +197,5 @@ internal static unsafe class LibMtmd
         }
         if (image == 0) throw new InvalidOperationException("libmtmd made no image chunk");
         return ([.. before], [.. after], image);
-    }
-
-    /// <summary>The C functions, from the libmtmd and libllama LLamaSharp already loaded (found again by their sonames).</summary>
-    private sealed class Api
-    {
-        public static Api Instance => _instance ??= new Api();
-        private static Api? _instance;
-
-        public readonly delegate* unmanaged<uint, uint, byte*, nint> BitmapInit;
-        public readonly delegate* unmanaged<nint, void> BitmapFree;
-        public readonly delegate* unmanaged<nint> ChunksInit;
-        public readonly delegate* unmanaged<nint, void> ChunksFree;
-        public readonly delegate* unmanaged<nint, nuint> ChunksSize;
-        public readonly delegate* unmanaged<nint, nuint, nint> ChunksGet;
-        public readonly delegate* unmanaged<nint, int> ChunkType;
-        public readonly delegate* unmanaged<nint, nuint*, int*> ChunkTextTokens;
-        public readonly delegate* unmanaged<nint, nint> ChunkImageTokens;
-        public readonly delegate* unmanaged<nint, nuint> ImageNx;
-        public readonly delegate* unmanaged<nint, nuint> ImageNy;
-        public readonly delegate* unmanaged<nint, nint, InputText*, nint*, nuint, int> Tokenize;
-        public readonly delegate* unmanaged<nint, nint, int> EncodeChunk;
-        public readonly delegate* unmanaged<nint, float*> OutputEmbd;
-        public readonly delegate* unmanaged<nint, nint, nint, int, int, int, byte, int*, int> EvalChunks;
-        public readonly delegate* unmanaged<nint, int, float*> LogitsIth;
-
-        private Api()
-        {
-            nint mtmd = NativeLibrary.Load("libmtmd.so"), llama = NativeLibrary.Load("libllama.so");
-            BitmapInit = (delegate* unmanaged<uint, uint, byte*, nint>)NativeLibrary.GetExport(mtmd, "mtmd_bitmap_init");
-            BitmapFree = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(mtmd, "mtmd_bitmap_free");
-            ChunksInit = (delegate* unmanaged<nint>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunks_init");
-            ChunksFree = (delegate* unmanaged<nint, void>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunks_free");
-            ChunksSize = (delegate* unmanaged<nint, nuint>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunks_size");
-            ChunksGet = (delegate* unmanaged<nint, nuint, nint>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunks_get");
-            ChunkType = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunk_get_type");
-            ChunkTextTokens = (delegate* unmanaged<nint, nuint*, int*>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunk_get_tokens_text");
-            ChunkImageTokens = (delegate* unmanaged<nint, nint>)NativeLibrary.GetExport(mtmd, "mtmd_input_chunk_get_tokens_image");
-            ImageNx = (delegate* unmanaged<nint, nuint>)NativeLibrary.GetExport(mtmd, "mtmd_image_tokens_get_nx");
-            ImageNy = (delegate* unmanaged<nint, nuint>)NativeLibrary.GetExport(mtmd, "mtmd_image_tokens_get_ny");
-            Tokenize = (delegate* unmanaged<nint, nint, InputText*, nint*, nuint, int>)NativeLibrary.GetExport(mtmd, "mtmd_tokenize");
-            EncodeChunk = (delegate* unmanaged<nint, nint, int>)NativeLibrary.GetExport(mtmd, "mtmd_encode_chunk");
-            OutputEmbd = (delegate* unmanaged<nint, float*>)NativeLibrary.GetExport(mtmd, "mtmd_get_output_embd");
-            EvalChunks = (delegate* unmanaged<nint, nint, nint, int, int, int, byte, int*, int>)NativeLibrary.GetExport(mtmd, "mtmd_helper_eval_chunks");
-            LogitsIth = (delegate* unmanaged<nint, int, float*>)NativeLibrary.GetExport(llama, "llama_get_logits_ith");
-        }
     }
 }

@@ -44,34 +44,15 @@ internal sealed class RandomGlm4vVision
 
     public string WriteMmproj(string path, GgmlType type = GgmlType.F32, IReadOnlyDictionary<string, object>? metadataOverrides = null)
     {
-        var c = Config;
         var writer = new GgufWriter();
-        var metadata = new Dictionary<string, object>
-        {
-            [MmprojKeys.Architecture] = "clip",
-            [MmprojKeys.ProjectorType] = MmprojKeys.Glm4vProjector,
-            [MmprojKeys.HasVisionEncoder] = true,
-            [MmprojKeys.UseSilu] = true,
-            [MmprojKeys.EmbeddingLength] = (uint)c.HiddenSize,
-            [MmprojKeys.FeedForwardLength] = (uint)c.IntermediateSize,
-            [MmprojKeys.BlockCount] = (uint)c.Depth,
-            [MmprojKeys.ProjectionDim] = (uint)c.OutHiddenSize,
-            [MmprojKeys.HeadCount] = (uint)c.NumHeads,
-            [MmprojKeys.LayerNormEpsilon] = (float)c.RmsNormEps,
-            [MmprojKeys.ImageSize] = (uint)c.ImageSize,
-            [MmprojKeys.PatchSize] = (uint)c.PatchSize,
-            [MmprojKeys.SpatialMergeSize] = (uint)c.SpatialMergeSize,
-            [MmprojKeys.ImageMean] = Mean,
-            [MmprojKeys.ImageStd] = Std,
-        };
+        var metadata = new Dictionary<string, object>(Glm4vMmprojLayout.Metadata(Config, Mean, Std));
         foreach (var (key, value) in metadataOverrides ?? new Dictionary<string, object>()) metadata[key] = value;
         foreach (var (key, value) in metadata) writer.SetMetadata(key, value);
 
-        foreach (var entry in Glm4vVisionTensors.Table(c))
+        foreach (var entry in Glm4vVisionTensors.Table(Config))
         {
             var (shape, values) = Tensors[entry.HfName];
-            // Norms, biases and the position table stay F32 as llama.cpp's converter keeps them; matrices take the asked type.
-            var tensorType = shape.Length >= 2 && !entry.HfName.StartsWith("embeddings.") ? type : GgmlType.F32;
+            var tensorType = Glm4vMmprojLayout.StoredType(entry.GgufName, shape, type);
             if (entry.HfName != Glm4vVisionTensors.HfPatchKernel)
             {
                 writer.AddTensorFromFloats(entry.GgufName, tensorType, shape, values);

@@ -16,10 +16,13 @@ internal sealed class LlamaCppBenchTool
 
     /// <summary>
     /// What the tool is built from, relative to the repository: its folder, the engine library it references and the
-    /// run protocol it compiles in, and the build settings of every project.
+    /// run protocols it compiles in, and the build settings of every project.
     /// </summary>
     private static readonly string[] Sources =
-        ["bench/GlmSharp.LlamaCppBench", "src/GlmSharp", "src/GlmSharp.Cli/Commands/Bench/RunProtocol.cs", "Directory.Build.props", "Directory.Packages.props"];
+    [
+        "bench/GlmSharp.LlamaCppBench", "src/GlmSharp", "src/GlmSharp.Cli/Commands/Bench/RunProtocol.cs",
+        "src/GlmSharp.Cli/Commands/Bench/VisionRunProtocol.cs", "Directory.Build.props", "Directory.Packages.props",
+    ];
 
     private readonly string _root;
 
@@ -115,6 +118,10 @@ internal sealed class LlamaCppBenchTool
 
     /// <summary>How to start one llama.cpp run of <paramref name="model"/>.</summary>
     public ProcessStartInfo RunStart(string model, RunSettings run) => Dotnet([Assembly, "--model", model, .. run.Arguments]);
+
+    /// <summary>How to start one libmtmd image encode with <paramref name="mmproj"/> (and the text model mtmd initialises from).</summary>
+    public ProcessStartInfo VisionRunStart(string mmproj, string textModel, VisionRunSettings run) =>
+        Dotnet([Assembly, "vision", "--mmproj", mmproj, "--text-model", textModel, .. run.Arguments]);
 
     /// <summary>Requantizes <paramref name="source"/> into <paramref name="destination"/> with llama.cpp's quantizer.</summary>
     public void Quantize(string source, string destination, string llamaFileType, int threads)

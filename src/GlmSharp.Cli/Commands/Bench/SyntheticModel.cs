@@ -121,13 +121,19 @@ internal static class SyntheticModel
     public static void Write(string name, int? layers, int? heads, QuantizationScheme scheme, string path, Action<double> progress)
     {
         var config = Config(name, layers, heads);
+        Write(config, name, Vocabulary(config), scheme, path, progress);
+    }
+
+    /// <param name="name">Names the model in the file's general.name and in errors.</param>
+    internal static void Write(ModelConfig config, string name, TokenizerVocabulary vocabulary, QuantizationScheme scheme, string path, Action<double> progress)
+    {
         IArchitecture architecture = ModelRegistry.ByModelType(config.ModelType, name);
         var writer = new GgufWriter();
         foreach (var (key, value) in architecture.GgufMetadata(config))
             writer.SetMetadata(key, value);
         writer.SetMetadata("general.name", $"synthetic {name} {scheme.Name}");
         writer.SetMetadata("general.file_type", scheme.FileType);
-        foreach (var (key, value) in GgufVocabulary.ToMetadata(Vocabulary(config)))
+        foreach (var (key, value) in GgufVocabulary.ToMetadata(vocabulary))
             writer.SetMetadata(key, value);
 
         var tensors = ExpertStacks.Group(TensorListing.For(architecture, config).Select(t => (t.Name, t.Shape)), name)
@@ -157,9 +163,10 @@ internal static class SyntheticModel
     /// token per byte), GLM's special tokens from the model's first end-of-text id on, as GLM numbers them, and
     /// distinct filler tokens in between and after.
     /// </summary>
-    internal static TokenizerVocabulary Vocabulary(ModelConfig config)
+    /// <param name="moreSpecials">Special tokens after GLM's own (an image prompt's markers).</param>
+    internal static TokenizerVocabulary Vocabulary(ModelConfig config, params string[] moreSpecials)
     {
-        string[] specials = ["<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"];
+        string[] specials = ["<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>", .. moreSpecials];
         int endOfText = config.EosTokenIds[0];
         var tokens = new string[config.VocabSize];
         var kinds = new TokenKind[config.VocabSize];
@@ -179,7 +186,7 @@ internal static class SyntheticModel
     }
 
     /// <summary>Rows are generated and encoded in parallel chunks, then written in order.</summary>
-    private static void WriteRandom(Stream stream, GgmlType type, long[] shape, int seed, bool isNorm)
+    internal static void WriteRandom(Stream stream, GgmlType type, long[] shape, int seed, bool isNorm)
     {
         int columns = (int)shape[^1];
         int rows = checked((int)(shape.Aggregate(1L, (a, b) => a * b) / columns));

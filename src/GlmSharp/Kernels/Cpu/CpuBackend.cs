@@ -373,9 +373,10 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
         long width = (long)tokens * heads * headDim;
         if (q.Length < width || k.Length < width || v.Length < width || output.Length < width)
             throw new ArgumentException($"BidirectionalAttention: buffers too small for {tokens} tokens × {heads} heads × {headDim}");
-        var workspace = _workspaces.Value!;
-        if (workspace.AttentionScores.Length < tokens) workspace.AttentionScores = new float[tokens];
-        CpuVisionOps.BidirectionalAttention(Host(q), Host(k), Host(v), Host(output), tokens, heads, headDim, scale, workspace.AttentionScores);
+        fixed (float* qp = Host(q), kp = Host(k), vp = Host(v), op = Host(output))
+        {
+            CpuBidirectionalAttention.Run(_pool, Isa, Int8, _workspaces.Value!, qp, kp, vp, op, tokens, heads, headDim, scale);
+        }
     }
 
     public void Dispose()

@@ -46,7 +46,10 @@ internal static class CpuVisionOps
         return x < 0 ? -magnitude : magnitude;
     }
 
-    /// <summary>Every token against every token, one (token, head) at a time, softmax in fp32 with the maximum subtracted.</summary>
+    /// <summary>
+    /// Every token against every token, one (token, head) at a time, softmax in fp32: the reference
+    /// <see cref="CpuBidirectionalAttention"/> is tested against.
+    /// </summary>
     public static void BidirectionalAttention(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
         int tokens, int heads, int headDim, float scale, Span<float> scores)
     {

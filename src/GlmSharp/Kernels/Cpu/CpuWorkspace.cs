@@ -18,7 +18,7 @@ internal sealed unsafe class CpuWorkspace : IDisposable
     /// <summary>One buffer per pool thread, indexed by the thread number the pool hands each item.</summary>
     public NativeBuffer* ThreadScratch { get; }
 
-    public float[] RouterScores = [], RouterSelection = [], AttentionScores = [];
+    public float[] RouterScores = [], RouterSelection = [];
 
     public CpuWorkspace(int threads)
     {
