@@ -109,6 +109,34 @@ public sealed class KeySelectionTests
     }
 
     /// <summary>
+    /// A single row (a decode step) has its positions split between two threads, each scoring its share into one buffer
+    /// before the top-k: the same choice as one thread scoring them all, on every path, for a count of positions that
+    /// does not divide evenly.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ScoringPaths))]
+    public void A_Single_Row_Split_Between_Threads_Chooses_As_One_Thread_Does(CpuIsa isa, KvCacheType type, bool int8)
+    {
+        const int heads = 8, width = 128, cached = 777, topK = 64;
+        var random = new Random(13);
+        float[] Uniform(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var keys = Uniform((cached + 1) * width);
+        var q = Uniform(heads * width);
+        var w = Uniform(heads);
+
+        int[] ChosenWith(int threads)
+        {
+            using var backend = new CpuBackend(threads, isa) { Int8Indexer = int8 };
+            using var cache = SingleLayerCache.Latents(cached + 1, width, type, blockPositions: 32, scatter: true);
+            return Select(backend, cache, keys, q, w, heads, topK, initial: -1);
+        }
+
+        var alone = ChosenWith(threads: 1);
+        Assert.DoesNotContain(-1, alone);
+        Assert.Equal(alone, ChosenWith(threads: 2));
+    }
+
+    /// <summary>
     /// Caches <paramref name="keys"/> (one row of the cache's width per position) and selects for rows at the last
     /// q.Length / (heads · width) slots, into slots that start as <paramref name="initial"/>; returns them.
     /// </summary>

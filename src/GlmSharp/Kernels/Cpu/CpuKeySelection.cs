@@ -26,6 +26,9 @@ internal static unsafe class CpuKeySelection
         public KvCacheType KeyType;
         public bool IntegerDots, VectorDots;
         public NativeBuffer* Scratch;
+        /// <summary>With positions split between threads: [rows, Longest] scores, then [rows, Longest] top-k working order.</summary>
+        public float* SharedScores;
+        public int Splits, Longest, Rows;
     }
 
     /// <summary>
@@ -59,11 +62,19 @@ internal static unsafe class CpuKeySelection
 
     /// <param name="isa">Integer dots on 256-bit vectors from <see cref="CpuIsa.Avx2"/> on, the scalar reference below it.</param>
     /// <param name="int8">Score Q8_0 keys in integer dot products (the int8 indexer) instead of decoding them.</param>
+    /// <remarks>
+    /// One work item per row, unless there are fewer rows than threads (a decode step): then each row's positions are
+    /// split between the threads, which score them into one shared buffer, and each row's top-k is chosen from it after.
+    /// A position's score is computed the same way either way.
+    /// </remarks>
     public static void Run(WorkerPool pool, CpuIsa isa, bool int8, float* q, float* weights, CacheRows rows, PagedStream keys, int heads, int topK, int* chosen,
         NativeBuffer* scratch)
     {
         int longest = rows.LongestVisible();
-        for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(RowScratch.Bytes(heads, keys.Width, longest));
+        int splits = rows.Count < pool.Threads && longest > topK ? pool.Threads : 1;
+        long own = (RowScratch.Bytes(heads, keys.Width, splits > 1 ? 0 : longest) + 63) & ~63L;
+        long shared = splits > 1 ? (long)rows.Count * longest * (sizeof(float) + sizeof(int)) : 0;
+        for (int i = 0; i < pool.Threads; i++) scratch[i].Ensure(own + (i == 0 ? shared : 0));
         fixed (int* slots = rows.Slots, tableStarts = rows.TableStarts, blockIds = rows.BlockIds)
         {
             var job = new Job
@@ -71,9 +82,39 @@ internal static unsafe class CpuKeySelection
                 Q = q, Weights = weights, Slots = slots, TableStarts = tableStarts, BlockIds = blockIds, Chosen = chosen,
                 Keys = keys.Base, BlockBytes = keys.BlockBytes, Width = keys.Width, RowBytes = keys.RowBytes, BlockPositions = keys.BlockPositions,
                 KeyType = keys.ElementType, IntegerDots = int8 && keys.ElementType == KvCacheType.Q8_0, VectorDots = isa >= CpuIsa.Avx2, Heads = heads, TopK = topK, Scratch = scratch,
+                SharedScores = splits > 1 ? (float*)(scratch[0].Pointer + own) : null, Splits = splits, Longest = longest, Rows = rows.Count,
             };
-            pool.For(rows.Count, &SelectRow, &job);
+            if (splits == 1) pool.For(rows.Count, &SelectRow, &job);
+            else
+            {
+                pool.For(rows.Count * splits, &ScoreSplit, &job);
+                pool.For(rows.Count, &SelectShared, &job);
+            }
         }
+    }
+
+    private static void ScoreSplit(void* context, int item, int thread)
+    {
+        var job = (Job*)context;
+        int r = item / job->Splits, split = item % job->Splits;
+        int visible = job->Slots[r] + 1;
+        if (visible <= job->TopK) return;
+        int length = (visible + job->Splits - 1) / job->Splits, first = split * length;
+        if (first >= visible) return;
+        var scratch = new RowScratch(job->Scratch[thread].Pointer, job->Heads, job->Width);
+        var scores = new Span<float>(job->SharedScores + (long)r * job->Longest + first, Math.Min(length, visible - first));
+        if (job->IntegerDots) IntegerScores(job, r, scratch, scores, first);
+        else FloatScores(job, r, scratch, scores, first);
+    }
+
+    private static void SelectShared(void* context, int r, int thread)
+    {
+        var job = (Job*)context;
+        int visible = job->Slots[r] + 1;
+        if (visible <= job->TopK) return;
+        var scores = new Span<float>(job->SharedScores + (long)r * job->Longest, visible);
+        var order = new Span<int>((int*)(job->SharedScores + (long)job->Rows * job->Longest) + (long)r * job->Longest, visible);
+        TopKSelection.Select(scores, order, new Span<int>(job->Chosen + (long)r * job->TopK, job->TopK));
     }
 
     private static void SelectRow(void* context, int r, int thread)
@@ -83,15 +124,16 @@ internal static unsafe class CpuKeySelection
         if (visible <= job->TopK) return; // every position is kept: nothing to choose
         var scratch = new RowScratch(job->Scratch[thread].Pointer, job->Heads, job->Width);
         var scores = scratch.Scores(visible);
-        if (job->IntegerDots) IntegerScores(job, r, scratch, scores);
-        else FloatScores(job, r, scratch, scores);
+        if (job->IntegerDots) IntegerScores(job, r, scratch, scores, 0);
+        else FloatScores(job, r, scratch, scores, 0);
         TopKSelection.Select(scores, scratch.Order(visible), new Span<int>(job->Chosen + (long)r * job->TopK, job->TopK));
     }
 
     private static byte* KeyRow(Job* job, int* table, int t) =>
         job->Keys + table[t / job->BlockPositions] * job->BlockBytes + (long)(t % job->BlockPositions) * job->RowBytes;
 
-    private static void FloatScores(Job* job, int r, RowScratch scratch, Span<float> scores)
+    /// <summary>Scores of positions <paramref name="first"/> … + scores.Length.</summary>
+    private static void FloatScores(Job* job, int r, RowScratch scratch, Span<float> scores, int first)
     {
         int width = job->Width, heads = job->Heads;
         var key = new Span<float>(scratch.Key, width);
@@ -99,7 +141,7 @@ internal static unsafe class CpuKeySelection
         float* q = job->Q + (long)r * heads * width, w = job->Weights + (long)r * heads;
         for (int t = 0; t < scores.Length; t++)
         {
-            var row = new ReadOnlySpan<byte>(KeyRow(job, table, t), job->RowBytes);
+            var row = new ReadOnlySpan<byte>(KeyRow(job, table, first + t), job->RowBytes);
             switch (job->KeyType)
             {
                 case KvCacheType.F32: MemoryMarshal.Cast<byte, float>(row).CopyTo(key); break;
@@ -117,7 +159,7 @@ internal static unsafe class CpuKeySelection
     }
 
     /// <summary>Each head's query as Q8_0 blocks once per row, then Σ_h w_h · ReLU(Σ_blocks d_k·d_q·(k codes · q codes)) per position.</summary>
-    private static void IntegerScores(Job* job, int r, RowScratch scratch, Span<float> scores)
+    private static void IntegerScores(Job* job, int r, RowScratch scratch, Span<float> scores, int first)
     {
         int width = job->Width, heads = job->Heads, blocks = width / Int8Kernels.Block;
         float* q = job->Q + (long)r * heads * width, w = job->Weights + (long)r * heads;
@@ -133,7 +175,7 @@ internal static unsafe class CpuKeySelection
         bool vnni = AvxVnni.IsSupported;
         for (int t = 0; t < scores.Length; t++)
         {
-            byte* key = KeyRow(job, table, t);
+            byte* key = KeyRow(job, table, first + t);
             float score = 0;
             for (int h = 0; h < heads; h++)
             {
