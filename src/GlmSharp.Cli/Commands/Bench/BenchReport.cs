@@ -14,18 +14,12 @@ namespace GlmSharp.Cli.Commands.Bench;
 /// </summary>
 internal sealed class BenchReport(string model, RunSettings run, long decodeBytes, IReadOnlyList<TimedRun> ours, IReadOnlyList<TimedRun>? llama)
 {
-    internal static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
     internal static EngineResult Medians(IReadOnlyList<TimedRun> runs) => new(
-        Median(runs.Select(r => r.Result.PrefillTokS)), Median(runs.Select(r => r.Result.DecodeTokS)),
-        Median(runs.Select(r => r.Result.LoadS)), Median(runs.Select(r => r.Result.PeakRssMb)))
+        RunStatistics.Median(runs.Select(r => r.Result.PrefillTokS)), RunStatistics.Median(runs.Select(r => r.Result.DecodeTokS)),
+        RunStatistics.Median(runs.Select(r => r.Result.LoadS)), RunStatistics.Median(runs.Select(r => r.Result.PeakRssMb)))
     {
-        MtpAcceptance = runs[0].Result.MtpAcceptance is null ? null : Median(runs.Select(r => r.Result.MtpAcceptance!.Value)),
-        TokensPerStep = runs[0].Result.TokensPerStep is null ? null : Median(runs.Select(r => r.Result.TokensPerStep!.Value)),
+        MtpAcceptance = runs[0].Result.MtpAcceptance is null ? null : RunStatistics.Median(runs.Select(r => r.Result.MtpAcceptance!.Value)),
+        TokensPerStep = runs[0].Result.TokensPerStep is null ? null : RunStatistics.Median(runs.Select(r => r.Result.TokensPerStep!.Value)),
     };
 
     /// <summary>Percentiles of one client time over every client of every served run (nearest rank).</summary>
@@ -45,11 +39,11 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
     private IEnumerable<double> Bandwidths => ours.Concat(llama ?? []).Select(r => r.Bandwidth);
 
     /// <summary>Decode speed (of all sequences) if every byte of a step were read at the median probed bandwidth.</summary>
-    public double RooflineDecode => run.Parallel * Median(Bandwidths) / decodeBytes;
+    public double RooflineDecode => run.Parallel * RunStatistics.Median(Bandwidths) / decodeBytes;
 
     /// <summary>Median over runs of decode speed / (sequences × bandwidth probed just before the run / bytes per step).</summary>
     private double RooflineFraction(IReadOnlyList<TimedRun> runs) =>
-        Median(runs.Select(r => r.Result.DecodeTokS * decodeBytes / (run.Parallel * r.Bandwidth)));
+        RunStatistics.Median(runs.Select(r => r.Result.DecodeTokS * decodeBytes / (run.Parallel * r.Bandwidth)));
 
     private sealed record Json(
         [property: JsonPropertyName("model")] string Model,
@@ -72,7 +66,7 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
     /// of the two medians does.
     /// </summary>
     private double? PairedRatio(Func<EngineResult, double> measure) =>
-        llama is null ? null : Median(ours.Zip(llama, (a, b) => measure(a.Result) / measure(b.Result)));
+        llama is null ? null : RunStatistics.Median(ours.Zip(llama, (a, b) => measure(a.Result) / measure(b.Result)));
 
     public string ToJson()
     {
@@ -89,7 +83,7 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
         string sequences = run.Parallel == 1 ? "" : $", {run.Parallel} sequences decoded together (tok/s of all of them)";
         output.WriteLine($"model {model}, {run.Threads} threads, {run.CacheType.Name()} KV cache{sequences}, {ours.Count} interleaved runs per engine" +
             (run.DecodeRepeats > 1 ? $", each decoding {run.DecodeRepeats} times after its one prefill (median)" : ""));
-        output.WriteLine(string.Create(c, $"read bandwidth {Median(Bandwidths) / 1e9:F1} GB/s (median of a probe before each run, {Bandwidths.Min() / 1e9:F1}–{Bandwidths.Max() / 1e9:F1}), " +
+        output.WriteLine(string.Create(c, $"read bandwidth {RunStatistics.Median(Bandwidths) / 1e9:F1} GB/s (median of a probe before each run, {Bandwidths.Min() / 1e9:F1}–{Bandwidths.Max() / 1e9:F1}), " +
             $"{decodeBytes / 1e9:F2} GB read per decode step → decode roofline {RooflineDecode:F1} tok/s"));
         output.WriteLine($"{"engine",-10} {"prefill tok/s (min–max)",-28} {"decode tok/s (min–max)",-28} {"load s",8} {"peak RSS MB",12}");
         Row("glmsharp", ours);

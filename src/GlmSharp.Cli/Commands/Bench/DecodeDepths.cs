@@ -41,7 +41,7 @@ internal sealed class DecodeDepths(string model, RunSettings run, IReadOnlyList<
         [property: JsonPropertyName("depths")] JsonRow[] Depths);
 
     private static double? PairedDecodeRatio(Row row) =>
-        row.Llama is null ? null : BenchReport.Median(row.Ours.Zip(row.Llama, (a, b) => a.Result.DecodeTokS / b.Result.DecodeTokS));
+        row.Llama is null ? null : RunStatistics.Median(row.Ours.Zip(row.Llama, (a, b) => a.Result.DecodeTokS / b.Result.DecodeTokS));
 
     public string ToJson() => JsonSerializer.Serialize(new Json(model, run.Threads, run.CacheType.Name(), run.Gen, [.. rows.Select(r =>
     {

@@ -100,9 +100,7 @@ internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Paralle
             decodeRound();
             speeds[r] = Parallel * Gen / System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
-        var sorted = speeds.Order().ToArray();
-        double median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        return (median, DecodeRepeats > 1 ? speeds : null);
+        return (RunStatistics.Median(speeds), DecodeRepeats > 1 ? speeds : null);
     }
 
     /// <summary>
@@ -124,6 +122,16 @@ internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Paralle
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
         return Environment.WorkingSet / (1024.0 * 1024.0);
+    }
+}
+
+/// <summary>The statistic every speed report gives: both tools report medians.</summary>
+internal static class RunStatistics
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }
 

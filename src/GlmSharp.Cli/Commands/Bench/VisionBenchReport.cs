@@ -16,8 +16,8 @@ internal sealed class VisionBenchReport(string mmproj, Glm4vVisionConfig config,
     public sealed record Row(int Width, int Height, int Factor, IReadOnlyList<VisionResult> Ours, IReadOnlyList<VisionResult>? Llama)
     {
         public VisionResult Grid => Ours[0];
-        public double OursMs => BenchReport.Median(Ours.Select(r => r.EncodeMs));
-        public double? LlamaMs => Llama is null ? null : BenchReport.Median(Llama.Select(r => r.EncodeMs));
+        public double OursMs => RunStatistics.Median(Ours.Select(r => r.EncodeMs));
+        public double? LlamaMs => Llama is null ? null : RunStatistics.Median(Llama.Select(r => r.EncodeMs));
         public double? Ratio => LlamaMs / OursMs;
     }
 
@@ -54,9 +54,9 @@ internal sealed class VisionBenchReport(string mmproj, Glm4vVisionConfig config,
 
     private EngineJson Engine(Row row, IReadOnlyList<VisionResult> results)
     {
-        double ms = BenchReport.Median(results.Select(r => r.EncodeMs));
-        return new EngineJson(ms, BenchReport.Median(results.Select(r => r.PreprocessMs)), Gflop(row) / (ms / 1000),
-            BenchReport.Median(results.Select(r => r.LoadS)), BenchReport.Median(results.Select(r => r.PeakRssMb)));
+        double ms = RunStatistics.Median(results.Select(r => r.EncodeMs));
+        return new EngineJson(ms, RunStatistics.Median(results.Select(r => r.PreprocessMs)), Gflop(row) / (ms / 1000),
+            RunStatistics.Median(results.Select(r => r.LoadS)), RunStatistics.Median(results.Select(r => r.PeakRssMb)));
     }
 
     private static string Canvas(Row row) => $"{row.Grid.TokenCols * row.Factor}x{row.Grid.TokenRows * row.Factor}";
