@@ -59,4 +59,7 @@ public enum GgmlType : uint
 
     /// <summary>An IQ4_NL matrix repacked at load, in the layout of <see cref="Q4_0x8"/>; in memory only.</summary>
     IQ4_NLx8 = 0x1005,
+
+    /// <summary>A Q6_K matrix repacked at load, eight rows interleaved per super-block with each code in one byte-plane lane; in memory only.</summary>
+    Q6_Kx8 = 0x1006,
 }

@@ -8,7 +8,7 @@ namespace GlmSharp.Tests.Kernels;
 /// written byte by byte (Q8_0: −128 or 127; Q4_0: nibble 0 or 15, i.e. −8 or 7); Q4_1, Q5_0, Q5_1, IQ4_NL and MXFP4
 /// encoded from the two ends of their range (codes 0 and 15 or 31; IQ4_NL's grid ends −127 and 113; E2M1's ±6), which their quantizers
 /// map onto scale 1 exactly. Q4_K and Q5_K are written byte by byte with d = dmin = 1 and every 6-bit scale and min 63,
-/// codes 0 or 15 (31).
+/// codes 0 or 15 (31). Q6_K likewise with d = 1, every int8 scale 127 and codes 0 or 63.
 /// </summary>
 internal sealed unsafe class ExtremeMatrix : IDisposable
 {
@@ -42,6 +42,26 @@ internal sealed unsafe class ExtremeMatrix : IDisposable
                         int chunk = e / 64, l = e % 32, upper = e % 64 / 32;
                         block[codes + 32 * chunk + l] |= (byte)(0x0f << (4 * upper));
                         if (type == GgmlType.Q5_K) block[16 + l] |= (byte)(1 << (2 * chunk + upper));
+                    }
+                }
+            View = new TensorView("extreme.weight", type, [outputs, inputs], _data, rowBytes * outputs, "test");
+            return;
+        }
+        if (type == GgmlType.Q6_K)
+        {
+            for (int o = 0; o < outputs; o++)
+                for (int b = 0; b < inputs / Q6_K.BlockSize; b++)
+                {
+                    byte* block = _data + o * rowBytes + b * blockBytes;
+                    *(Half*)(block + 208) = (Half)1;
+                    new Span<byte>(block + 192, 16).Fill(127);
+                    for (int e = 0; e < Q6_K.BlockSize; e++)
+                    {
+                        if (Negative(o, b * Q6_K.BlockSize + e)) continue;
+                        // dequantize_row_q6_K's layout: quarter q of a 128-value half in the low (q < 2) or high nibbles.
+                        int half = e / 128, quarter = e % 128 / 32, l = e % 32;
+                        block[64 * half + l + 32 * (quarter & 1)] |= (byte)(0x0f << (4 * (quarter >> 1)));
+                        block[128 + 32 * half + l] |= (byte)(3 << (2 * quarter));
                     }
                 }
             View = new TensorView("extreme.weight", type, [outputs, inputs], _data, rowBytes * outputs, "test");

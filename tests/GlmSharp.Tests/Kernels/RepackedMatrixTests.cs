@@ -8,7 +8,7 @@ using GlmSharp.Tests.Support;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q4_0 / Q8_0 / Q4_K / Q5_0 / IQ4_NL matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
+/// Q4_0 / Q8_0 / Q4_K / Q6_K / Q5_0 / IQ4_NL matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
 /// as the stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep
 /// the stored layout.
 /// </summary>
@@ -18,11 +18,11 @@ public sealed unsafe class RepackedMatrixTests
     // 13 rows, which stays as stored.
     private static readonly (int Outputs, int Inputs)[] Shapes = [(8, 32), (16, 96), (24, 288), (8, 512), (40, 800), (8, 2080), (13, 288)];
 
-    // Q4_K rows are whole 256-value super-blocks: one, two, three and ten of them, and a matrix of 13 rows.
+    // Q4_K and Q6_K rows are whole 256-value super-blocks: one, two, three and ten of them, and a matrix of 13 rows.
     private static readonly (int Outputs, int Inputs)[] SuperBlockShapes = [(8, 256), (16, 512), (24, 768), (40, 2560), (13, 256)];
 
-    // Every tile of four, two and one token; 70 spans two token chunks. Q4_K from five tokens on goes through the int8
-    // prefill tile, its rows put back in the stored layout.
+    // Every tile of four, two and one token; 70 spans two token chunks. Q4_K and Q6_K from five tokens on go through
+    // their prefill tiles, rows put back in the stored layout.
     private static readonly int[] TokenCounts = [1, 2, 3, 4, 5, 7, 9, 70];
 
     private static CpuBackend Avx2() => new(threads: 2, CpuIsa.Avx2, Int8Path.Avx2Maddubs);
@@ -31,12 +31,13 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Matrix_Matches_Scalar_Reference_Of_The_Stored_One(GgmlType type)
     {
         using var simd = Avx2();
-        KernelAgreement.AssertSimdMatchesScalar(simd, type, type == GgmlType.Q4_K ? SuperBlockShapes : Shapes, TokenCounts, relative: 1e-4, "repacked", prepared: true);
+        KernelAgreement.AssertSimdMatchesScalar(simd, type, type is GgmlType.Q4_K or GgmlType.Q6_K ? SuperBlockShapes : Shapes, TokenCounts, relative: 1e-4, "repacked", prepared: true);
     }
 
     /// <summary>
@@ -88,6 +89,54 @@ public sealed unsafe class RepackedMatrixTests
                 for (int o = 0; o < outputs; o++)
                     Assert.Equal(Q4KModel(w.View, o, x.AsSpan(t * inputs, inputs)), actual[t * outputs + o]);
         }
+    }
+
+    /// <summary>
+    /// The Q6_K kernel's arithmetic written out per row, on Q8_K activations: per super-block the exact integer
+    /// Σ_s scale_s·Σ q·a − 32·Σ_s scale_s·sum_s, then acc = fma(it, d·d_a, acc). One to four tokens give each token the
+    /// same operations, so the results are equal bit for bit; the d of some blocks are subnormal or negative, which the
+    /// kernel converts without the infinity/NaN path.
+    /// </summary>
+    [Fact]
+    public void Repacked_Q6_K_Kernel_Equals_Its_Scalar_Model_Bit_For_Bit()
+    {
+        const int outputs = 24, inputs = 768;
+        using var simd = Avx2();
+        using var w = new TestMatrix(GgmlType.Q6_K, outputs, inputs, seed: 19);
+        ushort[] unusual = [0x0001, 0x8001, 0x03ff, 0x83ff, 0xfbff, 0x8000];
+        for (int row = 0; row < outputs; row += 5)
+            *(ushort*)(w.View.Data + row * GgmlTypeInfo.RowByteSize(GgmlType.Q6_K, inputs) + (row % 3) * Q6_K.BytesPerBlock + 208) = unusual[row / 5 % unusual.Length];
+        var repacked = simd.PrepareMatrix(w.View);
+        Assert.Equal(GgmlType.Q6_Kx8, repacked.Type);
+        foreach (int tokens in new[] { 1, 2, 3, 4 })
+        {
+            var x = TestMatrix.RandomActivations(tokens * inputs, seed: 60 + tokens);
+            var actual = KernelAgreement.Run(simd, repacked, x, tokens);
+            for (int t = 0; t < tokens; t++)
+                for (int o = 0; o < outputs; o++)
+                    Assert.Equal(Q6KModel(w.View, o, x.AsSpan(t * inputs, inputs)), actual[t * outputs + o]);
+        }
+    }
+
+    private static float Q6KModel(TensorView stored, int row, ReadOnlySpan<float> x)
+    {
+        int superBlocks = x.Length / 256;
+        var (codes, scales, sums) = Q8K(x);
+        byte* w = stored.Data + row * GgmlTypeInfo.RowByteSize(GgmlType.Q6_K, x.Length);
+        float acc = 0;
+        for (int b = 0; b < superBlocks; b++)
+        {
+            byte* block = w + b * Q6_K.BytesPerBlock;
+            int total = 0;
+            for (int s = 0; s < 16; s++)
+            {
+                int scale = (sbyte)block[192 + s], subDot = 0;
+                for (int e = 16 * s; e < 16 * s + 16; e++) subDot += ScalarKQuantKernels.Q6Code(block, e) * codes[b * 256 + e];
+                total += scale * subDot - 32 * scale * sums[b * 16 + s];
+            }
+            acc = MathF.FusedMultiplyAdd(total, (float)*(Half*)(block + 208) * scales[b], acc);
+        }
+        return acc;
     }
 
     private static (sbyte[] Codes, float[] Scales, short[] Sums) Q8K(ReadOnlySpan<float> x)
@@ -165,6 +214,8 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q8_0, (ushort)0xfc00)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7e01)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7c00)]
+    [InlineData(GgmlType.Q6_K, (ushort)0xfc00)]
+    [InlineData(GgmlType.Q6_K, (ushort)0x7e01)]
     [InlineData(GgmlType.Q5_0, (ushort)0xfe00)]
     [InlineData(GgmlType.IQ4_NL, (ushort)0x7c00)]
     public void A_Matrix_With_A_Non_Finite_Scale_Is_Not_Repacked(GgmlType type, ushort scale)
@@ -183,8 +234,10 @@ public sealed unsafe class RepackedMatrixTests
         _ => GgmlType.Q5_0x8,
     };
 
+    /// <summary>The block's fp16 d: first in every block but Q6_K's, which ends with it.</summary>
     private static void SetScale(TensorView matrix, int row, int block, ushort scale) =>
-        *(ushort*)(matrix.Data + row * GgmlTypeInfo.RowByteSize(matrix.Type, matrix.Shape[1]) + block * GgmlTypeInfo.BytesPerBlock(matrix.Type)) = scale;
+        *(ushort*)(matrix.Data + row * GgmlTypeInfo.RowByteSize(matrix.Type, matrix.Shape[1]) + block * GgmlTypeInfo.BytesPerBlock(matrix.Type)
+            + (matrix.Type == GgmlType.Q6_K ? 208 : 0)) = scale;
 
     private static float Model(GgmlType type, TensorView stored, int row, ReadOnlySpan<float> x)
     {
@@ -231,14 +284,16 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     /// <summary>
-    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's scales and mins 63), Q5_0 codes 0 and 31, IQ4_NL grid values −127 and 113, against
-    /// activation codes ±127 whose signs make every product of a block add up: the largest 16-bit sums the kernels form
-    /// (a Q4_0 block's and a Q4_K sub-block's 30480; a Q8_0 pair's 32512; two Q5_0 chunks' 31496).
+    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's scales and mins 63), Q6_K codes 0 and 63 (scales
+    /// 127), Q5_0 codes 0 and 31, IQ4_NL grid values −127 and 113, against activation codes ±127 whose signs make every
+    /// product of a block add up: the largest 16-bit sums the kernels form (a Q4_0 block's and a Q4_K sub-block's 30480;
+    /// a Q8_0 pair's 32512; two Q5_0 chunks' 31496; two Q6_K code vectors' 32004).
     /// </summary>
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Kernels_Do_Not_Saturate_On_Extreme_Codes(GgmlType type)
@@ -263,7 +318,7 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     [Fact]
-    public void Only_Q4_0_Q8_0_Q4_K_Q5_0_And_IQ4_NL_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
+    public void Only_Q4_0_Q8_0_Q4_K_Q6_K_Q5_0_And_IQ4_NL_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
     {
         using var simd = Avx2();
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
@@ -285,7 +340,11 @@ public sealed unsafe class RepackedMatrixTests
         var q4kRepacked = simd.PrepareMatrix(q4k.View);
         Assert.Equal(GgmlType.Q4_Kx8, q4kRepacked.Type);
         Assert.Equal(q4k.View.ByteLength, q4kRepacked.ByteLength);
-        Assert.Same(q6k.View, simd.PrepareMatrix(q6k.View));
+        var q6kRepacked = simd.PrepareMatrix(q6k.View);
+        Assert.Equal(GgmlType.Q6_Kx8, q6kRepacked.Type);
+        Assert.Equal(q6k.View.ByteLength, q6kRepacked.ByteLength);
+        using var oddQ6k = new TestMatrix(GgmlType.Q6_K, 12, 256, seed: 3);
+        Assert.Same(oddQ6k.View, simd.PrepareMatrix(oddQ6k.View));
         Assert.Same(q3k.View, simd.PrepareMatrix(q3k.View));
         var q5Repacked = simd.PrepareMatrix(q5.View);
         Assert.Equal(GgmlType.Q5_0x8, q5Repacked.Type);
@@ -315,6 +374,8 @@ public sealed unsafe class RepackedMatrixTests
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q4_Kx8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q5_0x8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.IQ4_NLx8));
+        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q6_Kx8));
+        Assert.Equal(GgmlType.Q6_K, GgmlTypeInfo.StoredType(GgmlType.Q6_Kx8));
         Assert.Equal(GgmlType.Q4_0, GgmlTypeInfo.StoredType(GgmlType.Q4_0x8));
         Assert.Equal(GgmlType.Q4_K, GgmlTypeInfo.StoredType(GgmlType.Q4_Kx8));
         Assert.Equal(GgmlType.Q5_0, GgmlTypeInfo.StoredType(GgmlType.Q5_0x8));
@@ -325,12 +386,13 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Gathered_Rows_Of_A_Repacked_Matrix_Equal_The_Stored_Rows(GgmlType type)
     {
         const int outputs = 16;
-        int inputs = type == GgmlType.Q4_K ? 512 : 96;
+        int inputs = type is GgmlType.Q4_K or GgmlType.Q6_K ? 512 : 96;
         using var simd = Avx2();
         using var w = new TestMatrix(type, outputs, inputs, seed: 6);
         var repacked = simd.PrepareMatrix(w.View);

@@ -89,25 +89,25 @@ internal static unsafe class CpuMatMul
     /// than the scalar integer loops.
     /// </summary>
     public static bool UsesQ8K(GgmlType type, CpuIsa isa) =>
-        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q4_Kx8 or GgmlType.Q5_K or GgmlType.Q6_K || IqKernels.Handles(type) || IqSubBlockKernels.Handles(type))
+        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q4_Kx8 or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q6_Kx8 || IqKernels.Handles(type) || IqSubBlockKernels.Handles(type))
         && isa != CpuIsa.Portable;
 
     /// <summary>K-quants whose 32-value sub-blocks have a scale and a min each: prefill runs them on the int8 tile.</summary>
     private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q4_Kx8;
 
     /// <summary>
-    /// A repacked Q4_K, Q5_0 or IQ4_NL matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
+    /// A repacked Q4_K, Q6_K, Q5_0 or IQ4_NL matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
     /// draft); beyond, its rows are put back in the stored layout a group at a time for the int8 prefill tile, which
     /// unpacks a row once for all its tokens.
     /// </summary>
     private const int RepackedDecodeMaxTokens = 4;
 
     /// <summary>Repacked types whose prefill runs on the int8 tile from rows put back in the stored layout.</summary>
-    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8;
+    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8 or GgmlType.Q6_Kx8;
 
     /// <summary>
     /// Whether the repacked kernels multiply: Q4_0 and Q8_0 repacked matrices at every token count (see the note at
-    /// <see cref="RepackedRowsPerItem"/>), Q4_K, Q5_0 and IQ4_NL up to <see cref="RepackedDecodeMaxTokens"/>.
+    /// <see cref="RepackedRowsPerItem"/>), Q4_K, Q6_K, Q5_0 and IQ4_NL up to <see cref="RepackedDecodeMaxTokens"/>.
     /// </summary>
     private static bool UsesRepackedKernels(GgmlType type, int tokens) =>
         GgmlTypeInfo.IsRepacked(type) && (!RepackedForDecodeOnly(type) || tokens <= RepackedDecodeMaxTokens);
@@ -230,7 +230,9 @@ internal static unsafe class CpuMatMul
         else if (UsesQ8K(weight.Type, isa))
         {
             QuantizeQ8K(pool, ref job, ref activations, tiled);
-            if (tiled) EnsureScratch(scratch, pool.Threads, PrefillRowsPerItem * KQuantKernels.UnpackedBytes(inputs));
+            if (tiled)
+                EnsureScratch(scratch, pool.Threads, PrefillRowsPerItem * KQuantKernels.UnpackedBytes(inputs)
+                    + (RepackedForDecodeOnly(weight.Type) ? Int8Repack.Rows * job.RowBytes : 0));
         }
         else if (!IsFloatLike(weight.Type))
             EnsureScratch(scratch, pool.Threads, 4L * inputs * sizeof(float));
@@ -571,12 +573,19 @@ internal static unsafe class CpuMatMul
     {
         int n = job->Inputs, rows = end - first;
         long unpackedBytes = KQuantKernels.UnpackedBytes(n);
+        byte* storedGroup = scratch->Pointer + PrefillRowsPerItem * unpackedBytes;
         for (int r = 0; r < rows; r++)
         {
             byte* row = job->Weights + (first + r) * job->RowBytes, u = scratch->Pointer + r * unpackedBytes;
+            if (RepackedForDecodeOnly(job->Type))
+            {
+                // Work items are whole groups of eight rows (16 rows, or all of a matrix of fewer).
+                if (r % Int8Repack.Rows == 0) Int8Repack.CopyGroupRows(job->Type, job->Weights, job->RowBytes, first + r, job->Inputs, storedGroup);
+                row = storedGroup + r % Int8Repack.Rows * job->RowBytes;
+            }
             if (job->Type is GgmlType.Q2_K or GgmlType.Q3_K) LowBitKQuantKernels.Unpack(job->Type, row, n, u);
             else if (IqKernels.Handles(job->Type)) IqKernels.Unpack(job->Type, row, n, u);
-            else KQuantKernels.Unpack(job->Type == GgmlType.Q6_K, row, n, u);
+            else KQuantKernels.Unpack(job->Type is GgmlType.Q6_K or GgmlType.Q6_Kx8, row, n, u);
         }
         int superBlocks = n / ScalarKQuantKernels.SuperBlock, groups = n / ScalarKQuantKernels.Group;
         for (int t = 0; t < job->Tokens; t += PrefillTokenChunk)
@@ -764,6 +773,13 @@ internal static unsafe class CpuMatMul
         {
             int groups = job->Inputs / ScalarKQuantKernels.Group;
             RepackedKQuantKernels.DotQ4_K<TTile>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
+                job->GroupSums + (long)t * groups, groups, y, job->Outputs);
+            return;
+        }
+        if (job->Type == GgmlType.Q6_Kx8)
+        {
+            int groups = job->Inputs / ScalarKQuantKernels.Group;
+            RepackedQ6KKernels.DotQ6_K<TTile>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
                 job->GroupSums + (long)t * groups, groups, y, job->Outputs);
             return;
         }

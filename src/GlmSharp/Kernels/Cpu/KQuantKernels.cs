@@ -161,7 +161,7 @@ internal static unsafe class KQuantKernels
     /// left (one shift per chunk, none for the third): shifts are the scarce port in this kernel.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<byte>, Vector256<byte>, Vector256<byte>, Vector256<byte>) Q6Codes(byte* block, int half)
+    public static (Vector256<byte>, Vector256<byte>, Vector256<byte>, Vector256<byte>) Q6Codes(byte* block, int half)
     {
         var low = Vector256.Create((byte)0x0f);
         var high = Vector256.Create((byte)0x30);

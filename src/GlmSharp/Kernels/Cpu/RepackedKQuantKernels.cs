@@ -16,8 +16,7 @@ namespace GlmSharp.Kernels.Cpu;
 /// </summary>
 internal static unsafe class RepackedKQuantKernels
 {
-    private const int SuperBlock = ScalarKQuantKernels.SuperBlock, Rows = Int8Repack.Rows;
-    private const int BlockBytes = Rows * Q4KRepack.BlockBytes, GroupsPerSuperBlock = SuperBlock / ScalarKQuantKernels.Group;
+    private const int Rows = Int8Repack.Rows, BlockBytes = Rows * Q4KRepack.BlockBytes;
 
     /// <summary>
     /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the group at <paramref name="w"/> and the
@@ -29,7 +28,7 @@ internal static unsafe class RepackedKQuantKernels
         float* y, int yStride) where TTile : struct, ITokenTile
     {
         int n = TTile.Count;
-        var tokens = new TokenRows(a, codeStride, sums, sumStride);
+        var tokens = new Q8KTokenRows(a, codeStride, sums, sumStride);
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
         for (int b = 0; b < superBlocks; b++, w += BlockBytes)
         {
@@ -68,7 +67,7 @@ internal static unsafe class RepackedKQuantKernels
     /// chunk's nibbles split once, then met by each token.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4Pair<TTile>(byte* w, TokenRows tokens, Vector256<byte> scales, Vector256<byte> minCodes, int j, ref TileSums dots, ref TileSums mins)
+    private static void Q4Pair<TTile>(byte* w, Q8KTokenRows tokens, Vector256<byte> scales, Vector256<byte> minCodes, int j, ref TileSums dots, ref TileSums mins)
         where TTile : struct, ITokenTile
     {
         int n = TTile.Count;
@@ -122,22 +121,6 @@ internal static unsafe class RepackedKQuantKernels
             dots.T3 += Avx2.MultiplyAddAdjacent(low3, evenScales) + Avx2.MultiplyAddAdjacent(high3, oddScales);
             mins.T3 += Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride + 2), oddMins);
         }
-    }
-
-    /// <summary>The activation codes and 16-value sums of up to four tokens, at the current super-block.</summary>
-    private readonly struct TokenRows(sbyte* codes, int codeStride, short* sums, int sumStride)
-    {
-        public readonly sbyte* Codes = codes;
-        public readonly short* Sums = sums;
-        public readonly int CodeStride = codeStride, SumStride = sumStride;
-
-        public TokenRows NextSuperBlock() => new(Codes + SuperBlock, CodeStride, Sums + GroupsPerSuperBlock, SumStride);
-    }
-
-    /// <summary>One 32-bit sum per row (lane) for each of up to four tokens.</summary>
-    private struct TileSums
-    {
-        public Vector256<int> T0, T1, T2, T3;
     }
 
     /// <summary>
