@@ -15,7 +15,7 @@ namespace GlmSharp.Kernels.Cpu;
 /// </summary>
 internal static unsafe class RepackedQ6KKernels
 {
-    private const int Rows = Int8Repack.Rows, BlockBytes = Rows * Q6KRepack.BlockBytes, SubBlockPairs = 8;
+    private const int Rows = Int8Repack.Rows, BlockBytes = Rows * Q6KRepack.BlockBytes, SubBlockPairs = 8, PairBytes = BlockBytes / SubBlockPairs;
 
     /// <summary>
     /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the group at <paramref name="w"/> and the
@@ -31,11 +31,11 @@ internal static unsafe class RepackedQ6KKernels
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
         for (int b = 0; b < superBlocks; b++, w += BlockBytes)
         {
-            StreamPrefetch.Ahead(w, BlockBytes);
             var dots = new TileSums();
             var offsets = new TileSums();
             for (int pair = 0; pair < SubBlockPairs; pair++)
             {
+                StreamPrefetch.Ahead(w + pair * PairBytes, PairBytes);
                 // Lane r: the scales of sub-blocks 2·pair and 2·pair + 1 of row r, as two 16-bit halves.
                 var scales = Avx2.ConvertToVector256Int16((sbyte*)w + Q6KRepack.ScalesOffset + 16 * pair);
                 byte* planes = w + Q6KRepack.PlanesOffset + 2 * pair * Q6KRepack.SubBlockBytes;
