@@ -21,8 +21,8 @@ public sealed unsafe class RepackedMatrixTests
     // Q4_K and Q6_K rows are whole 256-value super-blocks: one, two, three and ten of them, and a matrix of 13 rows.
     private static readonly (int Outputs, int Inputs)[] SuperBlockShapes = [(8, 256), (16, 512), (24, 768), (40, 2560), (13, 256)];
 
-    // Every tile of four, two and one token; 70 spans two token chunks. Q4_K and Q6_K from five tokens on go through
-    // their prefill tiles, rows put back in the stored layout.
+    // Every tile of four, two and one token; 70 spans two token chunks. Q4_K from five tokens on goes through the int8
+    // prefill tile, its rows put back in the stored layout; Q6_K stays on its kernel.
     private static readonly int[] TokenCounts = [1, 2, 3, 4, 5, 7, 9, 70];
 
     private static CpuBackend Avx2() => new(threads: 2, CpuIsa.Avx2, Int8Path.Avx2Maddubs);
@@ -93,9 +93,9 @@ public sealed unsafe class RepackedMatrixTests
 
     /// <summary>
     /// The Q6_K kernel's arithmetic written out per row, on Q8_K activations: per super-block the exact integer
-    /// Σ_s scale_s·Σ q·a − 32·Σ_s scale_s·sum_s, then acc = fma(it, d·d_a, acc). One to four tokens give each token the
-    /// same operations, so the results are equal bit for bit; the d of some blocks are subnormal or negative, which the
-    /// kernel converts without the infinity/NaN path.
+    /// Σ_s scale_s·Σ q·a − 32·Σ_s scale_s·sum_s, then acc = fma(it, d·d_a, acc). Any order of the tokens in tiles of
+    /// four, two or one gives each token the same operations, so the results are equal bit for bit; the d of some
+    /// blocks are subnormal or negative, which the kernel converts without the infinity/NaN path.
     /// </summary>
     [Fact]
     public void Repacked_Q6_K_Kernel_Equals_Its_Scalar_Model_Bit_For_Bit()
@@ -108,7 +108,7 @@ public sealed unsafe class RepackedMatrixTests
             *(ushort*)(w.View.Data + row * GgmlTypeInfo.RowByteSize(GgmlType.Q6_K, inputs) + (row % 3) * Q6_K.BytesPerBlock + 208) = unusual[row / 5 % unusual.Length];
         var repacked = simd.PrepareMatrix(w.View);
         Assert.Equal(GgmlType.Q6_Kx8, repacked.Type);
-        foreach (int tokens in new[] { 1, 2, 3, 4 })
+        foreach (int tokens in new[] { 1, 2, 3, 4, 5, 7, 9 })
         {
             var x = TestMatrix.RandomActivations(tokens * inputs, seed: 60 + tokens);
             var actual = KernelAgreement.Run(simd, repacked, x, tokens);

@@ -123,7 +123,6 @@ internal static unsafe class Int8Repack
         int blocks = inputs / GgmlTypeInfo.BlockSize(repacked), blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
         if (repacked == GgmlType.Q4_Kx8) Q4KRepack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst);
         else if (repacked == GgmlType.Q5_0x8) Q5_0Repack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst);
-        else if (repacked == GgmlType.Q6_Kx8) Q6KRepack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst);
         else
         {
             int chunks = (blockBytes - sizeof(ushort)) / 4;

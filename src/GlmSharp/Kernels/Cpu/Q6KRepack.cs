@@ -70,17 +70,6 @@ internal static unsafe class Q6KRepack
         *(ushort*)(dst + StoredD) = ((ushort*)source)[lane];
     }
 
-    /// <summary>
-    /// The eight rows of the group that starts at row <paramref name="firstRow"/>, as stored, one after another at
-    /// <paramref name="dst"/> (<paramref name="rowBytes"/> each): the prefill tile's unpacking reads the stored layout.
-    /// </summary>
-    public static void CopyGroupRows(byte* matrix, long rowBytes, long firstRow, int superBlocks, byte* dst)
-    {
-        for (int r = 0; r < Rows; r++)
-            for (int b = 0; b < superBlocks; b++)
-                CopyBlock(matrix, rowBytes, firstRow + r, b, dst + r * rowBytes + (long)b * BlockBytes);
-    }
-
     private static int ScaleIndex(int subBlock, int row) => 16 * (subBlock / 2) + 2 * row + subBlock % 2;
 
     /// <summary>The 256 codes of a stored block in element order.</summary>
