@@ -60,6 +60,7 @@ internal static unsafe class IndexerScoreKernel<TLanes> where TLanes : struct, I
     /// q [heads, width] into [heads / block][width][block] (a block is two registers of heads), w [heads] into [padded heads],
     /// zeros in the padding.
     /// </summary>
+    [MethodImpl(KernelRoot.Options)]
     private static void Pack(float* q, float* w, int heads, int width, float* packed, float* packedWeights)
     {
         int padded = PaddedHeads(heads), block = HeadBlock;
@@ -101,6 +102,7 @@ internal static unsafe class IndexerScoreKernel<TLanes> where TLanes : struct, I
     }
 
     /// <summary>scores[t] = Σ_h w_h · ReLU(q_h · k_t) for the tile's first <paramref name="n"/> positions, one head block at a time.</summary>
+    [MethodImpl(KernelRoot.Options)]
     private static void Score(float* queries, float* weights, int padded, int width, float* tile, int n, float* scores)
     {
         new Span<float>(scores, n).Clear();
