@@ -11,7 +11,9 @@ namespace GlmSharp.Kernels.Cpu;
 /// row's queries are packed once per item into dimension-major blocks of two registers of heads, so a step of the
 /// micro-tile loads two query registers and broadcasts one value of each of the six keys into twelve accumulators whose
 /// every lane is one (head, position) dot: no horizontal sums until ReLU, the weights and the head sum at the end.
-/// The per-position dots this replaces (one head at a time, each key widened per row) ran at about 2 GFLOP/s.
+/// Measured against the per-position dots this replaces (one head at a time, each key widened again per row), F16 keys,
+/// 2 AVX2 threads: a prefill step of 512 rows at depth 4K/16K from 10 to 63/79 GFLOP/s, a decode row at 16K/64K from
+/// 12.9/51.3 to 1.8/8.0 ms.
 /// </summary>
 internal static unsafe class IndexerScoreKernel<TLanes> where TLanes : struct, IFloatLanes<TLanes>
 {
