@@ -79,6 +79,24 @@ internal sealed class DsaDecodeTimer : IDisposable
         return SecondsPerCall(() => _backend.SelectKeys(_indexerQ, _indexerWeights, Row, keys, IndexerHeads, selection));
     }
 
+    /// <summary>
+    /// The indexer over F16 keys for the last <paramref name="rows"/> positions of the context as one prefill step of the
+    /// sequence (each row sees the positions up to its own); also the multiply-adds of its scoring, 2·32·128 per (row, position) pair.
+    /// </summary>
+    public double IndexerPrefill(int rows, out double operations)
+    {
+        int depth = _slots[0] + 1;
+        var random = new Random(7);
+        var q = _backend.Upload<float>(Uniform(random, rows * IndexerHeads * IndexerWidth));
+        var weights = _backend.Upload<float>(Uniform(random, rows * IndexerHeads));
+        var selection = new KeySelection(_backend.Allocate<int>(rows * TopK), TopK);
+        int[] slots = [.. Enumerable.Range(depth - rows, rows)];
+        var tableStarts = new int[rows];
+        long pairs = slots.Sum(slot => (long)slot + 1);
+        operations = 2.0 * IndexerHeads * IndexerWidth * pairs;
+        return SecondsPerCall(() => _backend.SelectKeys(q, weights, new CacheRows(slots, tableStarts, _blockIds), Stream(1), IndexerHeads, selection));
+    }
+
     private double SecondsPerCall(Action call)
     {
         call();

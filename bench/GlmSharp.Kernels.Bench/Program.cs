@@ -52,9 +52,10 @@ static Command DsaCommand()
     var rounds = new Option<int>("--rounds") { Description = "Samples per measurement; the median and the fastest are reported", DefaultValueFactory = _ => 5 };
     var sampleMs = new Option<int>("--sample-ms") { Description = "Length of one sample", DefaultValueFactory = _ => 300 };
     var processorTime = new Option<bool>("--cpu-time") { Description = "Processor time per call instead of elapsed (with --threads 1: a kernel's cost on a busy machine)" };
+    var prefill = new Option<int>("--prefill") { Description = "Also time the indexer (F16 keys) for this many rows of one sequence ending at each depth, a prefill step; 0: not" };
     var command = new Command("dsa", $"Times one decode row of one GLM-5 layer's attention and indexer over a context of each depth (top-k {DsaDecodeTimer.TopK})")
     {
-        depths, threads, heads, cacheType, rounds, sampleMs, processorTime,
+        depths, threads, heads, cacheType, rounds, sampleMs, processorTime, prefill,
     };
     command.SetAction(parse =>
     {
@@ -73,6 +74,14 @@ static Command DsaCommand()
             }
             Console.WriteLine($"{depth,8} {MedianAndFastest(timer.DenseAttention),16} {MedianAndFastest(timer.SparseAttention),17} " +
                 $"{MedianAndFastest(() => timer.Indexer(KvCacheType.F16)),17} {MedianAndFastest(() => timer.Indexer(KvCacheType.Q8_0)),18}");
+            int prefillRows = parse.GetValue(prefill);
+            if (prefillRows > 0)
+            {
+                double operations = 0;
+                var seconds = Enumerable.Range(0, parse.GetValue(rounds)).Select(_ => timer.IndexerPrefill(prefillRows, out operations)).Order().ToArray();
+                Console.WriteLine($"{"",8} indexer prefill of {prefillRows} rows, f16 keys: {seconds[seconds.Length / 2] * 1e3:F1}/{seconds[0] * 1e3:F1} ms, " +
+                    $"{operations / seconds[seconds.Length / 2] / 1e9:F1}/{operations / seconds[0] / 1e9:F1} GFLOP/s (scoring's multiply-adds)");
+            }
         }
     });
     return command;

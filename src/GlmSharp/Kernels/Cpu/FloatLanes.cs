@@ -16,6 +16,8 @@ internal unsafe interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<T
     static abstract TSelf Broadcast(float value);
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf addend);
     static abstract TSelf Add(TSelf a, TSelf b);
+    static abstract TSelf Multiply(TSelf a, TSelf b);
+    static abstract TSelf Max(TSelf a, TSelf b);
     static abstract float Sum(TSelf lanes);
     /// <summary>The sums of four registers at once: a horizontal-add tree shares the shuffles that four separate sums repeat.</summary>
     static abstract Vector128<float> Sum4(TSelf a, TSelf b, TSelf c, TSelf d);
@@ -32,6 +34,8 @@ internal readonly unsafe struct Lanes512(Vector512<float> value) : IFloatLanes<L
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Broadcast(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 addend) => new(Vector512.FusedMultiplyAdd(a._value, b._value, addend._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Multiply(Lanes512 a, Lanes512 b) => new(a._value * b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Max(Lanes512 a, Lanes512 b) => new(Vector512.Max(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes512 lanes) => Vector512.Sum(lanes._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Sum4(Lanes512 a, Lanes512 b, Lanes512 c, Lanes512 d) =>
@@ -51,6 +55,8 @@ internal readonly unsafe struct Lanes256(Vector256<float> value) : IFloatLanes<L
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Broadcast(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 addend) => new(Vector256.FusedMultiplyAdd(a._value, b._value, addend._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Add(Lanes256 a, Lanes256 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Multiply(Lanes256 a, Lanes256 b) => new(a._value * b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Max(Lanes256 a, Lanes256 b) => new(Vector256.Max(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256 lanes) => Vector256.Sum(lanes._value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Sum4(Lanes256 a, Lanes256 b, Lanes256 c, Lanes256 d)
@@ -77,6 +83,8 @@ internal readonly unsafe struct Lanes1(float value) : IFloatLanes<Lanes1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Broadcast(float value) => new(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 MultiplyAdd(Lanes1 a, Lanes1 b, Lanes1 addend) => new(MathF.FusedMultiplyAdd(a._value, b._value, addend._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Add(Lanes1 a, Lanes1 b) => new(a._value + b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Multiply(Lanes1 a, Lanes1 b) => new(a._value * b._value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Max(Lanes1 a, Lanes1 b) => new(MathF.Max(a._value, b._value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes1 lanes) => lanes._value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Sum4(Lanes1 a, Lanes1 b, Lanes1 c, Lanes1 d) => Vector128.Create(a._value, b._value, c._value, d._value);
