@@ -67,7 +67,7 @@ public sealed class VisionKernelTests
     }
 
     /// <summary>
-    /// The flash-style kernel (query blocks of 48 walking key tiles of 128 with an online softmax) against the one-row-at-a-time
+    /// The flash-style kernel (query blocks of 96 walking key tiles of 64 with an online softmax) against the one-row-at-a-time
     /// reference, on every ISA this CPU runs with one thread and two: token counts that leave partial query blocks, six-row
     /// micro-tiles and key tiles (1, 7, 65, 257, 1100), head sizes on the two-register path (64, 128), with a one-register
     /// tail (72, 80 on AVX2) and off the vector width (2: one float at a time), and scores of several hundred that an

@@ -11,10 +11,13 @@ namespace GlmSharp.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuBidirectionalAttention
 {
-    /// <summary>Keys per tile: a multiple of two registers of the widest lanes; 128 keys of 128 values are 64 KB, in L2.</summary>
-    public const int KeyTile = 128;
-    /// <summary>Queries per work item: a multiple of the kernel's six-row micro-tile.</summary>
-    public const int QueryBlock = 48;
+    /// <summary>
+    /// Keys per tile, a multiple of two registers of the widest lanes. With 96 queries a tile's scores are 24 KB; 64 keys
+    /// (a key tile of 128 values is 32 KB) ran 1.5× as fast as 128 keys with 48 queries (5,476 patches, 2 threads, Avx2).
+    /// </summary>
+    public const int KeyTile = 64;
+    /// <summary>Queries per work item, a multiple of the kernel's six-row micro-tile: each key tile fetched serves 96.</summary>
+    public const int QueryBlock = 96;
 
     internal struct Job
     {
