@@ -41,6 +41,7 @@ root.SetAction(parse =>
     report.Print(paths, samples);
 });
 root.Subcommands.Add(DsaCommand());
+root.Subcommands.Add(VisionAttentionCommand());
 return root.Parse(args).Invoke();
 
 static Command DsaCommand()
@@ -83,6 +84,31 @@ static Command DsaCommand()
                     $"{operations / seconds[seconds.Length / 2] / 1e9:F1}/{operations / seconds[0] / 1e9:F1} GFLOP/s (scoring's multiply-adds)");
             }
         }
+    });
+    return command;
+}
+
+static Command VisionAttentionCommand()
+{
+    var tokens = new Option<int>("--tokens") { Description = "Patches of the image (4K: 42196, 1024×1024: 5476)", DefaultValueFactory = _ => 5476 };
+    var heads = new Option<int>("--heads") { Description = "Attention heads (GLM-4.1V's tower: 12)", DefaultValueFactory = _ => 1 };
+    var headDim = new Option<int>("--head-dim") { Description = "Width of one head (GLM-4.1V's tower: 128)", DefaultValueFactory = _ => 128 };
+    var threads = new Option<int>("--threads") { Description = "Compute threads, the caller included", DefaultValueFactory = _ => 2 };
+    var path = new Option<string>("--path") { Description = "Kernel path ISA, e.g. Avx2", DefaultValueFactory = _ => CpuIsaSupport.Best.ToString() };
+    var rounds = new Option<int>("--rounds") { Description = "Calls timed; the median and the fastest are reported", DefaultValueFactory = _ => 3 };
+    var command = new Command("vision-attention", "Times the vision tower's attention (every patch against every patch) for one image")
+    {
+        tokens, heads, headDim, threads, path, rounds,
+    };
+    command.SetAction(parse =>
+    {
+        using var backend = KernelPath.Parse(parse.GetValue(path)!).CreateBackend(parse.GetValue(threads));
+        using var timer = new VisionAttentionTimer(backend, parse.GetValue(tokens), parse.GetValue(heads), parse.GetValue(headDim));
+        var samples = Enumerable.Range(0, parse.GetValue(rounds)).Select(_ => timer.SecondsPerCall()).Order().ToArray();
+        double median = samples[samples.Length / 2];
+        Console.WriteLine($"{backend.Name}: {parse.GetValue(tokens)} patches × {parse.GetValue(heads)} heads of {parse.GetValue(headDim)}, " +
+            $"{parse.GetValue(threads)} threads: median {median * 1e3:F1} ms ({timer.Flops / median / 1e9:F1} GFLOP/s at 4·n²·d per head), " +
+            $"fastest {samples[0] * 1e3:F1} ms, of {samples.Length}");
     });
     return command;
 }

@@ -375,7 +375,7 @@ public sealed unsafe class CpuBackend : IComputeBackend, IDisposable
             throw new ArgumentException($"BidirectionalAttention: buffers too small for {tokens} tokens × {heads} heads × {headDim}");
         fixed (float* qp = Host(q), kp = Host(k), vp = Host(v), op = Host(output))
         {
-            CpuBidirectionalAttention.Run(_pool, Isa, Int8, _workspaces.Value!, qp, kp, vp, op, tokens, heads, headDim, scale);
+            CpuBidirectionalAttention.Run(_pool, Isa, _workspaces.Value!, qp, kp, vp, op, tokens, heads, headDim, scale);
         }
     }
 

@@ -47,7 +47,7 @@ internal static class CpuVisionOps
     }
 
     /// <summary>
-    /// Every token against every token, one (token, head) at a time, softmax in fp32: the reference
+    /// Every token against every token, one (token, head) at a time, softmax in fp32 (shifted by the row's maximum): the reference
     /// <see cref="CpuBidirectionalAttention"/> is tested against.
     /// </summary>
     public static void BidirectionalAttention(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
@@ -58,8 +58,11 @@ internal static class CpuVisionOps
             for (int h = 0; h < heads; h++)
             {
                 var query = q.Slice(t * width + h * headDim, headDim);
-                for (int s = 0; s < tokens; s++) scores[s] = TensorPrimitives.Dot(query, k.Slice(s * width + h * headDim, headDim)) * scale;
-                TensorPrimitives.SoftMax(scores[..tokens], scores[..tokens]);
+                var row = scores[..tokens];
+                for (int s = 0; s < tokens; s++) row[s] = TensorPrimitives.Dot(query, k.Slice(s * width + h * headDim, headDim)) * scale;
+                // SoftMax exponentiates the scores as they are: one above 88 would overflow to ∞ and the row to NaN.
+                TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), row);
+                TensorPrimitives.SoftMax(row, row);
                 var result = output.Slice(t * width + h * headDim, headDim);
                 result.Clear();
                 for (int s = 0; s < tokens; s++) TensorPrimitives.MultiplyAdd(v.Slice(s * width + h * headDim, headDim), scores[s], result, result);
