@@ -81,6 +81,7 @@ internal static class BenchCommand
             if (settings.DecodeRepeats > 1 && (parse.GetValue(serve) || drafting is not null))
                 throw new GlmException("--decode-repeats times plain decoding; it does not combine with --serve or --mtp");
             if (depths is not null && parse.GetResult(run.Prompt) is { Implicit: false }) throw new GlmException("--depth sets each run's prompt; give --depth or --prompt, not both");
+            if (settings.Lockstep && parse.GetValue(engine) is null) throw new GlmException("--lockstep belongs to the runs glm bench starts itself");
             if (parse.GetValue(engine) is { } single)
             {
                 if (single != EngineRun.GlmSharp) throw new GlmException($"--engine {single}: only {EngineRun.GlmSharp} runs in glm");
@@ -203,14 +204,29 @@ internal static class BenchCommand
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) Process.Start("sync")?.WaitForExit();
     }
 
-    /// <summary>GlmSharp's run i, then llama.cpp's (when it runs), each after a bandwidth probe; progress lines go to stderr after <paramref name="progress"/> unless it is null.</summary>
+    /// <summary>
+    /// GlmSharp's run i, then llama.cpp's (when it runs), each after a bandwidth probe; with --decode-repeats, the two
+    /// runs of a pair alternate their decode rounds (<see cref="LockstepPair"/>). Progress lines go to stderr after
+    /// <paramref name="progress"/> unless it is null.
+    /// </summary>
     private static (List<TimedRun> Ours, List<TimedRun>? Llama) Interleave(string model, RunSettings run, int runs, LlamaCppBenchTool? llamaTool, string? progress,
         string[] mode)
     {
         var ours = new List<TimedRun>();
         var llama = llamaTool is null ? null : new List<TimedRun>();
+        bool lockstep = llamaTool is not null && run.DecodeRepeats > 1;
         for (int i = 0; i < runs; i++)
         {
+            if (lockstep)
+            {
+                if (progress is not null) Console.Error.WriteLine($"{progress}run {i + 1}/{runs} (both engines prefill, then their decode rounds alternate)");
+                var stepped = run with { Lockstep = true };
+                var (first, second) = LockstepPair.Run(EngineRun.GlmSharp, GlmSharpRunStart(model, stepped, mode), "llama.cpp", llamaTool!.RunStart(model, stepped),
+                    run.DecodeRepeats, () => BandwidthProbe.Measure(run.Threads));
+                ours.Add(first);
+                llama!.Add(second);
+                continue;
+            }
             if (progress is not null) Console.Error.WriteLine($"{progress}run {i + 1}/{runs} (each after a read-bandwidth probe)");
             ours.Add(ProbedRun(EngineRun.GlmSharp, GlmSharpRunStart(model, run, mode)));
             if (llamaTool is not null) llama!.Add(ProbedRun("llama.cpp", llamaTool.RunStart(model, run)));

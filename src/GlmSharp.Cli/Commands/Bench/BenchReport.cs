@@ -20,7 +20,24 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
     {
         MtpAcceptance = runs[0].Result.MtpAcceptance is null ? null : RunStatistics.Median(runs.Select(r => r.Result.MtpAcceptance!.Value)),
         TokensPerStep = runs[0].Result.TokensPerStep is null ? null : RunStatistics.Median(runs.Select(r => r.Result.TokensPerStep!.Value)),
+        DecodeSamplesTokS = runs[0].Result.DecodeSamplesTokS is null ? null : DecodeSamples(runs),
     };
+
+    /// <summary>The header's note on --decode-repeats: how often each run decodes, and whether the engines' rounds alternated.</summary>
+    internal static string RepeatsNote(RunSettings run, bool bothEngines) => run.DecodeRepeats == 1 ? ""
+        : $", each decoding {run.DecodeRepeats} times after its one prefill (median)" +
+          (bothEngines ? ", the two engines' rounds alternating (both hold their prefilled caches meanwhile)" : "");
+
+    /// <summary>Every decode round's speed where the runs decoded several times after their prefill, else each run's.</summary>
+    internal static double[] DecodeSamples(IReadOnlyList<TimedRun> runs) => [.. runs.SelectMany(r => r.Result.DecodeSamplesTokS ?? [r.Result.DecodeTokS])];
+
+    /// <summary>
+    /// Median over pairs of decode samples of GlmSharp's speed over llama.cpp's: run i against run i, or round r against
+    /// round r where the rounds alternated (<see cref="LockstepPair"/>). The two of a pair are most likely to share a
+    /// bandwidth phase, so this moves less with the phases than the ratio of the two medians does.
+    /// </summary>
+    internal static double PairedDecodeRatio(IReadOnlyList<TimedRun> ours, IReadOnlyList<TimedRun> llama) =>
+        RunStatistics.Median(DecodeSamples(ours).Zip(DecodeSamples(llama), (a, b) => a / b));
 
     /// <summary>Percentiles of one client time over every client of every served run (nearest rank).</summary>
     private sealed record Percentiles(
@@ -60,20 +77,18 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
         [property: JsonPropertyName("glmsharp_ttft_ms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Percentiles? TimeToFirstTokenMs,
         [property: JsonPropertyName("glmsharp_tpot_ms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Percentiles? TimePerOutputTokenMs);
 
-    /// <summary>
-    /// Median over the interleaved pairs (GlmSharp's run i and the llama.cpp run right after it) of their ratio: the two
-    /// runs of a pair are most likely to share a bandwidth phase, so this moves less with the phases than the ratio
-    /// of the two medians does.
-    /// </summary>
-    private double? PairedRatio(Func<EngineResult, double> measure) =>
-        llama is null ? null : RunStatistics.Median(ours.Zip(llama, (a, b) => measure(a.Result) / measure(b.Result)));
+    /// <summary>Median over the interleaved pairs (GlmSharp's run i and the llama.cpp run right after it) of their prefill ratio.</summary>
+    private double? PairedPrefillRatio =>
+        llama is null ? null : RunStatistics.Median(ours.Zip(llama, (a, b) => a.Result.PrefillTokS / b.Result.PrefillTokS));
+
+    private double? PairedDecode => llama is null ? null : PairedDecodeRatio(ours, llama);
 
     public string ToJson()
     {
         var a = Medians(ours);
         var b = llama is null ? null : Medians(llama);
         return JsonSerializer.Serialize(new Json(model, run.Threads, run.CacheType.Name(), run.Parallel, a, b, b is null ? null : a.PrefillTokS / b.PrefillTokS,
-            b is null ? null : a.DecodeTokS / b.DecodeTokS, RooflineDecode, RooflineFraction(ours), PairedRatio(r => r.DecodeTokS),
+            b is null ? null : a.DecodeTokS / b.DecodeTokS, RooflineDecode, RooflineFraction(ours), PairedDecode,
             ClientTimes(r => r.TimeToFirstTokenMs), ClientTimes(r => r.TimePerOutputTokenMs)));
     }
 
@@ -82,7 +97,7 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
         var c = CultureInfo.InvariantCulture;
         string sequences = run.Parallel == 1 ? "" : $", {run.Parallel} sequences decoded together (tok/s of all of them)";
         output.WriteLine($"model {model}, {run.Threads} threads, {run.CacheType.Name()} KV cache{sequences}, {ours.Count} interleaved runs per engine" +
-            (run.DecodeRepeats > 1 ? $", each decoding {run.DecodeRepeats} times after its one prefill (median)" : ""));
+            RepeatsNote(run, llama is not null));
         output.WriteLine(string.Create(c, $"read bandwidth {RunStatistics.Median(Bandwidths) / 1e9:F1} GB/s (median of a probe before each run, {Bandwidths.Min() / 1e9:F1}–{Bandwidths.Max() / 1e9:F1}), " +
             $"{decodeBytes / 1e9:F2} GB read per decode step → decode roofline {RooflineDecode:F1} tok/s"));
         output.WriteLine($"{"engine",-10} {"prefill tok/s (min–max)",-28} {"decode tok/s (min–max)",-28} {"load s",8} {"peak RSS MB",12}");
@@ -93,7 +108,7 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
             var a = Medians(ours);
             var b = Medians(llama);
             output.WriteLine(string.Create(c, $"ratio GlmSharp / llama.cpp: prefill {a.PrefillTokS / b.PrefillTokS:F2}×, decode {a.DecodeTokS / b.DecodeTokS:F2}× " +
-                $"(median of per-pair ratios: prefill {PairedRatio(r => r.PrefillTokS):F2}×, decode {PairedRatio(r => r.DecodeTokS):F2}×)"));
+                $"(median of per-pair ratios: prefill {PairedPrefillRatio:F2}×, decode {PairedDecode:F2}×)"));
         }
         if (ours[0].Result.TimeToFirstTokenMs is not null)
         {
@@ -116,7 +131,7 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
         {
             var m = Medians(runs);
             string prefill = string.Create(c, $"{m.PrefillTokS:F1} ({runs.Min(r => r.Result.PrefillTokS):F1}–{runs.Max(r => r.Result.PrefillTokS):F1})");
-            string decode = string.Create(c, $"{m.DecodeTokS:F1} ({runs.Min(r => r.Result.DecodeTokS):F1}–{runs.Max(r => r.Result.DecodeTokS):F1})");
+            string decode = string.Create(c, $"{m.DecodeTokS:F1} ({DecodeSamples(runs).Min():F1}–{DecodeSamples(runs).Max():F1})");
             output.WriteLine(string.Create(c, $"{name,-10} {prefill,-28} {decode,-28} {m.LoadS,8:F2} {m.PeakRssMb,12:F0}"));
         }
     }

@@ -10,24 +10,28 @@ internal static class ChildProcess
 {
     public static (int ExitCode, string Stdout, string Stderr) Run(ProcessStartInfo start, string purpose)
     {
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.UseShellExecute = false;
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new GlmException($"could not start {start.FileName} to {purpose}");
-        }
-        catch (Win32Exception e)
-        {
-            throw new GlmException($"could not start {start.FileName} to {purpose}: {e.Message}");
-        }
-        using (process)
+        using (var process = Start(start, purpose))
         {
             var errors = process.StandardError.ReadToEndAsync();
             string output = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
             return (process.ExitCode, output, errors.Result);
+        }
+    }
+
+    /// <summary>Starts <paramref name="start"/> with its output (and input, where the start asks for it) redirected; one that cannot start is a one-line error.</summary>
+    public static Process Start(ProcessStartInfo start, string purpose)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        try
+        {
+            return Process.Start(start) ?? throw new GlmException($"could not start {start.FileName} to {purpose}");
+        }
+        catch (Win32Exception e)
+        {
+            throw new GlmException($"could not start {start.FileName} to {purpose}: {e.Message}");
         }
     }
 
@@ -45,13 +49,20 @@ internal static class ChildProcess
     public static T RunEngine<T>(string engine, ProcessStartInfo start)
     {
         var (exitCode, stdout, stderr) = Run(start, $"run {engine}");
-        string last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-        if (exitCode != 0 || !last.StartsWith('{'))
-        {
-            // The run's own one-line error is its last line; llama.cpp logs to stderr before it.
-            string reason = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? last;
-            throw new GlmException($"the {engine} run failed (exit {exitCode}): {(reason.StartsWith("error: ", StringComparison.Ordinal) ? reason[7..] : reason)}");
-        }
-        return JsonSerializer.Deserialize<T>(last) ?? throw new GlmException($"the {engine} run printed no result");
+        return EngineResult<T>(engine, exitCode, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "", stderr);
+    }
+
+    /// <summary>The JSON object an engine's run printed as its last stdout line, or a one-line error with the run's own reason.</summary>
+    public static T EngineResult<T>(string engine, int exitCode, string lastLine, string stderr)
+    {
+        if (exitCode != 0 || !lastLine.StartsWith('{')) throw Failure(engine, exitCode, lastLine, stderr);
+        return JsonSerializer.Deserialize<T>(lastLine) ?? throw new GlmException($"the {engine} run printed no result");
+    }
+
+    public static GlmException Failure(string engine, int exitCode, string lastLine, string stderr)
+    {
+        // The run's own one-line error is its last line; llama.cpp logs to stderr before it.
+        string reason = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? lastLine;
+        return new GlmException($"the {engine} run failed (exit {exitCode}): {(reason.StartsWith("error: ", StringComparison.Ordinal) ? reason[7..] : reason)}");
     }
 }

@@ -40,8 +40,7 @@ internal sealed class DecodeDepths(string model, RunSettings run, IReadOnlyList<
         [property: JsonPropertyName("gen")] int Gen,
         [property: JsonPropertyName("depths")] JsonRow[] Depths);
 
-    private static double? PairedDecodeRatio(Row row) =>
-        row.Llama is null ? null : RunStatistics.Median(row.Ours.Zip(row.Llama, (a, b) => a.Result.DecodeTokS / b.Result.DecodeTokS));
+    private static double? PairedDecodeRatio(Row row) => row.Llama is null ? null : BenchReport.PairedDecodeRatio(row.Ours, row.Llama);
 
     public string ToJson() => JsonSerializer.Serialize(new Json(model, run.Threads, run.CacheType.Name(), run.Gen, [.. rows.Select(r =>
     {
@@ -56,7 +55,7 @@ internal sealed class DecodeDepths(string model, RunSettings run, IReadOnlyList<
         bool both = rows[0].Llama is not null;
         output.WriteLine($"model {model}, {run.Threads} threads, {run.CacheType.Name()} KV cache, {run.Gen} decode steps after each depth, " +
             $"{rows[0].Ours.Count} interleaved runs per engine and depth" +
-            (run.DecodeRepeats > 1 ? $", each decoding {run.DecodeRepeats} times after its one prefill (median)" : ""));
+            BenchReport.RepeatsNote(run, both));
         string header = $"{"depth",8} {"glmsharp decode tok/s (min–max)",-34} {"ms/tok",8} {"prefill tok/s",14}";
         if (both) header += $"   {"llama.cpp decode tok/s (min–max)",-34} {"ms/tok",8} {"prefill tok/s",14}   {"decode ratio (paired)",-22}";
         output.WriteLine(header);
@@ -74,7 +73,7 @@ internal sealed class DecodeDepths(string model, RunSettings run, IReadOnlyList<
         string Engine(IReadOnlyList<TimedRun> runs)
         {
             var m = BenchReport.Medians(runs);
-            string decode = string.Create(c, $"{m.DecodeTokS:F2} ({runs.Min(r => r.Result.DecodeTokS):F2}–{runs.Max(r => r.Result.DecodeTokS):F2})");
+            string decode = string.Create(c, $"{m.DecodeTokS:F2} ({BenchReport.DecodeSamples(runs).Min():F2}–{BenchReport.DecodeSamples(runs).Max():F2})");
             return string.Create(c, $"{decode,-34} {1000 / m.DecodeTokS,8:F1} {m.PrefillTokS,14:F1}");
         }
     }

@@ -57,6 +57,15 @@ internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Paralle
     public int DecodeRepeats { get; init; } = 1;
 
     /// <summary>
+    /// Before each decode round the run prints <see cref="TurnSignal"/> and waits for a line on stdin, so that glm bench
+    /// can hold both engines after their prefills and alternate their rounds (glm's LockstepPair).
+    /// </summary>
+    public bool Lockstep { get; init; }
+
+    /// <summary>The line a <see cref="Lockstep"/> run prints when it is ready for its next decode round.</summary>
+    public const string TurnSignal = "awaiting-decode-round";
+
+    /// <summary>
     /// The warm-up before timing (tier-0 JIT code and cold caches are several times slower): a prompt of up to 64
     /// tokens, then this many decode steps; the cache is cleared afterwards.
     /// </summary>
@@ -84,7 +93,7 @@ internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Paralle
     /// <summary>The options that hand these settings to a run's own process.</summary>
     public IEnumerable<string> Arguments =>
         ["--threads", $"{Threads}", "--prompt", $"{Prompt}", "--gen", $"{Gen}", "--parallel", $"{Parallel}", "--cache-type", CacheType.Name(),
-         "--decode-repeats", $"{DecodeRepeats}"];
+         "--decode-repeats", $"{DecodeRepeats}", .. Lockstep ? ["--lockstep"] : (string[])[]];
 
     /// <summary>
     /// Times <see cref="DecodeRepeats"/> rounds of <paramref name="decodeRound"/> (the decode steps), calling
@@ -96,11 +105,19 @@ internal sealed record RunSettings(int Threads, int Prompt, int Gen, int Paralle
         for (int r = 0; r < DecodeRepeats; r++)
         {
             if (r > 0) cutBack();
+            if (Lockstep) AwaitTurn();
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             decodeRound();
             speeds[r] = Parallel * Gen / System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
         return (RunStatistics.Median(speeds), DecodeRepeats > 1 ? speeds : null);
+    }
+
+    private static void AwaitTurn()
+    {
+        Console.Out.WriteLine(TurnSignal);
+        Console.Out.Flush();
+        if (Console.In.ReadLine() is null) throw new GlmException("glm bench closed this run's input before its next decode round");
     }
 
     /// <summary>
@@ -143,9 +160,10 @@ internal sealed class RunOptions
     public Option<int> Gen { get; } = new("--gen") { Description = "decode steps of one token per sequence", DefaultValueFactory = _ => 128 };
     public Option<int> Parallel { get; } = new("--parallel") { Description = "sequences, each with its own prompt, decoded together one row each per step", DefaultValueFactory = _ => 1 };
     public Option<int> DecodeRepeats { get; } = new("--decode-repeats") { Description = "decode --gen steps this many times after one prefill, the cache cut back to the prompt between (a long --depth prefills once); the median is the run's decode speed", DefaultValueFactory = _ => 1 };
+    public Option<bool> Lockstep { get; } = new("--lockstep") { Description = "wait for a line on stdin before each decode round (glm bench alternates two engines' rounds)", Hidden = true };
     public Option<string> CacheType { get; } = new("--cache-type") { Description = $"element type of the KV cache: {string.Join(", ", KvCacheTypes.Names)} (q8_0 needs a head size that is a multiple of 32)", DefaultValueFactory = _ => "f16" };
 
-    public IEnumerable<Option> All => [Threads, Prompt, Gen, Parallel, DecodeRepeats, CacheType];
+    public IEnumerable<Option> All => [Threads, Prompt, Gen, Parallel, DecodeRepeats, Lockstep, CacheType];
 
     /// <summary>The settings given, or a one-line error naming the first option out of range.</summary>
     public RunSettings Read(ParseResult parse)
@@ -157,6 +175,7 @@ internal sealed class RunOptions
         return new RunSettings(parse.GetValue(Threads), parse.GetValue(Prompt), parse.GetValue(Gen), parse.GetValue(Parallel), cache)
         {
             DecodeRepeats = parse.GetValue(DecodeRepeats),
+            Lockstep = parse.GetValue(Lockstep),
         };
     }
 }
