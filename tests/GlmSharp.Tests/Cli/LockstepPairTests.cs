@@ -28,7 +28,7 @@ public sealed class LockstepPairTests : IDisposable
             done
             echo '{"prefill_tok_s":10,"decode_tok_s":{{decodeTokS}},"load_s":0.5,"peak_rss_mb":100,"decode_samples_tok_s":[{{decodeTokS}}]}'
             """;
-        return new ProcessStartInfo("/bin/sh", ["-c", script]);
+        return new ProcessStartInfo("sh", ["-c", script]);
     }
 
     [Fact]
