@@ -131,7 +131,8 @@ internal sealed class BenchReport(string model, RunSettings run, long decodeByte
         {
             var m = Medians(runs);
             string prefill = string.Create(c, $"{m.PrefillTokS:F1} ({runs.Min(r => r.Result.PrefillTokS):F1}–{runs.Max(r => r.Result.PrefillTokS):F1})");
-            string decode = string.Create(c, $"{m.DecodeTokS:F1} ({DecodeSamples(runs).Min():F1}–{DecodeSamples(runs).Max():F1})");
+            var samples = DecodeSamples(runs);
+            string decode = string.Create(c, $"{m.DecodeTokS:F1} ({samples.Min():F1}–{samples.Max():F1})");
             output.WriteLine(string.Create(c, $"{name,-10} {prefill,-28} {decode,-28} {m.LoadS,8:F2} {m.PeakRssMb,12:F0}"));
         }
     }

@@ -73,7 +73,8 @@ internal sealed class DecodeDepths(string model, RunSettings run, IReadOnlyList<
         string Engine(IReadOnlyList<TimedRun> runs)
         {
             var m = BenchReport.Medians(runs);
-            string decode = string.Create(c, $"{m.DecodeTokS:F2} ({BenchReport.DecodeSamples(runs).Min():F2}–{BenchReport.DecodeSamples(runs).Max():F2})");
+            var samples = BenchReport.DecodeSamples(runs);
+            string decode = string.Create(c, $"{m.DecodeTokS:F2} ({samples.Min():F2}–{samples.Max():F2})");
             return string.Create(c, $"{decode,-34} {1000 / m.DecodeTokS,8:F1} {m.PrefillTokS,14:F1}");
         }
     }

@@ -155,6 +155,17 @@ internal static unsafe class KQuantKernels
         Vector128.Create((ushort)(4 * k | (4 * k + 1) << 8)).AsByte(),
         Vector128.Create((ushort)((4 * k + 2) | (4 * k + 3) << 8)).AsByte());
 
+    /// <summary>One 128-value half's four 32-value code chunks, stored in element order at <paramref name="codes"/> + 128·<paramref name="half"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreHalf((Vector256<byte>, Vector256<byte>, Vector256<byte>, Vector256<byte>) chunks, byte* codes, int half)
+    {
+        byte* at = codes + 128 * half;
+        chunks.Item1.Store(at);
+        chunks.Item2.Store(at + 32);
+        chunks.Item3.Store(at + 64);
+        chunks.Item4.Store(at + 96);
+    }
+
     /// <summary>The 6-bit codes of one 128-value half of a Q6_K block, as four 32-value chunks in element order.</summary>
     /// <remarks>
     /// Each chunk's two high bits are moved to bits 4–5 by masking them where they sit and shifting by the distance

@@ -159,14 +159,7 @@ internal static unsafe class LowBitKQuantKernels
         for (int b = 0; b < n / SuperBlock; b++, w += TBlock.Bytes)
         {
             byte* codes = u + b * SuperBlock;
-            for (int half = 0; half < 2; half++)
-            {
-                var (c0, c1, c2, c3) = TBlock.Codes(w, half);
-                c0.Store(codes + 128 * half);
-                c1.Store(codes + 128 * half + 32);
-                c2.Store(codes + 128 * half + 64);
-                c3.Store(codes + 128 * half + 96);
-            }
+            for (int half = 0; half < 2; half++) KQuantKernels.StoreHalf(TBlock.Codes(w, half), codes, half);
             var header = TBlock.Header(w, table);
             header.Scales.Store(scales);
             header.OffsetWeights.Store(offsetWeights);

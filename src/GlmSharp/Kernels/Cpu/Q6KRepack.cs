@@ -75,14 +75,7 @@ internal static unsafe class Q6KRepack
     /// <summary>The 256 codes of a stored block in element order.</summary>
     private static void StoredCodes(byte* block, byte* codes)
     {
-        for (int half = 0; half < 2; half++)
-        {
-            var (c0, c1, c2, c3) = KQuantKernels.Q6Codes(block, half);
-            c0.Store(codes + 128 * half);
-            c1.Store(codes + 128 * half + 32);
-            c2.Store(codes + 128 * half + 64);
-            c3.Store(codes + 128 * half + 96);
-        }
+        for (int half = 0; half < 2; half++) KQuantKernels.StoreHalf(KQuantKernels.Q6Codes(block, half), codes, half);
     }
 
     /// <summary>

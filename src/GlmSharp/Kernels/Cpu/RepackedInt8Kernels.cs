@@ -75,7 +75,7 @@ internal static unsafe class RepackedInt8Kernels
             AddOffsetBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, default, default, default, default, i0, i1, i2, i3, d, d * 8f,
                 scales, sums, scales1, scales2, scales3);
         }
-        Store(f0, f1, f2, f3, n, y, yStride);
+        StoreTile(f0, f1, f2, f3, n, y, yStride);
     }
 
     /// <summary>Chunk <paramref name="c"/> of a Q4_0 block: its nibbles split once, then met by every token.</summary>
@@ -160,7 +160,7 @@ internal static unsafe class RepackedInt8Kernels
             var d = RowScales(w);
             AddOffsetBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, i0, i1, i2, i3, s0, s1, s2, s3, d, d * 16f, scales, sums, scales1, scales2, scales3);
         }
-        Store(f0, f1, f2, f3, n, y, yStride);
+        StoreTile(f0, f1, f2, f3, n, y, yStride);
     }
 
     /// <summary>
@@ -204,7 +204,7 @@ internal static unsafe class RepackedInt8Kernels
             GridChunk<TTile>(w, 3, grid, mask, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             AddBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, i0, i1, i2, i3, RowScales(w), scales, scales1, scales2, scales3);
         }
-        Store(f0, f1, f2, f3, n, y, yStride);
+        StoreTile(f0, f1, f2, f3, n, y, yStride);
     }
 
     /// <summary>Chunk <paramref name="c"/> of an IQ4_NL block: its grid values and their magnitudes taken once, then met by every token.</summary>
@@ -249,7 +249,7 @@ internal static unsafe class RepackedInt8Kernels
             SignedChunk<TTile>(w, 7, ones, a, codes1, codes2, codes3, ref i0, ref i1, ref i2, ref i3);
             AddBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, i0, i1, i2, i3, RowScales(w), scales, scales1, scales2, scales3);
         }
-        Store(f0, f1, f2, f3, n, y, yStride);
+        StoreTile(f0, f1, f2, f3, n, y, yStride);
     }
 
     /// <summary>Chunk <paramref name="c"/> of a Q8_0 block: its magnitudes taken once, then met by every token.</summary>
@@ -327,8 +327,9 @@ internal static unsafe class RepackedInt8Kernels
         float* scale, float* sum) =>
         Fma.MultiplyAddNegated(offset, Vector256.Create(*sum), AddBlock(acc, dot, d, scale));
 
+    /// <summary>The eight rows' results of the first <paramref name="n"/> tokens, token t at y + t·yStride (every repacked kernel's last step).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> f0, Vector256<float> f1, Vector256<float> f2, Vector256<float> f3, int n, float* y, int yStride)
+    internal static void StoreTile(Vector256<float> f0, Vector256<float> f1, Vector256<float> f2, Vector256<float> f3, int n, float* y, int yStride)
     {
         f0.Store(y);
         if (n > 1) f1.Store(y + yStride);

@@ -60,13 +60,7 @@ internal static unsafe class RepackedQ6KKernels
             }
             tokens = tokens.NextSuperBlock();
         }
-        f0.Store(y);
-        if (n > 1) f1.Store(y + yStride);
-        if (n > 2)
-        {
-            f2.Store(y + 2 * yStride);
-            f3.Store(y + 3 * yStride);
-        }
+        RepackedInt8Kernels.StoreTile(f0, f1, f2, f3, n, y, yStride);
     }
 
     /// <summary>
