@@ -62,4 +62,7 @@ public enum GgmlType : uint
 
     /// <summary>A Q6_K matrix repacked at load, eight rows interleaved per super-block with each code in one byte-plane lane; in memory only.</summary>
     Q6_Kx8 = 0x1006,
+
+    /// <summary>A Q5_K matrix repacked at load as <see cref="Q4_Kx8"/>, its fifth bits interleaved the same way; in memory only.</summary>
+    Q5_Kx8 = 0x1007,
 }

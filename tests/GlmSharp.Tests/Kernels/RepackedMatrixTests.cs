@@ -8,7 +8,7 @@ using GlmSharp.Tests.Support;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q4_0 / Q8_0 / Q4_K / Q6_K / Q5_0 / IQ4_NL matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
+/// Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / IQ4_NL matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
 /// as the stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep
 /// the stored layout.
 /// </summary>
@@ -18,11 +18,11 @@ public sealed unsafe class RepackedMatrixTests
     // 13 rows, which stays as stored.
     private static readonly (int Outputs, int Inputs)[] Shapes = [(8, 32), (16, 96), (24, 288), (8, 512), (40, 800), (8, 2080), (13, 288)];
 
-    // Q4_K and Q6_K rows are whole 256-value super-blocks: one, two, three and ten of them, and a matrix of 13 rows.
+    // Q4_K, Q5_K and Q6_K rows are whole 256-value super-blocks: one, two, three and ten of them, and a matrix of 13 rows.
     private static readonly (int Outputs, int Inputs)[] SuperBlockShapes = [(8, 256), (16, 512), (24, 768), (40, 2560), (13, 256)];
 
     // Every tile of four, two and one token; 70 spans two token chunks. Q4_K from five tokens on goes through the int8
-    // prefill tile, its rows put back in the stored layout; Q6_K stays on its kernel.
+    // prefill tile, its rows put back in the stored layout (Q5_K too); Q6_K stays on its kernel.
     private static readonly int[] TokenCounts = [1, 2, 3, 4, 5, 7, 9, 70];
 
     private static CpuBackend Avx2() => new(threads: 2, CpuIsa.Avx2, Int8Path.Avx2Maddubs);
@@ -31,13 +31,14 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Matrix_Matches_Scalar_Reference_Of_The_Stored_One(GgmlType type)
     {
         using var simd = Avx2();
-        KernelAgreement.AssertSimdMatchesScalar(simd, type, type is GgmlType.Q4_K or GgmlType.Q6_K ? SuperBlockShapes : Shapes, TokenCounts, relative: 1e-4, "repacked", prepared: true);
+        KernelAgreement.AssertSimdMatchesScalar(simd, type, type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K ? SuperBlockShapes : Shapes, TokenCounts, relative: 1e-4, "repacked", prepared: true);
     }
 
     /// <summary>
@@ -69,25 +70,28 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     /// <summary>
-    /// The Q4_K kernel's arithmetic written out per row, on Q8_K activations: per super-block the exact integer sums
-    /// Σ_s scale_s·Σ q·a and Σ_s min_s·Σ a, then acc = fma(Σ scale·dot, d·d_a, acc) and acc = fma(−Σ min·sum, dmin·d_a, acc).
-    /// One to four tokens (the kernel's tiles) give each token the same operations, so the results are equal bit for bit.
+    /// The Q4_K and Q5_K kernel's arithmetic written out per row, on Q8_K activations: per super-block the exact integer
+    /// sums Σ_s scale_s·Σ q·a and Σ_s min_s·Σ a, then acc = fma(Σ scale·dot, d·d_a, acc) and
+    /// acc = fma(−Σ min·sum, dmin·d_a, acc). One to four tokens (the kernel's tiles) give each token the same
+    /// operations, so the results are equal bit for bit.
     /// </summary>
-    [Fact]
-    public void Repacked_Q4_K_Kernel_Equals_Its_Scalar_Model_Bit_For_Bit()
+    [Theory]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q4_Kx8)]
+    [InlineData(GgmlType.Q5_K, GgmlType.Q5_Kx8)]
+    public void Repacked_Scale_Min_Kernel_Equals_Its_Scalar_Model_Bit_For_Bit(GgmlType type, GgmlType repackedType)
     {
         const int outputs = 24, inputs = 768;
         using var simd = Avx2();
-        using var w = new TestMatrix(GgmlType.Q4_K, outputs, inputs, seed: 17);
+        using var w = new TestMatrix(type, outputs, inputs, seed: 17);
         var repacked = simd.PrepareMatrix(w.View);
-        Assert.Equal(GgmlType.Q4_Kx8, repacked.Type);
+        Assert.Equal(repackedType, repacked.Type);
         foreach (int tokens in new[] { 1, 2, 3, 4 })
         {
             var x = TestMatrix.RandomActivations(tokens * inputs, seed: 50 + tokens);
             var actual = KernelAgreement.Run(simd, repacked, x, tokens);
             for (int t = 0; t < tokens; t++)
                 for (int o = 0; o < outputs; o++)
-                    Assert.Equal(Q4KModel(w.View, o, x.AsSpan(t * inputs, inputs)), actual[t * outputs + o]);
+                    Assert.Equal(ScaleMinModel(w.View, o, x.AsSpan(t * inputs, inputs)), actual[t * outputs + o]);
         }
     }
 
@@ -151,15 +155,18 @@ public sealed unsafe class RepackedMatrixTests
         return (codes, scales, sums);
     }
 
-    private static float Q4KModel(TensorView stored, int row, ReadOnlySpan<float> x)
+    /// <summary>A Q4_K or Q5_K row: Q5_K's fifth bit of element 32s + e is bit s of qh[e] (bytes 16–47), its nibbles after them.</summary>
+    private static float ScaleMinModel(TensorView stored, int row, ReadOnlySpan<float> x)
     {
         int superBlocks = x.Length / 256;
+        bool fiveBit = stored.Type == GgmlType.Q5_K;
+        int blockBytes = GgmlTypeInfo.BytesPerBlock(stored.Type), nibbles = fiveBit ? 48 : 16;
         var (codes, scales, sums) = Q8K(x);
-        var block = new ReadOnlySpan<byte>(stored.Data + row * GgmlTypeInfo.RowByteSize(GgmlType.Q4_K, x.Length), superBlocks * Q4_K.BytesPerBlock);
+        var block = new ReadOnlySpan<byte>(stored.Data + row * GgmlTypeInfo.RowByteSize(stored.Type, x.Length), superBlocks * blockBytes);
         float acc = 0;
         for (int b = 0; b < superBlocks; b++)
         {
-            var sb = block.Slice(b * Q4_K.BytesPerBlock, Q4_K.BytesPerBlock);
+            var sb = block.Slice(b * blockBytes, blockBytes);
             int dot = 0, min = 0;
             for (int s = 0; s < 8; s++)
             {
@@ -167,7 +174,8 @@ public sealed unsafe class RepackedMatrixTests
                 int subDot = 0;
                 for (int e = 0; e < 32; e++)
                 {
-                    int code = (sb[16 + 32 * (s / 2) + e] >> (4 * (s % 2))) & 0x0f;
+                    int code = (sb[nibbles + 32 * (s / 2) + e] >> (4 * (s % 2))) & 0x0f;
+                    if (fiveBit) code |= (sb[16 + e] >> s & 1) << 4;
                     subDot += code * codes[b * 256 + 32 * s + e];
                 }
                 dot += scale * subDot;
@@ -214,6 +222,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q8_0, (ushort)0xfc00)]
     [InlineData(GgmlType.Q8_0, (ushort)0x7e01)]
     [InlineData(GgmlType.Q4_K, (ushort)0x7c00)]
+    [InlineData(GgmlType.Q5_K, (ushort)0xfe00)]
     [InlineData(GgmlType.Q6_K, (ushort)0xfc00)]
     [InlineData(GgmlType.Q6_K, (ushort)0x7e01)]
     [InlineData(GgmlType.Q5_0, (ushort)0xfe00)]
@@ -273,26 +282,30 @@ public sealed unsafe class RepackedMatrixTests
         return acc;
     }
 
-    /// <summary>A Q4_K super-block whose dmin (bytes 2–3) is infinite keeps the stored layout too.</summary>
-    [Fact]
-    public void A_Q4_K_Matrix_With_A_Non_Finite_Min_Scale_Is_Not_Repacked()
+    /// <summary>A Q4_K or Q5_K super-block whose dmin (bytes 2–3) is infinite keeps the stored layout too.</summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    public void A_Scale_Min_Matrix_With_A_Non_Finite_Min_Scale_Is_Not_Repacked(GgmlType type)
     {
         using var simd = Avx2();
-        using var w = new TestMatrix(GgmlType.Q4_K, 16, 512, seed: 14);
-        *(ushort*)(w.View.Data + 9 * GgmlTypeInfo.RowByteSize(GgmlType.Q4_K, 512) + Q4_K.BytesPerBlock + 2) = 0xfc00;
+        using var w = new TestMatrix(type, 16, 512, seed: 14);
+        *(ushort*)(w.View.Data + 9 * GgmlTypeInfo.RowByteSize(type, 512) + GgmlTypeInfo.BytesPerBlock(type) + 2) = 0xfc00;
         Assert.Same(w.View, simd.PrepareMatrix(w.View));
     }
 
     /// <summary>
-    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's scales and mins 63), Q6_K codes 0 and 63 (scales
-    /// 127), Q5_0 codes 0 and 31, IQ4_NL grid values −127 and 113, against activation codes ±127 whose signs make every
-    /// product of a block add up: the largest 16-bit sums the kernels form (a Q4_0 block's and a Q4_K sub-block's 30480;
-    /// a Q8_0 pair's 32512; two Q5_0 chunks' 31496; two Q6_K code vectors' 32004).
+    /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's and Q5_K's scales and mins 63), Q5_K codes 0 and
+    /// 31, Q6_K codes 0 and 63 (scales 127), Q5_0 codes 0 and 31, IQ4_NL grid values −127 and 113, against activation
+    /// codes ±127 whose signs make every product of a block add up: the largest 16-bit sums the kernels form (a Q4_0
+    /// block's and a Q4_K sub-block's 30480; a Q8_0 pair's 32512; two Q5_0 chunks' and four Q5_K chunks' 31496; two Q6_K
+    /// code vectors' 32004).
     /// </summary>
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.IQ4_NL)]
@@ -318,7 +331,7 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     [Fact]
-    public void Only_Q4_0_Q8_0_Q4_K_Q6_K_Q5_0_And_IQ4_NL_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
+    public void Only_Q4_0_Q8_0_Q4_K_Q5_K_Q6_K_Q5_0_And_IQ4_NL_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
     {
         using var simd = Avx2();
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
@@ -340,6 +353,10 @@ public sealed unsafe class RepackedMatrixTests
         var q4kRepacked = simd.PrepareMatrix(q4k.View);
         Assert.Equal(GgmlType.Q4_Kx8, q4kRepacked.Type);
         Assert.Equal(q4k.View.ByteLength, q4kRepacked.ByteLength);
+        using var q5k = new TestMatrix(GgmlType.Q5_K, 16, 256, seed: 2);
+        var q5kRepacked = simd.PrepareMatrix(q5k.View);
+        Assert.Equal(GgmlType.Q5_Kx8, q5kRepacked.Type);
+        Assert.Equal(q5k.View.ByteLength, q5kRepacked.ByteLength);
         var q6kRepacked = simd.PrepareMatrix(q6k.View);
         Assert.Equal(GgmlType.Q6_Kx8, q6kRepacked.Type);
         Assert.Equal(q6k.View.ByteLength, q6kRepacked.ByteLength);
@@ -375,6 +392,8 @@ public sealed unsafe class RepackedMatrixTests
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q5_0x8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.IQ4_NLx8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q6_Kx8));
+        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q5_Kx8));
+        Assert.Equal(GgmlType.Q5_K, GgmlTypeInfo.StoredType(GgmlType.Q5_Kx8));
         Assert.Equal(GgmlType.Q6_K, GgmlTypeInfo.StoredType(GgmlType.Q6_Kx8));
         Assert.Equal(GgmlType.Q4_0, GgmlTypeInfo.StoredType(GgmlType.Q4_0x8));
         Assert.Equal(GgmlType.Q4_K, GgmlTypeInfo.StoredType(GgmlType.Q4_Kx8));
@@ -386,13 +405,14 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Gathered_Rows_Of_A_Repacked_Matrix_Equal_The_Stored_Rows(GgmlType type)
     {
         const int outputs = 16;
-        int inputs = type is GgmlType.Q4_K or GgmlType.Q6_K ? 512 : 96;
+        int inputs = type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K ? 512 : 96;
         using var simd = Avx2();
         using var w = new TestMatrix(type, outputs, inputs, seed: 6);
         var repacked = simd.PrepareMatrix(w.View);

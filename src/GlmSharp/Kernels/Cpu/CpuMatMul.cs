@@ -89,26 +89,26 @@ internal static unsafe class CpuMatMul
     /// than the scalar integer loops.
     /// </summary>
     public static bool UsesQ8K(GgmlType type, CpuIsa isa) =>
-        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q4_Kx8 or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q6_Kx8 || IqKernels.Handles(type) || IqSubBlockKernels.Handles(type))
+        (type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q4_Kx8 or GgmlType.Q5_K or GgmlType.Q5_Kx8 or GgmlType.Q6_K or GgmlType.Q6_Kx8 || IqKernels.Handles(type) || IqSubBlockKernels.Handles(type))
         && isa != CpuIsa.Portable;
 
     /// <summary>K-quants whose 32-value sub-blocks have a scale and a min each: prefill runs them on the int8 tile.</summary>
-    private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q4_Kx8;
+    private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8;
 
     /// <summary>
-    /// A repacked Q4_K, Q5_0 or IQ4_NL matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
+    /// A repacked Q4_K, Q5_K, Q5_0 or IQ4_NL matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
     /// draft); beyond, its rows are put back in the stored layout a group at a time for the int8 prefill tile, which
     /// unpacks a row once for all its tokens.
     /// </summary>
     private const int RepackedDecodeMaxTokens = 4;
 
     /// <summary>Repacked types whose prefill runs on the int8 tile from rows put back in the stored layout.</summary>
-    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8;
+    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8;
 
     /// <summary>
     /// Whether the repacked kernels multiply: Q4_0, Q8_0 and Q6_K repacked matrices at every token count (see the note at
     /// <see cref="RepackedRowsPerItem"/>; Q6_K's kernel in passes of four tokens over a group held in cache beat the stored
-    /// layout's tile too: [4096 × 4096], 2 threads, 5 / 64 / 512 tokens 2.6× / 1.6× / 1.8×), Q4_K, Q5_0 and IQ4_NL up to
+    /// layout's tile too: [4096 × 4096], 2 threads, 5 / 64 / 512 tokens 2.6× / 1.6× / 1.8×), Q4_K, Q5_K, Q5_0 and IQ4_NL up to
     /// <see cref="RepackedDecodeMaxTokens"/>.
     /// </summary>
     private static bool UsesRepackedKernels(GgmlType type, int tokens) =>
@@ -765,7 +765,14 @@ internal static unsafe class CpuMatMul
         if (job->Type == GgmlType.Q4_Kx8)
         {
             int groups = job->Inputs / ScalarKQuantKernels.Group;
-            RepackedKQuantKernels.DotQ4_K<TTile>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
+            RepackedKQuantKernels.DotScaleMin<TTile, Q4_KCodes>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
+                job->GroupSums + (long)t * groups, groups, y, job->Outputs);
+            return;
+        }
+        if (job->Type == GgmlType.Q5_Kx8)
+        {
+            int groups = job->Inputs / ScalarKQuantKernels.Group;
+            RepackedKQuantKernels.DotScaleMin<TTile, Q5_KCodes>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
                 job->GroupSums + (long)t * groups, groups, y, job->Outputs);
             return;
         }
@@ -812,7 +819,7 @@ internal static unsafe class CpuMatMul
             }
             if (legacy) LegacyQuantKernels.Unpack(stored, job->Int8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (job->Type is GgmlType.Q4_K or GgmlType.Q4_Kx8) KQuantKernels.UnpackScaleMinGrouped<Q4_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
-            else if (job->Type == GgmlType.Q5_K) KQuantKernels.UnpackScaleMinGrouped<Q5_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
+            else if (job->Type is GgmlType.Q5_K or GgmlType.Q5_Kx8) KQuantKernels.UnpackScaleMinGrouped<Q5_KCodes>(row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
             else if (IqSubBlockKernels.Handles(job->Type)) IqSubBlockKernels.UnpackGrouped(job->Type, row, blocks / Int8Kernels.GroupBlocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks, flip: !signedQ8);
             else Int8Kernels.Unpack(q4, signedQ8, row, blocks, u + r * rowBytes, scales + r * rowBlocks, offsets + r * rowBlocks);
         }
@@ -830,7 +837,7 @@ internal static unsafe class CpuMatMul
                 else if (bw) Int8KernelsAvx512.DotTile(offsetNibbles, tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (job->Int8 == Int8Path.AvxVnni256) Int8Kernels.DotTile<VnniDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 // Q5_K's 5-bit codes widen their pair sums every step: a group's eight would overflow 16 bits.
-                else if (job->Type == GgmlType.Q5_K) Int8Kernels.DotTile<LegacyQuantKernels.WideNibbleDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
+                else if (job->Type is GgmlType.Q5_K or GgmlType.Q5_Kx8) Int8Kernels.DotTile<LegacyQuantKernels.WideNibbleDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else if (offsetNibbles) Int8Kernels.DotTile<NibbleDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
                 else Int8Kernels.DotTile<SignedDot>(tile, tileScales, rowBytes, rowBlocks, tileRows, a, aScales, tokens, job->Groups, y, job->Outputs);
             }

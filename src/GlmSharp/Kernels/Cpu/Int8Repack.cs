@@ -10,8 +10,9 @@ namespace GlmSharp.Kernels.Cpu;
 /// 4-byte lane r holds four consecutive code bytes of row r. A chunk then meets four broadcast activation bytes with
 /// its lanes as eight output rows, so no sum crosses lanes. Q4_0 chunk c holds code bytes 4c…4c+3 (elements 4c…4c+3 in
 /// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
-/// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix. Q4_K matrices become
-/// <see cref="GgmlType.Q4_Kx8"/> the same way, super-block by super-block (<see cref="Q4KRepack"/>), and Q5_0 matrices
+/// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix. Q4_K and Q5_K matrices become
+/// <see cref="GgmlType.Q4_Kx8"/> / <see cref="GgmlType.Q5_Kx8"/> the same way, super-block by super-block
+/// (<see cref="ScaleMinRepack"/>), Q5_0 matrices
 /// <see cref="GgmlType.Q5_0x8"/> with their fifth bits re-ordered (<see cref="Q5_0Repack"/>), Q6_K matrices
 /// <see cref="GgmlType.Q6_Kx8"/> with each code in one byte (<see cref="Q6KRepack"/>). IQ4_NL blocks have Q4_0's
 /// shape (an fp16 scale and sixteen bytes of nibbles), so <see cref="GgmlType.IQ4_NLx8"/> is Q4_0's layout.
@@ -24,7 +25,7 @@ internal static unsafe class Int8Repack
     /// <summary>The repacked type of a stored matrix the repacked kernels can take, or null to keep it as stored.</summary>
     public static GgmlType? RepackedType(TensorView stored) =>
         stored.Shape.Length == 2 && stored.Shape[0] % Rows == 0 && stored.Scales is null
-            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, GgmlType.Q5_0 => GgmlType.Q5_0x8, GgmlType.IQ4_NL => GgmlType.IQ4_NLx8, GgmlType.Q6_K => GgmlType.Q6_Kx8, _ => null }
+            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, GgmlType.Q5_0 => GgmlType.Q5_0x8, GgmlType.IQ4_NL => GgmlType.IQ4_NLx8, GgmlType.Q6_K => GgmlType.Q6_Kx8, GgmlType.Q5_K => GgmlType.Q5_Kx8, _ => null }
             : null;
 
     /// <summary>
@@ -79,10 +80,10 @@ internal static unsafe class Int8Repack
     {
         byte* source = job->Source + group * Rows * job->RowBytes;
         byte* target = job->Target + group * Rows * job->RowBytes;
-        if (job->Type == GgmlType.Q4_Kx8)
+        if (job->Type is GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8)
         {
             for (int b = 0; b < job->Blocks; b++)
-                if (!Q4KRepack.RepackBlock(source, job->RowBytes, b, target)) job->NonFiniteScale = 1;
+                if (!ScaleMinRepack.RepackBlock(source, job->RowBytes, b, target, fiveBit: job->Type == GgmlType.Q5_Kx8)) job->NonFiniteScale = 1;
             return;
         }
         if (job->Type == GgmlType.Q5_0x8)
@@ -121,7 +122,7 @@ internal static unsafe class Int8Repack
     public static void CopyGroupRows(GgmlType repacked, byte* matrix, long rowBytes, long firstRow, int inputs, byte* dst)
     {
         int blocks = inputs / GgmlTypeInfo.BlockSize(repacked), blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
-        if (repacked == GgmlType.Q4_Kx8) Q4KRepack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst);
+        if (repacked is GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8) ScaleMinRepack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst, fiveBit: repacked == GgmlType.Q5_Kx8);
         else if (repacked == GgmlType.Q5_0x8) Q5_0Repack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst);
         else
         {
@@ -137,12 +138,12 @@ internal static unsafe class Int8Repack
         }
     }
 
-    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18, 22, 34, 144 or 210 bytes at <paramref name="dst"/>).</summary>
+    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18, 22, 34, 144, 176 or 210 bytes at <paramref name="dst"/>).</summary>
     public static void CopyBlock(GgmlType repacked, byte* matrix, long rowBytes, long row, int block, byte* dst)
     {
-        if (repacked == GgmlType.Q4_Kx8)
+        if (repacked is GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8)
         {
-            Q4KRepack.CopyBlock(matrix, rowBytes, row, block, dst);
+            ScaleMinRepack.CopyBlock(matrix, rowBytes, row, block, dst, fiveBit: repacked == GgmlType.Q5_Kx8);
             return;
         }
         if (repacked == GgmlType.Q5_0x8)

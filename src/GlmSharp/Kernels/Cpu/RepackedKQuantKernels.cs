@@ -5,42 +5,44 @@ using System.Runtime.Intrinsics.X86;
 namespace GlmSharp.Kernels.Cpu;
 
 /// <summary>
-/// Eight Q4_K rows in the <see cref="Q4KRepack"/> layout times one, two or four Q8_K activation rows, on plain AVX2,
-/// with the eight 32-bit lanes of every vector as the eight output rows, as <see cref="RepackedInt8Kernels"/> does for
-/// Q4_0. Per super-block the transposed scale bytes give each sub-block's 6-bit scales and mins of all eight rows in a
-/// few vector operations, shared by the tokens; a chunk's nibbles meet four broadcast activation bytes through
-/// vpmaddubsw. A sub-block's eight chunks add their 16-bit pair sums (eight of at most 2·15·127 make 30480: no
-/// saturation), and one vpmaddwd with the rows' scale in both halves of each lane makes them scaled 32-bit sums. The
-/// mins meet the activation sums of each 16 values the same way: one vpmaddwd per sub-block. Both integer sums are
-/// exact; a super-block ends in two FMAs: d·d_a·Σ scale·dot − dmin·d_a·Σ min·sum.
+/// Eight Q4_K or Q5_K rows in the <see cref="ScaleMinRepack"/> layout times one, two or four Q8_K activation rows, on
+/// plain AVX2, with the eight 32-bit lanes of every vector as the eight output rows, as <see cref="RepackedInt8Kernels"/>
+/// does for Q4_0. Per super-block the transposed scale bytes give each sub-block's 6-bit scales and mins of all eight
+/// rows in a few vector operations, shared by the tokens; a chunk's nibbles (with Q5_K's fifth bits moved to bit 4 by
+/// one shift each) meet four broadcast activation bytes through vpmaddubsw. Chunks add their 16-bit pair sums (eight
+/// 4-bit ones make at most 8·2·15·127 = 30480, four 5-bit ones 4·2·31·127 = 31496: no saturation), and one vpmaddwd
+/// with the rows' scale in both halves of each lane makes them scaled 32-bit sums. The mins meet the activation sums of
+/// each 16 values the same way: one vpmaddwd per sub-block. Both integer sums are exact; a super-block ends in two
+/// FMAs: d·d_a·Σ scale·dot − dmin·d_a·Σ min·sum.
 /// </summary>
 internal static unsafe class RepackedKQuantKernels
 {
-    private const int Rows = Int8Repack.Rows, BlockBytes = Rows * Q4KRepack.BlockBytes;
+    private const int Rows = Int8Repack.Rows, ChunkBytes = ScaleMinRepack.ChunkBytes;
 
     /// <summary>
-    /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the group at <paramref name="w"/> and the
-    /// <typeparamref name="TTile"/> activation rows t: codes <paramref name="codeStride"/> bytes apart, super-block scales
-    /// <paramref name="scaleStride"/> floats apart, 16-value sums <paramref name="sumStride"/> shorts apart.
+    /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the <typeparamref name="TCodes"/> group at
+    /// <paramref name="w"/> and the <typeparamref name="TTile"/> activation rows t: codes <paramref name="codeStride"/>
+    /// bytes apart, super-block scales <paramref name="scaleStride"/> floats apart, 16-value sums
+    /// <paramref name="sumStride"/> shorts apart.
     /// </summary>
     [MethodImpl(KernelRoot.Options)]
-    public static void DotQ4_K<TTile>(byte* w, int superBlocks, sbyte* a, int codeStride, float* da, int scaleStride, short* sums, int sumStride,
-        float* y, int yStride) where TTile : struct, ITokenTile
+    public static void DotScaleMin<TTile, TCodes>(byte* w, int superBlocks, sbyte* a, int codeStride, float* da, int scaleStride, short* sums, int sumStride,
+        float* y, int yStride) where TTile : struct, ITokenTile where TCodes : struct, IScaleMinCodes
     {
-        int n = TTile.Count;
+        int n = TTile.Count, blockBytes = Rows * TCodes.BlockBytes;
         var tokens = new Q8KTokenRows(a, codeStride, sums, sumStride);
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
-        for (int b = 0; b < superBlocks; b++, w += BlockBytes)
+        for (int b = 0; b < superBlocks; b++, w += blockBytes)
         {
-            StreamPrefetch.Ahead(w, BlockBytes);
-            var (scalesLow, scalesHigh, minsLow, minsHigh) = ScalesAndMins(w + 32);
+            StreamPrefetch.Ahead(w, blockBytes);
+            var (scalesLow, scalesHigh, minsLow, minsHigh) = ScalesAndMins(w + ScaleMinRepack.ScalesOffset);
             var dots = new TileSums();
             var mins = new TileSums();
-            // Written out per 64-value chunk, so that every half and offset below is a constant.
-            Q4Pair<TTile>(w, tokens, scalesLow, minsLow, 0, ref dots, ref mins);
-            Q4Pair<TTile>(w, tokens, scalesLow, minsLow, 1, ref dots, ref mins);
-            Q4Pair<TTile>(w, tokens, scalesHigh, minsHigh, 2, ref dots, ref mins);
-            Q4Pair<TTile>(w, tokens, scalesHigh, minsHigh, 3, ref dots, ref mins);
+            // Written out per 64-value chunk, so that every half, offset and fifth-bit shift below is a constant.
+            SubBlockPair<TTile, TCodes>(w, tokens, scalesLow, minsLow, 0, ref dots, ref mins);
+            SubBlockPair<TTile, TCodes>(w, tokens, scalesLow, minsLow, 1, ref dots, ref mins);
+            SubBlockPair<TTile, TCodes>(w, tokens, scalesHigh, minsHigh, 2, ref dots, ref mins);
+            SubBlockPair<TTile, TCodes>(w, tokens, scalesHigh, minsHigh, 3, ref dots, ref mins);
             var d = HalfFloat.FiniteToSingle(Avx2.ConvertToVector256Int32((ushort*)w).AsUInt32());
             var dmin = HalfFloat.FiniteToSingle(Avx2.ConvertToVector256Int32((ushort*)w + Rows).AsUInt32());
             f0 = AddBlock(f0, dots.T0, mins.T0, d, dmin, da[b]);
@@ -57,31 +59,66 @@ internal static unsafe class RepackedKQuantKernels
 
     /// <summary>
     /// Sub-blocks 2<paramref name="j"/> (low nibbles) and 2j + 1 (high) of every token: their scales and mins from one
-    /// 16-byte half of <paramref name="scales"/> / <paramref name="minCodes"/>, copied to both halves of the vector; each
-    /// chunk's nibbles split once, then met by each token.
+    /// 16-byte half of <paramref name="scales"/> / <paramref name="minCodes"/>, copied to both halves of the vector. The
+    /// eight chunks are scaled at once for 4-bit codes, in two runs of four for 5-bit ones.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4Pair<TTile>(byte* w, Q8KTokenRows tokens, Vector256<byte> scales, Vector256<byte> minCodes, int j, ref TileSums dots, ref TileSums mins)
-        where TTile : struct, ITokenTile
+    private static void SubBlockPair<TTile, TCodes>(byte* w, Q8KTokenRows tokens, Vector256<byte> scales, Vector256<byte> minCodes, int j,
+        ref TileSums dots, ref TileSums mins) where TTile : struct, ITokenTile where TCodes : struct, IScaleMinCodes
     {
         int n = TTile.Count;
-        var nibbles = Vector256.Create((byte)0x0f);
         var scaleHalf = HalfOf(scales, j & 1);
         var minHalf = HalfOf(minCodes, j & 1);
         var evenScales = Avx2.Shuffle(scaleHalf, EvenSubBlock).AsInt16();
         var oddScales = Avx2.Shuffle(scaleHalf, OddSubBlock).AsInt16();
         var evenMins = Avx2.Shuffle(minHalf, EvenSubBlock).AsInt16();
         var oddMins = Avx2.Shuffle(minHalf, OddSubBlock).AsInt16();
+        if (TCodes.HasFifthBits)
+        {
+            AddChunks<TTile, TCodes>(w, tokens, j, 0, 4, evenScales, oddScales, ref dots);
+            AddChunks<TTile, TCodes>(w, tokens, j, 4, 4, evenScales, oddScales, ref dots);
+        }
+        else AddChunks<TTile, TCodes>(w, tokens, j, 0, 8, evenScales, oddScales, ref dots);
+        // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
+        short* sums = tokens.Sums + 4 * j;
+        int sumStride = tokens.SumStride;
+        mins.T0 += Avx2.MultiplyAddAdjacent(SumPair(sums), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2), oddMins);
+        if (n > 1) mins.T1 += Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride + 2), oddMins);
+        if (n > 2)
+        {
+            mins.T2 += Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride + 2), oddMins);
+            mins.T3 += Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride + 2), oddMins);
+        }
+    }
+
+    /// <summary>
+    /// Chunks <paramref name="first"/> … of sub-block pair <paramref name="j"/>: each chunk's codes split once, then met by
+    /// each token; the 16-bit pair sums are scaled into <paramref name="dots"/> at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddChunks<TTile, TCodes>(byte* w, Q8KTokenRows tokens, int j, int first, int count, Vector256<short> evenScales,
+        Vector256<short> oddScales, ref TileSums dots) where TTile : struct, ITokenTile where TCodes : struct, IScaleMinCodes
+    {
+        int n = TTile.Count;
+        var nibbles = Vector256.Create((byte)0x0f);
+        var fifth = Vector256.Create((byte)0x10);
         Vector256<short> low0 = default, low1 = default, low2 = default, low3 = default;
         Vector256<short> high0 = default, high1 = default, high2 = default, high3 = default;
-        byte* chunks = w + Q4KRepack.HeaderBytes + 8 * j * Q4KRepack.ChunkBytes;
+        byte* chunks = w + ScaleMinRepack.CodesOffset(TCodes.HasFifthBits) + 8 * j * ChunkBytes;
+        byte* fifthBits = w + ScaleMinRepack.FifthBitsOffset;
         sbyte* a = tokens.Codes + 64 * j;
         nint stride = tokens.CodeStride;
-        for (int c = 0; c < 8; c++)
+        for (int c = first; c < first + count; c++)
         {
-            var packed = Vector256.Load(chunks + c * Q4KRepack.ChunkBytes);
+            var packed = Vector256.Load(chunks + c * ChunkBytes);
             var low = packed & nibbles;
             var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbles;
+            if (TCodes.HasFifthBits)
+            {
+                var bits = Vector256.Load(fifthBits + c * ChunkBytes).AsUInt16();
+                low |= ToBitFour(bits, 2 * j) & fifth;
+                high |= ToBitFour(bits, 2 * j + 1) & fifth;
+            }
             sbyte* at = a + 4 * c;
             low0 += Avx2.MultiplyAddAdjacent(low, Broadcast(at));
             high0 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 32));
@@ -98,24 +135,22 @@ internal static unsafe class RepackedKQuantKernels
                 high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * stride + 32));
             }
         }
-        // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
-        short* sums = tokens.Sums + 4 * j;
-        int sumStride = tokens.SumStride;
         dots.T0 += Avx2.MultiplyAddAdjacent(low0, evenScales) + Avx2.MultiplyAddAdjacent(high0, oddScales);
-        mins.T0 += Avx2.MultiplyAddAdjacent(SumPair(sums), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2), oddMins);
-        if (n > 1)
-        {
-            dots.T1 += Avx2.MultiplyAddAdjacent(low1, evenScales) + Avx2.MultiplyAddAdjacent(high1, oddScales);
-            mins.T1 += Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride + 2), oddMins);
-        }
+        if (n > 1) dots.T1 += Avx2.MultiplyAddAdjacent(low1, evenScales) + Avx2.MultiplyAddAdjacent(high1, oddScales);
         if (n > 2)
         {
             dots.T2 += Avx2.MultiplyAddAdjacent(low2, evenScales) + Avx2.MultiplyAddAdjacent(high2, oddScales);
-            mins.T2 += Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride + 2), oddMins);
             dots.T3 += Avx2.MultiplyAddAdjacent(low3, evenScales) + Avx2.MultiplyAddAdjacent(high3, oddScales);
-            mins.T3 += Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride + 2), oddMins);
         }
     }
+
+    /// <summary>
+    /// Bit <paramref name="bit"/> (0–7) of every byte moved to bit 4 by a 16-bit shift of at most four places: what
+    /// crosses from the neighbouring byte lands in bits 0–3 or 5–7, which the caller's mask drops.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> ToBitFour(Vector256<ushort> bits, int bit) =>
+        (bit <= 4 ? Vector256.ShiftLeft(bits, 4 - bit) : Vector256.ShiftRightLogical(bits, bit - 4)).AsByte();
 
     /// <summary>
     /// The 6-bit scales and mins of the eight rows from the transposed packed bytes P[k][r] (Q4_K's get_scale_min_k4 on

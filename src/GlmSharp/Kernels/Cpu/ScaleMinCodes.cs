@@ -12,6 +12,9 @@ internal unsafe interface IScaleMinCodes
 {
     static abstract int BlockBytes { get; }
 
+    /// <summary>Whether a fifth bit per code sits beside the nibbles (Q5_K).</summary>
+    static abstract bool HasFifthBits { get; }
+
     /// <summary>The unsigned codes of 64-value chunk <paramref name="chunk"/> (0–3): sub-block 2c, then 2c + 1, in element order.</summary>
     static abstract void Chunk(byte* block, int chunk, out Vector256<byte> low, out Vector256<byte> high);
 }
@@ -20,6 +23,8 @@ internal unsafe interface IScaleMinCodes
 internal readonly unsafe struct Q4_KCodes : IScaleMinCodes
 {
     public static int BlockBytes => ScalarKQuantKernels.Q4_KBytes;
+
+    public static bool HasFifthBits => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Chunk(byte* block, int chunk, out Vector256<byte> low, out Vector256<byte> high)
@@ -38,6 +43,8 @@ internal readonly unsafe struct Q4_KCodes : IScaleMinCodes
 internal readonly unsafe struct Q5_KCodes : IScaleMinCodes
 {
     public static int BlockBytes => ScalarKQuantKernels.Q5_KBytes;
+
+    public static bool HasFifthBits => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Chunk(byte* block, int chunk, out Vector256<byte> low, out Vector256<byte> high)
