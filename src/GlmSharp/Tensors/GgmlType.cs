@@ -65,4 +65,7 @@ public enum GgmlType : uint
 
     /// <summary>A Q5_K matrix repacked at load as <see cref="Q4_Kx8"/>, its fifth bits interleaved the same way; in memory only.</summary>
     Q5_Kx8 = 0x1007,
+
+    /// <summary>A Q5_1 matrix repacked at load as <see cref="Q5_0x8"/>, with the eight rows' mins after their scales; in memory only.</summary>
+    Q5_1x8 = 0x1008,
 }

@@ -51,6 +51,7 @@ public static class GgmlTypeInfo
         GgmlType.IQ4_NLx8 => new(32, 2 + 16),
         GgmlType.Q6_Kx8 => new(256, 2 + 16 + 192),
         GgmlType.Q5_Kx8 => new(256, 2 + 2 + 12 + 32 + 128),
+        GgmlType.Q5_1x8 => new(32, 2 + 2 + 4 + 16),
         _ => null,
     };
 
@@ -64,7 +65,7 @@ public static class GgmlTypeInfo
     /// True for a matrix a backend repacked at load for its kernels: whole groups of eight rows interleaved, so a row
     /// cannot be read or sliced on its own. Its byte counts per row are those of <see cref="StoredType"/>.
     /// </summary>
-    public static bool IsRepacked(GgmlType type) => type is GgmlType.Q4_0x8 or GgmlType.Q8_0x8 or GgmlType.Q4_Kx8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8 or GgmlType.Q6_Kx8 or GgmlType.Q5_Kx8;
+    public static bool IsRepacked(GgmlType type) => type is GgmlType.Q4_0x8 or GgmlType.Q8_0x8 or GgmlType.Q4_Kx8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8 or GgmlType.Q6_Kx8 or GgmlType.Q5_Kx8 or GgmlType.Q5_1x8;
 
     /// <summary>The file type a repacked matrix was made from (the type itself for any other).</summary>
     public static GgmlType StoredType(GgmlType type) => type switch
@@ -76,6 +77,7 @@ public static class GgmlTypeInfo
         GgmlType.IQ4_NLx8 => GgmlType.IQ4_NL,
         GgmlType.Q6_Kx8 => GgmlType.Q6_K,
         GgmlType.Q5_Kx8 => GgmlType.Q5_K,
+        GgmlType.Q5_1x8 => GgmlType.Q5_1,
         _ => type,
     };
 

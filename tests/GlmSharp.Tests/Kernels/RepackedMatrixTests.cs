@@ -8,7 +8,7 @@ using GlmSharp.Tests.Support;
 namespace GlmSharp.Tests.Kernels;
 
 /// <summary>
-/// Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / IQ4_NL matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
+/// Q4_0 / Q8_0 / Q4_K / Q5_K / Q6_K / Q5_0 / Q5_1 / IQ4_NL matrices repacked at load for the plain-AVX2 kernels (eight rows interleaved): the same products
 /// as the stored layout, exact integer sums at the formats' extreme codes, the layout's own type, and the cases that keep
 /// the stored layout.
 /// </summary>
@@ -34,6 +34,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Matrix_Matches_Scalar_Reference_Of_The_Stored_One(GgmlType type)
     {
@@ -50,6 +51,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Kernels_Equal_Their_Scalar_Model_Bit_For_Bit(GgmlType type)
     {
@@ -58,8 +60,8 @@ public sealed unsafe class RepackedMatrixTests
         using var w = new TestMatrix(type, outputs, inputs, seed: 7);
         var repacked = simd.PrepareMatrix(w.View);
         Assert.Equal(RepackedType(type), repacked.Type);
-        // Q5_0 and IQ4_NL from five tokens on go through the stored layout's prefill tile, whose arithmetic is another.
-        foreach (int tokens in type is GgmlType.Q5_0 or GgmlType.IQ4_NL ? new[] { 1, 2, 3, 4 } : [1, 2, 3, 7, 9])
+        // Q5_0, Q5_1 and IQ4_NL from five tokens on go through the stored layout's prefill tile, whose arithmetic is another.
+        foreach (int tokens in type is GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.IQ4_NL ? new[] { 1, 2, 3, 4 } : [1, 2, 3, 7, 9])
         {
             var x = TestMatrix.RandomActivations(tokens * inputs, seed: 40 + tokens);
             var actual = KernelAgreement.Run(simd, repacked, x, tokens);
@@ -191,12 +193,13 @@ public sealed unsafe class RepackedMatrixTests
 
     /// <summary>
     /// The repacked kernels convert block scales without the infinity/NaN path: subnormal and negative scales
-    /// (smallest, largest, and between) still give the scalar model's results bit for bit.
+    /// (smallest, largest, and between; Q5_1's mins too) still give the scalar model's results bit for bit.
     /// </summary>
     [Theory]
     [InlineData(GgmlType.Q4_0)]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Subnormal_And_Negative_Scales_Convert_Exactly(GgmlType type)
     {
@@ -206,7 +209,10 @@ public sealed unsafe class RepackedMatrixTests
         ushort[] scales = [0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0xfbff, 0x7bff, 0x8000];
         for (int row = 0; row < outputs; row++)
             for (int block = 0; block < inputs / 32; block++)
+            {
                 SetScale(w.View, row, block, scales[(row + block) % scales.Length]);
+                if (type == GgmlType.Q5_1) SetMin(w.View, row, block, scales[(row + 3 * block + 5) % scales.Length]);
+            }
         var repacked = simd.PrepareMatrix(w.View);
         Assert.True(GgmlTypeInfo.IsRepacked(repacked.Type));
         var x = TestMatrix.RandomActivations(3 * inputs, seed: 10);
@@ -226,6 +232,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q6_K, (ushort)0xfc00)]
     [InlineData(GgmlType.Q6_K, (ushort)0x7e01)]
     [InlineData(GgmlType.Q5_0, (ushort)0xfe00)]
+    [InlineData(GgmlType.Q5_1, (ushort)0x7c00)]
     [InlineData(GgmlType.IQ4_NL, (ushort)0x7c00)]
     public void A_Matrix_With_A_Non_Finite_Scale_Is_Not_Repacked(GgmlType type, ushort scale)
     {
@@ -240,6 +247,7 @@ public sealed unsafe class RepackedMatrixTests
         GgmlType.Q4_0 => GgmlType.Q4_0x8,
         GgmlType.Q8_0 => GgmlType.Q8_0x8,
         GgmlType.IQ4_NL => GgmlType.IQ4_NLx8,
+        GgmlType.Q5_1 => GgmlType.Q5_1x8,
         _ => GgmlType.Q5_0x8,
     };
 
@@ -248,6 +256,13 @@ public sealed unsafe class RepackedMatrixTests
         *(ushort*)(matrix.Data + row * GgmlTypeInfo.RowByteSize(matrix.Type, matrix.Shape[1]) + block * GgmlTypeInfo.BytesPerBlock(matrix.Type)
             + (matrix.Type == GgmlType.Q6_K ? 208 : 0)) = scale;
 
+    private static void SetMin(TensorView matrix, int row, int block, ushort min) =>
+        *(ushort*)(matrix.Data + row * GgmlTypeInfo.RowByteSize(matrix.Type, matrix.Shape[1]) + block * GgmlTypeInfo.BytesPerBlock(matrix.Type) + 2) = min;
+
+    /// <summary>
+    /// One row of a Q4_0, Q8_0, Q5_0, Q5_1 or IQ4_NL matrix as the repacked kernels compute it, on activations quantized
+    /// to 32-value blocks with their sums (rounded to fp16 for Q5_1, as llama.cpp's Q8_1 keeps them).
+    /// </summary>
     private static float Model(GgmlType type, TensorView stored, int row, ReadOnlySpan<float> x)
     {
         int blocks = x.Length / 32;
@@ -256,7 +271,7 @@ public sealed unsafe class RepackedMatrixTests
         var sums = new float[blocks];
         fixed (float* xp = x, sp = scales, sumsp = sums)
         fixed (sbyte* q = codes)
-            ScalarKernels.QuantizeActivations(xp, x.Length, q, sp, sumsp);
+            ScalarKernels.QuantizeActivations(xp, x.Length, q, sp, sumsp, halfSums: type == GgmlType.Q5_1);
         long rowBytes = GgmlTypeInfo.RowByteSize(type, x.Length);
         byte* w = stored.Data + row * rowBytes;
         float acc = 0;
@@ -272,15 +287,21 @@ public sealed unsafe class RepackedMatrixTests
                     GgmlType.Q8_0 => (sbyte)block[2 + j],
                     GgmlType.Q4_0 => j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4,
                     GgmlType.IQ4_NL => Iq4Nl.Values[j < 16 ? block[2 + j] & 0x0f : block[2 + j - 16] >> 4],
-                    _ => (j < 16 ? block[6 + j] & 0x0f : block[6 + j - 16] >> 4) | (int)(BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(block + 2, 4)) >> j & 1) << 4,
+                    GgmlType.Q5_1 => FiveBitCode(block + 4, j),
+                    _ => FiveBitCode(block + 2, j),
                 };
                 dot += code * codes[b * 32 + j];
             }
             acc = MathF.FusedMultiplyAdd(dot, d * scales[b], acc);
             if (type is GgmlType.Q4_0 or GgmlType.Q5_0) acc = MathF.FusedMultiplyAdd(-(d * (type == GgmlType.Q4_0 ? 8f : 16f)), sums[b], acc);
+            if (type == GgmlType.Q5_1) acc = MathF.FusedMultiplyAdd((float)*(Half*)(block + 2), sums[b], acc);
         }
         return acc;
     }
+
+    /// <summary>Code <paramref name="j"/> of a Q5_0 / Q5_1 block from its fifth-bit word at <paramref name="bits"/> and the nibbles after it.</summary>
+    private static int FiveBitCode(byte* bits, int j) =>
+        (j < 16 ? bits[4 + j] & 0x0f : bits[4 + j - 16] >> 4) | (int)(*(uint*)bits >> j & 1) << 4;
 
     /// <summary>A Q4_K or Q5_K super-block whose dmin (bytes 2–3) is infinite keeps the stored layout too.</summary>
     [Theory]
@@ -296,7 +317,7 @@ public sealed unsafe class RepackedMatrixTests
 
     /// <summary>
     /// Q8_0 codes −128 and 127, Q4_0 and Q4_K nibbles 0 and 15 (Q4_K's and Q5_K's scales and mins 63), Q5_K codes 0 and
-    /// 31, Q6_K codes 0 and 63 (scales 127), Q5_0 codes 0 and 31, IQ4_NL grid values −127 and 113, against activation
+    /// 31, Q6_K codes 0 and 63 (scales 127), Q5_0 and Q5_1 codes 0 and 31, IQ4_NL grid values −127 and 113, against activation
     /// codes ±127 whose signs make every product of a block add up: the largest 16-bit sums the kernels form (a Q4_0
     /// block's and a Q4_K sub-block's 30480; a Q8_0 pair's 32512; two Q5_0 chunks' and four Q5_K chunks' 31496; two Q6_K
     /// code vectors' 32004).
@@ -308,6 +329,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Repacked_Kernels_Do_Not_Saturate_On_Extreme_Codes(GgmlType type)
     {
@@ -331,7 +353,7 @@ public sealed unsafe class RepackedMatrixTests
     }
 
     [Fact]
-    public void Only_Q4_0_Q8_0_Q4_K_Q5_K_Q6_K_Q5_0_And_IQ4_NL_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
+    public void Only_Q4_0_Q8_0_Q4_K_Q5_K_Q6_K_Q5_0_Q5_1_And_IQ4_NL_Matrices_Of_Whole_Groups_Are_Repacked_And_Only_On_Plain_Avx2()
     {
         using var simd = Avx2();
         using var scalar = new CpuBackend(threads: 1, CpuIsa.Scalar);
@@ -341,7 +363,6 @@ public sealed unsafe class RepackedMatrixTests
         using var q6k = new TestMatrix(GgmlType.Q6_K, 16, 256, seed: 2);
         using var q3k = new TestMatrix(GgmlType.Q3_K, 16, 256, seed: 2);
         using var q5 = new TestMatrix(GgmlType.Q5_0, 16, 64, seed: 2);
-        using var q51 = new TestMatrix(GgmlType.Q5_1, 16, 64, seed: 2);
         using var odd = new TestMatrix(GgmlType.Q4_0, 12, 64, seed: 3);
         using var f16 = new TestMatrix(GgmlType.F16, 16, 64, seed: 4);
 
@@ -366,7 +387,10 @@ public sealed unsafe class RepackedMatrixTests
         var q5Repacked = simd.PrepareMatrix(q5.View);
         Assert.Equal(GgmlType.Q5_0x8, q5Repacked.Type);
         Assert.Equal(q5.View.ByteLength, q5Repacked.ByteLength);
-        Assert.Same(q51.View, simd.PrepareMatrix(q51.View));
+        using var q51 = new TestMatrix(GgmlType.Q5_1, 16, 64, seed: 2);
+        Assert.Equal(GgmlType.Q5_1x8, simd.PrepareMatrix(q51.View).Type);
+        using var q41 = new TestMatrix(GgmlType.Q4_1, 16, 64, seed: 2);
+        Assert.Same(q41.View, simd.PrepareMatrix(q41.View));
         using var iq4 = new TestMatrix(GgmlType.IQ4_NL, 16, 64, seed: 2);
         Assert.Equal(GgmlType.IQ4_NLx8, simd.PrepareMatrix(iq4.View).Type);
         Assert.Same(odd.View, simd.PrepareMatrix(odd.View));
@@ -393,6 +417,8 @@ public sealed unsafe class RepackedMatrixTests
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.IQ4_NLx8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q6_Kx8));
         Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q5_Kx8));
+        Assert.False(GgmlTypeInfo.IsGgufType(GgmlType.Q5_1x8));
+        Assert.Equal(GgmlType.Q5_1, GgmlTypeInfo.StoredType(GgmlType.Q5_1x8));
         Assert.Equal(GgmlType.Q5_K, GgmlTypeInfo.StoredType(GgmlType.Q5_Kx8));
         Assert.Equal(GgmlType.Q6_K, GgmlTypeInfo.StoredType(GgmlType.Q6_Kx8));
         Assert.Equal(GgmlType.Q4_0, GgmlTypeInfo.StoredType(GgmlType.Q4_0x8));
@@ -408,6 +434,7 @@ public sealed unsafe class RepackedMatrixTests
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
     [InlineData(GgmlType.IQ4_NL)]
     public void Gathered_Rows_Of_A_Repacked_Matrix_Equal_The_Stored_Rows(GgmlType type)
     {

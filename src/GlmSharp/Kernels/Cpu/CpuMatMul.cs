@@ -81,7 +81,7 @@ internal static unsafe class CpuMatMul
     private const int FloatChunkBytes = 256 << 10;
 
     public static bool UsesInt8(GgmlType type) =>
-        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8 || Nvfp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
+        type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_0x8 or GgmlType.Q8_0x8 or GgmlType.Q5_0x8 or GgmlType.Q5_1x8 or GgmlType.IQ4_NLx8 || Nvfp4Kernels.Handles(type) || LegacyQuantKernels.Handles(type);
 
     /// <summary>
     /// K-quant types multiplied with Q8_K activations (256-value blocks), as llama.cpp does. The portable path has no
@@ -96,19 +96,19 @@ internal static unsafe class CpuMatMul
     private static bool IsScaleMinKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8;
 
     /// <summary>
-    /// A repacked Q4_K, Q5_K, Q5_0 or IQ4_NL matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
+    /// A repacked Q4_K, Q5_K, Q5_0, Q5_1 or IQ4_NL matrix takes its own kernels up to this many tokens (decode, a few sequences, a short
     /// draft); beyond, its rows are put back in the stored layout a group at a time for the int8 prefill tile, which
     /// unpacks a row once for all its tokens.
     /// </summary>
     private const int RepackedDecodeMaxTokens = 4;
 
     /// <summary>Repacked types whose prefill runs on the int8 tile from rows put back in the stored layout.</summary>
-    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8 or GgmlType.Q5_0x8 or GgmlType.IQ4_NLx8;
+    private static bool RepackedForDecodeOnly(GgmlType type) => type is GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8 or GgmlType.Q5_0x8 or GgmlType.Q5_1x8 or GgmlType.IQ4_NLx8;
 
     /// <summary>
     /// Whether the repacked kernels multiply: Q4_0, Q8_0 and Q6_K repacked matrices at every token count (see the note at
     /// <see cref="RepackedRowsPerItem"/>; Q6_K's kernel in passes of four tokens over a group held in cache beat the stored
-    /// layout's tile too: [4096 × 4096], 2 threads, 5 / 64 / 512 tokens 2.6× / 1.6× / 1.8×), Q4_K, Q5_K, Q5_0 and IQ4_NL up to
+    /// layout's tile too: [4096 × 4096], 2 threads, 5 / 64 / 512 tokens 2.6× / 1.6× / 1.8×), Q4_K, Q5_K, Q5_0, Q5_1 and IQ4_NL up to
     /// <see cref="RepackedDecodeMaxTokens"/>.
     /// </summary>
     private static bool UsesRepackedKernels(GgmlType type, int tokens) =>
@@ -353,8 +353,8 @@ internal static unsafe class CpuMatMul
             sbyte* q = job->Codes + (long)t * job->ActRowBytes;
             float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
             if (TilesQ8KBlocks(job->Type)) KQuantKernels.QuantizeActivationsGrouped(xt, job->Inputs, q, scales, sums);
-            else if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout, LegacyQuantKernels.UsesHalfSums(job->Type));
-            else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, LegacyQuantKernels.UsesHalfSums(job->Type));
+            else if (job->Isa >= CpuIsa.Avx2) Int8Kernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, job->Layout, LegacyQuantKernels.UsesHalfSums(GgmlTypeInfo.StoredType(job->Type)));
+            else ScalarKernels.QuantizeActivations(xt, job->Inputs, q, scales, sums, LegacyQuantKernels.UsesHalfSums(GgmlTypeInfo.StoredType(job->Type)));
         }
     }
 
@@ -787,6 +787,7 @@ internal static unsafe class CpuMatMul
         float* scales = job->Scales + (long)t * job->ActRowBlocks, sums = job->Sums + (long)t * job->ActRowBlocks;
         if (job->Type == GgmlType.Q4_0x8) RepackedInt8Kernels.DotQ4_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
         else if (job->Type == GgmlType.Q5_0x8) RepackedInt8Kernels.DotQ5_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
+        else if (job->Type == GgmlType.Q5_1x8) RepackedInt8Kernels.DotQ5_1<TTile>(w, blocks, codes, job->ActRowBytes, scales, sums, job->ActRowBlocks, y, job->Outputs);
         else if (job->Type == GgmlType.IQ4_NLx8) RepackedInt8Kernels.DotIq4Nl<TTile>(w, blocks, codes, job->ActRowBytes, scales, job->ActRowBlocks, y, job->Outputs);
         else RepackedInt8Kernels.DotQ8_0<TTile>(w, blocks, codes, job->ActRowBytes, scales, job->ActRowBlocks, y, job->Outputs);
     }

@@ -12,8 +12,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// the low nibbles, 16+4c… in the high); Q8_0 chunk c holds codes 4c…4c+3 as they are, signed. A group
 /// takes the bytes of its eight stored rows, so the copy is as large as the stored matrix. Q4_K and Q5_K matrices become
 /// <see cref="GgmlType.Q4_Kx8"/> / <see cref="GgmlType.Q5_Kx8"/> the same way, super-block by super-block
-/// (<see cref="ScaleMinRepack"/>), Q5_0 matrices
-/// <see cref="GgmlType.Q5_0x8"/> with their fifth bits re-ordered (<see cref="Q5_0Repack"/>), Q6_K matrices
+/// (<see cref="ScaleMinRepack"/>), Q5_0 and Q5_1 matrices
+/// <see cref="GgmlType.Q5_0x8"/> / <see cref="GgmlType.Q5_1x8"/> with their fifth bits re-ordered (<see cref="Q5Repack"/>), Q6_K matrices
 /// <see cref="GgmlType.Q6_Kx8"/> with each code in one byte (<see cref="Q6KRepack"/>). IQ4_NL blocks have Q4_0's
 /// shape (an fp16 scale and sixteen bytes of nibbles), so <see cref="GgmlType.IQ4_NLx8"/> is Q4_0's layout.
 /// </summary>
@@ -25,7 +25,7 @@ internal static unsafe class Int8Repack
     /// <summary>The repacked type of a stored matrix the repacked kernels can take, or null to keep it as stored.</summary>
     public static GgmlType? RepackedType(TensorView stored) =>
         stored.Shape.Length == 2 && stored.Shape[0] % Rows == 0 && stored.Scales is null
-            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, GgmlType.Q5_0 => GgmlType.Q5_0x8, GgmlType.IQ4_NL => GgmlType.IQ4_NLx8, GgmlType.Q6_K => GgmlType.Q6_Kx8, GgmlType.Q5_K => GgmlType.Q5_Kx8, _ => null }
+            ? stored.Type switch { GgmlType.Q4_0 => GgmlType.Q4_0x8, GgmlType.Q8_0 => GgmlType.Q8_0x8, GgmlType.Q4_K => GgmlType.Q4_Kx8, GgmlType.Q5_0 => GgmlType.Q5_0x8, GgmlType.IQ4_NL => GgmlType.IQ4_NLx8, GgmlType.Q6_K => GgmlType.Q6_Kx8, GgmlType.Q5_K => GgmlType.Q5_Kx8, GgmlType.Q5_1 => GgmlType.Q5_1x8, _ => null }
             : null;
 
     /// <summary>
@@ -86,10 +86,10 @@ internal static unsafe class Int8Repack
                 if (!ScaleMinRepack.RepackBlock(source, job->RowBytes, b, target, fiveBit: job->Type == GgmlType.Q5_Kx8)) job->NonFiniteScale = 1;
             return;
         }
-        if (job->Type == GgmlType.Q5_0x8)
+        if (job->Type is GgmlType.Q5_0x8 or GgmlType.Q5_1x8)
         {
             for (int b = 0; b < job->Blocks; b++)
-                if (!Q5_0Repack.RepackBlock(source, job->RowBytes, b, target)) job->NonFiniteScale = 1;
+                if (!Q5Repack.RepackBlock(source, job->RowBytes, b, target, hasMin: job->Type == GgmlType.Q5_1x8)) job->NonFiniteScale = 1;
             return;
         }
         if (job->Type == GgmlType.Q6_Kx8)
@@ -123,7 +123,7 @@ internal static unsafe class Int8Repack
     {
         int blocks = inputs / GgmlTypeInfo.BlockSize(repacked), blockBytes = GgmlTypeInfo.BytesPerBlock(repacked);
         if (repacked is GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8) ScaleMinRepack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst, fiveBit: repacked == GgmlType.Q5_Kx8);
-        else if (repacked == GgmlType.Q5_0x8) Q5_0Repack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst);
+        else if (repacked is GgmlType.Q5_0x8 or GgmlType.Q5_1x8) Q5Repack.CopyGroupRows(matrix, rowBytes, firstRow, blocks, dst, hasMin: repacked == GgmlType.Q5_1x8);
         else
         {
             int chunks = (blockBytes - sizeof(ushort)) / 4;
@@ -138,7 +138,7 @@ internal static unsafe class Int8Repack
         }
     }
 
-    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18, 22, 34, 144, 176 or 210 bytes at <paramref name="dst"/>).</summary>
+    /// <summary>Block <paramref name="block"/> of row <paramref name="row"/> of a repacked matrix as stored (18, 22, 24, 34, 144, 176 or 210 bytes at <paramref name="dst"/>).</summary>
     public static void CopyBlock(GgmlType repacked, byte* matrix, long rowBytes, long row, int block, byte* dst)
     {
         if (repacked is GgmlType.Q4_Kx8 or GgmlType.Q5_Kx8)
@@ -146,9 +146,9 @@ internal static unsafe class Int8Repack
             ScaleMinRepack.CopyBlock(matrix, rowBytes, row, block, dst, fiveBit: repacked == GgmlType.Q5_Kx8);
             return;
         }
-        if (repacked == GgmlType.Q5_0x8)
+        if (repacked is GgmlType.Q5_0x8 or GgmlType.Q5_1x8)
         {
-            Q5_0Repack.CopyBlock(matrix, rowBytes, row, block, dst);
+            Q5Repack.CopyBlock(matrix, rowBytes, row, block, dst, hasMin: repacked == GgmlType.Q5_1x8);
             return;
         }
         if (repacked == GgmlType.Q6_Kx8)

@@ -46,7 +46,6 @@ internal static unsafe class RepackedInt8Kernels
     private const int ChunkBytes = 32;
     private const int Q4_0BlockBytes = ScaleBytes + Int8Repack.Rows * Block / 2;
     private const int Q8_0BlockBytes = ScaleBytes + Int8Repack.Rows * Block;
-    private const int Q5_0BlockBytes = Int8Repack.Rows * Q5_0Repack.StoredBlockBytes;
 
     /// <summary>
     /// y[t·yStride + r] = Σ_k w[r, k]·x[t, k] for the eight rows of the Q4_0 group at <paramref name="w"/> and
@@ -125,28 +124,43 @@ internal static unsafe class RepackedInt8Kernels
     }
 
     /// <summary>
-    /// <see cref="DotQ4_0{TTile}"/> for a Q5_0 group in the <see cref="Q5_0Repack"/> layout: each chunk's nibbles get their
+    /// <see cref="DotQ4_0{TTile}"/> for a Q5_0 group in the <see cref="Q5Repack"/> layout: each chunk's nibbles get their
     /// fifth bits from the block's re-ordered bit plane by one shift and mask per half, then meet every token. Codes
     /// reach 31, so a chunk's 16-bit pair sums (two halves, at most 2·2·31·127 = 15748) are widened every two chunks;
     /// the offset 16 comes back as for Q4_0.
     /// </summary>
     [MethodImpl(KernelRoot.Options)]
     public static void DotQ5_0<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, float* sums, int scaleStride,
-        float* y, int yStride) where TTile : struct, ITokenTile
+        float* y, int yStride) where TTile : struct, ITokenTile =>
+        DotFiveBit<TTile>(w, blocks, a, codeStride, scales, sums, scaleStride, y, yStride, hasMin: false);
+
+    /// <summary>
+    /// <see cref="DotQ5_0{TTile}"/> for a Q5_1 group, whose codes carry no offset but each block a min m: w = d·u + m, so
+    /// the block adds m·(d_a·Σa) where Q5_0 subtracts 16·d.
+    /// </summary>
+    [MethodImpl(KernelRoot.Options)]
+    public static void DotQ5_1<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, float* sums, int scaleStride,
+        float* y, int yStride) where TTile : struct, ITokenTile =>
+        DotFiveBit<TTile>(w, blocks, a, codeStride, scales, sums, scaleStride, y, yStride, hasMin: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotFiveBit<TTile>(byte* w, int blocks, sbyte* a, int codeStride, float* scales, float* sums, int scaleStride,
+        float* y, int yStride, bool hasMin) where TTile : struct, ITokenTile
     {
-        int n = TTile.Count;
+        int n = TTile.Count, blockBytes = Int8Repack.Rows * Q5Repack.StoredBlockBytes(hasMin);
+        byte* chunks = w + Q5Repack.ChunksOffset(hasMin);
         var mask = Vector256.Create((byte)0x0f);
         var fifth = Vector256.Create((byte)0x10);
         nint codes1 = codeStride, codes2 = 2 * codes1, codes3 = 3 * codes1;
         nint scales1 = scaleStride, scales2 = 2 * scales1, scales3 = 3 * scales1;
         Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
-        for (int b = 0; b < blocks; b++, w += Q5_0BlockBytes, a += Block, scales++, sums++)
+        for (int b = 0; b < blocks; b++, w += blockBytes, chunks += blockBytes, a += Block, scales++, sums++)
         {
-            StreamPrefetch.Ahead(w, Q5_0BlockBytes);
-            var bits = Vector256.Load(w + Q5_0Repack.FifthBitsOffset).AsUInt16();
+            StreamPrefetch.Ahead(w, blockBytes);
+            var bits = Vector256.Load(w + Q5Repack.FifthBitsOffset(hasMin)).AsUInt16();
             Vector256<short> s0 = default, s1 = default, s2 = default, s3 = default;
-            FifthBitChunk<TTile>(w, 0, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
-            FifthBitChunk<TTile>(w, 1, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
+            FifthBitChunk<TTile>(chunks, 0, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
+            FifthBitChunk<TTile>(chunks, 1, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
             Vector256<int> i0 = Widen(s0), i1 = default, i2 = default, i3 = default;
             if (n > 1) i1 = Widen(s1);
             if (n > 2)
@@ -155,24 +169,25 @@ internal static unsafe class RepackedInt8Kernels
                 i3 = Widen(s3);
             }
             s0 = s1 = s2 = s3 = default;
-            FifthBitChunk<TTile>(w, 2, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
-            FifthBitChunk<TTile>(w, 3, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
+            FifthBitChunk<TTile>(chunks, 2, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
+            FifthBitChunk<TTile>(chunks, 3, bits, mask, fifth, a, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
             var d = RowScales(w);
-            AddOffsetBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, i0, i1, i2, i3, s0, s1, s2, s3, d, d * 16f, scales, sums, scales1, scales2, scales3);
+            var offset = hasMin ? -RowScales(w + Int8Repack.Rows * sizeof(ushort)) : d * 16f;
+            AddOffsetBlocks<TTile>(ref f0, ref f1, ref f2, ref f3, i0, i1, i2, i3, s0, s1, s2, s3, d, offset, scales, sums, scales1, scales2, scales3);
         }
         StoreTile(f0, f1, f2, f3, n, y, yStride);
     }
 
     /// <summary>
-    /// Chunk <paramref name="c"/> of a Q5_0 block: bit c of each fifth-bit byte belongs to the low nibble, bit 4 + c to the
-    /// high one, each moved to bit 4 by a 16-bit shift of at most four places (which keeps it inside its own byte).
+    /// Chunk <paramref name="c"/> of a Q5_0 or Q5_1 block: bit c of each fifth-bit byte belongs to the low nibble, bit 4 + c
+    /// to the high one, each moved to bit 4 by a 16-bit shift of at most four places (which keeps it inside its own byte).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FifthBitChunk<TTile>(byte* w, [ConstantExpected] int c, Vector256<ushort> bits, Vector256<byte> mask, Vector256<byte> fifth,
+    private static void FifthBitChunk<TTile>(byte* chunks, [ConstantExpected] int c, Vector256<ushort> bits, Vector256<byte> mask, Vector256<byte> fifth,
         sbyte* a, nint codes1, nint codes2, nint codes3,
         ref Vector256<short> s0, ref Vector256<short> s1, ref Vector256<short> s2, ref Vector256<short> s3) where TTile : struct, ITokenTile
     {
-        var packed = Vector256.Load(w + ScaleBytes + c * ChunkBytes);
+        var packed = Vector256.Load(chunks + c * ChunkBytes);
         var low = (packed & mask) | (Vector256.ShiftLeft(bits, 4 - c).AsByte() & fifth);
         var high = (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask) | (Vector256.ShiftRightLogical(bits, c).AsByte() & fifth);
         AddNibblePairs<TTile>(low, high, a + 4 * c, codes1, codes2, codes3, ref s0, ref s1, ref s2, ref s3);
@@ -319,8 +334,8 @@ internal static unsafe class RepackedInt8Kernels
         Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), d * Vector256.Create(*scale), acc);
 
     /// <summary>
-    /// acc + d_w·d_a·Σu·a − offset·(d_a·Σa) for one Q4_0 or Q5_0 block of eight rows and one token: the codes u = w + 8
-    /// (w + 16) as stored, offset = 8·d_w (16·d_w).
+    /// acc + d_w·d_a·Σu·a − offset·(d_a·Σa) for one Q4_0, Q5_0 or Q5_1 block of eight rows and one token: the codes
+    /// u = w + 8 (w + 16) as stored, offset = 8·d_w (16·d_w); Q5_1's offset is −m.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> AddBlock(Vector256<float> acc, Vector256<int> dot, Vector256<float> d, Vector256<float> offset,
