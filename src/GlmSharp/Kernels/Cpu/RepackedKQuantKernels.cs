@@ -59,56 +59,30 @@ internal static unsafe class RepackedKQuantKernels
 
     /// <summary>
     /// Sub-blocks 2<paramref name="j"/> (low nibbles) and 2j + 1 (high) of every token: their scales and mins from one
-    /// 16-byte half of <paramref name="scales"/> / <paramref name="minCodes"/>, copied to both halves of the vector. The
-    /// eight chunks are scaled at once for 4-bit codes, in two runs of four for 5-bit ones.
+    /// 16-byte half of <paramref name="scales"/> / <paramref name="minCodes"/>, copied to both halves of the vector; each
+    /// chunk's codes split once, then met by each token. The eight chunks' pair sums are scaled at once for 4-bit codes,
+    /// after four and after eight for 5-bit ones.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SubBlockPair<TTile, TCodes>(byte* w, Q8KTokenRows tokens, Vector256<byte> scales, Vector256<byte> minCodes, int j,
         ref TileSums dots, ref TileSums mins) where TTile : struct, ITokenTile where TCodes : struct, IScaleMinCodes
     {
         int n = TTile.Count;
+        var nibbles = Vector256.Create((byte)0x0f);
+        var fifth = Vector256.Create((byte)0x10);
         var scaleHalf = HalfOf(scales, j & 1);
         var minHalf = HalfOf(minCodes, j & 1);
         var evenScales = Avx2.Shuffle(scaleHalf, EvenSubBlock).AsInt16();
         var oddScales = Avx2.Shuffle(scaleHalf, OddSubBlock).AsInt16();
         var evenMins = Avx2.Shuffle(minHalf, EvenSubBlock).AsInt16();
         var oddMins = Avx2.Shuffle(minHalf, OddSubBlock).AsInt16();
-        if (TCodes.HasFifthBits)
-        {
-            AddChunks<TTile, TCodes>(w, tokens, j, 0, 4, evenScales, oddScales, ref dots);
-            AddChunks<TTile, TCodes>(w, tokens, j, 4, 4, evenScales, oddScales, ref dots);
-        }
-        else AddChunks<TTile, TCodes>(w, tokens, j, 0, 8, evenScales, oddScales, ref dots);
-        // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
-        short* sums = tokens.Sums + 4 * j;
-        int sumStride = tokens.SumStride;
-        mins.T0 += Avx2.MultiplyAddAdjacent(SumPair(sums), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2), oddMins);
-        if (n > 1) mins.T1 += Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride + 2), oddMins);
-        if (n > 2)
-        {
-            mins.T2 += Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride + 2), oddMins);
-            mins.T3 += Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride + 2), oddMins);
-        }
-    }
-
-    /// <summary>
-    /// Chunks <paramref name="first"/> … of sub-block pair <paramref name="j"/>: each chunk's codes split once, then met by
-    /// each token; the 16-bit pair sums are scaled into <paramref name="dots"/> at the end.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddChunks<TTile, TCodes>(byte* w, Q8KTokenRows tokens, int j, int first, int count, Vector256<short> evenScales,
-        Vector256<short> oddScales, ref TileSums dots) where TTile : struct, ITokenTile where TCodes : struct, IScaleMinCodes
-    {
-        int n = TTile.Count;
-        var nibbles = Vector256.Create((byte)0x0f);
-        var fifth = Vector256.Create((byte)0x10);
         Vector256<short> low0 = default, low1 = default, low2 = default, low3 = default;
         Vector256<short> high0 = default, high1 = default, high2 = default, high3 = default;
         byte* chunks = w + ScaleMinRepack.CodesOffset(TCodes.HasFifthBits) + 8 * j * ChunkBytes;
         byte* fifthBits = w + ScaleMinRepack.FifthBitsOffset;
         sbyte* a = tokens.Codes + 64 * j;
         nint stride = tokens.CodeStride;
-        for (int c = first; c < first + count; c++)
+        for (int c = 0; c < 8; c++)
         {
             var packed = Vector256.Load(chunks + c * ChunkBytes);
             var low = packed & nibbles;
@@ -134,7 +108,32 @@ internal static unsafe class RepackedKQuantKernels
                 low3 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 3 * stride));
                 high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * stride + 32));
             }
+            if (TCodes.HasFifthBits && c == 3)
+            {
+                AddScaled<TTile>(ref dots, low0, low1, low2, low3, high0, high1, high2, high3, evenScales, oddScales);
+                low0 = low1 = low2 = low3 = high0 = high1 = high2 = high3 = default;
+            }
         }
+        AddScaled<TTile>(ref dots, low0, low1, low2, low3, high0, high1, high2, high3, evenScales, oddScales);
+        // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
+        short* sums = tokens.Sums + 4 * j;
+        int sumStride = tokens.SumStride;
+        mins.T0 += Avx2.MultiplyAddAdjacent(SumPair(sums), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2), oddMins);
+        if (n > 1) mins.T1 += Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + sumStride + 2), oddMins);
+        if (n > 2)
+        {
+            mins.T2 += Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 2 * sumStride + 2), oddMins);
+            mins.T3 += Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride), evenMins) + Avx2.MultiplyAddAdjacent(SumPair(sums + 3 * sumStride + 2), oddMins);
+        }
+    }
+
+    /// <summary>Each token's 16-bit pair sums of the even (low) and odd (high) sub-block, scaled and widened into its dot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddScaled<TTile>(ref TileSums dots, Vector256<short> low0, Vector256<short> low1, Vector256<short> low2, Vector256<short> low3,
+        Vector256<short> high0, Vector256<short> high1, Vector256<short> high2, Vector256<short> high3, Vector256<short> evenScales,
+        Vector256<short> oddScales) where TTile : struct, ITokenTile
+    {
+        int n = TTile.Count;
         dots.T0 += Avx2.MultiplyAddAdjacent(low0, evenScales) + Avx2.MultiplyAddAdjacent(high0, oddScales);
         if (n > 1) dots.T1 += Avx2.MultiplyAddAdjacent(low1, evenScales) + Avx2.MultiplyAddAdjacent(high1, oddScales);
         if (n > 2)
