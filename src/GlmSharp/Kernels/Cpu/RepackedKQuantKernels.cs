@@ -8,8 +8,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// Eight Q4_K or Q5_K rows in the <see cref="ScaleMinRepack"/> layout times one, two or four Q8_K activation rows, on
 /// plain AVX2, with the eight 32-bit lanes of every vector as the eight output rows, as <see cref="RepackedInt8Kernels"/>
 /// does for Q4_0. Per super-block the transposed scale bytes give each sub-block's 6-bit scales and mins of all eight
-/// rows in a few vector operations, shared by the tokens; a chunk's nibbles (with Q5_K's fifth bits moved to bit 4 by
-/// one shift each) meet four broadcast activation bytes through vpmaddubsw. Chunks add their 16-bit pair sums (eight
+/// rows in a few vector operations, shared by the tokens; a chunk's codes (Q5_K's low ones by one mask, its high ones
+/// from three bits of the chunk and two of its top-bit chunk) meet four broadcast activation bytes through vpmaddubsw. Chunks add their 16-bit pair sums (eight
 /// 4-bit ones make at most 8·2·15·127 = 30480, four 5-bit ones 4·2·31·127 = 31496: no saturation), and one vpmaddwd
 /// with the rows' scale in both halves of each lane makes them scaled 32-bit sums. The mins meet the activation sums of
 /// each 16 values the same way: one vpmaddwd per sub-block. Both integer sums are exact; a super-block ends in two
@@ -61,7 +61,7 @@ internal static unsafe class RepackedKQuantKernels
     /// Sub-blocks 2<paramref name="j"/> (low nibbles) and 2j + 1 (high) of every token: their scales and mins from one
     /// 16-byte half of <paramref name="scales"/> / <paramref name="minCodes"/>, copied to both halves of the vector; each
     /// chunk's codes split once, then met by each token. The eight chunks' pair sums are scaled at once for 4-bit codes,
-    /// after four and after eight for 5-bit ones.
+    /// in two runs of four for 5-bit ones.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SubBlockPair<TTile, TCodes>(byte* w, Q8KTokenRows tokens, Vector256<byte> scales, Vector256<byte> minCodes, int j,
@@ -69,7 +69,9 @@ internal static unsafe class RepackedKQuantKernels
     {
         int n = TTile.Count;
         var nibbles = Vector256.Create((byte)0x0f);
-        var fifth = Vector256.Create((byte)0x10);
+        var fiveBits = Vector256.Create((byte)0x1f);
+        var threeBits = Vector256.Create((byte)0x07);
+        var topTwoBits = Vector256.Create((byte)0x18);
         var scaleHalf = HalfOf(scales, j & 1);
         var minHalf = HalfOf(minCodes, j & 1);
         var evenScales = Avx2.Shuffle(scaleHalf, EvenSubBlock).AsInt16();
@@ -78,43 +80,47 @@ internal static unsafe class RepackedKQuantKernels
         var oddMins = Avx2.Shuffle(minHalf, OddSubBlock).AsInt16();
         Vector256<short> low0 = default, low1 = default, low2 = default, low3 = default;
         Vector256<short> high0 = default, high1 = default, high2 = default, high3 = default;
-        byte* chunks = w + ScaleMinRepack.CodesOffset(TCodes.HasFifthBits) + 8 * j * ChunkBytes;
-        byte* fifthBits = w + ScaleMinRepack.FifthBitsOffset;
-        sbyte* a = tokens.Codes + 64 * j;
+        byte* chunk = w + ScaleMinRepack.CodesOffset(TCodes.HasFifthBits) + 8 * j * ChunkBytes;
+        byte* topBits = w + ScaleMinRepack.FifthBitsOffset;
+        sbyte* at = tokens.Codes + 64 * j;
         nint stride = tokens.CodeStride;
-        for (int c = 0; c < 8; c++)
+        // Pointers walk the chunks: index arithmetic was a quarter of the loop's instructions.
+        int runs = TCodes.HasFifthBits ? 2 : 1;
+        for (int run = 0; run < runs; run++)
         {
-            var packed = Vector256.Load(chunks + c * ChunkBytes);
-            var low = packed & nibbles;
-            var high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbles;
-            if (TCodes.HasFifthBits)
+            for (int c = 0; c < 8 / runs; c++, chunk += ChunkBytes, topBits += ChunkBytes, at += 4)
             {
-                var bits = Vector256.Load(fifthBits + c * ChunkBytes).AsUInt16();
-                low |= ToBitFour(bits, 2 * j) & fifth;
-                high |= ToBitFour(bits, 2 * j + 1) & fifth;
+                var packed = Vector256.Load(chunk);
+                Vector256<byte> low, high;
+                if (TCodes.HasFifthBits)
+                {
+                    low = packed & fiveBits;
+                    high = (Vector256.ShiftRightLogical(packed.AsUInt16(), 5).AsByte() & threeBits)
+                        | (ToBitThree(Vector256.Load(topBits).AsUInt16(), 2 * j) & topTwoBits);
+                }
+                else
+                {
+                    low = packed & nibbles;
+                    high = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & nibbles;
+                }
+                low0 += Avx2.MultiplyAddAdjacent(low, Broadcast(at));
+                high0 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 32));
+                if (n > 1)
+                {
+                    low1 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + stride));
+                    high1 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + stride + 32));
+                }
+                if (n > 2)
+                {
+                    low2 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 2 * stride));
+                    high2 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 2 * stride + 32));
+                    low3 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 3 * stride));
+                    high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * stride + 32));
+                }
             }
-            sbyte* at = a + 4 * c;
-            low0 += Avx2.MultiplyAddAdjacent(low, Broadcast(at));
-            high0 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 32));
-            if (n > 1)
-            {
-                low1 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + stride));
-                high1 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + stride + 32));
-            }
-            if (n > 2)
-            {
-                low2 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 2 * stride));
-                high2 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 2 * stride + 32));
-                low3 += Avx2.MultiplyAddAdjacent(low, Broadcast(at + 3 * stride));
-                high3 += Avx2.MultiplyAddAdjacent(high, Broadcast(at + 3 * stride + 32));
-            }
-            if (TCodes.HasFifthBits && c == 3)
-            {
-                AddScaled<TTile>(ref dots, low0, low1, low2, low3, high0, high1, high2, high3, evenScales, oddScales);
-                low0 = low1 = low2 = low3 = high0 = high1 = high2 = high3 = default;
-            }
+            AddScaled<TTile>(ref dots, low0, low1, low2, low3, high0, high1, high2, high3, evenScales, oddScales);
+            low0 = low1 = low2 = low3 = high0 = high1 = high2 = high3 = default;
         }
-        AddScaled<TTile>(ref dots, low0, low1, low2, low3, high0, high1, high2, high3, evenScales, oddScales);
         // The 16-value sums of sub-block s are shorts 2s and 2s + 1 of the token's super-block: one broadcast pair.
         short* sums = tokens.Sums + 4 * j;
         int sumStride = tokens.SumStride;
@@ -144,12 +150,13 @@ internal static unsafe class RepackedKQuantKernels
     }
 
     /// <summary>
-    /// Bit <paramref name="bit"/> (0–7) of every byte moved to bit 4 by a 16-bit shift of at most four places: what
-    /// crosses from the neighbouring byte lands in bits 0–3 or 5–7, which the caller's mask drops.
+    /// Bits <paramref name="bit"/> and <paramref name="bit"/> + 1 (0–7) of every byte moved to bits 3–4 by a 16-bit shift
+    /// of at most three places: what crosses from the neighbouring byte lands in bits 0–2 or 5–7, which the caller's
+    /// mask drops.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> ToBitFour(Vector256<ushort> bits, int bit) =>
-        (bit <= 4 ? Vector256.ShiftLeft(bits, 4 - bit) : Vector256.ShiftRightLogical(bits, bit - 4)).AsByte();
+    private static Vector256<byte> ToBitThree(Vector256<ushort> bits, int bit) =>
+        (bit <= 3 ? Vector256.ShiftLeft(bits, 3 - bit) : Vector256.ShiftRightLogical(bits, bit - 3)).AsByte();
 
     /// <summary>
     /// The 6-bit scales and mins of the eight rows from the transposed packed bytes P[k][r] (Q4_K's get_scale_min_k4 on

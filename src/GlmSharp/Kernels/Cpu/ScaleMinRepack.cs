@@ -11,12 +11,16 @@ namespace GlmSharp.Kernels.Cpu;
 /// <item>the eight rows' fp16 d (16 bytes), then their fp16 dmin (16 bytes);</item>
 /// <item>the twelve packed scale bytes of the stored blocks transposed (96 bytes): byte k of row r at 8k + r, so one
 /// vector operation decodes a 6-bit scale or min of all eight rows;</item>
-/// <item>Q5_K only: its 32 bytes of fifth bits as eight chunks (256 bytes), lane r of chunk c holding bytes 4c … 4c + 3
-/// of row r, whose bit 2j is the fifth bit of element 64j + 4c + i and bit 2j + 1 that of element 64j + 32 + 4c + i, so
-/// each code chunk below finds its fifth bits in chunk c, one shift away from bit 4;</item>
+/// <item>Q5_K only: eight chunks of top bits (256 bytes), described below;</item>
 /// <item>32 chunks of codes (1,024 bytes): chunk 8j + c holds in its 4-byte lane r the stored code bytes 32j + 4c … +3
 /// of row r, low nibbles elements 64j + 4c … of sub-block 2j and high nibbles the same of sub-block 2j + 1.</item>
 /// </list>
+/// Q5_K's two 5-bit codes of a byte (10 bits) do not fit it, so each code byte holds the whole low code in bits 0–4 and
+/// the high code's bits 0–2 in bits 5–7; the high code's bits 3–4 go to bits 2j and 2j + 1 of the same byte of
+/// top-bit chunk c. A chunk then gives its low codes by one mask and its high codes by two shifts, two masks and an or,
+/// against five more operations for nibbles and a separate fifth-bit plane. The repack first lays the stored bytes out
+/// that way (nibbles, and the stored fifth bits as the eight chunks) and then merges the bits in place, a vector at a
+/// time; putting rows back as stored splits them again.
 /// </summary>
 internal static unsafe class ScaleMinRepack
 {
@@ -49,6 +53,7 @@ internal static unsafe class ScaleMinRepack
             if (fiveBit) Interleave((uint*)(stored + StoredFifthBits), FifthBitChunks, (uint*)(target + FifthBitsOffset), r);
             Interleave((uint*)(stored + StoredCodes(fiveBit)), CodeChunks, (uint*)(target + CodesOffset(fiveBit)), r);
         }
+        if (fiveBit) MergeTopBits(target);
         return finite;
     }
 
@@ -57,6 +62,8 @@ internal static unsafe class ScaleMinRepack
     {
         int lane = (int)(row % Rows);
         byte* source = matrix + row / Rows * Rows * rowBytes + (long)block * Rows * StoredBlockBytes(fiveBit);
+        byte* split = stackalloc byte[Rows * ScalarKQuantKernels.Q5_KBytes];
+        if (fiveBit) source = SplitTopBits(source, split);
         ((ushort*)dst)[0] = ((ushort*)source)[lane];
         ((ushort*)dst)[1] = ((ushort*)source)[Rows + lane];
         for (int k = 0; k < PackedScaleBytes; k++) dst[StoredScales + k] = source[ScalesOffset + Rows * k + lane];
@@ -73,9 +80,11 @@ internal static unsafe class ScaleMinRepack
     {
         int blockBytes = StoredBlockBytes(fiveBit), codes = StoredCodes(fiveBit);
         byte* group = matrix + firstRow * rowBytes;
+        byte* split = stackalloc byte[Rows * ScalarKQuantKernels.Q5_KBytes];
         for (int b = 0; b < superBlocks; b++)
         {
             byte* source = group + (long)b * Rows * blockBytes;
+            if (fiveBit) source = SplitTopBits(source, split);
             byte* stored = dst + (long)b * blockBytes;
             for (int r = 0; r < Rows; r++)
             {
@@ -88,6 +97,62 @@ internal static unsafe class ScaleMinRepack
                 TransposeChunks(source + CodesOffset(fiveBit) + 8 * j * ChunkBytes, stored + codes + 32 * j, rowBytes);
         }
     }
+
+    /// <summary>
+    /// A Q5_K group super-block laid out as stored (nibble chunks, fifth bits as eight chunks) to the kernel's codes: per
+    /// chunk 8j + c, low code | (high code &amp; 7) &lt;&lt; 5, and the high codes' bits 3–4 to bits 2j, 2j + 1 of top-bit chunk c.
+    /// </summary>
+    private static void MergeTopBits(byte* superBlock)
+    {
+        byte* codes = superBlock + CodesOffset(fiveBit: true);
+        for (int c = 0; c < FifthBitChunks; c++)
+        {
+            var fifthBits = Vector256.Load(superBlock + FifthBitsOffset + c * ChunkBytes);
+            var topBits = Vector256<byte>.Zero;
+            for (int j = 0; j < 4; j++)
+            {
+                byte* chunk = codes + (8 * j + c) * ChunkBytes;
+                var nibbles = Vector256.Load(chunk);
+                var low = (nibbles & Mask(0x0f)) | (ShiftLeft(ShiftRight(fifthBits, 2 * j) & Mask(1), 4));
+                var high = ShiftRight(nibbles, 4) | (ShiftLeft(ShiftRight(fifthBits, 2 * j + 1) & Mask(1), 4));
+                (low | ShiftLeft(high & Mask(7), 5)).Store(chunk);
+                topBits |= ShiftLeft(ShiftRight(high, 3), 2 * j);
+            }
+            topBits.Store(superBlock + FifthBitsOffset + c * ChunkBytes);
+        }
+    }
+
+    /// <summary>The inverse of <see cref="MergeTopBits"/>, from the group super-block at <paramref name="source"/> into <paramref name="split"/>, which it returns.</summary>
+    private static byte* SplitTopBits(byte* source, byte* split)
+    {
+        new ReadOnlySpan<byte>(source, FifthBitsOffset).CopyTo(new Span<byte>(split, FifthBitsOffset));
+        int codes = CodesOffset(fiveBit: true);
+        for (int c = 0; c < FifthBitChunks; c++)
+        {
+            var topBits = Vector256.Load(source + FifthBitsOffset + c * ChunkBytes);
+            var fifthBits = Vector256<byte>.Zero;
+            for (int j = 0; j < 4; j++)
+            {
+                int chunk = codes + (8 * j + c) * ChunkBytes;
+                var merged = Vector256.Load(source + chunk);
+                var low = merged & Mask(0x1f);
+                var high = ShiftRight(merged, 5) | ShiftLeft(ShiftRight(topBits, 2 * j) & Mask(3), 3);
+                ((low & Mask(0x0f)) | ShiftLeft(high & Mask(0x0f), 4)).Store(split + chunk);
+                fifthBits |= ShiftLeft(ShiftRight(low, 4), 2 * j) | ShiftLeft(ShiftRight(high, 4), 2 * j + 1);
+            }
+            fifthBits.Store(split + FifthBitsOffset + c * ChunkBytes);
+        }
+        return split;
+    }
+
+    private static Vector256<byte> Mask(byte bits) => Vector256.Create(bits);
+
+    /// <summary>Each byte shifted on its own: a 16-bit shift, then the bits that crossed from the neighbouring byte dropped.</summary>
+    private static Vector256<byte> ShiftLeft(Vector256<byte> v, int count) =>
+        Vector256.ShiftLeft(v.AsUInt16(), count).AsByte() & Vector256.Create((byte)(0xff << count));
+
+    private static Vector256<byte> ShiftRight(Vector256<byte> v, int count) =>
+        Vector256.ShiftRightLogical(v.AsUInt16(), count).AsByte() & Vector256.Create((byte)(0xff >> count));
 
     private static void Interleave(uint* stored, int chunks, uint* target, int row)
     {
