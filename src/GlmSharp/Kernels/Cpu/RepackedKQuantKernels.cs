@@ -81,7 +81,7 @@ internal static unsafe class RepackedKQuantKernels
         Vector256<short> low0 = default, low1 = default, low2 = default, low3 = default;
         Vector256<short> high0 = default, high1 = default, high2 = default, high3 = default;
         byte* chunk = w + ScaleMinRepack.CodesOffset(TCodes.HasFifthBits) + 8 * j * ChunkBytes;
-        byte* topBits = w + ScaleMinRepack.FifthBitsOffset;
+        byte* topBits = w + ScaleMinRepack.TopBitsOffset;
         sbyte* at = tokens.Codes + 64 * j;
         nint stride = tokens.CodeStride;
         // Pointers walk the chunks: index arithmetic was a quarter of the loop's instructions.

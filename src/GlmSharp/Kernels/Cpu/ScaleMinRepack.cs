@@ -13,7 +13,8 @@ namespace GlmSharp.Kernels.Cpu;
 /// vector operation decodes a 6-bit scale or min of all eight rows;</item>
 /// <item>Q5_K only: eight chunks of top bits (256 bytes), described below;</item>
 /// <item>32 chunks of codes (1,024 bytes): chunk 8j + c holds in its 4-byte lane r the stored code bytes 32j + 4c … +3
-/// of row r, low nibbles elements 64j + 4c … of sub-block 2j and high nibbles the same of sub-block 2j + 1.</item>
+/// of row r, low nibbles elements 64j + 4c … of sub-block 2j and high nibbles the same of sub-block 2j + 1 (for Q4_K;
+/// Q5_K's codes of those elements are arranged as below).</item>
 /// </list>
 /// Q5_K's two 5-bit codes of a byte (10 bits) do not fit it, so each code byte holds the whole low code in bits 0–4 and
 /// the high code's bits 0–2 in bits 5–7; the high code's bits 3–4 go to bits 2j and 2j + 1 of the same byte of
@@ -24,16 +25,16 @@ namespace GlmSharp.Kernels.Cpu;
 /// </summary>
 internal static unsafe class ScaleMinRepack
 {
-    public const int ScalesOffset = 2 * Rows * sizeof(ushort), FifthBitsOffset = ScalesOffset + Rows * PackedScaleBytes, ChunkBytes = 32;
-    private const int Rows = Int8Repack.Rows, PackedScaleBytes = 12, StoredScales = 4, StoredFifthBits = 16, FifthBitChunks = 8, CodeChunks = 32;
+    public const int ScalesOffset = 2 * Rows * sizeof(ushort), TopBitsOffset = ScalesOffset + Rows * PackedScaleBytes, ChunkBytes = 32;
+    private const int Rows = Int8Repack.Rows, PackedScaleBytes = 12, StoredScales = 4, StoredFifthBits = 16, TopBitChunks = 8, CodeChunks = 32;
 
     /// <summary>Bytes of one stored super-block: 144 for Q4_K, 176 with Q5_K's fifth bits.</summary>
     public static int StoredBlockBytes(bool fiveBit) => fiveBit ? ScalarKQuantKernels.Q5_KBytes : ScalarKQuantKernels.Q4_KBytes;
 
     /// <summary>Where a repacked super-block's code chunks begin: after the fifth bits, where it has them.</summary>
-    public static int CodesOffset(bool fiveBit) => FifthBitsOffset + (fiveBit ? FifthBitChunks * ChunkBytes : 0);
+    public static int CodesOffset(bool fiveBit) => TopBitsOffset + (fiveBit ? TopBitChunks * ChunkBytes : 0);
 
-    private static int StoredCodes(bool fiveBit) => StoredFifthBits + (fiveBit ? FifthBitChunks * 4 : 0);
+    private static int StoredCodes(bool fiveBit) => StoredFifthBits + (fiveBit ? TopBitChunks * 4 : 0);
 
     /// <summary>Super-block <paramref name="block"/> of the eight stored rows at <paramref name="source"/> into the group at <paramref name="target"/>.</summary>
     /// <returns>False when a d or dmin is infinite or NaN, which the repacked kernels do not convert.</returns>
@@ -50,7 +51,7 @@ internal static unsafe class ScaleMinRepack
             ((ushort*)target)[r] = d;
             ((ushort*)target)[Rows + r] = dmin;
             for (int k = 0; k < PackedScaleBytes; k++) target[ScalesOffset + Rows * k + r] = stored[StoredScales + k];
-            if (fiveBit) Interleave((uint*)(stored + StoredFifthBits), FifthBitChunks, (uint*)(target + FifthBitsOffset), r);
+            if (fiveBit) Interleave((uint*)(stored + StoredFifthBits), TopBitChunks, (uint*)(target + TopBitsOffset), r);
             Interleave((uint*)(stored + StoredCodes(fiveBit)), CodeChunks, (uint*)(target + CodesOffset(fiveBit)), r);
         }
         if (fiveBit) MergeTopBits(target);
@@ -67,7 +68,7 @@ internal static unsafe class ScaleMinRepack
         ((ushort*)dst)[0] = ((ushort*)source)[lane];
         ((ushort*)dst)[1] = ((ushort*)source)[Rows + lane];
         for (int k = 0; k < PackedScaleBytes; k++) dst[StoredScales + k] = source[ScalesOffset + Rows * k + lane];
-        if (fiveBit) Deinterleave((uint*)(source + FifthBitsOffset), FifthBitChunks, (uint*)(dst + StoredFifthBits), lane);
+        if (fiveBit) Deinterleave((uint*)(source + TopBitsOffset), TopBitChunks, (uint*)(dst + StoredFifthBits), lane);
         Deinterleave((uint*)(source + CodesOffset(fiveBit)), CodeChunks, (uint*)(dst + StoredCodes(fiveBit)), lane);
     }
 
@@ -92,7 +93,7 @@ internal static unsafe class ScaleMinRepack
                 ((ushort*)(stored + r * rowBytes))[1] = ((ushort*)source)[Rows + r];
                 for (int k = 0; k < PackedScaleBytes; k++) stored[r * rowBytes + StoredScales + k] = source[ScalesOffset + Rows * k + r];
             }
-            if (fiveBit) TransposeChunks(source + FifthBitsOffset, stored + StoredFifthBits, rowBytes);
+            if (fiveBit) TransposeChunks(source + TopBitsOffset, stored + StoredFifthBits, rowBytes);
             for (int j = 0; j < CodeChunks / 8; j++)
                 TransposeChunks(source + CodesOffset(fiveBit) + 8 * j * ChunkBytes, stored + codes + 32 * j, rowBytes);
         }
@@ -105,9 +106,9 @@ internal static unsafe class ScaleMinRepack
     private static void MergeTopBits(byte* superBlock)
     {
         byte* codes = superBlock + CodesOffset(fiveBit: true);
-        for (int c = 0; c < FifthBitChunks; c++)
+        for (int c = 0; c < TopBitChunks; c++)
         {
-            var fifthBits = Vector256.Load(superBlock + FifthBitsOffset + c * ChunkBytes);
+            var fifthBits = Vector256.Load(superBlock + TopBitsOffset + c * ChunkBytes);
             var topBits = Vector256<byte>.Zero;
             for (int j = 0; j < 4; j++)
             {
@@ -118,18 +119,18 @@ internal static unsafe class ScaleMinRepack
                 (low | ShiftLeft(high & Mask(7), 5)).Store(chunk);
                 topBits |= ShiftLeft(ShiftRight(high, 3), 2 * j);
             }
-            topBits.Store(superBlock + FifthBitsOffset + c * ChunkBytes);
+            topBits.Store(superBlock + TopBitsOffset + c * ChunkBytes);
         }
     }
 
     /// <summary>The inverse of <see cref="MergeTopBits"/>, from the group super-block at <paramref name="source"/> into <paramref name="split"/>, which it returns.</summary>
     private static byte* SplitTopBits(byte* source, byte* split)
     {
-        new ReadOnlySpan<byte>(source, FifthBitsOffset).CopyTo(new Span<byte>(split, FifthBitsOffset));
+        new ReadOnlySpan<byte>(source, TopBitsOffset).CopyTo(new Span<byte>(split, TopBitsOffset));
         int codes = CodesOffset(fiveBit: true);
-        for (int c = 0; c < FifthBitChunks; c++)
+        for (int c = 0; c < TopBitChunks; c++)
         {
-            var topBits = Vector256.Load(source + FifthBitsOffset + c * ChunkBytes);
+            var topBits = Vector256.Load(source + TopBitsOffset + c * ChunkBytes);
             var fifthBits = Vector256<byte>.Zero;
             for (int j = 0; j < 4; j++)
             {
@@ -140,7 +141,7 @@ internal static unsafe class ScaleMinRepack
                 ((low & Mask(0x0f)) | ShiftLeft(high & Mask(0x0f), 4)).Store(split + chunk);
                 fifthBits |= ShiftLeft(ShiftRight(low, 4), 2 * j) | ShiftLeft(ShiftRight(high, 4), 2 * j + 1);
             }
-            fifthBits.Store(split + FifthBitsOffset + c * ChunkBytes);
+            fifthBits.Store(split + TopBitsOffset + c * ChunkBytes);
         }
         return split;
     }
