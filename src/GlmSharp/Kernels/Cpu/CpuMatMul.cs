@@ -762,25 +762,16 @@ internal static unsafe class CpuMatMul
     private static void RepackedTile<TTile>(Job* job, byte* w, int blocks, int t, int o) where TTile : struct, ITokenTile
     {
         float* y = job->Y + (long)t * job->Outputs + o;
-        if (job->Type == GgmlType.Q4_Kx8)
+        if (UsesQ8K(job->Type, job->Isa))
         {
+            // The Q8_K types (Q4_Kx8, Q5_Kx8, Q6_Kx8) take each token's natural-layout codes, super-block scales and 16-value sums.
             int groups = job->Inputs / ScalarKQuantKernels.Group;
-            RepackedKQuantKernels.DotScaleMin<TTile, Q4_KCodes>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
-                job->GroupSums + (long)t * groups, groups, y, job->Outputs);
-            return;
-        }
-        if (job->Type == GgmlType.Q5_Kx8)
-        {
-            int groups = job->Inputs / ScalarKQuantKernels.Group;
-            RepackedKQuantKernels.DotScaleMin<TTile, Q5_KCodes>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
-                job->GroupSums + (long)t * groups, groups, y, job->Outputs);
-            return;
-        }
-        if (job->Type == GgmlType.Q6_Kx8)
-        {
-            int groups = job->Inputs / ScalarKQuantKernels.Group;
-            RepackedQ6KKernels.DotQ6_K<TTile>(w, blocks, job->Codes + (long)t * job->Inputs, job->Inputs, job->Scales + (long)t * blocks, blocks,
-                job->GroupSums + (long)t * groups, groups, y, job->Outputs);
+            sbyte* q8k = job->Codes + (long)t * job->Inputs;
+            float* da = job->Scales + (long)t * blocks;
+            short* groupSums = job->GroupSums + (long)t * groups;
+            if (job->Type == GgmlType.Q4_Kx8) RepackedKQuantKernels.DotScaleMin<TTile, Q4_KCodes>(w, blocks, q8k, job->Inputs, da, blocks, groupSums, groups, y, job->Outputs);
+            else if (job->Type == GgmlType.Q5_Kx8) RepackedKQuantKernels.DotScaleMin<TTile, Q5_KCodes>(w, blocks, q8k, job->Inputs, da, blocks, groupSums, groups, y, job->Outputs);
+            else RepackedQ6KKernels.DotQ6_K<TTile>(w, blocks, q8k, job->Inputs, da, blocks, groupSums, groups, y, job->Outputs);
             return;
         }
         sbyte* codes = job->Codes + (long)t * job->ActRowBytes;
